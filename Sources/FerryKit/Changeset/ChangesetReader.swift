@@ -1,0 +1,89 @@
+import Crypto
+import Foundation
+
+/// Opens a changeset (a folder, or a `.ferry` archive) and reads its manifest and tables.
+public final class ChangesetReader {
+    public let path: String
+    public let manifest: Manifest
+    private let files: [String: ByteRange]?
+    private let folder: String?
+
+    public init(path: String) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FerryError(.io, "no changeset at \(path). Give the folder or .ferry file that `ferry export --out` wrote.")
+        }
+        let manifestRange: ByteRange
+        if isDirectory.boolValue {
+            folder = path
+            files = nil
+            let manifestPath = path + "/" + Manifest.fileName
+            guard FileManager.default.fileExists(atPath: manifestPath) else {
+                throw FerryError(.format, "\(path) has no \(Manifest.fileName), so it is not a changeset folder.")
+            }
+            manifestRange = ByteRange(file: try InputFile(path: manifestPath))
+        } else {
+            folder = nil
+            let members = try TarArchive.members(of: try InputFile(path: path))
+            guard let range = members[Manifest.fileName] else {
+                throw FerryError(.format, "\(path) holds no \(Manifest.fileName), so it is not a .ferry changeset.")
+            }
+            files = members
+            manifestRange = range
+        }
+        guard manifestRange.count <= 64 * 1024 * 1024 else {
+            throw FerryError(.format, "\(path)/\(Manifest.fileName) is larger than 64 MiB; it is not a Ferry manifest.")
+        }
+        manifest = try Manifest.decode(try manifestRange.readAll(), location: path)
+    }
+
+    /// The bytes of a table's file. The name was validated by `Manifest.decode`, so it is one path component.
+    func range(of table: ManifestTable) throws -> ByteRange {
+        if let files {
+            guard let range = files[table.file] else {
+                throw FerryError(.format, "\(path): the archive has no \(table.file) for table \(table.name). Ask for a new export.")
+            }
+            return range
+        }
+        let filePath = folder! + "/" + table.file
+        guard FileManager.default.fileExists(atPath: filePath) else {
+            throw FerryError(.io, "\(table.file) is missing from \(path) (table \(table.name)). Copy the whole changeset folder again.")
+        }
+        return ByteRange(file: try InputFile(path: filePath))
+    }
+
+    /// Checks every table file's size and sha256 against the manifest, before anything is written.
+    public func verifyChecksums() throws {
+        for table in manifest.tables {
+            try verifyChecksum(of: table)
+        }
+    }
+
+    func verifyChecksum(of table: ManifestTable) throws {
+        let range = try range(of: table)
+        var hasher = SHA256()
+        try range.forEachChunk { hasher.update(bufferPointer: $0) }
+        let actual = hasher.finalize().hexString
+        guard range.count == table.bytes, actual == table.sha256.lowercased() else {
+            throw FerryError(.checksum, "\(table.file): checksum mismatch (manifest sha256 \(table.sha256.prefix(12))…, \(table.bytes) bytes; file \(actual.prefix(12))…, \(range.count) bytes). The file was changed or damaged in transit: copy the changeset again, or ask for a new export. Nothing was imported.")
+        }
+    }
+
+    /// Streams a table's records: `body(lineNumber, record)`. Errors name the file and line.
+    public func forEachRecord(in table: ManifestTable, _ body: (Int, Record) throws -> Void) throws {
+        let reader = GzipLineReader(range: try range(of: table), name: table.file)
+        let lines = try reader.forEachLine { lineNumber, line in
+            let record: Record
+            do {
+                record = try RecordDecoder.decode(line)
+            } catch let error as FerryError {
+                throw FerryError(error.kind, "\(error.message) (table \(table.name)). Fix the line or ask for a new export.").located(file: table.file, line: lineNumber)
+            }
+            try body(lineNumber, record)
+        }
+        guard lines == table.rows else {
+            throw FerryError(.format, "\(table.file) holds \(lines) records but the manifest says \(table.rows) (table \(table.name)). The changeset is incomplete or was edited: ask for a new export.")
+        }
+    }
+}

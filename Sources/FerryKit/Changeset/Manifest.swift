@@ -1,0 +1,181 @@
+import Foundation
+
+/// `manifest.json`: what a changeset holds and how to check it (Schemas/manifest.schema.json).
+public struct Manifest: Codable, Sendable, Equatable {
+    public static let formatName = "ferry-changeset"
+    public static let currentVersion = 1
+    public static let fileName = "manifest.json"
+
+    public struct Tool: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: String
+    }
+
+    public struct Source: Codable, Sendable, Equatable {
+        public var kind: String
+        public var name: String?
+        /// Identifies the source store (its location), so later syncs can tell stores apart.
+        public var fingerprint: String
+        /// sha256 of the exported tables' CREATE statements.
+        public var schemaHash: String
+    }
+
+    public var format: String
+    public var formatVersion: Int
+    public var changesetId: String
+    public var createdAt: String
+    public var tool: Tool
+    public var source: Source
+    public var mode: String
+    public var incrementalTo: String?
+    public var profile: Profile
+    /// Tables in apply order: parents before children.
+    public var tables: [ManifestTable]
+    public var warnings: [String]?
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(format, forKey: .format)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(changesetId, forKey: .changesetId)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(tool, forKey: .tool)
+        try container.encode(source, forKey: .source)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(incrementalTo, forKey: .incrementalTo) // null, not absent
+        try container.encode(profile, forKey: .profile)
+        try container.encode(tables, forKey: .tables)
+        try container.encodeIfPresent(warnings, forKey: .warnings)
+    }
+
+    public func table(named name: String) -> ManifestTable? {
+        tables.first { $0.name == name }
+    }
+
+    /// Pretty, key-sorted JSON: stable bytes for the same content, readable in a support ticket.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self)) + [0x0A]
+    }
+
+    /// Decodes and checks a manifest: format, version, safe file names, unique tables.
+    public static func decode(_ bytes: [UInt8], location: String) throws -> Manifest {
+        let place = "\(location)/\(fileName)"
+        struct Header: Decodable { var format: String?; var formatVersion: Int? }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes))
+        } catch {
+            throw FerryError(.format, "\(place) is not valid JSON (\(describe(error))). The changeset is damaged: ask for a new export.")
+        }
+        guard header.format == formatName else {
+            throw FerryError(.format, "\(place) is not a Ferry manifest (format is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\").")
+        }
+        guard header.formatVersion == currentVersion else {
+            throw FerryError(.format, "\(place): changeset format version \(header.formatVersion.map(String.init) ?? "missing") is not supported; this Ferry \(FerryVersion.current) reads version \(currentVersion). Upgrade Ferry, or export again with this version.")
+        }
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: Data(bytes))
+        } catch {
+            throw FerryError(.format, "\(place): \(describe(error)). The changeset is damaged: ask for a new export.")
+        }
+        try manifest.validateNames(place: place)
+        return manifest
+    }
+
+    private func validateNames(place: String) throws {
+        var tableNames = Set<String>()
+        var fileNames = Set<String>()
+        for table in tables {
+            guard !table.name.isEmpty, !table.name.contains("\0") else {
+                throw FerryError(.unsafe, "\(place): a table name is empty or contains a NUL character.")
+            }
+            guard tableNames.insert(table.name.lowercased()).inserted else {
+                throw FerryError(.format, "\(place): table \(table.name) is listed twice.")
+            }
+            try ChangesetFileName.validate(table.file, table: table.name, place: place)
+            guard fileNames.insert(table.file).inserted else {
+                throw FerryError(.format, "\(place): file \(table.file) is listed for two tables.")
+            }
+            guard table.rows >= 0, table.bytes >= 0 else {
+                throw FerryError(.format, "\(place): table \(table.name) has a negative row count or size.")
+            }
+            guard !table.columns.isEmpty else {
+                throw FerryError(.format, "\(place): table \(table.name) lists no columns.")
+            }
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return keys.isEmpty ? "the top level" : String(keys.dropFirst(keys.hasPrefix(".") ? 1 : 0))
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing key \"\(key.stringValue)\" at \(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "wrong type at \(path(context)): \(context.debugDescription)"
+        case .dataCorrupted(let context): return "invalid JSON at \(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// A table's entry in the manifest: its definition plus the file that holds its rows.
+public struct ManifestTable: Codable, Sendable, Equatable {
+    public var definition: TableDefinition
+    public var file: String
+    public var rows: Int
+    public var bytes: Int
+    public var sha256: String
+
+    public var name: String { definition.name }
+    public var columns: [ColumnDefinition] { definition.columns }
+
+    public init(definition: TableDefinition, file: String, rows: Int, bytes: Int, sha256: String) {
+        self.definition = definition
+        self.file = file
+        self.rows = rows
+        self.bytes = bytes
+        self.sha256 = sha256
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, file, rows, bytes, sha256, columns, primaryKey, cloudId, matchSets, references, create, indexes
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        definition = TableDefinition(
+            name: try c.decode(String.self, forKey: .name),
+            columns: try c.decode([ColumnDefinition].self, forKey: .columns),
+            primaryKey: try c.decode([String].self, forKey: .primaryKey),
+            cloudId: try c.decodeIfPresent(String.self, forKey: .cloudId),
+            matchSets: try c.decode([[String]].self, forKey: .matchSets),
+            references: try c.decode([Reference].self, forKey: .references),
+            create: try c.decode(String.self, forKey: .create),
+            indexes: try c.decode([String].self, forKey: .indexes))
+        file = try c.decode(String.self, forKey: .file)
+        rows = try c.decode(Int.self, forKey: .rows)
+        bytes = try c.decode(Int.self, forKey: .bytes)
+        sha256 = try c.decode(String.self, forKey: .sha256)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(definition.name, forKey: .name)
+        try c.encode(file, forKey: .file)
+        try c.encode(rows, forKey: .rows)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encode(definition.columns, forKey: .columns)
+        try c.encode(definition.primaryKey, forKey: .primaryKey)
+        try c.encode(definition.cloudId, forKey: .cloudId)
+        try c.encode(definition.matchSets, forKey: .matchSets)
+        try c.encode(definition.references, forKey: .references)
+        try c.encode(definition.create, forKey: .create)
+        try c.encode(definition.indexes, forKey: .indexes)
+    }
+}

@@ -1,0 +1,122 @@
+/// One line of a table file, decoded.
+public struct Record: Sendable {
+    public enum Operation: String, Sendable {
+        case upsert
+        case delete
+    }
+
+    /// The identity of the row a foreign key points at.
+    public struct ReferenceIdentity: Sendable, Equatable {
+        public var table: String
+        public var cloudId: Value
+        public var keys: [(String, Value)]
+
+        public static func == (lhs: ReferenceIdentity, rhs: ReferenceIdentity) -> Bool {
+            lhs.table == rhs.table && lhs.cloudId == rhs.cloudId && lhs.keys.elementsEqual(rhs.keys, by: { $0.0 == $1.0 && $0.1 == $1.1 })
+        }
+    }
+
+    public var operation: Operation
+    public var cloudId: Value
+    public var keys: [(String, Value)]
+    /// Column → value, in file order; empty for a delete.
+    public var row: [(String, Value)]
+    public var refs: [(String, ReferenceIdentity)]
+
+    public func value(of column: String) -> Value? {
+        row.first { $0.0 == column }?.1
+    }
+}
+
+/// Decodes record lines into `Record`s, with errors that name the column and the problem.
+public enum RecordDecoder {
+    public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws -> Record {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(line)
+        } catch {
+            throw FerryError(.format, "not valid JSON at byte \(error.offset + 1): \(error.message)")
+        }
+        guard case .object(let fields) = json else {
+            throw FerryError(.format, "a record must be a JSON object, found \(json.kindName)")
+        }
+        var operation: Record.Operation?
+        var record = Record(operation: .upsert, cloudId: .null, keys: [], row: [], refs: [])
+        var sawRow = false
+        for (key, value) in fields {
+            switch key {
+            case "op":
+                guard let text = value.stringValue, let op = Record.Operation(rawValue: text) else {
+                    throw FerryError(.format, "\"op\" must be \"upsert\" or \"delete\"")
+                }
+                operation = op
+            case "cloudId":
+                record.cloudId = try decodeValue(value, column: "cloudId")
+            case "keys":
+                record.keys = try decodeColumns(value, field: "keys")
+            case "row":
+                record.row = try decodeColumns(value, field: "row")
+                sawRow = true
+            case "refs":
+                record.refs = try decodeRefs(value)
+            case "hash", "base":
+                continue // carried for sync; not needed to apply a row
+            default:
+                throw FerryError(.format, "unknown field \"\(key)\" in a record")
+            }
+        }
+        guard let operation else { throw FerryError(.format, "the record has no \"op\"") }
+        record.operation = operation
+        if operation == .upsert && !sawRow { throw FerryError(.format, "an upsert record has no \"row\"") }
+        return record
+    }
+
+    static func decodeColumns(_ value: JSONValue, field: String) throws -> [(String, Value)] {
+        guard case .object(let pairs) = value else {
+            throw FerryError(.format, "\"\(field)\" must be an object of column values, found \(value.kindName)")
+        }
+        return try pairs.map { ($0.key, try decodeValue($0.value, column: $0.key)) }
+    }
+
+    static func decodeRefs(_ value: JSONValue) throws -> [(String, Record.ReferenceIdentity)] {
+        guard case .object(let pairs) = value else { throw FerryError(.format, "\"refs\" must be an object") }
+        return try pairs.map { column, ref in
+            guard case .string(let table) = ref["table"] ?? .null else {
+                throw FerryError(.format, "refs.\(column) must name its \"table\"")
+            }
+            let cloudId = try ref["cloudId"].map { try decodeValue($0, column: "refs.\(column).cloudId") } ?? .null
+            let keys = try ref["keys"].map { try decodeColumns($0, field: "refs.\(column).keys") } ?? []
+            return (column, Record.ReferenceIdentity(table: String(decoding: table, as: UTF8.self), cloudId: cloudId, keys: keys))
+        }
+    }
+
+    /// A cell: null, integer, real, string, `{"$real":"inf"}` or `{"$base64":true,"encoded":…}`.
+    public static func decodeValue(_ value: JSONValue, column: String) throws -> Value {
+        switch value {
+        case .null: return .null
+        case .integer(let v): return .integer(v)
+        case .real(let v): return .real(v)
+        case .string(let bytes): return .text(bytes)
+        case .object(let pairs):
+            if pairs.count == 1, pairs[0].key == "$real", let text = pairs[0].value.stringValue {
+                switch text {
+                case "inf": return .real(.infinity)
+                case "-inf": return .real(-.infinity)
+                case "nan": return .real(.nan)
+                default: break
+                }
+            }
+            if value["$base64"] == .bool(true), case .string(let encoded)? = value["encoded"] {
+                let type = value["type"]
+                let knownKeys = pairs.allSatisfy { ["$base64", "encoded", "type"].contains($0.key) }
+                if knownKeys, type == nil || type == .string(Array("text".utf8)), let bytes = Base64.decode(encoded) {
+                    return type == nil ? .blob(bytes) : .text(bytes)
+                }
+                throw FerryError(.data, "column \"\(column)\": the $base64 value is not valid padded base64 (or has unknown keys)")
+            }
+            fallthrough
+        default:
+            throw FerryError(.data, "column \"\(column)\": \(value.kindName) is not a value; use null, a number, a string, {\"$real\":\"inf\"} or {\"$base64\":true,\"encoded\":\"…\"}")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// The `.ferry` single-file form of a changeset: a POSIX ustar archive of the folder's
+/// files, readable with `tar xf`. Ferry reads members in place (no extraction), so an
+/// archive's names can never write anywhere.
+enum TarArchive {
+    static let blockSize = 512
+
+    /// Writes `files` (plain names inside `folder`) into a new archive at `path`.
+    static func write(folder: String, files: [String], to path: String) throws {
+        let output = try OutputFile(creating: path)
+        let mtime = Int(Date().timeIntervalSince1970)
+        for name in files {
+            let input = try InputFile(path: folder + "/" + name)
+            try output.write(try header(name: name, size: input.size, mtime: mtime))
+            try ByteRange(file: input).forEachChunk { try output.write($0) }
+            let padding = (blockSize - input.size % blockSize) % blockSize
+            try output.write([UInt8](repeating: 0, count: padding))
+        }
+        try output.write([UInt8](repeating: 0, count: blockSize * 2))
+        try output.close()
+    }
+
+    private static func header(name: String, size: Int, mtime: Int) throws -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: blockSize)
+        let nameBytes = Array(name.utf8)
+        guard nameBytes.count <= 100 else { throw FerryError(.io, "file name \(name) is too long for a .ferry archive (100 bytes at most).") }
+        // ustar sizes are 11 octal digits: 8 GiB a member.
+        guard size < 0o77777777777 else { throw FerryError(.io, "\(name) is larger than 8 GiB, the limit of a .ferry archive member; export to a folder instead.") }
+        func put(_ text: String, at offset: Int) {
+            for (index, byte) in text.utf8.enumerated() { block[offset + index] = byte }
+        }
+        func octal(_ value: Int, width: Int) -> String { String(value, radix: 8).leftPadded(to: width - 1) }
+        block.replaceSubrange(0..<nameBytes.count, with: nameBytes)
+        put(octal(0o644, width: 8), at: 100)
+        put(octal(0, width: 8), at: 108)
+        put(octal(0, width: 8), at: 116)
+        put(octal(size, width: 12), at: 124)
+        put(octal(mtime, width: 12), at: 136)
+        put("        ", at: 148)
+        block[156] = UInt8(ascii: "0")
+        put("ustar", at: 257)
+        put("00", at: 263)
+        let checksum = block.reduce(0) { $0 + Int($1) }
+        put(octal(checksum, width: 7), at: 148)
+        block[155] = UInt8(ascii: " ")
+        return block
+    }
+
+    /// Lists the regular-file members of an archive: name → byte range.
+    static func members(of file: InputFile) throws -> [String: ByteRange] {
+        var result: [String: ByteRange] = [:]
+        var offset = 0
+        var block = [UInt8](repeating: 0, count: blockSize)
+        while offset + blockSize <= file.size {
+            let read = try block.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: blockSize, at: offset) }
+            guard read == blockSize else { break }
+            if block.allSatisfy({ $0 == 0 }) { return result }
+            let place = "\(file.path) (archive header at byte \(offset))"
+            var stored = block
+            stored.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
+            guard let expected = octalValue(block[148..<156]), expected == stored.reduce(0, { $0 + Int($1) }) else {
+                throw FerryError(.format, "\(place): the header checksum is wrong. The .ferry file is damaged: copy it again or ask for a new export.")
+            }
+            guard let size = octalValue(block[124..<136]) else {
+                throw FerryError(.format, "\(place): the member size is not readable. The .ferry file is damaged.")
+            }
+            let prefix = cString(block[345..<500])
+            let name = (prefix.isEmpty ? "" : prefix + "/") + cString(block[0..<100])
+            let type = block[156]
+            let dataStart = offset + blockSize
+            guard dataStart + size <= file.size else {
+                throw FerryError(.format, "\(file.path): member \(name) is cut short (the file is truncated). Copy it again or ask for a new export.")
+            }
+            if type == UInt8(ascii: "0") || type == 0 {
+                guard !name.contains("/"), !name.hasPrefix(".") || name == "." else {
+                    throw FerryError(.unsafe, "\(file.path): member \"\(name)\" is not a plain file name. A .ferry archive holds only the changeset's own files; it is damaged or forged.")
+                }
+                result[name] = ByteRange(file: file, offset: dataStart, count: size)
+            } else if type != UInt8(ascii: "5") {
+                throw FerryError(.unsafe, "\(file.path): member \"\(name)\" is not a regular file (type '\(Character(UnicodeScalar(type)))'). A .ferry archive holds only plain files; it is damaged or forged.")
+            }
+            offset = dataStart + (size + blockSize - 1) / blockSize * blockSize
+        }
+        if result.isEmpty {
+            throw FerryError(.format, "\(file.path) is neither a changeset folder nor a .ferry archive.")
+        }
+        return result
+    }
+
+    private static func octalValue(_ bytes: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        var sawDigit = false
+        for byte in bytes {
+            if byte == 0 || byte == 0x20 { if sawDigit { break } else { continue } }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(byte) else { return nil }
+            value = value * 8 + Int(byte - UInt8(ascii: "0"))
+            sawDigit = true
+        }
+        return sawDigit ? value : nil
+    }
+
+    private static func cString(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+}

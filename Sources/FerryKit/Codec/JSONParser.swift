@@ -1,0 +1,306 @@
+import Foundation
+
+/// A strict byte-level JSON parser for one record line.
+///
+/// Integers must fit in 64 bits (a wider one is an error, never a silent double);
+/// reals go through `strtod`, which is correctly rounded, so every double round-trips.
+public struct JSONParser {
+    public struct Failure: Error {
+        public let offset: Int
+        public let message: String
+    }
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private var depth = 0
+    private static let maximumDepth = 64
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// Parses exactly one JSON value filling the whole buffer (whitespace aside).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        if parser.index != bytes.count {
+            throw Failure(offset: parser.index, message: "unexpected text after the JSON value")
+        }
+        return value
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBufferPointer { buffer in
+            do throws(Failure) { return .success(try parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private func fail(_ message: String) -> Failure {
+        Failure(offset: index, message: message)
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(Failure) -> JSONValue {
+        guard index < bytes.count else { throw fail("unexpected end of line, a value was expected") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw fail("unexpected character '\(printable(bytes[index]))'")
+        }
+    }
+
+    private func printable(_ byte: UInt8) -> String {
+        (0x21...0x7E).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
+        let length = literal.utf8CodeUnitCount
+        guard index + length <= bytes.count else { throw fail("unexpected end of line") }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<length).allSatisfy { bytes[index + $0] == expected[$0] }
+        }
+        guard matches else { throw fail("unexpected character '\(printable(bytes[index]))'") }
+        index += length
+    }
+
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        if depth > Self.maximumDepth { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
+    }
+
+    private mutating func parseObject() throws(Failure) -> JSONValue {
+        try enter()
+        index += 1
+        var pairs: [(key: String, value: JSONValue)] = []
+        skipWhitespace()
+        if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return .object(pairs)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
+            let keyBytes = try parseString()
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            if pairs.contains(where: { $0.key == key }) { throw fail("duplicate key \"\(key)\"") }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
+            index += 1
+            skipWhitespace()
+            pairs.append((key, try parseValue()))
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of line inside an object") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; break }
+            throw fail("expected ',' or '}'")
+        }
+        depth -= 1
+        return .object(pairs)
+    }
+
+    private mutating func parseArray() throws(Failure) -> JSONValue {
+        try enter()
+        index += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return .array(items)
+        }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of line inside an array") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; break }
+            throw fail("expected ',' or ']'")
+        }
+        depth -= 1
+        return .array(items)
+    }
+
+    private mutating func parseString() throws(Failure) -> [UInt8] {
+        index += 1
+        let start = index
+        // Fast path: no escapes.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let result = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                index += 1
+                guard UTF8Validation.isValid(result) else { throw Failure(offset: start, message: "string is not valid UTF-8") }
+                return result
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("control character inside a string must be escaped") }
+            index += 1
+        }
+        var result = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                guard UTF8Validation.isValid(result) else { throw Failure(offset: start, message: "string is not valid UTF-8") }
+                return result
+            }
+            if byte < 0x20 { throw fail("control character inside a string must be escaped") }
+            if byte != UInt8(ascii: "\\") {
+                result.append(byte)
+                index += 1
+                continue
+            }
+            index += 1
+            guard index < bytes.count else { break }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""): result.append(0x22)
+            case UInt8(ascii: "\\"): result.append(0x5C)
+            case UInt8(ascii: "/"): result.append(0x2F)
+            case UInt8(ascii: "b"): result.append(0x08)
+            case UInt8(ascii: "f"): result.append(0x0C)
+            case UInt8(ascii: "n"): result.append(0x0A)
+            case UInt8(ascii: "r"): result.append(0x0D)
+            case UInt8(ascii: "t"): result.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = UInt32(try parseHex4())
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw fail("lone UTF-16 surrogate in \\u escape")
+                    }
+                    index += 2
+                    let low = UInt32(try parseHex4())
+                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone UTF-16 surrogate in \\u escape") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw fail("lone UTF-16 surrogate in \\u escape")
+                }
+                appendUTF8(scalar, to: &result)
+            default:
+                throw fail("unknown escape '\\\(printable(escape))'")
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func parseHex4() throws(Failure) -> UInt16 {
+        guard index + 4 <= bytes.count else { throw fail("incomplete \\u escape") }
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw fail("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | UInt16(digit)
+            index += 1
+        }
+        return value
+    }
+
+    private func appendUTF8(_ scalar: UInt32, to result: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80: result.append(UInt8(scalar))
+        case 0x80..<0x800:
+            result.append(UInt8(0xC0 | scalar >> 6))
+            result.append(UInt8(0x80 | scalar & 0x3F))
+        case 0x800..<0x10000:
+            result.append(UInt8(0xE0 | scalar >> 12))
+            result.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            result.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            result.append(UInt8(0xF0 | scalar >> 18))
+            result.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            result.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            result.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+
+    private mutating func parseNumber() throws(Failure) -> JSONValue {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
+            throw fail("a digit must follow '-'")
+        }
+        if bytes[index] == UInt8(ascii: "0"), index + 1 < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index + 1]) {
+            throw fail("numbers must not have leading zeros")
+        }
+        var isReal = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1; continue }
+            if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+                || ((byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")) && isReal) {
+                isReal = true
+                index += 1
+                continue
+            }
+            break
+        }
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        if !isReal {
+            var value: Int64 = 0
+            let negative = text[0] == UInt8(ascii: "-")
+            for byte in text.dropFirst(negative ? 1 : 0) {
+                let digit = Int64(byte - UInt8(ascii: "0"))
+                let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+                if overflow1 || overflow2 {
+                    throw Failure(offset: start, message: "integer does not fit in 64 bits")
+                }
+                value = next
+            }
+            return .integer(value)
+        }
+        // strtod needs a NUL-terminated copy; the grammar is checked first because strtod is lenient.
+        guard Self.isValidRealSyntax(text) else { throw Failure(offset: start, message: "malformed number") }
+        var scratch = [CChar](repeating: 0, count: text.count + 1)
+        for (offset, byte) in text.enumerated() { scratch[offset] = CChar(bitPattern: byte) }
+        let value = strtod(scratch, nil)
+        return .real(value)
+    }
+
+    /// `-? digits (. digits)? ([eE] [+-]? digits)?`
+    private static func isValidRealSyntax(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        func digits() -> Int {
+            let begin = i
+            while i < text.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[i]) { i += 1 }
+            return i - begin
+        }
+        if i < text.count, text[i] == UInt8(ascii: "-") { i += 1 }
+        guard digits() > 0 else { return false }
+        if i < text.count, text[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return false }
+        }
+        if i < text.count, text[i] == UInt8(ascii: "e") || text[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < text.count, text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return i == text.count
+    }
+}

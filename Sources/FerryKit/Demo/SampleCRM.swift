@@ -1,0 +1,46 @@
+import Foundation
+
+/// The bundled field scenario (`samples/crm`): one CRM schema, a local and a cloud database.
+public struct SampleCRM {
+    public enum Side: String, Sendable {
+        case local
+        case cloud
+    }
+
+    public let folder: String
+
+    /// Finds `samples/crm`: `$FERRY_SAMPLES`, then the current folder and its parents, then
+    /// the source checkout this binary was built from.
+    public static func locate() throws -> SampleCRM {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["FERRY_SAMPLES"] { candidates.append(env) }
+        var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for _ in 0..<6 {
+            candidates.append(directory.appendingPathComponent("samples/crm").path)
+            directory.deleteLastPathComponent()
+        }
+        // Sources/FerryKit/Demo/SampleCRM.swift → the package root.
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent("samples/crm").path)
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate + "/schema.sql") {
+            return SampleCRM(folder: candidate)
+        }
+        throw FerryError(.io, "cannot find the sample CRM (samples/crm/schema.sql). Run from the Ferry checkout, or set FERRY_SAMPLES to the samples/crm folder.")
+    }
+
+    /// Builds one side's database at `path` from the schema and data files.
+    public func build(_ side: Side, at path: String) throws {
+        let database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+        for file in ["schema.sql", "\(side.rawValue).sql"] {
+            let sql: String
+            do {
+                sql = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            } catch {
+                throw FerryError(.io, "cannot read \(folder)/\(file): \(error.localizedDescription)")
+            }
+            try database.execute(sql)
+        }
+    }
+
+    public var profilePath: String { folder + "/profile.json" }
+}

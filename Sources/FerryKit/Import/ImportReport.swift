@@ -1,0 +1,100 @@
+import Foundation
+
+/// The figures of one import, per table and in total (DESIGN.md "Import report").
+public struct ImportReport: Sendable, Equatable {
+    public struct Counts: Sendable, Equatable {
+        public var inserted = 0
+        public var updated = 0
+        public var merged = 0
+        public var unchanged = 0
+        public var deleted = 0
+        public var conflicts = 0
+        public var rejected = 0
+
+        public init() {}
+
+        static func + (lhs: Counts, rhs: Counts) -> Counts {
+            var sum = Counts()
+            sum.inserted = lhs.inserted + rhs.inserted
+            sum.updated = lhs.updated + rhs.updated
+            sum.merged = lhs.merged + rhs.merged
+            sum.unchanged = lhs.unchanged + rhs.unchanged
+            sum.deleted = lhs.deleted + rhs.deleted
+            sum.conflicts = lhs.conflicts + rhs.conflicts
+            sum.rejected = lhs.rejected + rhs.rejected
+            return sum
+        }
+
+        var pairs: [(String, Int)] {
+            [("inserted", inserted), ("updated", updated), ("merged", merged), ("unchanged", unchanged),
+             ("deleted", deleted), ("conflicts", conflicts), ("rejected", rejected)]
+        }
+    }
+
+    public struct Table: Sendable, Equatable {
+        public var name: String
+        public var counts = Counts()
+        public var seconds = 0.0
+    }
+
+    public var changeset: String
+    public var dryRun: Bool
+    public var tables: [Table] = []
+    public var rejectsFile: String?
+    public var conflictsFile: String?
+
+    public var totals: Counts { tables.reduce(Counts()) { $0 + $1.counts } }
+
+    /// The report as DESIGN.md's JSON: every figure key present, paths absolute when written.
+    public func json() -> String {
+        var out = JSONBuffer()
+        out.append(raw: "{\n  \"changeset\": ")
+        out.appendString(changeset)
+        out.append(raw: ",\n  \"dryRun\": ")
+        dryRun ? out.append(raw: "true") : out.append(raw: "false")
+        out.append(raw: ",\n  \"tables\": [")
+        for (index, table) in tables.enumerated() {
+            out.append(raw: index == 0 ? "\n    {\"name\": " : ",\n    {\"name\": ")
+            out.appendString(table.name)
+            // Figure names are fixed ASCII words: no escaping needed.
+            for (key, value) in table.counts.pairs {
+                out.bytes += Array(", \"\(key)\": \(value)".utf8)
+            }
+            out.append(raw: ", \"seconds\": ")
+            out.appendReal((table.seconds * 1000).rounded() / 1000)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(raw: tables.isEmpty ? "],\n  \"totals\": {" : "\n  ],\n  \"totals\": {")
+        out.bytes += Array(totals.pairs.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ").utf8)
+        out.append(UInt8(ascii: "}"))
+        if let rejectsFile {
+            out.append(raw: ",\n  \"rejects\": ")
+            out.appendString(rejectsFile)
+        }
+        if let conflictsFile {
+            out.append(raw: ",\n  \"conflictsFile\": ")
+            out.appendString(conflictsFile)
+        }
+        out.append(raw: "\n}\n")
+        return out.string
+    }
+
+    /// The same figures as an aligned table, for a terminal.
+    public func table() -> String {
+        let headers = ["table", "inserted", "updated", "merged", "unchanged", "deleted", "conflicts", "rejected", "seconds"]
+        var rows = tables.map { table in
+            [table.name] + table.counts.pairs.map { String($0.1) } + [String(format: "%.2f", table.seconds)]
+        }
+        rows.append(["total"] + totals.pairs.map { String($0.1) } + [String(format: "%.2f", tables.reduce(0) { $0 + $1.seconds })])
+        let widths = headers.indices.map { column in ([headers] + rows).map { $0[column].count }.max()! }
+        func format(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0) : cell.leftPadded(to: widths[index], with: " ")
+            }.joined(separator: "  ")
+        }
+        var lines = [format(headers)]
+        lines += rows.map(format)
+        if dryRun { lines.append("(dry run: nothing was written)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,77 @@
+/// A column as the changeset describes it.
+public struct ColumnDefinition: Codable, Sendable, Equatable {
+    public var name: String
+    /// The declared type, as written in the schema; empty when the column has none.
+    public var type: String
+    public var notNull: Bool
+    /// 0 when not part of the primary key, else the 1-based position in it.
+    public var primaryKey: Int
+    /// The default's SQL text, or nil.
+    public var `default`: String?
+
+    public init(name: String, type: String, notNull: Bool, primaryKey: Int, default: String?) {
+        self.name = name
+        self.type = type
+        self.notNull = notNull
+        self.primaryKey = primaryKey
+        self.default = `default`
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(type, forKey: .type)
+        try container.encode(notNull, forKey: .notNull)
+        try container.encode(primaryKey, forKey: .primaryKey)
+        try container.encode(self.default, forKey: .default) // null, not absent
+    }
+}
+
+/// A foreign key: `columns` of this table point at `to` of `table`.
+public struct Reference: Codable, Sendable, Equatable {
+    public var columns: [String]
+    public var table: String
+    public var to: [String]
+    public var onDelete: String?
+    public var onUpdate: String?
+
+    public init(columns: [String], table: String, to: [String], onDelete: String? = nil, onUpdate: String? = nil) {
+        self.columns = columns
+        self.table = table
+        self.to = to
+        self.onDelete = onDelete
+        self.onUpdate = onUpdate
+    }
+}
+
+/// Everything Ferry knows about a table's shape: columns, keys, references and the SQL that creates it.
+public struct TableDefinition: Sendable, Equatable {
+    public var name: String
+    public var columns: [ColumnDefinition]
+    /// Primary-key columns in key order; empty for a rowid table without a declared key.
+    public var primaryKey: [String]
+    /// The cloudId column, when the table has one.
+    public var cloudId: String?
+    /// Natural keys then fallback composites, in matching order.
+    public var matchSets: [[String]]
+    public var references: [Reference]
+    public var create: String
+    public var indexes: [String]
+
+    public init(name: String, columns: [ColumnDefinition], primaryKey: [String], cloudId: String?, matchSets: [[String]], references: [Reference], create: String, indexes: [String]) {
+        self.name = name
+        self.columns = columns
+        self.primaryKey = primaryKey
+        self.cloudId = cloudId
+        self.matchSets = matchSets
+        self.references = references
+        self.create = create
+        self.indexes = indexes
+    }
+
+    public var columnNames: [String] { columns.map(\.name) }
+
+    public func column(named name: String) -> ColumnDefinition? {
+        columns.first { $0.name == name }
+    }
+}

@@ -1,0 +1,103 @@
+import CSQLite
+
+/// Owns one prepared `sqlite3_stmt*`, finalized exactly once; keeps its connection alive.
+public final class SQLiteStatement {
+    let handle: OpaquePointer
+    let database: SQLiteDatabase
+
+    init(database: SQLiteDatabase, sql: String) throws {
+        var statement: OpaquePointer?
+        var tail: UnsafePointer<CChar>?
+        let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+        guard rc == SQLITE_OK, let statement else {
+            sqlite3_finalize(statement)
+            throw database.error(rc, while: "preparing \(sql.prefix(200))")
+        }
+        if let tail, tail.pointee != 0, !String(cString: tail).allSatisfy(\.isWhitespace) {
+            sqlite3_finalize(statement)
+            throw FerryError(.unsafe, "expected exactly one SQL statement, found more after: \(sql.prefix(200))")
+        }
+        self.handle = statement
+        self.database = database
+    }
+
+    deinit {
+        sqlite3_finalize(handle)
+    }
+
+    public var sql: String { String(cString: sqlite3_sql(handle)) }
+    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+
+    /// Steps once: true when a row is ready, false when done. Resets itself on error.
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let error = database.error(rc, while: "executing \(sql.prefix(200))")
+            sqlite3_reset(handle)
+            throw error
+        }
+    }
+
+    public func reset() {
+        sqlite3_reset(handle)
+    }
+
+    public func bind(_ values: [Value]) throws {
+        sqlite3_reset(handle)
+        for (index, value) in values.enumerated() {
+            try bind(value, at: Int32(index + 1))
+        }
+    }
+
+    /// Binds a value; text and blobs are copied (SQLITE_TRANSIENT) since the caller's buffer is reused.
+    public func bind(_ value: Value, at index: Int32) throws {
+        let rc: Int32
+        switch value {
+        case .null: rc = sqlite3_bind_null(handle, index)
+        case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
+        case .real(let v): rc = sqlite3_bind_double(handle, index, v)
+        case .text(let bytes):
+            rc = bytes.withUnsafeBufferPointer { buffer in
+                // A non-nil pointer even for "" so SQLite stores an empty TEXT, not NULL.
+                let base = buffer.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(bitPattern: 1)!
+                return sqlite3_bind_text64(handle, index, base.assumingMemoryBound(to: CChar.self), UInt64(buffer.count), ferry_sqlite_transient(), UInt8(SQLITE_UTF8))
+            }
+        case .blob(let bytes):
+            rc = bytes.withUnsafeBufferPointer { buffer in
+                if buffer.count == 0 { return sqlite3_bind_zeroblob(handle, index, 0) }
+                return sqlite3_bind_blob64(handle, index, buffer.baseAddress, UInt64(buffer.count), ferry_sqlite_transient())
+            }
+        }
+        if rc != SQLITE_OK {
+            throw database.error(rc, while: "binding parameter \(index) of \(sql.prefix(200))")
+        }
+    }
+
+    public func columnType(at index: Int) -> Int32 { sqlite3_column_type(handle, Int32(index)) }
+    public func columnName(at index: Int) -> String { String(cString: sqlite3_column_name(handle, Int32(index))) }
+    public func int64(at index: Int) -> Int64 { sqlite3_column_int64(handle, Int32(index)) }
+    public func double(at index: Int) -> Double { sqlite3_column_double(handle, Int32(index)) }
+
+    /// The bytes of a TEXT or BLOB cell, valid until the next step or reset.
+    public func bytes(at index: Int, text: Bool) -> UnsafeBufferPointer<UInt8> {
+        let i = Int32(index)
+        let pointer: UnsafeRawPointer? = text ? UnsafeRawPointer(sqlite3_column_text(handle, i)) : sqlite3_column_blob(handle, i)
+        let count = Int(sqlite3_column_bytes(handle, i))
+        guard let pointer, count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count)
+    }
+
+    public func value(at index: Int) -> Value {
+        switch columnType(at: index) {
+        case SQLITE_INTEGER: return .integer(int64(at: index))
+        case SQLITE_FLOAT: return .real(double(at: index))
+        case SQLITE_TEXT: return .text(Array(bytes(at: index, text: true)))
+        case SQLITE_BLOB: return .blob(Array(bytes(at: index, text: false)))
+        default: return .null
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+extension SQLiteStore {
+    /// Reads every user table's definition from the catalog. Names are bound as parameters
+    /// of the `pragma_*` table-valued functions, never spliced into SQL.
+    public func tables(profile: Profile) throws -> [TableDefinition] {
+        let rows = try database.rows("""
+            SELECT name, sql FROM sqlite_schema
+            WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_ferry\\_%' ESCAPE '\\'
+            ORDER BY name
+            """)
+        let excluded = Set(profile.exclude)
+        var definitions: [TableDefinition] = []
+        for row in rows {
+            guard let name = row[0].string, !excluded.contains(name) else { continue }
+            let create = row[1].string ?? ""
+            // Virtual tables (FTS, R-tree) are backed by module code Ferry cannot recreate safely.
+            if create.uppercased().hasPrefix("CREATE VIRTUAL") { continue }
+            definitions.append(try definition(of: name, create: create, profile: profile))
+        }
+        return try resolveImplicitReferenceTargets(definitions)
+    }
+
+    func definition(of name: String, create: String, profile: Profile) throws -> TableDefinition {
+        let tableProfile = profile.tables[name]
+        let skip = Set(tableProfile?.skip ?? [])
+        var columns: [ColumnDefinition] = []
+        // hidden: 0 normal, 2/3 generated columns (computed, never inserted), 1 virtual-table hidden.
+        for row in try database.rows("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid", [.text(name)]) {
+            guard let columnName = row[0].string, !skip.contains(columnName) else { continue }
+            guard case .integer(let notNull) = row[2], case .integer(let pk) = row[4] else { continue }
+            columns.append(ColumnDefinition(name: columnName, type: row[1].string ?? "", notNull: notNull != 0, primaryKey: Int(pk), default: row[3].string))
+        }
+        let primaryKey = columns.filter { $0.primaryKey > 0 }.sorted { $0.primaryKey < $1.primaryKey }.map(\.name)
+        let cloudId = cloudIdColumn(in: columns, table: name, profile: profile)
+
+        var matchSets: [[String]] = []
+        for index in try uniqueIndexes(of: name) {
+            // The cloudId index is the first step of matching already; the primary key never matches across stores.
+            if index == primaryKey || index == [cloudId] { continue }
+            if index.contains(where: { skip.contains($0) }) { continue }
+            if !matchSets.contains(index) { matchSets.append(index) }
+        }
+        for composite in tableProfile?.match ?? [] where !matchSets.contains(composite) {
+            for column in composite where !columns.contains(where: { $0.name == column }) {
+                throw FerryError(.usage, "profile: table \(name) has no column \"\(column)\" for its match set \(composite). Fix the profile's \"match\" for \(name).")
+            }
+            matchSets.append(composite)
+        }
+
+        var references: [Reference] = []
+        var current: (id: Int64, reference: Reference)?
+        for row in try database.rows("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq", [.text(name)]) {
+            guard case .integer(let id) = row[0], let parent = row[1].string, let from = row[2].string else { continue }
+            if let existing = current, existing.id == id {
+                current!.reference.columns.append(from)
+                current!.reference.to.append(row[3].string ?? "")
+            } else {
+                if let existing = current { references.append(existing.reference) }
+                current = (id, Reference(columns: [from], table: parent, to: [row[3].string ?? ""], onDelete: row[5].string, onUpdate: row[4].string))
+            }
+        }
+        if let existing = current { references.append(existing.reference) }
+
+        let indexes = try database.rows(
+            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY rowid", [.text(name)]
+        ).compactMap { $0[0].string }
+
+        return TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, references: references, create: create, indexes: indexes)
+    }
+
+    private func cloudIdColumn(in columns: [ColumnDefinition], table: String, profile: Profile) -> String? {
+        let wanted = profile.tables[table]?.cloudId ?? profile.cloudId
+        let candidates = wanted.map { [$0] } ?? ["cloudId", "cloud_id"]
+        for candidate in candidates {
+            // SQLite column names are case-insensitive.
+            if let column = columns.first(where: { $0.name.lowercased() == candidate.lowercased() }) { return column.name }
+        }
+        return nil
+    }
+
+    /// Unique, non-partial indexes over plain columns, in declaration order.
+    private func uniqueIndexes(of table: String) throws -> [[String]] {
+        let listed = try database.rows("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)", [.text(table)])
+        let declared = try database.rows("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? ORDER BY rowid", [.text(table)]).compactMap { $0[0].string }
+        var result: [(position: Int, columns: [String])] = []
+        for row in listed {
+            guard let name = row[0].string, row[1] == .integer(1), row[3] == .integer(0), row[2].string != "pk" else { continue }
+            let columns = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]).map { $0[0].string }
+            // An expression index has a NULL column name: it cannot be matched by values.
+            guard !columns.isEmpty, columns.allSatisfy({ $0 != nil }) else { continue }
+            result.append((declared.firstIndex(of: name) ?? Int.max, columns.map { $0! }))
+        }
+        return result.sorted { $0.position < $1.position }.map(\.columns)
+    }
+
+    /// `REFERENCES parent` without columns means the parent's primary key; spell it out.
+    private func resolveImplicitReferenceTargets(_ tables: [TableDefinition]) throws -> [TableDefinition] {
+        let keys = Dictionary(tables.map { ($0.name.lowercased(), $0.primaryKey) }, uniquingKeysWith: { a, _ in a })
+        return tables.map { table in
+            var table = table
+            table.references = table.references.map { reference in
+                var reference = reference
+                if reference.to.contains(""), let parentKey = keys[reference.table.lowercased()], parentKey.count == reference.columns.count {
+                    reference.to = parentKey
+                }
+                return reference
+            }
+            return table
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// One SQL cell, typed as SQLite stores it.
+///
+/// TEXT is kept as bytes: SQLite does not promise valid UTF-8, and a round trip must
+/// give back exactly what was stored.
+public enum Value: Sendable, Hashable, CustomStringConvertible {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text([UInt8])
+    case blob([UInt8])
+
+    public static func text(_ string: String) -> Value { .text(Array(string.utf8)) }
+
+    /// Exact equality: reals compare by bit pattern, so -0.0 differs from 0.0 and NaN equals itself.
+    public static func == (lhs: Value, rhs: Value) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.integer(a), .integer(b)): return a == b
+        case let (.real(a), .real(b)): return a.bitPattern == b.bitPattern
+        case let (.text(a), .text(b)): return a == b
+        case let (.blob(a), .blob(b)): return a == b
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .integer(let v): hasher.combine(1); hasher.combine(v)
+        case .real(let v): hasher.combine(2); hasher.combine(v.bitPattern)
+        case .text(let v): hasher.combine(3); hasher.combine(v)
+        case .blob(let v): hasher.combine(4); hasher.combine(v)
+        }
+    }
+
+    /// The name SQLite's `typeof()` gives this value.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .integer: return "integer"
+        case .real: return "real"
+        case .text: return "text"
+        case .blob: return "blob"
+        }
+    }
+
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    /// The TEXT value as a Swift string (invalid UTF-8 replaced), for display and keys only.
+    public var string: String? {
+        if case .text(let bytes) = self { return String(decoding: bytes, as: UTF8.self) }
+        return nil
+    }
+
+    public var description: String {
+        var buffer = JSONBuffer()
+        buffer.appendValue(self)
+        return buffer.string
+    }
+}

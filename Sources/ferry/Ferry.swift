@@ -1,0 +1,22 @@
+import ArgumentParser
+import FerryKit
+
+@main
+struct Ferry: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "Move database rows between environments as portable, checksummed files.",
+        discussion: """
+            Ferry exports tables to a changeset (a folder, or one .ferry file) and imports it \
+            into another database, exactly. Run `ferry demo` to see it on the bundled sample CRM.
+            """,
+        version: FerryVersion.current,
+        subcommands: [ExportCommand.self, ImportCommand.self, VerifyCommand.self, InspectCommand.self, DemoCommand.self]
+    )
+}
+
+/// Flags every command shares.
+struct CommonOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "No progress or summaries on stderr; errors still print.")
+    var quiet = false
+}

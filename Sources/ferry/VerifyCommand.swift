@@ -1,0 +1,35 @@
+import ArgumentParser
+import FerryKit
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a changeset: format version, checksums, every line, row counts.",
+        discussion: """
+            Exits 0 when the changeset is intact; otherwise prints what is wrong, with the file \
+            and line, and exits 1. Needs no database.
+
+            Examples:
+              ferry verify changes/
+              ferry verify ticket-4711.ferry
+            """
+    )
+
+    @Argument(help: "The changeset: a folder or a .ferry file.")
+    var changeset: String
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try runReportingErrors {
+            let reader = try ChangesetReader(path: changeset)
+            let results = try Verifier.verify(reader, observer: TerminalProgress.make(quiet: common.quiet))
+            if !common.quiet {
+                for table in results {
+                    printOutput("ok  \(table.file)  \(table.rows) rows  \(table.bytes) bytes")
+                }
+                printOutput("\(changeset): ok, \(results.count) files, \(results.reduce(0) { $0 + $1.rows }) records")
+            }
+        }
+    }
+}
