@@ -9,6 +9,10 @@ public struct SampleCRM {
 
     public let folder: String
 
+    public init(folder: String) {
+        self.folder = folder
+    }
+
     /// Finds `samples/crm`: `$FERRY_SAMPLES`, then the current folder and its parents, then
     /// the source checkout this binary was built from.
     public static func locate() throws -> SampleCRM {

@@ -1,0 +1,96 @@
+import Foundation
+import FerryKit
+import Testing
+
+/// The built `ferry` binary, next to this test bundle in the build folder.
+let ferryBinary: URL = {
+    let candidates = [
+        Bundle.main.executableURL?.deletingLastPathComponent(),
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        Bundle.main.bundleURL,
+    ].compactMap { $0 }
+    for directory in candidates {
+        let binary = directory.appendingPathComponent("ferry")
+        if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+    }
+    fatalError("cannot find the ferry binary near \(candidates)")
+}()
+
+/// The package root (for samples/ and Schemas/).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `ferry ARGS` and captures everything it prints.
+@discardableResult
+func ferry(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = ferryBinary
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    var environment = ProcessInfo.processInfo.environment
+    environment["FERRY_SAMPLES"] = packageRoot.appendingPathComponent("samples/crm").path
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes before waiting so a large output cannot block the child.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh folder, removed after `body`.
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-cli-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try body(url)
+}
+
+/// Builds the sample local CRM database at `path`.
+func buildSampleLocal(at path: URL) throws {
+    try SampleCRM(folder: packageRoot.appendingPathComponent("samples/crm").path).build(.local, at: path.path)
+}
+
+/// Exports the sample local CRM into `directory/changeset` and returns its path.
+func exportSample(in directory: URL, name: String = "changeset") throws -> URL {
+    let db = directory.appendingPathComponent("source.db")
+    if !FileManager.default.fileExists(atPath: db.path) { try buildSampleLocal(at: db) }
+    let out = directory.appendingPathComponent(name)
+    let result = try ferry(["export", "--db", db.path, "--out", out.path, "--quiet"])
+    #expect(result.status == 0, "export failed: \(result.stderr)")
+    return out
+}
+
+func fileBytes(_ url: URL) throws -> Data { try Data(contentsOf: url) }
+
+/// gzip-compresses `text` with the system gzip (a real peer, not Ferry's own writer).
+func gzip(_ text: String, to url: URL) throws {
+    let raw = url.deletingPathExtension()
+    try Data(text.utf8).write(to: raw)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-f", "-n", raw.path]
+    try process.run()
+    process.waitUntilExit()
+}
+
+func sha256sum(_ url: URL) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    process.arguments = [url.path]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(String(decoding: data, as: UTF8.self).prefix(64))
+}
