@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 extension SQLiteStore {
     /// Creates a table from a changeset's CREATE statements under an authorizer that allows
@@ -25,7 +26,11 @@ extension SQLiteStore {
         guard trimmed.hasPrefix("CREATE TABLE") || trimmed.hasPrefix("CREATE INDEX") || trimmed.hasPrefix("CREATE UNIQUE INDEX") else {
             throw FerryError(.unsafe, "table \(table): \(what) in the manifest is not a CREATE TABLE or CREATE INDEX statement; Ferry refuses to run it. Create the table in the target yourself, then import again.")
         }
-        sqlite3_set_authorizer(database.handle, schemaOnlyAuthorizer, nil)
+        // The authorizer gets the table's name through its context pointer: a C string that
+        // outlives the prepare call below.
+        let expected = strdup(table.lowercased())!
+        defer { free(expected) }
+        sqlite3_set_authorizer(database.handle, schemaOnlyAuthorizer, expected)
         defer { sqlite3_set_authorizer(database.handle, nil, nil) }
         let statement: SQLiteStatement
         do {
@@ -37,18 +42,26 @@ extension SQLiteStore {
     }
 }
 
-/// Allows only what CREATE TABLE / CREATE INDEX need; denies everything else (ATTACH,
-/// DROP, INSERT into user tables, triggers, views, temp objects, PRAGMA).
+/// Allows only what CREATE TABLE / CREATE INDEX of the one expected table need; denies
+/// everything else (ATTACH, DROP, writes to user tables, triggers, views, temp objects,
+/// PRAGMA, reading other tables as `CREATE TABLE … AS SELECT` would).
 /// See https://www.sqlite.org/c3ref/set_authorizer.html
-private let schemaOnlyAuthorizer: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Int32 = { _, action, first, _, _, _ in
+private let schemaOnlyAuthorizer: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Int32 = { context, action, first, second, _, _ in
+    let expected = context.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
+    let firstName = first.map { String(cString: $0).lowercased() }
+    let isSchemaTable = firstName == "sqlite_master" || firstName == "sqlite_schema"
     switch action {
-    case SQLITE_CREATE_TABLE, SQLITE_CREATE_INDEX, SQLITE_READ, SQLITE_SELECT, SQLITE_FUNCTION,
-         SQLITE_REINDEX: // a new index is filled by an internal REINDEX
+    case SQLITE_CREATE_TABLE:
+        return firstName == expected ? SQLITE_OK : SQLITE_DENY
+    case SQLITE_CREATE_INDEX:
+        return second.map { String(cString: $0).lowercased() } == expected ? SQLITE_OK : SQLITE_DENY
+    case SQLITE_READ:
+        return firstName == expected || isSchemaTable ? SQLITE_OK : SQLITE_DENY
+    case SQLITE_FUNCTION, SQLITE_REINDEX: // a new index is filled by an internal REINDEX
         return SQLITE_OK
     case SQLITE_INSERT, SQLITE_UPDATE:
         // Creating a table writes its row into the schema table, nothing else.
-        let target = first.map { String(cString: $0).lowercased() }
-        return target == "sqlite_master" || target == "sqlite_schema" ? SQLITE_OK : SQLITE_DENY
+        return isSchemaTable ? SQLITE_OK : SQLITE_DENY
     default:
         return SQLITE_DENY
     }

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+@Suite struct RecordCodecTests {
+    private func roundTrip(_ value: Value) throws -> Value {
+        var buffer = JSONBuffer()
+        buffer.appendValue(value)
+        let json = try JSONParser.parse(buffer.bytes)
+        return try RecordDecoder.decodeValue(json, column: "c")
+    }
+
+    @Test func everyRandomDoubleRoundTripsBitForBit() throws {
+        var generator = SplitMix64(seed: 2026)
+        var mismatches = 0
+        // Random bit patterns cover subnormals, huge and tiny exponents and 17-digit mantissas.
+        for _ in 0..<300_000 {
+            let value = Double(bitPattern: generator.next())
+            if value.isNaN { continue }
+            if try roundTrip(.real(value)) != .real(value) { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test func realsAlwaysCarryADotOrExponent() {
+        for (value, text) in [(1.0, "1.0"), (-0.0, "-0.0"), (1e300, "1e+300"), (5e-324, "5e-324"), (0.1, "0.1"), (1e16, "1e+16"), (123456789.0, "123456789.0")] {
+            var buffer = JSONBuffer()
+            buffer.appendReal(value)
+            #expect(buffer.string == text)
+        }
+    }
+
+    @Test func nonFiniteRealsUseTheTaggedForm() throws {
+        for (value, text) in [(Double.infinity, #"{"$real":"inf"}"#), (-Double.infinity, #"{"$real":"-inf"}"#)] {
+            var buffer = JSONBuffer()
+            buffer.appendReal(value)
+            #expect(buffer.string == text)
+            #expect(try roundTrip(.real(value)) == .real(value))
+        }
+        guard case .real(let nan) = try roundTrip(.real(.nan)) else { Issue.record("NaN did not come back as a REAL"); return }
+        #expect(nan.isNaN)
+    }
+
+    @Test func integersKeepAll64Bits() throws {
+        for value: Int64 in [.min, .max, 0, -1, 9_007_199_254_740_993, -9_007_199_254_740_993] {
+            var buffer = JSONBuffer()
+            buffer.appendInteger(value)
+            #expect(buffer.string == String(value))
+            #expect(try roundTrip(.integer(value)) == .integer(value))
+        }
+    }
+
+    @Test func anIntegerWiderThan64BitsIsAnErrorNotADouble() {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array("9223372036854775808".utf8)) }
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array("-9223372036854775809".utf8)) }
+    }
+
+    @Test func textWithNULControlsLineSeparatorsAndEmojiRoundTrips() throws {
+        let text = "a\u{0}b\u{1}\u{1F}\t\n\r\"\\/\u{7F}\u{2028}\u{2029}😀é"
+        var buffer = JSONBuffer()
+        buffer.appendValue(.text(text))
+        #expect(!buffer.bytes.contains(0x0A), "a record line must never contain a raw newline")
+        #expect(buffer.string.contains("\\u2028"))
+        #expect(try roundTrip(.text(text)) == .text(text))
+        #expect(try roundTrip(.text("")) == .text(""))
+    }
+
+    @Test func invalidUTF8TextIsKeptExactlyAsTaggedBase64() throws {
+        let bytes: [UInt8] = [0x61, 0xFF, 0xC0, 0x80, 0xED, 0xA0, 0x80]
+        var buffer = JSONBuffer()
+        buffer.appendValue(.text(bytes))
+        #expect(buffer.string.contains(#""type":"text""#))
+        #expect(try roundTrip(.text(bytes)) == .text(bytes))
+    }
+
+    @Test func blobsOfEveryLengthRoundTripThroughBase64() throws {
+        var generator = SplitMix64(seed: 7)
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(try roundTrip(.blob(bytes)) == .blob(bytes))
+        }
+        let all = (0...255).map { UInt8($0) }
+        #expect(try roundTrip(.blob(all)) == .blob(all))
+        var buffer = JSONBuffer()
+        buffer.appendValue(.blob([0, 1, 2]))
+        #expect(buffer.string == #"{"$base64":true,"encoded":"AAEC"}"#)
+    }
+
+    @Test func utf8ValidationRejectsOverlongsSurrogatesAndTruncation() {
+        #expect(UTF8Validation.isValid(Array("héllo 😀".utf8)))
+        for bad: [UInt8] in [[0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80], [0xFF]] {
+            #expect(!UTF8Validation.isValid(bad), "\(bad)")
+        }
+    }
+
+    @Test func valuesOfTheWrongShapeAreNamedInTheError() throws {
+        for text in ["true", "[1]", #"{"a":1}"#, #"{"$real":"big"}"#, #"{"$base64":true,"encoded":"!!"}"#, #"{"$base64":true,"encoded":"AA==","x":1}"#] {
+            let json = try JSONParser.parse(Array(text.utf8))
+            #expect {
+                _ = try RecordDecoder.decodeValue(json, column: "name")
+            } throws: { error in
+                (error as? FerryError)?.message.contains("column \"name\"") == true
+            }
+        }
+    }
+
+    @Test func parserRefusesDuplicateKeysLoneSurrogatesAndTrailingText() {
+        for text in [#"{"a":1,"a":2}"#, #""\ud800""#, "{} x", "01", "1.", "-", #""a"#, "nul"] {
+            #expect(throws: JSONParser.Failure.self, "\(text)") { try JSONParser.parse(Array(text.utf8)) }
+        }
+    }
+
+    @Test func parserReadsEscapedSurrogatePairs() throws {
+        #expect(try JSONParser.parse(Array(#""\ud83d\ude00""#.utf8)) == .string(Array("😀".utf8)))
+    }
+}

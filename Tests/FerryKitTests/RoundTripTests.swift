@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+@Suite struct RoundTripTests {
+    /// The edge-value table of the issue: every storage class at its limits.
+    private func makeEdgeDatabase(at url: URL) throws {
+        let db = try SQLiteDatabase(path: url.path, mode: .readWriteCreate)
+        try db.execute("""
+            CREATE TABLE edge (id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, anything);
+            CREATE INDEX edge_t ON edge(t);
+            """)
+        let insert = try db.prepare("INSERT INTO edge (id, i, r, t, b, anything) VALUES (?, ?, ?, ?, ?, ?)")
+        let allBytes = (0...255).map { UInt8($0) }
+        let rows: [[Value]] = [
+            [.integer(1), .integer(.min), .real(0.1), .text(""), .blob(allBytes), .integer(42)],
+            [.integer(2), .integer(.max), .real(-0.0), .null, .blob([]), .real(1.5)],
+            [.integer(3), .integer(9_007_199_254_740_993), .real(5e-324), .text("a\u{0}b"), .null, .text("text")],
+            [.integer(4), .integer(0), .real(1e300), .text("\u{1}\u{1F}\t\r\n\u{7F}"), .blob([0]), .blob([1, 2])],
+            [.integer(5), .integer(-1), .real(.infinity), .text("\u{2028}\u{2029}😀🇩🇪"), .blob([0xFF]), .null],
+            [.integer(6), .null, .real(-.infinity), .text("plain"), .blob([0, 0, 0]), .integer(.min)],
+            [.integer(7), .integer(1), .real(2.0.squareRoot()), .text([0x61, 0xFF, 0xFE]), .blob(Array("x".utf8)), .real(-0.0)],
+        ]
+        for row in rows {
+            try insert.bind(row)
+            try insert.step()
+        }
+    }
+
+    @Test func edgeValuesReplayWithTheSameTypeofQuoteAndHex() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("edge.db")
+            try makeEdgeDatabase(at: source)
+            let (target, report, _) = try exportAndReplay(source, in: directory)
+            #expect(report.totals.inserted == 7)
+            let columns = ["id", "i", "r", "t", "b", "anything"]
+            let expected = try cellFingerprints(try SQLiteDatabase(path: source.path, mode: .readOnly), table: "edge", columns: columns)
+            let actual = try cellFingerprints(target.database, table: "edge", columns: columns)
+            #expect(actual == expected)
+            #expect(expected.count == 7)
+            // quote() shows REALs with 15 digits only; the exact comparison catches the last bits too.
+            #expect(try DatabaseComparison.firstDifference(try SQLiteStore(path: source.path, mode: .readOnly), target) == nil)
+            // The index came along with the table.
+            #expect(try target.database.scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'edge_t'") == .integer(1))
+        }
+    }
+
+    @Test func replayingTheSameChangesetAgainChangesNothing() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("edge.db")
+            try makeEdgeDatabase(at: source)
+            let (target, _, _) = try exportAndReplay(source, in: directory)
+            let again = try Importer(store: target, changeset: try ChangesetReader(path: directory.appendingPathComponent("changeset").path)).run()
+            #expect(again.totals.inserted == 0)
+            #expect(again.totals.updated == 0)
+            #expect(again.totals.unchanged == 7)
+        }
+    }
+
+    @Test func replayIntoTheSameSchemaUpdatesRowsByPrimaryKey() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("edge.db")
+            try makeEdgeDatabase(at: source)
+            let (target, _, _) = try exportAndReplay(source, in: directory)
+            try target.database.execute("UPDATE edge SET t = 'changed on target' WHERE id = 6; DELETE FROM edge WHERE id = 7")
+            let report = try Importer(store: target, changeset: try ChangesetReader(path: directory.appendingPathComponent("changeset").path)).run()
+            #expect(report.totals.updated == 1)
+            #expect(report.totals.inserted == 1)
+            #expect(report.totals.unchanged == 5)
+            #expect(try DatabaseComparison.firstDifference(try SQLiteStore(path: source.path, mode: .readOnly), target) == nil)
+        }
+    }
+
+    @Test func awkwardIdentifiersSurviveExportAndReplay() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("names.db")
+            let db = try SQLiteDatabase(path: source.path, mode: .readWriteCreate)
+            try db.execute("""
+                CREATE TABLE "order" ("select" TEXT PRIMARY KEY, "a""quote" INTEGER, "with space" TEXT, "naïve→名前" REAL);
+                CREATE TABLE "we;ird/\\name" (id INTEGER PRIMARY KEY, "order" TEXT REFERENCES "order"("select"));
+                INSERT INTO "order" VALUES ('x', 1, 'y', 2.5), ('z', NULL, '', -1.0);
+                INSERT INTO "we;ird/\\name" VALUES (1, 'x'), (2, 'z');
+                """)
+            let (target, report, manifest) = try exportAndReplay(source, in: directory)
+            #expect(report.totals.inserted == 4)
+            #expect(manifest.tables.map(\.name) == ["order", "we;ird/\\name"], "parents first")
+            #expect(manifest.tables[1].file == "we%3Bird%2F%5Cname.ndjson.gz")
+            #expect(try DatabaseComparison.firstDifference(try SQLiteStore(path: source.path, mode: .readOnly), target) == nil)
+        }
+    }
+
+    @Test func exportNeverWritesToTheSource() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("edge.db")
+            try makeEdgeDatabase(at: source)
+            let before = try Data(contentsOf: source)
+            _ = try exportAndReplay(source, in: directory)
+            #expect(try Data(contentsOf: source) == before)
+        }
+    }
+
+    @Test func anExportAppearsWholeOrNotAtAll() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("edge.db")
+            try makeEdgeDatabase(at: source)
+            let store = try SQLiteStore(path: source.path, mode: .readOnly)
+            let out = directory.appendingPathComponent("out").path
+            #expect(throws: FerryError.self) {
+                _ = try Exporter(store: store, options: ExportOptions(tables: ["missing"])).export(to: out)
+            }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") || $0 == "out" }
+            #expect(leftovers.isEmpty)
+        }
+    }
+
+    @Test func aFailedImportLeavesTheTargetByteIdentical() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("edge.db")
+            try makeEdgeDatabase(at: source)
+            let (target, _, _) = try exportAndReplay(source, in: directory)
+            // Rows 5 and 6 differ from the changeset; the target refuses the update of row 6,
+            // after row 5 was already updated inside the import's transaction.
+            try target.database.execute("""
+                UPDATE edge SET t = 'target' WHERE id IN (5, 6);
+                CREATE TRIGGER no_six BEFORE UPDATE ON edge WHEN new.id = 6 BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                """)
+            let targetPath = directory.appendingPathComponent("changeset-target.db")
+            let before = try Data(contentsOf: targetPath)
+            let changeset = try ChangesetReader(path: directory.appendingPathComponent("changeset").path)
+            #expect {
+                _ = try Importer(store: target, changeset: changeset).run()
+            } throws: { error in
+                let message = (error as? FerryError)?.message ?? ""
+                return message.contains("edge.ndjson.gz line 6") && message.contains("refused")
+            }
+            #expect(try Data(contentsOf: targetPath) == before)
+            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 5") == .text("target"))
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+@Suite struct SchemaTests {
+    private func table(_ name: String, references parents: [String]) -> TableDefinition {
+        TableDefinition(name: name, columns: [], primaryKey: [], cloudId: nil, matchSets: [],
+                        references: parents.map { Reference(columns: ["x"], table: $0, to: ["id"]) }, create: "", indexes: [])
+    }
+
+    @Test func tablesAreOrderedParentsFirstIgnoringSelfReferences() {
+        let order = ForeignKeyOrder.sorted([
+            table("proposals", references: ["customers", "users"]),
+            table("content", references: ["content", "users"]),
+            table("users", references: ["roles"]),
+            table("customers", references: ["users"]),
+            table("roles", references: []),
+        ]).map(\.name)
+        #expect(order == ["roles", "users", "content", "customers", "proposals"])
+    }
+
+    @Test func aCycleStillYieldsEveryTableOnce() {
+        let order = ForeignKeyOrder.sorted([table("a", references: ["b"]), table("b", references: ["a"]), table("c", references: ["a"])]).map(\.name)
+        #expect(order.sorted() == ["a", "b", "c"])
+        #expect(order.last == "c")
+    }
+
+    @Test func theSampleSchemaYieldsNaturalKeysCloudIdsAndReferences() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("crm.db").path
+            try SampleCRM.locate().build(.local, at: path)
+            let tables = try SQLiteStore(path: path, mode: .readOnly).tables(profile: .empty)
+            let byName = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) })
+            #expect(byName["users"]?.matchSets == [["email"]])
+            #expect(byName["permissions"]?.matchSets == [["resource", "action", "scope"]])
+            #expect(byName["products"]?.matchSets == [["sku"]])
+            #expect(byName["customers"]?.cloudId == "cloudId")
+            #expect(byName["customers"]?.matchSets == [], "the cloudId index is not a natural key; email is not unique")
+            #expect(byName["users"]?.references == [Reference(columns: ["roleId"], table: "roles", to: ["id"], onDelete: "RESTRICT", onUpdate: "CASCADE")])
+            #expect(byName["content"]?.references.contains { $0.table == "content" && $0.columns == ["parentId"] } == true)
+        }
+    }
+
+    @Test func profileFallbackCompositesFollowNaturalKeysAndSkipDropsColumns() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("crm.db").path
+            try SampleCRM.locate().build(.local, at: path)
+            let profile = Profile(tables: ["customers": .init(match: [["email"], ["company"]], skip: ["lastSyncedAt"])])
+            let customers = try SQLiteStore(path: path, mode: .readOnly).tables(profile: profile).first { $0.name == "customers" }
+            #expect(customers?.matchSets == [["email"], ["company"]])
+            #expect(customers?.column(named: "lastSyncedAt") == nil)
+            let bad = Profile(tables: ["customers": .init(match: [["nope"]])])
+            #expect(throws: FerryError.self) { _ = try SQLiteStore(path: path, mode: .readOnly).tables(profile: bad) }
+        }
+    }
+
+    @Test func aReferenceWithoutColumnsPointsAtTheParentsPrimaryKey() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("implicit.db").path
+            let db = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+            try db.execute("CREATE TABLE p (code TEXT PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, p TEXT REFERENCES p)")
+            let c = try SQLiteStore(path: path, mode: .readOnly).tables(profile: .empty).first { $0.name == "c" }
+            #expect(c?.references.first?.to == ["code"])
+        }
+    }
+
+    @Test func identifiersAreQuotedWithEmbeddedQuotesDoubled() {
+        #expect(Identifier.quote("users") == "\"users\"")
+        #expect(Identifier.quote(#"a"; DROP TABLE x; --"#) == #""a""; DROP TABLE x; --""#)
+    }
+
+    @Test func tableFileNamesNeverLeaveTheFolder() {
+        #expect(ChangesetFileName.forTable("users") == "users.ndjson.gz")
+        #expect(ChangesetFileName.forTable("../etc/passwd") == "%2E%2E%2Fetc%2Fpasswd.ndjson.gz")
+        #expect(ChangesetFileName.forTable("名") == "%E5%90%8D.ndjson.gz")
+    }
+}
+
+@Suite struct ForgedSchemaTests {
+    private func attempt(_ create: String, indexes: [String] = []) throws -> (FerryError?, SQLiteStore) {
+        let store = try SQLiteStore(path: ":memory:", mode: .readWriteCreate)
+        try store.database.execute("CREATE TABLE keep (id INTEGER PRIMARY KEY); INSERT INTO keep VALUES (1)")
+        let definition = TableDefinition(name: "roles", columns: [], primaryKey: [], cloudId: nil, matchSets: [], references: [], create: create, indexes: indexes)
+        do {
+            try store.withTransaction { try store.createTable(definition) }
+            return (nil, store)
+        } catch let error as FerryError {
+            return (error, store)
+        }
+    }
+
+    @Test func onlyCreateTableAndIndexStatementsRun() throws {
+        let forged = [
+            #"CREATE TABLE "roles" (id); DROP TABLE keep"#,
+            "DROP TABLE keep",
+            "CREATE TRIGGER t AFTER INSERT ON keep BEGIN DELETE FROM keep; END",
+            "ATTACH DATABASE '/tmp/ferry-evil.db' AS evil",
+            "CREATE TABLE other (id)",
+            "CREATE VIEW roles AS SELECT * FROM keep",
+            "CREATE TABLE roles AS SELECT * FROM keep",
+            "CREATE TEMP TABLE roles (id)",
+        ]
+        for create in forged {
+            let (error, store) = try attempt(create)
+            #expect(error?.kind == .unsafe, "\(create)")
+            #expect(try store.database.scalar("SELECT count(*) FROM keep") == .integer(1), "\(create)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/ferry-evil.db"))
+    }
+
+    @Test func indexStatementsMayOnlyIndexTheirOwnTable() throws {
+        let (error, _) = try attempt("CREATE TABLE roles (id, name)", indexes: ["CREATE INDEX sneaky ON keep(id)"])
+        #expect(error?.kind == .unsafe)
+        let (ok, store) = try attempt("CREATE TABLE roles (id, name)", indexes: ["CREATE UNIQUE INDEX roles_name ON roles(name)"])
+        #expect(ok == nil)
+        #expect(try store.tableExists("roles"))
+    }
+}

@@ -1,0 +1,250 @@
+import FerryKit
+import Foundation
+import Testing
+
+/// Every damaged, forged or misplaced changeset is refused by `ferry import` with exit 1,
+/// one readable "error: …" line that names the file (and line), no crash, and the target
+/// database left exactly as it was, byte for byte. A target that did not exist is not
+/// left behind.
+@Suite struct BadInputTests {
+    /// Which targets an import is tried against.
+    struct Targets: OptionSet {
+        let rawValue: Int
+        /// The sample local CRM, built at a path first: it exists and holds 98 rows.
+        static let existing = Targets(rawValue: 1)
+        /// A path where no file exists yet.
+        static let fresh = Targets(rawValue: 2)
+        static let both: Targets = [.existing, .fresh]
+    }
+
+    /// Imports `changeset` and expects a clean refusal that mentions every one of `mentions`.
+    @discardableResult
+    func expectImportRefused(
+        _ changeset: URL, in directory: URL, mentions: [String], anyOf alternatives: [String] = [],
+        targets: Targets = .both, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [CommandResult] {
+        var results: [CommandResult] = []
+        func check(_ result: CommandResult, _ label: String) {
+            #expect(result.status == 1, "\(label): exit status \(result.status), expected 1 (nothing applied); stderr: \(result.stderr)", sourceLocation: sourceLocation)
+            #expect(result.stderr.hasPrefix("error: "), "\(label): stderr does not start with \"error: \": \(result.stderr)", sourceLocation: sourceLocation)
+            #expect(!looksLikeACrash(result.stderr), "\(label): stderr shows a crash: \(result.stderr)", sourceLocation: sourceLocation)
+            for text in mentions {
+                #expect(result.stderr.contains(text), "\(label): stderr does not mention \(text): \(result.stderr)", sourceLocation: sourceLocation)
+            }
+            if !alternatives.isEmpty {
+                #expect(alternatives.contains { result.stderr.contains($0) }, "\(label): stderr mentions none of \(alternatives): \(result.stderr)", sourceLocation: sourceLocation)
+            }
+            results.append(result)
+        }
+        if targets.contains(.existing) {
+            let target = directory.appendingPathComponent("target-\(UUID().uuidString.prefix(8)).db")
+            try buildSampleLocal(at: target)
+            let before = try fileBytes(target)
+            let tablesBefore = try rowCounts(ofDatabase: target)
+            check(try ferry(["import", changeset.path, "--db", target.path, "--quiet"]), "existing target")
+            #expect(try fileBytes(target) == before, "the existing target changed although the import was refused", sourceLocation: sourceLocation)
+            #expect(try rowCounts(ofDatabase: target) == tablesBefore, sourceLocation: sourceLocation)
+            for suffix in ["-journal", "-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: target.path + suffix), "\(target.lastPathComponent)\(suffix) left behind", sourceLocation: sourceLocation)
+            }
+        }
+        if targets.contains(.fresh) {
+            let target = directory.appendingPathComponent("fresh-\(UUID().uuidString.prefix(8)).db")
+            check(try ferry(["import", changeset.path, "--db", target.path, "--quiet"]), "new target")
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: target.path + suffix), "a refused import into a new path left \(target.lastPathComponent)\(suffix) behind", sourceLocation: sourceLocation)
+            }
+        }
+        return results
+    }
+
+    // MARK: - Control
+
+    @Test func aManifestRewrittenByJSONSerializationStillImports() throws {
+        // The damage below is made by rewriting manifest.json; this shows the rewrite alone is harmless.
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifest(changeset) { _ in }
+            try fixUpManifest(changeset)
+            let target = directory.appendingPathComponent("replay.db")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try rowCounts(ofDatabase: target).values.reduce(0, +) == 98)
+        }
+    }
+
+    // MARK: - Where the changeset is
+
+    @Test func aChangesetPathThatDoesNotExistIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let missing = directory.appendingPathComponent("no-such-changeset")
+            try expectImportRefused(missing, in: directory, mentions: [missing.path, "no changeset"])
+        }
+    }
+
+    @Test func aFolderWithoutManifestIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try FileManager.default.removeItem(at: changeset.appendingPathComponent("manifest.json"))
+            try expectImportRefused(changeset, in: directory, mentions: [changeset.path, "manifest.json"])
+        }
+    }
+
+    // MARK: - The manifest
+
+    @Test func aNewerFormatVersionIsRefusedByName() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifest(changeset) { $0["formatVersion"] = 2 }
+            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "format version 2"])
+        }
+    }
+
+    @Test func aTableNameWithQuotesAndSemicolonIsNeverRunAsSQL() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let evil = "users\"; DROP TABLE roles; --"
+            try editManifestTable(changeset, "users") { $0["name"] = evil } // file stays users.ndjson.gz
+            try expectImportRefused(changeset, in: directory, mentions: [evil])
+            // The existing target above still has all its tables and rows (checked byte for byte);
+            // check once more, by name, on a copy that was never touched.
+            let target = directory.appendingPathComponent("check.db")
+            try buildSampleLocal(at: target)
+            _ = try ferry(["import", changeset.path, "--db", target.path, "--quiet"])
+            let counts = try rowCounts(ofDatabase: target)
+            #expect(counts.count == 7, "\(counts)")
+            #expect(counts["roles"] == 6)
+            #expect(counts["users"] == 10)
+        }
+    }
+
+    @Test(arguments: ["../users.ndjson.gz", "/etc/passwd", "sub/users.ndjson.gz", ".hidden.ndjson.gz"])
+    func aFileNameThatLeavesTheFolderIsRefused(file: String) throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifestTable(changeset, "users") { $0["file"] = file }
+            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "\"\(file)\"", "not a plain file name inside the changeset"])
+        }
+    }
+
+    /// `EVIL` stands for a database path inside the test's folder.
+    @Test(arguments: [
+        "CREATE TABLE \"roles\"(id); DROP TABLE x",
+        "CREATE TABLE \"roles\"(id); ATTACH DATABASE 'EVIL' AS evil",
+        "CREATE TRIGGER evil AFTER INSERT ON users BEGIN DELETE FROM roles; END",
+        "ATTACH DATABASE 'EVIL' AS evil",
+        "CREATE TEMP TABLE \"roles\"(id TEXT PRIMARY KEY, name TEXT, description TEXT, createdAt TEXT)",
+        "CREATE VIEW \"roles\" AS SELECT 1 AS id",
+    ])
+    func aForgedCreateStatementIsNeverRun(create: String) throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let evilDatabase = directory.appendingPathComponent("evil.db")
+            try editManifestTable(changeset, "roles") { $0["create"] = create.replacingOccurrences(of: "EVIL", with: evilDatabase.path) }
+            // Only a new target creates tables from the manifest.
+            try expectImportRefused(changeset, in: directory, mentions: ["roles"], anyOf: ["refuse", "forged"], targets: .fresh)
+            #expect(!FileManager.default.fileExists(atPath: evilDatabase.path), "the forged statement attached (created) \(evilDatabase.path)")
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.db"))
+        }
+    }
+
+    @Test func anIndexStatementOnAnotherTableIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifestTable(changeset, "users") { entry in
+                entry["indexes"] = ["CREATE INDEX \"sneaky\" ON \"roles\"(\"description\")"]
+            }
+            try expectImportRefused(changeset, in: directory, mentions: ["users"], anyOf: ["refuse", "forged"], targets: .fresh)
+        }
+    }
+
+    // MARK: - The table files
+
+    @Test func aFlippedByteIsAChecksumMismatchNamingTheFile() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try flipByte(in: changeset.appendingPathComponent("users.ndjson.gz"))
+            try expectImportRefused(changeset, in: directory, mentions: ["users.ndjson.gz", "checksum mismatch"])
+        }
+    }
+
+    @Test func aMissingTableFileIsRefusedByName() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try FileManager.default.removeItem(at: changeset.appendingPathComponent("users.ndjson.gz"))
+            try expectImportRefused(changeset, in: directory, mentions: ["users.ndjson.gz", "missing"])
+        }
+    }
+
+    @Test func aTruncatedGzipWithMatchingChecksumIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let file = changeset.appendingPathComponent("users.ndjson.gz")
+            try gzip(try tableLines(changeset).joined(separator: "\n") + "\n", to: file)
+            let whole = try fileBytes(file)
+            try whole.prefix(whole.count / 2).write(to: file)
+            try fixUpManifest(changeset) // checksum and size now match: only the truncation is left
+            try expectImportRefused(changeset, in: directory, mentions: ["users.ndjson.gz"], anyOf: ["truncated", "ends early"])
+        }
+    }
+
+    @Test func aCorruptGzipBodyWithMatchingChecksumIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let file = changeset.appendingPathComponent("users.ndjson.gz")
+            // A valid gzip header (deflate, no flags, OS unix), then bytes no deflate stream starts with.
+            let header: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]
+            try Data(header + [UInt8](repeating: 0xFF, count: 200)).write(to: file)
+            try fixUpManifest(changeset)
+            try expectImportRefused(changeset, in: directory, mentions: ["users.ndjson.gz", "corrupt"])
+        }
+    }
+
+    @Test func aLineThatIsNotJSONIsRefusedWithItsLineNumber() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            var lines = try tableLines(changeset)
+            lines[2] = #"{"op":"upsert","row":{"#
+            try writeTableLines(changeset, "users", lines)
+            try expectImportRefused(changeset, in: directory, mentions: ["users.ndjson.gz line 3", "JSON"])
+        }
+    }
+
+    @Test(arguments: ["[1,2]", "true", #"{"$base64":true,"encoded":"!!"}"#, #"{"$real":"huge"}"#, #"{"nested":"object"}"#])
+    func aValueOfTheWrongShapeIsRefusedWithLineAndColumn(value: String) throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            var lines = try tableLines(changeset)
+            lines[1] = try replacingRowValue(in: lines[1], column: "name", with: value)
+            try writeTableLines(changeset, "users", lines)
+            try expectImportRefused(changeset, in: directory, mentions: ["users.ndjson.gz line 2", "column \"name\""])
+        }
+    }
+
+    @Test func aRowCountThatDisagreesWithTheManifestIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifestTable(changeset, "users") { $0["rows"] = 11 }
+            try expectImportRefused(changeset, in: directory, mentions: ["users.ndjson.gz", "holds 10 records but the manifest says 11"])
+        }
+    }
+
+    // MARK: - The target's schema
+
+    @Test func aColumnTheTargetLacksIsRefusedByColumnAndTable() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let lines = try tableLines(changeset).map { $0.replacingOccurrences(of: "\"row\":{", with: "\"row\":{\"extra\":1,") }
+            try writeTableLines(changeset, "users", lines)
+            try editManifestTable(changeset, "users") { entry in
+                var columns = entry["columns"] as? [[String: Any]] ?? []
+                columns.append(["name": "extra", "type": "INTEGER", "notNull": false, "primaryKey": 0, "default": NSNull()])
+                entry["columns"] = columns
+            }
+            // The changeset itself is consistent: only the target lacks the column.
+            let verify = try ferry(["verify", changeset.path, "--quiet"])
+            #expect(verify.status == 0, "\(verify.stderr)")
+            try expectImportRefused(changeset, in: directory, mentions: ["\"extra\"", "table users"])
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import FerryKit
+import Foundation
+import Testing
+
+// Helpers to damage or edit an exported changeset the way a careless copy, a bad editor
+// or a forger would, and then to keep the manifest consistent so that only the intended
+// flaw remains.
+
+/// manifest.json of a changeset folder, as plain JSON objects.
+func readManifest(_ changeset: URL) throws -> [String: Any] {
+    let data = try Data(contentsOf: changeset.appendingPathComponent("manifest.json"))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "manifest.json is not a JSON object")
+}
+
+func writeManifest(_ manifest: [String: Any], to changeset: URL) throws {
+    let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+    try data.write(to: changeset.appendingPathComponent("manifest.json"))
+}
+
+/// Edits the whole manifest in place.
+func editManifest(_ changeset: URL, _ edit: (inout [String: Any]) throws -> Void) throws {
+    var manifest = try readManifest(changeset)
+    try edit(&manifest)
+    try writeManifest(manifest, to: changeset)
+}
+
+/// Edits one table's entry in the manifest (keys "name", "file", "rows", "bytes", "sha256", "columns", "create", …).
+func editManifestTable(_ changeset: URL, _ table: String, _ edit: (inout [String: Any]) throws -> Void) throws {
+    try editManifest(changeset) { manifest in
+        var tables = try #require(manifest["tables"] as? [[String: Any]], "manifest has no tables array")
+        let index = try #require(tables.firstIndex { $0["name"] as? String == table }, "manifest has no table \(table)")
+        try edit(&tables[index])
+        manifest["tables"] = tables
+    }
+}
+
+/// A table's entry in the manifest.
+func manifestTable(_ changeset: URL, _ table: String) throws -> [String: Any] {
+    let tables = try #require(try readManifest(changeset)["tables"] as? [[String: Any]])
+    return try #require(tables.first { $0["name"] as? String == table }, "manifest has no table \(table)")
+}
+
+/// Writes the actual sha256, byte size (and, when given, row count) of a table's file into
+/// the manifest, so the checksum passes and only the flaw inside the file remains.
+func fixUpManifest(_ changeset: URL, table: String = "users", rows: Int? = nil) throws {
+    let file = changeset.appendingPathComponent("\(table).ndjson.gz")
+    let sha = try sha256sum(file)
+    let size = try fileBytes(file).count
+    try editManifestTable(changeset, table) { entry in
+        entry["sha256"] = sha
+        entry["bytes"] = size
+        if let rows { entry["rows"] = rows }
+    }
+}
+
+/// Runs a tool and returns its exit status and stdout.
+@discardableResult
+func runTool(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The decompressed lines of a table file (system gzip, not Ferry's reader).
+func tableLines(_ changeset: URL, _ table: String = "users") throws -> [String] {
+    let result = try runTool("/bin/gzip", ["-dc", changeset.appendingPathComponent("\(table).ndjson.gz").path])
+    try #require(result.status == 0, "gzip -dc failed: \(result.stderr)")
+    var lines = result.stdout.components(separatedBy: "\n")
+    if lines.last == "" { lines.removeLast() }
+    return lines
+}
+
+/// Replaces a table file with these lines (gzip-compressed by the system gzip) and fixes
+/// up the manifest's sha256, bytes and rows.
+func writeTableLines(_ changeset: URL, _ table: String = "users", _ lines: [String]) throws {
+    try gzip(lines.joined(separator: "\n") + "\n", to: changeset.appendingPathComponent("\(table).ndjson.gz"))
+    try fixUpManifest(changeset, table: table, rows: lines.count)
+}
+
+/// Flips every bit of the byte at `offset` (default: the middle of the file).
+func flipByte(in file: URL, at offset: Int? = nil) throws {
+    var data = try fileBytes(file)
+    let index = offset ?? data.count / 2
+    data[index] ^= 0xFF
+    try data.write(to: file)
+}
+
+/// Replaces the value of `column` in the record's "row" object (not in "keys" or "refs")
+/// with `json`, editing the text so every other byte of the line stays as Ferry wrote it.
+func replacingRowValue(in line: String, column: String, with json: String) throws -> String {
+    let rowStart = try #require(line.range(of: "\"row\":{"), "the line has no row object: \(line)")
+    let pattern = "\"\(NSRegularExpression.escapedPattern(for: column))\":(\"(?:[^\"\\\\]|\\\\.)*\"|-?[0-9][0-9.eE+-]*|null|true|false|\\{[^{}]*\\})"
+    let regex = try NSRegularExpression(pattern: pattern)
+    let searchRange = NSRange(rowStart.upperBound..<line.endIndex, in: line)
+    let match = try #require(regex.firstMatch(in: line, range: searchRange), "column \(column) not found in the row of: \(line)")
+    let valueRange = try #require(Range(match.range(at: 1), in: line))
+    var edited = line
+    edited.replaceSubrange(valueRange, with: json)
+    return edited
+}
+
+/// Total rows over every user table of a SQLite file (not sqlite_*, not _ferry_*).
+func rowCounts(ofDatabase path: URL) throws -> [String: Int] {
+    let database = try SQLiteDatabase(path: path.path, mode: .readOnly)
+    let names = try database.rows("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_ferry\\_%' ESCAPE '\\' ORDER BY name")
+        .compactMap { $0.first?.string }
+    var counts: [String: Int] = [:]
+    for name in names {
+        if case .integer(let count)? = try database.scalar("SELECT count(*) FROM \(Identifier.quote(name))") {
+            counts[name] = Int(count)
+        }
+    }
+    return counts
+}
+
+/// True when stderr shows a crash rather than Ferry's own error line.
+func looksLikeACrash(_ stderr: String) -> Bool {
+    ["Fatal error", "Stack dump", "Backtrace", "💣", "Current stack trace", "Illegal instruction", "Segmentation fault"].contains { stderr.contains($0) }
+}

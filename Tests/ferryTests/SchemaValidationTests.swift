@@ -1,0 +1,110 @@
+import FerryKit
+import Foundation
+import Testing
+
+/// What `ferry export` writes conforms to the published JSON Schemas (Schemas/*.schema.json),
+/// checked by an independent validator: scripts/validate-changeset.py (Python + jsonschema).
+@Suite struct SchemaValidationTests {
+    func python(_ arguments: [String]) throws -> CommandResult {
+        try runTool("/usr/bin/env", ["python3"] + arguments, in: packageRoot)
+    }
+
+    /// Fails (never skips) when the validator cannot run here.
+    func requireJsonschema() throws {
+        let probe = try python(["-c", "import jsonschema, referencing"])
+        try #require(probe.status == 0, "python3 cannot import jsonschema (\(probe.stderr.trimmingCharacters(in: .whitespacesAndNewlines))). Run .ci/run, or `pip install jsonschema`, then run the tests again.")
+    }
+
+    func expectValid(_ changeset: URL, records: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try python(["scripts/validate-changeset.py", changeset.path])
+        #expect(result.status == 0, "validate-changeset.py failed:\n\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stdout.contains("validated"), "\(result.stdout)", sourceLocation: sourceLocation)
+        #expect(result.stdout.contains("\(records) records"), "\(result.stdout)", sourceLocation: sourceLocation)
+    }
+
+    @Test func theSampleExportConformsToTheSchemas() throws {
+        try requireJsonschema()
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try expectValid(changeset, records: 98)
+        }
+    }
+
+    /// `edge`: every storage class at its limits, in typed and untyped columns.
+    static let edgeSQL = """
+        CREATE TABLE edge(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, any);
+        INSERT INTO edge VALUES (1, -9223372036854775808, -0.0, '', X'', NULL);
+        INSERT INTO edge VALUES (2, 9223372036854775807, 5e-324, 'a' || char(0) || 'b', X'\((0...255).map { String(format: "%02X", $0) }.joined())', -9223372036854775808);
+        INSERT INTO edge VALUES (3, 0, 1e300, 'Zoë "quoted" \\ back\\slash / tab' || char(9) || 'nl' || char(10) || '😀', X'00', 9223372036854775807);
+        INSERT INTO edge VALUES (4, -1, 9e999, char(0), X'FF', 9e999);
+        INSERT INTO edge VALUES (5, 1, -9e999, '{"json":"stays text"}', X'7B7D', -9e999);
+        INSERT INTO edge VALUES (6, NULL, NULL, NULL, NULL, X'');
+        INSERT INTO edge VALUES (7, 2, 1.5, '9223372036854775808', X'DEADBEEF', 'text in any');
+        INSERT INTO edge VALUES (8, 3, 0.1, '1e999', NULL, 1.0);
+        INSERT INTO edge VALUES (9, 4, 2.2250738585072014e-308, '-0.0', NULL, -0.0);
+        INSERT INTO edge VALUES (10, 5, 1.7976931348623157e308, 'null', NULL, 5e-324);
+        """
+
+    func buildEdgeDatabase(at path: URL) throws {
+        let database = try SQLiteDatabase(path: path.path, mode: .readWriteCreate)
+        try database.execute(Self.edgeSQL)
+    }
+
+    func exportEdge(in directory: URL) throws -> URL {
+        let db = directory.appendingPathComponent("edge.db")
+        try buildEdgeDatabase(at: db)
+        let out = directory.appendingPathComponent("edge-changeset")
+        let result = try ferry(["export", "--db", db.path, "--out", out.path, "--quiet"])
+        try #require(result.status == 0, "export failed: \(result.stderr)")
+        return out
+    }
+
+    @Test func edgeValuesConformToTheSchemas() throws {
+        try requireJsonschema()
+        try withTemporaryDirectory { directory in
+            let changeset = try exportEdge(in: directory)
+            try expectValid(changeset, records: 10)
+        }
+    }
+
+    @Test func edgeValuesAreWrittenInTheDocumentedJSONForms() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportEdge(in: directory)
+            let lines = try tableLines(changeset, "edge")
+            #expect(lines.count == 10)
+            let text = lines.joined(separator: "\n")
+            #expect(text.contains("\"i\":-9223372036854775808"), "Int64.min as a JSON integer")
+            #expect(text.contains("\"i\":9223372036854775807"), "Int64.max as a JSON integer")
+            #expect(text.contains(#"{"$real":"inf"}"#))
+            #expect(text.contains(#"{"$real":"-inf"}"#))
+            #expect(text.contains(#""t":"a\u0000b""#), "NUL inside TEXT escaped as \\u0000")
+            #expect(text.contains(#""b":{"$base64":true,"encoded":""}"#), "empty blob")
+            #expect(text.contains(#""t":"{\"json\":\"stays text\"}""#), "JSON stored in TEXT stays a string")
+            // REAL always has a '.' or an exponent, so it never reads back as INTEGER.
+            for line in lines {
+                let row = try #require(line.range(of: "\"r\":"), "\(line)")
+                let value = line[row.upperBound...].prefix { $0 != "," && $0 != "}" }
+                #expect(value == "null" || value.hasPrefix("{") || value.contains(".") || value.contains("e") || value.contains("E"), "REAL written as \(value) in \(line)")
+            }
+        }
+    }
+
+    @Test func edgeValuesRoundTripExactly() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportEdge(in: directory)
+            let target = directory.appendingPathComponent("replay.db")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let query = "SELECT id, i, r, t, b, any, typeof(i), typeof(r), typeof(t), typeof(b), typeof(any) FROM edge ORDER BY id"
+            let source = try SQLiteDatabase(path: directory.appendingPathComponent("edge.db").path, mode: .readOnly).rows(query)
+            let replay = try SQLiteDatabase(path: target.path, mode: .readOnly).rows(query)
+            #expect(source.count == 10)
+            #expect(replay == source) // Value compares reals by bit pattern: -0.0 stays -0.0
+            if case .real(let zero)? = replay.first?[2] {
+                #expect(zero.sign == .minus, "-0.0 lost its sign")
+            } else {
+                Issue.record("row 1's r is not a REAL: \(String(describing: replay.first))")
+            }
+        }
+    }
+}
