@@ -31,3 +31,8 @@ func printOutput(_ text: String) {
 func tableList(_ text: String?) -> [String]? {
     text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 }
+
+/// The profile file named by `--profile`, or the empty profile.
+func loadProfile(_ path: String?) throws -> Profile {
+    try path.map { try Profile.load(path: $0) } ?? .empty
+}

@@ -49,8 +49,9 @@ struct ExportCommand: ParsableCommand {
                 throw FerryError(.io, "no database at \(db). Check the --db path.")
             }
             let store = try SQLiteStore(path: db, mode: .readOnly)
-            let options = ExportOptions(tables: tableList(tables), profile: try profile.map { try Profile.load(path: $0) } ?? .empty, compressionLevel: level, force: force)
+            let options = ExportOptions(tables: tableList(tables), profile: try loadProfile(profile), compressionLevel: level, force: force)
             let summary = try Exporter(store: store, options: options, observer: TerminalProgress.make(quiet: common.quiet)).export(to: out)
+            for warning in summary.manifest.warnings ?? [] { printError("warning: \(warning)") }
             if !common.quiet {
                 let rows = summary.manifest.tables.reduce(0) { $0 + $1.rows }
                 printError("exported \(summary.manifest.tables.count) tables, \(rows) rows to \(summary.path)")

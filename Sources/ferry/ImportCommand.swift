@@ -8,18 +8,23 @@ struct ImportCommand: ParsableCommand {
         abstract: "Import a changeset into a database.",
         discussion: """
             Checks every checksum first, then applies all tables in one transaction, parents \
-            first: missing tables are created from the manifest, rows are written by primary \
-            key. Any error rolls everything back; a database file that did not exist is removed.
+            first. Tables the target lacks are created from the manifest. Each record is matched \
+            to a target row by cloudId, then natural key, then the profile's fallback composites \
+            (only when exactly one row matches), and inserted or updated; foreign keys are \
+            remapped to the target's own ids. A record that cannot be applied is rejected with \
+            its reason and written to the rejects file, which can be fixed and imported as it is. \
+            Any error rolls everything back; a database file that did not exist is removed.
 
-            Exit codes: 0 applied; 3 applied with some records rejected; any other: nothing applied.
+            Exit codes: 0 applied; 3 applied, but some records were rejected; any other: nothing applied.
 
             Examples:
-              ferry import changes/ --db replica.db
+              ferry import changes/ --db cloud.db
               ferry import ticket-4711.ferry --db scratch.db --dry-run --report report.json
+              ferry import cloud.db.rejects-1a2b3c4d.ndjson --db cloud.db
             """
     )
 
-    @Argument(help: "The changeset: a folder or a .ferry file.")
+    @Argument(help: "The changeset: a folder, a .ferry file, or a fixed rejects file (.ndjson).")
     var changeset: String
 
     @Option(help: "The SQLite database to write (created when missing).")
@@ -28,6 +33,15 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Compute the full report, write nothing.")
     var dryRun = false
 
+    @Flag(help: "Roll everything back if any record is rejected.")
+    var strict = false
+
+    @Option(help: "A profile file (JSON) extending the one embedded in the changeset.")
+    var profile: String?
+
+    @Option(help: "Where to write rejected records (default: beside the target, DB.rejects-ID.ndjson).")
+    var rejects: String?
+
     @Option(help: "Also write the report as JSON to this file.")
     var report: String?
 
@@ -35,9 +49,10 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let reader = try ChangesetReader(path: changeset)
             let target = try TargetDatabase(path: db)
-            let result = try Importer(store: target.store, changeset: reader, options: ImportOptions(dryRun: dryRun), observer: TerminalProgress.make(quiet: common.quiet)).run()
+            let reader = try ChangesetReader(path: changeset, target: target.store)
+            let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects)
+            let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
             if let report {
                 do {
@@ -47,6 +62,9 @@ struct ImportCommand: ParsableCommand {
                 }
             }
             if !common.quiet { printError(result.table()) }
+            if let file = result.rejectsFile {
+                printError("\(result.totals.rejected) record(s) rejected, written to \(file). Fix them and import that file.")
+            }
             if result.totals.rejected > 0 || result.totals.conflicts > 0 { throw ExitCode(FerryExit.partial) }
         }
     }

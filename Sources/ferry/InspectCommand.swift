@@ -1,20 +1,28 @@
 import ArgumentParser
 import FerryKit
+import Foundation
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarise a changeset: tables, rows, sizes, keys, references, sample rows.",
+        abstract: "Summarise a changeset (tables, rows, sizes, keys, references, sample rows), or a database's import log.",
         discussion: """
+            With --db instead of a changeset, lists the changesets applied to that database \
+            (Ferry's _ferry_imports audit table) with their figures.
+
             Examples:
               ferry inspect changes/
               ferry inspect changes/ --table users --rows 5
               ferry inspect ticket-4711.ferry --json
+              ferry inspect --db cloud.db
             """
     )
 
     @Argument(help: "The changeset: a folder or a .ferry file.")
-    var changeset: String
+    var changeset: String?
+
+    @Option(help: "Show the import log of this database instead.")
+    var db: String?
 
     @Option(help: "Only this table.")
     var table: String?
@@ -27,11 +35,17 @@ struct InspectCommand: ParsableCommand {
 
     func validate() throws {
         guard rows >= 0 else { throw ValidationError("--rows must be 0 or more.") }
+        guard (changeset == nil) != (db == nil) else { throw ValidationError("Give either a changeset or --db, not both.") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let reader = try ChangesetReader(path: changeset)
+            if let db {
+                guard FileManager.default.fileExists(atPath: db) else { throw FerryError(.io, "no database at \(db). Check the --db path.") }
+                printOutput(Inspector.importLog(try SQLiteStore(path: db, mode: .readOnly).importLog(), json: json))
+                return
+            }
+            let reader = try ChangesetReader(path: changeset!)
             let samples = try Inspector.samples(reader, table: table, count: rows)
             printOutput(json ? try Inspector.json(reader, table: table, samples: samples) : try Inspector.summary(reader, table: table, samples: samples))
         }

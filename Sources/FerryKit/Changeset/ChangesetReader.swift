@@ -7,14 +7,27 @@ public final class ChangesetReader {
     public let manifest: Manifest
     private let files: [String: ByteRange]?
     private let folder: String?
+    /// A rejects file (plain NDJSON with `reject` annotations) read as a changeset.
+    private let rejectsFile: ByteRange?
 
-    public init(path: String) throws {
+    /// Opens a changeset folder or `.ferry` archive; with a `target`, also a rejects file
+    /// (`.ndjson`), whose tables are described by the target's own schema.
+    public init(path: String, target: Store? = nil) throws {
         self.path = path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FerryError(.io, "no changeset at \(path). Give the folder or .ferry file that `ferry export --out` wrote.")
         }
         let manifestRange: ByteRange
+        if !isDirectory.boolValue, path.hasSuffix(".ndjson"), let target {
+            let range = ByteRange(file: try InputFile(path: path))
+            folder = nil
+            files = nil
+            rejectsFile = range
+            manifest = try RejectsFile.manifest(for: range, name: (path as NSString).lastPathComponent, target: target)
+            return
+        }
+        rejectsFile = nil
         if isDirectory.boolValue {
             folder = path
             files = nil
@@ -40,6 +53,7 @@ public final class ChangesetReader {
 
     /// The bytes of a table's file. The name was validated by `Manifest.decode`, so it is one path component.
     func range(of table: ManifestTable) throws -> ByteRange {
+        if let rejectsFile { return rejectsFile }
         if let files {
             guard let range = files[table.file] else {
                 throw FerryError(.format, "\(path): the archive has no \(table.file) for table \(table.name). Ask for a new export.")
@@ -61,6 +75,7 @@ public final class ChangesetReader {
     }
 
     func verifyChecksum(of table: ManifestTable) throws {
+        if rejectsFile != nil { return } // a fixed rejects file has no manifest to check against
         let range = try range(of: table)
         var hasher = SHA256()
         try range.forEachChunk { hasher.update(bufferPointer: $0) }
@@ -70,20 +85,27 @@ public final class ChangesetReader {
         }
     }
 
-    /// Streams a table's records: `body(lineNumber, record)`. Errors name the file and line.
-    public func forEachRecord(in table: ManifestTable, _ body: (Int, Record) throws -> Void) throws {
-        let reader = GzipLineReader(range: try range(of: table), name: table.file)
-        let lines = try reader.forEachLine { lineNumber, line in
-            let record: Record
-            do {
-                record = try RecordDecoder.decode(line)
-            } catch let error as FerryError {
-                throw FerryError(error.kind, "\(error.message) (table \(table.name)). Fix the line or ask for a new export.").located(file: table.file, line: lineNumber)
+    /// Streams a table's records: `body(lineNumber, record, line)`. Errors name the file and line.
+    public func forEachRecord(in table: ManifestTable, _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let reader = LineReader(range: try range(of: table), name: table.file, allowPlain: rejectsFile != nil)
+        var lines = 0
+        try reader.forEachLine { lineNumber, line in
+            if rejectsFile != nil {
+                guard try RejectsFile.annotation(of: line, lineNumber: lineNumber, file: table.file).table == table.name else { return }
             }
-            try body(lineNumber, record)
+            lines += 1
+            try body(lineNumber, try Self.decode(line, table: table.name, file: table.file, lineNumber: lineNumber), line)
         }
         guard lines == table.rows else {
             throw FerryError(.format, "\(table.file) holds \(lines) records but the manifest says \(table.rows) (table \(table.name)). The changeset is incomplete or was edited: ask for a new export.")
+        }
+    }
+
+    static func decode(_ line: UnsafeBufferPointer<UInt8>, table: String, file: String, lineNumber: Int) throws -> Record {
+        do {
+            return try RecordDecoder.decode(line)
+        } catch let error as FerryError {
+            throw FerryError(error.kind, "\(error.message) (table \(table)). Fix the line or ask for a new export.").located(file: file, line: lineNumber)
         }
     }
 }

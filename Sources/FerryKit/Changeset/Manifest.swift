@@ -143,7 +143,7 @@ public struct ManifestTable: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, file, rows, bytes, sha256, columns, primaryKey, cloudId, matchSets, references, create, indexes
+        case name, file, rows, bytes, sha256, columns, primaryKey, cloudId, matchSets, fallbackMatchSets, references, create, indexes
     }
 
     public init(from decoder: Decoder) throws {
@@ -154,6 +154,7 @@ public struct ManifestTable: Codable, Sendable, Equatable {
             primaryKey: try c.decode([String].self, forKey: .primaryKey),
             cloudId: try c.decodeIfPresent(String.self, forKey: .cloudId),
             matchSets: try c.decode([[String]].self, forKey: .matchSets),
+            fallbackMatchSets: try c.decodeIfPresent([[String]].self, forKey: .fallbackMatchSets) ?? [],
             references: try c.decode([Reference].self, forKey: .references),
             create: try c.decode(String.self, forKey: .create),
             indexes: try c.decode([String].self, forKey: .indexes))
@@ -174,6 +175,7 @@ public struct ManifestTable: Codable, Sendable, Equatable {
         try c.encode(definition.primaryKey, forKey: .primaryKey)
         try c.encode(definition.cloudId, forKey: .cloudId)
         try c.encode(definition.matchSets, forKey: .matchSets)
+        try c.encode(definition.fallbackMatchSets, forKey: .fallbackMatchSets)
         try c.encode(definition.references, forKey: .references)
         try c.encode(definition.create, forKey: .create)
         try c.encode(definition.indexes, forKey: .indexes)

@@ -61,6 +61,8 @@ public enum RecordDecoder {
                 record.refs = try decodeRefs(value)
             case "hash", "base":
                 continue // carried for sync; not needed to apply a row
+            case "reject":
+                continue // the annotation of a rejects file; the record itself is what is imported
             default:
                 throw FerryError(.format, "unknown field \"\(key)\" in a record")
             }

@@ -146,4 +146,31 @@ public struct JSONBuffer {
         }
         append(UInt8(ascii: "}"))
     }
+
+    /// Any parsed JSON value, re-encoded.
+    public mutating func appendJSON(_ value: JSONValue) {
+        switch value {
+        case .null: append(raw: "null")
+        case .bool(let flag): flag ? append(raw: "true") : append(raw: "false")
+        case .integer(let v): appendInteger(v)
+        case .real(let v): appendReal(v)
+        case .string(let bytes): bytes.withUnsafeBufferPointer { appendString($0) }
+        case .array(let items):
+            append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { append(UInt8(ascii: ",")) }
+                appendJSON(item)
+            }
+            append(UInt8(ascii: "]"))
+        case .object(let pairs):
+            append(UInt8(ascii: "{"))
+            for (index, pair) in pairs.enumerated() {
+                if index > 0 { append(UInt8(ascii: ",")) }
+                appendString(pair.key)
+                append(UInt8(ascii: ":"))
+                appendJSON(pair.value)
+            }
+            append(UInt8(ascii: "}"))
+        }
+    }
 }

@@ -9,6 +9,10 @@ public struct SampleCRM {
 
     public let folder: String
 
+    /// The sample's tables, parents first, and the local side's row counts.
+    public static let tables = ["roles", "users", "permissions", "products", "customers", "proposals", "content"]
+    public static let localCounts = ["users": 10, "roles": 6, "permissions": 61, "products": 6, "customers": 5, "proposals": 5, "content": 5]
+
     public init(folder: String) {
         self.folder = folder
     }

@@ -40,19 +40,26 @@ public final class Exporter {
     public func export(to outputPath: String) throws -> ExportSummary {
         let writer = try ChangesetWriter(outputPath: outputPath, force: options.force)
         let manifest = try store.withReadSnapshot { () throws -> Manifest in
-            let tables = try selectedTables()
+            let all = try store.tables(profile: options.profile)
+            let tables = try selectedTables(from: all)
             var entries: [ManifestTable] = []
+            var warnings: [String] = []
             for table in ForeignKeyOrder.sorted(tables) {
-                entries.append(try export(table, into: writer))
+                entries.append(try export(table, into: writer, allTables: all))
+                if let column = table.cloudId {
+                    let missing = try store.nullCount(of: column, in: table.name)
+                    if missing > 0 {
+                        warnings.append("\(missing) row(s) of \(table.name) have no \(column); they will match by natural keys only. Run `ferry prepare --db \(store.displayName)` to give them one.")
+                    }
+                }
             }
-            return makeManifest(tables: entries)
+            return makeManifest(tables: entries, profile: ResolvedProfile(tables: tables, profile: options.profile).profile, warnings: warnings)
         }
         try writer.commit(manifest)
         return ExportSummary(path: writer.outputPath, manifest: manifest)
     }
 
-    private func selectedTables() throws -> [TableDefinition] {
-        let all = try store.tables(profile: options.profile)
+    private func selectedTables(from all: [TableDefinition]) throws -> [TableDefinition] {
         guard let wanted = options.tables else { return all }
         return try wanted.map { name in
             guard let table = all.first(where: { $0.name == name }) ?? all.first(where: { $0.name.lowercased() == name.lowercased() }) else {
@@ -63,13 +70,13 @@ public final class Exporter {
         }
     }
 
-    private func export(_ table: TableDefinition, into writer: ChangesetWriter) throws -> ManifestTable {
+    private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition]) throws -> ManifestTable {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
-        let encoder = RecordEncoder(table: table)
+        let encoder = RecordEncoder(table: table, tables: allTables)
         var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try store.rowCount(table.name))
         var line = JSONBuffer(capacity: 64 * 1024)
         var rows = 0
-        try store.scan(table, columns: table.columnNames) { cursor in
+        try store.scan(table, columns: table.columnNames, joining: encoder.joins) { cursor in
             encoder.append(cursor, to: &line)
             rows += 1
             ticker.advance()
@@ -85,7 +92,7 @@ public final class Exporter {
         return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
     }
 
-    private func makeManifest(tables: [ManifestTable]) -> Manifest {
+    private func makeManifest(tables: [ManifestTable], profile: Profile, warnings: [String]) -> Manifest {
         let schemaText = tables.map(\.definition).sorted { $0.name < $1.name }.map(\.create).joined(separator: "\n")
         let location = (store as? SQLiteStore).map { URL(fileURLWithPath: $0.database.path).standardizedFileURL.path } ?? store.displayName
         let formatter = ISO8601DateFormatter()
@@ -103,8 +110,8 @@ public final class Exporter {
                 schemaHash: SHA256.hash(data: Data(schemaText.utf8)).hexString),
             mode: "full",
             incrementalTo: nil,
-            profile: options.profile,
+            profile: profile,
             tables: tables,
-            warnings: nil)
+            warnings: warnings.isEmpty ? nil : warnings)
     }
 }

@@ -2,18 +2,26 @@ import Foundation
 
 /// Options of `ferry import`.
 public struct ImportOptions: Sendable {
-    /// Produce the full report, write nothing.
+    /// Produce the full report, write nothing to the target.
     public var dryRun: Bool
+    /// Roll everything back when any record is rejected.
+    public var strict: Bool
+    /// Extends the profile embedded in the changeset (more fallback composites, say).
+    public var profile: Profile?
+    /// Where rejected records go; nil: beside the target, named after the changeset.
+    public var rejectsPath: String?
 
-    public init(dryRun: Bool = false) {
+    public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil) {
         self.dryRun = dryRun
+        self.strict = strict
+        self.profile = profile
+        self.rejectsPath = rejectsPath
     }
 }
 
-/// Applies a changeset to a store in one transaction: tables parents first, rows by primary key.
-///
-/// This is the replay path (same schema, same ids). The reconciler that matches by cloudId
-/// and natural keys builds on it.
+/// Reconciles a changeset into a store in one transaction: tables parents first, each
+/// record matched by cloudId, natural key or fallback composite, references remapped to
+/// the target's ids, bad records isolated in the rejects file.
 public final class Importer {
     private let store: Store
     private let changeset: ChangesetReader
@@ -27,106 +35,52 @@ public final class Importer {
         self.observer = observer
     }
 
-    /// Runs the import. Throws, leaving the target as it was, on any error.
-    public func run() throws -> ImportReport {
+    /// Runs the import. Throws, leaving the target as it was, on any error (and with
+    /// `strict` on any reject).
+    public func run(targetPath: String? = nil) throws -> ImportReport {
         // Safety rule: every checksum is verified before anything is written.
         try changeset.verifyChecksums()
-        var report = ImportReport(changeset: changeset.manifest.changesetId, dryRun: options.dryRun)
-        struct DryRunFinished: Error { let report: ImportReport }
+        let manifest = changeset.manifest
+        let rejects = RejectsWriter(path: options.rejectsPath ?? defaultRejectsPath(targetPath), changesetId: manifest.changesetId)
+        defer { try? rejects.close() }
+        var report = ImportReport(changeset: manifest.changesetId, dryRun: options.dryRun)
+        struct RollBack: Error { let report: ImportReport }
         do {
             try store.withTransaction {
-                for table in changeset.manifest.tables {
-                    report.tables.append(try apply(table))
+                var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), rejects: rejects, observer: observer)
+                report.tables = try session.run()
+                try rejects.close()
+                if rejects.count > 0 { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
+                if options.strict && rejects.count > 0 {
+                    throw FerryError(.data, "\(rejects.count) record(s) were rejected and --strict rolls back the whole import: nothing was applied. See \(report.rejectsFile ?? rejects.path).")
                 }
-                try checkForeignKeys()
-                if options.dryRun { throw DryRunFinished(report: report) }
+                if options.dryRun { throw RollBack(report: report) }
+                let totals = report.totals
+                // A replay that changed nothing leaves the target untouched, audit log included.
+                if totals.inserted + totals.updated + totals.merged + totals.deleted + totals.rejected + totals.conflicts > 0 {
+                    try store.appendImportLog(ImportLogEntry(
+                        changesetId: manifest.changesetId, appliedAt: ISO8601DateFormatter().string(from: Date()),
+                        sourceName: manifest.source.name ?? "", sourceFingerprint: manifest.source.fingerprint, mode: manifest.mode, totals: totals))
+                }
             }
-        } catch let finished as DryRunFinished {
-            return finished.report
+        } catch let rollBack as RollBack {
+            return rollBack.report
         }
         return report
     }
 
-    private func apply(_ table: ManifestTable) throws -> ImportReport.Table {
-        let started = Date()
-        var result = ImportReport.Table(name: table.name)
-        if !(try store.tableExists(table.name)) {
-            try store.createTable(table.definition)
+    private func mergedProfile() -> Profile {
+        var profile = changeset.manifest.profile
+        if let extra = options.profile {
+            for (table, settings) in extra.tables { profile.tables[table] = settings }
+            if let cloudId = extra.cloudId { profile.cloudId = cloudId }
+            profile.exclude += extra.exclude
         }
-        guard let target = try store.tables(profile: .empty).first(where: { $0.name == table.name }) else {
-            throw FerryError(.schema, "table \(table.name) cannot be written in \(store.displayName) (it is virtual or excluded).")
-        }
-        let columns = table.columns.map(\.name)
-        for column in columns where target.column(named: column) == nil {
-            throw FerryError(.schema, "\(table.file): column \"\(column)\" of table \(table.name) is not in the target \(store.displayName). Add the column to the target, or re-export without it (\"skip\" in the profile).")
-        }
-        let keyIndexes = try target.primaryKey.map { key -> Int in
-            guard let index = columns.firstIndex(of: key) else {
-                throw FerryError(.schema, "\(table.file): the changeset has no value for primary-key column \"\(key)\" of table \(table.name).")
-            }
-            return index
-        }
-        let writer = try store.makeRowWriter(table: target, columns: columns)
-        var ticker = ProgressTicker(observer: observer, task: "import \(table.name)", total: table.rows)
-        var row = [Value](repeating: .null, count: columns.count)
-        let position = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-
-        try changeset.forEachRecord(in: table) { lineNumber, record in
-            func fail(_ error: FerryError) -> FerryError {
-                FerryError(error.kind, "\(error.message) (table \(table.name))").located(file: table.file, line: lineNumber)
-            }
-            guard record.operation == .upsert else {
-                throw fail(FerryError(.format, "delete records are not applied by this version of Ferry; import the changeset with a version that supports sync"))
-            }
-            guard record.row.count == columns.count else {
-                let missing = columns.filter { name in !record.row.contains { $0.0 == name } }
-                let unknown = record.row.map(\.0).filter { position[$0] == nil }
-                if let column = unknown.first {
-                    throw fail(FerryError(.schema, "column \"\(column)\" is not in the manifest's columns for this table"))
-                }
-                throw fail(FerryError(.data, "the row lacks column\(missing.count == 1 ? "" : "s") \(missing.map { "\"\($0)\"" }.joined(separator: ", "))"))
-            }
-            for (name, value) in record.row {
-                guard let index = position[name] else {
-                    throw fail(FerryError(.schema, "column \"\(name)\" is not in the manifest's columns for this table"))
-                }
-                row[index] = value
-            }
-            do {
-                if keyIndexes.isEmpty {
-                    try writer.insert(row)
-                    result.counts.inserted += 1
-                } else {
-                    let key = keyIndexes.map { row[$0] }
-                    if let existing = try writer.find(primaryKey: key) {
-                        if existing == row {
-                            result.counts.unchanged += 1
-                        } else {
-                            try writer.update(primaryKey: key, to: row)
-                            result.counts.updated += 1
-                        }
-                    } else {
-                        try writer.insert(row)
-                        result.counts.inserted += 1
-                    }
-                }
-            } catch let error as FerryError {
-                throw fail(error)
-            }
-            ticker.advance()
-        }
-        ticker.finish()
-        result.seconds = Date().timeIntervalSince(started)
-        return result
+        return profile
     }
 
-    /// Replay writes parents first but cycles can only be checked once every table is in.
-    private func checkForeignKeys() throws {
-        for table in changeset.manifest.tables {
-            let violations = try store.foreignKeyViolations(in: table.name)
-            if !violations.isEmpty {
-                throw FerryError(.data, "after import, \(violations.count) row(s) of table \(table.name) point at missing parents: \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Export the parent tables too (or import into a target that has them).")
-            }
-        }
+    private func defaultRejectsPath(_ targetPath: String?) -> String {
+        let base = targetPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? FileManager.default.currentDirectoryPath + "/ferry"
+        return "\(base).rejects-\(changeset.manifest.changesetId.prefix(8)).ndjson"
     }
 }

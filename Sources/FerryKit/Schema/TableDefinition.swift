@@ -52,24 +52,51 @@ public struct TableDefinition: Sendable, Equatable {
     public var primaryKey: [String]
     /// The cloudId column, when the table has one.
     public var cloudId: String?
-    /// Natural keys then fallback composites, in matching order.
+    /// Natural keys: UNIQUE indexes and constraints, in declaration order. Any match is the match.
     public var matchSets: [[String]]
+    /// Fallback composites from the profile: used only when exactly one row matches.
+    public var fallbackMatchSets: [[String]]
     public var references: [Reference]
     public var create: String
     public var indexes: [String]
 
-    public init(name: String, columns: [ColumnDefinition], primaryKey: [String], cloudId: String?, matchSets: [[String]], references: [Reference], create: String, indexes: [String]) {
+    public init(name: String, columns: [ColumnDefinition], primaryKey: [String], cloudId: String?, matchSets: [[String]], fallbackMatchSets: [[String]] = [], references: [Reference], create: String, indexes: [String]) {
         self.name = name
         self.columns = columns
         self.primaryKey = primaryKey
         self.cloudId = cloudId
         self.matchSets = matchSets
+        self.fallbackMatchSets = fallbackMatchSets
         self.references = references
         self.create = create
         self.indexes = indexes
     }
 
     public var columnNames: [String] { columns.map(\.name) }
+
+    /// True when rows can only be recognised by their primary key: no cloudId, no natural
+    /// key, no fallback. Such rows keep their key across stores (the replay case).
+    public var identifiedByPrimaryKey: Bool {
+        cloudId == nil && matchSets.isEmpty && fallbackMatchSets.isEmpty && !primaryKey.isEmpty
+    }
+
+    /// The columns a record's `keys` carries: every natural-key and fallback column, or the
+    /// primary key when the table has no other identity.
+    public var identityColumns: [String] {
+        if identifiedByPrimaryKey { return primaryKey }
+        var seen = Set<String>()
+        return (matchSets + fallbackMatchSets).joined().filter { seen.insert($0).inserted }
+    }
+
+    /// The reference whose columns include `column`, if any.
+    public func reference(for column: String) -> Reference? {
+        references.first { $0.columns.contains(column) }
+    }
+
+    /// A single INTEGER primary key is SQLite's rowid: the target can assign a new one.
+    public var hasIntegerPrimaryKey: Bool {
+        primaryKey.count == 1 && column(named: primaryKey[0])?.type.uppercased() == "INTEGER"
+    }
 
     public func column(named name: String) -> ColumnDefinition? {
         columns.first { $0.name == name }

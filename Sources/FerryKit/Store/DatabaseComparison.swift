@@ -24,7 +24,7 @@ public enum DatabaseComparison {
     /// All rows of a table sorted by primary key (or by every column when there is none).
     static func rows(of table: TableDefinition, in store: Store) throws -> [[Value]] {
         var result: [[Value]] = []
-        try store.scan(table, columns: table.columnNames) { cursor in
+        try store.scan(table, columns: table.columnNames, joining: []) { cursor in
             result.append((0..<table.columns.count).map { cursor.value(at: $0) })
         }
         let keyIndexes = table.primaryKey.compactMap { table.columnNames.firstIndex(of: $0) }

@@ -42,7 +42,8 @@ public final class SQLiteDatabase {
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     func error(_ rc: Int32, while doing: String) -> FerryError {
-        FerryError(.sqlite, "SQLite error \(rc): \(errorMessage) - while \(doing)")
+        let code = sqlite3_extended_errcode(handle)
+        return FerryError(.sqlite, "SQLite error \(code): \(errorMessage) - while \(doing)", sqliteCode: code)
     }
 
     /// Runs one or more statements that return no rows.

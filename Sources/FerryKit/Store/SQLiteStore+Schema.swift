@@ -41,11 +41,12 @@ extension SQLiteStore {
             if index.contains(where: { skip.contains($0) }) { continue }
             if !matchSets.contains(index) { matchSets.append(index) }
         }
-        for composite in tableProfile?.match ?? [] where !matchSets.contains(composite) {
+        var fallbacks: [[String]] = []
+        for composite in tableProfile?.match ?? [] where !matchSets.contains(composite) && !fallbacks.contains(composite) {
             for column in composite where !columns.contains(where: { $0.name == column }) {
                 throw FerryError(.usage, "profile: table \(name) has no column \"\(column)\" for its match set \(composite). Fix the profile's \"match\" for \(name).")
             }
-            matchSets.append(composite)
+            fallbacks.append(composite)
         }
 
         var references: [Reference] = []
@@ -66,7 +67,7 @@ extension SQLiteStore {
             "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY rowid", [.text(name)]
         ).compactMap { $0[0].string }
 
-        return TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, references: references, create: create, indexes: indexes)
+        return TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, fallbackMatchSets: fallbacks, references: references, create: create, indexes: indexes)
     }
 
     private func cloudIdColumn(in columns: [ColumnDefinition], table: String, profile: Profile) -> String? {

@@ -40,8 +40,17 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func scan(_ table: TableDefinition, columns: [String], _ body: (RowCursor) throws -> Void) throws {
-        let statement = try database.prepare("SELECT \(Identifier.quoteList(columns)) FROM \(Identifier.quote(table.name))")
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws {
+        // Parents are read by LEFT JOIN, inside SQLite, instead of one lookup per row from Swift.
+        var select = columns.map { "t.\(Identifier.quote($0))" }
+        var joins = ""
+        for (index, join) in references.enumerated() {
+            let alias = "p\(index)"
+            select += join.parentColumns.map { "\(alias).\(Identifier.quote($0))" }
+            let on = zip(join.reference.columns, join.reference.to).map { "\(alias).\(Identifier.quote($1)) = t.\(Identifier.quote($0))" }.joined(separator: " AND ")
+            joins += " LEFT JOIN \(Identifier.quote(join.reference.table)) AS \(alias) ON \(on)"
+        }
+        let statement = try database.prepare("SELECT \(select.joined(separator: ", ")) FROM \(Identifier.quote(table.name)) AS t\(joins)")
         let cursor = SQLiteRowCursor(statement: statement)
         while try statement.step() {
             try body(cursor)
@@ -60,8 +69,17 @@ public final class SQLiteStore: Store {
         return lines
     }
 
-    public func makeRowWriter(table: TableDefinition, columns: [String]) throws -> RowWriter {
-        try SQLiteRowWriter(database: database, table: table, columns: columns)
+    public func makeTableAccess(_ table: TableDefinition) throws -> TableAccess {
+        SQLiteTableAccess(database: database, table: table)
+    }
+
+    public func makeKeyMap() throws -> KeyMap {
+        try SQLiteKeyMap(database: database)
+    }
+
+    public func addCloudIdColumn(_ column: String, to table: String) throws {
+        try database.execute("ALTER TABLE \(Identifier.quote(table)) ADD COLUMN \(Identifier.quote(column)) TEXT")
+        try database.execute("CREATE UNIQUE INDEX \(Identifier.quote("\(table)_\(column)_key")) ON \(Identifier.quote(table)) (\(Identifier.quote(column)))")
     }
 }
 
@@ -70,6 +88,7 @@ struct SQLiteRowCursor: RowCursor {
     let statement: SQLiteStatement
 
     func value(at index: Int) -> Value { statement.value(at: index) }
+    func isNull(at index: Int) -> Bool { statement.columnType(at: index) == SQLITE_NULL }
 
     func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
         switch statement.columnType(at: index) {
@@ -82,48 +101,3 @@ struct SQLiteRowCursor: RowCursor {
     }
 }
 
-/// Finds, inserts and updates rows of one table through three prepared statements, reused for every row.
-final class SQLiteRowWriter: RowWriter {
-    private let findStatement: SQLiteStatement?
-    private let insertStatement: SQLiteStatement
-    private let updateStatement: SQLiteStatement?
-    private let columnCount: Int
-
-    init(database: SQLiteDatabase, table: TableDefinition, columns: [String]) throws {
-        let name = Identifier.quote(table.name)
-        let key = table.primaryKey
-        let keyMatch = key.map { "\(Identifier.quote($0)) = ?" }.joined(separator: " AND ")
-        columnCount = columns.count
-        insertStatement = try database.prepare(
-            "INSERT INTO \(name) (\(Identifier.quoteList(columns))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))")
-        if key.isEmpty {
-            findStatement = nil
-            updateStatement = nil
-        } else {
-            findStatement = try database.prepare("SELECT \(Identifier.quoteList(columns)) FROM \(name) WHERE \(keyMatch)")
-            let assignments = columns.map { "\(Identifier.quote($0)) = ?" }.joined(separator: ", ")
-            updateStatement = try database.prepare("UPDATE \(name) SET \(assignments) WHERE \(keyMatch)")
-        }
-    }
-
-    func find(primaryKey key: [Value]) throws -> [Value]? {
-        guard let findStatement else { return nil }
-        try findStatement.bind(key)
-        defer { findStatement.reset() }
-        guard try findStatement.step() else { return nil }
-        return (0..<columnCount).map { findStatement.value(at: $0) }
-    }
-
-    func insert(_ row: [Value]) throws {
-        try insertStatement.bind(row)
-        defer { insertStatement.reset() }
-        try insertStatement.step()
-    }
-
-    func update(primaryKey key: [Value], to row: [Value]) throws {
-        guard let updateStatement else { return }
-        try updateStatement.bind(row + key)
-        defer { updateStatement.reset() }
-        try updateStatement.step()
-    }
-}

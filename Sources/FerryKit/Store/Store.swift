@@ -12,35 +12,78 @@ public protocol Store: AnyObject {
     func tables(profile: Profile) throws -> [TableDefinition]
     func tableExists(_ name: String) throws -> Bool
     func rowCount(_ table: String) throws -> Int
+    /// How many rows of `table` have NULL in `column`.
+    func nullCount(of column: String, in table: String) throws -> Int
 
     /// Runs `body` inside one read snapshot, so every table comes from the same moment.
     func withReadSnapshot<T>(_ body: () throws -> T) throws -> T
     /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
     func withTransaction<T>(_ body: () throws -> T) throws -> T
 
-    /// Calls `body` once per row of `columns`, in primary-key (or storage) order.
-    func scan(_ table: TableDefinition, columns: [String], _ body: (RowCursor) throws -> Void) throws
+    /// Calls `body` once per row of `columns`, followed (at index `columns.count` on) by the
+    /// `parentColumns` of each joined reference's parent row (NULL when the parent is missing).
+    func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws
 
     /// Creates a table and its indexes from a changeset's definition. Only CREATE TABLE and
     /// CREATE INDEX statements for that one table run; anything else is refused.
     func createTable(_ definition: TableDefinition) throws
-    /// A writer that finds, inserts and updates rows of `table` by primary key.
-    func makeRowWriter(table: TableDefinition, columns: [String]) throws -> RowWriter
+    /// Row access to one table of this store, for matching and writing.
+    func makeTableAccess(_ table: TableDefinition) throws -> TableAccess
     /// Foreign-key violations in `table`, as readable lines (empty when none).
     func foreignKeyViolations(in table: String) throws -> [String]
+
+    /// Adds a nullable TEXT cloudId column and a unique index on it.
+    func addCloudIdColumn(_ column: String, to table: String) throws
+
+    /// A scratch map from source keys to target keys for the rows of one import, kept by
+    /// the store (on disk, not in memory) and gone with the transaction.
+    func makeKeyMap() throws -> KeyMap
+
+    /// Records an applied changeset in the store's `_ferry_imports` audit table.
+    func appendImportLog(_ entry: ImportLogEntry) throws
+    /// Every changeset applied to this store, oldest first.
+    func importLog() throws -> [ImportLogEntry]
+}
+
+/// A reference whose parent row is read alongside each child row during export.
+public struct ReferenceJoin: Sendable {
+    public var reference: Reference
+    public var parentColumns: [String]
+
+    public init(reference: Reference, parentColumns: [String]) {
+        self.reference = reference
+        self.parentColumns = parentColumns
+    }
 }
 
 /// The current row of a scan. Accessors are valid until the next row.
 public protocol RowCursor {
     func value(at index: Int) -> Value
+    func isNull(at index: Int) -> Bool
     /// Appends the cell as a record value, without building a `Value` (the export hot path).
     func appendJSON(at index: Int, to buffer: inout JSONBuffer)
 }
 
-/// Writes rows of one table, keyed by its primary key.
-public protocol RowWriter {
-    /// The row whose primary key equals `key`, in the writer's column order, or nil.
-    func find(primaryKey key: [Value]) throws -> [Value]?
-    func insert(_ row: [Value]) throws
-    func update(primaryKey key: [Value], to row: [Value]) throws
+/// Finds and writes rows of one table. A row is addressed by its key: the primary-key
+/// values, or the rowid for a table without a declared key.
+public protocol TableAccess: AnyObject {
+    /// The columns whose values address a row (`["rowid"]` when there is no primary key).
+    var keyColumns: [String] { get }
+    /// Keys of up to `limit` rows whose `columns` equal `values` (NULL never equals).
+    func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]]
+    /// The values of `columns` in the row at `key`, or nil when there is none.
+    func values(_ columns: [String], at key: [Value]) throws -> [Value]?
+    /// Inserts a row and returns its key.
+    func insert(_ columns: [String], _ values: [Value]) throws -> [Value]
+    /// Updates the row at `key` when any of `columns` differs (SQL `IS NOT`, with the
+    /// column's affinity); returns whether it changed.
+    func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool
+    func delete(at key: [Value]) throws
+}
+
+/// Which target row each source row became during one import, so a child's raw foreign
+/// key can be remapped exactly when its parent came in the same changeset.
+public protocol KeyMap: AnyObject {
+    func record(table: String, source: [Value], target: [Value]) throws
+    func lookup(table: String, source: [Value]) throws -> [Value]?
 }

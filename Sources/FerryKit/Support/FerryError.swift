@@ -26,10 +26,13 @@ public struct FerryError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public let kind: Kind
     public let message: String
+    /// SQLite's extended result code, when SQLite refused the call.
+    public let sqliteCode: Int32?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, sqliteCode: Int32? = nil) {
         self.kind = kind
         self.message = message
+        self.sqliteCode = sqliteCode
     }
 
     public var description: String { message }
@@ -37,6 +40,6 @@ public struct FerryError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Prefixes a location ("users.ndjson.gz line 12: ") to the message.
     func located(file: String, line: Int? = nil) -> FerryError {
         let place = line.map { "\(file) line \($0)" } ?? file
-        return FerryError(kind, "\(place): \(message)")
+        return FerryError(kind, "\(place): \(message)", sqliteCode: sqliteCode)
     }
 }

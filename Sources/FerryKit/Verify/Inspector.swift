@@ -15,7 +15,7 @@ public enum Inspector {
         return try tables.map { table in
             var lines: [String] = []
             do {
-                try GzipLineReader(range: try changeset.range(of: table), name: table.file).forEachLine { lineNumber, line in
+                try LineReader(range: try changeset.range(of: table), name: table.file).forEachLine { lineNumber, line in
                     do {
                         _ = try RecordDecoder.decode(line)
                     } catch let error as FerryError {
@@ -128,5 +128,32 @@ public enum Inspector {
         if bytes < 1024 { return "\(bytes) B" }
         if bytes < 1024 * 1024 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
         return String(format: "%.1f MiB", Double(bytes) / 1024 / 1024)
+    }
+}
+
+extension Inspector {
+    /// The import log of a store, oldest first, as a table or JSON lines.
+    public static func importLog(_ entries: [ImportLogEntry], json: Bool) -> String {
+        if json {
+            return entries.map { entry in
+                var out = JSONBuffer()
+                out.append(raw: "{\"changesetId\":")
+                out.appendString(entry.changesetId)
+                out.append(raw: ",\"appliedAt\":")
+                out.appendString(entry.appliedAt)
+                out.append(raw: ",\"source\":")
+                out.appendString(entry.sourceName)
+                out.append(raw: ",\"mode\":")
+                out.appendString(entry.mode)
+                for (key, value) in entry.totals.pairs { out.bytes += Array(",\"\(key)\":\(value)".utf8) }
+                out.append(UInt8(ascii: "}"))
+                return out.string
+            }.joined(separator: "\n")
+        }
+        guard !entries.isEmpty else { return "no changeset has been imported into this database" }
+        return entries.map { entry in
+            let figures = entry.totals.pairs.filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+            return "\(entry.appliedAt)  \(entry.changesetId)  from \(entry.sourceName.isEmpty ? "?" : entry.sourceName) (\(entry.mode))  \(figures.isEmpty ? "no changes" : figures)"
+        }.joined(separator: "\n")
     }
 }

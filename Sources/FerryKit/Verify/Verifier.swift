@@ -14,7 +14,7 @@ public enum Verifier {
             try changeset.verifyChecksum(of: table)
             let columns = Set(table.columns.map(\.name))
             var ticker = ProgressTicker(observer: observer, task: "verify \(table.name)", total: table.rows)
-            try changeset.forEachRecord(in: table) { lineNumber, record in
+            try changeset.forEachRecord(in: table) { lineNumber, record, _ in
                 for (name, _) in record.row where !columns.contains(name) {
                     throw FerryError(.format, "column \"\(name)\" is not among the manifest's columns of table \(table.name).").located(file: table.file, line: lineNumber)
                 }

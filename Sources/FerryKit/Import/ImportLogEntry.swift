@@ -1,0 +1,9 @@
+/// One applied changeset, as the target's `_ferry_imports` audit table remembers it.
+public struct ImportLogEntry: Sendable, Equatable {
+    public var changesetId: String
+    public var appliedAt: String
+    public var sourceName: String
+    public var sourceFingerprint: String
+    public var mode: String
+    public var totals: ImportReport.Counts
+}

@@ -1,0 +1,56 @@
+/// Resolves the identity a record carries for a foreign key (`refs`) to the target's own
+/// key values of the referenced row.
+final class ReferenceResolver {
+    enum Resolution {
+        case resolved([Value])
+        case unresolved
+        case ambiguous(String)
+    }
+
+    private let matcher: IdentityMatcher
+    private let access: TableAccess
+    private var cache: [Record.ReferenceIdentity: [Value]] = [:]
+    /// Bounded so memory stays flat however many distinct parents a table points at.
+    private static let cacheLimit = 50_000
+
+    init(parent: TableDefinition, access: TableAccess) {
+        matcher = IdentityMatcher(table: parent, access: access)
+        self.access = access
+    }
+
+    /// The values of the parent's `to` columns in the target.
+    func resolve(_ identity: Record.ReferenceIdentity, to columns: [String]) throws -> Resolution {
+        if let cached = cache[identity], cached.count == columns.count { return .resolved(cached) }
+        let match = try matcher.match(cloudId: identity.cloudId, checkDrift: false, fromReference: true) { column in
+            identity.keys.first { $0.0 == column }?.1
+        }
+        switch match {
+        case .found(let key, _):
+            let values = columns == access.keyColumns ? key : try access.values(columns, at: key)
+            guard let values else { return .unresolved }
+            if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[identity] = values
+            return .resolved(values)
+        case .ambiguous(let set, let count):
+            return .ambiguous("\(count)+ rows of \(matcher.table.name) match (\(set.joined(separator: ", ")))")
+        case .drift, .none:
+            return .unresolved
+        }
+    }
+
+    /// Forgets cached resolutions (after rows of the parent table changed identity).
+    func invalidate() {
+        cache.removeAll(keepingCapacity: true)
+    }
+}
+
+extension Record.ReferenceIdentity: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(table)
+        hasher.combine(cloudId)
+        for (key, value) in keys {
+            hasher.combine(key)
+            hasher.combine(value)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import CSQLite
+
+/// Applies the records of one table: resolves references, matches each record to a target
+/// row, then inserts, updates or leaves it, or rejects it with a reason.
+final class TableReconciler {
+    enum Outcome {
+        case inserted
+        case updated
+        case unchanged
+        /// A reference points at a row that may still arrive later in this import.
+        case deferred
+        case rejected(Rejection)
+    }
+
+    let incoming: ManifestTable
+    let target: TableDefinition
+    private let access: TableAccess
+    private let store: Store
+    private let matcher: IdentityMatcher
+    /// Incoming column names, in changeset order, and which of them the target lacks.
+    private let columns: [String]
+    private let missingColumns: [String]
+    private let position: [String: Int]
+    /// Columns written on update: everything but the target's key.
+    private let updateColumns: [Int]
+    private let references: [(reference: Reference, indexes: [Int])]
+    private let resolvers: (String) throws -> ReferenceResolver?
+    private let keyMap: KeyMap
+    /// Whether rows of this table are referenced by the changeset, so their keys are mapped.
+    private let mapsKeys: Bool
+    private let primaryKeyIndexes: [Int]
+    /// Target definitions of parent tables, by lowercased name.
+    private let parents: [String: TableDefinition]
+    /// True for a parent table that has not been fully applied yet (its rows may still come).
+    private let isPending: (String) -> Bool
+
+    init(incoming: ManifestTable, target: TableDefinition, store: Store, keyMap: KeyMap, mapsKeys: Bool, parents: [String: TableDefinition],
+         resolvers: @escaping (String) throws -> ReferenceResolver?, isPending: @escaping (String) -> Bool) throws {
+        self.keyMap = keyMap
+        self.mapsKeys = mapsKeys && !target.primaryKey.isEmpty
+        self.parents = parents
+        self.incoming = incoming
+        self.target = target
+        self.store = store
+        access = try store.makeTableAccess(target)
+        matcher = IdentityMatcher(table: target, access: access)
+        columns = incoming.columns.map(\.name)
+        missingColumns = columns.filter { target.column(named: $0) == nil }
+        let position = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        self.position = position
+        let keyColumns = Set(access.keyColumns)
+        let columns = self.columns
+        updateColumns = columns.indices.filter { !keyColumns.contains(columns[$0]) }
+        references = target.references.compactMap { reference in
+            let indexes = reference.columns.compactMap { position[$0] }
+            return indexes.count == reference.columns.count ? (reference, indexes) : nil
+        }
+        primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
+        self.resolvers = resolvers
+        self.isPending = isPending
+    }
+
+    func apply(_ record: Record) throws -> Outcome {
+        guard missingColumns.isEmpty else {
+            return .rejected(Rejection(reason: .schema, message: "column\(missingColumns.count == 1 ? "" : "s") \(missingColumns.map { "\"\($0)\"" }.joined(separator: ", ")) of table \(target.name) not in the target. Add the column to the target, or list it under \"skip\" in the profile and export again."))
+        }
+        var row = [Value](repeating: .null, count: columns.count)
+        var present = [Bool](repeating: false, count: columns.count)
+        for (name, value) in record.row {
+            guard let index = position[name] else {
+                return .rejected(Rejection(reason: .schema, message: "column \"\(name)\" is not among the manifest's columns of table \(target.name)."))
+            }
+            row[index] = value
+            present[index] = true
+        }
+        if let absent = present.firstIndex(of: false) {
+            return .rejected(Rejection(reason: .schema, message: "the row lacks column \"\(columns[absent])\"."))
+        }
+
+        // References first: a match set may contain a foreign key, compared by the target's id.
+        for (reference, indexes) in references {
+            let raw = indexes.map { row[$0] }
+            if raw.allSatisfy(\.isNull) { continue }
+            switch try resolve(reference, raw: raw, identity: record.refs.first(where: { $0.0 == reference.columns[0] })?.1) {
+            case .success(let values):
+                for (index, value) in zip(indexes, values) { row[index] = value }
+            case .failure(let rejection):
+                if rejection.reason == .missingParent && isPending(reference.table) { return .deferred }
+                return .rejected(rejection)
+            }
+        }
+
+        let match = try matcher.match(cloudId: record.cloudId, checkDrift: true, fromReference: false) { column in
+            position[column].map { row[$0] }
+        }
+        switch match {
+        case .ambiguous(let set, _):
+            return .rejected(Rejection(reason: .ambiguousMatch, message: "\(set.joined(separator: ", ")) matches more than one row of \(target.name) in the target; Ferry never guesses. Give the rows cloudIds (ferry prepare) or a more specific \"match\" in the profile."))
+        case .drift(let cloudIdRow, let keyRow, let set):
+            return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
+        case .found(let key, _):
+            return try write {
+                let changed = try access.update(at: key, updateColumns.map { columns[$0] }, updateColumns.map { row[$0] })
+                try mapKey(row, to: key)
+                return changed ? .updated : .unchanged
+            }
+        case .none:
+            return try insert(row, record: record)
+        }
+    }
+
+    /// Where a foreign key points in the target: the row this import made of the parent
+    /// (key map), else the parent's identity (cloudId, natural keys), else the raw id when
+    /// no identity travelled and that row exists (the replay case).
+    private func resolve(_ reference: Reference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
+        let parent = parents[reference.table.lowercased()]
+        let columns = reference.columns.joined(separator: ", ")
+        if let parent, parent.primaryKey == reference.to, let mapped = try keyMap.lookup(table: parent.name, source: raw) {
+            return .success(mapped)
+        }
+        if let identity {
+            guard let resolver = try resolvers(reference.table) else {
+                return .failure(Rejection(reason: .missingParent, message: "\(columns) points at table \(reference.table), which the target lacks."))
+            }
+            switch try resolver.resolve(identity, to: reference.to) {
+            case .resolved(let values):
+                return .success(values)
+            case .ambiguous(let detail):
+                return .failure(Rejection(reason: .ambiguousMatch, message: "reference \(columns): \(detail). Make the parent unique or give it a cloudId (ferry prepare)."))
+            case .unresolved:
+                return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))
+            }
+        }
+        if let parent, !isPending(reference.table), try !parentAccess(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
+            return .success(raw)
+        }
+        return .failure(Rejection(reason: .missingParent, message: "\(columns) = \(raw.map(\.description).joined(separator: ", ")) points at a row of \(reference.table) that is neither in the target nor in the changeset."))
+    }
+
+    private var parentAccesses: [String: TableAccess] = [:]
+
+    private func parentAccess(_ parent: TableDefinition) throws -> TableAccess {
+        if let access = parentAccesses[parent.name] { return access }
+        let access = try store.makeTableAccess(parent)
+        parentAccesses[parent.name] = access
+        return access
+    }
+
+    /// Remembers which target row this source row became, for children that point at it.
+    private func mapKey(_ row: [Value], to key: [Value]) throws {
+        guard mapsKeys, primaryKeyIndexes.count == target.primaryKey.count else { return }
+        try keyMap.record(table: target.name, source: primaryKeyIndexes.map { row[$0] }, target: key)
+    }
+
+    private func insert(_ row: [Value], record: Record) throws -> Outcome {
+        let key = target.primaryKey
+        let keyIndexes = key.compactMap { position[$0] }
+        var names = columns
+        var values = row
+        if !key.isEmpty, keyIndexes.count == key.count {
+            let incomingKey = keyIndexes.map { row[$0] }
+            if let taken = try access.keys(where: key, equal: incomingKey, limit: 1).first {
+                guard target.hasIntegerPrimaryKey else {
+                    let other = try identityDescription(at: taken)
+                    return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key.joined(separator: ", ")) = \(incomingKey.map(\.description).joined(separator: ", ")) is taken in the target by another row (\(other)); this record is \(recordIdentity(record, row)). Give one of them a new id."))
+                }
+                // An INTEGER key is the rowid: let the target assign a free one.
+                names.remove(at: keyIndexes[0])
+                values.remove(at: keyIndexes[0])
+            }
+        }
+        return try write {
+            let newKey = try access.insert(names, values)
+            try mapKey(row, to: newKey)
+            return .inserted
+        }
+    }
+
+    /// Runs a write; SQLite constraint failures become rejects (the statement alone is rolled back).
+    private func write(_ body: () throws -> Outcome) throws -> Outcome {
+        do {
+            return try body()
+        } catch let error as FerryError {
+            guard let code = error.sqliteCode, code & 0xFF == SQLITE_CONSTRAINT || code & 0xFF == SQLITE_MISMATCH else { throw error }
+            let reason: RejectReason = (code == 3091 || code & 0xFF == SQLITE_MISMATCH) ? .schema : .constraint // 3091: SQLITE_CONSTRAINT_DATATYPE
+            let detail = error.message.components(separatedBy: " - while").first ?? error.message
+            return .rejected(Rejection(reason: reason, message: "\(detail). Fix the value in the record (or relax the target's constraint), then import the rejects file."))
+        }
+    }
+
+    private func keyDescription(_ key: [Value]) -> String {
+        zip(access.keyColumns, key).map { "\($0) = \($1)" }.joined(separator: ", ")
+    }
+
+    private func identityDescription(at key: [Value]) throws -> String {
+        let identity = (target.cloudId.map { [$0] } ?? []) + target.identityColumns
+        guard !identity.isEmpty, let values = try access.values(identity, at: key) else { return keyDescription(key) }
+        return zip(identity, values).map { "\($0) \($1)" }.joined(separator: ", ")
+    }
+
+    private func recordIdentity(_ record: Record, _ row: [Value]) -> String {
+        var parts: [String] = []
+        if let column = target.cloudId { parts.append("\(column) \(record.cloudId)") }
+        for column in target.identityColumns where column != target.cloudId {
+            if let index = position[column] { parts.append("\(column) \(row[index])") }
+        }
+        return parts.isEmpty ? "without other identity" : parts.joined(separator: ", ")
+    }
+
+    private func describe(_ identity: Record.ReferenceIdentity) -> String {
+        var parts = ["\(identity.table)"]
+        if !identity.cloudId.isNull { parts.append("cloudId \(identity.cloudId)") }
+        parts += identity.keys.map { "\($0.0) \($0.1)" }
+        return parts.joined(separator: " ")
+    }
+}

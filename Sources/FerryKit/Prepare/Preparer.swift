@@ -1,0 +1,43 @@
+/// `ferry prepare`: gives rows a stable cloudId so later syncs match them exactly.
+public enum Preparer {
+    public struct TableResult: Sendable, Equatable {
+        public var table: String
+        public var column: String
+        public var addedColumn: Bool
+        public var filled: Int
+    }
+
+    /// Adds the cloudId column (and a unique index) where missing and fills NULL cloudIds.
+    /// Without `tables`, the column is added only to tables that have no natural key (the
+    /// ones that need it); tables named in `tables` always get it. Idempotent; an existing
+    /// cloudId is never changed.
+    public static func prepare(store: SQLiteStore, tables wanted: [String]?, profile: Profile) throws -> [TableResult] {
+        try store.withTransaction {
+            let all = try store.tables(profile: profile)
+            let selected = try wanted.map { names in
+                try names.map { name in
+                    guard let table = all.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                        throw FerryError(.usage, "table \(name) is not in \(store.displayName). Tables: \(all.map(\.name).joined(separator: ", ")).")
+                    }
+                    return table
+                }
+            } ?? all
+            var generator = CloudIdGenerator()
+            var results: [TableResult] = []
+            for table in selected {
+                var column = table.cloudId
+                var added = false
+                if column == nil {
+                    guard wanted != nil || table.matchSets.isEmpty else { continue }
+                    let name = profile.tables[table.name]?.cloudId ?? profile.cloudId ?? "cloudId"
+                    try store.addCloudIdColumn(name, to: table.name)
+                    column = name
+                    added = true
+                }
+                let filled = try store.fillNullValues(of: column!, in: table) { generator.next() }
+                results.append(TableResult(table: table.name, column: column!, addedColumn: added, filled: filled))
+            }
+            return results
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// The key map as a TEMP table: indexed, spilled to disk by SQLite, so memory stays flat
+/// however many rows an import maps. Keys are stored as their record-line JSON, which
+/// keeps type and value exact.
+final class SQLiteKeyMap: KeyMap {
+    private let insert: SQLiteStatement
+    private let select: SQLiteStatement
+
+    init(database: SQLiteDatabase) throws {
+        try database.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS _ferry_keymap (tableName TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
+                PRIMARY KEY (tableName, source)) WITHOUT ROWID;
+            DELETE FROM temp._ferry_keymap;
+            """)
+        insert = try database.prepare("INSERT OR REPLACE INTO temp._ferry_keymap VALUES (?, ?, ?)")
+        select = try database.prepare("SELECT target FROM temp._ferry_keymap WHERE tableName = ? AND source = ?")
+    }
+
+    func record(table: String, source: [Value], target: [Value]) throws {
+        try insert.bind([.text(table), .text(Self.encode(source)), .text(Self.encode(target))])
+        defer { insert.reset() }
+        try insert.step()
+    }
+
+    func lookup(table: String, source: [Value]) throws -> [Value]? {
+        try select.bind([.text(table), .text(Self.encode(source))])
+        defer { select.reset() }
+        guard try select.step(), case .text(let bytes) = select.value(at: 0) else { return nil }
+        guard case .array(let items) = try JSONParser.parse(bytes) else { return nil }
+        return try items.map { try RecordDecoder.decodeValue($0, column: "key") }
+    }
+
+    private static func encode(_ values: [Value]) -> [UInt8] {
+        var buffer = JSONBuffer()
+        buffer.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            buffer.appendValue(value)
+        }
+        buffer.append(UInt8(ascii: "]"))
+        return buffer.bytes
+    }
+}

@@ -1,0 +1,94 @@
+import CSQLite
+
+/// Row access to one SQLite table. Statements are prepared once per column set and
+/// reused for every row (a small cache keyed by the columns' names).
+final class SQLiteTableAccess: TableAccess {
+    let keyColumns: [String]
+    private let database: SQLiteDatabase
+    private let table: String
+    private var cache: [String: SQLiteStatement] = [:]
+
+    init(database: SQLiteDatabase, table: TableDefinition) {
+        self.database = database
+        self.table = Identifier.quote(table.name)
+        keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
+    }
+
+    private func statement(_ kind: String, _ columns: [String], _ make: () -> String) throws -> SQLiteStatement {
+        let cacheKey = kind + "\u{0}" + columns.joined(separator: "\u{0}")
+        if let cached = cache[cacheKey] {
+            cached.reset()
+            return cached
+        }
+        let statement = try database.prepare(make())
+        cache[cacheKey] = statement
+        return statement
+    }
+
+    private var keySQL: String { keyColumns.map { $0 == "rowid" ? "rowid" : Identifier.quote($0) }.joined(separator: ", ") }
+
+    /// `"a" = ?1 AND "b" = ?2`, numbered from `first`.
+    private func equality(_ columns: [String], from first: Int) -> String {
+        columns.enumerated().map { index, column in
+            "\(column == "rowid" ? "rowid" : Identifier.quote(column)) = ?\(first + index)"
+        }.joined(separator: " AND ")
+    }
+
+    func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
+        let statement = try statement("keys\(limit)", columns) {
+            "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1)) LIMIT \(limit)"
+        }
+        defer { statement.reset() }
+        try statement.bind(values)
+        var result: [[Value]] = []
+        while try statement.step() {
+            result.append((0..<keyColumns.count).map { statement.value(at: $0) })
+        }
+        return result
+    }
+
+    func values(_ columns: [String], at key: [Value]) throws -> [Value]? {
+        let statement = try statement("values", columns) {
+            "SELECT \(Identifier.quoteList(columns)) FROM \(table) WHERE \(equality(keyColumns, from: 1))"
+        }
+        defer { statement.reset() }
+        try statement.bind(key)
+        guard try statement.step() else { return nil }
+        return (0..<columns.count).map { statement.value(at: $0) }
+    }
+
+    func insert(_ columns: [String], _ values: [Value]) throws -> [Value] {
+        let statement = try statement("insert", columns) {
+            "INSERT INTO \(table) (\(Identifier.quoteList(columns))) VALUES (\(columns.indices.map { "?\($0 + 1)" }.joined(separator: ", "))) RETURNING \(keySQL)"
+        }
+        defer { statement.reset() }
+        try statement.bind(values)
+        guard try statement.step() else { return [] }
+        let key = (0..<keyColumns.count).map { statement.value(at: $0) }
+        // RETURNING rows come before the statement completes; finish it so constraints are checked.
+        while try statement.step() {}
+        return key
+    }
+
+    func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {
+        guard !columns.isEmpty else { return false }
+        let statement = try statement("update", columns) {
+            let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = ?\($0 + 1)" }.joined(separator: ", ")
+            let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS NOT ?\($0 + 1)" }.joined(separator: " OR ")
+            return "UPDATE \(table) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
+        }
+        defer { statement.reset() }
+        try statement.bind(values + key)
+        try statement.step()
+        return database.changes > 0
+    }
+
+    func delete(at key: [Value]) throws {
+        let statement = try statement("delete", []) {
+            "DELETE FROM \(table) WHERE \(equality(keyColumns, from: 1))"
+        }
+        defer { statement.reset() }
+        try statement.bind(key)
+        try statement.step()
+    }
+}

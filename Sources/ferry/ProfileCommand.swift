@@ -1,0 +1,33 @@
+import ArgumentParser
+import FerryKit
+import Foundation
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Print the resolved profile: how each table's rows are recognised.",
+        discussion: """
+            Per table: the cloudId column, primary key, natural keys (UNIQUE indexes), fallback \
+            composites (the profile's "match"), references and skipped columns, as JSON.
+
+            Examples:
+              ferry profile --db app.db
+              ferry profile --db app.db --profile samples/crm/profile.json
+            """
+    )
+
+    @Option(help: "The SQLite database to read.")
+    var db: String
+
+    @Option(help: "A profile file (JSON) that extends what Ferry derives from the schema.")
+    var profile: String?
+
+    func run() throws {
+        try runReportingErrors {
+            guard FileManager.default.fileExists(atPath: db) else { throw FerryError(.io, "no database at \(db). Check the --db path.") }
+            let store = try SQLiteStore(path: db, mode: .readOnly)
+            let loaded = try loadProfile(profile)
+            printOutput(try ResolvedProfile(tables: try store.tables(profile: loaded), profile: loaded).json())
+        }
+    }
+}
