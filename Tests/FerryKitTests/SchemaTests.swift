@@ -47,7 +47,8 @@ import Testing
             try SampleCRM.locate().build(.local, at: path)
             let profile = Profile(tables: ["customers": .init(match: [["email"], ["company"]], skip: ["lastSyncedAt"])])
             let customers = try SQLiteStore(path: path, mode: .readOnly).tables(profile: profile).first { $0.name == "customers" }
-            #expect(customers?.matchSets == [["email"], ["company"]])
+            #expect(customers?.matchSets == [])
+            #expect(customers?.fallbackMatchSets == [["email"], ["company"]])
             #expect(customers?.column(named: "lastSyncedAt") == nil)
             let bad = Profile(tables: ["customers": .init(match: [["nope"]])])
             #expect(throws: FerryError.self) { _ = try SQLiteStore(path: path, mode: .readOnly).tables(profile: bad) }

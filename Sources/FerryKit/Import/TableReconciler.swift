@@ -160,6 +160,15 @@ final class TableReconciler {
         if !key.isEmpty, keyIndexes.count == key.count {
             let incomingKey = keyIndexes.map { row[$0] }
             if let taken = try access.keys(where: key, equal: incomingKey, limit: 1).first {
+                if !target.hasIntegerPrimaryKey, try !contradicts(record, row, holder: taken) {
+                    // A text id is globally unique (cuid): the row holding it is this row,
+                    // copied before without an identity Ferry could match (no cloudId yet).
+                    return try write {
+                        let changed = try access.update(at: taken, updateColumns.map { columns[$0] }, updateColumns.map { row[$0] })
+                        try mapKey(row, to: taken)
+                        return changed ? .updated : .unchanged
+                    }
+                }
                 guard target.hasIntegerPrimaryKey else {
                     let other = try identityDescription(at: taken)
                     return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key.joined(separator: ", ")) = \(incomingKey.map(\.description).joined(separator: ", ")) is taken in the target by another row (\(other)); this record is \(recordIdentity(record, row)). Give one of them a new id."))
@@ -174,6 +183,22 @@ final class TableReconciler {
             try mapKey(row, to: newKey)
             return .inserted
         }
+    }
+
+    /// Whether the target row holding the incoming primary key is another logical row: its
+    /// cloudId differs from the record's, or (without cloudIds) a natural key differs.
+    private func contradicts(_ record: Record, _ row: [Value], holder key: [Value]) throws -> Bool {
+        if let column = target.cloudId, !record.cloudId.isNull,
+           let holder = try access.values([column], at: key)?.first, !holder.isNull {
+            return holder != record.cloudId
+        }
+        for set in target.matchSets {
+            let indexes = set.compactMap { position[$0] }
+            guard indexes.count == set.count, let holder = try access.values(set, at: key) else { continue }
+            let incoming = indexes.map { row[$0] }
+            if !incoming.contains(where: \.isNull) && !holder.contains(where: \.isNull) && incoming != holder { return true }
+        }
+        return false
     }
 
     /// Runs a write; SQLite constraint failures become rejects (the statement alone is rolled back).
