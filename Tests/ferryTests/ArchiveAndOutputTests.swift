@@ -53,7 +53,7 @@ import Testing
             #expect(inspect.stdout.contains("7, 98 rows"), "\(inspect.stdout)")
 
             let target = directory.appendingPathComponent("replay.db")
-            let result = try ferry(["import", archive.path, "--db", target.path, "--quiet"])
+            let result = try ferry(["import", archive.path, "--db", target.path, "--quiet"], in: directory)
             #expect(result.status == 0, "\(result.stderr)")
             let source = try rowCounts(ofDatabase: directory.appendingPathComponent("source.db"))
             let replay = try rowCounts(ofDatabase: target)
@@ -126,7 +126,7 @@ import Testing
             let target = directory.appendingPathComponent("target.db")
             try buildSampleLocal(at: target)
             let before = try fileBytes(target)
-            let result = try ferry(["import", archive.path, "--db", target.path, "--quiet"])
+            let result = try ferry(["import", archive.path, "--db", target.path, "--quiet"], in: directory)
             #expect(result.status == 1, "\(result.stderr)")
             #expect(result.stderr.contains("damaged"), "\(result.stderr)")
             #expect(try fileBytes(target) == before)
@@ -156,6 +156,27 @@ import Testing
             #expect(verify.status == 1, "\(verify.stderr)")
             #expect(verify.stderr.hasPrefix("error: "), "\(verify.stderr)")
             #expect(!looksLikeACrash(verify.stderr))
+        }
+    }
+
+    @Test func anArchiveCutAtAMemberBoundaryIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let archive = try exportArchive(in: directory)
+            let bytes = try fileBytes(archive)
+            // Keep the manifest and the first table file, whole: the other tables are missing.
+            let manifestSize = try #require(Int(String(decoding: bytes[124..<135], as: UTF8.self), radix: 8))
+            let secondHeader = 512 + (manifestSize + 511) / 512 * 512
+            let secondSize = try #require(Int(String(decoding: bytes[(secondHeader + 124)..<(secondHeader + 135)], as: UTF8.self), radix: 8))
+            try bytes.prefix(secondHeader + 512 + (secondSize + 511) / 512 * 512).write(to: archive)
+            for command in [["verify", archive.path], ["inspect", archive.path, "--rows", "1"]] {
+                let result = try ferry(command)
+                #expect(result.status == 1, "\(command[0]): \(result.stderr)")
+                #expect(result.stderr.hasPrefix("error: "), "\(command[0]): \(result.stderr)")
+                #expect(result.stderr.contains(".ndjson.gz"), "\(command[0]) does not name the missing file: \(result.stderr)")
+            }
+            let target = directory.appendingPathComponent("new.db")
+            #expect(try ferry(["import", archive.path, "--db", target.path, "--quiet"], in: directory).status == 1)
+            #expect(!FileManager.default.fileExists(atPath: target.path))
         }
     }
 

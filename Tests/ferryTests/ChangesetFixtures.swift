@@ -95,17 +95,33 @@ func flipByte(in file: URL, at offset: Int? = nil) throws {
     try data.write(to: file)
 }
 
-/// Replaces the value of `column` in the record's "row" object (not in "keys" or "refs")
-/// with `json`, editing the text so every other byte of the line stays as Ferry wrote it.
-func replacingRowValue(in line: String, column: String, with json: String) throws -> String {
+/// The range of `"column":VALUE` inside the record's "row" object, and of VALUE.
+private func rowMember(in line: String, column: String) throws -> (member: Range<String.Index>, value: Range<String.Index>) {
     let rowStart = try #require(line.range(of: "\"row\":{"), "the line has no row object: \(line)")
     let pattern = "\"\(NSRegularExpression.escapedPattern(for: column))\":(\"(?:[^\"\\\\]|\\\\.)*\"|-?[0-9][0-9.eE+-]*|null|true|false|\\{[^{}]*\\})"
     let regex = try NSRegularExpression(pattern: pattern)
     let searchRange = NSRange(rowStart.upperBound..<line.endIndex, in: line)
     let match = try #require(regex.firstMatch(in: line, range: searchRange), "column \(column) not found in the row of: \(line)")
-    let valueRange = try #require(Range(match.range(at: 1), in: line))
+    return (try #require(Range(match.range, in: line)), try #require(Range(match.range(at: 1), in: line)))
+}
+
+/// Removes `"column":VALUE` (and its comma) from the record's "row" object.
+func removingRowColumn(in line: String, column: String) throws -> String {
+    let member = try rowMember(in: line, column: column).member
     var edited = line
-    edited.replaceSubrange(valueRange, with: json)
+    if edited[member.upperBound...].hasPrefix(",") {
+        edited.removeSubrange(member.lowerBound..<edited.index(after: member.upperBound))
+    } else {
+        edited.removeSubrange(edited.index(before: member.lowerBound)..<member.upperBound) // the comma before it
+    }
+    return edited
+}
+
+/// Replaces the value of `column` in the record's "row" object (not in "keys" or "refs")
+/// with `json`, editing the text so every other byte of the line stays as Ferry wrote it.
+func replacingRowValue(in line: String, column: String, with json: String) throws -> String {
+    var edited = line
+    edited.replaceSubrange(try rowMember(in: line, column: column).value, with: json)
     return edited
 }
 

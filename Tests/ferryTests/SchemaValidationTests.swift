@@ -93,17 +93,24 @@ import Testing
         try withTemporaryDirectory { directory in
             let changeset = try exportEdge(in: directory)
             let target = directory.appendingPathComponent("replay.db")
-            let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"])
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"], in: directory)
             #expect(result.status == 0, "\(result.stderr)")
             let query = "SELECT id, i, r, t, b, any, typeof(i), typeof(r), typeof(t), typeof(b), typeof(any) FROM edge ORDER BY id"
             let source = try SQLiteDatabase(path: directory.appendingPathComponent("edge.db").path, mode: .readOnly).rows(query)
             let replay = try SQLiteDatabase(path: target.path, mode: .readOnly).rows(query)
             #expect(source.count == 10)
-            #expect(replay == source) // Value compares reals by bit pattern: -0.0 stays -0.0
-            if case .real(let zero)? = replay.first?[2] {
-                #expect(zero.sign == .minus, "-0.0 lost its sign")
+            #expect(replay == source) // Value compares reals by bit pattern
+            // SQLite itself keeps -0.0 only in a column without REAL affinity (a REAL column
+            // stores it as the integer 0): row 9's untyped `any` holds it.
+            let row9 = try #require(source.first { $0.first == .integer(9) })
+            guard case .real(let sourceZero) = row9[5], sourceZero == 0, sourceZero.sign == .minus else {
+                Issue.record("the source does not hold -0.0 in edge.any of row 9: \(row9)")
+                return
+            }
+            if case .real(let zero)? = replay.first(where: { $0.first == .integer(9) })?[5] {
+                #expect(zero == 0 && zero.sign == .minus, "-0.0 lost its sign")
             } else {
-                Issue.record("row 1's r is not a REAL: \(String(describing: replay.first))")
+                Issue.record("row 9's any is not a REAL after the round trip")
             }
         }
     }
