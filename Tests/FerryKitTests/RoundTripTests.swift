@@ -113,7 +113,7 @@ import Testing
         }
     }
 
-    @Test func aFailedImportLeavesTheTargetByteIdentical() throws {
+    @Test func aStrictImportWithARefusedRowLeavesTheTargetByteIdentical() throws {
         try withTemporaryDirectory { directory in
             let source = directory.appendingPathComponent("edge.db")
             try makeEdgeDatabase(at: source)
@@ -127,14 +127,37 @@ import Testing
             let targetPath = directory.appendingPathComponent("changeset-target.db")
             let before = try Data(contentsOf: targetPath)
             let changeset = try ChangesetReader(path: directory.appendingPathComponent("changeset").path)
-            #expect {
-                _ = try Importer(store: target, changeset: changeset).run()
-            } throws: { error in
-                let message = (error as? FerryError)?.message ?? ""
-                return message.contains("edge.ndjson.gz line 6") && message.contains("refused")
+            let rejects = directory.appendingPathComponent("rejects.ndjson").path
+            #expect(throws: FerryError.self) {
+                _ = try Importer(store: target, changeset: changeset, options: ImportOptions(strict: true, rejectsPath: rejects)).run()
             }
             #expect(try Data(contentsOf: targetPath) == before)
-            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 5") == .text("target"))
+            // Without --strict, exactly the refused row is rejected and row 5 is applied.
+            let report = try Importer(store: target, changeset: changeset, options: ImportOptions(rejectsPath: rejects)).run()
+            #expect(report.totals.rejected == 1)
+            #expect(try String(contentsOfFile: rejects, encoding: .utf8).contains("refused"))
+            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 5") == .text("\u{2028}\u{2029}😀🇩🇪"))
+        }
+    }
+
+    @Test func aBrokenLineAfterAppliedRowsRollsEverythingBack() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("edge.db")
+            try makeEdgeDatabase(at: source)
+            let changeset = directory.appendingPathComponent("changeset").path
+            _ = try Exporter(store: try SQLiteStore(path: source.path, mode: .readOnly), options: ExportOptions()).export(to: changeset)
+            try editTable(changeset, "edge") { lines in lines + [#"{"op":"upsert","row":{"id":"#] }
+            let targetPath = directory.appendingPathComponent("target.db").path
+            let target = try SQLiteStore(path: targetPath, mode: .readWriteCreate)
+            try target.database.execute("CREATE TABLE keep (x); INSERT INTO keep VALUES (1)")
+            let before = try Data(contentsOf: URL(fileURLWithPath: targetPath))
+            #expect {
+                _ = try Importer(store: target, changeset: try ChangesetReader(path: changeset)).run()
+            } throws: { error in
+                (error as? FerryError)?.message.contains("edge.ndjson.gz line 8") == true
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: targetPath)) == before)
+            #expect(try target.tableExists("edge") == false)
         }
     }
 }

@@ -7,13 +7,18 @@ public final class SQLiteStatement {
 
     init(database: SQLiteDatabase, sql: String) throws {
         var statement: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+        // `tail` points into the C string, so it is read inside withCString, while that lives.
+        let (rc, hasMoreSQL) = sql.withCString { text -> (Int32, Bool) in
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v3(database.handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+            let rest = tail.map { String(cString: $0) } ?? ""
+            return (rc, !rest.allSatisfy(\.isWhitespace))
+        }
         guard rc == SQLITE_OK, let statement else {
             sqlite3_finalize(statement)
             throw database.error(rc, while: "preparing \(sql.prefix(200))")
         }
-        if let tail, tail.pointee != 0, !String(cString: tail).allSatisfy(\.isWhitespace) {
+        if hasMoreSQL {
             sqlite3_finalize(statement)
             throw FerryError(.unsafe, "expected exactly one SQL statement, found more after: \(sql.prefix(200))")
         }
