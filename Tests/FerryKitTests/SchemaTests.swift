@@ -117,3 +117,28 @@ import Testing
         #expect(try store.tableExists("roles"))
     }
 }
+
+@Suite struct ProfileFileTests {
+    private func load(_ text: String) throws -> Profile {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("profile.json")
+            try text.write(to: path, atomically: true, encoding: .utf8)
+            return try Profile.load(path: path.path)
+        }
+    }
+
+    @Test func theSampleProfileLoads() throws {
+        let profile = try Profile.load(path: try SampleCRM.locate().profilePath)
+        #expect(profile.tables["customers"]?.match == [["email"], ["company"]])
+        #expect(profile.exclude == ["_prisma_migrations"])
+    }
+
+    @Test func aMisspeltKeyIsAnErrorThatNamesIt() throws {
+        #expect { try load(#"{"tables": {"customers": {"mach": [["email"]]}}}"#) } throws: { error in
+            (error as? FerryError)?.message.contains("unknown key \"mach\" at tables.customers") == true
+        }
+        #expect(throws: FerryError.self) { try load(#"{"cloudID": "x"}"#) }
+        #expect(throws: FerryError.self) { try load("not json") }
+        #expect(throws: FerryError.self) { try load(#"{"tables": {"customers": {"match": "email"}}}"#) }
+    }
+}
