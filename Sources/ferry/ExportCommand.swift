@@ -9,11 +9,15 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             Every user table (not sqlite_*, not _ferry_*) is written from one read snapshot to \
             TABLE.ndjson.gz, parents before children, with a manifest.json of checksums. The \
-            source is opened read-only. An --out ending in .ferry makes one archive file.
+            source's rows are never written; a database prepared for sync (`ferry prepare`) has \
+            its _ferry_ sync book updated. An --out ending in .ferry makes one archive file. \
+            --incremental ships only what changed since the last export (as upserts and \
+            tombstones); the manifest names the changeset it continues.
 
             Examples:
               ferry export --db app.db --out changes/
               ferry export --db app.db --out ticket-4711.ferry --tables users,roles
+              ferry export --db app.db --out week-48 --incremental
             """
     )
 
@@ -32,6 +36,12 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "gzip level, 0-9 (1 is fastest; 6 is gzip's default).")
     var level: Int = 1
 
+    @Flag(help: "Ship only rows inserted, changed or deleted since this database's last export.")
+    var incremental = false
+
+    @Option(help: "Like --incremental, naming the changeset this one continues (must be the last export).")
+    var since: String?
+
     @Flag(help: "Replace --out if it exists.")
     var force = false
 
@@ -45,11 +55,9 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            guard FileManager.default.fileExists(atPath: db) else {
-                throw FerryError(.io, "no database at \(db). Check the --db path.")
-            }
-            let store = try SQLiteStore(path: db, mode: .readOnly)
-            let options = ExportOptions(tables: tableList(tables), profile: try loadProfile(profile), compressionLevel: level, force: force)
+            let store = try SQLiteStore.openForExport(path: db)
+            let options = ExportOptions(tables: tableList(tables), profile: try loadProfile(profile), compressionLevel: level, force: force,
+                                        incremental: incremental, since: since.map(changesetId))
             let summary = try Exporter(store: store, options: options, observer: TerminalProgress.make(quiet: common.quiet)).export(to: out)
             for warning in summary.manifest.warnings ?? [] { printError("warning: \(warning)") }
             if !common.quiet {
@@ -58,4 +66,9 @@ struct ExportCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// `--since` takes a changeset id or the path of a changeset (its manifest names the id).
+func changesetId(_ argument: String) -> String {
+    (try? ChangesetReader(path: argument))?.manifest.changesetId ?? argument
 }

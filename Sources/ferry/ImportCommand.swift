@@ -15,7 +15,13 @@ struct ImportCommand: ParsableCommand {
             its reason and written to the rejects file, which can be fixed and imported as it is. \
             Any error rolls everything back; a database file that did not exist is removed.
 
-            Exit codes: 0 applied; 3 applied, but some records were rejected; any other: nothing applied.
+            Rows that crossed before carry their base (how they looked when they last crossed), \
+            so changes on one side apply cleanly, changes to different columns merge, and a \
+            column changed on both sides is a conflict, settled by --on-conflict (defer keeps \
+            the target's version and records both in the conflicts file). Tombstones delete.
+
+            Exit codes: 0 applied; 3 applied, but some records were rejected or conflicts \
+            deferred; any other: nothing applied.
 
             Examples:
               ferry import changes/ --db cloud.db
@@ -36,6 +42,15 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Roll everything back if any record is rejected.")
     var strict = false
 
+    @Option(help: "What to do with rows changed on both sides: \(ConflictPolicy.allCases.map(\.rawValue).joined(separator: ", ")). Default: defer, or the profile's.")
+    var onConflict: ConflictPolicy?
+
+    @Option(help: "Where to write conflicts (default: beside the target, DB.conflicts-ID.ndjson).")
+    var conflicts: String?
+
+    @Flag(help: "Apply an incremental changeset even if its predecessor was never applied here.")
+    var force = false
+
     @Option(help: "A profile file (JSON) extending the one embedded in the changeset.")
     var profile: String?
 
@@ -49,9 +64,14 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            // The report must be writable before anything is applied: exit 1 means "nothing applied".
+            if let report, !FileManager.default.createFile(atPath: report, contents: Data()) {
+                throw FerryError(.io, "cannot write the report to \(report). Check that its folder exists and is writable. Nothing was applied.")
+            }
             let target = try TargetDatabase(path: db)
             let reader = try ChangesetReader(path: changeset, target: target.store)
-            let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects)
+            let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
+                                        conflictsPath: conflicts, onConflict: onConflict, force: force)
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
             if let report {
@@ -65,7 +85,12 @@ struct ImportCommand: ParsableCommand {
             if let file = result.rejectsFile {
                 printError("\(result.totals.rejected) record(s) rejected, written to \(file). Fix them and import that file.")
             }
+            if let file = result.conflictsFile {
+                printError("conflicts (rows changed on both sides) are in \(file)\(result.totals.conflicts > 0 ? "; \(result.totals.conflicts) deferred: import again with --on-conflict source-wins, target-wins or newer-wins to settle them" : "").")
+            }
             if result.totals.rejected > 0 || result.totals.conflicts > 0 { throw ExitCode(FerryExit.partial) }
         }
     }
 }
+
+extension ConflictPolicy: ExpressibleByArgument {}

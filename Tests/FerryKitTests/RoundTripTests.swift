@@ -57,17 +57,29 @@ import Testing
         }
     }
 
-    @Test func replayIntoTheSameSchemaUpdatesRowsByPrimaryKey() throws {
+    @Test func aTargetEditSinceTheLastImportIsKeptAndSourceWinsRestoresTheSource() throws {
         try withTemporaryDirectory { directory in
             let source = directory.appendingPathComponent("edge.db")
             try makeEdgeDatabase(at: source)
             let (target, _, _) = try exportAndReplay(source, in: directory)
+            // After the replay, the target edits row 6 and deletes row 7; the source did not change.
             try target.database.execute("UPDATE edge SET t = 'changed on target' WHERE id = 6; DELETE FROM edge WHERE id = 7")
-            let report = try Importer(store: target, changeset: try ChangesetReader(path: directory.appendingPathComponent("changeset").path)).run()
-            #expect(report.totals.updated == 1)
+            let changeset = directory.appendingPathComponent("changeset").path
+            let conflicts = directory.appendingPathComponent("conflicts.ndjson").path
+            let again = try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(conflictsPath: conflicts)).run()
+            // The target's own memory of what it received is the base: only the target changed
+            // row 6, so its edit stays; row 7 was deleted here since, which is a conflict to defer.
+            #expect(again.totals.updated == 0)
+            #expect(again.totals.unchanged == 6)
+            #expect(again.totals.conflicts == 1)
+            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 6") == .text("changed on target"))
+            #expect(try String(contentsOfFile: conflicts, encoding: .utf8).contains(#""kind":"deleted-here""#))
+            // source-wins settles the conflict (row 7 comes back); row 6 was never in conflict.
+            let report = try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(conflictsPath: conflicts, onConflict: .sourceWins)).run()
             #expect(report.totals.inserted == 1)
-            #expect(report.totals.unchanged == 5)
-            #expect(try DatabaseComparison.firstDifference(try SQLiteStore(path: source.path, mode: .readOnly), target) == nil)
+            #expect(report.totals.conflicts == 0)
+            #expect(try target.rowCount("edge") == 7)
+            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 6") == .text("changed on target"))
         }
     }
 
@@ -118,25 +130,26 @@ import Testing
             let source = directory.appendingPathComponent("edge.db")
             try makeEdgeDatabase(at: source)
             let (target, _, _) = try exportAndReplay(source, in: directory)
-            // Rows 5 and 6 differ from the changeset; the target refuses the update of row 6,
-            // after row 5 was already updated inside the import's transaction.
-            try target.database.execute("""
-                UPDATE edge SET t = 'target' WHERE id IN (5, 6);
-                CREATE TRIGGER no_six BEFORE UPDATE ON edge WHEN new.id = 6 BEGIN SELECT RAISE(ABORT, 'refused'); END;
-                """)
+            // The source edits rows 5 and 6; the target refuses the update of row 6, after
+            // row 5 was already updated inside the import's transaction.
+            let sourceStore = try SQLiteStore(path: source.path, mode: .readWrite)
+            try sourceStore.database.execute("UPDATE edge SET t = 'source edit' WHERE id IN (5, 6)")
+            let changeset = directory.appendingPathComponent("second").path
+            _ = try Exporter(store: sourceStore, options: ExportOptions()).export(to: changeset)
+            try target.database.execute("CREATE TRIGGER no_six BEFORE UPDATE ON edge WHEN new.id = 6 BEGIN SELECT RAISE(ABORT, 'refused'); END")
             let targetPath = directory.appendingPathComponent("changeset-target.db")
             let before = try Data(contentsOf: targetPath)
-            let changeset = try ChangesetReader(path: directory.appendingPathComponent("changeset").path)
             let rejects = directory.appendingPathComponent("rejects.ndjson").path
             #expect(throws: FerryError.self) {
-                _ = try Importer(store: target, changeset: changeset, options: ImportOptions(strict: true, rejectsPath: rejects)).run()
+                _ = try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(strict: true, rejectsPath: rejects)).run()
             }
             #expect(try Data(contentsOf: targetPath) == before)
             // Without --strict, exactly the refused row is rejected and row 5 is applied.
-            let report = try Importer(store: target, changeset: changeset, options: ImportOptions(rejectsPath: rejects)).run()
+            let report = try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(rejectsPath: rejects)).run()
             #expect(report.totals.rejected == 1)
+            #expect(report.totals.updated == 1)
             #expect(try String(contentsOfFile: rejects, encoding: .utf8).contains("refused"))
-            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 5") == .text("\u{2028}\u{2029}😀🇩🇪"))
+            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 5") == .text("source edit"))
         }
     }
 

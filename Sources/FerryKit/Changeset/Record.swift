@@ -22,6 +22,10 @@ public struct Record: Sendable {
     /// Column → value, in file order; empty for a delete.
     public var row: [(String, Value)]
     public var refs: [(String, ReferenceIdentity)]
+    /// sha256 of the row's portable form, as the source saw it.
+    public var hash: String?
+    /// The row's portable form when it last crossed (nil: never crossed, or unknown).
+    public var base: JSONValue?
 
     public func value(of column: String) -> Value? {
         row.first { $0.0 == column }?.1
@@ -41,7 +45,7 @@ public enum RecordDecoder {
             throw FerryError(.format, "a record must be a JSON object, found \(json.kindName)")
         }
         var operation: Record.Operation?
-        var record = Record(operation: .upsert, cloudId: .null, keys: [], row: [], refs: [])
+        var record = Record(operation: .upsert, cloudId: .null, keys: [], row: [], refs: [], hash: nil, base: nil)
         var sawRow = false
         for (key, value) in fields {
             switch key {
@@ -59,8 +63,10 @@ public enum RecordDecoder {
                 sawRow = true
             case "refs":
                 record.refs = try decodeRefs(value)
-            case "hash", "base":
-                continue // carried for sync; not needed to apply a row
+            case "hash":
+                record.hash = value.stringValue
+            case "base":
+                if case .object = value { record.base = value }
             case "reject":
                 continue // the annotation of a rejects file; the record itself is what is imported
             default:

@@ -10,12 +10,18 @@ public struct ExportOptions: Sendable {
     public var compressionLevel: Int
     /// Replace an existing output.
     public var force: Bool
+    /// Ship only rows inserted, changed or deleted since the last export (needs a sync book).
+    public var incremental: Bool
+    /// With `incremental`: the changeset id this export continues; must be the last export.
+    public var since: String?
 
-    public init(tables: [String]? = nil, profile: Profile = .empty, compressionLevel: Int = 1, force: Bool = false) {
+    public init(tables: [String]? = nil, profile: Profile = .empty, compressionLevel: Int = 1, force: Bool = false, incremental: Bool = false, since: String? = nil) {
         self.tables = tables
         self.profile = profile
         self.compressionLevel = compressionLevel
         self.force = force
+        self.incremental = incremental || since != nil
+        self.since = since
     }
 }
 
@@ -39,23 +45,44 @@ public final class Exporter {
 
     public func export(to outputPath: String) throws -> ExportSummary {
         let writer = try ChangesetWriter(outputPath: outputPath, force: options.force)
-        let manifest = try store.withReadSnapshot { () throws -> Manifest in
-            let all = try store.tables(profile: options.profile)
-            let tables = try selectedTables(from: all)
+        let book = try store.syncBook(create: false)
+        var previous: String?
+        if options.incremental {
+            guard let book else {
+                throw FerryError(.usage, "\(store.displayName) keeps no sync book, so Ferry cannot tell what changed. Run `ferry prepare --db \(store.displayName)`, export in full once, then export incrementally.")
+            }
+            previous = try book.state(SyncState.lastExport)
+            guard let previous else {
+                throw FerryError(.usage, "\(store.displayName) has not been exported since it was prepared. Export in full once; later exports can be incremental.")
+            }
+            if let since = options.since, since.lowercased() != previous {
+                throw FerryError(.usage, "--since \(since) is not the last export of \(store.displayName) (that is \(previous)). Incremental exports form a chain: continue from the last one, or export in full.")
+            }
+        }
+        let changesetId = UUID().uuidString.lowercased()
+        // With a sync book, export records what crossed, so it runs in a write transaction
+        // (still one snapshot); without one it only reads.
+        let body = { () throws -> Manifest in
+            let all = try self.store.tables(profile: self.options.profile)
+            let tables = try self.selectedTables(from: all)
             var entries: [ManifestTable] = []
             var warnings: [String] = []
             for table in ForeignKeyOrder.sorted(tables) {
-                entries.append(try export(table, into: writer, allTables: all))
+                entries.append(try self.export(table, into: writer, allTables: all, book: book))
                 if let column = table.cloudId {
-                    let missing = try store.nullCount(of: column, in: table.name)
+                    let missing = try self.store.nullCount(of: column, in: table.name)
                     if missing > 0 {
-                        warnings.append("\(missing) row(s) of \(table.name) have no \(column); they will match by natural keys only. Run `ferry prepare --db \(store.displayName)` to give them one.")
+                        warnings.append("\(missing) row(s) of \(table.name) have no \(column); they will match by natural keys only. Run `ferry prepare --db \(self.store.displayName)` to give them one.")
                     }
                 }
             }
-            return makeManifest(tables: entries, profile: ResolvedProfile(tables: tables, profile: options.profile).profile, warnings: warnings)
+            try book?.setState(SyncState.lastExport, changesetId)
+            let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.options.profile).profile,
+                                             incrementalTo: previous, warnings: warnings)
+            try writer.commit(manifest)
+            return manifest
         }
-        try writer.commit(manifest)
+        let manifest = try book == nil ? store.withReadSnapshot(body) : store.withTransaction(body)
         return ExportSummary(path: writer.outputPath, manifest: manifest)
     }
 
@@ -70,14 +97,29 @@ public final class Exporter {
         }
     }
 
-    private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition]) throws -> ManifestTable {
+    private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition], book: SyncBook?) throws -> ManifestTable {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
         let encoder = RecordEncoder(table: table, tables: allTables)
         var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try store.rowCount(table.name))
         var line = JSONBuffer(capacity: 64 * 1024)
         var rows = 0
+        // Rows without a primary key cannot be told apart later; they travel without a base.
+        let tracked = book != nil && !table.primaryKey.isEmpty
+        let portable = PortableRow(table: table)
+        let keyIndexes = table.primaryKey.compactMap { table.columnNames.firstIndex(of: $0) }
+        let columnIndex = Dictionary(table.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         try store.scan(table, columns: table.columnNames, joining: encoder.joins) { cursor in
-            encoder.append(cursor, to: &line)
+            if tracked, let book {
+                let form = portable.encode(value: { cursor.value(at: columnIndex[$0]!) }, identity: { encoder.parentIdentity($0, cursor) })
+                let hash = PortableRow.hash(form)
+                let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
+                let entry = try book.entry(table: table.name, rowKey: rowKey)
+                if options.incremental && entry?.hash == hash { return }
+                encoder.append(cursor, to: &line, sync: (hash, entry?.base))
+                try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: encoder.identity(cursor), hash: hash, base: form))
+            } else {
+                encoder.append(cursor, to: &line)
+            }
             rows += 1
             ticker.advance()
             // Deflate in blocks of ~64 KiB: one zlib call per block, not per row.
@@ -86,13 +128,31 @@ public final class Exporter {
                 line.removeAll()
             }
         }
+        if tracked, let book {
+            // Rows that crossed before and are gone now travel as tombstones.
+            try book.vanished(from: table) { entry in
+                line.append(raw: #"{"op":"delete""#)
+                if case .object(let identity) = try JSONParser.parse(entry.identity) {
+                    for (key, value) in identity {
+                        line.append(UInt8(ascii: ","))
+                        line.appendString(key)
+                        line.append(UInt8(ascii: ":"))
+                        line.appendJSON(value)
+                    }
+                }
+                RecordEncoder.appendSync(hash: entry.hash, base: entry.base, to: &line)
+                line.append(raw: "}\n")
+                try book.remove(table: table.name, rowKey: entry.rowKey)
+                rows += 1
+            }
+        }
         try file.write(line.bytes)
         ticker.finish()
         let (bytes, sha256) = try file.finish()
         return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
     }
 
-    private func makeManifest(tables: [ManifestTable], profile: Profile, warnings: [String]) -> Manifest {
+    private func makeManifest(id: String, tables: [ManifestTable], profile: Profile, incrementalTo: String?, warnings: [String]) -> Manifest {
         let schemaText = tables.map(\.definition).sorted { $0.name < $1.name }.map(\.create).joined(separator: "\n")
         let location = (store as? SQLiteStore).map { URL(fileURLWithPath: $0.database.path).standardizedFileURL.path } ?? store.displayName
         let formatter = ISO8601DateFormatter()
@@ -100,7 +160,7 @@ public final class Exporter {
         return Manifest(
             format: Manifest.formatName,
             formatVersion: Manifest.currentVersion,
-            changesetId: UUID().uuidString.lowercased(),
+            changesetId: id,
             createdAt: formatter.string(from: Date()),
             tool: .init(name: "ferry", version: FerryVersion.current),
             source: .init(
@@ -108,8 +168,8 @@ public final class Exporter {
                 name: store.displayName,
                 fingerprint: String(SHA256.hash(data: Data("\(store.kind):\(location)".utf8)).hexString.prefix(16)),
                 schemaHash: SHA256.hash(data: Data(schemaText.utf8)).hexString),
-            mode: "full",
-            incrementalTo: nil,
+            mode: incrementalTo == nil ? "full" : "incremental",
+            incrementalTo: incrementalTo,
             profile: profile,
             tables: tables,
             warnings: warnings.isEmpty ? nil : warnings)

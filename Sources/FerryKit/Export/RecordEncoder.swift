@@ -3,6 +3,8 @@
 struct RecordEncoder {
     /// A reference whose parent identity is read by the scan's join.
     struct JoinedReference {
+        let reference: Reference
+        let parentTable: String
         /// `"roleId":{"table":"roles","cloudId":` — everything up to the parent's cloudId.
         let prefix: [UInt8]
         /// Index of the child's first foreign-key column: no ref is written when it is NULL.
@@ -10,11 +12,13 @@ struct RecordEncoder {
         /// Cursor index of the parent's cloudId, or nil when the parent has no cloudId column.
         let cloudIdIndex: Int?
         let keys: [(key: [UInt8], index: Int)]
+        let keyNames: [String]
     }
 
     let joins: [ReferenceJoin]
     private let columnKeys: [[UInt8]]
     private let keyColumns: [(key: [UInt8], index: Int)]
+    private let identityNames: [String]
     private let cloudIdIndex: Int?
     private let references: [JoinedReference]
 
@@ -22,7 +26,9 @@ struct RecordEncoder {
     init(table: TableDefinition, tables: [TableDefinition]) {
         let names = table.columnNames
         columnKeys = names.map(Self.jsonKey)
-        keyColumns = table.identityColumns.compactMap { column in names.firstIndex(of: column).map { (Self.jsonKey(column), $0) } }
+        let identityColumns = table.identityColumns.filter { names.contains($0) }
+        identityNames = identityColumns
+        keyColumns = identityColumns.map { (Self.jsonKey($0), names.firstIndex(of: $0)!) }
         cloudIdIndex = table.cloudId.flatMap { names.firstIndex(of: $0) }
 
         var joins: [ReferenceJoin] = []
@@ -44,8 +50,8 @@ struct RecordEncoder {
             let cloudId = parent.cloudId == nil ? nil : next
             let keyStart = next + (cloudId == nil ? 0 : 1)
             references.append(JoinedReference(
-                prefix: prefix.bytes, childIndex: childIndex, cloudIdIndex: cloudId,
-                keys: identity.enumerated().map { (Self.jsonKey($1), keyStart + $0) }))
+                reference: reference, parentTable: parent.name, prefix: prefix.bytes, childIndex: childIndex, cloudIdIndex: cloudId,
+                keys: identity.enumerated().map { (Self.jsonKey($1), keyStart + $0) }, keyNames: identity))
             joins.append(ReferenceJoin(reference: reference, parentColumns: parentColumns))
             next += parentColumns.count
         }
@@ -60,8 +66,24 @@ struct RecordEncoder {
         return buffer.bytes
     }
 
-    /// `{"op":"upsert","cloudId":…,"keys":{…},"row":{…},"refs":{…}}\n`
-    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer) {
+    /// The identity of the row a foreign key points at, from the scan's joined columns.
+    func parentIdentity(_ reference: Reference, _ cursor: RowCursor) -> Record.ReferenceIdentity? {
+        guard let joined = references.first(where: { $0.reference == reference }) else { return nil }
+        return Record.ReferenceIdentity(
+            table: joined.parentTable,
+            cloudId: joined.cloudIdIndex.map { cursor.value(at: $0) } ?? .null,
+            keys: zip(joined.keyNames, joined.keys).map { ($0, cursor.value(at: $1.index)) })
+    }
+
+    /// The record's own cloudId and keys, for the sync book's identity.
+    func identity(_ cursor: RowCursor) -> [UInt8] {
+        PortableRow.identity(cloudId: cloudIdIndex.map { cursor.value(at: $0) } ?? .null,
+                             keys: zip(identityNames, keyColumns).map { ($0, cursor.value(at: $1.index)) })
+    }
+
+    /// `{"op":"upsert","cloudId":…,"keys":{…},"row":{…},"refs":{…},"hash":…,"base":…}\n`;
+    /// `sync` adds the hash and base when the store keeps a sync book.
+    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?)? = nil) {
         buffer.append(raw: #"{"op":"upsert""#)
         if let cloudIdIndex {
             buffer.append(raw: #","cloudId":"#)
@@ -87,7 +109,15 @@ struct RecordEncoder {
             buffer.append(UInt8(ascii: "}"))
         }
         if wroteRefs { buffer.append(UInt8(ascii: "}")) }
+        if let sync { Self.appendSync(hash: sync.hash, base: sync.base, to: &buffer) }
         buffer.append(raw: "}\n")
+    }
+
+    static func appendSync(hash: String, base: [UInt8]?, to buffer: inout JSONBuffer) {
+        buffer.append(raw: #","hash":"#)
+        buffer.appendString(hash)
+        buffer.append(raw: #","base":"#)
+        if let base { buffer.bytes += base } else { buffer.append(raw: "null") }
     }
 
     private func appendObject(_ fields: [(key: [UInt8], index: Int)], _ cursor: RowCursor, to buffer: inout JSONBuffer) {

@@ -10,12 +10,22 @@ public struct ImportOptions: Sendable {
     public var profile: Profile?
     /// Where rejected records go; nil: beside the target, named after the changeset.
     public var rejectsPath: String?
+    /// Where conflicts go; nil: beside the target, named after the changeset.
+    public var conflictsPath: String?
+    /// The conflict policy for every table (over the profile's).
+    public var onConflict: ConflictPolicy?
+    /// Apply an incremental changeset even though its predecessor was never applied here.
+    public var force: Bool
 
-    public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil) {
+    public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
+                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false) {
         self.dryRun = dryRun
         self.strict = strict
         self.profile = profile
         self.rejectsPath = rejectsPath
+        self.conflictsPath = conflictsPath
+        self.onConflict = onConflict
+        self.force = force
     }
 }
 
@@ -41,23 +51,33 @@ public final class Importer {
         // Safety rule: every checksum is verified before anything is written.
         try changeset.verifyChecksums()
         let manifest = changeset.manifest
-        let rejects = RejectsWriter(path: options.rejectsPath ?? defaultRejectsPath(targetPath), changesetId: manifest.changesetId)
-        defer { try? rejects.close() }
+        let rejects = RejectsWriter(path: options.rejectsPath ?? defaultPath(targetPath, "rejects"), changesetId: manifest.changesetId)
+        let conflicts = ConflictsWriter(path: options.conflictsPath ?? defaultPath(targetPath, "conflicts"))
+        defer {
+            try? rejects.close()
+            try? conflicts.close()
+        }
         var report = ImportReport(changeset: manifest.changesetId, dryRun: options.dryRun)
         struct RollBack: Error { let report: ImportReport }
         do {
             try store.withTransaction {
-                var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), rejects: rejects, observer: observer)
+                let log = try store.importLog()
+                try checkChain(log)
+                var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
+                                                rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 try rejects.close()
+                try conflicts.close()
                 if rejects.count > 0 { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
+                if conflicts.count > 0 { report.conflictsFile = URL(fileURLWithPath: conflicts.path).standardizedFileURL.path }
                 if options.strict && rejects.count > 0 {
                     throw FerryError(.data, "\(rejects.count) record(s) were rejected and --strict rolls back the whole import: nothing was applied. See \(report.rejectsFile ?? rejects.path).")
                 }
                 if options.dryRun { throw RollBack(report: report) }
                 let totals = report.totals
                 // A replay that changed nothing leaves the target untouched, audit log included.
-                if totals.inserted + totals.updated + totals.merged + totals.deleted + totals.rejected + totals.conflicts > 0 {
+                let changed = totals.inserted + totals.updated + totals.merged + totals.deleted + totals.rejected + totals.conflicts > 0
+                if changed || !log.contains(where: { $0.changesetId == manifest.changesetId }) {
                     try store.appendImportLog(ImportLogEntry(
                         changesetId: manifest.changesetId, appliedAt: ISO8601DateFormatter().string(from: Date()),
                         sourceName: manifest.source.name ?? "", sourceFingerprint: manifest.source.fingerprint, mode: manifest.mode, totals: totals))
@@ -79,8 +99,19 @@ public final class Importer {
         return profile
     }
 
-    private func defaultRejectsPath(_ targetPath: String?) -> String {
-        let base = targetPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? FileManager.default.currentDirectoryPath + "/ferry"
-        return "\(base).rejects-\(changeset.manifest.changesetId.prefix(8)).ndjson"
+    private func defaultPath(_ targetPath: String?, _ kind: String) -> String {
+        let location = targetPath ?? (store as? SQLiteStore)?.database.path ?? FileManager.default.currentDirectoryPath + "/ferry"
+        let base = URL(fileURLWithPath: location).standardizedFileURL.path
+        return "\(base).\(kind)-\(changeset.manifest.changesetId.prefix(8)).ndjson"
+    }
+
+    /// An incremental changeset continues another; applying it without its predecessor
+    /// would silently miss every change in between.
+    private func checkChain(_ log: [ImportLogEntry]) throws {
+        let manifest = changeset.manifest
+        guard manifest.mode == "incremental", let previous = manifest.incrementalTo, !options.force else { return }
+        guard log.contains(where: { $0.changesetId == previous }) else {
+            throw FerryError(.usage, "changeset \(manifest.changesetId) is incremental to \(previous), which was never applied to \(store.displayName). Import that changeset (and the ones before it) first, or pass --force to apply this one anyway. Nothing was applied.")
+        }
     }
 }

@@ -6,7 +6,12 @@ final class TableReconciler {
     enum Outcome {
         case inserted
         case updated
+        /// Both sides changed different columns: the union was applied.
+        case merged
         case unchanged
+        case deleted
+        /// Changed on both sides; left as the target had it, recorded in the conflicts file.
+        case conflict
         /// A reference points at a row that may still arrive later in this import.
         case deferred
         case rejected(Rejection)
@@ -14,36 +19,31 @@ final class TableReconciler {
 
     let incoming: ManifestTable
     let target: TableDefinition
-    private let access: TableAccess
-    private let store: Store
+    let context: ImportContext
+    let access: TableAccess
     private let matcher: IdentityMatcher
     /// Incoming column names, in changeset order, and which of them the target lacks.
-    private let columns: [String]
+    let columns: [String]
     private let missingColumns: [String]
-    private let position: [String: Int]
+    let position: [String: Int]
     /// Columns written on update: everything but the target's key.
-    private let updateColumns: [Int]
+    let updateColumns: [Int]
     private let references: [(reference: Reference, indexes: [Int])]
-    private let resolvers: (String) throws -> ReferenceResolver?
-    private let keyMap: KeyMap
     /// Whether rows of this table are referenced by the changeset, so their keys are mapped.
     private let mapsKeys: Bool
     private let primaryKeyIndexes: [Int]
-    /// Target definitions of parent tables, by lowercased name.
-    private let parents: [String: TableDefinition]
-    /// True for a parent table that has not been fully applied yet (its rows may still come).
-    private let isPending: (String) -> Bool
+    let policy: ConflictPolicy
+    let portable: PortableRow
 
-    init(incoming: ManifestTable, target: TableDefinition, store: Store, keyMap: KeyMap, mapsKeys: Bool, parents: [String: TableDefinition],
-         resolvers: @escaping (String) throws -> ReferenceResolver?, isPending: @escaping (String) -> Bool) throws {
-        self.keyMap = keyMap
-        self.mapsKeys = mapsKeys && !target.primaryKey.isEmpty
-        self.parents = parents
+    init(incoming: ManifestTable, target: TableDefinition, context: ImportContext, policy: ConflictPolicy) throws {
         self.incoming = incoming
         self.target = target
-        self.store = store
-        access = try store.makeTableAccess(target)
+        self.context = context
+        self.policy = policy
+        mapsKeys = context.referenced.contains(target.name.lowercased()) && !target.primaryKey.isEmpty
+        access = try context.store.makeTableAccess(target)
         matcher = IdentityMatcher(table: target, access: access)
+        portable = PortableRow(table: target)
         columns = incoming.columns.map(\.name)
         missingColumns = columns.filter { target.column(named: $0) == nil }
         let position = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -56,11 +56,10 @@ final class TableReconciler {
             return indexes.count == reference.columns.count ? (reference, indexes) : nil
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
-        self.resolvers = resolvers
-        self.isPending = isPending
     }
 
-    func apply(_ record: Record) throws -> Outcome {
+    func apply(_ record: Record, line: Int) throws -> Outcome {
+        if record.operation == .delete { return try applyDelete(record, line: line) }
         guard missingColumns.isEmpty else {
             return .rejected(Rejection(reason: .schema, message: "column\(missingColumns.count == 1 ? "" : "s") \(missingColumns.map { "\"\($0)\"" }.joined(separator: ", ")) of table \(target.name) not in the target. Add the column to the target, or list it under \"skip\" in the profile and export again."))
         }
@@ -85,7 +84,7 @@ final class TableReconciler {
             case .success(let values):
                 for (index, value) in zip(indexes, values) { row[index] = value }
             case .failure(let rejection):
-                if rejection.reason == .missingParent && isPending(reference.table) { return .deferred }
+                if rejection.reason == .missingParent && context.isPending(reference.table) { return .deferred }
                 return .rejected(rejection)
             }
         }
@@ -99,13 +98,9 @@ final class TableReconciler {
         case .drift(let cloudIdRow, let keyRow, let set):
             return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
         case .found(let key, _):
-            return try write {
-                let changed = try access.update(at: key, updateColumns.map { columns[$0] }, updateColumns.map { row[$0] })
-                try mapKey(row, to: key)
-                return changed ? .updated : .unchanged
-            }
+            return try write { try merge(record, row, into: key, line: line) }
         case .none:
-            return try insert(row, record: record)
+            return try insert(row, record: record, line: line)
         }
     }
 
@@ -113,13 +108,13 @@ final class TableReconciler {
     /// (key map), else the parent's identity (cloudId, natural keys), else the raw id when
     /// no identity travelled and that row exists (the replay case).
     private func resolve(_ reference: Reference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
-        let parent = parents[reference.table.lowercased()]
+        let parent = context.targets[reference.table.lowercased()]
         let columns = reference.columns.joined(separator: ", ")
-        if let parent, parent.primaryKey == reference.to, let mapped = try keyMap.lookup(table: parent.name, source: raw) {
+        if let parent, parent.primaryKey == reference.to, let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
             return .success(mapped)
         }
         if let identity {
-            guard let resolver = try resolvers(reference.table) else {
+            guard let resolver = try context.resolver(for: reference.table) else {
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at table \(reference.table), which the target lacks."))
             }
             switch try resolver.resolve(identity, to: reference.to) {
@@ -131,28 +126,19 @@ final class TableReconciler {
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))
             }
         }
-        if let parent, !isPending(reference.table), try !parentAccess(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
+        if let parent, !context.isPending(reference.table), try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
             return .success(raw)
         }
         return .failure(Rejection(reason: .missingParent, message: "\(columns) = \(raw.map(\.description).joined(separator: ", ")) points at a row of \(reference.table) that is neither in the target nor in the changeset."))
     }
 
-    private var parentAccesses: [String: TableAccess] = [:]
-
-    private func parentAccess(_ parent: TableDefinition) throws -> TableAccess {
-        if let access = parentAccesses[parent.name] { return access }
-        let access = try store.makeTableAccess(parent)
-        parentAccesses[parent.name] = access
-        return access
-    }
-
     /// Remembers which target row this source row became, for children that point at it.
-    private func mapKey(_ row: [Value], to key: [Value]) throws {
+    func mapKey(_ row: [Value], to key: [Value]) throws {
         guard mapsKeys, primaryKeyIndexes.count == target.primaryKey.count else { return }
-        try keyMap.record(table: target.name, source: primaryKeyIndexes.map { row[$0] }, target: key)
+        try context.keyMap.record(table: target.name, source: primaryKeyIndexes.map { row[$0] }, target: key)
     }
 
-    private func insert(_ row: [Value], record: Record) throws -> Outcome {
+    private func insert(_ row: [Value], record: Record, line: Int) throws -> Outcome {
         let key = target.primaryKey
         let keyIndexes = key.compactMap { position[$0] }
         var names = columns
@@ -163,24 +149,25 @@ final class TableReconciler {
                 if !target.hasIntegerPrimaryKey, try !contradicts(record, row, holder: taken) {
                     // A text id is globally unique (cuid): the row holding it is this row,
                     // copied before without an identity Ferry could match (no cloudId yet).
-                    return try write {
-                        let changed = try access.update(at: taken, updateColumns.map { columns[$0] }, updateColumns.map { row[$0] })
-                        try mapKey(row, to: taken)
-                        return changed ? .updated : .unchanged
-                    }
+                    return try write { try merge(record, row, into: taken, line: line) }
                 }
                 guard target.hasIntegerPrimaryKey else {
                     let other = try identityDescription(at: taken)
-                    return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key.joined(separator: ", ")) = \(incomingKey.map(\.description).joined(separator: ", ")) is taken in the target by another row (\(other)); this record is \(recordIdentity(record, row)). Give one of them a new id."))
+                    return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key.joined(separator: ", ")) = \(incomingKey.map(\.description).joined(separator: ", ")) is taken in the target by another row (\(other)); this record is \(describeRecord(record, row)). Give one of them a new id."))
                 }
                 // An INTEGER key is the rowid: let the target assign a free one.
                 names.remove(at: keyIndexes[0])
                 values.remove(at: keyIndexes[0])
             }
         }
+        if let identity = recordIdentity(record), try context.book.entry(table: target.name, identity: identity) != nil,
+           let outcome = try resolveDeletedHere(record, line: line) {
+            return outcome // it crossed before and was deleted here since
+        }
         return try write {
             let newKey = try access.insert(names, values)
             try mapKey(row, to: newKey)
+            try remember(record, at: newKey)
             return .inserted
         }
     }
@@ -202,7 +189,7 @@ final class TableReconciler {
     }
 
     /// Runs a write; SQLite constraint failures become rejects (the statement alone is rolled back).
-    private func write(_ body: () throws -> Outcome) throws -> Outcome {
+    func write(_ body: () throws -> Outcome) throws -> Outcome {
         do {
             return try body()
         } catch let error as FerryError {
@@ -223,7 +210,7 @@ final class TableReconciler {
         return zip(identity, values).map { "\($0) \($1)" }.joined(separator: ", ")
     }
 
-    private func recordIdentity(_ record: Record, _ row: [Value]) -> String {
+    private func describeRecord(_ record: Record, _ row: [Value]) -> String {
         var parts: [String] = []
         if let column = target.cloudId { parts.append("\(column) \(record.cloudId)") }
         for column in target.identityColumns where column != target.cloudId {

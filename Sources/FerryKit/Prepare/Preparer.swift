@@ -22,6 +22,8 @@ public enum Preparer {
                     return table
                 }
             } ?? all
+            // From now on export and import keep this store's sync book.
+            _ = try store.syncBook(create: true)
             var generator = CloudIdGenerator()
             var results: [TableResult] = []
             for table in selected {

@@ -7,11 +7,17 @@ public struct Profile: Codable, Sendable, Equatable {
         public var skip: [String]?
         /// Overrides the profile's cloudId column name for this table.
         public var cloudId: String?
+        /// The column `newer-wins` compares (detected as updatedAt / updated_at when nil).
+        public var updatedAt: String?
+        /// This table's conflict policy, over the import's `--on-conflict`.
+        public var onConflict: ConflictPolicy?
 
-        public init(match: [[String]]? = nil, skip: [String]? = nil, cloudId: String? = nil) {
+        public init(match: [[String]]? = nil, skip: [String]? = nil, cloudId: String? = nil, updatedAt: String? = nil, onConflict: ConflictPolicy? = nil) {
             self.match = match
             self.skip = skip
             self.cloudId = cloudId
+            self.updatedAt = updatedAt
+            self.onConflict = onConflict
         }
     }
 
@@ -19,11 +25,14 @@ public struct Profile: Codable, Sendable, Equatable {
     public var cloudId: String?
     public var tables: [String: Table]
     public var exclude: [String]
+    /// The conflict policy of tables that name none.
+    public var onConflict: ConflictPolicy?
 
-    public init(cloudId: String? = nil, tables: [String: Table] = [:], exclude: [String] = []) {
+    public init(cloudId: String? = nil, tables: [String: Table] = [:], exclude: [String] = [], onConflict: ConflictPolicy? = nil) {
         self.cloudId = cloudId
         self.tables = tables
         self.exclude = exclude
+        self.onConflict = onConflict
     }
 
     public init(from decoder: Decoder) throws {
@@ -31,7 +40,20 @@ public struct Profile: Codable, Sendable, Equatable {
         cloudId = try container.decodeIfPresent(String.self, forKey: .cloudId)
         tables = try container.decodeIfPresent([String: Table].self, forKey: .tables) ?? [:]
         exclude = try container.decodeIfPresent([String].self, forKey: .exclude) ?? []
+        onConflict = try container.decodeIfPresent(ConflictPolicy.self, forKey: .onConflict)
     }
 
     public static let empty = Profile()
+}
+
+/// What import does with a row changed on both sides since they last exchanged it.
+public enum ConflictPolicy: String, Codable, Sendable, CaseIterable {
+    /// The target keeps its version; the conflict is recorded (exit 3) to settle later.
+    case `defer`
+    case sourceWins = "source-wins"
+    case targetWins = "target-wins"
+    /// The side whose updatedAt column is later wins.
+    case newerWins = "newer-wins"
+    /// Roll back the whole import.
+    case abort
 }

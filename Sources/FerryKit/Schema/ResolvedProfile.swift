@@ -10,26 +10,32 @@ public struct ResolvedProfile: Codable, Sendable {
         public var match: [[String]]
         public var references: [Reference]
         public var skip: [String]
+        public var updatedAt: String?
+        public var onConflict: ConflictPolicy?
     }
 
     public var cloudId: String?
     public var exclude: [String]
+    public var onConflict: ConflictPolicy?
     public var tables: [String: Table]
 
     public init(tables definitions: [TableDefinition], profile: Profile) {
         cloudId = profile.cloudId
         exclude = profile.exclude
+        onConflict = profile.onConflict
         tables = Dictionary(definitions.map { table in
             (table.name, Table(cloudId: table.cloudId, primaryKey: table.primaryKey, naturalKeys: table.matchSets,
-                               match: table.fallbackMatchSets, references: table.references, skip: profile.tables[table.name]?.skip ?? []))
+                               match: table.fallbackMatchSets, references: table.references, skip: profile.tables[table.name]?.skip ?? [],
+                               updatedAt: table.updatedAt, onConflict: profile.tables[table.name]?.onConflict))
         }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The profile-file form (Schemas/profile.schema.json) that reproduces this resolution.
     public var profile: Profile {
         Profile(cloudId: cloudId, tables: tables.mapValues { table in
-            Profile.Table(match: table.match.isEmpty ? nil : table.match, skip: table.skip.isEmpty ? nil : table.skip, cloudId: table.cloudId)
-        }, exclude: exclude)
+            Profile.Table(match: table.match.isEmpty ? nil : table.match, skip: table.skip.isEmpty ? nil : table.skip, cloudId: table.cloudId,
+                          updatedAt: table.updatedAt, onConflict: table.onConflict)
+        }, exclude: exclude, onConflict: onConflict)
     }
 
     public func json() throws -> String {

@@ -93,6 +93,9 @@ public struct TableDefinition: Sendable, Equatable {
         references.first { $0.columns.contains(column) }
     }
 
+    /// The column `newer-wins` compares: named in the profile, or updatedAt / updated_at.
+    public var updatedAt: String?
+
     /// A single INTEGER primary key is SQLite's rowid: the target can assign a new one.
     public var hasIntegerPrimaryKey: Bool {
         primaryKey.count == 1 && column(named: primaryKey[0])?.type.uppercased() == "INTEGER"

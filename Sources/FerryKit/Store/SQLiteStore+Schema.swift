@@ -4,10 +4,13 @@ extension SQLiteStore {
     /// Reads every user table's definition from the catalog. Names are bound as parameters
     /// of the `pragma_*` table-valued functions, never spliced into SQL.
     public func tables(profile: Profile) throws -> [TableDefinition] {
+        // pragma_table_list says "shadow" for the tables behind FTS5/R-tree virtual tables:
+        // they belong to their module, so they are neither exported nor prepared.
         let rows = try database.rows("""
-            SELECT name, sql FROM sqlite_schema
-            WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_ferry\\_%' ESCAPE '\\'
-            ORDER BY name
+            SELECT s.name, s.sql FROM sqlite_schema AS s JOIN pragma_table_list AS l ON l.name = s.name AND l.schema = 'main'
+            WHERE s.type = 'table' AND l.type = 'table'
+              AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND s.name NOT LIKE '\\_ferry\\_%' ESCAPE '\\'
+            ORDER BY s.name
             """)
         let excluded = Set(profile.exclude)
         var definitions: [TableDefinition] = []
@@ -67,7 +70,16 @@ extension SQLiteStore {
             "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY rowid", [.text(name)]
         ).compactMap { $0[0].string }
 
-        return TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, fallbackMatchSets: fallbacks, references: references, create: create, indexes: indexes)
+        var definition = TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, fallbackMatchSets: fallbacks, references: references, create: create, indexes: indexes)
+        if let named = tableProfile?.updatedAt {
+            guard columns.contains(where: { $0.name == named }) else {
+                throw FerryError(.usage, "profile: table \(name) has no column \"\(named)\" for \"updatedAt\". Fix the profile.")
+            }
+            definition.updatedAt = named
+        } else {
+            definition.updatedAt = columns.first { ["updatedat", "updated_at"].contains($0.name.lowercased()) }?.name
+        }
+        return definition
     }
 
     private func cloudIdColumn(in columns: [ColumnDefinition], table: String, profile: Profile) -> String? {

@@ -73,6 +73,22 @@ public final class SQLiteStore: Store {
         SQLiteTableAccess(database: database, table: table)
     }
 
+    public func syncBook(create: Bool) throws -> SyncBook? {
+        if create { try database.execute(SQLiteSyncBook.createSQL) }
+        return try SQLiteSyncBook.open(database)
+    }
+
+    /// Opens a database to export from: read-only, unless it keeps a sync book (made by
+    /// `ferry prepare`), which export updates; application rows are never written.
+    public static func openForExport(path: String) throws -> SQLiteStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FerryError(.io, "no database at \(path). Check the --db path.")
+        }
+        let store = try SQLiteStore(path: path, mode: .readOnly)
+        guard try store.database.scalar("SELECT 1 FROM sqlite_schema WHERE name = '_ferry_rows'") != nil else { return store }
+        return try SQLiteStore(path: path, mode: .readWrite)
+    }
+
     public func makeKeyMap() throws -> KeyMap {
         try SQLiteKeyMap(database: database)
     }

@@ -39,6 +39,9 @@ public protocol Store: AnyObject {
     /// the store (on disk, not in memory) and gone with the transaction.
     func makeKeyMap() throws -> KeyMap
 
+    /// The store's sync book; created when `create` is set, else nil when the store has none.
+    func syncBook(create: Bool) throws -> SyncBook?
+
     /// Records an applied changeset in the store's `_ferry_imports` audit table.
     func appendImportLog(_ entry: ImportLogEntry) throws
     /// Every changeset applied to this store, oldest first.

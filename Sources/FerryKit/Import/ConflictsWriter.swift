@@ -1,0 +1,62 @@
+import Foundation
+
+/// Writes each conflict as one NDJSON line: where it came from, which columns clash, the
+/// base and both versions, the policy and what it did. Nothing is lost: a deferred
+/// conflict can be settled by importing again with another policy.
+final class ConflictsWriter {
+    let path: String
+    private var file: OutputFile?
+    private(set) var count = 0
+
+    init(path: String) {
+        self.path = path
+    }
+
+    struct Entry {
+        var table: String
+        var line: Int
+        /// update (changed on both sides), delete (deleted at source, changed here),
+        /// deleted-here (changed at source, deleted here), first-contact (no base).
+        var kind: String
+        var identity: [UInt8]
+        var columns: [String]
+        var base: [UInt8]?
+        var incoming: [(String, Value)]?
+        var target: [(String, Value)]?
+        var policy: ConflictPolicy
+        var resolution: String
+    }
+
+    func write(_ entry: Entry) throws {
+        if file == nil {
+            try? FileManager.default.removeItem(atPath: path)
+            file = try OutputFile(creating: path)
+        }
+        var out = JSONBuffer(capacity: 1024)
+        out.append(raw: #"{"table":"#)
+        out.appendString(entry.table)
+        out.bytes += Array(",\"line\":\(entry.line),\"kind\":\"\(entry.kind)\",\"identity\":".utf8)
+        out.bytes += entry.identity
+        out.append(raw: #","columns":["#)
+        for (index, column) in entry.columns.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.appendString(column)
+        }
+        out.append(raw: #"],"base":"#)
+        if let base = entry.base { out.bytes += base } else { out.append(raw: "null") }
+        out.append(raw: #","incoming":"#)
+        if let incoming = entry.incoming { out.appendObject(incoming) } else { out.append(raw: "null") }
+        out.append(raw: #","target":"#)
+        if let target = entry.target { out.appendObject(target) } else { out.append(raw: "null") }
+        out.bytes += Array(",\"policy\":\"\(entry.policy.rawValue)\",\"resolution\":".utf8)
+        out.appendString(entry.resolution)
+        out.append(raw: "}\n")
+        try file!.write(out.bytes)
+        count += 1
+    }
+
+    func close() throws {
+        try file?.close()
+        file = nil
+    }
+}

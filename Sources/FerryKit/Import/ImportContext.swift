@@ -1,0 +1,44 @@
+/// What every table's reconciler of one import shares: the store, its sync book, the key
+/// map, reference resolvers, the conflicts file, and which tables are still to come.
+final class ImportContext {
+    let store: Store
+    let book: SyncBook
+    let keyMap: KeyMap
+    let conflicts: ConflictsWriter
+    /// Target definitions by lowercased name.
+    let targets: [String: TableDefinition]
+    /// Tables some changeset table points at: their source → target keys are mapped.
+    let referenced: Set<String>
+    /// Tables (lowercased) whose rows may still arrive in this import.
+    var pending = Set<String>()
+    private var resolvers: [String: ReferenceResolver] = [:]
+    private var accesses: [String: TableAccess] = [:]
+
+    init(store: Store, book: SyncBook, keyMap: KeyMap, conflicts: ConflictsWriter, targets: [String: TableDefinition], referenced: Set<String>) {
+        self.store = store
+        self.book = book
+        self.keyMap = keyMap
+        self.conflicts = conflicts
+        self.targets = targets
+        self.referenced = referenced
+    }
+
+    func isPending(_ table: String) -> Bool { pending.contains(table.lowercased()) }
+
+    /// One resolver per parent table, so its cache serves every child table.
+    func resolver(for table: String) throws -> ReferenceResolver? {
+        let key = table.lowercased()
+        if let resolver = resolvers[key] { return resolver }
+        guard let definition = targets[key] else { return nil }
+        let resolver = ReferenceResolver(parent: definition, access: try access(definition))
+        resolvers[key] = resolver
+        return resolver
+    }
+
+    func access(_ table: TableDefinition) throws -> TableAccess {
+        if let access = accesses[table.name] { return access }
+        let access = try store.makeTableAccess(table)
+        accesses[table.name] = access
+        return access
+    }
+}

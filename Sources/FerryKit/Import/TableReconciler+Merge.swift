@@ -1,0 +1,236 @@
+import Foundation
+
+/// Three-way merge of a matched row (base, incoming, target), tombstones, and the sync book.
+extension TableReconciler {
+    /// How the other store recognises this record's row (the sync book's identity); nil
+    /// when the record carries none (no cloudId, no key values): such rows are found by key only.
+    func recordIdentity(_ record: Record) -> [UInt8]? {
+        guard !record.cloudId.isNull || record.keys.contains(where: { !$0.1.isNull }) else { return nil }
+        return PortableRow.identity(cloudId: record.cloudId, keys: record.keys)
+    }
+
+    /// The incoming row in portable form: what the source has, as the book remembers it.
+    private func incomingForm(_ record: Record) -> [UInt8] {
+        portable.encode(value: { record.value(of: $0) ?? .null },
+                        identity: { reference in record.refs.first { $0.0 == reference.columns[0] }?.1 })
+    }
+
+    /// Remembers that the target and the source now agree on the incoming version of this row.
+    func remember(_ record: Record, at key: [Value]) throws {
+        guard !target.primaryKey.isEmpty else { return }
+        let form = incomingForm(record)
+        try context.book.record(table: target.name, entry: SyncBookEntry(
+            rowKey: PortableRow.rowKey(key), identity: recordIdentity(record) ?? [], hash: PortableRow.hash(form), base: form))
+    }
+
+    /// The base of a row in target terms: each column's value, foreign keys resolved to the
+    /// target's ids; a column whose base is unknown is absent.
+    private func baseValues(_ record: Record, key: [Value]) throws -> (values: [String: Value], bytes: [UInt8]?)? {
+        var json = record.base
+        var bytes: [UInt8]?
+        if json == nil, !target.primaryKey.isEmpty, let entry = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) {
+            json = try JSONParser.parse(entry.base)
+            bytes = entry.base
+        }
+        guard let json else { return nil }
+        if bytes == nil {
+            var buffer = JSONBuffer()
+            buffer.appendJSON(json)
+            bytes = buffer.bytes
+        }
+        var values: [String: Value] = [:]
+        for (column, cell) in try PortableRow.decode(json, table: target) {
+            switch cell {
+            case .value(let value):
+                values[column] = value
+            case .reference(let identity):
+                guard let reference = target.reference(for: column), let resolver = try context.resolver(for: reference.table),
+                      case .resolved(let resolved) = try resolver.resolve(identity, to: reference.to) else { continue }
+                for (name, value) in zip(reference.columns, resolved) { values[name] = value }
+            }
+        }
+        return (values, bytes)
+    }
+
+    /// Applies an incoming row to the matched target row at `key`.
+    func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int) throws -> Outcome {
+        let names = updateColumns.map { columns[$0] }
+        guard let current = try access.values(names, at: key) else { return .unchanged }
+        let base = try baseValues(record, key: key)
+        var take: [Int] = []        // positions in updateColumns: source changed, target did not
+        var conflicting: [Int] = [] // both changed, to different values (or no base to tell)
+        var targetChanged = false
+        for (position, index) in updateColumns.enumerated() where columns[index] != target.cloudId {
+            let incoming = row[index]
+            let here = current[position]
+            if incoming.sameStoredValue(here) { continue }
+            if let was = base?.values[columns[index]] {
+                if incoming.sameStoredValue(was) { targetChanged = true; continue }
+                if here.sameStoredValue(was) { take.append(position); continue }
+            }
+            conflicting.append(position)
+        }
+        var write = take
+        var outcome: Outcome = take.isEmpty ? .unchanged : (targetChanged ? .merged : .updated)
+        if !conflicting.isEmpty {
+            let (sourceWins, resolution) = try decide(record, row, current: current, names: names)
+            try context.conflicts.write(ConflictsWriter.Entry(
+                table: target.name, line: line, kind: base == nil ? "first-contact" : "update", identity: recordIdentity(record) ?? Array("null".utf8),
+                columns: conflicting.map { names[$0] }, base: base?.bytes,
+                incoming: record.row, target: zip(names, current).map { ($0, $1) }, policy: policy, resolution: resolution))
+            guard let sourceWins else { return .conflict }
+            if sourceWins {
+                write += conflicting
+                outcome = targetChanged ? .merged : .updated
+            } else {
+                outcome = write.isEmpty ? .unchanged : .merged
+            }
+        }
+        // The incoming cloudId is stamped on a row matched by its keys: later syncs match exactly.
+        if let cloudIdColumn = target.cloudId, !record.cloudId.isNull, let position = names.firstIndex(of: cloudIdColumn),
+           current[position] != record.cloudId {
+            write.append(position)
+            if case .unchanged = outcome { outcome = .updated }
+        }
+        if !write.isEmpty {
+            _ = try access.update(at: key, write.map { names[$0] }, write.map { row[updateColumns[$0]] })
+        }
+        try mapKey(row, to: key)
+        try remember(record, at: key)
+        return outcome
+    }
+
+    /// Applies the policy to a conflict: true = the source's values win, false = the target
+    /// keeps its values, nil = deferred (nothing written).
+    private func decide(_ record: Record, _ row: [Value], current: [Value], names: [String]) throws -> (Bool?, String) {
+        switch policy {
+        case .defer: return (nil, "deferred: the target kept its version")
+        case .sourceWins: return (true, "took the source's values")
+        case .targetWins: return (false, "kept the target's values")
+        case .newerWins:
+            guard let column = target.updatedAt, let index = position[column], let here = names.firstIndex(of: column) else {
+                throw FerryError(.usage, "--on-conflict newer-wins needs an updatedAt column in table \(target.name); name it in the profile (\"updatedAt\").")
+            }
+            let newer = row[index].isNewer(than: current[here])
+            return (newer, newer ? "took the source's values (newer \(column))" : "kept the target's values (newer or equal \(column))")
+        case .abort:
+            throw FerryError(.data, "\(incoming.file) line: a conflict in table \(target.name) (changed on both sides) and --on-conflict abort: the whole import was rolled back, nothing was applied.")
+        }
+    }
+
+    /// An incoming row that crossed before was deleted here since. nil: insert it again.
+    func resolveDeletedHere(_ record: Record, line: Int) throws -> Outcome? {
+        let resolution: (Outcome?, String)
+        switch policy {
+        case .sourceWins: resolution = (nil, "inserted the source's row again")
+        case .newerWins: resolution = (nil, "inserted the source's row again (a later edit beats a deletion)")
+        case .targetWins: resolution = (.unchanged, "kept the row deleted")
+        case .defer: resolution = (.conflict, "deferred: the row stays deleted")
+        case .abort:
+            throw FerryError(.data, "table \(target.name): a row changed at the source was deleted here, and --on-conflict abort: the whole import was rolled back, nothing was applied.")
+        }
+        try context.conflicts.write(ConflictsWriter.Entry(
+            table: target.name, line: line, kind: "deleted-here", identity: recordIdentity(record) ?? Array("null".utf8), columns: [],
+            base: nil, incoming: record.row, target: nil, policy: policy, resolution: resolution.1))
+        return resolution.0
+    }
+
+    /// A tombstone: delete the matched row unless it changed here since the base.
+    func applyDelete(_ record: Record, line: Int) throws -> Outcome {
+        let match = try IdentityMatcher(table: target, access: access).match(cloudId: record.cloudId, checkDrift: false, fromReference: false) { column in
+            record.keys.first { $0.0 == column }?.1
+        }
+        guard case .found(let key, _) = match else {
+            if case .ambiguous(let set, _) = match {
+                return .rejected(Rejection(reason: .ambiguousMatch, message: "the deleted row's (\(set.joined(separator: ", "))) matches more than one row of \(target.name); nothing was deleted."))
+            }
+            // Already gone: forget it.
+            if let identity = recordIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity) {
+                try context.book.remove(table: target.name, rowKey: entry.rowKey)
+            }
+            return .unchanged
+        }
+        let names = updateColumns.map { columns[$0] }.filter { $0 != target.cloudId }
+        let current = try access.values(names, at: key) ?? []
+        let base = try baseValues(record, key: key)
+        let changed = zip(names, current).filter { name, value in !(base?.values[name].map { value.sameStoredValue($0) } ?? false) }.map(\.0)
+        if !changed.isEmpty {
+            let resolution: (delete: Bool?, text: String)
+            switch policy {
+            case .sourceWins: resolution = (true, "deleted the row")
+            case .targetWins, .newerWins: resolution = (false, "kept the changed row")
+            case .defer: resolution = (nil, "deferred: the row stays")
+            case .abort:
+                throw FerryError(.data, "table \(target.name): a row deleted at the source was changed here, and --on-conflict abort: the whole import was rolled back, nothing was applied.")
+            }
+            try context.conflicts.write(ConflictsWriter.Entry(
+                table: target.name, line: line, kind: "delete", identity: recordIdentity(record) ?? Array("null".utf8), columns: changed, base: base?.bytes,
+                incoming: nil, target: zip(names, current).map { ($0, $1) }, policy: policy, resolution: resolution.text))
+            guard let delete = resolution.delete else { return .conflict }
+            if !delete {
+                // The other side deleted it; forgetting it makes our next export send it as new.
+                try context.book.remove(table: target.name, rowKey: PortableRow.rowKey(key))
+                return .unchanged
+            }
+        }
+        if let rejection = try context.deleteRow(of: target, at: key) { return .rejected(rejection) }
+        return .deleted
+    }
+}
+
+extension Value {
+    /// Equal as SQLite stores them: 1 and 1.0 are the same number (column affinity may have
+    /// turned one into the other); otherwise exact.
+    func sameStoredValue(_ other: Value) -> Bool {
+        switch (self, other) {
+        case let (.integer(a), .real(b)), let (.real(b), .integer(a)): return Double(a) == b
+        default: return self == other
+        }
+    }
+
+    /// For newer-wins: numbers compare as numbers, text as text (ISO 8601 sorts by time).
+    func isNewer(than other: Value) -> Bool {
+        switch (self, other) {
+        case let (.integer(a), .integer(b)): return a > b
+        case let (.real(a), .real(b)): return a > b
+        case let (.integer(a), .real(b)): return Double(a) > b
+        case let (.real(a), .integer(b)): return a > Double(b)
+        case let (.text(a), .text(b)): return a.lexicographicallyPrecedes(b) == false && a != b
+        case (.null, _): return false
+        case (_, .null): return true
+        default: return false
+        }
+    }
+}
+
+extension ImportContext {
+    /// Deletes a row, honouring foreign keys as the schema declares them: CASCADE deletes
+    /// the children too, SET NULL clears their reference, anything else with children left
+    /// is a reject that names them.
+    func deleteRow(of table: TableDefinition, at key: [Value]) throws -> Rejection? {
+        let access = try self.access(table)
+        for child in targets.values {
+            for reference in child.references where reference.table.lowercased() == table.name.lowercased() {
+                guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
+                let childAccess = try self.access(child)
+                let children = try childAccess.keys(where: reference.columns, equal: parentValues, limit: 100_000)
+                if children.isEmpty { continue }
+                switch reference.onDelete?.uppercased() {
+                case "CASCADE":
+                    for childKey in children {
+                        if let rejection = try deleteRow(of: child, at: childKey) { return rejection }
+                    }
+                case "SET NULL":
+                    for childKey in children {
+                        _ = try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
+                    }
+                default:
+                    return Rejection(reason: .constraint, message: "the row is still referenced by \(children.count) row(s) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
+                }
+            }
+        }
+        try access.delete(at: key)
+        if !table.primaryKey.isEmpty { try book.remove(table: table.name, rowKey: PortableRow.rowKey(key)) }
+        return nil
+    }
+}

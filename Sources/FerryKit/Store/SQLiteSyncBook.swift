@@ -1,0 +1,88 @@
+/// The sync book in SQLite: `_ferry_rows` (one entry per row that crossed) and
+/// `_ferry_state` (the last export's id). Both are `_ferry_*`, so never exported.
+final class SQLiteSyncBook: SyncBook {
+    private let database: SQLiteDatabase
+    private let byKey: SQLiteStatement
+    private let byIdentity: SQLiteStatement
+    private let upsert: SQLiteStatement
+    private let delete: SQLiteStatement
+
+    static let createSQL = """
+        CREATE TABLE IF NOT EXISTS _ferry_rows (
+            tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
+            PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableName, identity);
+        CREATE TABLE IF NOT EXISTS _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+        """
+
+    /// Opens the book of a store that has one (`ferry prepare` creates it); nil otherwise.
+    static func open(_ database: SQLiteDatabase) throws -> SQLiteSyncBook? {
+        guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
+        return try SQLiteSyncBook(database: database)
+    }
+
+    private init(database: SQLiteDatabase) throws {
+        self.database = database
+        byKey = try database.prepare("SELECT rowKey, identity, hash, base FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+        byIdentity = try database.prepare("SELECT rowKey, identity, hash, base FROM _ferry_rows WHERE tableName = ? AND identity = ? LIMIT 1")
+        upsert = try database.prepare("""
+            INSERT INTO _ferry_rows VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base
+            WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR base IS NOT excluded.base
+            """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
+        delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+    }
+
+    private func read(_ statement: SQLiteStatement) -> SyncBookEntry {
+        func bytes(_ index: Int) -> [UInt8] { if case .text(let b) = statement.value(at: index) { return b } else { return [] } }
+        return SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: statement.value(at: 2).string ?? "", base: bytes(3))
+    }
+
+    func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
+        try byKey.bind([.text(table), .text(rowKey)])
+        defer { byKey.reset() }
+        return try byKey.step() ? read(byKey) : nil
+    }
+
+    func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry? {
+        try byIdentity.bind([.text(table), .text(identity)])
+        defer { byIdentity.reset() }
+        return try byIdentity.step() ? read(byIdentity) : nil
+    }
+
+    func record(table: String, entry: SyncBookEntry) throws {
+        try upsert.bind([.text(table), .text(entry.rowKey), .text(entry.identity), .text(entry.hash), .text(entry.base)])
+        defer { upsert.reset() }
+        try upsert.step()
+    }
+
+    func remove(table: String, rowKey: [UInt8]) throws {
+        try delete.bind([.text(table), .text(rowKey)])
+        defer { delete.reset() }
+        try delete.step()
+    }
+
+    func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
+        guard !table.primaryKey.isEmpty else { return }
+        // rowKey is a JSON array of the key values: an anti-join finds entries whose row is gone.
+        let on = table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(b.rowKey, '$[\($0)]')" }.joined(separator: " AND ")
+        let statement = try database.prepare("""
+            SELECT b.rowKey, b.identity, b.hash, b.base FROM _ferry_rows AS b
+            WHERE b.tableName = ? AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
+            """)
+        try statement.bind([.text(table.name)])
+        var gone: [SyncBookEntry] = []
+        while try statement.step() { gone.append(read(statement)) }
+        for entry in gone { try body(entry) }
+    }
+
+    func state(_ key: String) throws -> String? {
+        try database.scalar("SELECT value FROM _ferry_state WHERE key = ?", [.text(key)])?.string
+    }
+
+    func setState(_ key: String, _ value: String) throws {
+        let statement = try database.prepare("INSERT INTO _ferry_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        try statement.bind([.text(key), .text(value)])
+        try statement.step()
+    }
+}

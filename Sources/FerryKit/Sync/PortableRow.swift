@@ -1,0 +1,107 @@
+import Crypto
+
+/// A row in the form both stores agree on, for hashes and bases: every column but the
+/// primary key and the cloudId (ids differ by design; stamping a cloudId is no edit), in
+/// column order; a foreign key is the identity of the row it points at,
+/// `{"$ref":{"cloudId":…}}` or `{"$ref":{"keys":{…}}}`, never a raw id.
+struct PortableRow {
+    let table: TableDefinition
+    /// Columns in the portable form, and for each whether it starts a foreign key.
+    let columns: [(name: String, reference: Reference?)]
+
+    init(table: TableDefinition) {
+        self.table = table
+        let excluded = Set(table.primaryKey + [table.cloudId].compactMap { $0 })
+        columns = table.columns.compactMap { column in
+            if excluded.contains(column.name) { return nil }
+            if let reference = table.reference(for: column.name) {
+                // A composite foreign key is carried once, by its first column.
+                return reference.columns[0] == column.name ? (column.name, reference) : nil
+            }
+            return (column.name, nil)
+        }
+    }
+
+    /// Encodes a row given each column's value and each foreign key's parent identity.
+    func encode(value: (String) -> Value, identity: (Reference) -> Record.ReferenceIdentity?) -> [UInt8] {
+        var out = JSONBuffer(capacity: 512)
+        out.append(UInt8(ascii: "{"))
+        for (index, column) in columns.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.appendString(column.name)
+            out.append(UInt8(ascii: ":"))
+            let cell = value(column.name)
+            if let reference = column.reference, !cell.isNull, let parent = identity(reference) {
+                Self.appendReference(parent, to: &out)
+            } else {
+                out.appendValue(cell)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out.bytes
+    }
+
+    static func appendReference(_ identity: Record.ReferenceIdentity, to out: inout JSONBuffer) {
+        out.append(raw: #"{"$ref":{"#)
+        if !identity.cloudId.isNull {
+            out.append(raw: #""cloudId":"#)
+            out.appendValue(identity.cloudId)
+        } else {
+            out.append(raw: #""keys":"#)
+            out.appendObject(identity.keys)
+        }
+        out.append(raw: "}}")
+    }
+
+    static func hash(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).hexString
+    }
+
+    /// How the other store recognises a row: `{"cloudId":…}` when it has one, else its keys.
+    static func identity(cloudId: Value, keys: [(String, Value)]) -> [UInt8] {
+        var out = JSONBuffer(capacity: 128)
+        if !cloudId.isNull {
+            out.append(raw: #"{"cloudId":"#)
+            out.appendValue(cloudId)
+        } else {
+            out.append(raw: #"{"keys":"#)
+            out.appendObject(keys)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out.bytes
+    }
+
+    /// A key of this store as the sync book stores it: a JSON array of values.
+    static func rowKey(_ values: [Value]) -> [UInt8] {
+        var out = JSONBuffer(capacity: 64)
+        out.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.appendValue(value)
+        }
+        out.append(UInt8(ascii: "]"))
+        return out.bytes
+    }
+
+    /// A decoded base: a value per column, or the identity a foreign key pointed at.
+    enum Cell {
+        case value(Value)
+        case reference(Record.ReferenceIdentity)
+    }
+
+    static func decode(_ base: JSONValue, table: TableDefinition) throws -> [String: Cell] {
+        guard case .object(let pairs) = base else { throw FerryError(.format, "\"base\" must be an object") }
+        var cells: [String: Cell] = [:]
+        for (column, json) in pairs {
+            if case .object = json, let ref = json["$ref"] {
+                let cloudId = try ref["cloudId"].map { try RecordDecoder.decodeValue($0, column: column) } ?? .null
+                let keys = try ref["keys"].map { try RecordDecoder.decodeColumns($0, field: "base.\(column)") } ?? []
+                let parent = table.reference(for: column)?.table ?? ""
+                cells[column] = .reference(Record.ReferenceIdentity(table: parent, cloudId: cloudId, keys: keys))
+            } else {
+                cells[column] = .value(try RecordDecoder.decodeValue(json, column: column))
+            }
+        }
+        return cells
+    }
+}

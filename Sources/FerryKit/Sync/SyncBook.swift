@@ -1,0 +1,25 @@
+/// Ferry's memory of what each row looked like when it last crossed between two stores,
+/// kept in the store's own `_ferry_rows` table. It lets export ship only what changed and
+/// lets import tell "changed here", "changed there" and "changed on both sides" apart.
+public protocol SyncBook: AnyObject {
+    func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry?
+    func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry?
+    func record(table: String, entry: SyncBookEntry) throws
+    func remove(table: String, rowKey: [UInt8]) throws
+    /// Entries whose row no longer exists in the table: deletions since the last crossing.
+    func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws
+    func state(_ key: String) throws -> String?
+    func setState(_ key: String, _ value: String) throws
+}
+
+/// One row as it last crossed: its key here, its identity everywhere, its hash and values.
+public struct SyncBookEntry: Sendable, Equatable {
+    /// JSON array of the row's primary-key values in this store.
+    public var rowKey: [UInt8]
+    /// `c:CLOUDID` or `k:[natural key values]`: how the other store recognises the row.
+    public var identity: [UInt8]
+    /// sha256 of `base`.
+    public var hash: String
+    /// The row in its portable form (see `PortableRow`).
+    public var base: [UInt8]
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import FerryKit
+import Foundation
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Import several changesets in order: a full export, then its incrementals.",
+        discussion: """
+            Backup and replay: each changeset is imported as `ferry import` would, one \\
+            transaction each, stopping at the first that fails. An incremental changeset is \\
+            refused unless the one it continues was applied first.
+
+            Example:
+              ferry replay backups/full backups/week-47 backups/week-48 --db restored.db
+            """
+    )
+
+    @Argument(help: "The changesets, oldest first.")
+    var changesets: [String]
+
+    @Option(help: "The SQLite database to write (created when missing).")
+    var db: String
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard !changesets.isEmpty else { throw ValidationError("Name at least one changeset.") }
+    }
+
+    func run() throws {
+        var partial = false
+        try runReportingErrors {
+            let target = try TargetDatabase(path: db)
+            for path in changesets {
+                let reader = try ChangesetReader(path: path, target: target.store)
+                let result = try Importer(store: target.store, changeset: reader, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
+                target.commit()
+                if !common.quiet { printError("\(path):\n\(result.table())") }
+                partial = partial || result.totals.rejected > 0 || result.totals.conflicts > 0
+            }
+        }
+        if partial { throw ExitCode(FerryExit.partial) }
+    }
+}
