@@ -44,7 +44,9 @@ struct ImportSession {
             guard let target = context.targets[table.name.lowercased()] else {
                 throw FerryError(.schema, "table \(table.name) cannot be written in \(store.displayName) (it is virtual, or excluded by the profile).")
             }
-            if policy(for: table.name) == .newerWins && target.updatedAt == nil {
+            // A profile that asks newer-wins of a table without the column is wrong up front; a
+            // command-line newer-wins fails only at a conflict it cannot settle (decide()).
+            if profile.tables[table.name]?.onConflict == .newerWins && policy == nil && target.updatedAt == nil {
                 throw FerryError(.usage, "newer-wins needs an updatedAt column, and table \(table.name) has none (no updatedAt / updated_at column). Name one in the profile (\"updatedAt\"), or choose another --on-conflict policy. Nothing was applied.")
             }
             reconcilers.append(try TableReconciler(incoming: table, target: target, context: context, policy: policy(for: table.name)))

@@ -109,12 +109,12 @@ extension TableReconciler {
         case .targetWins: return (false, "kept the target's values")
         case .newerWins:
             guard let column = target.updatedAt, let index = position[column], let here = names.firstIndex(of: column) else {
-                throw FerryError(.usage, "--on-conflict newer-wins needs an updatedAt column in table \(target.name); name it in the profile (\"updatedAt\").")
+                throw FerryError(.usage, "newer-wins cannot settle a conflict in table \(target.name): it has no updatedAt / updated_at column. Name one in the profile (\"updatedAt\"), or choose another --on-conflict policy. Nothing was applied.")
             }
             let newer = row[index].isNewer(than: current[here])
             return (newer, newer ? "took the source's values (newer \(column))" : "kept the target's values (newer or equal \(column))")
         case .abort:
-            throw FerryError(.data, "\(incoming.file) line: a conflict in table \(target.name) (changed on both sides) and --on-conflict abort: the whole import was rolled back, nothing was applied.")
+            throw FerryError(.data, "\(incoming.file): a row of table \(target.name) changed on both sides and --on-conflict is abort: the whole import was rolled back, nothing was applied.")
         }
     }
 

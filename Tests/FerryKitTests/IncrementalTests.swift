@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+@Suite struct IncrementalTests {
+    /// 20,000 rows by default, so the suite stays fast in debug builds; the issue's million:
+    /// `FERRY_INCREMENTAL_ROWS=1000000 swift test -c release --filter IncrementalTests`.
+    static let rows = Int(ProcessInfo.processInfo.environment["FERRY_INCREMENTAL_ROWS"] ?? "") ?? 20_000
+
+    /// A million-row table without any timestamp column: only Ferry's sync book can tell what changed.
+    private func makeSource(at path: String) throws -> SQLiteStore {
+        let store = try SQLiteStore(path: path, mode: .readWriteCreate)
+        try store.database.execute("""
+            CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, name TEXT, qty INTEGER, price REAL, note BLOB);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(Self.rows))
+            INSERT INTO items SELECT i, 'SKU-' || i, 'item ' || i, i % 97, i / 7.0, CASE WHEN i % 1000 = 0 THEN x'00ff10' END FROM n;
+            """)
+        _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
+        return store
+    }
+
+    @Test func anIncrementalExportShipsExactlyWhatChangedAndAChainReplaysToTheSource() throws {
+        try withTemporaryDirectory { directory in
+            let source = try makeSource(at: directory.appendingPathComponent("source.db").path)
+            let full = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("full").path)
+            #expect(full.manifest.tables.first?.rows == Self.rows)
+
+            try source.database.execute("""
+                UPDATE items SET qty = qty + 1000 WHERE id % \(Self.rows / 10) = 7;
+                INSERT INTO items (sku, name, qty, price) VALUES ('NEW-1', 'new', 1, 1.5), ('NEW-2', 'new', 2, 2.5), ('NEW-3', NULL, 3, -0.0);
+                DELETE FROM items WHERE id IN (\(Self.rows / 2), \(Self.rows - 1));
+                """)
+            let incremental = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("week-1").path)
+            #expect(incremental.manifest.mode == "incremental")
+            #expect(incremental.manifest.incrementalTo == full.manifest.changesetId)
+            #expect(incremental.manifest.tables.first?.rows == 15)
+            var operations: [Record.Operation: Int] = [:]
+            try ChangesetReader(path: incremental.path).forEachRecord(in: incremental.manifest.tables[0]) { _, record, _ in
+                operations[record.operation, default: 0] += 1
+            }
+            #expect(operations[.upsert] == 13 && operations[.delete] == 2)
+
+            // Nothing changed since: the next incremental export is empty.
+            let nothing = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("week-2").path)
+            #expect(nothing.manifest.tables.first?.rows == 0)
+
+            // Backup and replay: the chain into an empty database reproduces the source exactly.
+            let restored = try SQLiteStore(path: directory.appendingPathComponent("restored.db").path, mode: .readWriteCreate)
+            for path in [full.path, incremental.path, nothing.path] {
+                let report = try Importer(store: restored, changeset: try ChangesetReader(path: path),
+                                          options: ImportOptions(rejectsPath: directory.appendingPathComponent("r").path)).run()
+                #expect(report.totals.rejected == 0 && report.totals.conflicts == 0)
+            }
+            #expect(try DatabaseComparison.firstDifference(source, restored) == nil)
+        }
+    }
+
+    @Test func anIncrementalWhosePredecessorWasNeverAppliedIsRefusedUnlessForced() throws {
+        try withTemporaryDirectory { directory in
+            let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+            try source.database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL, v TEXT); INSERT INTO t VALUES (1, 'a', 'x'), (2, 'b', 'y')")
+            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+            _ = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("full").path)
+            try source.database.execute("UPDATE t SET v = 'changed' WHERE id = 2")
+            let incremental = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("inc").path)
+            let targetPath = directory.appendingPathComponent("target.db").path
+            let target = try SQLiteStore(path: targetPath, mode: .readWriteCreate)
+            try target.database.execute("CREATE TABLE keep (x)")
+            let before = try Data(contentsOf: URL(fileURLWithPath: targetPath))
+            #expect {
+                _ = try Importer(store: target, changeset: try ChangesetReader(path: incremental.path)).run()
+            } throws: { error in
+                let message = (error as? FerryError)?.message ?? ""
+                return message.contains("incremental to \(incremental.manifest.incrementalTo!)") && message.contains("--force")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: targetPath)) == before)
+            let forced = try Importer(store: target, changeset: try ChangesetReader(path: incremental.path),
+                                      options: ImportOptions(rejectsPath: directory.appendingPathComponent("r").path, force: true)).run()
+            #expect(forced.totals.inserted == 1)
+        }
+    }
+
+    @Test func sinceMustNameTheLastExport() throws {
+        try withTemporaryDirectory { directory in
+            let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+            try source.database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL)")
+            #expect(throws: FerryError.self, "no sync book yet") {
+                _ = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("x").path)
+            }
+            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+            let first = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("first").path)
+            _ = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("second").path)
+            #expect {
+                _ = try Exporter(store: source, options: ExportOptions(since: first.manifest.changesetId)).export(to: directory.appendingPathComponent("third").path)
+            } throws: { error in
+                (error as? FerryError)?.message.contains("is not the last export") == true
+            }
+        }
+    }
+}
