@@ -27,6 +27,7 @@ struct ImportCommand: ParsableCommand {
               ferry import changes/ --db cloud.db
               ferry import ticket-4711.ferry --db scratch.db --dry-run --report report.json
               ferry import cloud.db.rejects-1a2b3c4d.ndjson --db cloud.db
+              ferry import full-export/ --db mirror.db --prune --dry-run
             """
     )
 
@@ -51,6 +52,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Apply an incremental changeset even if its predecessor was never applied here.")
     var force = false
 
+    @Flag(help: "Mirror mode for a full changeset: delete target rows it does not hold. Try it with --dry-run first.")
+    var prune = false
+
     @Option(help: "A profile file (JSON) extending the one embedded in the changeset.")
     var profile: String?
 
@@ -71,7 +75,7 @@ struct ImportCommand: ParsableCommand {
             let target = try TargetDatabase(path: db)
             let reader = try ChangesetReader(path: changeset, target: target.store)
             let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
-                                        conflictsPath: conflicts, onConflict: onConflict, force: force)
+                                        conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune)
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
             if let report {

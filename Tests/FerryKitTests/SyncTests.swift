@@ -277,3 +277,39 @@ private func counts(_ report: ImportReport, _ table: String) -> ImportReport.Cou
         }
     }
 }
+
+@Suite struct PruneTests {
+    @Test func pruneDeletesTargetRowsAFullChangesetDoesNotHold() throws {
+        try withTemporaryDirectory { directory in
+            var pair = try SyncPair(in: directory)
+            let user = try pair.b.database.scalar("SELECT id FROM users LIMIT 1")!.string!
+            try pair.b.database.execute("""
+                INSERT INTO customers (id, company, createdBy, syncStatus, createdAt) VALUES ('only-in-b', 'Only In B', '\(user)', 'pending', '2026-11-01');
+                INSERT INTO proposals (id, title, type, customerId, createdBy, status, syncStatus, createdAt) VALUES ('p-only-in-b', 'x', 'quote', 'only-in-b', '\(user)', 'draft', 'pending', '2026-11-01');
+                """)
+            let path = directory.appendingPathComponent("mirror").path
+            _ = try Exporter(store: pair.a, options: ExportOptions(profile: try Profile.load(path: try SampleCRM.locate().profilePath))).export(to: path)
+            let before = try Data(contentsOf: URL(fileURLWithPath: pair.bPath))
+            let dry = try Importer(store: pair.b, changeset: try ChangesetReader(path: path), options: ImportOptions(dryRun: true, rejectsPath: directory.appendingPathComponent("r").path, prune: true)).run()
+            #expect(dry.totals.deleted == 2)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: pair.bPath)) == before, "dry run first, as the docs say")
+            let report = try Importer(store: pair.b, changeset: try ChangesetReader(path: path), options: ImportOptions(rejectsPath: directory.appendingPathComponent("r").path, prune: true)).run()
+            #expect(counts(report, "customers").deleted == 1)
+            #expect(counts(report, "proposals").deleted == 1)
+            #expect(try pair.b.rowCount("customers") == 5 && pair.b.rowCount("proposals") == 5)
+            #expect(try pair.b.database.rows("PRAGMA foreign_key_check").isEmpty)
+            _ = try pair.sync()
+        }
+    }
+
+    @Test func pruneRefusesAnIncrementalChangeset() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try SyncPair(in: directory)
+            let path = directory.appendingPathComponent("inc").path
+            _ = try Exporter(store: pair.a, options: ExportOptions(incremental: true)).export(to: path)
+            #expect { _ = try Importer(store: pair.b, changeset: try ChangesetReader(path: path), options: ImportOptions(prune: true)).run() } throws: { error in
+                (error as? FerryError)?.message.contains("--prune needs a full changeset") == true
+            }
+        }
+    }
+}

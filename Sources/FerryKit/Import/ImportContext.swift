@@ -9,6 +9,8 @@ final class ImportContext {
     let targets: [String: TableDefinition]
     /// Tables some changeset table points at: their source → target keys are mapped.
     let referenced: Set<String>
+    /// With `--prune`: every target row the changeset named, so the others can be deleted.
+    var seen: KeySet?
     /// Tables (lowercased) whose rows may still arrive in this import.
     var pending = Set<String>()
     private var resolvers: [String: ReferenceResolver] = [:]
@@ -21,6 +23,10 @@ final class ImportContext {
         self.conflicts = conflicts
         self.targets = targets
         self.referenced = referenced
+    }
+
+    func markSeen(_ table: TableDefinition, _ key: [Value]) throws {
+        try seen?.insert(table: table.name, key: key)
     }
 
     func isPending(_ table: String) -> Bool { pending.contains(table.lowercased()) }

@@ -12,7 +12,7 @@ struct ImportSession {
     private var reconcilers: [TableReconciler] = []
     private var results: [ImportReport.Table] = []
 
-    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
+    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
         self.changeset = changeset
         self.profile = profile
         self.policy = policy
@@ -29,6 +29,7 @@ struct ImportSession {
         context = ImportContext(
             store: store, book: try store.syncBook(create: true)!, keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
+        if prune { context.seen = try store.makeKeySet() }
     }
 
     /// The policy for a table: the command line's, else the profile's for the table, else
@@ -68,6 +69,7 @@ struct ImportSession {
             results[index].seconds = Date().timeIntervalSince(started)
         }
         try retryDeferred(deferred)
+        if context.seen != nil { try prune() }
 
         for (table, before) in zip(tables, violationsBefore) {
             let violations = try store.foreignKeyViolations(in: table.name)
@@ -91,6 +93,36 @@ struct ImportSession {
             results[tableIndex].counts.rejected += 1
             let table = changeset.manifest.tables[tableIndex]
             try rejects.write(line: line, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: lineNumber, rejection: rejection)
+        }
+    }
+
+    /// Mirror mode: deletes every target row of the changeset's tables that the (full)
+    /// changeset did not name, children's tables first.
+    private mutating func prune() throws {
+        let tables = changeset.manifest.tables
+        for index in tables.indices.reversed() {
+            let target = reconcilers[index].target
+            guard !target.primaryKey.isEmpty, let seen = context.seen else { continue }
+            var absent: [[Value]] = []
+            try context.store.scan(target, columns: target.primaryKey, joining: []) { cursor in
+                let key = (0..<target.primaryKey.count).map { cursor.value(at: $0) }
+                if try !seen.contains(table: target.name, key: key) { absent.append(key) }
+            }
+            for key in absent {
+                if try context.access(target).values(target.primaryKey, at: key) == nil { continue } // cascaded already
+                if let rejection = try context.deleteRow(of: target, at: key) {
+                    results[index].counts.rejected += 1
+                    var line = JSONBuffer()
+                    line.append(raw: #"{"op":"delete","keys":"#)
+                    line.appendObject(zip(target.primaryKey, key).map { ($0, $1) })
+                    line.append(UInt8(ascii: "}"))
+                    try line.bytes.withUnsafeBufferPointer {
+                        try rejects.write(line: $0, table: target.name, match: [], lineNumber: 0, rejection: rejection)
+                    }
+                } else {
+                    results[index].counts.deleted += 1
+                }
+            }
         }
     }
 

@@ -16,9 +16,12 @@ public struct ImportOptions: Sendable {
     public var onConflict: ConflictPolicy?
     /// Apply an incremental changeset even though its predecessor was never applied here.
     public var force: Bool
+    /// Mirror mode (full changesets only): delete target rows the changeset does not hold.
+    public var prune: Bool
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
-                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false) {
+                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false) {
+        self.prune = prune
         self.dryRun = dryRun
         self.strict = strict
         self.profile = profile
@@ -51,6 +54,9 @@ public final class Importer {
         // Safety rule: every checksum is verified before anything is written.
         try changeset.verifyChecksums()
         let manifest = changeset.manifest
+        if options.prune && manifest.mode != "full" {
+            throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is incremental, so rows it does not hold are not absent from the source. Export in full to mirror.")
+        }
         let rejects = RejectsWriter(path: options.rejectsPath ?? defaultPath(targetPath, "rejects"), changesetId: manifest.changesetId)
         let conflicts = ConflictsWriter(path: options.conflictsPath ?? defaultPath(targetPath, "conflicts"))
         defer {
@@ -64,7 +70,7 @@ public final class Importer {
                 let log = try store.importLog()
                 try checkChain(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
-                                                rejects: rejects, conflicts: conflicts, observer: observer)
+                                                prune: options.prune, rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 try rejects.close()
                 try conflicts.close()

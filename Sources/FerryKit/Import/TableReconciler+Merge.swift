@@ -54,6 +54,7 @@ extension TableReconciler {
 
     /// Applies an incoming row to the matched target row at `key`.
     func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int) throws -> Outcome {
+        try context.markSeen(target, key)
         let names = updateColumns.map { columns[$0] }
         guard let current = try access.values(names, at: key) else { return .unchanged }
         let base = try baseValues(record, key: key)

@@ -166,6 +166,7 @@ final class TableReconciler {
         }
         return try write {
             let newKey = try access.insert(names, values)
+            try context.markSeen(target, newKey)
             try mapKey(row, to: newKey)
             try remember(record, at: newKey)
             return .inserted

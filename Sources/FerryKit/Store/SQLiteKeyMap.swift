@@ -40,3 +40,30 @@ final class SQLiteKeyMap: KeyMap {
         return buffer.bytes
     }
 }
+
+/// The `--prune` set as a TEMP table, like the key map: flat memory, gone with the transaction.
+final class SQLiteKeySet: KeySet {
+    private let insertStatement: SQLiteStatement
+    private let select: SQLiteStatement
+
+    init(database: SQLiteDatabase) throws {
+        try database.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS _ferry_seen (tableName TEXT NOT NULL, rowKey TEXT NOT NULL, PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
+            DELETE FROM temp._ferry_seen;
+            """)
+        insertStatement = try database.prepare("INSERT OR IGNORE INTO temp._ferry_seen VALUES (?, ?)")
+        select = try database.prepare("SELECT 1 FROM temp._ferry_seen WHERE tableName = ? AND rowKey = ?")
+    }
+
+    func insert(table: String, key: [Value]) throws {
+        try insertStatement.bind([.text(table), .text(PortableRow.rowKey(key))])
+        defer { insertStatement.reset() }
+        try insertStatement.step()
+    }
+
+    func contains(table: String, key: [Value]) throws -> Bool {
+        try select.bind([.text(table), .text(PortableRow.rowKey(key))])
+        defer { select.reset() }
+        return try select.step()
+    }
+}

@@ -93,6 +93,10 @@ public final class SQLiteStore: Store {
         try SQLiteKeyMap(database: database)
     }
 
+    public func makeKeySet() throws -> KeySet {
+        try SQLiteKeySet(database: database)
+    }
+
     public func addCloudIdColumn(_ column: String, to table: String) throws {
         try database.execute("ALTER TABLE \(Identifier.quote(table)) ADD COLUMN \(Identifier.quote(column)) TEXT")
         try database.execute("CREATE UNIQUE INDEX \(Identifier.quote("\(table)_\(column)_key")) ON \(Identifier.quote(table)) (\(Identifier.quote(column)))")

@@ -38,6 +38,8 @@ public protocol Store: AnyObject {
     /// A scratch map from source keys to target keys for the rows of one import, kept by
     /// the store (on disk, not in memory) and gone with the transaction.
     func makeKeyMap() throws -> KeyMap
+    /// A scratch set of target keys (on disk), for `--prune`: the rows a full changeset named.
+    func makeKeySet() throws -> KeySet
 
     /// The store's sync book; created when `create` is set, else nil when the store has none.
     func syncBook(create: Bool) throws -> SyncBook?
@@ -89,4 +91,10 @@ public protocol TableAccess: AnyObject {
 public protocol KeyMap: AnyObject {
     func record(table: String, source: [Value], target: [Value]) throws
     func lookup(table: String, source: [Value]) throws -> [Value]?
+}
+
+/// Keys of target rows seen during one import.
+public protocol KeySet: AnyObject {
+    func insert(table: String, key: [Value]) throws
+    func contains(table: String, key: [Value]) throws -> Bool
 }
