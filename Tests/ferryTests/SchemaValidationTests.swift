@@ -30,6 +30,32 @@ import Testing
         }
     }
 
+    /// A prepared store's records carry hash and base (foreign keys as identities), and an
+    /// incremental export carries tombstones: all of it conforms too.
+    @Test func syncRecordsWithBasesAndTombstonesConformToTheSchemas() throws {
+        try requireJsonschema()
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("local.db")
+            try buildSampleLocal(at: db)
+            #expect(try ferry(["prepare", "--db", db.path, "--quiet"]).status == 0)
+            let full = directory.appendingPathComponent("full")
+            #expect(try ferry(["export", "--db", db.path, "--out", full.path, "--quiet"]).status == 0)
+            let database = try SQLiteDatabase(path: db.path, mode: .readWrite)
+            try database.execute("UPDATE customers SET phone = 'changed' WHERE company = 'Pinecrest Realty'; DELETE FROM proposals WHERE rowid = (SELECT min(rowid) FROM proposals)")
+            let second = directory.appendingPathComponent("second")
+            #expect(try ferry(["export", "--db", db.path, "--out", second.path, "--quiet"]).status == 0)
+            let incremental = directory.appendingPathComponent("incremental")
+            try database.execute("UPDATE customers SET phone = 'again' WHERE company = 'Pinecrest Realty'; DELETE FROM proposals WHERE rowid = (SELECT min(rowid) FROM proposals)")
+            #expect(try ferry(["export", "--db", db.path, "--out", incremental.path, "--incremental", "--quiet"]).status == 0)
+            try expectValid(full, records: 98)
+            try expectValid(second, records: 98) // 97 rows, each with its base, and 1 tombstone
+            try expectValid(incremental, records: 2)
+            let proposals = try runTool("/bin/gzip", ["-dc", second.appendingPathComponent("proposals.ndjson.gz").path]).stdout
+            #expect(proposals.contains(#""op":"delete""#))
+            #expect(proposals.contains(#""base":{"#) && proposals.contains(#"{"$ref":{"#), "bases carry foreign keys as identities")
+        }
+    }
+
     /// `edge`: every storage class at its limits, in typed and untyped columns.
     static let edgeSQL = """
         CREATE TABLE edge(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, any);
