@@ -72,12 +72,15 @@ struct ImportCommand: ParsableCommand {
             if let report, !FileManager.default.createFile(atPath: report, contents: Data()) {
                 throw FerryError(.io, "cannot write the report to \(report). Check that its folder exists and is writable. Nothing was applied.")
             }
+            var imported = false
+            defer { if let report, !imported { try? FileManager.default.removeItem(atPath: report) } }
             let target = try TargetDatabase(path: db)
             let reader = try ChangesetReader(path: changeset, target: target.store)
             let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune)
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
+            imported = true
             if let report {
                 do {
                     try result.json().write(toFile: report, atomically: true, encoding: .utf8)

@@ -7,8 +7,8 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Import several changesets in order: a full export, then its incrementals.",
         discussion: """
-            Backup and replay: each changeset is imported as `ferry import` would, one \\
-            transaction each, stopping at the first that fails. An incremental changeset is \\
+            Backup and replay: each changeset is imported as `ferry import` would, one \
+            transaction each, stopping at the first that fails. An incremental changeset is \
             refused unless the one it continues was applied first.
 
             Example:
@@ -22,6 +22,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "The SQLite database to write (created when missing).")
     var db: String
 
+    @Flag(help: "Apply an incremental changeset even if its predecessor was never applied here.")
+    var force = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -34,7 +37,8 @@ struct ReplayCommand: ParsableCommand {
             let target = try TargetDatabase(path: db)
             for path in changesets {
                 let reader = try ChangesetReader(path: path, target: target.store)
-                let result = try Importer(store: target.store, changeset: reader, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
+                let result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force),
+                                          observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
                 target.commit()
                 if !common.quiet { printError("\(path):\n\(result.table())") }
                 partial = partial || result.totals.rejected > 0 || result.totals.conflicts > 0

@@ -28,23 +28,9 @@ struct CommandResult {
 /// Runs `ferry ARGS` and captures everything it prints.
 @discardableResult
 func ferry(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = ferryBinary
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
     var environment = ProcessInfo.processInfo.environment
     environment["FERRY_SAMPLES"] = packageRoot.appendingPathComponent("samples/crm").path
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes before waiting so a large output cannot block the child.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    return try runTool(ferryBinary.path, arguments, in: directory, environment: environment)
 }
 
 /// A fresh folder, removed after `body`.

@@ -53,18 +53,20 @@ func fixUpManifest(_ changeset: URL, table: String = "users", rows: Int? = nil) 
     }
 }
 
-/// Runs a tool and returns its exit status and stdout.
+/// Runs a tool and captures its exit status and output.
 @discardableResult
-func runTool(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+func runTool(_ executable: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
+    if let environment { process.environment = environment }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    // Read both pipes before waiting so a large output cannot block the child.
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
