@@ -8,5 +8,6 @@ import Testing
         #expect(result.stdout.contains("no duplicates, no dangling foreign keys"))
         #expect(result.stdout.contains("the edit arrived"))
         #expect(result.stdout.contains("98 unchanged, 0 inserted, 0 updated"))
+        #expect(result.stdout.contains("equals the cloud"))
     }
 }

@@ -73,6 +73,15 @@ public enum Demo {
             throw FerryError(.data, "demo: a replay changed rows (\(again.totals.inserted) inserted, \(again.totals.updated) updated)")
         }
         log("   \(again.totals.unchanged) unchanged, 0 inserted, 0 updated")
+
+        log("7. Backup and replay: the cloud's changeset into an empty database")
+        let replayPath = workDirectory + "/replay.db"
+        let replay = try SQLiteStore(path: replayPath, mode: .readWriteCreate)
+        _ = try Importer(store: replay, changeset: try ChangesetReader(path: cloudExport.path), options: ImportOptions(), observer: observer).run(targetPath: replayPath)
+        if let difference = try DatabaseComparison.firstDifference(cloud, replay, tables: SampleCRM.tables) {
+            throw FerryError(.data, "demo: the replay differs from the cloud: \(difference)")
+        }
+        log("   \(replayPath) equals the cloud: same tables, rows, storage classes and exact values")
         log("Files are in \(workDirectory); `ferry inspect --db \(cloudPath)` shows the import log.")
     }
 }
