@@ -42,7 +42,9 @@ struct Scenario {
 func editTable(_ changeset: String, _ table: String, _ edit: ([String]) -> [String]) throws {
     let reader = try ChangesetReader(path: changeset)
     var manifest = reader.manifest
-    guard let index = manifest.tables.firstIndex(where: { $0.name == table }) else { fatalError("no table \(table)") }
+    guard let index = manifest.tables.firstIndex(where: { $0.name == table }) else {
+        throw FerryError(.usage, "test fixture: the changeset has no table \(table)")
+    }
     var lines: [String] = []
     try LineReader(range: try reader.range(of: manifest.tables[index]), name: table).forEachLine { _, line in
         lines.append(String(decoding: line, as: UTF8.self))

@@ -186,11 +186,11 @@ private func counts(_ report: ImportReport, _ table: String) -> ImportReport.Cou
 }
 
 @Suite struct ConflictPolicyTests {
+    /// A pair whose Blue Harbor Dental phone changed on both sides since they last synced.
     private func conflicting(_ directory: URL) throws -> SyncPair {
-        var pair = try SyncPair(in: directory)
+        let pair = try SyncPair(in: directory)
         try pair.set(pair.a, "phone = 'A'")
         try pair.set(pair.b, "phone = 'B'")
-        _ = pair // the conflict is in place; each test syncs with its policy
         return pair
     }
 
@@ -265,7 +265,7 @@ private func counts(_ report: ImportReport, _ table: String) -> ImportReport.Cou
 
     @Test func aPolicyCanBeSetPerTableInTheProfile() throws {
         try withTemporaryDirectory { directory in
-            var pair = try conflicting(directory)
+            let pair = try conflicting(directory)
             let changeset = directory.appendingPathComponent("export").path
             _ = try Exporter(store: pair.a, options: ExportOptions(profile: try Profile.load(path: try SampleCRM.locate().profilePath))).export(to: changeset)
             let report = try Importer(store: pair.b, changeset: try ChangesetReader(path: changeset), options: ImportOptions(
@@ -273,7 +273,6 @@ private func counts(_ report: ImportReport, _ table: String) -> ImportReport.Cou
                 rejectsPath: directory.appendingPathComponent("r").path, conflictsPath: directory.appendingPathComponent("c").path)).run()
             #expect(report.totals.conflicts == 0)
             #expect(try pair.value(pair.b, "phone") == .text("A"))
-            _ = pair
         }
     }
 }
