@@ -6,12 +6,7 @@ import Testing
 /// complete or not at all, and an existing one is only replaced with `--force`.
 @Suite struct ArchiveAndOutputTests {
     func exportArchive(in directory: URL, name: String = "x.ferry") throws -> URL {
-        let db = directory.appendingPathComponent("source.db")
-        if !FileManager.default.fileExists(atPath: db.path) { try buildSampleLocal(at: db) }
-        let out = directory.appendingPathComponent(name)
-        let result = try ferry(["export", "--db", db.path, "--out", out.path, "--quiet"])
-        #expect(result.status == 0, "export failed: \(result.stderr)")
-        return out
+        try exportSample(in: directory, name: name)
     }
 
     /// Every entry of `directory` (hidden ones too).

@@ -16,28 +16,17 @@ final class SQLiteKeyMap: KeyMap {
     }
 
     func record(table: String, source: [Value], target: [Value]) throws {
-        try insert.bind([.text(table), .text(Self.encode(source)), .text(Self.encode(target))])
+        try insert.bind([.text(table), .text(PortableRow.rowKey(source)), .text(PortableRow.rowKey(target))])
         defer { insert.reset() }
         try insert.step()
     }
 
     func lookup(table: String, source: [Value]) throws -> [Value]? {
-        try select.bind([.text(table), .text(Self.encode(source))])
+        try select.bind([.text(table), .text(PortableRow.rowKey(source))])
         defer { select.reset() }
         guard try select.step(), case .text(let bytes) = select.value(at: 0) else { return nil }
         guard case .array(let items) = try JSONParser.parse(bytes) else { return nil }
         return try items.map { try RecordDecoder.decodeValue($0, column: "key") }
-    }
-
-    private static func encode(_ values: [Value]) -> [UInt8] {
-        var buffer = JSONBuffer()
-        buffer.append(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            buffer.appendValue(value)
-        }
-        buffer.append(UInt8(ascii: "]"))
-        return buffer.bytes
     }
 }
 
