@@ -36,3 +36,4 @@ func tableList(_ text: String?) -> [String]? {
 func loadProfile(_ path: String?) throws -> Profile {
     try path.map { try Profile.load(path: $0) } ?? .empty
 }
+

@@ -41,8 +41,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if let db {
-                guard FileManager.default.fileExists(atPath: db) else { throw FerryError(.io, "no database at \(db). Check the --db path.") }
-                printOutput(Inspector.importLog(try SQLiteStore(path: db, mode: .readOnly).importLog(), json: json))
+                printOutput(Inspector.importLog(try SQLiteStore.existing(path: db, mode: .readOnly).importLog(), json: json))
                 return
             }
             let reader = try ChangesetReader(path: changeset!)

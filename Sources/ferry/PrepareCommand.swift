@@ -31,8 +31,7 @@ struct PrepareCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            guard FileManager.default.fileExists(atPath: db) else { throw FerryError(.io, "no database at \(db). Check the --db path.") }
-            let store = try SQLiteStore(path: db, mode: .readWrite)
+            let store = try SQLiteStore.existing(path: db, mode: .readWrite)
             let results = try Preparer.prepare(store: store, tables: tableList(tables), profile: try loadProfile(profile))
             if !common.quiet {
                 for result in results {

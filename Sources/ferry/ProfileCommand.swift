@@ -24,8 +24,7 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            guard FileManager.default.fileExists(atPath: db) else { throw FerryError(.io, "no database at \(db). Check the --db path.") }
-            let store = try SQLiteStore(path: db, mode: .readOnly)
+            let store = try SQLiteStore.existing(path: db, mode: .readOnly)
             let loaded = try loadProfile(profile)
             printOutput(try ResolvedProfile(tables: try store.tables(profile: loaded), profile: loaded).json())
         }

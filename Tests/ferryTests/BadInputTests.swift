@@ -25,15 +25,7 @@ import Testing
     ) throws -> [CommandResult] {
         var results: [CommandResult] = []
         func check(_ result: CommandResult, _ label: String) {
-            #expect(result.status == 1, "\(label): exit status \(result.status), expected 1 (nothing applied); stderr: \(result.stderr)", sourceLocation: sourceLocation)
-            #expect(result.stderr.hasPrefix("error: "), "\(label): stderr does not start with \"error: \": \(result.stderr)", sourceLocation: sourceLocation)
-            #expect(!looksLikeACrash(result.stderr), "\(label): stderr shows a crash: \(result.stderr)", sourceLocation: sourceLocation)
-            for text in mentions {
-                #expect(result.stderr.contains(text), "\(label): stderr does not mention \(text): \(result.stderr)", sourceLocation: sourceLocation)
-            }
-            if !alternatives.isEmpty {
-                #expect(alternatives.contains { result.stderr.contains($0) }, "\(label): stderr mentions none of \(alternatives): \(result.stderr)", sourceLocation: sourceLocation)
-            }
+            expectCleanRefusal(result, label, mentions: mentions, anyOf: alternatives, sourceLocation: sourceLocation)
             results.append(result)
         }
         if targets.contains(.existing) {

@@ -145,3 +145,18 @@ func rowCounts(ofDatabase path: URL) throws -> [String: Int] {
 func looksLikeACrash(_ stderr: String) -> Bool {
     ["Fatal error", "Stack dump", "Backtrace", "💣", "Current stack trace", "Illegal instruction", "Segmentation fault"].contains { stderr.contains($0) }
 }
+
+/// A clean refusal: exit 1 (nothing applied), one `error:` line, no crash output, and the
+/// message mentions every one of `mentions` (and one of `alternatives`, when given).
+func expectCleanRefusal(_ result: CommandResult, _ label: String = "", mentions: [String], anyOf alternatives: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) {
+    let prefix = label.isEmpty ? "" : "\(label): "
+    #expect(result.status == 1, "\(prefix)exit status \(result.status), expected 1 (nothing applied); stderr: \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.hasPrefix("error: "), "\(prefix)stderr does not start with \"error: \": \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(!looksLikeACrash(result.stderr), "\(prefix)stderr shows a crash: \(result.stderr)", sourceLocation: sourceLocation)
+    for text in mentions {
+        #expect(result.stderr.contains(text), "\(prefix)stderr does not mention \(text): \(result.stderr)", sourceLocation: sourceLocation)
+    }
+    if !alternatives.isEmpty {
+        #expect(alternatives.contains { result.stderr.contains($0) }, "\(prefix)stderr mentions none of \(alternatives): \(result.stderr)", sourceLocation: sourceLocation)
+    }
+}

@@ -5,16 +5,7 @@ import Testing
 /// is intact, exit 1 and a message naming the file when it is not.
 @Suite struct VerifyCommandTests {
     func expectVerifyFails(_ changeset: URL, mentions: [String], anyOf alternatives: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let result = try ferry(["verify", changeset.path])
-        #expect(result.status == 1, "exit status \(result.status), expected 1; stderr: \(result.stderr)", sourceLocation: sourceLocation)
-        #expect(result.stderr.hasPrefix("error: "), "\(result.stderr)", sourceLocation: sourceLocation)
-        #expect(!looksLikeACrash(result.stderr), "\(result.stderr)", sourceLocation: sourceLocation)
-        for text in mentions {
-            #expect(result.stderr.contains(text), "stderr does not mention \(text): \(result.stderr)", sourceLocation: sourceLocation)
-        }
-        if !alternatives.isEmpty {
-            #expect(alternatives.contains { result.stderr.contains($0) }, "stderr mentions none of \(alternatives): \(result.stderr)", sourceLocation: sourceLocation)
-        }
+        expectCleanRefusal(try ferry(["verify", changeset.path]), mentions: mentions, anyOf: alternatives, sourceLocation: sourceLocation)
     }
 
     @Test func aFreshExportVerifiesOk() throws {

@@ -2,10 +2,10 @@
 /// then natural keys, then fallback composites (only when exactly one row matches), then
 /// the primary key for tables that have no other identity.
 struct IdentityMatcher {
-    enum Match: Equatable {
+    enum Match {
         case none
-        /// The target row's key, and what matched it.
-        case found(key: [Value], by: String)
+        /// The target row's key.
+        case found(key: [Value])
         case ambiguous(columns: [String], count: Int)
         case drift(cloudIdRow: [Value], keyRow: [Value], columns: [String])
     }
@@ -29,7 +29,7 @@ struct IdentityMatcher {
         var cloudIdRow: [Value]?
         if let column = table.cloudId, !cloudId.isNull {
             cloudIdRow = try access.keys(where: [column], equal: [cloudId], limit: 1).first
-            if let cloudIdRow, !checkDrift { return .found(key: cloudIdRow, by: "cloudId") }
+            if let cloudIdRow, !checkDrift { return .found(key: cloudIdRow) }
         }
         for set in table.matchSets {
             guard let values = values(of: set, value) else { continue }
@@ -38,18 +38,18 @@ struct IdentityMatcher {
                 if row != cloudIdRow { return .drift(cloudIdRow: cloudIdRow, keyRow: row, columns: set) }
                 continue
             }
-            return .found(key: row, by: set.joined(separator: ", "))
+            return .found(key: row)
         }
-        if let cloudIdRow { return .found(key: cloudIdRow, by: "cloudId") }
+        if let cloudIdRow { return .found(key: cloudIdRow) }
         for set in fromReference ? plainFallbacks : table.fallbackMatchSets {
             guard let values = values(of: set, value) else { continue }
             let rows = try access.keys(where: set, equal: values, limit: 2)
-            if rows.count == 1 { return .found(key: rows[0], by: set.joined(separator: ", ")) }
+            if rows.count == 1 { return .found(key: rows[0]) }
             if rows.count > 1 { return .ambiguous(columns: set, count: rows.count) }
         }
         if table.identifiedByPrimaryKey, let values = values(of: table.primaryKey, value),
            let row = try access.keys(where: table.primaryKey, equal: values, limit: 1).first {
-            return .found(key: row, by: "primary key")
+            return .found(key: row)
         }
         return .none
     }

@@ -25,7 +25,7 @@ final class ReferenceResolver {
             identity.keys.first { $0.0 == column }?.1
         }
         switch match {
-        case .found(let key, _):
+        case .found(let key):
             let values = columns == access.keyColumns ? key : try access.values(columns, at: key)
             guard let values else { return .unresolved }
             if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
@@ -36,11 +36,6 @@ final class ReferenceResolver {
         case .drift, .none:
             return .unresolved
         }
-    }
-
-    /// Forgets cached resolutions (after rows of the parent table changed identity).
-    func invalidate() {
-        cache.removeAll(keepingCapacity: true)
     }
 }
 

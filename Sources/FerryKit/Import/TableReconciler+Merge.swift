@@ -138,10 +138,10 @@ extension TableReconciler {
 
     /// A tombstone: delete the matched row unless it changed here since the base.
     func applyDelete(_ record: Record, line: Int) throws -> Outcome {
-        let match = try IdentityMatcher(table: target, access: access).match(cloudId: record.cloudId, checkDrift: false, fromReference: false) { column in
+        let match = try matcher.match(cloudId: record.cloudId, checkDrift: false, fromReference: false) { column in
             record.keys.first { $0.0 == column }?.1
         }
-        guard case .found(let key, _) = match else {
+        guard case .found(let key) = match else {
             if case .ambiguous(let set, _) = match {
                 return .rejected(Rejection(reason: .ambiguousMatch, message: "the deleted row's (\(set.joined(separator: ", "))) matches more than one row of \(target.name); nothing was deleted."))
             }

@@ -21,7 +21,7 @@ final class TableReconciler {
     let target: TableDefinition
     let context: ImportContext
     let access: TableAccess
-    private let matcher: IdentityMatcher
+    let matcher: IdentityMatcher
     /// Incoming column names, in changeset order, and which of them the target lacks.
     let columns: [String]
     private let missingColumns: [String]
@@ -97,7 +97,7 @@ final class TableReconciler {
             return .rejected(Rejection(reason: .ambiguousMatch, message: "\(set.joined(separator: ", ")) matches more than one row of \(target.name) in the target; Ferry never guesses. Give the rows cloudIds (ferry prepare) or a more specific \"match\" in the profile."))
         case .drift(let cloudIdRow, let keyRow, let set):
             return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
-        case .found(let key, _):
+        case .found(let key):
             return try write { try merge(record, row, into: key, line: line) }
         case .none:
             return try insert(row, record: record, line: line)

@@ -83,7 +83,6 @@ public final class SQLiteStatement {
     }
 
     public func columnType(at index: Int) -> Int32 { sqlite3_column_type(handle, Int32(index)) }
-    public func columnName(at index: Int) -> String { String(cString: sqlite3_column_name(handle, Int32(index))) }
     public func int64(at index: Int) -> Int64 { sqlite3_column_int64(handle, Int32(index)) }
     public func double(at index: Int) -> Double { sqlite3_column_double(handle, Int32(index)) }
 

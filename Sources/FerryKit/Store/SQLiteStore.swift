@@ -78,13 +78,19 @@ public final class SQLiteStore: Store {
         return try SQLiteSyncBook.open(database)
     }
 
-    /// Opens a database to export from: read-only, unless it keeps a sync book (made by
-    /// `ferry prepare`), which export updates; application rows are never written.
-    public static func openForExport(path: String) throws -> SQLiteStore {
+    /// Opens a database that must already exist: a wrong --db path is a clear error, not an
+    /// empty database created by accident (SQLite's read-write open would create one).
+    public static func existing(path: String, mode: SQLiteDatabase.Mode) throws -> SQLiteStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw FerryError(.io, "no database at \(path). Check the --db path.")
         }
-        let store = try SQLiteStore(path: path, mode: .readOnly)
+        return try SQLiteStore(path: path, mode: mode)
+    }
+
+    /// Opens a database to export from: read-only, unless it keeps a sync book (made by
+    /// `ferry prepare`), which export updates; application rows are never written.
+    public static func openForExport(path: String) throws -> SQLiteStore {
+        let store = try existing(path: path, mode: .readOnly)
         guard try store.database.scalar("SELECT 1 FROM sqlite_schema WHERE name = '_ferry_rows'") != nil else { return store }
         return try SQLiteStore(path: path, mode: .readWrite)
     }

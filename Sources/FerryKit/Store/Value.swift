@@ -33,17 +33,6 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The name SQLite's `typeof()` gives this value.
-    public var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .integer: return "integer"
-        case .real: return "real"
-        case .text: return "text"
-        case .blob: return "blob"
-        }
-    }
-
     public var isNull: Bool { if case .null = self { return true } else { return false } }
 
     /// The TEXT value as a Swift string (invalid UTF-8 replaced), for display and keys only.
