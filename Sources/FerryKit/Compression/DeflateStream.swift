@@ -53,5 +53,16 @@ final class DeflateStream {
         }
     }
 
+    /// `input` as one complete gzip member (header, deflate data, CRC-32 and size trailer).
+    static func member(of input: [UInt8], level: Int) throws -> [UInt8] {
+        let stream = try DeflateStream(level: level)
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count / 3 + 1024)
+        try input.withUnsafeBytes { bytes in
+            try stream.compress(bytes, finish: true) { output.append(contentsOf: $0) }
+        }
+        return output
+    }
+
     private var message: String? { stream.pointee.msg.map { String(cString: $0) } }
 }

@@ -13,6 +13,10 @@ final class ImportContext {
     var seen: KeySet?
     /// Tables (lowercased) whose rows may still arrive in this import.
     var pending = Set<String>()
+    /// Tables (lowercased) that were empty when the import began and where every row so far
+    /// kept its source key: the key map holds only the rows that did not, so a key it lacks
+    /// that exists in the table is that same source row (TableReconciler.resolve).
+    var keysKept = Set<String>()
     private var resolvers: [String: ReferenceResolver] = [:]
     private var accesses: [String: TableAccess] = [:]
 

@@ -34,6 +34,11 @@ final class TableReconciler {
     private let primaryKeyIndexes: [Int]
     let policy: ConflictPolicy
     let portable: PortableRow
+    /// The table was empty and unknown to the sync book when the import began, and a UNIQUE
+    /// constraint guards each of its identities (cloudId, natural keys, primary key). An
+    /// insert that succeeds then cannot have matched a row, so records are inserted first
+    /// and only those that hit a constraint go through matching. See docs/decisions.md.
+    private var insertsFirst: Bool
 
     init(incoming: ManifestTable, target: TableDefinition, context: ImportContext, policy: ConflictPolicy) throws {
         self.incoming = incoming
@@ -56,10 +61,16 @@ final class TableReconciler {
             return indexes.count == reference.columns.count ? (reference, indexes) : nil
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
+        let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
+        insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
+        if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
     }
 
     func apply(_ record: Record, line: Int) throws -> Outcome {
-        if record.operation == .delete { return try applyDelete(record, line: line) }
+        if record.operation == .delete {
+            insertsFirst = false // a later record of the row would be "deleted here", which only matching sees
+            return try applyDelete(record, line: line)
+        }
         guard missingColumns.isEmpty else {
             return .rejected(Rejection(reason: .schema, message: "column\(missingColumns.count == 1 ? "" : "s") \(missingColumns.map { "\"\($0)\"" }.joined(separator: ", ")) of table \(target.name) not in the target. Add the column to the target, or list it under \"skip\" in the profile and export again."))
         }
@@ -89,6 +100,8 @@ final class TableReconciler {
             }
         }
 
+        if insertsFirst, let outcome = try insertFirst(record, row) { return outcome }
+
         let match = try matcher.match(cloudId: record.cloudId, checkDrift: true, fromReference: false) { column in
             position[column].map { row[$0] }
         }
@@ -113,6 +126,10 @@ final class TableReconciler {
         if let parent, parent.primaryKey == reference.to, let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
             return .success(mapped)
         }
+        if let parent, parent.primaryKey == reference.to, context.keysKept.contains(parent.name.lowercased()),
+           try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
+            return .success(raw) // made by this import from the source row with this very key
+        }
         if let identity {
             guard let resolver = try context.resolver(for: reference.table) else {
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at table \(reference.table), which the target lacks."))
@@ -135,7 +152,31 @@ final class TableReconciler {
     /// Remembers which target row this source row became, for children that point at it.
     func mapKey(_ row: [Value], to key: [Value]) throws {
         guard mapsKeys, primaryKeyIndexes.count == target.primaryKey.count else { return }
-        try context.keyMap.record(table: target.name, source: primaryKeyIndexes.map { row[$0] }, target: key)
+        let source = primaryKeyIndexes.map { row[$0] }
+        let table = target.name.lowercased()
+        if context.keysKept.contains(table) {
+            if source == key { return }
+            // From here on the map is the only record of which row is which; earlier rows
+            // that kept their keys are found by their identity instead (resolve()).
+            context.keysKept.remove(table)
+        }
+        try context.keyMap.record(table: target.name, source: source, target: key)
+    }
+
+    /// Inserts a record of a table that `insertsFirst`; nil when the insert hit a constraint
+    /// (the statement alone was rolled back), so matching finds the row it collided with or
+    /// rejects the record with the reason.
+    private func insertFirst(_ record: Record, _ row: [Value]) throws -> Outcome? {
+        let key: [Value]
+        do {
+            key = try access.insert(columns, row)
+        } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == SQLITE_CONSTRAINT }) ?? false {
+            return nil
+        }
+        try context.markSeen(target, key)
+        try mapKey(row, to: key)
+        try remember(record, at: key)
+        return .inserted
     }
 
     private func insert(_ row: [Value], record: Record, line: Int) throws -> Outcome {

@@ -93,6 +93,9 @@ public struct TableDefinition: Sendable, Equatable {
         references.first { $0.columns.contains(column) }
     }
 
+    /// Whether a UNIQUE index covers the cloudId column alone, so a duplicate cloudId fails an insert.
+    public var cloudIdIsUnique = false
+
     /// The column `newer-wins` compares: named in the profile, or updatedAt / updated_at.
     public var updatedAt: String?
 

@@ -38,7 +38,8 @@ extension SQLiteStore {
         let cloudId = cloudIdColumn(in: columns, table: name, profile: profile)
 
         var matchSets: [[String]] = []
-        for index in try uniqueIndexes(of: name) {
+        let unique = try uniqueIndexes(of: name)
+        for index in unique {
             // The cloudId index is the first step of matching already; the primary key never matches across stores.
             if index == primaryKey || index == [cloudId] { continue }
             if index.contains(where: { skip.contains($0) }) { continue }
@@ -71,6 +72,7 @@ extension SQLiteStore {
         ).compactMap { $0[0].string }
 
         var definition = TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, fallbackMatchSets: fallbacks, references: references, create: create, indexes: indexes)
+        definition.cloudIdIsUnique = cloudId.map { unique.contains([$0]) } ?? false
         if let named = tableProfile?.updatedAt {
             guard columns.contains(where: { $0.name == named }) else {
                 throw FerryError(.usage, "profile: table \(name) has no column \"\(named)\" for \"updatedAt\". Fix the profile.")

@@ -20,6 +20,10 @@ public final class SQLiteStore: Store {
         return Int(count)
     }
 
+    public func isEmpty(_ table: String) throws -> Bool {
+        try database.scalar("SELECT 1 FROM \(Identifier.quote(table)) LIMIT 1") == nil
+    }
+
     public func withReadSnapshot<T>(_ body: () throws -> T) throws -> T {
         try database.execute("BEGIN DEFERRED")
         defer { try? database.execute("COMMIT") }

@@ -64,6 +64,10 @@ final class SQLiteSyncBook: SyncBook {
         try delete.step()
     }
 
+    func hasEntries(table: String) throws -> Bool {
+        try database.scalar("SELECT 1 FROM _ferry_rows WHERE tableName = ? LIMIT 1", [.text(table)]) != nil
+    }
+
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
         guard !table.primaryKey.isEmpty else { return }
         // rowKey is a JSON array of the key values: an anti-join finds entries whose row is gone.

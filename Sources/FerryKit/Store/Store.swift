@@ -12,6 +12,8 @@ public protocol Store: AnyObject {
     func tables(profile: Profile) throws -> [TableDefinition]
     func tableExists(_ name: String) throws -> Bool
     func rowCount(_ table: String) throws -> Int
+    /// Whether `table` has no rows (without counting them).
+    func isEmpty(_ table: String) throws -> Bool
     /// How many rows of `table` have NULL in `column`.
     func nullCount(of column: String, in table: String) throws -> Int
 

@@ -6,6 +6,8 @@ public protocol SyncBook: AnyObject {
     func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry?
     func record(table: String, entry: SyncBookEntry) throws
     func remove(table: String, rowKey: [UInt8]) throws
+    /// Whether any row of `table` has crossed before.
+    func hasEntries(table: String) throws -> Bool
     /// Entries whose row no longer exists in the table: deletions since the last crossing.
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws
     func state(_ key: String) throws -> String?
