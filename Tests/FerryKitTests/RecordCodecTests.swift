@@ -65,6 +65,18 @@ import Testing
         #expect(try roundTrip(.text("")) == .text(""))
     }
 
+    /// Plain printable ASCII is copied in one go; every byte just outside that range must
+    /// still take the escaping path.
+    @Test(arguments: [
+        ("plain ~ text", #""plain ~ text""#), ("", #""""#), ("quote \"", #""quote \"""#), ("back\\slash", #""back\\slash""#),
+        ("tab\t", #""tab\t""#), ("unit\u{1F}", #""unit\u001f""#), ("del\u{7F}", #""del\u007f""#), ("é", "\"é\""), ("\u{2028}", #""\u2028""#),
+    ])
+    func textIsEscapedExactlyWhereJSONNeedsIt(text: String, json: String) {
+        var buffer = JSONBuffer()
+        Array(text.utf8).withUnsafeBufferPointer { buffer.appendText($0) }
+        #expect(buffer.string == json)
+    }
+
     @Test func invalidUTF8TextIsKeptExactlyAsTaggedBase64() throws {
         let bytes: [UInt8] = [0x61, 0xFF, 0xC0, 0x80, 0xED, 0xA0, 0x80]
         var buffer = JSONBuffer()

@@ -186,4 +186,36 @@ import Testing
         }
         return result
     }
+
+    /// Export compresses 1 MiB blocks as separate gzip members on two threads; standard
+    /// tools must read the file as one stream, every line in order, and the sha256 must hold.
+    @Test func aLargeTableIsSeveralGzipMembersThatReadAsOneStream() throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("big.db")
+            let create = try runTool("/usr/bin/sqlite3", [db.path, """
+                CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL, payload TEXT NOT NULL);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+                INSERT INTO events SELECT i, 'event ' || i, hex(randomblob(40)) FROM n;
+                """])
+            #expect(create.status == 0, "\(create.stderr)")
+            let out = directory.appendingPathComponent("out")
+            let export = try ferry(["export", "--db", db.path, "--out", out.path, "--quiet"])
+            #expect(export.status == 0, "\(export.stderr)")
+            let file = out.appendingPathComponent("events.ndjson.gz")
+
+            let members = try runTool("/usr/bin/python3", ["-c", """
+                import sys, zlib
+                data = open(sys.argv[1], "rb").read(); count = 0
+                while data:
+                    d = zlib.decompressobj(31); d.decompress(data); data = d.unused_data; count += 1
+                print(count)
+                """, file.path])
+            #expect((Int(members.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 3, "\(members.stdout) \(members.stderr)")
+
+            let lines = try runTool("/bin/sh", ["-c", "zcat '\(file.path)' | sed -n 's/.*\"row\":{\"id\":\\([0-9]*\\),.*/\\1/p'"])
+            #expect(lines.stdout.split(separator: "\n").map { Int($0) ?? 0 } == Array(1...40000))
+            #expect(try manifestTable(out, "events")["sha256"] as? String == sha256sum(file))
+            #expect(try ferry(["verify", out.path]).status == 0)
+        }
+    }
 }

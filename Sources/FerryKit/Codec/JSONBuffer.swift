@@ -122,7 +122,24 @@ public struct JSONBuffer {
 
     /// A TEXT cell: a JSON string when valid UTF-8, else the tagged base64 form.
     public mutating func appendText(_ utf8: UnsafeBufferPointer<UInt8>) {
-        if UTF8Validation.isValid(utf8) { appendString(utf8) } else { appendBase64Object(utf8, asText: true) }
+        if Self.isPlainASCII(utf8) {
+            // Most cells: valid UTF-8 with nothing to escape, copied in one go.
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: utf8)
+            bytes.append(UInt8(ascii: "\""))
+        } else if UTF8Validation.isValid(utf8) {
+            appendString(utf8)
+        } else {
+            appendBase64Object(utf8, asText: true)
+        }
+    }
+
+    /// Printable ASCII without `"` or `\\`: bytes a JSON string holds as they are.
+    @inline(__always) static func isPlainASCII(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in utf8 where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            return false
+        }
+        return true
     }
 
     public mutating func appendValue(_ value: Value) {

@@ -13,10 +13,15 @@ final class ImportContext {
     var seen: KeySet?
     /// Tables (lowercased) whose rows may still arrive in this import.
     var pending = Set<String>()
-    /// Tables (lowercased) that were empty when the import began and where every row so far
-    /// kept its source key: the key map holds only the rows that did not, so a key it lacks
-    /// that exists in the table is that same source row (TableReconciler.resolve).
+    /// Tables (lowercased) that were empty when the import began: the key map holds only
+    /// their rows whose target key differs from the source key, so a key it lacks that
+    /// exists in the table, and that was not inserted for another source row, is that same
+    /// source row (TableReconciler.resolve). Saves a key-map write per row of a replay.
     var keysKept = Set<String>()
+    /// Tables of `keysKept` with at least one mapping in the key map.
+    var remapped = Set<String>()
+    /// Tables of `keysKept` where a row was inserted under a key other than its source key.
+    var reassigned = Set<String>()
     private var resolvers: [String: ReferenceResolver] = [:]
     private var accesses: [String: TableAccess] = [:]
 

@@ -96,7 +96,7 @@ extension TableReconciler {
         if !write.isEmpty {
             _ = try access.update(at: key, write.map { names[$0] }, write.map { row[updateColumns[$0]] })
         }
-        try mapKey(row, to: key)
+        try mapKey(row, to: key, inserted: false)
         try remember(record, at: key)
         return outcome
     }

@@ -123,12 +123,18 @@ final class TableReconciler {
     private func resolve(_ reference: Reference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
         let parent = context.targets[reference.table.lowercased()]
         let columns = reference.columns.joined(separator: ", ")
-        if let parent, parent.primaryKey == reference.to, let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
-            return .success(mapped)
-        }
-        if let parent, parent.primaryKey == reference.to, context.keysKept.contains(parent.name.lowercased()),
-           try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
-            return .success(raw) // made by this import from the source row with this very key
+        if let parent, parent.primaryKey == reference.to {
+            let name = parent.name.lowercased()
+            let keysKept = context.keysKept.contains(name)
+            if !keysKept || context.remapped.contains(name), let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
+                return .success(mapped)
+            }
+            // In a table that keeps keys, a row with this key that was not inserted for
+            // another source row was inserted for the source row with this very key.
+            if keysKept, try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty,
+               try !context.reassigned.contains(name) || !context.keyMap.isReassigned(table: parent.name, key: raw) {
+                return .success(raw)
+            }
         }
         if let identity {
             guard let resolver = try context.resolver(for: reference.table) else {
@@ -150,17 +156,16 @@ final class TableReconciler {
     }
 
     /// Remembers which target row this source row became, for children that point at it.
-    func mapKey(_ row: [Value], to key: [Value]) throws {
+    func mapKey(_ row: [Value], to key: [Value], inserted: Bool) throws {
         guard mapsKeys, primaryKeyIndexes.count == target.primaryKey.count else { return }
         let source = primaryKeyIndexes.map { row[$0] }
         let table = target.name.lowercased()
         if context.keysKept.contains(table) {
-            if source == key { return }
-            // From here on the map is the only record of which row is which; earlier rows
-            // that kept their keys are found by their identity instead (resolve()).
-            context.keysKept.remove(table)
+            if source == key { return } // resolve() finds it by the key itself
+            context.remapped.insert(table)
+            if inserted { context.reassigned.insert(table) }
         }
-        try context.keyMap.record(table: target.name, source: source, target: key)
+        try context.keyMap.record(table: target.name, source: source, target: key, inserted: inserted)
     }
 
     /// Inserts a record of a table that `insertsFirst`; nil when the insert hit a constraint
@@ -174,7 +179,7 @@ final class TableReconciler {
             return nil
         }
         try context.markSeen(target, key)
-        try mapKey(row, to: key)
+        try mapKey(row, to: key, inserted: true)
         try remember(record, at: key)
         return .inserted
     }
@@ -208,7 +213,7 @@ final class TableReconciler {
         return try write {
             let newKey = try access.insert(names, values)
             try context.markSeen(target, newKey)
-            try mapKey(row, to: newKey)
+            try mapKey(row, to: newKey, inserted: true)
             try remember(record, at: newKey)
             return .inserted
         }

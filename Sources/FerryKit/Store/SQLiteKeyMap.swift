@@ -4,19 +4,28 @@
 final class SQLiteKeyMap: KeyMap {
     private let insert: SQLiteStatement
     private let select: SQLiteStatement
+    private let selectTarget: SQLiteStatement
 
     init(database: SQLiteDatabase) throws {
         try database.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS _ferry_keymap (tableName TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
+            CREATE TEMP TABLE IF NOT EXISTS _ferry_keymap (tableName TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, inserted INTEGER NOT NULL,
                 PRIMARY KEY (tableName, source)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS temp._ferry_keymap_target ON _ferry_keymap (tableName, target) WHERE inserted;
             DELETE FROM temp._ferry_keymap;
             """)
-        insert = try database.prepare("INSERT OR REPLACE INTO temp._ferry_keymap VALUES (?, ?, ?)")
+        insert = try database.prepare("INSERT OR REPLACE INTO temp._ferry_keymap VALUES (?, ?, ?, ?)")
         select = try database.prepare("SELECT target FROM temp._ferry_keymap WHERE tableName = ? AND source = ?")
+        selectTarget = try database.prepare("SELECT 1 FROM temp._ferry_keymap WHERE tableName = ? AND target = ? AND inserted LIMIT 1")
     }
 
-    func record(table: String, source: [Value], target: [Value]) throws {
-        try insert.bind([.text(table), .text(PortableRow.rowKey(source)), .text(PortableRow.rowKey(target))])
+    func isReassigned(table: String, key: [Value]) throws -> Bool {
+        try selectTarget.bind([.text(table), .text(PortableRow.rowKey(key))])
+        defer { selectTarget.reset() }
+        return try selectTarget.step()
+    }
+
+    func record(table: String, source: [Value], target: [Value], inserted: Bool) throws {
+        try insert.bind([.text(table), .text(PortableRow.rowKey(source)), .text(PortableRow.rowKey(target)), .integer(inserted ? 1 : 0)])
         defer { insert.reset() }
         try insert.step()
     }

@@ -6,7 +6,13 @@ final class SQLiteTableAccess: TableAccess {
     let keyColumns: [String]
     private let database: SQLiteDatabase
     private let table: String
-    private var cache: [String: SQLiteStatement] = [:]
+    private var cache: [StatementKey: SQLiteStatement] = [:]
+
+    /// What a cached statement does and to which columns (hashed, never joined into a string per call).
+    private struct StatementKey: Hashable {
+        let kind: String
+        let columns: [String]
+    }
 
     init(database: SQLiteDatabase, table: TableDefinition) {
         self.database = database
@@ -15,7 +21,7 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     private func statement(_ kind: String, _ columns: [String], _ make: () -> String) throws -> SQLiteStatement {
-        let cacheKey = kind + "\u{0}" + columns.joined(separator: "\u{0}")
+        let cacheKey = StatementKey(kind: kind, columns: columns)
         if let cached = cache[cacheKey] {
             cached.reset()
             return cached

@@ -91,8 +91,11 @@ public protocol TableAccess: AnyObject {
 /// Which target row each source row became during one import, so a child's raw foreign
 /// key can be remapped exactly when its parent came in the same changeset.
 public protocol KeyMap: AnyObject {
-    func record(table: String, source: [Value], target: [Value]) throws
+    /// `inserted`: the target row was inserted for this source row (not matched).
+    func record(table: String, source: [Value], target: [Value], inserted: Bool) throws
     func lookup(table: String, source: [Value]) throws -> [Value]?
+    /// Whether the target row with `key` was inserted for a source row with another key.
+    func isReassigned(table: String, key: [Value]) throws -> Bool
 }
 
 /// Keys of target rows seen during one import.

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+/// A table that is empty when an import begins takes the insert-first path (no lookups
+/// before each insert). Its results must be exactly those of full matching.
+@Suite struct InsertFirstTests {
+    /// A source without the target's UNIQUE(email): two users share an address, and each
+    /// has a note. Exported as one changeset.
+    private func duplicateEmailChangeset(in directory: URL) throws -> String {
+        let path = directory.appendingPathComponent("source.db").path
+        let source = try SQLiteStore(path: path, mode: .readWriteCreate)
+        try source.database.execute("""
+            CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL);
+            CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL REFERENCES users(id), body TEXT NOT NULL);
+            INSERT INTO users VALUES ('u1', 'ada@example.com', 'Ada'), ('u2', 'ada@example.com', 'Ada L.');
+            INSERT INTO notes VALUES ('n1', 'u1', 'first'), ('n2', 'u2', 'second');
+            """)
+        let out = directory.appendingPathComponent("changeset").path
+        _ = try Exporter(store: source, options: ExportOptions()).export(to: out)
+        return out
+    }
+
+    private func target(at url: URL, seeded: Bool) throws -> SQLiteStore {
+        let store = try SQLiteStore(path: url.path, mode: .readWriteCreate)
+        try store.database.execute("""
+            CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+            CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL REFERENCES users(id), body TEXT NOT NULL);
+            """)
+        if seeded { // one unrelated row per table: the import must match, not insert first
+            try store.database.execute("""
+                INSERT INTO users VALUES ('t1', 'grace@example.com', 'Grace');
+                INSERT INTO notes VALUES ('tn1', 't1', 'kept');
+                """)
+        }
+        return store
+    }
+
+    private func notesByUser(_ store: SQLiteStore) throws -> [String] {
+        try store.database.rows("SELECT n.id || '->' || u.email FROM notes n JOIN users u ON u.id = n.userId WHERE n.id LIKE 'n%' ORDER BY n.id")
+            .map { $0[0].string ?? "" }
+    }
+
+    @Test func aDuplicateIdentityInOneChangesetIsMatchedAsFullMatchingWould() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try duplicateEmailChangeset(in: directory)
+            let empty = try target(at: directory.appendingPathComponent("empty.db"), seeded: false)
+            let seeded = try target(at: directory.appendingPathComponent("seeded.db"), seeded: true)
+            let fast = try Importer(store: empty, changeset: try ChangesetReader(path: changeset)).run()
+            let matched = try Importer(store: seeded, changeset: try ChangesetReader(path: changeset)).run()
+
+            #expect(fast.tables.map(\.counts) == matched.tables.map(\.counts))
+            // The second Ada collided with the first on email and was matched to it, never inserted twice.
+            #expect(try empty.rowCount("users") == 1)
+            #expect(fast.tables.first { $0.name == "users" }?.counts.inserted == 1)
+            // u2 became u1's row, so the note that pointed at u2 follows it there.
+            #expect(try notesByUser(empty) == ["n1->ada@example.com", "n2->ada@example.com"])
+            #expect(try notesByUser(empty) == notesByUser(seeded))
+            #expect(try empty.database.rows("PRAGMA foreign_key_check").isEmpty)
+        }
+    }
+
+    @Test func aReplayIntoAnEmptyDatabaseKeepsEveryKeyAndReference() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("source.db").path
+            let source = try SQLiteStore(path: path, mode: .readWriteCreate)
+            try source.database.execute("""
+                CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                CREATE TABLE members (id INTEGER PRIMARY KEY, teamId INTEGER NOT NULL REFERENCES teams(id), name TEXT NOT NULL);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+                INSERT INTO teams SELECT i * 7, 'team ' || i FROM n;
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+                INSERT INTO members SELECT i, (1 + i % 50) * 7, 'member ' || i FROM n;
+                """)
+            let (target, report, _) = try exportAndReplay(URL(fileURLWithPath: path), in: directory)
+            #expect(report.totals.inserted == 550)
+            #expect(report.totals.rejected == 0)
+            #expect(try DatabaseComparison.firstDifference(source, target, tables: ["teams", "members"]) == nil)
+        }
+    }
+}
