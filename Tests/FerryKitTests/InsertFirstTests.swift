@@ -79,3 +79,55 @@ import Testing
         }
     }
 }
+
+/// Records are decoded on a background thread (RecordPipe); errors must still surface at
+/// the line they belong to, and an import that stops early must not hang or apply anything.
+@Suite struct BackgroundDecodingTests {
+    private func thousandRowChangeset(in directory: URL) throws -> String {
+        let path = directory.appendingPathComponent("source.db").path
+        let source = try SQLiteStore(path: path, mode: .readWriteCreate)
+        try source.database.execute("""
+            CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+            INSERT INTO items SELECT i, 'SKU-' || i, 'item ' || i FROM n;
+            """)
+        let out = directory.appendingPathComponent("changeset").path
+        _ = try Exporter(store: source, options: ExportOptions()).export(to: out)
+        return out
+    }
+
+    @Test func aBrokenLineDeepInATableIsReportedAtItsLineAndNothingIsApplied() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try thousandRowChangeset(in: directory)
+            try editTable(changeset, "items") { lines in
+                var lines = lines
+                lines[699] = String(lines[699].dropLast(3)) // line 700 is cut short
+                return lines
+            }
+            let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            #expect {
+                try Importer(store: target, changeset: try ChangesetReader(path: changeset)).run()
+            } throws: { error in
+                "\(error)".contains("items.ndjson.gz") && "\(error)".contains("line 700")
+            }
+            #expect(try !target.tableExists("items") || target.isEmpty("items"))
+        }
+    }
+
+    @Test func anImportThatStopsEarlyReturnsAndAppliesNothing() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try thousandRowChangeset(in: directory)
+            let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            try target.database.execute("""
+                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
+                INSERT INTO items VALUES (10, 'SKU-10', 'changed here');
+                """)
+            // Record 10 conflicts and abort stops the import there, while the reader thread
+            // has batches of later records queued.
+            #expect(throws: FerryError.self) {
+                try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(onConflict: .abort)).run()
+            }
+            #expect(try target.database.rows("SELECT id || ':' || title FROM items").map { $0[0].string } == ["10:changed here"])
+        }
+    }
+}
