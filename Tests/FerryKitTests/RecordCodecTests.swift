@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func realsAlwaysCarryADotOrExponent() {
-        for (value, text) in [(1.0, "1.0"), (-0.0, "-0.0"), (1e300, "1e+300"), (5e-324, "5e-324"), (0.1, "0.1"), (1e16, "1e+16"), (123456789.0, "123456789.0")] {
+        for (value, text) in [(1.0, "1.0"), (-0.0, "-0.0"), (1e300, "1e+300"), (Double.leastNonzeroMagnitude, "5e-324"), (0.1, "0.1"), (1e16, "1e+16"), (123456789.0, "123456789.0")] {
             var buffer = JSONBuffer()
             buffer.appendReal(value)
             #expect(buffer.string == text)

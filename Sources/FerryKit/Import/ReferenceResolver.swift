@@ -11,7 +11,7 @@ final class ReferenceResolver {
     private let access: TableAccess
     private var cache: [Record.ReferenceIdentity: [Value]] = [:]
     /// Bounded so memory stays flat however many distinct parents a table points at.
-    private static let cacheLimit = 50_000
+    private static let cacheLimit = 10_000
 
     init(parent: TableDefinition, access: TableAccess) {
         matcher = IdentityMatcher(table: parent, access: access)

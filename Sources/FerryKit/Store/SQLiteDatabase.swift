@@ -43,10 +43,10 @@ public final class SQLiteDatabase {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, 5_000)
-        // SQLite's default page cache is 2 MB: an import into a table of any size then
-        // rereads index pages from the OS for every row. 32 MB (main and temp) keeps the
-        // indexes' hot pages in memory and still leaves peak RSS far under 64 MB.
-        sqlite3_exec(db, "PRAGMA main.cache_size = -20000; PRAGMA temp.cache_size = -8000", nil, nil, nil)
+        // SQLite's default page cache is 2 MB: a large import then rereads index pages from
+        // the OS for every row. 16 MB (plus 4 MB for the TEMP key map) keeps the indexes' hot
+        // pages in memory; peak RSS stays under 64 MB (docs/decisions.md, "Page cache").
+        sqlite3_exec(db, "PRAGMA main.cache_size = -16384; PRAGMA temp.cache_size = -4096", nil, nil, nil)
     }
 
     deinit {
