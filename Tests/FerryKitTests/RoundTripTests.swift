@@ -15,7 +15,7 @@ import Testing
         let rows: [[Value]] = [
             [.integer(1), .integer(.min), .real(0.1), .text(""), .blob(allBytes), .integer(42)],
             [.integer(2), .integer(.max), .real(-0.0), .null, .blob([]), .real(1.5)],
-            [.integer(3), .integer(9_007_199_254_740_993), .real(5e-324), .text("a\u{0}b"), .null, .text("text")],
+            [.integer(3), .integer(9_007_199_254_740_993), .real(.leastNonzeroMagnitude), .text("a\u{0}b"), .null, .text("text")],
             [.integer(4), .integer(0), .real(1e300), .text("\u{1}\u{1F}\t\r\n\u{7F}"), .blob([0]), .blob([1, 2])],
             [.integer(5), .integer(-1), .real(.infinity), .text("\u{2028}\u{2029}😀🇩🇪"), .blob([0xFF]), .null],
             [.integer(6), .null, .real(-.infinity), .text("plain"), .blob([0, 0, 0]), .integer(.min)],

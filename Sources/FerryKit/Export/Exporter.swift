@@ -116,7 +116,10 @@ public final class Exporter {
                 let entry = try book.entry(table: table.name, rowKey: rowKey)
                 if options.incremental && entry?.hash == hash { return }
                 encoder.append(cursor, to: &line, sync: (hash, entry?.base))
-                try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: encoder.identity(cursor), hash: hash, base: form))
+                let identity = encoder.identity(cursor)
+                if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
+                    try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, base: form))
+                }
             } else {
                 encoder.append(cursor, to: &line)
             }

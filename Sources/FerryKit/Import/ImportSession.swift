@@ -11,6 +11,10 @@ struct ImportSession {
     private let context: ImportContext
     private var reconcilers: [TableReconciler] = []
     private var results: [ImportReport.Table] = []
+    /// Whether this import created tables in the target (a schema change that must be kept).
+    private(set) var createdTables = false
+    /// Whether the sync book changed (rows that matched unchanged can still be new to it).
+    var wroteBook: Bool { context.book.changed }
 
     init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
         self.changeset = changeset
@@ -21,6 +25,7 @@ struct ImportSession {
         let tables = changeset.manifest.tables
         for table in tables where !(try store.tableExists(table.name)) {
             try store.createTable(table.definition)
+            createdTables = true
         }
         var targets: [String: TableDefinition] = [:]
         for definition in try store.tables(profile: profile) {
@@ -53,6 +58,7 @@ struct ImportSession {
             reconcilers.append(try TableReconciler(incoming: table, target: target, context: context, policy: policy(for: table.name)))
         }
         let violationsBefore = try tables.map { try store.foreignKeyViolations(in: $0.name).count }
+        let lookupIndexes = try addLookupIndexes()
         let deferred = try SpillFile()
         context.pending = Set(tables.map { $0.name.lowercased() })
 
@@ -77,7 +83,27 @@ struct ImportSession {
                 throw FerryError(.data, "after import, rows of table \(table.name) point at missing parents: \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Export the parent tables too, or import into a target that has them.")
             }
         }
+        for name in lookupIndexes { try store.dropLookupIndex(name) }
         return results
+    }
+
+    /// Fallback composites usually have no index, and each lookup would scan the table:
+    /// one scratch index per such set (of the changeset's tables and the parents their
+    /// references resolve in), dropped before commit, so the target's schema is unchanged.
+    private func addLookupIndexes() throws -> [String] {
+        var tables: [TableDefinition] = []
+        for table in changeset.manifest.tables {
+            for name in [table.name] + table.definition.references.map(\.table) {
+                if let target = context.targets[name.lowercased()], !tables.contains(where: { $0.name == target.name }) { tables.append(target) }
+            }
+        }
+        var created: [String] = []
+        for table in tables {
+            for set in table.fallbackMatchSets {
+                if let name = try context.store.addLookupIndex(on: table.name, columns: set) { created.append(name) }
+            }
+        }
+        return created
     }
 
     private mutating func handle(_ outcome: TableReconciler.Outcome, tableIndex: Int, lineNumber: Int, line: UnsafeBufferPointer<UInt8>, deferred: SpillFile) throws {

@@ -83,11 +83,15 @@ public final class Importer {
                 let totals = report.totals
                 // A replay that changed nothing leaves the target untouched, audit log included.
                 let changed = totals.inserted + totals.updated + totals.merged + totals.deleted + totals.rejected + totals.conflicts > 0
-                if changed || !log.contains(where: { $0.changesetId == manifest.changesetId }) {
+                let logged = log.contains(where: { $0.changesetId == manifest.changesetId })
+                if changed || !logged {
                     try store.appendImportLog(ImportLogEntry(
                         changesetId: manifest.changesetId, appliedAt: ISO8601DateFormatter().string(from: Date()),
                         sourceName: manifest.source.name ?? "", sourceFingerprint: manifest.source.fingerprint, mode: manifest.mode, totals: totals))
                 }
+                // Nothing written (a replay): roll back, so even the scratch lookup indexes
+                // leave no trace and the file stays byte-identical.
+                if !changed && logged && !session.createdTables && !session.wroteBook { throw RollBack(report: report) }
             }
         } catch let rollBack as RollBack {
             return rollBack.report

@@ -61,6 +61,22 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
+        let wanted = Set(columns)
+        for row in try database.rows("SELECT name FROM pragma_index_list(?) WHERE partial = 0", [.text(table)]) {
+            guard let index = row[0].string else { continue }
+            let indexed = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(index)]).map { $0[0].string }
+            if indexed.count >= columns.count, Set(indexed.prefix(columns.count).compactMap { $0 }) == wanted { return nil }
+        }
+        let name = "_ferry_lookup_" + UUID().uuidString.prefix(8).lowercased()
+        try database.execute("CREATE INDEX \(Identifier.quote(name)) ON \(Identifier.quote(table)) (\(Identifier.quoteList(columns)))")
+        return name
+    }
+
+    public func dropLookupIndex(_ name: String) throws {
+        try database.execute("DROP INDEX \(Identifier.quote(name))")
+    }
+
     public func foreignKeyViolations(in table: String) throws -> [String] {
         let statement = try database.prepare("SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check(?)")
         try statement.bind([.text(table)])

@@ -6,6 +6,7 @@ final class SQLiteSyncBook: SyncBook {
     private let byIdentity: SQLiteStatement
     private let upsert: SQLiteStatement
     private let delete: SQLiteStatement
+    private(set) var changed = false
 
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_rows (
@@ -56,12 +57,14 @@ final class SQLiteSyncBook: SyncBook {
         try upsert.bind([.text(table), .text(entry.rowKey), .text(entry.identity), .text(entry.hash), .text(entry.base)])
         defer { upsert.reset() }
         try upsert.step()
+        if database.changes > 0 { changed = true }
     }
 
     func remove(table: String, rowKey: [UInt8]) throws {
         try delete.bind([.text(table), .text(rowKey)])
         defer { delete.reset() }
         try delete.step()
+        if database.changes > 0 { changed = true }
     }
 
     func hasEntries(table: String) throws -> Bool {

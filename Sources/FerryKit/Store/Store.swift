@@ -33,6 +33,11 @@ public protocol Store: AnyObject {
     func makeTableAccess(_ table: TableDefinition) throws -> TableAccess
     /// Foreign-key violations in `table`, as readable lines (empty when none).
     func foreignKeyViolations(in table: String) throws -> [String]
+    /// Makes lookups of `table` by `columns` index-backed for the current transaction:
+    /// creates a scratch index when no index starts with those columns. Returns its name
+    /// (for `dropLookupIndex`), or nil when an index already serves.
+    func addLookupIndex(on table: String, columns: [String]) throws -> String?
+    func dropLookupIndex(_ name: String) throws
 
     /// Adds a nullable TEXT cloudId column and a unique index on it.
     func addCloudIdColumn(_ column: String, to table: String) throws

@@ -4,7 +4,10 @@
 public protocol SyncBook: AnyObject {
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry?
     func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry?
+    /// Records an entry; an identical one is left alone.
     func record(table: String, entry: SyncBookEntry) throws
+    /// Whether `record` or `remove` changed the book since it was opened.
+    var changed: Bool { get }
     func remove(table: String, rowKey: [UInt8]) throws
     /// Whether any row of `table` has crossed before.
     func hasEntries(table: String) throws -> Bool
