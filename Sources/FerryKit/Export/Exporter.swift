@@ -113,8 +113,9 @@ public final class Exporter {
                 let form = portable.encode(value: { cursor.value(at: columnIndex[$0]!) }, identity: { encoder.parentIdentity($0, cursor) })
                 let hash = PortableRow.hash(form)
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
+                // Most rows of an incremental export are unchanged: compare the hash alone first.
+                if options.incremental, try book.hash(table: table.name, rowKey: rowKey) == hash { return }
                 let entry = try book.entry(table: table.name, rowKey: rowKey)
-                if options.incremental && entry?.hash == hash { return }
                 encoder.append(cursor, to: &line, sync: (hash, entry?.base))
                 let identity = encoder.identity(cursor)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is

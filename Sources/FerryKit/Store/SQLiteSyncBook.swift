@@ -3,6 +3,7 @@
 final class SQLiteSyncBook: SyncBook {
     private let database: SQLiteDatabase
     private let byKey: SQLiteStatement
+    private let hashByKey: SQLiteStatement
     private let byIdentity: SQLiteStatement
     private let upsert: SQLiteStatement
     private let delete: SQLiteStatement
@@ -25,6 +26,7 @@ final class SQLiteSyncBook: SyncBook {
     private init(database: SQLiteDatabase) throws {
         self.database = database
         byKey = try database.prepare("SELECT rowKey, identity, hash, base FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+        hashByKey = try database.prepare("SELECT hash FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
         // tableName prefix (every row of the table) to this index; measured 100x slower.
         byIdentity = try database.prepare("SELECT rowKey, identity, hash, base FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 1")
@@ -45,6 +47,12 @@ final class SQLiteSyncBook: SyncBook {
         try byKey.bind([.text(table), .text(rowKey)])
         defer { byKey.reset() }
         return try byKey.step() ? read(byKey) : nil
+    }
+
+    func hash(table: String, rowKey: [UInt8]) throws -> String? {
+        try hashByKey.bind([.text(table), .text(rowKey)])
+        defer { hashByKey.reset() }
+        return try hashByKey.step() ? hashByKey.value(at: 0).string : nil
     }
 
     func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry? {

@@ -3,6 +3,8 @@
 /// lets import tell "changed here", "changed there" and "changed on both sides" apart.
 public protocol SyncBook: AnyObject {
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry?
+    /// Only the entry's hash: what an incremental export compares for every row.
+    func hash(table: String, rowKey: [UInt8]) throws -> String?
     func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry?
     /// Records an entry; an identical one is left alone.
     func record(table: String, entry: SyncBookEntry) throws
