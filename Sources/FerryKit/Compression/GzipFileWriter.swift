@@ -95,16 +95,19 @@ private final class CompressedBlock: @unchecked Sendable {
 
 extension Sequence where Element == UInt8 {
     var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits: StaticString = "0123456789abcdef"
         var out: [UInt8] = []
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
+        out.reserveCapacity(underestimatedCount * 2)
+        digits.withUTF8Buffer { hex in
+            for byte in self {
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }
 }
 
 extension SHA256Digest {
-    var hexString: String { Array(self).hexString }
+    var hexString: String { withUnsafeBytes { $0.hexString } }
 }

@@ -108,9 +108,11 @@ public final class Exporter {
         let portable = PortableRow(table: table)
         let keyIndexes = table.primaryKey.compactMap { table.columnNames.firstIndex(of: $0) }
         let columnIndex = Dictionary(table.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let portableIndexes = portable.columns.map { columnIndex[$0.name]! }
         try store.scan(table, columns: table.columnNames, joining: encoder.joins) { cursor in
             if tracked, let book {
-                let form = portable.encode(value: { cursor.value(at: columnIndex[$0]!) }, identity: { encoder.parentIdentity($0, cursor) })
+                let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
+                                           identity: { encoder.parentIdentity($0, cursor) })
                 let hash = PortableRow.hash(form)
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 // Most rows of an incremental export are unchanged: compare the hash alone first.

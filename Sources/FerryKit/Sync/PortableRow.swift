@@ -8,6 +8,8 @@ struct PortableRow {
     let table: TableDefinition
     /// Columns in the portable form, and for each whether it starts a foreign key.
     let columns: [(name: String, reference: Reference?)]
+    /// `"name":` of each column, escaped once: a row then costs only its values.
+    private let keys: [[UInt8]]
 
     init(table: TableDefinition) {
         self.table = table
@@ -20,21 +22,32 @@ struct PortableRow {
             }
             return (column.name, nil)
         }
+        keys = columns.map { column in
+            var key = JSONBuffer(capacity: 32)
+            key.appendString(column.name)
+            key.append(UInt8(ascii: ":"))
+            return key.bytes
+        }
     }
 
     /// Encodes a row given each column's value and each foreign key's parent identity.
     func encode(value: (String) -> Value, identity: (Reference) -> Record.ReferenceIdentity?) -> [UInt8] {
+        encode(isNull: { value(columns[$0].name).isNull }, append: { $1.appendValue(value(columns[$0].name)) }, identity: identity)
+    }
+
+    /// The same, with each cell written straight into the buffer (`position` indexes
+    /// `columns`): a scan then allocates no value per cell.
+    func encode(isNull: (_ position: Int) -> Bool, append: (_ position: Int, inout JSONBuffer) -> Void,
+                identity: (Reference) -> Record.ReferenceIdentity?) -> [UInt8] {
         var out = JSONBuffer(capacity: 512)
         out.append(UInt8(ascii: "{"))
-        for (index, column) in columns.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.appendString(column.name)
-            out.append(UInt8(ascii: ":"))
-            let cell = value(column.name)
-            if let reference = column.reference, !cell.isNull, let parent = identity(reference) {
+        for (position, column) in columns.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            out.bytes.append(contentsOf: keys[position])
+            if let reference = column.reference, !isNull(position), let parent = identity(reference) {
                 Self.appendReference(parent, to: &out)
             } else {
-                out.appendValue(cell)
+                append(position, &out)
             }
         }
         out.append(UInt8(ascii: "}"))
