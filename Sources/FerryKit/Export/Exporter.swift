@@ -35,7 +35,7 @@ public struct ExportSummary: Sendable {
 public final class Exporter {
     private let store: Store
     private let options: ExportOptions
-    private weak var observer: ProgressObserver?
+    private let observer: ProgressObserver? // strong: the CLI hands over a fresh one and keeps no reference
 
     public init(store: Store, options: ExportOptions, observer: ProgressObserver? = nil) {
         self.store = store

@@ -7,7 +7,7 @@ struct ImportSession {
     private let profile: Profile
     private let policy: ConflictPolicy?
     private let rejects: RejectsWriter
-    private weak var observer: ProgressObserver?
+    private let observer: ProgressObserver? // strong: the CLI hands over a fresh one and keeps no reference
     private let context: ImportContext
     private var reconcilers: [TableReconciler] = []
     private var results: [ImportReport.Table] = []

@@ -39,7 +39,7 @@ public final class Importer {
     private let store: Store
     private let changeset: ChangesetReader
     private let options: ImportOptions
-    private weak var observer: ProgressObserver?
+    private let observer: ProgressObserver? // strong: the CLI hands over a fresh one and keeps no reference
 
     public init(store: Store, changeset: ChangesetReader, options: ImportOptions = ImportOptions(), observer: ProgressObserver? = nil) {
         self.store = store

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Receives progress of long work. The library never prints; the CLI renders this on a
 /// terminal and stays quiet in pipes.
 public protocol ProgressObserver: AnyObject {
@@ -32,5 +34,32 @@ struct ProgressTicker {
 
     func finish() {
         observer?.finished(task: task, done: done)
+    }
+}
+
+/// The text of a progress line: `task: done/total rows  rate rows/s  N s left`, and the
+/// summary line when a task ends. Kept apart from the drawing so it can be tested.
+public enum ProgressLine {
+    public static func running(task: String, done: Int, total: Int?, elapsed: Double) -> String {
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        var line = "\(task): \(count(done))"
+        if let total { line += "/\(count(total)) rows" } else { line += " rows" }
+        if rate > 0 { line += "  \(count(Int(rate))) rows/s" }
+        if let total, rate > 0, total > done {
+            line += "  \(Int((Double(total - done) / rate).rounded(.up))) s left"
+        }
+        return line
+    }
+
+    public static func finished(task: String, done: Int, elapsed: Double) -> String {
+        let rate = elapsed > 0 ? " \(count(Int(Double(done) / elapsed))) rows/s" : ""
+        return "\(task): \(count(done)) rows in \(String(format: "%.2f", elapsed)) s\(rate)"
+    }
+
+    /// 9,999 as is, then thousands (`12k`), then millions (`12M`).
+    public static func count(_ value: Int) -> String {
+        if value >= 10_000_000 { return "\(value / 1_000_000)M" }
+        if value >= 10_000 { return "\(value / 1_000)k" }
+        return "\(value)"
     }
 }

@@ -1,0 +1,19 @@
+import Testing
+@testable import FerryKit
+
+@Suite struct ProgressLineTests {
+    @Test func aRunningLineShowsRowsDoneOfTotalTheRateAndTimeLeft() {
+        #expect(ProgressLine.running(task: "import customers", done: 250_000, total: 1_000_000, elapsed: 10)
+                == "import customers: 250k/1000k rows  25k rows/s  30 s left")
+    }
+
+    @Test func withoutATotalOrBeforeTheFirstRowsItSaysOnlyWhatItKnows() {
+        #expect(ProgressLine.running(task: "export users", done: 0, total: 42, elapsed: 0) == "export users: 0/42 rows")
+        #expect(ProgressLine.running(task: "verify", done: 5_000, total: nil, elapsed: 2) == "verify: 5000 rows  2500 rows/s")
+    }
+
+    @Test func theSummaryLineGivesRowsTimeAndRate() {
+        #expect(ProgressLine.finished(task: "export customers", done: 1_500_000, elapsed: 7.5) == "export customers: 1500k rows in 7.50 s 200k rows/s")
+        #expect(ProgressLine.count(12_345_678) == "12M")
+    }
+}
