@@ -21,10 +21,10 @@ import Testing
         return out
     }
 
-    private func target(at url: URL, seeded: Bool) throws -> SQLiteStore {
+    private func target(at url: URL, seeded: Bool, emailConstraint: String) throws -> SQLiteStore {
         let store = try SQLiteStore(path: url.path, mode: .readWriteCreate)
         try store.database.execute("""
-            CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+            CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL \(emailConstraint), name TEXT NOT NULL);
             CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL REFERENCES users(id), body TEXT NOT NULL);
             """)
         if seeded { // one unrelated row per table: the import must match, not insert first
@@ -41,11 +41,14 @@ import Testing
             .map { $0[0].string ?? "" }
     }
 
-    @Test func aDuplicateIdentityInOneChangesetIsMatchedAsFullMatchingWould() throws {
+    /// Also when the schema declares its own conflict rule, which would let a colliding
+    /// insert succeed by replacing the first row.
+    @Test(arguments: ["UNIQUE", "UNIQUE ON CONFLICT REPLACE"])
+    func aDuplicateIdentityInOneChangesetIsMatchedAsFullMatchingWould(emailConstraint: String) throws {
         try withTemporaryDirectory { directory in
             let changeset = try duplicateEmailChangeset(in: directory)
-            let empty = try target(at: directory.appendingPathComponent("empty.db"), seeded: false)
-            let seeded = try target(at: directory.appendingPathComponent("seeded.db"), seeded: true)
+            let empty = try target(at: directory.appendingPathComponent("empty.db"), seeded: false, emailConstraint: emailConstraint)
+            let seeded = try target(at: directory.appendingPathComponent("seeded.db"), seeded: true, emailConstraint: emailConstraint)
             let fast = try Importer(store: empty, changeset: try ChangesetReader(path: changeset)).run()
             let matched = try Importer(store: seeded, changeset: try ChangesetReader(path: changeset)).run()
 
@@ -57,6 +60,26 @@ import Testing
             #expect(try notesByUser(empty) == ["n1->ada@example.com", "n2->ada@example.com"])
             #expect(try notesByUser(empty) == notesByUser(seeded))
             #expect(try empty.database.rows("PRAGMA foreign_key_check").isEmpty)
+        }
+    }
+
+    @Test func aValueOfTheWrongTypeForAnIntegerKeyIsARejectNotAFailedImport() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("source.db").path
+            let source = try SQLiteStore(path: path, mode: .readWriteCreate)
+            try source.database.execute("""
+                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE);
+                INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c');
+                """)
+            let out = directory.appendingPathComponent("changeset").path
+            _ = try Exporter(store: source, options: ExportOptions()).export(to: out)
+            try editTable(out, "items") { lines in [lines[0], setField(lines[1], "id", #""2b""#), lines[2]] }
+            let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            try target.database.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE)")
+            let report = try Importer(store: target, changeset: try ChangesetReader(path: out)).run()
+            #expect(report.totals.inserted == 2)
+            #expect(report.totals.rejected == 1)
+            #expect(try target.database.rows("SELECT sku FROM items ORDER BY id").map { $0[0].string } == ["a", "c"])
         }
     }
 
@@ -111,6 +134,29 @@ import Testing
                 "\(error)".contains("items.ndjson.gz") && "\(error)".contains("line 700")
             }
             #expect(try !target.tableExists("items") || target.isEmpty("items"))
+        }
+    }
+
+    /// A conflict at record 600 is the error, not the broken line 700 that the reader
+    /// thread reaches first: records reach the importer in order, up to the bad line.
+    @Test func anErrorInTheRecordsBeforeABrokenLineComesFirst() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try thousandRowChangeset(in: directory)
+            try editTable(changeset, "items") { lines in
+                var lines = lines
+                lines[699] = String(lines[699].dropLast(3))
+                return lines
+            }
+            let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            try target.database.execute("""
+                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
+                INSERT INTO items VALUES (600, 'SKU-600', 'changed here');
+                """)
+            #expect {
+                try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(onConflict: .abort)).run()
+            } throws: { error in
+                "\(error)".contains("abort") && !"\(error)".contains("line 700")
+            }
         }
     }
 

@@ -45,6 +45,8 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
                 try pipe.put(batch)
                 pipe.finish(nil)
             } catch {
+                // The records before the failing line still go first, as without the thread.
+                if !(error is Cancelled) { try? pipe.put(batch) }
                 pipe.finish(error)
             }
         }

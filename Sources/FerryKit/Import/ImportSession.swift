@@ -13,6 +13,7 @@ struct ImportSession {
     private var results: [ImportReport.Table] = []
     /// Whether this import created tables in the target (a schema change that must be kept).
     private(set) var createdTables = false
+    static let scratchIndexMinimum = 100
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
 
@@ -90,15 +91,18 @@ struct ImportSession {
     /// Fallback composites usually have no index, and each lookup would scan the table:
     /// one scratch index per such set (of the changeset's tables and the parents their
     /// references resolve in), dropped before commit, so the target's schema is unchanged.
+    /// Only for tables looked up at least `scratchIndexMinimum` times: below that, the
+    /// scans cost less than building an index over the whole table.
     private func addLookupIndexes() throws -> [String] {
-        var tables: [TableDefinition] = []
+        var lookups: [String: (table: TableDefinition, records: Int)] = [:]
         for table in changeset.manifest.tables {
             for name in [table.name] + table.definition.references.map(\.table) {
-                if let target = context.targets[name.lowercased()], !tables.contains(where: { $0.name == target.name }) { tables.append(target) }
+                guard let target = context.targets[name.lowercased()] else { continue }
+                lookups[target.name, default: (target, 0)].records += table.rows
             }
         }
         var created: [String] = []
-        for table in tables {
+        for (table, records) in lookups.values.sorted(by: { $0.table.name < $1.table.name }) where records >= Self.scratchIndexMinimum {
             for set in table.fallbackMatchSets {
                 if let name = try context.store.addLookupIndex(on: table.name, columns: set) { created.append(name) }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import CSQLite
 
 /// Applies the records of one table: resolves references, matches each record to a target
@@ -61,7 +62,9 @@ final class TableReconciler {
             return indexes.count == reference.columns.count ? (reference, indexes) : nil
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
+        // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed.
         let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
+            && target.create.range(of: "ON CONFLICT", options: .caseInsensitive) == nil
         insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
     }
@@ -175,7 +178,7 @@ final class TableReconciler {
         let key: [Value]
         do {
             key = try access.insert(columns, row)
-        } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == SQLITE_CONSTRAINT }) ?? false {
+        } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == SQLITE_CONSTRAINT || $0 & 0xFF == SQLITE_MISMATCH }) ?? false {
             return nil
         }
         try context.markSeen(target, key)

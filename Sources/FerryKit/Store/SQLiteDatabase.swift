@@ -15,7 +15,9 @@ public final class SQLiteDatabase {
     /// transaction) spills to a temporary file past 64 KiB by default, and once spilled every
     /// later statement of the transaction journals through the file: an import made ~9
     /// pwrite calls per row. Single-row statements stay far under 4 MiB, so they journal in
-    /// memory; only bulk statements (prepare's batches) still spill.
+    /// memory; only bulk statements (prepare's batches) still spill. The setting is global
+    /// and only takes before SQLite's first use in the process: a host app that opened
+    /// SQLite already keeps its own (SQLITE_MISUSE, ignored), and Ferry is merely slower.
     private static let configured: Void = {
         _ = ferry_sqlite_config_statement_journal_spill(4 << 20)
     }()
