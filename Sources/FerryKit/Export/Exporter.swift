@@ -109,6 +109,8 @@ public final class Exporter {
         let keyIndexes = table.primaryKey.compactMap { table.columnNames.firstIndex(of: $0) }
         let columnIndex = Dictionary(table.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let portableIndexes = portable.columns.map { columnIndex[$0.name]! }
+        // The first export after `prepare` finds the book empty: no lookups per row then.
+        let bookKnowsTable = try tracked && book?.hasEntries(table: table.name) == true
         try store.scan(table, columns: table.columnNames, joining: encoder.joins) { cursor in
             if tracked, let book {
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
@@ -116,8 +118,8 @@ public final class Exporter {
                 let hash = PortableRow.hash(form)
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 // Most rows of an incremental export are unchanged: compare the hash alone first.
-                if options.incremental, try book.hash(table: table.name, rowKey: rowKey) == hash { return }
-                let entry = try book.entry(table: table.name, rowKey: rowKey)
+                if options.incremental, bookKnowsTable, try book.hash(table: table.name, rowKey: rowKey) == hash { return }
+                let entry = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey) : nil
                 encoder.append(cursor, to: &line, sync: (hash, entry?.base))
                 let identity = encoder.identity(cursor)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
