@@ -26,6 +26,8 @@ public struct Record: Sendable {
     public var hash: String?
     /// The row's portable form when it last crossed (nil: never crossed, or unknown).
     public var base: JSONValue?
+    /// The row's portable form and its hash, when computed ahead on the reading thread.
+    var portable: (form: [UInt8], hash: String)?
 
     public func value(of column: String) -> Value? {
         row.first { $0.0 == column }?.1

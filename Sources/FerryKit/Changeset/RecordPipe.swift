@@ -27,13 +27,17 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
 
     /// Calls `body(lineNumber, record, line)` for each record of `table`, in file order, with
     /// the errors `ChangesetReader.forEachRecord` would throw, at the same point of the stream.
-    static func forEachRecord(of reader: ChangesetReader, in table: ManifestTable, _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+    /// `prepare` runs on the reading thread for each record before it is handed over.
+    static func forEachRecord(of reader: ChangesetReader, in table: ManifestTable, prepare: (@Sendable (inout Record) -> Void)? = nil,
+                              _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let pipe = RecordPipe()
         let source = UncheckedReader(reader: reader)
         DispatchQueue.global(qos: .userInitiated).async {
             var batch = Batch()
             do {
                 try source.reader.forEachRecord(in: table) { lineNumber, record, line in
+                    var record = record
+                    prepare?(&record)
                     batch.records.append((lineNumber, record))
                     batch.bytes.append(contentsOf: line)
                     batch.ends.append(batch.bytes.count)

@@ -67,7 +67,7 @@ struct ImportSession {
             let started = Date()
             results.append(ImportReport.Table(name: table.name))
             var ticker = ProgressTicker(observer: observer, task: "import \(table.name)", total: table.rows)
-            try RecordPipe.forEachRecord(of: changeset, in: table) { lineNumber, record, line in
+            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm) { lineNumber, record, line in
                 try handle(reconcilers[index].apply(record, line: lineNumber), tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
                 ticker.advance()
             }

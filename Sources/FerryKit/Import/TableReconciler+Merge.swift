@@ -9,18 +9,23 @@ extension TableReconciler {
         return PortableRow.identity(cloudId: record.cloudId, keys: record.keys)
     }
 
-    /// The incoming row in portable form: what the source has, as the book remembers it.
-    private func incomingForm(_ record: Record) -> [UInt8] {
-        portable.encode(value: { record.value(of: $0) ?? .null },
-                        identity: { reference in record.refs.first { $0.0 == reference.columns[0] }?.1 })
+    /// Computes each record's portable form and hash on the reading thread (RecordPipe), so
+    /// the applying thread only writes them: about a tenth of its time.
+    var precomputePortableForm: @Sendable (inout Record) -> Void {
+        let portable = portable
+        return { record in
+            guard record.operation == .upsert else { return }
+            let form = portable.encode(record: record)
+            record.portable = (form, PortableRow.hash(form))
+        }
     }
 
     /// Remembers that the target and the source now agree on the incoming version of this row.
     func remember(_ record: Record, at key: [Value]) throws {
         guard !target.primaryKey.isEmpty else { return }
-        let form = incomingForm(record)
+        let (form, hash) = record.portable ?? { let form = portable.encode(record: record); return (form, PortableRow.hash(form)) }()
         try context.book.record(table: target.name, entry: SyncBookEntry(
-            rowKey: PortableRow.rowKey(key), identity: recordIdentity(record) ?? [], hash: PortableRow.hash(form), base: form))
+            rowKey: PortableRow.rowKey(key), identity: recordIdentity(record) ?? [], hash: hash, base: form))
     }
 
     /// The base of a row in target terms: each column's value, foreign keys resolved to the

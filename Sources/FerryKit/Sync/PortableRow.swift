@@ -35,6 +35,17 @@ struct PortableRow {
         encode(isNull: { value(columns[$0].name).isNull }, append: { $1.appendValue(value(columns[$0].name)) }, identity: identity)
     }
 
+    /// The incoming row of a record: what the source has, as the book remembers it.
+    func encode(record: Record) -> [UInt8] {
+        let row = record.row
+        func cell(_ position: Int) -> Value {
+            let name = columns[position].name
+            return row.first { $0.0 == name }?.1 ?? .null
+        }
+        return encode(isNull: { cell($0).isNull }, append: { $1.appendValue(cell($0)) },
+                      identity: { reference in record.refs.first { $0.0 == reference.columns[0] }?.1 })
+    }
+
     /// The same, with each cell written straight into the buffer (`position` indexes
     /// `columns`): a scan then allocates no value per cell.
     func encode(isNull: (_ position: Int) -> Bool, append: (_ position: Int, inout JSONBuffer) -> Void,
