@@ -2,23 +2,27 @@ import Foundation
 import Testing
 @testable import FerryKit
 
+/// A source database made by `sql`, exported to `directory/changeset`; returns its path.
+private func exportedChangeset(in directory: URL, _ sql: String) throws -> String {
+    let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+    try source.database.execute(sql)
+    let out = directory.appendingPathComponent("changeset").path
+    _ = try Exporter(store: source, options: ExportOptions()).export(to: out)
+    return out
+}
+
 /// A table that is empty when an import begins takes the insert-first path (no lookups
 /// before each insert). Its results must be exactly those of full matching.
 @Suite struct InsertFirstTests {
     /// A source without the target's UNIQUE(email): two users share an address, and each
     /// has a note. Exported as one changeset.
     private func duplicateEmailChangeset(in directory: URL) throws -> String {
-        let path = directory.appendingPathComponent("source.db").path
-        let source = try SQLiteStore(path: path, mode: .readWriteCreate)
-        try source.database.execute("""
+        try exportedChangeset(in: directory, """
             CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL);
             CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, userId TEXT NOT NULL REFERENCES users(id), body TEXT NOT NULL);
             INSERT INTO users VALUES ('u1', 'ada@example.com', 'Ada'), ('u2', 'ada@example.com', 'Ada L.');
             INSERT INTO notes VALUES ('n1', 'u1', 'first'), ('n2', 'u2', 'second');
             """)
-        let out = directory.appendingPathComponent("changeset").path
-        _ = try Exporter(store: source, options: ExportOptions()).export(to: out)
-        return out
     }
 
     private func target(at url: URL, seeded: Bool, emailConstraint: String) throws -> SQLiteStore {
@@ -65,14 +69,10 @@ import Testing
 
     @Test func aValueOfTheWrongTypeForAnIntegerKeyIsARejectNotAFailedImport() throws {
         try withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("source.db").path
-            let source = try SQLiteStore(path: path, mode: .readWriteCreate)
-            try source.database.execute("""
+            let out = try exportedChangeset(in: directory, """
                 CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE);
                 INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c');
                 """)
-            let out = directory.appendingPathComponent("changeset").path
-            _ = try Exporter(store: source, options: ExportOptions()).export(to: out)
             try editTable(out, "items") { lines in [lines[0], setField(lines[1], "id", #""2b""#), lines[2]] }
             let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
             try target.database.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE)")
@@ -107,16 +107,11 @@ import Testing
 /// the line they belong to, and an import that stops early must not hang or apply anything.
 @Suite struct BackgroundDecodingTests {
     private func thousandRowChangeset(in directory: URL) throws -> String {
-        let path = directory.appendingPathComponent("source.db").path
-        let source = try SQLiteStore(path: path, mode: .readWriteCreate)
-        try source.database.execute("""
+        try exportedChangeset(in: directory, """
             CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
             INSERT INTO items SELECT i, 'SKU-' || i, 'item ' || i FROM n;
             """)
-        let out = directory.appendingPathComponent("changeset").path
-        _ = try Exporter(store: source, options: ExportOptions()).export(to: out)
-        return out
     }
 
     @Test func aBrokenLineDeepInATableIsReportedAtItsLineAndNothingIsApplied() throws {
