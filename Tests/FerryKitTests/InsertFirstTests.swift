@@ -172,3 +172,28 @@ private func exportedChangeset(in directory: URL, _ sql: String) throws -> Strin
         }
     }
 }
+
+/// An import into an empty sync book builds the book's identity index once at the end.
+@Suite struct DeferredIdentityIndexTests {
+    private let indexQuery = "SELECT count(*) FROM sqlite_schema WHERE name = '_ferry_rows_identity'"
+
+    @Test func theIndexExistsAfterAFirstImportAndAfterOneThatRolledBack() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportedChangeset(in: directory, """
+                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+                INSERT INTO items SELECT i, 'SKU-' || i, 'item ' || i FROM n;
+                """)
+            let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            // A book that exists but is empty, and an import that rolls back (dry run).
+            _ = try target.syncBook(create: true)
+            _ = try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(dryRun: true)).run()
+            #expect(try target.database.scalar(indexQuery) == .integer(1))
+
+            let report = try Importer(store: target, changeset: try ChangesetReader(path: changeset)).run()
+            #expect(report.totals.inserted == 300)
+            #expect(try target.database.scalar(indexQuery) == .integer(1))
+            #expect(try target.database.scalar("SELECT count(*) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = 'items' AND identity > ''") == .integer(300))
+        }
+    }
+}

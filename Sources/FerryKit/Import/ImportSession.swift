@@ -60,6 +60,7 @@ struct ImportSession {
         }
         let violationsBefore = try tables.map { try store.foreignKeyViolations(in: $0.name).count }
         let lookupIndexes = try addLookupIndexes()
+        let identityIndexDeferred = try context.book.deferIdentityIndexIfEmpty()
         let deferred = try SpillFile()
         context.pending = Set(tables.map { $0.name.lowercased() })
 
@@ -85,6 +86,7 @@ struct ImportSession {
             }
         }
         for name in lookupIndexes { try store.dropLookupIndex(name) }
+        if identityIndexDeferred { try context.book.buildIdentityIndex() }
         return results
     }
 

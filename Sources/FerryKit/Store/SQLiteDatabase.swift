@@ -22,6 +22,9 @@ public final class SQLiteDatabase {
         _ = ferry_sqlite_config_statement_journal_spill(4 << 20)
     }()
 
+    /// The page cache, in `PRAGMA cache_size` terms (negative: KiB).
+    static let mainCacheSize = -16384
+
     public init(path: String, mode: Mode) throws {
         Self.configured
         var flags: Int32
@@ -48,7 +51,7 @@ public final class SQLiteDatabase {
         // SQLite's default page cache is 2 MB: a large import then rereads index pages from
         // the OS for every row. 16 MB (plus 4 MB for the TEMP key map) keeps the indexes' hot
         // pages in memory; peak RSS stays under 64 MB (docs/decisions.md, "Page cache").
-        sqlite3_exec(db, "PRAGMA main.cache_size = -16384; PRAGMA temp.cache_size = -4096", nil, nil, nil)
+        sqlite3_exec(db, "PRAGMA main.cache_size = \(Self.mainCacheSize); PRAGMA temp.cache_size = -4096", nil, nil, nil)
     }
 
     deinit {

@@ -8,12 +8,14 @@ final class SQLiteSyncBook: SyncBook {
     private let upsert: SQLiteStatement
     private let delete: SQLiteStatement
     private(set) var changed = false
+    private var identityIndexDeferred = false
 
+    static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableName, identity);"
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
             PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableName, identity);
+        \(identityIndexSQL)
         CREATE TABLE IF NOT EXISTS _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
         """
 
@@ -56,6 +58,7 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry? {
+        if identityIndexDeferred { return nil }
         try byIdentity.bind([.text(table), .text(identity)])
         defer { byIdentity.reset() }
         return try byIdentity.step() ? read(byIdentity) : nil
@@ -73,6 +76,22 @@ final class SQLiteSyncBook: SyncBook {
         defer { delete.reset() }
         try delete.step()
         if database.changes > 0 { changed = true }
+    }
+
+    /// Random inserts into the identity index grew to 28% of a 1.5M-row replay; building
+    /// it once at the end sorts instead (docs/decisions.md).
+    func deferIdentityIndexIfEmpty() throws -> Bool {
+        guard try database.scalar("SELECT 1 FROM _ferry_rows LIMIT 1") == nil else { return false }
+        try database.execute("DROP INDEX IF EXISTS _ferry_rows_identity")
+        identityIndexDeferred = true
+        return true
+    }
+
+    func buildIdentityIndex() throws {
+        // SQLite's sorter takes as much memory as the page cache allows, on top of it:
+        // a small cache while sorting keeps peak RSS where the import had it.
+        try database.execute("PRAGMA main.cache_size = -2048; \(Self.identityIndexSQL) PRAGMA main.cache_size = \(SQLiteDatabase.mainCacheSize)")
+        identityIndexDeferred = false
     }
 
     func hasEntries(table: String) throws -> Bool {

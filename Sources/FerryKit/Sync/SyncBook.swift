@@ -13,6 +13,11 @@ public protocol SyncBook: AnyObject {
     func remove(table: String, rowKey: [UInt8]) throws
     /// Whether any row of `table` has crossed before.
     func hasEntries(table: String) throws -> Bool
+    /// When the book is empty, stops maintaining the identity lookup until
+    /// `buildIdentityIndex()`, and returns true. Meanwhile `entry(table:identity:)` finds
+    /// nothing: no row can have crossed before an import into an empty book.
+    func deferIdentityIndexIfEmpty() throws -> Bool
+    func buildIdentityIndex() throws
     /// Entries whose row no longer exists in the table: deletions since the last crossing.
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws
     func state(_ key: String) throws -> String?
