@@ -9,7 +9,8 @@ import Dispatch
 /// member on a background thread while the caller encodes the next rows. Members are
 /// written in order; gzip readers (zcat, Ferry's own) read the concatenation as one
 /// stream. At most `maxInFlight` blocks wait, so memory stays a few MiB whatever the
-/// table's size. See docs/decisions.md ("Parallel gzip members").
+/// table's size. See docs/decisions.md ("Export: gzip members
+/// compressed on a second core").
 final class GzipFileWriter {
     static let blockSize = 1 << 20
     private static let maxInFlight = 3

@@ -11,7 +11,9 @@ extension TableReconciler {
 
     /// Computes each record's portable form and hash on the reading thread (RecordPipe), so
     /// the applying thread only writes them: about a tenth of its time.
-    var precomputePortableForm: @Sendable (inout Record) -> Void {
+    /// nil for a table without a primary key, which the book does not track.
+    var precomputePortableForm: (@Sendable (inout Record) -> Void)? {
+        guard !target.primaryKey.isEmpty else { return nil }
         let portable = portable
         return { record in
             guard record.operation == .upsert else { return }

@@ -178,13 +178,24 @@ final class TableReconciler {
         let key: [Value]
         do {
             key = try access.insert(columns, row)
-        } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == SQLITE_CONSTRAINT || $0 & 0xFF == SQLITE_MISMATCH }) ?? false {
+        } catch let error as FerryError where Self.isRecordError(error) {
             return nil
         }
+        return try inserted(record, row, at: key)
+    }
+
+    /// Bookkeeping of a row just inserted: prune set, key map, sync book.
+    private func inserted(_ record: Record, _ row: [Value], at key: [Value]) throws -> Outcome {
         try context.markSeen(target, key)
         try mapKey(row, to: key, inserted: true)
         try remember(record, at: key)
         return .inserted
+    }
+
+    /// A failure of this one record's values (constraint, datatype), not of the import.
+    private static func isRecordError(_ error: FerryError) -> Bool {
+        guard let code = error.sqliteCode else { return false }
+        return code & 0xFF == SQLITE_CONSTRAINT || code & 0xFF == SQLITE_MISMATCH
     }
 
     private func insert(_ row: [Value], record: Record, line: Int) throws -> Outcome {
@@ -213,13 +224,7 @@ final class TableReconciler {
            let outcome = try resolveDeletedHere(record, line: line) {
             return outcome // it crossed before and was deleted here since
         }
-        return try write {
-            let newKey = try access.insert(names, values)
-            try context.markSeen(target, newKey)
-            try mapKey(row, to: newKey, inserted: true)
-            try remember(record, at: newKey)
-            return .inserted
-        }
+        return try write { try inserted(record, row, at: access.insert(names, values)) }
     }
 
     /// Whether the target row holding the incoming primary key is another logical row: its
@@ -243,7 +248,7 @@ final class TableReconciler {
         do {
             return try body()
         } catch let error as FerryError {
-            guard let code = error.sqliteCode, code & 0xFF == SQLITE_CONSTRAINT || code & 0xFF == SQLITE_MISMATCH else { throw error }
+            guard Self.isRecordError(error), let code = error.sqliteCode else { throw error }
             let reason: RejectReason = (code == 3091 || code & 0xFF == SQLITE_MISMATCH) ? .schema : .constraint // 3091: SQLITE_CONSTRAINT_DATATYPE
             let detail = error.message.components(separatedBy: " - while").first ?? error.message
             return .rejected(Rejection(reason: reason, message: "\(detail). Fix the value in the record (or relax the target's constraint), then import the rejects file."))

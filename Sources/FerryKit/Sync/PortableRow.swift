@@ -30,11 +30,6 @@ struct PortableRow {
         }
     }
 
-    /// Encodes a row given each column's value and each foreign key's parent identity.
-    func encode(value: (String) -> Value, identity: (Reference) -> Record.ReferenceIdentity?) -> [UInt8] {
-        encode(isNull: { value(columns[$0].name).isNull }, append: { $1.appendValue(value(columns[$0].name)) }, identity: identity)
-    }
-
     /// The incoming row of a record: what the source has, as the book remembers it.
     func encode(record: Record) -> [UInt8] {
         let row = record.row
@@ -46,8 +41,8 @@ struct PortableRow {
                       identity: { reference in record.refs.first { $0.0 == reference.columns[0] }?.1 })
     }
 
-    /// The same, with each cell written straight into the buffer (`position` indexes
-    /// `columns`): a scan then allocates no value per cell.
+    /// Encodes a row with each cell written straight into the buffer (`position` indexes
+    /// `columns`) and each foreign key as its parent's identity: a scan allocates no value per cell.
     func encode(isNull: (_ position: Int) -> Bool, append: (_ position: Int, inout JSONBuffer) -> Void,
                 identity: (Reference) -> Record.ReferenceIdentity?) -> [UInt8] {
         var out = JSONBuffer(capacity: 512)
