@@ -29,7 +29,18 @@ final class TableReconciler {
     let position: [String: Int]
     /// Columns written on update: everything but the target's key.
     let updateColumns: [Int]
-    private let references: [(reference: Reference, indexes: [Int])]
+    private let references: [ResolvedReference]
+
+    /// A foreign key of the target with what resolving it needs, looked up once, not per row.
+    private struct ResolvedReference {
+        let reference: Reference
+        /// Positions of its columns in the incoming row.
+        let indexes: [Int]
+        /// The parent's target definition when the reference points at its primary key.
+        let parentByKey: TableDefinition?
+        /// The parent's name, lowercased as `ImportContext`'s sets hold it.
+        let parentName: String
+    }
     /// Whether rows of this table are referenced by the changeset, so their keys are mapped.
     private let mapsKeys: Bool
     private let primaryKeyIndexes: [Int]
@@ -59,7 +70,10 @@ final class TableReconciler {
         updateColumns = columns.indices.filter { !keyColumns.contains(columns[$0]) }
         references = target.references.compactMap { reference in
             let indexes = reference.columns.compactMap { position[$0] }
-            return indexes.count == reference.columns.count ? (reference, indexes) : nil
+            guard indexes.count == reference.columns.count else { return nil }
+            let parent = context.targets[reference.table.lowercased()]
+            return ResolvedReference(reference: reference, indexes: indexes, parentByKey: parent?.primaryKey == reference.to ? parent : nil,
+                                     parentName: parent?.name.lowercased() ?? reference.table.lowercased())
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
         // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed.
@@ -91,14 +105,15 @@ final class TableReconciler {
         }
 
         // References first: a match set may contain a foreign key, compared by the target's id.
-        for (reference, indexes) in references {
-            let raw = indexes.map { row[$0] }
+        for resolved in references {
+            let raw = resolved.indexes.map { row[$0] }
             if raw.allSatisfy(\.isNull) { continue }
-            switch try resolve(reference, raw: raw, identity: record.refs.first(where: { $0.0 == reference.columns[0] })?.1) {
+            let column = resolved.reference.columns[0]
+            switch try resolve(resolved, raw: raw, identity: record.refs.first(where: { $0.0 == column })?.1) {
             case .success(let values):
-                for (index, value) in zip(indexes, values) { row[index] = value }
+                for (index, value) in zip(resolved.indexes, values) { row[index] = value }
             case .failure(let rejection):
-                if rejection.reason == .missingParent && context.isPending(reference.table) { return .deferred }
+                if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) { return .deferred }
                 return .rejected(rejection)
             }
         }
@@ -123,11 +138,11 @@ final class TableReconciler {
     /// Where a foreign key points in the target: the row this import made of the parent
     /// (key map), else the parent's identity (cloudId, natural keys), else the raw id when
     /// no identity travelled and that row exists (the replay case).
-    private func resolve(_ reference: Reference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
-        let parent = context.targets[reference.table.lowercased()]
-        let columns = reference.columns.joined(separator: ", ")
-        if let parent, parent.primaryKey == reference.to {
-            let name = parent.name.lowercased()
+    private func resolve(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
+        let reference = resolved.reference
+        var columns: String { reference.columns.joined(separator: ", ") }
+        if let parent = resolved.parentByKey {
+            let name = resolved.parentName
             let keysKept = context.keysKept.contains(name)
             if !keysKept || context.remapped.contains(name), let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
                 return .success(mapped)
@@ -152,7 +167,8 @@ final class TableReconciler {
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))
             }
         }
-        if let parent, !context.isPending(reference.table), try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
+        if let parent = context.targets[resolved.parentName], !context.pending.contains(resolved.parentName),
+           try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
             return .success(raw)
         }
         return .failure(Rejection(reason: .missingParent, message: "\(columns) = \(raw.map(\.description).joined(separator: ", ")) points at a row of \(reference.table) that is neither in the target nor in the changeset."))

@@ -4,6 +4,9 @@ import CSQLite
 public final class SQLiteStatement {
     let handle: OpaquePointer
     let database: SQLiteDatabase
+    /// Holds the bytes of the text and blob parameters bound by `bind(_:)`; outlives the handle.
+    private let arena = BindArena()
+    private let parameterCount: Int32
 
     init(database: SQLiteDatabase, sql: String) throws {
         var statement: OpaquePointer?
@@ -24,6 +27,7 @@ public final class SQLiteStatement {
         }
         self.handle = statement
         self.database = database
+        parameterCount = sqlite3_bind_parameter_count(statement)
     }
 
     deinit {
@@ -51,10 +55,44 @@ public final class SQLiteStatement {
         sqlite3_reset(handle)
     }
 
+    /// Binds every parameter. Text and blobs are copied once into `arena`, which SQLite then
+    /// reads in place (SQLITE_STATIC) until the next bind, instead of a malloc and copy of its
+    /// own per value (SQLITE_TRANSIENT): MEASURED.md puts that at 10-20% of an insert.
     public func bind(_ values: [Value]) throws {
         sqlite3_reset(handle)
+        var needed = 0
+        for value in values {
+            switch value {
+            case .text(let bytes), .blob(let bytes): needed += bytes.count
+            default: break
+            }
+        }
+        // Grown before the first copy: a pointer bound earlier in this loop must not move.
+        arena.reserve(needed)
+        var offset = 0
         for (index, value) in values.enumerated() {
-            try bind(value, at: Int32(index + 1))
+            let position = Int32(index + 1)
+            let rc: Int32
+            switch value {
+            case .text(let bytes):
+                let start = arena.copy(bytes, at: offset)
+                offset += bytes.count
+                rc = sqlite3_bind_text64(handle, position, start.assumingMemoryBound(to: CChar.self), UInt64(bytes.count), nil, UInt8(SQLITE_UTF8))
+            case .blob(let bytes) where !bytes.isEmpty:
+                let start = arena.copy(bytes, at: offset)
+                offset += bytes.count
+                rc = sqlite3_bind_blob64(handle, position, start, UInt64(bytes.count), nil)
+            default:
+                try bind(value, at: position)
+                continue
+            }
+            if rc != SQLITE_OK {
+                throw database.error(rc, while: "binding parameter \(position) of \(sql.prefix(200))")
+            }
+        }
+        // A parameter left from an earlier bind could point into the arena's old buffer.
+        if Int32(values.count) < parameterCount {
+            for position in Int32(values.count + 1)...parameterCount { sqlite3_bind_null(handle, position) }
         }
     }
 
@@ -103,5 +141,36 @@ public final class SQLiteStatement {
         case SQLITE_BLOB: return .blob(Array(bytes(at: index, text: false)))
         default: return .null
         }
+    }
+}
+
+/// One growable buffer of bound parameter bytes, owned by its statement and freed once.
+/// `sqlite3_finalize` runs in the statement's deinit, before this is released.
+private final class BindArena {
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
+
+    init() {
+        capacity = 4096
+        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    func reserve(_ bytes: Int) {
+        guard bytes > capacity else { return }
+        base.deallocate()
+        capacity = max(bytes, capacity * 2)
+        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    /// Copies `bytes` to `offset`, returning where they start (a valid pointer even for none,
+    /// so an empty TEXT stays TEXT and does not become NULL).
+    func copy(_ bytes: [UInt8], at offset: Int) -> UnsafeRawPointer {
+        let start = base + offset
+        bytes.withUnsafeBytes { source in
+            if let from = source.baseAddress { start.copyMemory(from: from, byteCount: source.count) }
+        }
+        return UnsafeRawPointer(start)
     }
 }

@@ -7,10 +7,19 @@ final class SQLiteTableAccess: TableAccess {
     private let database: SQLiteDatabase
     private let table: String
     private var cache: [StatementKey: SQLiteStatement] = [:]
+    /// The statement used last for each kind: a caller passes the same column array row after
+    /// row, and comparing an array with itself is one pointer check, where the cache's key
+    /// hashes every column name.
+    private var recent: [StatementKind: (columns: [String], statement: SQLiteStatement)] = [:]
+
+    private enum StatementKind: Hashable {
+        case keys(limit: Int)
+        case values, insert, update, delete
+    }
 
     /// What a cached statement does and to which columns (hashed, never joined into a string per call).
     private struct StatementKey: Hashable {
-        let kind: String
+        let kind: StatementKind
         let columns: [String]
     }
 
@@ -20,14 +29,21 @@ final class SQLiteTableAccess: TableAccess {
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
     }
 
-    private func statement(_ kind: String, _ columns: [String], _ make: () -> String) throws -> SQLiteStatement {
+    private func statement(_ kind: StatementKind, _ columns: [String], _ make: () -> String) throws -> SQLiteStatement {
+        if let last = recent[kind], last.columns == columns {
+            last.statement.reset()
+            return last.statement
+        }
         let cacheKey = StatementKey(kind: kind, columns: columns)
+        let statement: SQLiteStatement
         if let cached = cache[cacheKey] {
             cached.reset()
-            return cached
+            statement = cached
+        } else {
+            statement = try database.prepare(make())
+            cache[cacheKey] = statement
         }
-        let statement = try database.prepare(make())
-        cache[cacheKey] = statement
+        recent[kind] = (columns, statement)
         return statement
     }
 
@@ -41,7 +57,7 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
-        let statement = try statement("keys\(limit)", columns) {
+        let statement = try statement(.keys(limit: limit), columns) {
             "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1)) LIMIT \(limit)"
         }
         defer { statement.reset() }
@@ -54,7 +70,7 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     func values(_ columns: [String], at key: [Value]) throws -> [Value]? {
-        let statement = try statement("values", columns) {
+        let statement = try statement(.values, columns) {
             "SELECT \(Identifier.quoteList(columns)) FROM \(table) WHERE \(equality(keyColumns, from: 1))"
         }
         defer { statement.reset() }
@@ -64,7 +80,7 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value] {
-        let statement = try statement("insert", columns) {
+        let statement = try statement(.insert, columns) {
             "INSERT INTO \(table) (\(Identifier.quoteList(columns))) VALUES (\(columns.indices.map { "?\($0 + 1)" }.joined(separator: ", "))) RETURNING \(keySQL)"
         }
         defer { statement.reset() }
@@ -78,7 +94,7 @@ final class SQLiteTableAccess: TableAccess {
 
     func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {
         guard !columns.isEmpty else { return false }
-        let statement = try statement("update", columns) {
+        let statement = try statement(.update, columns) {
             let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = ?\($0 + 1)" }.joined(separator: ", ")
             let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS NOT ?\($0 + 1)" }.joined(separator: " OR ")
             return "UPDATE \(table) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
@@ -90,7 +106,7 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     func delete(at key: [Value]) throws {
-        let statement = try statement("delete", []) {
+        let statement = try statement(.delete, []) {
             "DELETE FROM \(table) WHERE \(equality(keyColumns, from: 1))"
         }
         defer { statement.reset() }
