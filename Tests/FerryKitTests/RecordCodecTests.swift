@@ -77,6 +77,25 @@ import Testing
         #expect(buffer.string == json)
     }
 
+    /// The check reads eight bytes at a time: every byte value, at every position of a word
+    /// and of the tail, must give what a byte-by-byte check gives.
+    @Test func thePlainASCIICheckAgreesWithAByteByByteCheckEverywhere() {
+        func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") }
+        for length in [1, 7, 8, 9, 16, 21] {
+            for position in 0..<length {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = UInt8(value)
+                    let fast = bytes.withUnsafeBufferPointer { JSONBuffer.isPlainASCII($0) }
+                    if fast != plain(UInt8(value)) {
+                        Issue.record("byte \(value) at \(position) of \(length): \(fast)")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
     @Test func invalidUTF8TextIsKeptExactlyAsTaggedBase64() throws {
         let bytes: [UInt8] = [0x61, 0xFF, 0xC0, 0x80, 0xED, 0xA0, 0x80]
         var buffer = JSONBuffer()

@@ -135,11 +135,34 @@ public struct JSONBuffer {
     }
 
     /// Printable ASCII without `"` or `\\`: bytes a JSON string holds as they are.
-    @inline(__always) static func isPlainASCII(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in utf8 where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            return false
+    /// Eight bytes at a time (a tenth of an export's encoding thread went to this check
+    /// byte by byte); the rest one by one.
+    static func isPlainASCII(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let count = utf8.count
+        var index = 0
+        while index + 8 <= count {
+            if !isPlainASCII(word: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return false }
+            index += 8
+        }
+        while index < count {
+            let byte = base[index]
+            if byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            index += 1
         }
         return true
+    }
+
+    /// Whether none of a word's eight bytes is a control byte, non-ASCII, DEL, `"` or `\\`
+    /// (the "has a zero byte" and "has a byte less than n" tests, exact as booleans).
+    @inline(__always) static func isPlainASCII(word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        if word & highs != 0 { return false } // a byte >= 0x80
+        if (word &- ones &* 0x20) & ~word & highs != 0 { return false } // a byte < 0x20
+        return !hasZeroByte(word ^ (ones &* 0x7F)) && !hasZeroByte(word ^ (ones &* 0x22)) && !hasZeroByte(word ^ (ones &* 0x5C))
     }
 
     public mutating func appendValue(_ value: Value) {

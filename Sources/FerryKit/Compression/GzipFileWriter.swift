@@ -13,6 +13,9 @@ import Dispatch
 /// compressed on a second core").
 final class GzipFileWriter {
     static let blockSize = 1 << 20
+    /// Room past `blockSize` for the line that crosses it, so a buffer handed over by
+    /// `write(taking:)` is filled without growing.
+    static let lineSlack = 64 * 1024
     private static let maxInFlight = 3
 
     private let file: OutputFile
@@ -29,7 +32,7 @@ final class GzipFileWriter {
         }
         file = try OutputFile(creating: path)
         self.level = level
-        block.reserveCapacity(Self.blockSize)
+        block.reserveCapacity(Self.blockSize + Self.lineSlack)
     }
 
     deinit {
@@ -47,6 +50,19 @@ final class GzipFileWriter {
         }
     }
 
+    /// Hands over a buffer of whole lines as the next block, without copying it, when no
+    /// partial block is pending; `bytes` comes back empty, with a block's capacity, to fill
+    /// again. A member then ends at a line's end, a little past `blockSize`.
+    func write(taking bytes: inout [UInt8]) throws {
+        guard block.isEmpty else {
+            try write(bytes)
+            bytes.removeAll(keepingCapacity: true)
+            return
+        }
+        swap(&block, &bytes)
+        try submitBlock()
+    }
+
     /// Ends the gzip stream, closes the file and returns its size and sha256 (lowercase hex).
     func finish() throws -> (bytes: Int, sha256: String) {
         if !block.isEmpty || membersWritten + inFlight.count == 0 { try submitBlock() } // an empty file is still one gzip member
@@ -60,7 +76,7 @@ final class GzipFileWriter {
         let input = block
         let level = level
         block = []
-        block.reserveCapacity(Self.blockSize)
+        block.reserveCapacity(Self.blockSize + Self.lineSlack)
         inFlight.append(job)
         DispatchQueue.global(qos: .userInitiated).async {
             do {

@@ -101,7 +101,7 @@ public final class Exporter {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
         let encoder = RecordEncoder(table: table, tables: allTables)
         var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try store.rowCount(table.name))
-        var line = JSONBuffer(capacity: 64 * 1024)
+        var line = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
         var rows = 0
         // Rows without a primary key cannot be told apart later; they travel without a base.
         let tracked = book != nil && !table.primaryKey.isEmpty
@@ -130,11 +130,8 @@ public final class Exporter {
             }
             rows += 1
             ticker.advance()
-            // Deflate in blocks of ~64 KiB: one zlib call per block, not per row.
-            if line.bytes.count >= 64 * 1024 {
-                try file.write(line.bytes)
-                line.removeAll()
-            }
+            // The encoded lines become the next gzip block as they are, without a copy.
+            if line.bytes.count >= GzipFileWriter.blockSize { try file.write(taking: &line.bytes) }
         }
         if tracked, let book {
             // Rows that crossed before and are gone now travel as tombstones.
