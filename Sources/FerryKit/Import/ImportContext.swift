@@ -38,8 +38,6 @@ final class ImportContext {
         try seen?.insert(table: table.name, key: key)
     }
 
-    func isPending(_ table: String) -> Bool { pending.contains(table.lowercased()) }
-
     /// One resolver per parent table, so its cache serves every child table.
     func resolver(for table: String) throws -> ReferenceResolver? {
         let key = table.lowercased()
