@@ -14,10 +14,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibDeflate", path: "Sources/CLibDeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(
             name: "FerryKit",
             dependencies: [
-                "CSQLite", "CZlib",
+                "CSQLite", "CZlib", "CLibDeflate",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -4,13 +4,13 @@ import Dispatch
 /// Streams bytes through gzip into a new file, hashing the compressed bytes as they go
 /// so the manifest's sha256 needs no second read.
 ///
-/// Deflate is the dearest step of an export (a record line costs more to compress than to
-/// encode), so input is cut into 1 MiB blocks, each compressed as an independent gzip
-/// member on a background thread while the caller encodes the next rows. Members are
-/// written in order; gzip readers (zcat, Ferry's own) read the concatenation as one
-/// stream. At most `maxInFlight` blocks wait, so memory stays a few MiB whatever the
-/// table's size. See docs/decisions.md ("Export: gzip members
-/// compressed on a second core").
+/// Input is cut into blocks of about 1 MiB, each compressed as an independent gzip member
+/// by a worker (libdeflate) while the caller goes on; a block may also be made on the
+/// worker (`write(producing:)`: the export scans and encodes a range of rows there).
+/// Members are written in the order they were queued; gzip readers (zcat, Ferry's own)
+/// read the concatenation as one stream. At most `maxInFlight` blocks wait, so memory
+/// stays a few MiB whatever the table's size. See docs/decisions.md ("Export: gzip
+/// members compressed on a second core", "Export: ranges scanned on both cores").
 final class GzipFileWriter {
     static let blockSize = 1 << 20
     /// Room past `blockSize` for the line that crosses it, so a buffer handed over by
@@ -63,24 +63,41 @@ final class GzipFileWriter {
         try submitBlock()
     }
 
+    /// Waits until every block submitted so far is in the file.
+    func flush() throws {
+        if !block.isEmpty { try submitBlock() }
+        while !inFlight.isEmpty { try writeOldest() }
+    }
+
     /// Ends the gzip stream, closes the file and returns its size and sha256 (lowercase hex).
     func finish() throws -> (bytes: Int, sha256: String) {
-        if !block.isEmpty || membersWritten + inFlight.count == 0 { try submitBlock() } // an empty file is still one gzip member
-        while !inFlight.isEmpty { try writeOldest() }
+        if membersWritten + inFlight.count == 0 && block.isEmpty { try submitBlock() } // an empty file is still one gzip member
+        try flush()
         try file.close()
         return (compressedBytes, hasher.finalize().hexString)
     }
 
+    /// Queues a block that a worker first makes (the export encodes a batch of rows there)
+    /// and then compresses; it lands in the file after every block submitted before it.
+    func write(producing makeBlock: @escaping @Sendable () throws -> [UInt8]) throws {
+        if !block.isEmpty { try submitBlock() }
+        try submit(makeBlock)
+    }
+
     private func submitBlock() throws {
-        let job = CompressedBlock()
         let input = block
-        let level = level
         block = []
         block.reserveCapacity(Self.blockSize + Self.lineSlack)
+        try submit { input }
+    }
+
+    private func submit(_ makeBlock: @escaping @Sendable () throws -> [UInt8]) throws {
+        let job = CompressedBlock()
+        let level = level
         inFlight.append(job)
         DispatchQueue.global(qos: .userInitiated).async {
             do {
-                job.output = try DeflateStream.member(of: input, level: level)
+                job.output = try GzipMemberCompressor.member(of: makeBlock(), level: level)
             } catch {
                 job.error = error
             }

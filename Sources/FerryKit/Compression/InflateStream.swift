@@ -1,7 +1,11 @@
 import CZlib
 
-/// Owns a zlib inflate stream that reads gzip; ended exactly once. Heap-allocated for
-/// the same reason as `DeflateStream`.
+/// Owns a zlib inflate stream that reads gzip; ended exactly once.
+///
+/// The `z_stream` lives on the heap because zlib keeps a pointer back to it
+/// (`strm->state->strm`): a Swift struct that moved would corrupt the stream. zlib, not
+/// libdeflate, reads: libdeflate inflates whole buffers only, and a stranger's gzip file
+/// may be one member of any size.
 final class InflateStream {
     private let stream: UnsafeMutablePointer<z_stream>
     private var output: [UInt8]

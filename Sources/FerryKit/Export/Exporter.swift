@@ -63,12 +63,15 @@ public final class Exporter {
         // With a sync book, export records what crossed, so it runs in a write transaction
         // (still one snapshot); without one it only reads.
         let body = { () throws -> Manifest in
+            // Without a book nothing is looked up per row, so ranges of a table can be scanned
+            // on both cores, from a second connection on the same snapshot when the store has one.
+            let connections = try book == nil ? ScanConnections([self.store] + (self.store.openSnapshotReader().map { [$0] } ?? [])) : nil
             let all = try self.store.tables(profile: self.options.profile)
             let tables = try self.selectedTables(from: all)
             var entries: [ManifestTable] = []
             var warnings: [String] = []
             for table in ForeignKeyOrder.sorted(tables) {
-                entries.append(try self.export(table, into: writer, allTables: all, book: book))
+                entries.append(try self.export(table, into: writer, allTables: all, book: book, connections: connections))
                 if let column = table.cloudId {
                     let missing = try self.store.nullCount(of: column, in: table.name)
                     if missing > 0 {
@@ -97,10 +100,17 @@ public final class Exporter {
         }
     }
 
-    private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition], book: SyncBook?) throws -> ManifestTable {
+    private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition], book: SyncBook?,
+                        connections: ScanConnections?) throws -> ManifestTable {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
         let encoder = RecordEncoder(table: table, tables: allTables)
         var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try store.rowCount(table.name))
+        if let connections, let positions = try store.scanPositions(of: table) {
+            let rows = try exportInRanges(table, positions: positions, encoder: encoder, connections: connections, into: file, ticker: &ticker)
+            ticker.finish()
+            let (bytes, sha256) = try file.finish()
+            return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+        }
         var line = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
         var rows = 0
         // Rows without a primary key cannot be told apart later; they travel without a base.
@@ -155,6 +165,39 @@ public final class Exporter {
         ticker.finish()
         let (bytes, sha256) = try file.finish()
         return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+    }
+
+    /// Cuts the table into position ranges, each scanned, encoded and deflated by one job on
+    /// a worker; members land in the file in range order, so the file is the same as one
+    /// scan's. Returns the rows written.
+    private func exportInRanges(_ table: TableDefinition, positions: ClosedRange<Int64>, encoder: RecordEncoder, connections: ScanConnections,
+                                into file: GzipFileWriter, ticker: inout ProgressTicker) throws -> Int {
+        let tally = RangeTally(positions: positions, rows: ticker.total ?? 0, targetBytes: GzipFileWriter.blockSize)
+        var start = positions.lowerBound
+        while true {
+            let width = tally.nextWidth()
+            let (distance, overflow) = positions.upperBound.subtractingReportingOverflow(start)
+            let end = !overflow && distance < width ? positions.upperBound : start + (width - 1)
+            let range = start...end
+            try file.write(producing: {
+                try connections.withStore { reader in
+                    var lines = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
+                    var rows = 0
+                    try reader.scan(table, columns: table.columnNames, joining: encoder.joins, within: range) { cursor in
+                        encoder.append(cursor, to: &lines)
+                        rows += 1
+                    }
+                    tally.record(width: width, rows: rows, bytes: lines.bytes.count)
+                    return lines.bytes
+                }
+            })
+            ticker.advance(to: tally.rows)
+            if end == positions.upperBound { break }
+            start = end + 1
+        }
+        try file.flush()
+        ticker.advance(to: tally.rows)
+        return tally.rows
     }
 
     private func makeManifest(id: String, tables: [ManifestTable], profile: Profile, incrementalTo: String?, warnings: [String]) -> Manifest {

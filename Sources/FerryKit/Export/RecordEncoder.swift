@@ -1,8 +1,8 @@
 /// Writes one table's rows as record lines. Field names are escaped once per table, so a
 /// row costs only its values.
-struct RecordEncoder {
+struct RecordEncoder: Sendable {
     /// A reference whose parent identity is read by the scan's join.
-    struct JoinedReference {
+    struct JoinedReference: Sendable {
         let reference: Reference
         let parentTable: String
         /// `"roleId":{"table":"roles","cloudId":` — everything up to the parent's cloudId.
@@ -16,6 +16,8 @@ struct RecordEncoder {
     }
 
     let joins: [ReferenceJoin]
+    /// Values a scan row holds: the table's columns, then each joined parent's.
+    let width: Int
     private let columnKeys: [[UInt8]]
     private let keyColumns: [(key: [UInt8], index: Int)]
     private let identityNames: [String]
@@ -57,6 +59,7 @@ struct RecordEncoder {
         }
         self.joins = joins
         self.references = references
+        width = next
     }
 
     private static func jsonKey(_ name: String) -> [UInt8] {

@@ -100,5 +100,8 @@ public final class SQLiteDatabase {
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    /// How long a statement waits for another connection's lock before SQLITE_BUSY.
+    public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 }

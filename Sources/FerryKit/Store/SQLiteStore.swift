@@ -45,6 +45,19 @@ public final class SQLiteStore: Store {
     }
 
     public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws {
+        try scan(table, columns: columns, joining: references, where: "", body)
+    }
+
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], within positions: ClosedRange<Int64>,
+                     _ body: (RowCursor) throws -> Void) throws {
+        guard let rowid = Self.rowidAlias(of: table) else {
+            throw FerryError(.schema, "table \(table.name) has no rowid alias free (its columns take _rowid_, rowid and oid), so it cannot be scanned by position.")
+        }
+        try scan(table, columns: columns, joining: references, where: " WHERE t.\(rowid) BETWEEN \(positions.lowerBound) AND \(positions.upperBound)", body)
+    }
+
+    private func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], where filter: String,
+                      _ body: (RowCursor) throws -> Void) throws {
         // Parents are read by LEFT JOIN, inside SQLite, instead of one lookup per row from Swift.
         var select = columns.map { "t.\(Identifier.quote($0))" }
         var joins = ""
@@ -54,11 +67,50 @@ public final class SQLiteStore: Store {
             let on = zip(join.reference.columns, join.reference.to).map { "\(alias).\(Identifier.quote($1)) = t.\(Identifier.quote($0))" }.joined(separator: " AND ")
             joins += " LEFT JOIN \(Identifier.quote(join.reference.table)) AS \(alias) ON \(on)"
         }
-        let statement = try database.prepare("SELECT \(select.joined(separator: ", ")) FROM \(Identifier.quote(table.name)) AS t\(joins)")
+        let statement = try database.prepare("SELECT \(select.joined(separator: ", ")) FROM \(Identifier.quote(table.name)) AS t\(joins)\(filter)")
         let cursor = SQLiteRowCursor(statement: statement)
         while try statement.step() {
             try body(cursor)
         }
+    }
+
+    /// The first of SQLite's names for the rowid that no column of `table` takes.
+    private static func rowidAlias(of table: TableDefinition) -> String? {
+        let taken = Set(table.columnNames.map { $0.lowercased() })
+        return ["_rowid_", "rowid", "oid"].first { !taken.contains($0) }
+    }
+
+    public func scanPositions(of table: TableDefinition) throws -> ClosedRange<Int64>? {
+        guard let rowid = Self.rowidAlias(of: table) else { return nil }
+        // A WITHOUT ROWID table refuses the alias at prepare: it is scanned whole instead.
+        guard let statement = try? database.prepare("SELECT min(\(rowid)), max(\(rowid)) FROM \(Identifier.quote(table.name))"),
+              try statement.step(),
+              case .integer(let first) = statement.value(at: 0), case .integer(let last) = statement.value(at: 1) else { return nil }
+        return first...last
+    }
+
+    public func openSnapshotReader() throws -> Store? {
+        // Two connections read one snapshot only if no commit can land between their first
+        // reads. With a rollback journal, this connection's shared lock holds every commit
+        // off. In WAL mode a writer commits past it, and pinning the snapshot needs
+        // sqlite3_snapshot_open, which Debian's SQLite is built without.
+        guard database.isInTransaction, !database.path.isEmpty, database.path != ":memory:",
+              try database.scalar("PRAGMA journal_mode")?.string?.lowercased() != "wal" else { return nil }
+        let reader = try SQLiteStore(path: database.path, mode: .readOnly)
+        reader.database.setBusyTimeout(milliseconds: 0)
+        // The two connections share the one page cache's budget, so peak memory stays put.
+        let half = SQLiteDatabase.mainCacheSize / 2
+        try database.execute("PRAGMA main.cache_size = \(half)")
+        try reader.database.execute("PRAGMA main.cache_size = \(half)")
+        do {
+            try reader.database.execute("BEGIN DEFERRED")
+            _ = try reader.database.scalar("SELECT count(*) FROM sqlite_schema")
+        } catch {
+            // A writer is waiting to commit (its pending lock refuses new readers): one
+            // connection scans alone rather than wait on it.
+            return nil
+        }
+        return reader
     }
 
     public func addLookupIndex(on table: String, columns: [String]) throws -> String? {

@@ -25,6 +25,16 @@ public protocol Store: AnyObject {
     /// Calls `body` once per row of `columns`, followed (at index `columns.count` on) by the
     /// `parentColumns` of each joined reference's parent row (NULL when the parent is missing).
     func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws
+    /// The positions (SQLite's rowid) that cut `table`'s scan into ranges, first to last;
+    /// nil when it cannot be cut (no rows, no rowid, every rowid alias taken by a column).
+    func scanPositions(of table: TableDefinition) throws -> ClosedRange<Int64>?
+    /// `scan`, for the rows whose position lies in `positions`, in position order.
+    func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], within positions: ClosedRange<Int64>,
+              _ body: (RowCursor) throws -> Void) throws
+    /// A second connection reading the very snapshot this store reads now (call it inside
+    /// `withReadSnapshot`), so another thread can scan beside this one; it holds that
+    /// snapshot until released. Nil when the store cannot promise the same snapshot.
+    func openSnapshotReader() throws -> Store?
 
     /// Creates a table and its indexes from a changeset's definition. Only CREATE TABLE and
     /// CREATE INDEX statements for that one table run; anything else is refused.

@@ -24,8 +24,11 @@ struct ProgressTicker {
         observer?.progress(task: task, done: 0, total: total)
     }
 
-    @inline(__always) mutating func advance() {
-        done += 1
+    @inline(__always) mutating func advance() { advance(to: done + 1) }
+
+    /// For work counted elsewhere: `done` rows so far.
+    mutating func advance(to done: Int) {
+        self.done = done
         if done >= nextReport {
             nextReport = done + Self.stride
             observer?.progress(task: task, done: done, total: total)
