@@ -16,8 +16,6 @@ struct RecordEncoder: Sendable {
     }
 
     let joins: [ReferenceJoin]
-    /// Values a scan row holds: the table's columns, then each joined parent's.
-    let width: Int
     private let columnKeys: [[UInt8]]
     private let keyColumns: [(key: [UInt8], index: Int)]
     private let identityNames: [String]
@@ -59,7 +57,6 @@ struct RecordEncoder: Sendable {
         }
         self.joins = joins
         self.references = references
-        width = next
     }
 
     private static func jsonKey(_ name: String) -> [UInt8] {
