@@ -105,6 +105,28 @@ import Testing
         }
     }
 
+    /// A range that cannot be read fails the whole export: no changeset, and no job still
+    /// reading when the snapshot ends.
+    @Test func aDamagedPageFailsTheExportAndLeavesNoChangeset() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("source.db").path
+            try makeSource(at: path)
+            let handle = try #require(FileHandle(forUpdatingAtPath: path))
+            let size = try handle.seekToEnd()
+            // Pages in the second half of the file: children's rows, read by later ranges.
+            for offset in stride(from: size / 2, to: size * 3 / 4, by: 16 * 4096) {
+                try handle.seek(toOffset: offset + 100)
+                handle.write(Data(repeating: 0xFF, count: 3000))
+            }
+            try handle.close()
+            let store = try SQLiteStore(path: path, mode: .readOnly)
+            let out = directory.appendingPathComponent("changeset").path
+            let error = #expect(throws: FerryError.self) { _ = try Exporter(store: store, options: ExportOptions()).export(to: out) }
+            #expect(error?.message.contains("integrity_check") == true, "the message says how to check the file")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     /// The second reader is only handed out when it must read what the first one reads.
     @Test func aSecondReaderSharesTheSnapshotOrIsNotGiven() throws {
         try withTemporaryDirectory { directory in

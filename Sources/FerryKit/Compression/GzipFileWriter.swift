@@ -35,9 +35,14 @@ final class GzipFileWriter {
         block.reserveCapacity(Self.blockSize + Self.lineSlack)
     }
 
-    deinit {
-        // A failed export abandons its blocks: wait so no worker outlives the writer's file.
+    deinit { abandon() }
+
+    /// Waits for every queued block's worker and drops what they made: after a failure, no
+    /// worker may still read a connection or outlive the writer's file.
+    func abandon() {
         for job in inFlight { job.done.wait() }
+        inFlight.removeAll()
+        block.removeAll()
     }
 
     func write(_ bytes: [UInt8]) throws {

@@ -174,6 +174,8 @@ public final class Exporter {
                                 into file: GzipFileWriter, ticker: inout ProgressTicker) throws -> Int {
         let tally = RangeTally(positions: positions, rows: ticker.total ?? 0, targetBytes: GzipFileWriter.blockSize)
         var start = positions.lowerBound
+        // The snapshot ends when the export returns or throws: no job may read after that.
+        defer { file.abandon() }
         while true {
             let width = tally.nextWidth()
             let (distance, overflow) = positions.upperBound.subtractingReportingOverflow(start)

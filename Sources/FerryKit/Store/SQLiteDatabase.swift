@@ -62,7 +62,11 @@ public final class SQLiteDatabase {
 
     func error(_ rc: Int32, while doing: String) -> FerryError {
         let code = sqlite3_extended_errcode(handle)
-        return FerryError(.sqlite, "SQLite error \(code): \(errorMessage) - while \(doing)", sqliteCode: code)
+        var message = "SQLite error \(code): \(errorMessage) - while \(doing)"
+        if code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB {
+            message += ". The file \(path) is damaged: check it with `sqlite3 \(path) 'PRAGMA integrity_check'`, then use a backup or a copy saved by the sqlite3 CLI's `.recover`."
+        }
+        return FerryError(.sqlite, message, sqliteCode: code)
     }
 
     /// Runs one or more statements that return no rows.
