@@ -82,7 +82,7 @@ final class GzipFileWriter {
         return (compressedBytes, hasher.finalize().hexString)
     }
 
-    /// Queues a block that a worker first makes (the export encodes a batch of rows there)
+    /// Queues a block that a worker first makes (the export scans and encodes a range there)
     /// and then compresses; it lands in the file after every block submitted before it.
     func write(producing makeBlock: @escaping @Sendable () throws -> [UInt8]) throws {
         if !block.isEmpty { try submitBlock() }

@@ -105,12 +105,21 @@ public final class Exporter {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
         let encoder = RecordEncoder(table: table, tables: allTables)
         var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try store.rowCount(table.name))
+        let rows: Int
         if let connections, let positions = try store.scanPositions(of: table) {
-            let rows = try exportInRanges(table, positions: positions, encoder: encoder, connections: connections, into: file, ticker: &ticker)
-            ticker.finish()
-            let (bytes, sha256) = try file.finish()
-            return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+            rows = try exportInRanges(table, positions: positions, encoder: encoder, connections: connections, into: file, ticker: &ticker)
+        } else {
+            rows = try exportInOneScan(table, encoder: encoder, book: book, into: file, ticker: &ticker)
         }
+        ticker.finish()
+        let (bytes, sha256) = try file.finish()
+        return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+    }
+
+    /// One scan on this thread: for a store's sync book, which is read and written per row
+    /// inside the export's transaction, and for tables that cannot be cut into ranges.
+    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, into file: GzipFileWriter,
+                                 ticker: inout ProgressTicker) throws -> Int {
         var line = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
         var rows = 0
         // Rows without a primary key cannot be told apart later; they travel without a base.
@@ -162,9 +171,7 @@ public final class Exporter {
             }
         }
         try file.write(line.bytes)
-        ticker.finish()
-        let (bytes, sha256) = try file.finish()
-        return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+        return rows
     }
 
     /// Cuts the table into position ranges, each scanned, encoded and deflated by one job on
