@@ -173,7 +173,8 @@ private func exportedChangeset(in directory: URL, _ sql: String) throws -> Strin
     }
 }
 
-/// An import into an empty sync book builds the book's identity index once at the end.
+/// An import into an empty sync book, and the first export after `prepare`, build the
+/// book's identity index once at the end.
 @Suite struct DeferredIdentityIndexTests {
     private let indexQuery = "SELECT count(*) FROM sqlite_schema WHERE name = '_ferry_rows_identity'"
 
@@ -194,6 +195,27 @@ private func exportedChangeset(in directory: URL, _ sql: String) throws -> Strin
             #expect(report.totals.inserted == 300)
             #expect(try target.database.scalar(indexQuery) == .integer(1))
             #expect(try target.database.scalar("SELECT count(*) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = 'items' AND identity > ''") == .integer(300))
+        }
+    }
+
+    @Test func theIndexExistsAfterTheFirstExportFillsTheBook() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("source.db").path
+            let db = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+            try db.execute("""
+                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+                INSERT INTO items SELECT i, 'SKU-' || i, 'item ' || i FROM n;
+                """)
+            let source = try SQLiteStore(path: path, mode: .readWrite)
+            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+            #expect(try source.database.scalar("SELECT count(*) FROM _ferry_rows") == .integer(0))
+            _ = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("first").path)
+            #expect(try source.database.scalar(indexQuery) == .integer(1))
+            #expect(try source.database.scalar("SELECT count(*) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = 'items' AND identity > ''") == .integer(300))
+            // A later export finds the book filled and keeps the index as it is.
+            _ = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("second").path)
+            #expect(try source.database.scalar(indexQuery) == .integer(1))
         }
     }
 }

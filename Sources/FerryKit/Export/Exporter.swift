@@ -70,6 +70,9 @@ public final class Exporter {
             let tables = try self.selectedTables(from: all)
             var entries: [ManifestTable] = []
             var warnings: [String] = []
+            // The first export after `prepare` fills an empty book: its identity index is
+            // built once at the end instead of growing by a random insert per row.
+            let deferredIndex = try book?.deferIdentityIndexIfEmpty() ?? false
             for table in ForeignKeyOrder.sorted(tables) {
                 entries.append(try self.export(table, into: writer, allTables: all, book: book, connections: connections))
                 if let column = table.cloudId {
@@ -79,6 +82,7 @@ public final class Exporter {
                     }
                 }
             }
+            if deferredIndex { try book?.buildIdentityIndex() }
             try book?.setState(SyncState.lastExport, changesetId)
             let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.options.profile).profile,
                                              incrementalTo: previous, warnings: warnings)

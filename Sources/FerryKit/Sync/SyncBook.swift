@@ -15,7 +15,8 @@ public protocol SyncBook: AnyObject {
     func hasEntries(table: String) throws -> Bool
     /// When the book is empty, stops maintaining the identity lookup until
     /// `buildIdentityIndex()`, and returns true. Meanwhile `entry(table:identity:)` finds
-    /// nothing: no row can have crossed before an import into an empty book.
+    /// nothing: no row can have crossed before an import into an empty book (the first
+    /// export after `prepare` never asks).
     func deferIdentityIndexIfEmpty() throws -> Bool
     func buildIdentityIndex() throws
     /// Entries whose row no longer exists in the table: deletions since the last crossing.
