@@ -142,7 +142,10 @@ import Testing
                 #expect(throws: FerryError.self) { try writer.execute("INSERT INTO parents VALUES ('late', 'late@example.com')") }
                 #expect(try reader.rowCount("parents") == 50)
                 #expect(try store.rowCount("parents") == 50)
+                // The two share one cache budget while the reader lives.
+                #expect(try store.database.scalar("PRAGMA cache_size") == .integer(Int64(SQLiteDatabase.mainCacheSize / 2)))
             }
+            #expect(try store.database.scalar("PRAGMA cache_size") == .integer(Int64(SQLiteDatabase.mainCacheSize)), "the whole cache is back once the reader is gone")
 
             let walPath = directory.appendingPathComponent("wal.db").path
             try makeSource(at: walPath, journal: "WAL")

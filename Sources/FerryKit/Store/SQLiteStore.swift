@@ -7,9 +7,14 @@ public final class SQLiteStore: Store {
     public var kind: String { "sqlite" }
     public var displayName: String { (database.path as NSString).lastPathComponent }
 
+    /// Run once when this store goes: a snapshot reader gives its cache budget back here.
+    private var onRelease: (() -> Void)?
+
     public init(path: String, mode: SQLiteDatabase.Mode) throws {
         database = try SQLiteDatabase(path: path, mode: mode)
     }
+
+    deinit { onRelease?() }
 
     public func tableExists(_ name: String) throws -> Bool {
         try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", [.text(name)]) != nil
@@ -98,10 +103,12 @@ public final class SQLiteStore: Store {
               try database.scalar("PRAGMA journal_mode")?.string?.lowercased() != "wal" else { return nil }
         let reader = try SQLiteStore(path: database.path, mode: .readOnly)
         reader.database.setBusyTimeout(milliseconds: 0)
-        // The two connections share the one page cache's budget, so peak memory stays put.
+        // The two connections share the one page cache's budget, so peak memory stays put;
+        // this connection has its whole cache back once the reader is gone.
         let half = SQLiteDatabase.mainCacheSize / 2
         try database.execute("PRAGMA main.cache_size = \(half)")
         try reader.database.execute("PRAGMA main.cache_size = \(half)")
+        reader.onRelease = { [database] in try? database.execute("PRAGMA main.cache_size = \(SQLiteDatabase.mainCacheSize)") }
         do {
             try reader.database.execute("BEGIN DEFERRED")
             _ = try reader.database.scalar("SELECT count(*) FROM sqlite_schema")

@@ -27,7 +27,7 @@ struct ProgressTicker {
     @inline(__always) mutating func advance() { advance(to: done + 1) }
 
     /// For work counted elsewhere: `done` rows so far.
-    mutating func advance(to done: Int) {
+    @inline(__always) mutating func advance(to done: Int) {
         self.done = done
         if done >= nextReport {
             nextReport = done + Self.stride
