@@ -19,7 +19,7 @@ final class GzipFileWriter {
     private static let maxInFlight = 3
 
     private let file: OutputFile
-    private let level: Int
+    private let compressors: GzipMemberCompressorPool
     private var hasher = SHA256()
     private(set) var compressedBytes = 0
     private var block: [UInt8] = []
@@ -27,11 +27,8 @@ final class GzipFileWriter {
     private var membersWritten = 0
 
     init(creating path: String, level: Int) throws {
-        guard (0...9).contains(level) else {
-            throw FerryError(.usage, "compression level \(level) is out of range: use 0 (none) to 9 (smallest).")
-        }
+        compressors = try GzipMemberCompressorPool(level: level) // refuses a level out of range before the file exists
         file = try OutputFile(creating: path)
-        self.level = level
         block.reserveCapacity(Self.blockSize + Self.lineSlack)
     }
 
@@ -98,11 +95,11 @@ final class GzipFileWriter {
 
     private func submit(_ makeBlock: @escaping @Sendable () throws -> [UInt8]) throws {
         let job = CompressedBlock()
-        let level = level
+        let compressors = compressors
         inFlight.append(job)
         DispatchQueue.global(qos: .userInitiated).async {
             do {
-                job.output = try GzipMemberCompressor.member(of: makeBlock(), level: level)
+                job.output = try compressors.member(of: makeBlock())
             } catch {
                 job.error = error
             }

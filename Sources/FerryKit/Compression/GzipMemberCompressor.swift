@@ -1,4 +1,5 @@
 import CLibDeflate
+import Foundation
 
 /// Owns a libdeflate compressor; freed exactly once. Turns one whole block into one
 /// complete gzip member (header, deflate data, CRC-32 and size trailer).
@@ -37,8 +38,24 @@ final class GzipMemberCompressor {
         return output
     }
 
-    static func member(of input: [UInt8], level: Int) throws -> [UInt8] {
-        let compressor = try GzipMemberCompressor(level: level)
+}
+
+/// Compressors kept for the next block, so each block does not allocate and set up one.
+/// `@unchecked Sendable`: `idle` is only touched under `lock`, and a compressor taken from
+/// it serves one worker until it is put back.
+final class GzipMemberCompressorPool: @unchecked Sendable {
+    private let level: Int
+    private let lock = NSLock()
+    private var idle: [GzipMemberCompressor] = []
+
+    init(level: Int) throws {
+        idle = [try GzipMemberCompressor(level: level)] // checks the level up front
+        self.level = level
+    }
+
+    func member(of input: [UInt8]) throws -> [UInt8] {
+        let compressor = try lock.withLock { idle.popLast() } ?? GzipMemberCompressor(level: level)
+        defer { lock.withLock { idle.append(compressor) } }
         return try input.withUnsafeBytes { try compressor.member(of: $0) }
     }
 }

@@ -26,11 +26,11 @@ struct RecordEncoder: Sendable {
     /// `tables`: every table of the source, so references can name their parents' identities.
     init(table: TableDefinition, tables: [TableDefinition]) {
         let names = table.columnNames
-        rowFields = FieldList(names.enumerated().map { ($1, $0) })
+        rowFields = FieldList(#","row":{"#, names.enumerated().map { ($1, $0) })
         let identityColumns = table.identityColumns.filter { names.contains($0) }
         identityNames = identityColumns
         keyIndexes = identityColumns.map { names.firstIndex(of: $0)! }
-        keyFields = FieldList(zip(identityColumns, keyIndexes).map { ($0, $1) })
+        keyFields = FieldList(#","keys":{"#, zip(identityColumns, keyIndexes).map { ($0, $1) })
         cloudIdIndex = table.cloudId.flatMap { names.firstIndex(of: $0) }
 
         var joins: [ReferenceJoin] = []
@@ -53,7 +53,7 @@ struct RecordEncoder: Sendable {
             let keyStart = next + (cloudId == nil ? 0 : 1)
             references.append(JoinedReference(
                 reference: reference, parentTable: parent.name, prefix: prefix.bytes, childIndex: childIndex, cloudIdIndex: cloudId,
-                keys: FieldList(identity.enumerated().map { ($1, keyStart + $0) }), keyNames: identity))
+                keys: FieldList(#","keys":{"#, identity.enumerated().map { ($1, keyStart + $0) }), keyNames: identity))
             joins.append(ReferenceJoin(reference: reference, parentColumns: parentColumns))
             next += parentColumns.count
         }
@@ -79,14 +79,13 @@ struct RecordEncoder: Sendable {
     /// `{"op":"upsert","cloudId":…,"keys":{…},"row":{…},"refs":{…},"hash":…,"base":…}\n`;
     /// `sync` adds the hash and base when the store keeps a sync book.
     func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?)? = nil) {
-        buffer.append(raw: #"{"op":"upsert""#)
         if let cloudIdIndex {
-            buffer.append(raw: #","cloudId":"#)
+            buffer.append(raw: #"{"op":"upsert","cloudId":"#)
             cursor.appendJSON(at: cloudIdIndex, to: &buffer)
+        } else {
+            buffer.append(raw: #"{"op":"upsert""#)
         }
-        buffer.append(raw: #","keys":"#)
         keyFields.appendObject(cursor, to: &buffer)
-        buffer.append(raw: #","row":"#)
         rowFields.appendObject(cursor, to: &buffer)
         var wroteRefs = false
         for reference in references where !cursor.isNull(at: reference.childIndex) {
@@ -94,7 +93,6 @@ struct RecordEncoder: Sendable {
             wroteRefs = true
             buffer.bytes.append(contentsOf: reference.prefix)
             if let index = reference.cloudIdIndex { cursor.appendJSON(at: index, to: &buffer) } else { buffer.append(raw: "null") }
-            buffer.append(raw: #","keys":"#)
             reference.keys.appendObject(cursor, to: &buffer)
             buffer.append(UInt8(ascii: "}"))
         }
@@ -113,14 +111,17 @@ struct RecordEncoder: Sendable {
 
 /// An object's `"name":` keys in one byte array, each with the cursor index of its value:
 /// writing a row walks two flat arrays instead of retaining an array per column (~7% of
-/// an export's CPU went to retain and release).
+/// an export's CPU went to retain and release). The text before the object (`,"row":{`)
+/// travels with the first key, one copy fewer per object.
 struct FieldList: Sendable {
     private var keys: [UInt8] = []
     /// Where each key ends in `keys`, and the cursor index of its value.
     private var fields: [(keyEnd: Int, index: Int)] = []
 
-    init(_ pairs: [(name: String, index: Int)]) {
+    /// `opening`: everything up to the first key, its `{` included.
+    init(_ opening: StaticString, _ pairs: [(name: String, index: Int)]) {
         var buffer = JSONBuffer()
+        buffer.append(raw: opening)
         for (position, pair) in pairs.enumerated() {
             if position > 0 { buffer.append(UInt8(ascii: ",")) }
             buffer.appendString(pair.name)
@@ -132,10 +133,10 @@ struct FieldList: Sendable {
 
     var indexes: [Int] { fields.map(\.index) }
 
-    /// `{"a":…,"b":…}`, values from `cursor`.
+    /// The opening, then `"a":…,"b":…}`, values from `cursor`.
     func appendObject(_ cursor: RowCursor, to buffer: inout JSONBuffer) {
-        buffer.append(UInt8(ascii: "{"))
         keys.withUnsafeBufferPointer { keys in
+            guard !fields.isEmpty else { buffer.bytes.append(contentsOf: keys); return }
             var start = 0
             for field in fields {
                 buffer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<field.keyEnd]))

@@ -196,13 +196,22 @@ struct SQLiteRowCursor: RowCursor {
     func isNull(at index: Int) -> Bool { statement.columnType(at: index) == SQLITE_NULL }
 
     func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
-        switch statement.columnType(at: index) {
-        case SQLITE_INTEGER: buffer.appendInteger(statement.int64(at: index))
-        case SQLITE_FLOAT: buffer.appendReal(statement.double(at: index))
-        case SQLITE_TEXT: buffer.appendText(statement.bytes(at: index, text: true))
-        case SQLITE_BLOB: buffer.appendBase64Object(statement.bytes(at: index, text: false))
+        // One column lookup, then the value's own accessors: the sqlite3_column_* calls each
+        // look the column up again and check for allocation failures. The value is
+        // "unprotected" (no mutex), which is safe here: one thread uses a connection at a time.
+        let value = sqlite3_column_value(statement.handle, Int32(index))
+        switch sqlite3_value_type(value) {
+        case SQLITE_INTEGER: buffer.appendInteger(sqlite3_value_int64(value))
+        case SQLITE_FLOAT: buffer.appendReal(sqlite3_value_double(value))
+        case SQLITE_TEXT: buffer.appendText(Self.bytes(UnsafeRawPointer(sqlite3_value_text(value)), sqlite3_value_bytes(value)))
+        case SQLITE_BLOB: buffer.appendBase64Object(Self.bytes(sqlite3_value_blob(value), sqlite3_value_bytes(value)))
         default: buffer.append(raw: "null")
         }
+    }
+
+    private static func bytes(_ pointer: UnsafeRawPointer?, _ count: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let pointer, count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: Int(count))
     }
 }
 
