@@ -37,7 +37,6 @@ final class GzipMemberCompressor {
         }
         return output
     }
-
 }
 
 /// Compressors kept for the next block, so each block does not allocate and set up one.
