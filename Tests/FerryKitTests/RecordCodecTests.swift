@@ -22,6 +22,38 @@ import Testing
         #expect(mismatches == 0)
     }
 
+    /// The record line, byte for byte: each object's opening travels with its first key,
+    /// so an object without keys, a row without refs and a ref with keys are all pinned.
+    @Test func recordLinesAreWrittenExactly() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("format.db").path
+            let db = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+            try db.execute("""
+                CREATE TABLE roles (id TEXT PRIMARY KEY NOT NULL, cloudId TEXT UNIQUE, name TEXT NOT NULL UNIQUE);
+                CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL UNIQUE, roleId TEXT REFERENCES roles(id), score REAL);
+                CREATE TABLE log (msg TEXT, n INTEGER);
+                INSERT INTO roles VALUES ('r1', 'c-1', 'admin');
+                INSERT INTO users VALUES ('u1', 'a@x', 'r1', 1.5), ('u2', 'b@x', NULL, 2);
+                INSERT INTO log VALUES ('hi', 1);
+                """)
+            let store = try SQLiteStore(path: path, mode: .readOnly)
+            let tables = try store.tables(profile: .empty)
+            func lines(_ name: String) throws -> [String] {
+                let table = try #require(tables.first { $0.name == name })
+                let encoder = RecordEncoder(table: table, tables: tables)
+                var buffer = JSONBuffer()
+                try store.scan(table, columns: table.columnNames, joining: encoder.joins) { encoder.append($0, to: &buffer) }
+                return buffer.string.split(separator: "\n").map(String.init)
+            }
+            #expect(try lines("roles") == [#"{"op":"upsert","cloudId":"c-1","keys":{"name":"admin"},"row":{"id":"r1","cloudId":"c-1","name":"admin"}}"#])
+            #expect(try lines("users") == [
+                #"{"op":"upsert","keys":{"email":"a@x"},"row":{"id":"u1","email":"a@x","roleId":"r1","score":1.5},"refs":{"roleId":{"table":"roles","cloudId":"c-1","keys":{"name":"admin"}}}}"#,
+                #"{"op":"upsert","keys":{"email":"b@x"},"row":{"id":"u2","email":"b@x","roleId":null,"score":2.0}}"#,
+            ])
+            #expect(try lines("log") == [#"{"op":"upsert","keys":{},"row":{"msg":"hi","n":1}}"#])
+        }
+    }
+
     @Test func realsAlwaysCarryADotOrExponent() {
         for (value, text) in [(1.0, "1.0"), (-0.0, "-0.0"), (1e300, "1e+300"), (Double.leastNonzeroMagnitude, "5e-324"), (0.1, "0.1"), (1e16, "1e+16"), (123456789.0, "123456789.0")] {
             var buffer = JSONBuffer()

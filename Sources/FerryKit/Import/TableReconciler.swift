@@ -36,8 +36,10 @@ final class TableReconciler {
         let reference: Reference
         /// Positions of its columns in the incoming row.
         let indexes: [Int]
-        /// The parent's target definition when the reference points at its primary key.
-        let parentByKey: TableDefinition?
+        /// The parent's target definition (nil when the target has no such table).
+        let parent: TableDefinition?
+        /// Whether it points at the parent's primary key, so the key map can answer.
+        let pointsAtParentKey: Bool
         /// The parent's name, lowercased as `ImportContext`'s sets hold it.
         let parentName: String
     }
@@ -72,7 +74,7 @@ final class TableReconciler {
             let indexes = reference.columns.compactMap { position[$0] }
             guard indexes.count == reference.columns.count else { return nil }
             let parent = context.targets[reference.table.lowercased()]
-            return ResolvedReference(reference: reference, indexes: indexes, parentByKey: parent?.primaryKey == reference.to ? parent : nil,
+            return ResolvedReference(reference: reference, indexes: indexes, parent: parent, pointsAtParentKey: parent?.primaryKey == reference.to,
                                      parentName: parent?.name.lowercased() ?? reference.table.lowercased())
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
@@ -141,7 +143,7 @@ final class TableReconciler {
     private func resolve(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
         let reference = resolved.reference
         var columns: String { reference.columns.joined(separator: ", ") }
-        if let parent = resolved.parentByKey {
+        if let parent = resolved.parent, resolved.pointsAtParentKey {
             let name = resolved.parentName
             let keysKept = context.keysKept.contains(name)
             if !keysKept || context.remapped.contains(name), let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
@@ -167,7 +169,7 @@ final class TableReconciler {
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))
             }
         }
-        if let parent = context.targets[resolved.parentName], !context.pending.contains(resolved.parentName),
+        if let parent = resolved.parent, !context.pending.contains(resolved.parentName),
            try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
             return .success(raw)
         }

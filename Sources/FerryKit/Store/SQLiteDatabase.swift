@@ -62,11 +62,16 @@ public final class SQLiteDatabase {
 
     func error(_ rc: Int32, while doing: String) -> FerryError {
         let code = sqlite3_extended_errcode(handle)
-        var message = "SQLite error \(code): \(errorMessage) - while \(doing)"
+        return FerryError(.sqlite, message(code, errorMessage, while: doing), sqliteCode: code)
+    }
+
+    /// Every SQLite error reads the same; a damaged file also says how to check it.
+    private func message(_ code: Int32, _ text: String, while doing: String) -> String {
+        var message = "SQLite error \(code): \(text) - while \(doing)"
         if code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB {
             message += ". The file \(path) is damaged: check it with `sqlite3 \(path) 'PRAGMA integrity_check'`, then use a backup or a copy saved by the sqlite3 CLI's `.recover`."
         }
-        return FerryError(.sqlite, message, sqliteCode: code)
+        return message
     }
 
     /// Runs one or more statements that return no rows.
@@ -76,7 +81,7 @@ public final class SQLiteDatabase {
         if rc != SQLITE_OK {
             let message = errmsg.map { String(cString: $0) } ?? errorMessage
             sqlite3_free(errmsg)
-            throw FerryError(.sqlite, "SQLite error \(rc): \(message) - while executing \(sql.prefix(200))")
+            throw FerryError(.sqlite, self.message(rc, message, while: "executing \(sql.prefix(200))"))
         }
     }
 
