@@ -218,30 +218,4 @@ private func exportedChangeset(in directory: URL, _ sql: String) throws -> Strin
             #expect(try source.database.scalar(indexQuery) == .integer(1))
         }
     }
-
-    /// Books are rowid tables since the rowid order made filling them twice as fast; a book
-    /// an earlier Ferry made (WITHOUT ROWID) is used as it is, never rebuilt.
-    @Test func aBookFromBeforeTheRowidLayoutKeepsWorking() throws {
-        try withTemporaryDirectory { directory in
-            let changeset = try exportedChangeset(in: directory, """
-                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
-                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
-                INSERT INTO items SELECT i, 'SKU-' || i, 'item ' || i FROM n;
-                """)
-            let fresh = try SQLiteStore(path: directory.appendingPathComponent("fresh.db").path, mode: .readWriteCreate)
-            _ = try Importer(store: fresh, changeset: try ChangesetReader(path: changeset)).run()
-            #expect(try fresh.database.scalar("SELECT count(rowid) FROM _ferry_rows") == .integer(300))
-
-            let old = try SQLiteStore(path: directory.appendingPathComponent("old.db").path, mode: .readWriteCreate)
-            let oldBook = SQLiteSyncBook.createSQL.replacingOccurrences(of: "PRIMARY KEY (tableName, rowKey));", with: "PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;")
-            #expect(oldBook != SQLiteSyncBook.createSQL)
-            try old.database.execute(oldBook)
-            let first = try Importer(store: old, changeset: try ChangesetReader(path: changeset)).run()
-            let again = try Importer(store: old, changeset: try ChangesetReader(path: changeset)).run()
-            #expect(first.totals.inserted == 300 && again.totals.unchanged == 300)
-            #expect(try old.database.scalar("SELECT count(*) FROM _ferry_rows") == .integer(300))
-            let schema = try old.database.scalar("SELECT sql FROM sqlite_schema WHERE name = '_ferry_rows'")?.string ?? ""
-            #expect(schema.contains("WITHOUT ROWID"))
-        }
-    }
 }

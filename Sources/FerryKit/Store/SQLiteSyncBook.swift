@@ -14,7 +14,7 @@ final class SQLiteSyncBook: SyncBook {
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
-            PRIMARY KEY (tableName, rowKey));
+            PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
         CREATE TABLE IF NOT EXISTS _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
         """
