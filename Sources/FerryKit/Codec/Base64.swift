@@ -7,32 +7,35 @@ public enum Base64 {
         return table
     }()
 
-    public static func encode(_ data: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        let table = alphabet
-        var index = 0
-        let count = data.count
-        output.reserveCapacity(output.count + (count + 2) / 3 * 4)
-        while index + 3 <= count {
-            let value = UInt32(data[index]) << 16 | UInt32(data[index + 1]) << 8 | UInt32(data[index + 2])
-            output.append(table[Int(value >> 18 & 63)])
-            output.append(table[Int(value >> 12 & 63)])
-            output.append(table[Int(value >> 6 & 63)])
-            output.append(table[Int(value & 63)])
-            index += 3
-        }
-        let rest = count - index
-        if rest == 1 {
-            let value = UInt32(data[index]) << 16
-            output.append(table[Int(value >> 18 & 63)])
-            output.append(table[Int(value >> 12 & 63)])
-            output.append(UInt8(ascii: "="))
-            output.append(UInt8(ascii: "="))
-        } else if rest == 2 {
-            let value = UInt32(data[index]) << 16 | UInt32(data[index + 1]) << 8
-            output.append(table[Int(value >> 18 & 63)])
-            output.append(table[Int(value >> 12 & 63)])
-            output.append(table[Int(value >> 6 & 63)])
-            output.append(UInt8(ascii: "="))
+    /// The bytes `encode` writes for `count` bytes of data.
+    public static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Writes the base64 of `data` at `output`, which has room for `encodedCount(data.count)`
+    /// bytes; returns that count.
+    public static func encode(_ data: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>) -> Int {
+        alphabet.withUnsafeBufferPointer { table in
+            var index = 0
+            var written = 0
+            let count = data.count
+            while index + 3 <= count {
+                let value = UInt32(data[index]) << 16 | UInt32(data[index + 1]) << 8 | UInt32(data[index + 2])
+                output[written] = table[Int(value >> 18 & 63)]
+                output[written + 1] = table[Int(value >> 12 & 63)]
+                output[written + 2] = table[Int(value >> 6 & 63)]
+                output[written + 3] = table[Int(value & 63)]
+                index += 3
+                written += 4
+            }
+            let rest = count - index
+            if rest > 0 {
+                let value = UInt32(data[index]) << 16 | (rest == 2 ? UInt32(data[index + 1]) << 8 : 0)
+                output[written] = table[Int(value >> 18 & 63)]
+                output[written + 1] = table[Int(value >> 12 & 63)]
+                output[written + 2] = rest == 2 ? table[Int(value >> 6 & 63)] : UInt8(ascii: "=")
+                output[written + 3] = UInt8(ascii: "=")
+                written += 4
+            }
+            return written
         }
     }
 

@@ -2,40 +2,105 @@
 ///
 /// Byte-level on purpose: Foundation's JSONSerialization encodes ~30k rows/s and loses
 /// ~1.6% of doubles; this writer is exact and ~80x faster (../shared/MEASURED.md).
-public struct JSONBuffer {
-    public var bytes: [UInt8] = []
+///
+/// The bytes live in memory this buffer owns rather than in a `[UInt8]`: an array's
+/// `append(contentsOf:)` spent ~100 instructions per call around its memcpy (uniqueness
+/// and capacity checks, a generic copy loop), ~10% of an export (docs/decisions.md,
+/// "Export: a byte buffer of its own"). Noncopyable, so its memory has one owner and is
+/// freed once.
+public struct JSONBuffer: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    public private(set) var count = 0
+    private var capacity: Int
 
     public init(capacity: Int = 4096) {
-        bytes.reserveCapacity(capacity)
+        self.capacity = Swift.max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
     }
 
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    deinit { base.deallocate() }
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    /// A copy of the bytes written so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
-    @inline(__always) public mutating func append(_ byte: UInt8) { bytes.append(byte) }
+    public var isEmpty: Bool { count == 0 }
 
-    public mutating func append(raw: StaticString) {
-        raw.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    public var string: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
+
+    /// The bytes written so far, in place; valid only inside `body`.
+    public func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    public mutating func removeAll() { count = 0 }
+
+    /// Room for `extra` more bytes past `count`.
+    @inline(__always) private mutating func reserve(_ extra: Int) {
+        if capacity - count < extra { grow(toHold: count + extra) }
+    }
+
+    @inline(never) private mutating func grow(toHold needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.initialize(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always) public mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always) public mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    public mutating func append(contentsOf bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append(contentsOf: $0) }
+    }
+
+    /// A String's UTF-8 as it is, unquoted: for JSON text built by hand.
+    public mutating func append(utf8 text: String) {
+        var copy = text
+        copy.withUTF8 { append(contentsOf: $0) }
+    }
+
+    @inline(__always) public mutating func append(raw: StaticString) {
+        raw.withUTF8Buffer { append(contentsOf: $0) }
+    }
+
+    /// Writes up to `maxCount` bytes straight into the buffer; `body` returns how many it wrote.
+    @inline(__always) mutating func appendUninitialized(maxCount: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(maxCount)
+        count += body(base + count)
     }
 
     public mutating func appendInteger(_ value: Int64) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        if value == 0 { append(UInt8(ascii: "0")); return }
         // Magnitude as UInt64 so Int64.min has no overflow.
         var magnitude = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0) // 32 bytes of scratch, enough for 20 digits
-        let count = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
-            var n = 0
-            while magnitude > 0 {
-                scratch[31 - n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                n += 1
+        appendUninitialized(maxCount: 20) { out in
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes of scratch, enough for 20 digits
+            return withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+                var n = 0
+                while magnitude > 0 {
+                    scratch[23 - n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                    n += 1
+                }
+                var written = 0
+                if value < 0 { out[0] = UInt8(ascii: "-"); written = 1 }
+                (out + written).initialize(from: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + (24 - n), count: n)
+                return written + n
             }
-            bytes.append(contentsOf: scratch[(32 - n)...])
-            return n
         }
-        _ = count
     }
 
     /// A REAL, always with a `.` or an exponent so it reads back as a REAL.
@@ -44,18 +109,18 @@ public struct JSONBuffer {
     public mutating func appendReal(_ value: Double) {
         if value.isNaN { append(raw: #"{"$real":"nan"}"#); return }
         if value.isInfinite { value < 0 ? append(raw: #"{"$real":"-inf"}"#) : append(raw: #"{"$real":"inf"}"#); return }
-        let text = value.description
+        var text = value.description
         var sawMarker = false
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { sawMarker = true }
-            bytes.append(byte)
+        text.withUTF8 { utf8 in
+            for byte in utf8 where byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { sawMarker = true }
+            append(contentsOf: utf8)
         }
         if !sawMarker { append(raw: ".0") }
     }
 
     /// A JSON string from bytes known to be valid UTF-8.
     public mutating func appendString(_ utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         var runStart = 0
         var index = 0
         let count = utf8.count
@@ -78,7 +143,7 @@ public struct JSONBuffer {
                 index += 1
                 continue
             }
-            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            if runStart < index { append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
             if let escape {
                 append(raw: escape)
                 index += 1
@@ -93,8 +158,8 @@ public struct JSONBuffer {
             }
             runStart = index
         }
-        if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<count])) }
-        bytes.append(UInt8(ascii: "\""))
+        if runStart < count { append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<count])) }
+        append(UInt8(ascii: "\""))
     }
 
     public mutating func appendString(_ string: String) {
@@ -105,10 +170,10 @@ public struct JSONBuffer {
     private mutating func appendHex4(_ value: UInt16) {
         let digits: StaticString = "0123456789abcdef"
         digits.withUTF8Buffer { hex in
-            bytes.append(hex[Int(value >> 12) & 0xF])
-            bytes.append(hex[Int(value >> 8) & 0xF])
-            bytes.append(hex[Int(value >> 4) & 0xF])
-            bytes.append(hex[Int(value) & 0xF])
+            append(hex[Int(value >> 12) & 0xF])
+            append(hex[Int(value >> 8) & 0xF])
+            append(hex[Int(value >> 4) & 0xF])
+            append(hex[Int(value) & 0xF])
         }
     }
 
@@ -116,7 +181,7 @@ public struct JSONBuffer {
     /// `asText` marks a TEXT cell that is not valid UTF-8, so it round-trips as TEXT.
     public mutating func appendBase64Object(_ data: UnsafeBufferPointer<UInt8>, asText: Bool = false) {
         append(raw: #"{"$base64":true,"encoded":""#)
-        Base64.encode(data, into: &bytes)
+        appendUninitialized(maxCount: Base64.encodedCount(data.count)) { Base64.encode(data, into: $0) }
         if asText { append(raw: #"","type":"text"}"#) } else { append(raw: #""}"#) }
     }
 
@@ -124,9 +189,12 @@ public struct JSONBuffer {
     public mutating func appendText(_ utf8: UnsafeBufferPointer<UInt8>) {
         if Self.isPlainASCII(utf8) {
             // Most cells: valid UTF-8 with nothing to escape, copied in one go.
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: utf8)
-            bytes.append(UInt8(ascii: "\""))
+            appendUninitialized(maxCount: utf8.count + 2) { out in
+                out[0] = UInt8(ascii: "\"")
+                if let source = utf8.baseAddress { (out + 1).initialize(from: source, count: utf8.count) }
+                out[utf8.count + 1] = UInt8(ascii: "\"")
+                return utf8.count + 2
+            }
         } else if UTF8Validation.isValid(utf8) {
             appendString(utf8)
         } else {
@@ -136,33 +204,37 @@ public struct JSONBuffer {
 
     /// Printable ASCII without `"` or `\\`: bytes a JSON string holds as they are.
     /// Eight bytes at a time (a tenth of an export's encoding thread went to this check
-    /// byte by byte); the rest one by one.
+    /// byte by byte): the last word overlaps the one before it, and a text shorter than a
+    /// word is padded with spaces, so no byte is looked at alone.
     static func isPlainASCII(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = utf8.baseAddress else { return true }
         let raw = UnsafeRawPointer(base)
         let count = utf8.count
+        guard count >= 8 else {
+            var padded: UInt64 = 0x2020_2020_2020_2020
+            withUnsafeMutableBytes(of: &padded) { $0.baseAddress!.copyMemory(from: raw, byteCount: count) }
+            return isPlainASCII(word: padded)
+        }
         var index = 0
-        while index + 8 <= count {
+        while index + 8 < count {
             if !isPlainASCII(word: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return false }
             index += 8
         }
-        while index < count {
-            let byte = base[index]
-            if byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            index += 1
-        }
-        return true
+        return isPlainASCII(word: raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
     }
 
-    /// Whether none of a word's eight bytes is a control byte, non-ASCII, DEL, `"` or `\\`
-    /// (the "has a zero byte" and "has a byte less than n" tests, exact as booleans).
+    /// Whether none of a word's eight bytes is a control byte, non-ASCII, DEL, `"` or `\\`.
+    /// Each test sets a byte's high bit where it finds that byte; a borrow or carry between
+    /// bytes only starts at a byte already found, so "any high bit" is exact.
     @inline(__always) static func isPlainASCII(word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
-        if word & highs != 0 { return false } // a byte >= 0x80
-        if (word &- ones &* 0x20) & ~word & highs != 0 { return false } // a byte < 0x20
-        return !hasZeroByte(word ^ (ones &* 0x7F)) && !hasZeroByte(word ^ (ones &* 0x22)) && !hasZeroByte(word ^ (ones &* 0x5C))
+        @inline(__always) func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v }
+        var found = word // a byte >= 0x80
+        found |= (word &- ones &* 0x20) & ~word // a byte < 0x20
+        found |= word &+ ones // 0x7F becomes 0x80
+        found |= zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
+        return found & highs == 0
     }
 
     public mutating func appendValue(_ value: Value) {

@@ -13,8 +13,8 @@ import Dispatch
 /// members compressed on a second core", "Export: ranges scanned on both cores").
 final class GzipFileWriter {
     static let blockSize = 1 << 20
-    /// Room past `blockSize` for the line that crosses it, so a buffer handed over by
-    /// `write(taking:)` is filled without growing.
+    /// Room past `blockSize` for the line that crosses it, so a buffer of lines that is
+    /// handed over once it holds `blockSize` bytes is filled without growing.
     static let lineSlack = 64 * 1024
     private static let maxInFlight = 3
 
@@ -43,26 +43,17 @@ final class GzipFileWriter {
     }
 
     func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try write($0) }
+    }
+
+    func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         var start = 0
         while start < bytes.count {
             let take = min(Self.blockSize - block.count, bytes.count - start)
-            block.append(contentsOf: bytes[start..<(start + take)])
+            block.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<(start + take)]))
             start += take
             if block.count == Self.blockSize { try submitBlock() }
         }
-    }
-
-    /// Hands over a buffer of whole lines as the next block, without copying it, when no
-    /// partial block is pending; `bytes` comes back empty, with a block's capacity, to fill
-    /// again. A member then ends at a line's end, a little past `blockSize`.
-    func write(taking bytes: inout [UInt8]) throws {
-        guard block.isEmpty else {
-            try write(bytes)
-            bytes.removeAll(keepingCapacity: true)
-            return
-        }
-        swap(&block, &bytes)
-        try submitBlock()
     }
 
     /// Waits until every block submitted so far is in the file.
@@ -79,27 +70,34 @@ final class GzipFileWriter {
         return (compressedBytes, hasher.finalize().hexString)
     }
 
-    /// Queues a block that a worker first makes (the export scans and encodes a range there)
-    /// and then compresses; it lands in the file after every block submitted before it.
+    /// Queues a block that a worker first makes and then compresses; it lands in the file
+    /// after every block submitted before it.
     func write(producing makeBlock: @escaping @Sendable () throws -> [UInt8]) throws {
+        try write(compressing: { compress in try makeBlock().withUnsafeBytes(compress) })
+    }
+
+    /// Queues a job that makes a block on a worker (the export scans and encodes a range
+    /// there) and returns it compressed by `compress`, so the block can stay in the job's
+    /// own buffer; the member lands in the file after every block submitted before it.
+    func write(compressing job: @escaping @Sendable (_ compress: (UnsafeRawBufferPointer) throws -> [UInt8]) throws -> [UInt8]) throws {
         if !block.isEmpty { try submitBlock() }
-        try submit(makeBlock)
+        try submit(job)
     }
 
     private func submitBlock() throws {
         let input = block
         block = []
         block.reserveCapacity(Self.blockSize + Self.lineSlack)
-        try submit { input }
+        try submit { compress in try input.withUnsafeBytes(compress) }
     }
 
-    private func submit(_ makeBlock: @escaping @Sendable () throws -> [UInt8]) throws {
+    private func submit(_ makeMember: @escaping @Sendable (_ compress: (UnsafeRawBufferPointer) throws -> [UInt8]) throws -> [UInt8]) throws {
         let job = CompressedBlock()
         let compressors = compressors
         inFlight.append(job)
         DispatchQueue.global(qos: .userInitiated).async {
             do {
-                job.output = try compressors.member(of: makeBlock())
+                job.output = try makeMember { try compressors.member(of: $0) }
             } catch {
                 job.error = error
             }

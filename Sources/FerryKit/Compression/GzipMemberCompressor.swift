@@ -52,9 +52,9 @@ final class GzipMemberCompressorPool: @unchecked Sendable {
         self.level = level
     }
 
-    func member(of input: [UInt8]) throws -> [UInt8] {
+    func member(of input: UnsafeRawBufferPointer) throws -> [UInt8] {
         let compressor = try lock.withLock { idle.popLast() } ?? GzipMemberCompressor(level: level)
         defer { lock.withLock { idle.append(compressor) } }
-        return try input.withUnsafeBytes { try compressor.member(of: $0) }
+        return try compressor.member(of: input)
     }
 }

@@ -153,8 +153,10 @@ public final class Exporter {
             }
             rows += 1
             ticker.advance()
-            // The encoded lines become the next gzip block as they are, without a copy.
-            if line.bytes.count >= GzipFileWriter.blockSize { try file.write(taking: &line.bytes) }
+            if line.count >= GzipFileWriter.blockSize {
+                try line.withBytes { try file.write($0) }
+                line.removeAll()
+            }
         }
         if tracked, let book {
             // Rows that crossed before and are gone now travel as tombstones.
@@ -174,7 +176,7 @@ public final class Exporter {
                 rows += 1
             }
         }
-        try file.write(line.bytes)
+        try line.withBytes { try file.write($0) }
         return rows
     }
 
@@ -192,7 +194,7 @@ public final class Exporter {
             let (distance, overflow) = positions.upperBound.subtractingReportingOverflow(start)
             let end = !overflow && distance < width ? positions.upperBound : start + (width - 1)
             let range = start...end
-            try file.write(producing: {
+            try file.write(compressing: { compress in
                 try connections.withStore { reader in
                     var lines = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
                     var rows = 0
@@ -200,8 +202,8 @@ public final class Exporter {
                         encoder.append(cursor, to: &lines)
                         rows += 1
                     }
-                    tally.record(width: width, rows: rows, bytes: lines.bytes.count)
-                    return lines.bytes
+                    tally.record(width: width, rows: rows, bytes: lines.count)
+                    return try lines.withBytes { try compress(UnsafeRawBufferPointer($0)) }
                 }
             })
             ticker.advance(to: tally.rows)

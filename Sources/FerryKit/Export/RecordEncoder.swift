@@ -91,7 +91,7 @@ struct RecordEncoder: Sendable {
         for reference in references where !cursor.isNull(at: reference.childIndex) {
             buffer.append(raw: wroteRefs ? "," : #","refs":{"#)
             wroteRefs = true
-            buffer.bytes.append(contentsOf: reference.prefix)
+            buffer.append(contentsOf: reference.prefix)
             if let index = reference.cloudIdIndex { cursor.appendJSON(at: index, to: &buffer) } else { buffer.append(raw: "null") }
             reference.keys.appendObject(cursor, to: &buffer)
             buffer.append(UInt8(ascii: "}"))
@@ -105,7 +105,7 @@ struct RecordEncoder: Sendable {
         buffer.append(raw: #","hash":"#)
         buffer.appendString(hash)
         buffer.append(raw: #","base":"#)
-        if let base { buffer.bytes += base } else { buffer.append(raw: "null") }
+        if let base { buffer.append(contentsOf: base) } else { buffer.append(raw: "null") }
     }
 }
 
@@ -126,7 +126,7 @@ struct FieldList: Sendable {
             if position > 0 { buffer.append(UInt8(ascii: ",")) }
             buffer.appendString(pair.name)
             buffer.append(UInt8(ascii: ":"))
-            fields.append((buffer.bytes.count, pair.index))
+            fields.append((buffer.count, pair.index))
         }
         keys = buffer.bytes
     }
@@ -136,10 +136,10 @@ struct FieldList: Sendable {
     /// The opening, then `"a":…,"b":…}`, values from `cursor`.
     func appendObject(_ cursor: RowCursor, to buffer: inout JSONBuffer) {
         keys.withUnsafeBufferPointer { keys in
-            guard !fields.isEmpty else { buffer.bytes.append(contentsOf: keys); return }
+            guard !fields.isEmpty else { buffer.append(contentsOf: keys); return }
             var start = 0
             for field in fields {
-                buffer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<field.keyEnd]))
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<field.keyEnd]))
                 cursor.appendJSON(at: field.index, to: &buffer)
                 start = field.keyEnd
             }

@@ -35,23 +35,23 @@ final class ConflictsWriter {
         var out = JSONBuffer(capacity: 1024)
         out.append(raw: #"{"table":"#)
         out.appendString(entry.table)
-        out.bytes += Array(",\"line\":\(entry.line),\"kind\":\"\(entry.kind)\",\"identity\":".utf8)
-        out.bytes += entry.identity
+        out.append(utf8: ",\"line\":\(entry.line),\"kind\":\"\(entry.kind)\",\"identity\":")
+        out.append(contentsOf: entry.identity)
         out.append(raw: #","columns":["#)
         for (index, column) in entry.columns.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.appendString(column)
         }
         out.append(raw: #"],"base":"#)
-        if let base = entry.base { out.bytes += base } else { out.append(raw: "null") }
+        if let base = entry.base { out.append(contentsOf: base) } else { out.append(raw: "null") }
         out.append(raw: #","incoming":"#)
         if let incoming = entry.incoming { out.appendObject(incoming) } else { out.append(raw: "null") }
         out.append(raw: #","target":"#)
         if let target = entry.target { out.appendObject(target) } else { out.append(raw: "null") }
-        out.bytes += Array(",\"policy\":\"\(entry.policy.rawValue)\",\"resolution\":".utf8)
+        out.append(utf8: ",\"policy\":\"\(entry.policy.rawValue)\",\"resolution\":")
         out.appendString(entry.resolution)
         out.append(raw: "}\n")
-        try file!.write(out.bytes)
+        try out.withBytes { try file!.write(UnsafeRawBufferPointer($0)) }
         count += 1
     }
 

@@ -58,14 +58,14 @@ public struct ImportReport: Sendable, Equatable {
             out.appendString(table.name)
             // Figure names are fixed ASCII words: no escaping needed.
             for (key, value) in table.counts.pairs {
-                out.bytes += Array(", \"\(key)\": \(value)".utf8)
+                out.append(utf8: ", \"\(key)\": \(value)")
             }
             out.append(raw: ", \"seconds\": ")
             out.appendReal((table.seconds * 1000).rounded() / 1000)
             out.append(UInt8(ascii: "}"))
         }
         out.append(raw: tables.isEmpty ? "],\n  \"totals\": {" : "\n  ],\n  \"totals\": {")
-        out.bytes += Array(totals.pairs.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ").utf8)
+        out.append(utf8: totals.pairs.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", "))
         out.append(UInt8(ascii: "}"))
         if let rejectsFile {
             out.append(raw: ",\n  \"rejects\": ")

@@ -148,7 +148,7 @@ struct ImportSession {
                     line.append(raw: #"{"op":"delete","keys":"#)
                     line.appendObject(zip(target.primaryKey, key).map { ($0, $1) })
                     line.append(UInt8(ascii: "}"))
-                    try line.bytes.withUnsafeBufferPointer {
+                    try line.withBytes {
                         try rejects.write(line: $0, table: target.name, match: [], lineNumber: 0, rejection: rejection)
                     }
                 } else {

@@ -24,7 +24,7 @@ final class RejectsWriter {
             guard case .object(let fields) = try JSONParser.parse(line) else { return }
             var clean = JSONBuffer()
             clean.appendJSON(.object(fields.filter { $0.key != "reject" }))
-            try clean.bytes.withUnsafeBufferPointer { try write(line: $0, table: table, match: match, lineNumber: lineNumber, rejection: rejection) }
+            try clean.withBytes { try write(line: $0, table: table, match: match, lineNumber: lineNumber, rejection: rejection) }
             return
         }
         // The line is one JSON object: splice the annotation before its closing brace.
@@ -32,14 +32,14 @@ final class RejectsWriter {
         while end > 0 && line[end - 1] != UInt8(ascii: "}") { end -= 1 }
         var out = JSONBuffer(capacity: line.count + 256)
         if end > 0 {
-            out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line[0..<(end - 1)]))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[0..<(end - 1)]))
             if end > 2 { out.append(UInt8(ascii: ",")) }
         } else {
             out.append(UInt8(ascii: "{"))
         }
         out.append(raw: #""reject":{"table":"#)
         out.appendString(table)
-        out.bytes += Array(",\"line\":\(lineNumber),\"reason\":\"\(rejection.reason.rawValue)\",\"message\":".utf8)
+        out.append(utf8: ",\"line\":\(lineNumber),\"reason\":\"\(rejection.reason.rawValue)\",\"message\":")
         out.appendString(rejection.message)
         out.append(raw: #","changeset":"#)
         out.appendString(changesetId)
@@ -57,7 +57,7 @@ final class RejectsWriter {
             out.append(UInt8(ascii: "]"))
         }
         out.append(raw: "}}\n")
-        try file!.write(out.bytes)
+        try out.withBytes { try file!.write(UnsafeRawBufferPointer($0)) }
         count += 1
     }
 

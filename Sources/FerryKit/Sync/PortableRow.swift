@@ -49,7 +49,7 @@ struct PortableRow {
         out.append(UInt8(ascii: "{"))
         for (position, column) in columns.enumerated() {
             if position > 0 { out.append(UInt8(ascii: ",")) }
-            out.bytes.append(contentsOf: keys[position])
+            out.append(contentsOf: keys[position])
             if let reference = column.reference, !isNull(position), let parent = identity(reference) {
                 Self.appendReference(parent, to: &out)
             } else {

@@ -88,7 +88,7 @@ public enum Inspector {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(raw: "{\"name\":")
             out.appendString(table.name)
-            out.bytes += Array(",\"rows\":\(table.rows),\"bytes\":\(table.bytes),\"file\":".utf8)
+            out.append(utf8: ",\"rows\":\(table.rows),\"bytes\":\(table.bytes),\"file\":")
             out.appendString(table.file)
             out.append(raw: ",\"primaryKey\":")
             appendStrings(table.definition.primaryKey, to: &out)
@@ -108,7 +108,7 @@ public enum Inspector {
             }
             out.append(raw: "],\"samples\":[")
             let lines = samples.first { $0.table == table.name }?.lines ?? []
-            out.bytes += Array(lines.joined(separator: ",").utf8) // each line is already a JSON object
+            out.append(utf8: lines.joined(separator: ",")) // each line is already a JSON object
             out.append(raw: "]}")
         }
         out.append(raw: "]}\n")
@@ -145,7 +145,7 @@ extension Inspector {
                 out.appendString(entry.sourceName)
                 out.append(raw: ",\"mode\":")
                 out.appendString(entry.mode)
-                for (key, value) in entry.totals.pairs { out.bytes += Array(",\"\(key)\":\(value)".utf8) }
+                for (key, value) in entry.totals.pairs { out.append(utf8: ",\"\(key)\":\(value)") }
                 out.append(UInt8(ascii: "}"))
                 return out.string
             }.joined(separator: "\n")
