@@ -154,8 +154,9 @@ public final class Exporter {
             rows += 1
             ticker.advance()
             if line.count >= GzipFileWriter.blockSize {
-                try line.withBytes { try file.write($0) }
-                line.removeAll()
+                // The encoded lines become the next gzip block as they are, without a copy.
+                let block = FilledBlock(taking: &line)
+                try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
             }
         }
         if tracked, let book {
@@ -236,5 +237,17 @@ public final class Exporter {
             profile: profile,
             tables: tables,
             warnings: warnings.isEmpty ? nil : warnings)
+    }
+}
+
+/// A full buffer of encoded lines on its way to a compressing worker; the encoder goes on
+/// with a fresh buffer. The buffer is freed with the block, once the worker is done.
+private final class FilledBlock: @unchecked Sendable {
+    let lines: JSONBuffer
+
+    init(taking buffer: inout JSONBuffer) {
+        var fresh = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
+        swap(&fresh, &buffer)
+        lines = fresh
     }
 }
