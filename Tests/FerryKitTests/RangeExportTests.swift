@@ -181,10 +181,10 @@ import Testing
             let path = directory.appendingPathComponent("ordered.gz").path
             let writer = try GzipFileWriter(creating: path, level: 1)
             for index in 0..<12 {
-                try writer.write(producing: {
+                try writer.write(compressing: { compress in
                     // Early blocks take longest, so workers finish them last.
                     usleep(UInt32((12 - index) * 2_000))
-                    return Array("block \(index)\n".utf8)
+                    return try Array("block \(index)\n".utf8).withUnsafeBytes(compress)
                 })
             }
             _ = try writer.finish()
@@ -199,8 +199,8 @@ import Testing
     @Test func anErrorInAProducedBlockFailsTheFile() throws {
         try withTemporaryDirectory { directory in
             let writer = try GzipFileWriter(creating: directory.appendingPathComponent("failed.gz").path, level: 1)
-            try writer.write(producing: { Array("fine\n".utf8) })
-            try writer.write(producing: { throw FerryError(.sqlite, "the range could not be read") })
+            try writer.write(compressing: { compress in try Array("fine\n".utf8).withUnsafeBytes(compress) })
+            try writer.write(compressing: { _ in throw FerryError(.sqlite, "the range could not be read") })
             #expect(throws: FerryError.self) { _ = try writer.finish() }
         }
     }

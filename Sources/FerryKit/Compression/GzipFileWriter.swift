@@ -6,7 +6,7 @@ import Dispatch
 ///
 /// Input is cut into blocks of about 1 MiB, each compressed as an independent gzip member
 /// by a worker (libdeflate) while the caller goes on; a block may also be made on the
-/// worker (`write(producing:)`: the export scans and encodes a range of rows there).
+/// worker (`write(compressing:)`: the export scans and encodes a range of rows there).
 /// Members are written in the order they were queued; gzip readers (zcat, Ferry's own)
 /// read the concatenation as one stream. At most `maxInFlight` blocks wait, so memory
 /// stays a few MiB whatever the table's size. See docs/decisions.md ("Export: gzip
@@ -68,12 +68,6 @@ final class GzipFileWriter {
         try flush()
         try file.close()
         return (compressedBytes, hasher.finalize().hexString)
-    }
-
-    /// Queues a block that a worker first makes and then compresses; it lands in the file
-    /// after every block submitted before it.
-    func write(producing makeBlock: @escaping @Sendable () throws -> [UInt8]) throws {
-        try write(compressing: { compress in try makeBlock().withUnsafeBytes(compress) })
     }
 
     /// Queues a job that makes a block on a worker (the export scans and encodes a range
