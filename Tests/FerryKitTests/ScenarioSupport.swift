@@ -53,7 +53,7 @@ func editTable(_ changeset: String, _ table: String, _ edit: ([String]) -> [Stri
     let path = changeset + "/" + manifest.tables[index].file
     try FileManager.default.removeItem(atPath: path)
     let writer = try GzipFileWriter(creating: path, level: 1)
-    try writer.write(Array(edited.map { $0 + "\n" }.joined().utf8))
+    try Array(edited.map { $0 + "\n" }.joined().utf8).withUnsafeBufferPointer { try writer.write($0) }
     let (bytes, sha256) = try writer.finish()
     manifest.tables[index].rows = edited.count
     manifest.tables[index].bytes = bytes

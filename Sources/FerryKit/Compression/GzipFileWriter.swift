@@ -16,6 +16,8 @@ final class GzipFileWriter {
     /// Room past `blockSize` for the line that crosses it, so a buffer of lines that is
     /// handed over once it holds `blockSize` bytes is filled without growing.
     static let lineSlack = 64 * 1024
+    /// What a buffer of lines that becomes a block holds without growing.
+    static let lineBufferCapacity = blockSize + lineSlack
     private static let maxInFlight = 3
 
     private let file: OutputFile
@@ -29,7 +31,7 @@ final class GzipFileWriter {
     init(creating path: String, level: Int) throws {
         compressors = try GzipMemberCompressorPool(level: level) // refuses a level out of range before the file exists
         file = try OutputFile(creating: path)
-        block.reserveCapacity(Self.blockSize + Self.lineSlack)
+        block.reserveCapacity(Self.lineBufferCapacity)
     }
 
     deinit { abandon() }
@@ -40,10 +42,6 @@ final class GzipFileWriter {
         for job in inFlight { job.done.wait() }
         inFlight.removeAll()
         block.removeAll()
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBufferPointer { try write($0) }
     }
 
     func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
@@ -81,7 +79,7 @@ final class GzipFileWriter {
     private func submitBlock() throws {
         let input = block
         block = []
-        block.reserveCapacity(Self.blockSize + Self.lineSlack)
+        block.reserveCapacity(Self.lineBufferCapacity)
         try submit { compress in try input.withUnsafeBytes(compress) }
     }
 

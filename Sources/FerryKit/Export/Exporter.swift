@@ -124,7 +124,7 @@ public final class Exporter {
     /// inside the export's transaction, and for tables that cannot be cut into ranges.
     private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, into file: GzipFileWriter,
                                  ticker: inout ProgressTicker) throws -> Int {
-        var line = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
+        var line = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
         var rows = 0
         // Rows without a primary key cannot be told apart later; they travel without a base.
         let tracked = book != nil && !table.primaryKey.isEmpty
@@ -197,7 +197,7 @@ public final class Exporter {
             let range = start...end
             try file.write(compressing: { compress in
                 try connections.withStore { reader in
-                    var lines = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
+                    var lines = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
                     var rows = 0
                     try reader.scan(table, columns: table.columnNames, joining: encoder.joins, within: range) { cursor in
                         encoder.append(cursor, to: &lines)
@@ -246,7 +246,7 @@ private final class FilledBlock: @unchecked Sendable {
     let lines: JSONBuffer
 
     init(taking buffer: inout JSONBuffer) {
-        var fresh = JSONBuffer(capacity: GzipFileWriter.blockSize + GzipFileWriter.lineSlack)
+        var fresh = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
         swap(&fresh, &buffer)
         lines = fresh
     }
