@@ -8,13 +8,26 @@ enum FerryExit {
     static let partial: Int32 = 3
 }
 
-/// Runs a command body, turning Ferry's errors into one readable line and exit code 1
-/// (never a stack trace).
-func runReportingErrors(_ body: () throws -> Void) throws {
+/// Runs a command body, turning every error into one readable `error:` line and exit code 1
+/// (never a stack trace). `--verbose` adds the error's detail (the SQL SQLite refused).
+/// `unapplied` is appended to errors that do not already say what became of the target.
+func runReportingErrors(_ common: CommonOptions, unapplied: String? = nil, _ body: () throws -> Void) throws {
+    common.apply()
     do {
         try body()
     } catch let error as FerryError {
-        printError("error: \(error.message)")
+        var message = error.message
+        if let unapplied, message.range(of: "othing was", options: .caseInsensitive) == nil {
+            message += (message.hasSuffix(".") ? " " : ". ") + unapplied
+        }
+        printError("error: \(message)")
+        if common.verbose, let detail = error.detail { printError("detail: \(detail)") }
+        throw ExitCode(FerryExit.failed)
+    } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+        throw error
+    } catch {
+        // Foundation's file errors and the like: still one line, still exit 1.
+        printError("error: \(error.localizedDescription)\(unapplied.map { " \($0)" } ?? "")")
         throw ExitCode(FerryExit.failed)
     }
 }

@@ -21,7 +21,7 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(common) {
             let folder = try workDir ?? makeTemporaryFolder()
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Demo.run(workDirectory: folder, log: { printOutput($0) }, observer: TerminalProgress.make(quiet: common.quiet))

@@ -54,7 +54,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(common) {
             let store = try SQLiteStore.openForExport(path: db)
             let options = ExportOptions(tables: tableList(tables), profile: try loadProfile(profile), compressionLevel: level, force: force,
                                         incremental: incremental, since: since.map(changesetId))

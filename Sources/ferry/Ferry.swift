@@ -17,6 +17,23 @@ struct Ferry: ParsableCommand {
 
 /// Flags every command shares.
 struct CommonOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "No progress or summaries on stderr; errors still print.")
+    @Flag(name: .shortAndLong, help: "No progress or summaries on stderr; errors and warnings still print.")
     var quiet = false
+
+    @Flag(name: .long, help: "With an error, also print its detail (such as the SQL statement SQLite refused).")
+    var verbose = false
+
+    @Option(name: .long, help: "Seconds to wait for a database another program has locked (default 5).")
+    var busyTimeout: Double?
+
+    func validate() throws {
+        if let busyTimeout, !(0...86_400).contains(busyTimeout) {
+            throw ValidationError("--busy-timeout must be between 0 and 86400 seconds.")
+        }
+    }
+
+    /// Settings that hold for the whole process.
+    func apply() {
+        if let busyTimeout { SQLiteDatabase.setBusyTimeout(seconds: busyTimeout) }
+    }
 }

@@ -67,7 +67,7 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(common, unapplied: "Nothing was applied to \(db).") {
             // The report must be writable before anything is applied: exit 1 means "nothing applied".
             if let report, !FileManager.default.createFile(atPath: report, contents: Data()) {
                 throw FerryError(.io, "cannot write the report to \(report). Check that its folder exists and is writable. Nothing was applied.")

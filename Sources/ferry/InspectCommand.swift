@@ -33,13 +33,18 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var common: CommonOptions
+
     func validate() throws {
         guard rows >= 0 else { throw ValidationError("--rows must be 0 or more.") }
-        guard (changeset == nil) != (db == nil) else { throw ValidationError("Give either a changeset or --db, not both.") }
+        if changeset == nil && db == nil {
+            throw ValidationError("inspect needs a changeset (a folder or .ferry file that `ferry export` wrote), or --db PATH to list the changesets applied to a database. Example: ferry inspect changes/")
+        }
+        if changeset != nil && db != nil { throw ValidationError("Give either a changeset or --db, not both.") }
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(common) {
             if let db {
                 printOutput(Inspector.importLog(try SQLiteStore.existing(path: db, mode: .readOnly).importLog(), json: json))
                 return

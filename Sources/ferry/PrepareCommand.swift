@@ -30,7 +30,7 @@ struct PrepareCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(common) {
             let store = try SQLiteStore.existing(path: db, mode: .readWrite)
             let results = try Preparer.prepare(store: store, tables: tableList(tables), profile: try loadProfile(profile))
             if !common.quiet {

@@ -22,8 +22,10 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "A profile file (JSON) that extends what Ferry derives from the schema.")
     var profile: String?
 
+    @OptionGroup var common: CommonOptions
+
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(common) {
             let store = try SQLiteStore.existing(path: db, mode: .readOnly)
             let loaded = try loadProfile(profile)
             printOutput(try ResolvedProfile(tables: try store.tables(profile: loaded), profile: loaded).json())

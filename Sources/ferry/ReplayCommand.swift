@@ -33,12 +33,19 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         var partial = false
-        try runReportingErrors {
+        try runReportingErrors(common) {
             let target = try TargetDatabase(path: db)
-            for path in changesets {
-                let reader = try ChangesetReader(path: path, target: target.store)
-                let result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force),
+            for (index, path) in changesets.enumerated() {
+                let result: ImportReport
+                do {
+                    let reader = try ChangesetReader(path: path, target: target.store)
+                    result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force),
                                           observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
+                } catch let error as FerryError {
+                    // Each changeset is its own transaction: say which ones stay applied.
+                    let before = index == 0 ? "Nothing was applied to \(db)." : "\(path) was not applied; the \(index) changeset\(index == 1 ? "" : "s") before it stay applied to \(db)."
+                    throw error.rephrased("\(path): \(error.message)\(error.message.hasSuffix(".") ? "" : ".") \(error.message.contains("othing was") ? "" : before)".trimmingCharacters(in: .whitespaces))
+                }
                 target.commit()
                 if !common.quiet { printError("\(path):\n\(result.table())") }
                 partial = partial || result.totals.rejected > 0 || result.totals.conflicts > 0

@@ -21,7 +21,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(common) {
             let reader = try ChangesetReader(path: changeset)
             let results = try Verifier.verify(reader, observer: TerminalProgress.make(quiet: common.quiet))
             if !common.quiet {

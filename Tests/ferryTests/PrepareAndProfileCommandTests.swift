@@ -247,7 +247,8 @@ private func buildLocal(in directory: URL) throws -> URL {
             #expect(result.status == 0, "stderr: \(result.stderr)")
             let tables = try #require(try jsonObject(result.stdout)["tables"] as? [String: [String: Any]])
             #expect(tables["users"]?["naturalKeys"] as? [[String]] == [["email"]])
-            #expect((tables["customers"]?["match"] as? [[String]] ?? []).isEmpty)
+            let customerMatch = try #require(tables["customers"]?["match"] as? [[String]], "customers has a match list")
+            #expect(customerMatch.isEmpty, "no fallback composite without a profile file")
             #expect(tables["customers"]?["cloudId"] as? String == "cloudId", "the cloudId column is found by its name")
         }
     }

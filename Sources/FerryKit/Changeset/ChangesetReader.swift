@@ -81,7 +81,7 @@ public final class ChangesetReader {
         try range.forEachChunk { hasher.update(bufferPointer: $0) }
         let actual = hasher.finalize().hexString
         guard range.count == table.bytes, actual == table.sha256.lowercased() else {
-            throw FerryError(.checksum, "\(table.file): checksum mismatch (manifest sha256 \(table.sha256.prefix(12))…, \(table.bytes) bytes; file \(actual.prefix(12))…, \(range.count) bytes). The file was changed or damaged in transit: copy the changeset again, or ask for a new export. Nothing was imported.")
+            throw FerryError(.checksum, "\(table.file): checksum mismatch (manifest sha256 \(table.sha256.prefix(12))…, \(table.bytes) bytes; file \(actual.prefix(12))…, \(range.count) bytes). The file was changed or damaged in transit: copy the changeset again, or ask for a new export.")
         }
     }
 

@@ -268,9 +268,22 @@ final class TableReconciler {
         } catch let error as FerryError {
             guard Self.isRecordError(error), let code = error.sqliteCode else { throw error }
             let reason: RejectReason = (code == 3091 || code & 0xFF == SQLITE_MISMATCH) ? .schema : .constraint // 3091: SQLITE_CONSTRAINT_DATATYPE
-            let detail = error.message.components(separatedBy: " - while").first ?? error.message
-            return .rejected(Rejection(reason: reason, message: "\(detail). Fix the value in the record (or relax the target's constraint), then import the rejects file."))
+            return .rejected(Rejection(reason: reason, message: Self.advice(for: error.message, code: code)))
         }
+    }
+
+    /// What to do about a refused write. A UNIQUE collision usually means the target holds the
+    /// same logical row under another id, which a `match` rule fixes; editing the value
+    /// would only make a duplicate.
+    private static func advice(for text: String, code: Int32) -> String {
+        if code == 2067 || code == 1555 { // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+            let columns = text.components(separatedBy: ": ").last?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { $0.split(separator: ".", maxSplits: 1).last.map(String.init) ?? $0 } ?? []
+            let table = text.components(separatedBy: ": ").last?.split(separator: ".").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "TABLE"
+            let set = columns.map { "\"\($0)\"" }.joined(separator: ",")
+            return "\(text): the target already has a row with these values. If it is the same logical row, let Ferry match on them: add {\"tables\": {\"\(table)\": {\"match\": [[\(set)]]}}} to a profile file and import again with --profile FILE. If it is a different row, change the value at the source and export again."
+        }
+        return "\(text). Fix the value in the record (or relax the target's constraint), then import the rejects file."
     }
 
     private func keyDescription(_ key: [Value]) -> String {

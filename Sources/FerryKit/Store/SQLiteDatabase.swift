@@ -47,7 +47,7 @@ public final class SQLiteDatabase {
         handle = db
         self.path = path
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, 5_000)
+        sqlite3_busy_timeout(db, LockHolder.busyTimeoutMilliseconds)
         // SQLite's default page cache is 2 MB: a large import then rereads index pages from
         // the OS for every row. 16 MB (plus 4 MB for the TEMP key map) keeps the indexes' hot
         // pages in memory; peak RSS stays under 64 MB (docs/decisions.md, "Page cache").
@@ -62,16 +62,33 @@ public final class SQLiteDatabase {
 
     func error(_ rc: Int32, while doing: String) -> FerryError {
         let code = sqlite3_extended_errcode(handle)
-        return FerryError(.sqlite, message(code, errorMessage, while: doing), sqliteCode: code)
+        return FerryError(.sqlite, message(code, errorMessage), sqliteCode: code, detail: "SQLite error \(code) (\(errorMessage)) while \(doing)")
     }
 
-    /// Every SQLite error reads the same; a damaged file also says how to check it.
-    private func message(_ code: Int32, _ text: String, while doing: String) -> String {
-        var message = "SQLite error \(code): \(text) - while \(doing)"
-        if code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB {
-            message += ". The file \(path) is damaged: check it with `sqlite3 \(path) 'PRAGMA integrity_check'`, then use a backup or a copy saved by the sqlite3 CLI's `.recover`."
+    /// One plain line a user can act on. The statement SQLite refused is internal: it goes
+    /// to the error's detail, which the CLI prints with --verbose.
+    private func message(_ code: Int32, _ text: String) -> String {
+        let file = path.isEmpty || path == ":memory:" ? "the database" : path
+        switch code & 0xFF {
+        case SQLITE_CORRUPT:
+            return "the file \(file) is damaged (\(text)): check it with `sqlite3 \(file) 'PRAGMA integrity_check'`, then use a backup or a copy saved by the sqlite3 CLI's `.recover`."
+        case SQLITE_NOTADB:
+            return "\(file) is not a SQLite database (or it is encrypted). Check the --db path."
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return LockHolder.describe(databasePath: path)
+        case SQLITE_READONLY:
+            return "\(file) cannot be written: the file or its folder is read-only (\(text)). Check the permissions of both, or choose a writable --db."
+        case SQLITE_CANTOPEN:
+            return "cannot open \(file) (\(text)). Check that the path is right and that its folder exists and is readable and writable."
+        case SQLITE_FULL:
+            return "SQLite reports \(file) or its temporary files as full (\(text)). Check free space on the database's disk and in the temporary folder (TMPDIR)."
+        case SQLITE_IOERR:
+            return "reading or writing \(file) failed (\(text)). Check the disk and free space, then run again."
+        case SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE:
+            return text
+        default:
+            return "SQLite refused an operation on \(file): \(text) (error \(code)). Run again with --verbose to see the statement, and report it if the schema looks ordinary."
         }
-        return message
     }
 
     /// Runs one or more statements that return no rows.
@@ -79,9 +96,10 @@ public final class SQLiteDatabase {
         var errmsg: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &errmsg)
         if rc != SQLITE_OK {
-            let message = errmsg.map { String(cString: $0) } ?? errorMessage
+            let text = errmsg.map { String(cString: $0) } ?? errorMessage
             sqlite3_free(errmsg)
-            throw FerryError(.sqlite, self.message(rc, message, while: "executing \(sql.prefix(200))"))
+            let code = sqlite3_extended_errcode(handle)
+            throw FerryError(.sqlite, message(code, text), sqliteCode: code, detail: "SQLite error \(code) (\(text)) while executing \(sql.prefix(200))")
         }
     }
 
@@ -111,6 +129,11 @@ public final class SQLiteDatabase {
     public var changes: Int { Int(sqlite3_changes(handle)) }
     /// How long a statement waits for another connection's lock before SQLITE_BUSY.
     public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+
+    /// How long every connection opened from now on waits for another program's lock.
+    public static func setBusyTimeout(seconds: Double) {
+        LockHolder.busyTimeoutMilliseconds = Int32((seconds * 1000).rounded())
+    }
 
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 }

@@ -28,11 +28,15 @@ public struct FerryError: Error, CustomStringConvertible, Sendable, Equatable {
     public let message: String
     /// SQLite's extended result code, when SQLite refused the call.
     public let sqliteCode: Int32?
+    /// What a developer needs and a user does not: the statement SQLite refused, its own
+    /// words. The CLI prints it only with `--verbose`, so `message` stays one plain line.
+    public let detail: String?
 
-    public init(_ kind: Kind, _ message: String, sqliteCode: Int32? = nil) {
+    public init(_ kind: Kind, _ message: String, sqliteCode: Int32? = nil, detail: String? = nil) {
         self.kind = kind
         self.message = message
         self.sqliteCode = sqliteCode
+        self.detail = detail
     }
 
     public var description: String { message }
@@ -40,6 +44,11 @@ public struct FerryError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Prefixes a location ("users.ndjson.gz line 12: ") to the message.
     func located(file: String, line: Int? = nil) -> FerryError {
         let place = line.map { "\(file) line \($0)" } ?? file
-        return FerryError(kind, "\(place): \(message)", sqliteCode: sqliteCode)
+        return FerryError(kind, "\(place): \(message)", sqliteCode: sqliteCode, detail: detail)
+    }
+
+    /// The same error with another message (the detail and code kept).
+    public func rephrased(_ message: String, kind: Kind? = nil) -> FerryError {
+        FerryError(kind ?? self.kind, message, sqliteCode: sqliteCode, detail: detail)
     }
 }
