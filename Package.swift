@@ -15,10 +15,11 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibDeflate", path: "Sources/CLibDeflate", providers: [.apt(["libdeflate-dev"])]),
+        .target(name: "CFerrySystem", path: "Sources/CFerrySystem"),
         .target(
             name: "FerryKit",
             dependencies: [
-                "CSQLite", "CZlib", "CLibDeflate",
+                "CSQLite", "CZlib", "CLibDeflate", "CFerrySystem",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

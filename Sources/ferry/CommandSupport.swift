@@ -17,7 +17,7 @@ func runReportingErrors(_ common: CommonOptions, unapplied: String? = nil, _ bod
         try body()
     } catch let error as FerryError {
         var message = error.message
-        if let unapplied, message.range(of: "othing was", options: .caseInsensitive) == nil {
+        if let unapplied, message.range(of: "othing was", options: .caseInsensitive) == nil, !message.contains("was applied") {
             message += (message.hasSuffix(".") ? " " : ". ") + unapplied
         }
         printError("error: \(message)")

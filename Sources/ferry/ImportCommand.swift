@@ -55,6 +55,12 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Mirror mode for a full changeset: delete target rows it does not hold. Try it with --dry-run first.")
     var prune = false
 
+    @Option(help: "With --prune: the largest share of a table, in percent, deleted without --yes (default \(Int(ImportOptions.defaultPruneLimit * 100))).")
+    var pruneLimit: Double = ImportOptions.defaultPruneLimit * 100
+
+    @Flag(help: "With --prune: delete however much of a table the changeset no longer holds.")
+    var yes = false
+
     @Option(help: "A profile file (JSON) extending the one embedded in the changeset.")
     var profile: String?
 
@@ -66,28 +72,30 @@ struct ImportCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        guard (0...100).contains(pruneLimit) else { throw ValidationError("--prune-limit must be a percentage between 0 and 100.") }
+    }
+
     func run() throws {
         try runReportingErrors(common, unapplied: "Nothing was applied to \(db).") {
-            // The report must be writable before anything is applied: exit 1 means "nothing applied".
-            if let report, !FileManager.default.createFile(atPath: report, contents: Data()) {
-                throw FerryError(.io, "cannot write the report to \(report). Check that its folder exists and is writable. Nothing was applied.")
-            }
-            var imported = false
-            defer { if let report, !imported { try? FileManager.default.removeItem(atPath: report) } }
+            // The report must be writable before anything is applied: exit 1 means "nothing
+            // applied". It never replaces a file Ferry did not write (the target, say).
+            if let report { try SideFile.checkReplaceable(report, kind: .report) }
             let target = try TargetDatabase(path: db)
             let reader = try ChangesetReader(path: changeset, target: target.store)
             let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
-                                        conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune)
+                                        conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
+                                        pruneLimit: yes ? nil : pruneLimit / 100)
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
-            imported = true
             if let report {
                 do {
-                    try result.json().write(toFile: report, atomically: true, encoding: .utf8)
-                } catch {
-                    throw FerryError(.io, "cannot write the report to \(report): \(error.localizedDescription)")
+                    try SideFile.write(result.json(), to: report, kind: .report)
+                } catch let error as FerryError {
+                    throw error.rephrased("\(dryRun ? "the dry run finished" : "the import was applied"), but the report was not written: \(error.message)")
                 }
             }
+            for warning in result.warnings { printError("warning: \(warning)") }
             if !common.quiet { printError(result.table()) }
             if let file = result.rejectsFile {
                 printError("\(result.totals.rejected) record(s) rejected, written to \(file). Fix them and import that file.")

@@ -15,6 +15,22 @@ final class OutputFile {
         self.path = path
     }
 
+    /// Takes over an open descriptor (an unnamed file, say).
+    init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// The open descriptor, for linking an unnamed file into place before `close()`.
+    var descriptorForLinking: Int32 { descriptor }
+
+    /// Flushes the bytes written so far to disk.
+    func sync() throws {
+        if descriptor >= 0 && fsync(descriptor) != 0 && errno != EINVAL {
+            throw FerryError(.io, "cannot flush \(path): \(String(cString: strerror(errno))). Check free disk space.")
+        }
+    }
+
     deinit {
         if descriptor >= 0 { Foundation.close(descriptor) }
     }

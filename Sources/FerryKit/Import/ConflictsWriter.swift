@@ -5,11 +5,14 @@ import Foundation
 /// conflict can be settled by importing again with another policy.
 final class ConflictsWriter {
     let path: String
-    private var file: OutputFile?
+    /// False in a dry run: records are counted, no file is written.
+    let enabled: Bool
+    private var file: SideFile?
     private(set) var count = 0
 
-    init(path: String) {
+    init(path: String, enabled: Bool = true) {
         self.path = path
+        self.enabled = enabled
     }
 
     struct Entry {
@@ -28,10 +31,11 @@ final class ConflictsWriter {
     }
 
     func write(_ entry: Entry) throws {
-        if file == nil {
-            try? FileManager.default.removeItem(atPath: path)
-            file = try OutputFile(creating: path)
+        guard enabled else {
+            count += 1
+            return
         }
+        if file == nil { file = try SideFile(path: path, kind: .conflicts) }
         var out = JSONBuffer(capacity: 1024)
         out.append(raw: #"{"table":"#)
         out.appendString(entry.table)
@@ -55,8 +59,11 @@ final class ConflictsWriter {
         count += 1
     }
 
-    func close() throws {
-        try file?.close()
-        file = nil
+    /// Whether a file was written and is waiting for `publish()`.
+    var hasFile: Bool { file != nil }
+
+    /// Puts the file in place: called once the import has committed.
+    func publish() throws {
+        try file?.publish()
     }
 }

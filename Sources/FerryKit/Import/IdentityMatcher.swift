@@ -41,9 +41,11 @@ struct IdentityMatcher {
             return .found(key: row)
         }
         if let cloudIdRow { return .found(key: cloudIdRow) }
+        // In a fallback composite NULL equals NULL: (title, type, createdBy) with no type is
+        // still that row. Only a UNIQUE key follows SQL, where NULL identifies nothing.
         for set in fromReference ? plainFallbacks : table.fallbackMatchSets {
-            guard let values = values(of: set, value) else { continue }
-            let rows = try access.keys(where: set, equal: values, limit: 2)
+            guard let values = values(of: set, nullsAllowed: true, value) else { continue }
+            let rows = try access.keys(where: set, equal: values, limit: 2, nullsEqual: true)
             if rows.count == 1 { return .found(key: rows[0]) }
             if rows.count > 1 { return .ambiguous(columns: set, count: rows.count) }
         }
@@ -54,12 +56,13 @@ struct IdentityMatcher {
         return .none
     }
 
-    /// The incoming values of `columns`, or nil when one is absent or NULL (NULL matches nothing).
-    private func values(of columns: [String], _ value: (String) -> Value?) -> [Value]? {
+    /// The incoming values of `columns`, or nil when one is absent or (unless `nullsAllowed`)
+    /// NULL: in a UNIQUE key NULL matches nothing.
+    private func values(of columns: [String], nullsAllowed: Bool = false, _ value: (String) -> Value?) -> [Value]? {
         var result: [Value] = []
         result.reserveCapacity(columns.count)
         for column in columns {
-            guard let v = value(column), !v.isNull else { return nil }
+            guard let v = value(column), nullsAllowed || !v.isNull else { return nil }
             result.append(v)
         }
         return result

@@ -42,6 +42,8 @@ public struct ImportReport: Sendable, Equatable {
     public var tables: [Table] = []
     public var rejectsFile: String?
     public var conflictsFile: String?
+    /// Things the user should know although nothing failed (a table matched by its raw id).
+    public var warnings: [String] = []
 
     public var totals: Counts { tables.reduce(Counts()) { $0 + $1.counts } }
 
@@ -74,6 +76,14 @@ public struct ImportReport: Sendable, Equatable {
         if let conflictsFile {
             out.append(raw: ",\n  \"conflictsFile\": ")
             out.appendString(conflictsFile)
+        }
+        if !warnings.isEmpty {
+            out.append(raw: ",\n  \"warnings\": [")
+            for (index, warning) in warnings.enumerated() {
+                if index > 0 { out.append(raw: ", ") }
+                out.appendString(warning)
+            }
+            out.append(UInt8(ascii: "]"))
         }
         out.append(raw: "\n}\n")
         return out.string

@@ -13,20 +13,30 @@ struct ImportSession {
     private var results: [ImportReport.Table] = []
     /// Whether this import created tables in the target (a schema change that must be kept).
     private(set) var createdTables = false
+    /// Said to the user without failing the import (tables matched by raw id alone).
+    private(set) var warnings: [String] = []
+    private let pruneLimit: Double?
     static let scratchIndexMinimum = 100
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
 
-    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
+    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?,
+         rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
         self.changeset = changeset
+        self.pruneLimit = pruneLimit
         self.profile = profile
         self.policy = policy
         self.rejects = rejects
         self.observer = observer
         let tables = changeset.manifest.tables
-        for table in tables where !(try store.tableExists(table.name)) {
-            try store.createTable(table.definition)
-            createdTables = true
+        var existing = Set<String>()
+        for table in tables {
+            if try store.tableExists(table.name) {
+                existing.insert(table.name.lowercased())
+            } else {
+                try store.createTable(table.definition)
+                createdTables = true
+            }
         }
         var targets: [String: TableDefinition] = [:]
         for definition in try store.tables(profile: profile) {
@@ -36,6 +46,11 @@ struct ImportSession {
             store: store, book: try store.syncBook(create: true)!, keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
         if prune { context.seen = try store.makeKeySet() }
+        for table in tables {
+            guard existing.contains(table.name.lowercased()), let target = targets[table.name.lowercased()],
+                  let warning = PrimaryKeyIdentity.warning(for: target), try !store.isEmpty(target.name) else { continue }
+            warnings.append(warning)
+        }
     }
 
     /// The policy for a table: the command line's, else the profile's for the table, else
@@ -69,7 +84,7 @@ struct ImportSession {
             results.append(ImportReport.Table(name: table.name))
             var ticker = ProgressTicker(observer: observer, task: "import \(table.name)", total: table.rows)
             try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm) { lineNumber, record, line in
-                try handle(reconcilers[index].apply(record, line: lineNumber), tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
+                try handle(reconcilers[index].apply(record, line: lineNumber), record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
                 ticker.advance()
             }
             ticker.finish()
@@ -112,7 +127,7 @@ struct ImportSession {
         return created
     }
 
-    private mutating func handle(_ outcome: TableReconciler.Outcome, tableIndex: Int, lineNumber: Int, line: UnsafeBufferPointer<UInt8>, deferred: SpillFile) throws {
+    private mutating func handle(_ outcome: TableReconciler.Outcome, record: Record, tableIndex: Int, lineNumber: Int, line: UnsafeBufferPointer<UInt8>, deferred: SpillFile) throws {
         switch outcome {
         case .inserted: results[tableIndex].counts.inserted += 1
         case .updated: results[tableIndex].counts.updated += 1
@@ -123,6 +138,7 @@ struct ImportSession {
         case .deferred: try deferred.append(tableIndex: tableIndex, lineNumber: lineNumber, line: line)
         case .rejected(let rejection):
             results[tableIndex].counts.rejected += 1
+            if context.seen != nil { try reconcilers[tableIndex].markRowsStoodFor(record) }
             let table = changeset.manifest.tables[tableIndex]
             try rejects.write(line: line, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: lineNumber, rejection: rejection)
         }
@@ -136,9 +152,14 @@ struct ImportSession {
             let target = reconcilers[index].target
             guard !target.primaryKey.isEmpty, let seen = context.seen else { continue }
             var absent: [[Value]] = []
+            var rows = 0
             try context.store.scan(target, columns: target.primaryKey, joining: []) { cursor in
+                rows += 1
                 let key = (0..<target.primaryKey.count).map { cursor.value(at: $0) }
                 if try !seen.contains(table: target.name, key: key) { absent.append(key) }
+            }
+            if let pruneLimit, rows > 0, Double(absent.count) > pruneLimit * Double(rows) {
+                throw FerryError(.usage, "--prune would delete \(absent.count) of the \(rows) rows of table \(target.name) (more than \(Int((pruneLimit * 100).rounded()))%). Nothing was applied. Check what it would do with --dry-run, then run again with --yes if that is what you want.")
             }
             for key in absent {
                 if try context.access(target).values(target.primaryKey, at: key) == nil { continue } // cascaded already
@@ -172,7 +193,7 @@ struct ImportSession {
                 let record = try ChangesetReader.decode(line, table: table.name, file: table.file, lineNumber: lineNumber)
                 let outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
                 if case .deferred = outcome {} else { applied += 1 }
-                try handle(outcome, tableIndex: tableIndex, lineNumber: lineNumber, line: line, deferred: next)
+                try handle(outcome, record: record, tableIndex: tableIndex, lineNumber: lineNumber, line: line, deferred: next)
             }
             if final { break }
             if applied == 0 { final = true }

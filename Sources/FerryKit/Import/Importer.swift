@@ -2,6 +2,9 @@ import Foundation
 
 /// Options of `ferry import`.
 public struct ImportOptions: Sendable {
+    /// `--prune` refuses to delete more than this share of a table unless told `--yes`.
+    public static let defaultPruneLimit = 0.25
+
     /// Produce the full report, write nothing to the target.
     public var dryRun: Bool
     /// Roll everything back when any record is rejected.
@@ -18,10 +21,13 @@ public struct ImportOptions: Sendable {
     public var force: Bool
     /// Mirror mode (full changesets only): delete target rows the changeset does not hold.
     public var prune: Bool
+    /// The largest share of a table (0...1) that `prune` deletes without being told `yes`.
+    public var pruneLimit: Double?
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
-                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false) {
+                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false, pruneLimit: Double? = ImportOptions.defaultPruneLimit) {
         self.prune = prune
+        self.pruneLimit = pruneLimit
         self.dryRun = dryRun
         self.strict = strict
         self.profile = profile
@@ -57,11 +63,14 @@ public final class Importer {
         if options.prune && manifest.mode != "full" {
             throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is incremental, so rows it does not hold are not absent from the source. Export in full to mirror.")
         }
-        let rejects = RejectsWriter(path: options.rejectsPath ?? defaultPath(targetPath, "rejects"), changesetId: manifest.changesetId)
-        let conflicts = ConflictsWriter(path: options.conflictsPath ?? defaultPath(targetPath, "conflicts"))
-        defer {
-            try? rejects.close()
-            try? conflicts.close()
+        // Side files: checked before anything is written, filled during the import, and put
+        // in place only once it has committed. A dry run writes none.
+        let writesSideFiles = !options.dryRun
+        let rejects = RejectsWriter(path: options.rejectsPath ?? defaultPath(targetPath, "rejects"), changesetId: manifest.changesetId, enabled: writesSideFiles)
+        let conflicts = ConflictsWriter(path: options.conflictsPath ?? defaultPath(targetPath, "conflicts"), enabled: writesSideFiles)
+        if writesSideFiles {
+            try SideFile.checkReplaceable(rejects.path, kind: .rejects)
+            try SideFile.checkReplaceable(conflicts.path, kind: .conflicts)
         }
         var report = ImportReport(changeset: manifest.changesetId, dryRun: options.dryRun)
         struct RollBack: Error { let report: ImportReport }
@@ -70,14 +79,16 @@ public final class Importer {
                 let log = try store.importLog()
                 try checkChain(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
-                                                prune: options.prune, rejects: rejects, conflicts: conflicts, observer: observer)
+                                                prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
-                try rejects.close()
-                try conflicts.close()
-                if rejects.count > 0 { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
-                if conflicts.count > 0 { report.conflictsFile = URL(fileURLWithPath: conflicts.path).standardizedFileURL.path }
+                report.warnings = session.warnings
+                if rejects.hasFile { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
+                if conflicts.hasFile { report.conflictsFile = URL(fileURLWithPath: conflicts.path).standardizedFileURL.path }
                 if options.strict && rejects.count > 0 {
-                    throw FerryError(.data, "\(rejects.count) record(s) were rejected and --strict rolls back the whole import: nothing was applied. See \(report.rejectsFile ?? rejects.path).")
+                    // The rejects explain the roll-back, so they are kept; the conflicts of changes
+                    // that were rolled back are not.
+                    try rejects.publish()
+                    throw FerryError(.data, "\(rejects.count) record(s) were rejected and --strict rolls back the whole import: nothing was applied. The rejected records are in \(report.rejectsFile ?? rejects.path).")
                 }
                 if options.dryRun { throw RollBack(report: report) }
                 let totals = report.totals
@@ -95,6 +106,12 @@ public final class Importer {
             }
         } catch let rollBack as RollBack {
             return rollBack.report
+        }
+        do {
+            try rejects.publish()
+            try conflicts.publish()
+        } catch let error as FerryError {
+            throw error.rephrased("the import was applied, but \(error.message) The records it names are still in the changeset.")
         }
         return report
     }

@@ -5,20 +5,24 @@ import Foundation
 final class RejectsWriter {
     let path: String
     private let changesetId: String
-    private var file: OutputFile?
+    /// False in a dry run: records are counted, no file is written.
+    let enabled: Bool
+    private var file: SideFile?
     private(set) var count = 0
 
-    init(path: String, changesetId: String) {
+    init(path: String, changesetId: String, enabled: Bool = true) {
         self.path = path
         self.changesetId = changesetId
+        self.enabled = enabled
     }
 
     /// `match`: the table's fallback composites, so the file can be imported without the manifest.
     func write(line: UnsafeBufferPointer<UInt8>, table: String, match: [[String]], lineNumber: Int, rejection: Rejection) throws {
-        if file == nil {
-            try? FileManager.default.removeItem(atPath: path)
-            file = try OutputFile(creating: path)
+        guard enabled else {
+            count += 1
+            return
         }
+        if file == nil { file = try SideFile(path: path, kind: .rejects) }
         if containsRejectKey(line) {
             // A line from a rejects file, rejected again: replace its old annotation.
             guard case .object(let fields) = try JSONParser.parse(line) else { return }
@@ -69,8 +73,11 @@ final class RejectsWriter {
         }
     }
 
-    func close() throws {
-        try file?.close()
-        file = nil
+    /// Whether a file was written and is waiting for `publish()`.
+    var hasFile: Bool { file != nil }
+
+    /// Puts the file in place: called once the import has committed.
+    func publish() throws {
+        try file?.publish()
     }
 }

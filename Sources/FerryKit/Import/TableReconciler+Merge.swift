@@ -2,11 +2,43 @@ import Foundation
 
 /// Three-way merge of a matched row (base, incoming, target), tombstones, and the sync book.
 extension TableReconciler {
-    /// How the other store recognises this record's row (the sync book's identity); nil
-    /// when the record carries none (no cloudId, no key values): such rows are found by key only.
+    /// How this record's row is recognised, for the conflicts file; nil when the record
+    /// carries no identity at all (no cloudId, no key values).
     func recordIdentity(_ record: Record) -> [UInt8]? {
         guard !record.cloudId.isNull || record.keys.contains(where: { !$0.1.isNull }) else { return nil }
         return PortableRow.identity(cloudId: record.cloudId, keys: record.keys)
+    }
+
+    /// The identity the sync book may look this row up by. Without a cloudId, keys holding a
+    /// NULL identify nothing (two rows with a NULL email are not the same row, as in SQL), so
+    /// such a record has none: looking it up would find another row's entry and call this
+    /// row "deleted here".
+    func bookIdentity(_ record: Record) -> [UInt8]? {
+        if record.cloudId.isNull && record.keys.contains(where: { $0.1.isNull }) { return nil }
+        return recordIdentity(record)
+    }
+
+    /// Whether the row a book entry remembers still exists here.
+    func rowExists(_ entry: SyncBookEntry) throws -> Bool {
+        guard case .array(let cells) = try JSONParser.parse(entry.rowKey), cells.count == target.primaryKey.count else { return false }
+        let key = try cells.map { try RecordDecoder.decodeValue($0, column: "rowKey") }
+        return try access.values([target.primaryKey[0]], at: key) != nil
+    }
+
+    /// With `--prune`: marks every target row this record may stand for (by cloudId, natural
+    /// key, fallback composite or its own key), so that a row whose replacement was rejected
+    /// is never pruned. Sets with a foreign key are skipped: the raw id is the source's.
+    func markRowsStoodFor(_ record: Record) throws {
+        func value(_ column: String) -> Value? { record.value(of: column) ?? record.keys.first { $0.0 == column }?.1 }
+        if let column = target.cloudId, !record.cloudId.isNull {
+            for key in try access.keys(where: [column], equal: [record.cloudId], limit: 1) { try context.markSeen(target, key) }
+        }
+        for set in target.matchSets + target.fallbackMatchSets + [target.primaryKey] where !set.isEmpty {
+            guard !set.contains(where: { target.reference(for: $0) != nil }) else { continue }
+            let values = set.compactMap(value)
+            guard values.count == set.count else { continue }
+            for key in try access.keys(where: set, equal: values, limit: 10_000, nullsEqual: true) { try context.markSeen(target, key) }
+        }
     }
 
     /// Computes each record's portable form and hash on the reading thread (RecordPipe), so
@@ -27,7 +59,7 @@ extension TableReconciler {
         guard !target.primaryKey.isEmpty else { return }
         let (form, hash) = record.portable ?? { let form = portable.encode(record: record); return (form, PortableRow.hash(form)) }()
         try context.book.record(table: target.name, entry: SyncBookEntry(
-            rowKey: PortableRow.rowKey(key), identity: recordIdentity(record) ?? [], hash: hash, base: form))
+            rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: hash, base: form))
     }
 
     /// The base of a row in target terms: each column's value, foreign keys resolved to the
@@ -153,7 +185,7 @@ extension TableReconciler {
                 return .rejected(Rejection(reason: .ambiguousMatch, message: "the deleted row's (\(set.joined(separator: ", "))) matches more than one row of \(target.name); nothing was deleted."))
             }
             // Already gone: forget it.
-            if let identity = recordIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity) {
+            if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity) {
                 try context.book.remove(table: target.name, rowKey: entry.rowKey)
             }
             return .unchanged

@@ -238,8 +238,8 @@ final class TableReconciler {
                 values.remove(at: keyIndexes[0])
             }
         }
-        if let identity = recordIdentity(record), try context.book.entry(table: target.name, identity: identity) != nil,
-           let outcome = try resolveDeletedHere(record, line: line) {
+        if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity),
+           try !rowExists(entry), let outcome = try resolveDeletedHere(record, line: line) {
             return outcome // it crossed before and was deleted here since
         }
         return try write { try inserted(record, row, at: access.insert(names, values)) }

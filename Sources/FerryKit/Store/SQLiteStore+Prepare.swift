@@ -1,6 +1,29 @@
 extension SQLiteStore {
     /// Sets every NULL `column` of `table` to a fresh value; returns how many rows changed.
+    /// The application's triggers on the table do not fire: stamping a cloudId is Ferry's
+    /// bookkeeping, and an `AFTER UPDATE` trigger would move every `updated_at` with it.
+    /// Must run inside a transaction, so no other connection ever sees the table without them.
     public func fillNullValues(of column: String, in table: TableDefinition, _ value: () -> String) throws -> Int {
+        guard try nullCount(of: column, in: table.name) > 0 else { return 0 }
+        return try withTriggersSuspended(on: table.name) { try fill(column, in: table, value) }
+    }
+
+    /// Drops the table's triggers, runs `body`, and creates them again from their own SQL, in
+    /// their original order. SQLite has no switch to silence triggers for one connection.
+    private func withTriggersSuspended<T>(on table: String, _ body: () throws -> T) throws -> T {
+        precondition(database.isInTransaction, "triggers may only be suspended inside a transaction")
+        let triggers = try database.rows("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? AND sql IS NOT NULL ORDER BY rowid", [.text(table)])
+            .compactMap { row -> (name: String, sql: String)? in
+                guard let name = row[0].string, let sql = row[1].string else { return nil }
+                return (name, sql)
+            }
+        for trigger in triggers { try database.execute("DROP TRIGGER \(Identifier.quote(trigger.name))") }
+        let result = try body()
+        for trigger in triggers { try database.execute(trigger.sql) }
+        return result
+    }
+
+    private func fill(_ column: String, in table: TableDefinition, _ value: () -> String) throws -> Int {
         let keys = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
         let keyList = keys.map { $0 == "rowid" ? "rowid" : Identifier.quote($0) }.joined(separator: ", ")
         let name = Identifier.quote(table.name)

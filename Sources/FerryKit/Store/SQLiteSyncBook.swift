@@ -80,7 +80,13 @@ final class SQLiteSyncBook: SyncBook {
 
     /// Random inserts into the identity index grew to 28% of a 1.5M-row replay; building
     /// it once at the end sorts instead (docs/decisions.md).
+    ///
+    /// Not in WAL mode: there, SQLite 3.40's statement journal fails a CREATE INDEX that
+    /// follows a large write in the same transaction with SQLITE_FULL ("database or disk is
+    /// full") once the journal spills from memory to a file (reproduced from 120k rows with
+    /// the 4 MiB spill Ferry configures; docs/decisions.md, "WAL targets").
     func deferIdentityIndexIfEmpty() throws -> Bool {
+        if try database.scalar("PRAGMA journal_mode")?.string?.lowercased() == "wal" { return false }
         guard try database.scalar("SELECT 1 FROM _ferry_rows LIMIT 1") == nil else { return false }
         try database.execute("DROP INDEX IF EXISTS _ferry_rows_identity")
         identityIndexDeferred = true

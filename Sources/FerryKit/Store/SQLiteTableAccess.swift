@@ -13,7 +13,7 @@ final class SQLiteTableAccess: TableAccess {
     private var recent: [StatementKind: (columns: [String], statement: SQLiteStatement)] = [:]
 
     private enum StatementKind: Hashable {
-        case keys(limit: Int)
+        case keys(limit: Int, nullsEqual: Bool)
         case values, insert, update, delete
     }
 
@@ -49,16 +49,16 @@ final class SQLiteTableAccess: TableAccess {
 
     private var keySQL: String { keyColumns.map { $0 == "rowid" ? "rowid" : Identifier.quote($0) }.joined(separator: ", ") }
 
-    /// `"a" = ?1 AND "b" = ?2`, numbered from `first`.
-    private func equality(_ columns: [String], from first: Int) -> String {
+    /// `"a" = ?1 AND "b" = ?2`, numbered from `first` (`IS` when NULL equals NULL).
+    private func equality(_ columns: [String], from first: Int, nullsEqual: Bool = false) -> String {
         columns.enumerated().map { index, column in
-            "\(column == "rowid" ? "rowid" : Identifier.quote(column)) = ?\(first + index)"
+            "\(column == "rowid" ? "rowid" : Identifier.quote(column)) \(nullsEqual ? "IS" : "=") ?\(first + index)"
         }.joined(separator: " AND ")
     }
 
-    func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
-        let statement = try statement(.keys(limit: limit), columns) {
-            "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1)) LIMIT \(limit)"
+    func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]] {
+        let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
+            "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
         defer { statement.reset() }
         try statement.bind(values)

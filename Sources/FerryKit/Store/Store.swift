@@ -91,8 +91,9 @@ public protocol RowCursor {
 public protocol TableAccess: AnyObject {
     /// The columns whose values address a row (`["rowid"]` when there is no primary key).
     var keyColumns: [String] { get }
-    /// Keys of up to `limit` rows whose `columns` equal `values` (NULL never equals).
-    func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]]
+    /// Keys of up to `limit` rows whose `columns` equal `values`. NULL never equals, as in
+    /// SQL, unless `nullsEqual` (a profile's fallback composite compares with `IS`).
+    func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]]
     /// The values of `columns` in the row at `key`, or nil when there is none.
     func values(_ columns: [String], at key: [Value]) throws -> [Value]?
     /// Inserts a row and returns its key.
@@ -101,6 +102,12 @@ public protocol TableAccess: AnyObject {
     /// column's affinity); returns whether it changed.
     func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool
     func delete(at key: [Value]) throws
+}
+
+extension TableAccess {
+    func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
+        try keys(where: columns, equal: values, limit: limit, nullsEqual: false)
+    }
 }
 
 /// Which target row each source row became during one import, so a child's raw foreign
