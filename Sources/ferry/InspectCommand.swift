@@ -33,6 +33,8 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var lineSize: LineSizeOptions
+
     func validate() throws {
         guard rows >= 0 else { throw ValidationError("--rows must be 0 or more.") }
         guard (changeset == nil) != (db == nil) else { throw ValidationError("Give either a changeset or --db, not both.") }
@@ -44,7 +46,7 @@ struct InspectCommand: ParsableCommand {
                 printOutput(Inspector.importLog(try SQLiteStore.existing(path: db, mode: .readOnly).importLog(), json: json))
                 return
             }
-            let reader = try ChangesetReader(path: changeset!)
+            let reader = try ChangesetReader(path: changeset!, maximumLineLength: lineSize.bytes)
             let samples = try Inspector.samples(reader, table: table, count: rows)
             printOutput(json ? try Inspector.json(reader, table: table, samples: samples) : try Inspector.summary(reader, table: table, samples: samples))
         }

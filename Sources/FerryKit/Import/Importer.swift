@@ -18,10 +18,14 @@ public struct ImportOptions: Sendable {
     public var force: Bool
     /// Mirror mode (full changesets only): delete target rows the changeset does not hold.
     public var prune: Bool
+    /// Let the changeset's CREATE statements call any SQL function (`--trust-schema`).
+    public var trustSchema: Bool
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
-                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false) {
+                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false,
+                trustSchema: Bool = false) {
         self.prune = prune
+        self.trustSchema = trustSchema
         self.dryRun = dryRun
         self.strict = strict
         self.profile = profile
@@ -53,6 +57,9 @@ public final class Importer {
     public func run(targetPath: String? = nil) throws -> ImportReport {
         // Safety rule: every checksum is verified before anything is written.
         try changeset.verifyChecksums()
+        // No value may outgrow the line it came in (nor an expression build a bigger one);
+        // at least 1 MiB, so a small --max-line-size still leaves room for CREATE statements.
+        (store as? SQLiteStore)?.limitValueLength(to: max(changeset.maximumLineLength, Self.minimumValueLimit))
         let manifest = changeset.manifest
         if options.prune && manifest.mode != "full" {
             throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is incremental, so rows it does not hold are not absent from the source. Export in full to mirror.")
@@ -70,7 +77,7 @@ public final class Importer {
                 let log = try store.importLog()
                 try checkChain(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
-                                                prune: options.prune, rejects: rejects, conflicts: conflicts, observer: observer)
+                                                prune: options.prune, trustSchema: options.trustSchema, rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 try rejects.close()
                 try conflicts.close()
@@ -98,6 +105,8 @@ public final class Importer {
         }
         return report
     }
+
+    static let minimumValueLimit = 1024 * 1024
 
     private func mergedProfile() -> Profile {
         var profile = changeset.manifest.profile
