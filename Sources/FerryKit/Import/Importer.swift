@@ -59,7 +59,8 @@ public final class Importer {
         try changeset.verifyChecksums()
         // No value may outgrow the line it came in (nor an expression build a bigger one);
         // at least 1 MiB, so a small --max-line-size still leaves room for CREATE statements.
-        (store as? SQLiteStore)?.limitValueLength(to: max(changeset.maximumLineLength, Self.minimumValueLimit))
+        let valueLimit = max(changeset.maximumLineLength, Self.minimumValueLimit)
+        (store as? SQLiteStore)?.limitValueLength(to: valueLimit)
         let manifest = changeset.manifest
         if options.prune && manifest.mode != "full" {
             throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is incremental, so rows it does not hold are not absent from the source. Export in full to mirror.")
@@ -102,9 +103,14 @@ public final class Importer {
             }
         } catch let rollBack as RollBack {
             return rollBack.report
+        } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == Self.sqliteTooBig }) == true {
+            throw FerryError(.data, "a value or row would be larger than \(valueLimit) bytes, the most this import allows (it follows --max-line-size). A DEFAULT or other expression of the changeset's schema can build such a value, or a target row is that large already. If you trust the changeset and the value really is that large, import again with a larger --max-line-size. Nothing was imported.")
         }
         return report
     }
+
+    /// SQLITE_TOOBIG: a string, BLOB or row over SQLITE_LIMIT_LENGTH.
+    private static let sqliteTooBig: Int32 = 18
 
     static let minimumValueLimit = 1024 * 1024
 
