@@ -70,6 +70,11 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Also write the report as JSON to this file.")
     var report: String?
 
+    @Flag(help: "Let the changeset's CREATE statements call any SQL function (by default only bounded ones such as lower, length or datetime). Only for a changeset from someone you trust.")
+    var trustSchema = false
+
+    @OptionGroup var lineSize: LineSizeOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -82,10 +87,10 @@ struct ImportCommand: ParsableCommand {
             // applied". It never replaces a file Ferry did not write (the target, say).
             if let report { try SideFile.checkReplaceable(report, kind: .report) }
             let target = try TargetDatabase(path: db)
-            let reader = try ChangesetReader(path: changeset, target: target.store)
+            let reader = try ChangesetReader(path: changeset, target: target.store, maximumLineLength: lineSize.bytes)
             let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
-                                        pruneLimit: yes ? nil : pruneLimit / 100)
+                                        pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema)
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
             if let report {

@@ -34,6 +34,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var lineSize: LineSizeOptions
 
     func validate() throws {
         guard rows >= 0 else { throw ValidationError("--rows must be 0 or more.") }
@@ -49,7 +50,7 @@ struct InspectCommand: ParsableCommand {
                 printOutput(Inspector.importLog(try SQLiteStore.existing(path: db, mode: .readOnly).importLog(), json: json))
                 return
             }
-            let reader = try ChangesetReader(path: changeset!)
+            let reader = try ChangesetReader(path: changeset!, maximumLineLength: lineSize.bytes)
             let samples = try Inspector.samples(reader, table: table, count: rows)
             printOutput(json ? try Inspector.json(reader, table: table, samples: samples) : try Inspector.summary(reader, table: table, samples: samples))
         }

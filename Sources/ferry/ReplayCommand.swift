@@ -25,6 +25,11 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Apply an incremental changeset even if its predecessor was never applied here.")
     var force = false
 
+    @Flag(help: "Let the changesets' CREATE statements call any SQL function (by default only bounded ones such as lower, length or datetime). Only for changesets from someone you trust.")
+    var trustSchema = false
+
+    @OptionGroup var lineSize: LineSizeOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -38,8 +43,8 @@ struct ReplayCommand: ParsableCommand {
             for (index, path) in changesets.enumerated() {
                 let result: ImportReport
                 do {
-                    let reader = try ChangesetReader(path: path, target: target.store)
-                    result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force),
+                    let reader = try ChangesetReader(path: path, target: target.store, maximumLineLength: lineSize.bytes)
+                    result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force, trustSchema: trustSchema),
                                           observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
                 } catch let error as FerryError {
                     // Each changeset is its own transaction: say which ones stay applied.

@@ -18,11 +18,13 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The changeset: a folder or a .ferry file.")
     var changeset: String
 
+    @OptionGroup var lineSize: LineSizeOptions
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         try runReportingErrors(common) {
-            let reader = try ChangesetReader(path: changeset)
+            let reader = try ChangesetReader(path: changeset, maximumLineLength: lineSize.bytes)
             let results = try Verifier.verify(reader, observer: TerminalProgress.make(quiet: common.quiet))
             if !common.quiet {
                 for table in results {

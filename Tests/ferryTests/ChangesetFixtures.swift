@@ -12,7 +12,23 @@ func readManifest(_ changeset: URL) throws -> [String: Any] {
     return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "manifest.json is not a JSON object")
 }
 
+/// Writes `manifest` and seals it with a fresh `manifestSha256`, as Ferry would, so the edit
+/// is the only flaw left. The digest is computed the way the README tells a user to check
+/// it (zeros in the field, then the system sha256sum), independently of Ferry's code.
 func writeManifest(_ manifest: [String: Any], to changeset: URL) throws {
+    var manifest = manifest
+    let zeros = String(repeating: "0", count: 64)
+    manifest["manifestSha256"] = zeros
+    try writeManifestUnsealed(manifest, to: changeset)
+    let file = changeset.appendingPathComponent("manifest.json")
+    let digest = try sha256sum(file)
+    let text = try String(contentsOf: file, encoding: .utf8)
+    let field = try #require(text.range(of: #""manifestSha256" : ""# + zeros), "JSONSerialization wrote manifestSha256 in an unexpected form")
+    try Data(text.replacingCharacters(in: field, with: #""manifestSha256" : ""# + digest).utf8).write(to: file)
+}
+
+/// Writes `manifest` exactly as given, without resealing: for tests of the digest itself.
+func writeManifestUnsealed(_ manifest: [String: Any], to changeset: URL) throws {
     let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
     try data.write(to: changeset.appendingPathComponent("manifest.json"))
 }

@@ -9,11 +9,16 @@ public final class ChangesetReader {
     private let folder: String?
     /// A rejects file (plain NDJSON with `reject` annotations) read as a changeset.
     private let rejectsFile: ByteRange?
+    /// A record line longer than this is refused (`--max-line-size`), so memory stays bounded.
+    public let maximumLineLength: Int
+    /// 64 MiB: a record line (and so any value in it) larger than this needs `--max-line-size`.
+    public static let defaultMaximumLineLength = 64 * 1024 * 1024
 
     /// Opens a changeset folder or `.ferry` archive; with a `target`, also a rejects file
     /// (`.ndjson`), whose tables are described by the target's own schema.
-    public init(path: String, target: Store? = nil) throws {
+    public init(path: String, target: Store? = nil, maximumLineLength: Int = ChangesetReader.defaultMaximumLineLength) throws {
         self.path = path
+        self.maximumLineLength = maximumLineLength
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FerryError(.io, "no changeset at \(path). Give the folder or .ferry file that `ferry export --out` wrote.")
@@ -24,7 +29,7 @@ public final class ChangesetReader {
             folder = nil
             files = nil
             rejectsFile = range
-            manifest = try RejectsFile.manifest(for: range, name: (path as NSString).lastPathComponent, target: target)
+            manifest = try RejectsFile.manifest(for: range, name: (path as NSString).lastPathComponent, target: target, maximumLineLength: maximumLineLength)
             return
         }
         rejectsFile = nil
@@ -32,10 +37,10 @@ public final class ChangesetReader {
             folder = path
             files = nil
             let manifestPath = path + "/" + Manifest.fileName
-            guard FileManager.default.fileExists(atPath: manifestPath) else {
+            guard Self.entryExists(manifestPath) else {
                 throw FerryError(.format, "\(path) has no \(Manifest.fileName), so it is not a changeset folder.")
             }
-            manifestRange = ByteRange(file: try InputFile(path: manifestPath))
+            manifestRange = ByteRange(file: try InputFile(path: manifestPath, regularOnly: true))
         } else {
             folder = nil
             let members = try TarArchive.members(of: try InputFile(path: path))
@@ -61,10 +66,16 @@ public final class ChangesetReader {
             return range
         }
         let filePath = folder! + "/" + table.file
-        guard FileManager.default.fileExists(atPath: filePath) else {
+        guard Self.entryExists(filePath) else {
             throw FerryError(.io, "\(table.file) is missing from \(path) (table \(table.name)). Copy the whole changeset folder again.")
         }
-        return ByteRange(file: try InputFile(path: filePath))
+        return ByteRange(file: try InputFile(path: filePath, regularOnly: true))
+    }
+
+    /// Whether anything, even a dangling symbolic link, is at `path` (lstat: links are not followed).
+    private static func entryExists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     /// Checks every table file's size and sha256 against the manifest, before anything is written.
@@ -87,7 +98,7 @@ public final class ChangesetReader {
 
     /// Streams a table's records: `body(lineNumber, record, line)`. Errors name the file and line.
     public func forEachRecord(in table: ManifestTable, _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        let reader = LineReader(range: try range(of: table), name: table.file, allowPlain: rejectsFile != nil)
+        let reader = LineReader(range: try range(of: table), name: table.file, allowPlain: rejectsFile != nil, maximumLineLength: maximumLineLength)
         var lines = 0
         try reader.forEachLine { lineNumber, line in
             if rejectsFile != nil {

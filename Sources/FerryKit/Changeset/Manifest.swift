@@ -32,6 +32,14 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Tables in apply order: parents before children.
     public var tables: [ManifestTable]
     public var warnings: [String]?
+    /// sha256 of this manifest's own bytes with this field's hex zeroed (`ManifestDigest`);
+    /// `encoded()` fills it in, `decode` checks it.
+    public var manifestSha256: String? = nil
+
+    /// Row counts and byte sizes above this are refused: 2^53, the largest integer every JSON
+    /// reader holds exactly, and far more than any real table; it also keeps their sums from
+    /// overflowing.
+    public static let maximumCount = 1 << 53
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -46,23 +54,27 @@ public struct Manifest: Codable, Sendable, Equatable {
         try container.encode(profile, forKey: .profile)
         try container.encode(tables, forKey: .tables)
         try container.encodeIfPresent(warnings, forKey: .warnings)
+        try container.encodeIfPresent(manifestSha256, forKey: .manifestSha256)
     }
 
     public func table(named name: String) -> ManifestTable? {
         tables.first { $0.name == name }
     }
 
-    /// Pretty, key-sorted JSON: stable bytes for the same content, readable in a support ticket.
+    /// Pretty, key-sorted JSON: stable bytes for the same content, readable in a support ticket,
+    /// sealed with its own digest (`manifestSha256`).
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [0x0A]
+        var unsealed = self
+        unsealed.manifestSha256 = ManifestDigest.placeholder
+        return try ManifestDigest.seal(Array(try encoder.encode(unsealed)) + [0x0A])
     }
 
     /// Decodes and checks a manifest: format, version, safe file names, unique tables.
     public static func decode(_ bytes: [UInt8], location: String) throws -> Manifest {
         let place = "\(location)/\(fileName)"
-        struct Header: Decodable { var format: String?; var formatVersion: Int? }
+        struct Header: Decodable { var format: String?; var formatVersion: Int?; var manifestSha256: String? }
         let header: Header
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(bytes))
@@ -75,17 +87,26 @@ public struct Manifest: Codable, Sendable, Equatable {
         guard header.formatVersion == currentVersion else {
             throw FerryError(.format, "\(place): changeset format version \(header.formatVersion.map(String.init) ?? "missing") is not supported; this Ferry \(FerryVersion.current) reads version \(currentVersion). Upgrade Ferry, or export again with this version.")
         }
+        // The digest comes before the rest: a changed byte is "damaged", whatever it broke.
+        try ManifestDigest.check(bytes, claimed: header.manifestSha256, place: place)
         let manifest: Manifest
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: Data(bytes))
         } catch {
             throw FerryError(.format, "\(place): \(describe(error)). The changeset is damaged: ask for a new export.")
         }
-        try manifest.validateNames(place: place)
+        try manifest.validate(place: place)
         return manifest
     }
 
-    private func validateNames(place: String) throws {
+    /// Checks what later code trusts: ids, names, and numbers it adds up.
+    private func validate(place: String) throws {
+        // The id becomes part of side-file names (DB.rejects-ID.ndjson): only a UUID may.
+        guard changesetId.utf8.count == 36, UUID(uuidString: changesetId) != nil else {
+            throw FerryError(.format, "\(place): changesetId \"\(changesetId.prefix(80))\" is not a UUID (8-4-4-4-12 hex digits). The manifest was changed or forged: ask its sender for a new export.")
+        }
+        var totalRows = 0
+        var totalBytes = 0
         var tableNames = Set<String>()
         var fileNames = Set<String>()
         for table in tables {
@@ -101,6 +122,12 @@ public struct Manifest: Codable, Sendable, Equatable {
             }
             guard table.rows >= 0, table.bytes >= 0 else {
                 throw FerryError(.format, "\(place): table \(table.name) has a negative row count or size.")
+            }
+            // Both bounds keep every sum below (rows of all tables, bytes of all files) exact.
+            totalRows += table.rows <= Self.maximumCount ? table.rows : Self.maximumCount + 1
+            totalBytes += table.bytes <= Self.maximumCount ? table.bytes : Self.maximumCount + 1
+            guard totalRows <= Self.maximumCount, totalBytes <= Self.maximumCount else {
+                throw FerryError(.format, "\(place): table \(table.name) claims \(table.rows) rows and \(table.bytes) bytes, more than a changeset can hold (2^53 in all). The manifest was changed or forged: ask its sender for a new export.")
             }
             guard !table.columns.isEmpty else {
                 throw FerryError(.format, "\(place): table \(table.name) lists no columns.")

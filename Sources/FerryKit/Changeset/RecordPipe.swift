@@ -15,6 +15,9 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
     }
 
     static let batchSize = 256
+    /// A batch is also handed over once its lines reach 1 MiB, so a few huge lines (up to
+    /// the line size limit each) cannot pile up 256 to a batch.
+    static let batchBytes = 1024 * 1024
     private static let maxQueued = 4
 
     private let condition = NSCondition()
@@ -44,7 +47,7 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
                     batch.records.append((lineNumber, record))
                     batch.bytes.append(contentsOf: line)
                     batch.ends.append(batch.bytes.count)
-                    if batch.records.count == batchSize {
+                    if batch.records.count == batchSize || batch.bytes.count >= batchBytes {
                         try pipe.put(batch)
                         batch = Batch()
                     }

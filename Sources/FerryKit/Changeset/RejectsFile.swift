@@ -29,10 +29,10 @@ enum RejectsFile {
     }
 
     /// A manifest for the tables the file's lines name, described by the target's schema.
-    static func manifest(for range: ByteRange, name: String, target: Store) throws -> Manifest {
+    static func manifest(for range: ByteRange, name: String, target: Store, maximumLineLength: Int) throws -> Manifest {
         var counts: [String: Int] = [:]
         var match: [String: [[String]]] = [:]
-        try LineReader(range: range, name: name, allowPlain: true).forEachLine { lineNumber, line in
+        try LineReader(range: range, name: name, allowPlain: true, maximumLineLength: maximumLineLength).forEachLine { lineNumber, line in
             let annotation = try annotation(of: line, lineNumber: lineNumber, file: name)
             counts[annotation.table, default: 0] += 1
             if !annotation.match.isEmpty { match[annotation.table] = annotation.match }

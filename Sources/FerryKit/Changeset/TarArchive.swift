@@ -68,19 +68,27 @@ enum TarArchive {
             let prefix = cString(block[345..<500])
             let name = (prefix.isEmpty ? "" : prefix + "/") + cString(block[0..<100])
             let type = block[156]
+            // Checked arithmetic: a forged size must end in a refusal, never in a trap.
             let dataStart = offset + blockSize
-            guard dataStart + size <= file.size else {
+            let (dataEnd, endOverflows) = dataStart.addingReportingOverflow(size)
+            let (rounded, padOverflows) = size.addingReportingOverflow(blockSize - 1)
+            let (next, nextOverflows) = dataStart.addingReportingOverflow(rounded / blockSize * blockSize)
+            guard !endOverflows, !padOverflows, !nextOverflows, dataEnd <= file.size else {
                 throw FerryError(.format, "\(file.path): member \(name) is cut short (the file is truncated). Copy it again or ask for a new export.")
             }
             if type == UInt8(ascii: "0") || type == 0 {
                 guard !name.contains("/"), !name.hasPrefix(".") || name == "." else {
                     throw FerryError(.unsafe, "\(file.path): member \"\(name)\" is not a plain file name. A .ferry archive holds only the changeset's own files; it is damaged or forged.")
                 }
+                // `tar xf` would let the last copy win; which one Ferry checked must never be in doubt.
+                guard result[name] == nil else {
+                    throw FerryError(.unsafe, "\(file.path): member \"\(name)\" appears twice. A .ferry archive holds each file once; it is damaged or forged. Ask for a new export.")
+                }
                 result[name] = ByteRange(file: file, offset: dataStart, count: size)
             } else if type != UInt8(ascii: "5") {
                 throw FerryError(.unsafe, "\(file.path): member \"\(name)\" is not a regular file (type '\(Character(UnicodeScalar(type)))'). A .ferry archive holds only plain files; it is damaged or forged.")
             }
-            offset = dataStart + (size + blockSize - 1) / blockSize * blockSize
+            offset = next
         }
         if result.isEmpty {
             throw FerryError(.format, "\(file.path) is neither a changeset folder nor a .ferry archive.")
@@ -94,7 +102,9 @@ enum TarArchive {
         for byte in bytes {
             if byte == 0 || byte == 0x20 { if sawDigit { break } else { continue } }
             guard (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(byte) else { return nil }
-            value = value * 8 + Int(byte - UInt8(ascii: "0"))
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 8)
+            guard !overflow, shifted <= Int.max - 7 else { return nil }
+            value = shifted + Int(byte - UInt8(ascii: "0"))
             sawDigit = true
         }
         return sawDigit ? value : nil

@@ -8,8 +8,9 @@ struct LineReader {
     let name: String
     /// Changeset tables must be gzip; a rejects file may be plain NDJSON.
     var allowPlain = false
-    /// A line longer than this is refused rather than buffered without bound.
-    var maximumLineLength = 256 * 1024 * 1024
+    /// A line longer than this is refused before it is buffered (`--max-line-size`), so a
+    /// small gzip that inflates to one huge line cannot take memory without bound.
+    var maximumLineLength = ChangesetReader.defaultMaximumLineLength
 
     /// Calls `body(lineNumber, bytes)` for each line (without its `\n`); returns the line count.
     @discardableResult
@@ -23,6 +24,7 @@ struct LineReader {
                     var start = 0
                     for index in 0..<bytes.count where bytes[index] == 0x0A {
                         lineNumber += 1
+                        try checkLength(pending.count + (index - start), lineNumber: lineNumber)
                         if pending.isEmpty {
                             try body(lineNumber, UnsafeBufferPointer(rebasing: bytes[start..<index]))
                         } else {
@@ -33,10 +35,9 @@ struct LineReader {
                         start = index + 1
                     }
                     if start < bytes.count {
+                        // Checked before appending, so the buffer never grows past the limit.
+                        try checkLength(pending.count + (bytes.count - start), lineNumber: lineNumber + 1)
                         pending.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
-                        if pending.count > maximumLineLength {
-                            throw FerryError(.format, "line \(lineNumber + 1) is longer than \(maximumLineLength) bytes; the file is not an NDJSON changeset table.")
-                        }
                     }
                 }
             try range.forEachChunk { compressed in
@@ -53,6 +54,17 @@ struct LineReader {
             try pending.withUnsafeBufferPointer { try body(lineNumber, $0) }
         }
         return lineNumber
+    }
+
+    private func checkLength(_ length: Int, lineNumber: Int) throws {
+        guard length > maximumLineLength else { return }
+        throw FerryError(.format, "the line is longer than \(maximumLineLength) bytes, the line size limit. A line holds one record; if you trust this changeset and the record is really that large, raise the limit with --max-line-size (e.g. --max-line-size \(Self.suggestedLimit(above: maximumLineLength))).").located(file: name, line: lineNumber)
+    }
+
+    /// A round size in M or G, at least four times `limit`, for the advice above.
+    static func suggestedLimit(above limit: Int) -> String {
+        let mebibytes = max(1, (limit / (1024 * 1024)) * 4)
+        return mebibytes >= 1024 && mebibytes % 1024 == 0 ? "\(mebibytes / 1024)G" : "\(mebibytes)M"
     }
 
     /// gzip files start with 1f 8b; an empty range counts as gzip, so it reads as truncated.

@@ -8,15 +8,29 @@ final class InputFile: @unchecked Sendable {
     let path: String
     let size: Int
 
-    init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Opens `path` for reading. With `regularOnly` (a file inside a changeset folder), the
+    /// file itself must be a regular file, not a symbolic link (O_NOFOLLOW), a device or a pipe
+    /// (checked with fstat on the open descriptor, so nothing can be swapped in between).
+    init(path: String, regularOnly: Bool = false) throws {
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; it is refused below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NOFOLLOW | O_NONBLOCK : 0))
         guard fd >= 0 else {
+            if regularOnly && errno == ELOOP {
+                throw FerryError(.unsafe, "\(path) is a symbolic link. A changeset folder holds only its own regular files, and Ferry never follows a link out of it. Copy the changeset with the files themselves (cp -rL), or ask for a new export.")
+            }
             throw FerryError(.io, "cannot open \(path): \(String(cString: strerror(errno))).")
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             close(fd)
             throw FerryError(.io, "cannot read \(path): \(String(cString: strerror(errno))).")
+        }
+        if regularOnly {
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                throw FerryError(.unsafe, "\(path) is not a regular file (it is a folder, device, socket or pipe). A changeset folder holds only regular files: copy the changeset again, or ask for a new export.")
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             close(fd)

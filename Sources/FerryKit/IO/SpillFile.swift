@@ -26,7 +26,8 @@ final class SpillFile {
         guard count > 0, let output else { return }
         try output.close()
         self.output = nil
-        try LineReader(range: ByteRange(file: try InputFile(path: path)), name: "deferred records", allowPlain: true).forEachLine { _, line in
+        // Each line passed the changeset's line size limit on its way in: no second limit here.
+        try LineReader(range: ByteRange(file: try InputFile(path: path)), name: "deferred records", allowPlain: true, maximumLineLength: .max).forEachLine { _, line in
             var fields: [Int] = []
             var start = 0
             for index in 0..<line.count where line[index] == 0x20 {

@@ -20,7 +20,7 @@ struct ImportSession {
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
 
-    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?,
+    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?, trustSchema: Bool,
          rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
         self.changeset = changeset
         self.pruneLimit = pruneLimit
@@ -34,7 +34,7 @@ struct ImportSession {
             if try store.tableExists(table.name) {
                 existing.insert(table.name.lowercased())
             } else {
-                try store.createTable(table.definition)
+                try store.createTable(table.definition, trustSchema: trustSchema)
                 createdTables = true
             }
         }
@@ -115,7 +115,11 @@ struct ImportSession {
         for table in changeset.manifest.tables {
             for name in [table.name] + table.definition.references.map(\.table) {
                 guard let target = context.targets[name.lowercased()] else { continue }
-                lookups[target.name, default: (target, 0)].records += table.rows
+                // Manifest row counts are a stranger's numbers: the sum saturates instead of trapping.
+                var entry = lookups[target.name] ?? (target, 0)
+                let (sum, overflow) = entry.records.addingReportingOverflow(table.rows)
+                entry.records = overflow ? .max : sum
+                lookups[target.name] = entry
             }
         }
         var created: [String] = []

@@ -23,11 +23,15 @@ public struct ImportOptions: Sendable {
     public var prune: Bool
     /// The largest share of a table (0...1) that `prune` deletes without being told `yes`.
     public var pruneLimit: Double?
+    /// Let the changeset's CREATE statements call any SQL function (`--trust-schema`).
+    public var trustSchema: Bool
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
-                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false, pruneLimit: Double? = ImportOptions.defaultPruneLimit) {
+                conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false,
+                pruneLimit: Double? = ImportOptions.defaultPruneLimit, trustSchema: Bool = false) {
         self.prune = prune
         self.pruneLimit = pruneLimit
+        self.trustSchema = trustSchema
         self.dryRun = dryRun
         self.strict = strict
         self.profile = profile
@@ -59,6 +63,10 @@ public final class Importer {
     public func run(targetPath: String? = nil) throws -> ImportReport {
         // Safety rule: every checksum is verified before anything is written.
         try changeset.verifyChecksums()
+        // No value may outgrow the line it came in (nor an expression build a bigger one);
+        // at least 1 MiB, so a small --max-line-size still leaves room for CREATE statements.
+        let valueLimit = max(changeset.maximumLineLength, Self.minimumValueLimit)
+        (store as? SQLiteStore)?.limitValueLength(to: valueLimit)
         let manifest = changeset.manifest
         if options.prune && manifest.mode != "full" {
             throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is incremental, so rows it does not hold are not absent from the source. Export in full to mirror.")
@@ -79,7 +87,8 @@ public final class Importer {
                 let log = try store.importLog()
                 try checkChain(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
-                                                prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, rejects: rejects, conflicts: conflicts, observer: observer)
+                                                prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, trustSchema: options.trustSchema,
+                                                rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 report.warnings = session.warnings
                 if rejects.hasFile { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
@@ -106,6 +115,8 @@ public final class Importer {
             }
         } catch let rollBack as RollBack {
             return rollBack.report
+        } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == Self.sqliteTooBig }) == true {
+            throw FerryError(.data, "a value or row would be larger than \(valueLimit) bytes, the most this import allows (it follows --max-line-size). A DEFAULT or other expression of the changeset's schema can build such a value, or a target row is that large already. If you trust the changeset and the value really is that large, import again with a larger --max-line-size. Nothing was imported.")
         }
         do {
             try rejects.publish()
@@ -115,6 +126,11 @@ public final class Importer {
         }
         return report
     }
+
+    /// SQLITE_TOOBIG: a string, BLOB or row over SQLITE_LIMIT_LENGTH.
+    private static let sqliteTooBig: Int32 = 18
+
+    static let minimumValueLimit = 1024 * 1024
 
     private func mergedProfile() -> Profile {
         var profile = changeset.manifest.profile

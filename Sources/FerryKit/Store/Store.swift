@@ -37,8 +37,9 @@ public protocol Store: AnyObject {
     func openSnapshotReader() throws -> Store?
 
     /// Creates a table and its indexes from a changeset's definition. Only CREATE TABLE and
-    /// CREATE INDEX statements for that one table run; anything else is refused.
-    func createTable(_ definition: TableDefinition) throws
+    /// CREATE INDEX statements for that one table run; anything else is refused. Unless
+    /// `trustSchema`, their expressions may call only bounded functions (lower, length, …).
+    func createTable(_ definition: TableDefinition, trustSchema: Bool) throws
     /// Row access to one table of this store, for matching and writing.
     func makeTableAccess(_ table: TableDefinition) throws -> TableAccess
     /// Foreign-key violations in `table`, as readable lines (empty when none).
@@ -65,6 +66,13 @@ public protocol Store: AnyObject {
     func appendImportLog(_ entry: ImportLogEntry) throws
     /// Every changeset applied to this store, oldest first.
     func importLog() throws -> [ImportLogEntry]
+}
+
+extension Store {
+    /// `createTable(_:trustSchema:)` for a changeset from a stranger: only bounded functions.
+    public func createTable(_ definition: TableDefinition) throws {
+        try createTable(definition, trustSchema: false)
+    }
 }
 
 /// A reference whose parent row is read alongside each child row during export.

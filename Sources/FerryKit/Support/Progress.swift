@@ -47,16 +47,22 @@ public enum ProgressLine {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         var line = "\(task): \(count(done))"
         if let total { line += "/\(count(total)) rows" } else { line += " rows" }
-        if rate > 0 { line += "  \(count(Int(rate))) rows/s" }
-        if let total, rate > 0, total > done {
-            line += "  \(Int((Double(total - done) / rate).rounded(.up))) s left"
+        if rate > 0, let perSecond = wholeNumber(rate) { line += "  \(count(perSecond)) rows/s" }
+        // The total is the manifest's (a stranger's) number: a time left too large for an Int is not shown.
+        if let total, rate > 0, total > done, let left = wholeNumber((Double(total - done) / rate).rounded(.up)) {
+            line += "  \(left) s left"
         }
         return line
     }
 
     public static func finished(task: String, done: Int, elapsed: Double) -> String {
-        let rate = elapsed > 0 ? " \(count(Int(Double(done) / elapsed))) rows/s" : ""
+        let rate = elapsed > 0 ? wholeNumber(Double(done) / elapsed).map { " \(count($0)) rows/s" } ?? "" : ""
         return "\(task): \(count(done)) rows in \(String(format: "%.2f", elapsed)) s\(rate)"
+    }
+
+    /// `value` as an Int when it is finite and far from Int's bounds (Int(_:) would trap).
+    private static func wholeNumber(_ value: Double) -> Int? {
+        value.isFinite && abs(value) < 1e15 ? Int(value) : nil
     }
 
     /// 9,999 as is, then thousands (`12k`), then millions (`12M`).

@@ -15,7 +15,7 @@ public enum Inspector {
         return try tables.map { table in
             var lines: [String] = []
             do {
-                try LineReader(range: try changeset.range(of: table), name: table.file).forEachLine { lineNumber, line in
+                try LineReader(range: try changeset.range(of: table), name: table.file, maximumLineLength: changeset.maximumLineLength).forEachLine { lineNumber, line in
                     do {
                         _ = try RecordDecoder.decode(line)
                     } catch let error as FerryError {
