@@ -62,7 +62,7 @@ struct ExportCommand: ParsableCommand {
             for warning in summary.manifest.warnings ?? [] { printError("warning: \(warning)") }
             if !common.quiet {
                 let rows = summary.manifest.tables.reduce(0) { $0 + $1.rows }
-                printError("exported \(summary.manifest.tables.count) tables, \(rows) rows to \(summary.path)")
+                printError("exported \(counted(summary.manifest.tables.count, "table")), \(counted(rows, "row")) to \(summary.path)")
             }
         }
     }

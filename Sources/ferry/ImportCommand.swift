@@ -103,7 +103,7 @@ struct ImportCommand: ParsableCommand {
             for warning in result.warnings { printError("warning: \(warning)") }
             if !common.quiet { printError(result.table()) }
             if let file = result.rejectsFile {
-                printError("\(result.totals.rejected) record(s) rejected, written to \(file). Fix them and import that file.")
+                printError("\(counted(result.totals.rejected, "record")) rejected, written to \(file). Fix \(result.totals.rejected == 1 ? "it" : "them") and import that file.")
             }
             if let file = result.conflictsFile {
                 printError("conflicts (rows changed on both sides) are in \(file)\(result.totals.conflicts > 0 ? "; \(result.totals.conflicts) deferred: import again with --on-conflict source-wins, target-wins or newer-wins to settle them" : "").")

@@ -35,7 +35,7 @@ struct PrepareCommand: ParsableCommand {
             let results = try Preparer.prepare(store: store, tables: tableList(tables), profile: try loadProfile(profile))
             if !common.quiet {
                 for result in results {
-                    printError("\(result.table): \(result.addedColumn ? "added \(result.column) + unique index, " : "")\(result.filled) cloudId(s) filled")
+                    printError("\(result.table): \(result.addedColumn ? "added \(result.column) + unique index, " : "")\(counted(result.filled, "cloudId")) filled")
                 }
                 if results.isEmpty { printError("no table has or needs a cloudId column") }
             }

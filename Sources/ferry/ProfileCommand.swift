@@ -28,7 +28,13 @@ struct ProfileCommand: ParsableCommand {
         try runReportingErrors(common) {
             let store = try SQLiteStore.existing(path: db, mode: .readOnly)
             let loaded = try loadProfile(profile)
-            printOutput(try ResolvedProfile(tables: try store.tables(profile: loaded), profile: loaded).json())
+            let tables = try store.tables(profile: loaded)
+            printOutput(try ResolvedProfile(tables: tables, profile: loaded).json())
+            // A table matched by its raw integer id would duplicate rows on a reconcile: say so
+            // where it matters, when the table holds rows.
+            for table in tables {
+                if let warning = PrimaryKeyIdentity.warning(for: table), try !store.isEmpty(table.name) { printError("warning: \(warning)") }
+            }
         }
     }
 }

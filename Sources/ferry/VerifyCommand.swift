@@ -28,9 +28,9 @@ struct VerifyCommand: ParsableCommand {
             let results = try Verifier.verify(reader, observer: TerminalProgress.make(quiet: common.quiet))
             if !common.quiet {
                 for table in results {
-                    printOutput("ok  \(table.file)  \(table.rows) rows  \(table.bytes) bytes")
+                    printOutput("ok  \(table.file)  \(counted(table.rows, "row"))  \(counted(table.bytes, "byte"))")
                 }
-                printOutput("\(changeset): ok, \(results.count) files, \(results.reduce(0) { $0 + $1.rows }) records")
+                printOutput("\(changeset): ok, \(counted(results.count, "file")), \(counted(results.reduce(0) { $0 + $1.rows }, "record"))")
             }
         }
     }

@@ -15,7 +15,7 @@ import Testing
     /// A manifest may claim up to 2^53 rows; a slow first row must not turn that into a trap.
     @Test func aHugeTotalOrATinyElapsedTimeNeverTraps() {
         #expect(ProgressLine.running(task: "import users", done: 1, total: 1 << 53, elapsed: 5_000) == "import users: 1/9007199254M rows  0 rows/s")
-        #expect(ProgressLine.finished(task: "import users", done: 1, elapsed: .leastNonzeroMagnitude) == "import users: 1 rows in 0.00 s")
+        #expect(ProgressLine.finished(task: "import users", done: 1, elapsed: .leastNonzeroMagnitude) == "import users: 1 row in 0.00 s")
     }
 
     @Test func theSummaryLineGivesRowsTimeAndRate() {

@@ -37,7 +37,7 @@ private func buildLocal(in directory: URL) throws -> URL {
             let first = try ferry(["prepare", "--db", db.path])
             #expect(first.status == 0, "stderr: \(first.stderr)")
             for table in ["customers", "proposals", "content"] {
-                #expect(first.stderr.contains("\(table): 5 cloudId(s) filled"), "stderr: \(first.stderr)")
+                #expect(first.stderr.contains("\(table): 5 cloudIds filled"), "stderr: \(first.stderr)")
                 #expect(try sqlite3(db, "SELECT count(*) FROM \(table) WHERE cloudId IS NULL") == "0\n")
             }
             // Tables with a natural key get no cloudId column without --tables.
@@ -65,7 +65,7 @@ private func buildLocal(in directory: URL) throws -> URL {
             let second = try ferry(["prepare", "--db", db.path])
             #expect(second.status == 0, "stderr: \(second.stderr)")
             for table in ["customers", "proposals", "content"] {
-                #expect(second.stderr.contains("\(table): 0 cloudId(s) filled"), "stderr: \(second.stderr)")
+                #expect(second.stderr.contains("\(table): 0 cloudIds filled"), "stderr: \(second.stderr)")
                 #expect(!second.stderr.contains("\(table): added"), "stderr: \(second.stderr)")
             }
             #expect(try cloudIds(db, "customers") == customers, "a second prepare changed existing cloudIds")
@@ -81,7 +81,7 @@ private func buildLocal(in directory: URL) throws -> URL {
             _ = try sqlite3(db, "INSERT INTO customers (id, company, createdBy, createdAt) VALUES ('zzz-new', 'Late Arrival Ltd', 'cmu3xylc00009k3v9lds7nk59', '2026-11-01T00:00:00.000Z')")
             let result = try ferry(["prepare", "--db", db.path, "--tables", "customers"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
-            #expect(result.stderr.contains("customers: 1 cloudId(s) filled"), "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("customers: 1 cloudId filled"), "stderr: \(result.stderr)")
             let after = try cloudIds(db, "customers")
             #expect(Array(after.prefix(5)) == before)
             let newRow = try #require(after.last)
@@ -97,7 +97,7 @@ private func buildLocal(in directory: URL) throws -> URL {
             let result = try ferry(["prepare", "--db", db.path, "--tables", "users"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(result.stderr.contains("users: added cloudId"), "stderr: \(result.stderr)")
-            #expect(result.stderr.contains("10 cloudId(s) filled"), "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("10 cloudIds filled"), "stderr: \(result.stderr)")
             #expect(!result.stderr.contains("customers:"), "--tables users prepared other tables: \(result.stderr)")
             #expect(try columnNames(db, "users").contains("cloudId"))
             let uniqueIndexes = try sqlite3(db, """

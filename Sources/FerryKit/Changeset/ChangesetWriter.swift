@@ -1,3 +1,4 @@
+import CFerrySystem
 import Foundation
 
 /// Writes a changeset so that it appears complete or not at all: every file goes into a
@@ -21,8 +22,15 @@ final class ChangesetWriter {
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw FerryError(.io, "cannot write \(url.path): the folder \(parent) does not exist. Create it first.")
         }
-        if FileManager.default.fileExists(atPath: url.path) && !force {
-            throw FerryError(.io, "\(url.path) already exists. Choose another --out, or pass --force to replace it.")
+        var info = stat()
+        if lstat(url.path, &info) == 0 {
+            guard force else {
+                throw FerryError(.io, "\(url.path) already exists. Choose another --out, or pass --force to replace it (only a changeset Ferry wrote can be replaced).")
+            }
+            try Self.checkReplaceable(url.path, asArchive: asArchive)
+        }
+        guard access(parent, W_OK) == 0 else {
+            throw FerryError(.io, "cannot write \(url.path): the folder \(parent) is not writable. Choose an --out in a writable folder.")
         }
         stagingPath = parent + "/." + url.lastPathComponent + ".tmp-" + UUID().uuidString.lowercased()
         do {
@@ -64,14 +72,96 @@ final class ChangesetWriter {
         committed = true
     }
 
+    /// Puts the finished changeset at the output path. An existing one is swapped out in one
+    /// step (a rename over a `.ferry` file; `renameat2(RENAME_EXCHANGE)` for a folder) and
+    /// deleted only afterwards, so a kill at any point leaves the old changeset or the new
+    /// one whole, never a mix or nothing.
     private func replaceOutput(with path: String) throws {
-        let fileManager = FileManager.default
-        if fileManager.fileExists(atPath: outputPath) {
-            guard force else { throw FerryError(.io, "\(outputPath) already exists. Pass --force to replace it.") }
-            try fileManager.removeItem(atPath: outputPath)
+        var info = stat()
+        guard lstat(outputPath, &info) == 0 else {
+            guard rename(path, outputPath) == 0 else { throw moveError() }
+            return
         }
+        guard force else { throw FerryError(.io, "\(outputPath) already exists. Pass --force to replace it.") }
+        // Checked again: the folder may have changed while the export ran.
+        try Self.checkReplaceable(outputPath, asArchive: asArchive)
+        if asArchive {
+            guard rename(path, outputPath) == 0 else { throw moveError() }
+            return
+        }
+        if ferry_exchange(path, outputPath) == 0 {
+            try? FileManager.default.removeItem(atPath: path) // now the old changeset
+            return
+        }
+        // No RENAME_EXCHANGE on this file system: move the old one aside under a hidden name
+        // first, so it is never deleted before the new one is in place.
+        let aside = stagingPath + ".old"
+        guard rename(outputPath, aside) == 0 else { throw moveError() }
         guard rename(path, outputPath) == 0 else {
-            throw FerryError(.io, "cannot move the finished changeset to \(outputPath): \(String(cString: strerror(errno))).")
+            let error = moveError()
+            _ = rename(aside, outputPath)
+            throw error
         }
+        try? FileManager.default.removeItem(atPath: aside)
+    }
+
+    private func moveError() -> FerryError {
+        FerryError(.io, "cannot move the finished changeset to \(outputPath): \(String(cString: strerror(errno))).")
+    }
+
+    /// `--force` replaces only what Ferry wrote: a changeset folder (a Ferry manifest and table
+    /// files, nothing else) or a `.ferry` file, of the same form as the new output. Anything
+    /// else, a database or a folder of the user's files, is refused by name.
+    static func checkReplaceable(_ path: String, asArchive: Bool) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        let type = info.st_mode & S_IFMT
+        let refuse = { (what: String) in
+            FerryError(.io, "--force replaces only a changeset Ferry wrote, and \(path) is \(what). Nothing was written; choose another --out.")
+        }
+        if asArchive {
+            guard type == S_IFREG else { throw refuse(type == S_IFDIR ? "a folder" : "not a regular file") }
+            guard let members = try? TarArchive.members(of: try InputFile(path: path)), let manifest = members[Manifest.fileName],
+                  isFerryManifest(try? manifest.readAll()) else {
+                throw refuse(isSQLiteDatabase(path) ? "a SQLite database" : "not a .ferry changeset")
+            }
+            return
+        }
+        guard type == S_IFDIR else {
+            throw refuse(type == S_IFREG ? (isSQLiteDatabase(path) ? "a SQLite database" : "a file, not a changeset folder") : "not a folder")
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let manifestPath = path + "/" + Manifest.fileName
+        guard entries.contains(Manifest.fileName), isRegularFile(manifestPath),
+              isFerryManifest(try? ByteRange(file: try InputFile(path: manifestPath)).readAll()) else {
+            throw refuse("a folder without a Ferry manifest\(entries.isEmpty ? "" : " (it holds \(describe(entries)))")")
+        }
+        let others = entries.filter { $0 != Manifest.fileName && !($0.hasSuffix(ChangesetFileName.suffix) && !$0.hasPrefix(".") && isRegularFile(path + "/" + $0)) }
+        guard others.isEmpty else {
+            throw refuse("a changeset folder that also holds other files (\(describe(others)))")
+        }
+    }
+
+    private static func describe(_ names: [String]) -> String {
+        let sorted = names.sorted()
+        return sorted.prefix(3).joined(separator: ", ") + (sorted.count > 3 ? " and \(sorted.count - 3) more" : "")
+    }
+
+    private static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+
+    private static func isFerryManifest(_ bytes: [UInt8]?) -> Bool {
+        guard let bytes, bytes.count <= 64 << 20,
+              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return false }
+        return object["format"] as? String == Manifest.formatName
+    }
+
+    private static func isSQLiteDatabase(_ path: String) -> Bool {
+        guard let file = try? InputFile(path: path), file.size >= 16 else { return false }
+        var header = [UInt8](repeating: 0, count: 16)
+        _ = try? header.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: 16, at: 0) }
+        return header == Array("SQLite format 3\0".utf8)
     }
 }

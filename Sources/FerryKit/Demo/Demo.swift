@@ -42,7 +42,7 @@ public enum Demo {
         let localExport = try Exporter(store: local, options: ExportOptions(profile: profile), observer: observer).export(to: workDirectory + "/local-to-cloud")
         let toCloud = try ChangesetReader(path: localExport.path)
         let verified = try Verifier.verify(toCloud)
-        log("   \(localExport.path): \(verified.count) files, \(verified.reduce(0) { $0 + $1.rows }) records, checksums ok")
+        log("   \(localExport.path): \(counted(verified.count, "file")), \(counted(verified.reduce(0) { $0 + $1.rows }, "record")), checksums ok")
         let first = try Importer(store: cloud, changeset: toCloud, options: ImportOptions(), observer: observer).run(targetPath: cloudPath)
         log(indented(first.table()))
         let cloudCounts = try counts(cloud)

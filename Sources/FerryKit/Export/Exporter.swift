@@ -78,7 +78,7 @@ public final class Exporter {
                 if let column = table.cloudId {
                     let missing = try self.store.nullCount(of: column, in: table.name)
                     if missing > 0 {
-                        warnings.append("\(missing) row(s) of \(table.name) have no \(column); they will match by natural keys only. Run `ferry prepare --db \(self.store.displayName)` to give them one.")
+                        warnings.append("\(counted(missing, "row")) of \(table.name) \(missing == 1 ? "has" : "have") no \(column); they will match by natural keys only. Run `ferry prepare --db \(self.store.displayName)` to give them one.")
                     }
                 }
             }

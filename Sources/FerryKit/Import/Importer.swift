@@ -97,7 +97,7 @@ public final class Importer {
                     // The rejects explain the roll-back, so they are kept; the conflicts of changes
                     // that were rolled back are not.
                     try rejects.publish()
-                    throw FerryError(.data, "\(rejects.count) record(s) were rejected and --strict rolls back the whole import: nothing was applied. The rejected records are in \(report.rejectsFile ?? rejects.path).")
+                    throw FerryError(.data, "\(counted(rejects.count, "record")) \(rejects.count == 1 ? "was" : "were") rejected and --strict rolls back the whole import: nothing was applied. The rejected records are in \(report.rejectsFile ?? rejects.path).")
                 }
                 if options.dryRun { throw RollBack(report: report) }
                 let totals = report.totals

@@ -265,7 +265,7 @@ extension ImportContext {
                         _ = try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
                     }
                 default:
-                    return Rejection(reason: .constraint, message: "the row is still referenced by \(children.count) row(s) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
+                    return Rejection(reason: .constraint, message: "the row is still referenced by \(counted(children.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
                 }
             }
         }

@@ -57,7 +57,7 @@ public enum ProgressLine {
 
     public static func finished(task: String, done: Int, elapsed: Double) -> String {
         let rate = elapsed > 0 ? wholeNumber(Double(done) / elapsed).map { " \(count($0)) rows/s" } ?? "" : ""
-        return "\(task): \(count(done)) rows in \(String(format: "%.2f", elapsed)) s\(rate)"
+        return "\(task): \(count(done)) \(done == 1 ? "row" : "rows") in \(String(format: "%.2f", elapsed)) s\(rate)"
     }
 
     /// `value` as an Int when it is finite and far from Int's bounds (Int(_:) would trap).

@@ -45,12 +45,12 @@ public enum Inspector {
             format     \(manifest.format) v\(manifest.formatVersion), \(manifest.mode)\(manifest.incrementalTo.map { " since \($0)" } ?? "")
             created    \(manifest.createdAt) by \(manifest.tool.name) \(manifest.tool.version)
             source     \(manifest.source.kind) \(manifest.source.name ?? "") (fingerprint \(manifest.source.fingerprint), schema \(manifest.source.schemaHash.prefix(12)))
-            tables     \(manifest.tables.count), \(manifest.tables.reduce(0) { $0 + $1.rows }) rows, \(byteCount(manifest.tables.reduce(0) { $0 + $1.bytes }))
+            tables     \(manifest.tables.count), \(counted(manifest.tables.reduce(0) { $0 + $1.rows }, "row")), \(byteCount(manifest.tables.reduce(0) { $0 + $1.bytes }))
 
             """
         for table in try selected(changeset, only) {
             let definition = table.definition
-            out += "\n\(table.name)  \(table.rows) rows, \(byteCount(table.bytes)), \(table.file)\n"
+            out += "\n\(table.name)  \(counted(table.rows, "row")), \(byteCount(table.bytes)), \(table.file)\n"
             out += "  columns     \(definition.columns.map { $0.type.isEmpty ? $0.name : "\($0.name) \($0.type)" }.joined(separator: ", "))\n"
             out += "  primary key \(definition.primaryKey.isEmpty ? "(rowid)" : definition.primaryKey.joined(separator: ", "))\n"
             if let cloudId = definition.cloudId { out += "  cloudId     \(cloudId)\n" }
