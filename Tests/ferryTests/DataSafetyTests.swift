@@ -1,0 +1,398 @@
+import FerryKit
+import Foundation
+import Testing
+
+/// Issue 13, "Data loss": every case leaves every byte of the user's files intact.
+@Suite struct DataSafetyTests {
+    /// A SQLite file built from SQL, for shapes the sample CRM does not have.
+    func database(_ path: URL, _ sql: String) throws {
+        let database = try SQLiteDatabase(path: path.path, mode: .readWriteCreate)
+        try database.execute(sql)
+    }
+
+    func scalar(_ path: URL, _ sql: String) throws -> Value? {
+        try SQLiteDatabase(path: path.path, mode: .readOnly).scalar(sql)
+    }
+
+    /// Every file under `url` with its bytes, so "intact" means byte for byte.
+    func snapshot(_ url: URL) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey])
+        while let file = enumerator?.nextObject() as? URL {
+            if (try file.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
+                result[file.path.replacingOccurrences(of: url.path, with: "")] = try Data(contentsOf: file)
+            }
+        }
+        return result
+    }
+
+    // MARK: export --force
+
+    @Test func forceNeverReplacesAFolderHoldingTheSourceDatabase() throws {
+        try withTemporaryDirectory { directory in
+            let scratch = directory.appendingPathComponent("scratch")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            let db = scratch.appendingPathComponent("app.db")
+            try buildSampleLocal(at: db)
+            let before = try snapshot(scratch)
+            let result = try ferry(["export", "--db", db.path, "--out", scratch.path, "--force"])
+            expectCleanRefusal(result, mentions: ["--force replaces only a changeset Ferry wrote", "app.db"])
+            #expect(try snapshot(scratch) == before, "the folder and the database are byte for byte as they were")
+        }
+    }
+
+    @Test func forceNeverEmptiesTheCurrentFolder() throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("app.db")
+            try buildSampleLocal(at: db)
+            try Data("notes".utf8).write(to: directory.appendingPathComponent("notes.txt"))
+            let before = try snapshot(directory)
+            let result = try ferry(["export", "--db", db.path, "--out", ".", "--force"], in: directory)
+            expectCleanRefusal(result, mentions: ["--force replaces only a changeset Ferry wrote"])
+            #expect(try snapshot(directory) == before)
+        }
+    }
+
+    @Test(arguments: ["app.db", "backup.ferry", "notes.txt"])
+    func forceNeverReplacesAFileFerryDidNotWrite(name: String) throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("source.db")
+            try buildSampleLocal(at: db)
+            let victim = directory.appendingPathComponent(name)
+            if name == "notes.txt" {
+                try Data("my notes".utf8).write(to: victim)
+            } else {
+                try FileManager.default.copyItem(at: db, to: victim) // a database, whatever its name says
+            }
+            let before = try fileBytes(victim)
+            let result = try ferry(["export", "--db", db.path, "--out", victim.path, "--force"])
+            expectCleanRefusal(result, mentions: ["--force replaces only a changeset Ferry wrote", name])
+            #expect(try fileBytes(victim) == before)
+        }
+    }
+
+    @Test(arguments: ["changeset", "changeset.ferry"])
+    func forceReplacesAChangesetFerryWrote(name: String) throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("source.db")
+            try buildSampleLocal(at: db)
+            let out = directory.appendingPathComponent(name)
+            #expect(try ferry(["export", "--db", db.path, "--out", out.path, "--quiet"]).status == 0)
+            let first = try readManifestId(out)
+            let again = try ferry(["export", "--db", db.path, "--out", out.path, "--force", "--quiet"])
+            #expect(again.status == 0, "stderr: \(again.stderr)")
+            #expect(try readManifestId(out) != first, "the new changeset took the old one's place")
+            #expect(try ferry(["verify", out.path, "--quiet"]).status == 0)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
+            #expect(leftovers.isEmpty, "no staging or old copy is left: \(leftovers)")
+        }
+    }
+
+    /// A folder that holds a changeset and something else is not Ferry's alone.
+    @Test func forceNeverReplacesAChangesetFolderWithOtherFilesInIt() throws {
+        try withTemporaryDirectory { directory in
+            let out = try exportSample(in: directory)
+            try Data("keep me".utf8).write(to: out.appendingPathComponent("README.txt"))
+            let before = try snapshot(out)
+            let result = try ferry(["export", "--db", directory.appendingPathComponent("source.db").path, "--out", out.path, "--force"])
+            expectCleanRefusal(result, mentions: ["also holds other files", "README.txt"])
+            #expect(try snapshot(out) == before)
+        }
+    }
+
+    /// Killed at any moment while replacing, the output is a whole changeset: the old or the new.
+    @Test func aKilledForcedExportLeavesAWholeChangeset() throws {
+        try withTemporaryDirectory { directory in
+            let out = try exportSample(in: directory)
+            let db = directory.appendingPathComponent("source.db")
+            for delay in [0.0, 0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3] {
+                let process = Process()
+                process.executableURL = ferryBinary
+                process.arguments = ["export", "--db", db.path, "--out", out.path, "--force", "--quiet"]
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                Thread.sleep(forTimeInterval: delay)
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                let verify = try ferry(["verify", out.path, "--quiet"])
+                #expect(verify.status == 0, "after a kill at \(delay) s the changeset is whole: \(verify.stderr)")
+            }
+        }
+    }
+
+    func readManifestId(_ changeset: URL) throws -> String {
+        let inspect = try ferry(["inspect", changeset.path, "--json", "--rows", "0"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any], "inspect --json: \(inspect.stderr)")
+        return try #require(object["changesetId"] as? String ?? (object["manifest"] as? [String: Any])?["changesetId"] as? String, "no changesetId in \(inspect.stdout.prefix(300))")
+    }
+
+    // MARK: side outputs
+
+    @Test(arguments: ["--report", "--rejects", "--conflicts"])
+    func aSideOutputNeverOverwritesTheTarget(flag: String) throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let target = directory.appendingPathComponent("t.db")
+            try FileManager.default.copyItem(at: directory.appendingPathComponent("source.db"), to: target)
+            let before = try fileBytes(target)
+            let result = try ferry(["import", changeset.path, "--db", target.path, flag, target.path])
+            expectCleanRefusal(result, mentions: ["is not a Ferry", "never overwrites", flag])
+            #expect(try fileBytes(target) == before, "the target is byte for byte as it was")
+        }
+    }
+
+    @Test(arguments: ["--report", "--rejects", "--conflicts"])
+    func aSideOutputNeverOverwritesAnUnrelatedFile(flag: String) throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let other = directory.appendingPathComponent("elsewhere")
+            try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+            let unrelated = other.appendingPathComponent("other.db")
+            try FileManager.default.copyItem(at: directory.appendingPathComponent("source.db"), to: unrelated)
+            let before = try fileBytes(unrelated)
+            let target = directory.appendingPathComponent("new.db")
+            let result = try ferry(["import", changeset.path, "--db", target.path, flag, unrelated.path])
+            expectCleanRefusal(result, mentions: ["never overwrites"])
+            #expect(try fileBytes(unrelated) == before)
+            #expect(!FileManager.default.fileExists(atPath: target.path), "a new target of a refused import is not left behind")
+        }
+    }
+
+    @Test func aReportFerryWroteIsReplaced() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let target = directory.appendingPathComponent("t.db")
+            let report = directory.appendingPathComponent("report.json")
+            #expect(try ferry(["import", changeset.path, "--db", target.path, "--report", report.path, "--quiet"]).status == 0)
+            let first = try #require(try JSONSerialization.jsonObject(with: fileBytes(report)) as? [String: Any])
+            #expect(((first["totals"] as? [String: Any])?["inserted"] as? Int ?? 0) > 0)
+            let again = try ferry(["import", changeset.path, "--db", target.path, "--report", report.path, "--quiet"])
+            #expect(again.status == 0, "a report Ferry wrote is replaced: \(again.stderr)")
+            let second = try #require(try JSONSerialization.jsonObject(with: fileBytes(report)) as? [String: Any])
+            #expect((second["totals"] as? [String: Any])?["inserted"] as? Int == 0, "the second report is the replay's")
+        }
+    }
+
+    /// Two customers whose edits make one reject (a missing parent) and one conflict.
+    func changesetWithARejectAndAConflict(in directory: URL) throws -> (changeset: URL, target: URL) {
+        let source = directory.appendingPathComponent("a.db")
+        let target = directory.appendingPathComponent("b.db")
+        for path in [source, target] {
+            try database(path, """
+                CREATE TABLE owners (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+                CREATE TABLE pets (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, ownerId TEXT REFERENCES owners(id), note TEXT);
+                INSERT INTO owners VALUES ('o1', 'ann@example.com');
+                INSERT INTO pets VALUES ('p1', 'Rex', 'o1', 'old'), ('p2', 'Tom', 'o1', 'old');
+                """)
+        }
+        try database(source, "UPDATE pets SET note = 'source' WHERE id = 'p1'")
+        try database(target, "UPDATE pets SET note = 'target' WHERE id = 'p1'")
+        let changeset = directory.appendingPathComponent("cs")
+        #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+        // Tom now points at an owner nobody has: a missing_parent reject.
+        let lines = try tableLines(changeset, "pets").map { line in
+            line.contains("\"Tom\"") ? line.replacingOccurrences(of: "ann@example.com", with: "nobody@example.com").replacingOccurrences(of: "\"o1\"", with: "\"o9\"") : line
+        }
+        try writeTableLines(changeset, "pets", lines)
+        return (changeset, target)
+    }
+
+    func sideFiles(in directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("rejects") || $0.contains("conflicts") || $0.contains(".partial-") }
+    }
+
+    @Test func aDryRunWritesNoSideFiles() throws {
+        try withTemporaryDirectory { directory in
+            let (changeset, target) = try changesetWithARejectAndAConflict(in: directory)
+            let report = directory.appendingPathComponent("report.json")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--dry-run", "--report", report.path])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: fileBytes(report)) as? [String: Any])
+            let totals = try #require(json["totals"] as? [String: Any])
+            #expect(totals["rejected"] as? Int == 1 && totals["conflicts"] as? Int == 1, "the dry run still counts: \(totals)")
+            #expect(json["rejects"] == nil && json["conflictsFile"] == nil)
+            let files = try sideFiles(in: directory)
+            #expect(files.isEmpty, "no rejects or conflicts file: \(files)")
+        }
+    }
+
+    @Test func aRolledBackImportLeavesNoConflictsFile() throws {
+        try withTemporaryDirectory { directory in
+            let (changeset, target) = try changesetWithARejectAndAConflict(in: directory)
+            let before = try fileBytes(target)
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--strict"])
+            #expect(result.status == 1)
+            #expect(try fileBytes(target) == before)
+            let files = try sideFiles(in: directory)
+            #expect(!files.contains { $0.contains("conflicts") }, "the conflicts of a rolled-back import are not kept: \(files)")
+            #expect(files.contains { $0.contains("rejects") }, "the rejects that explain the roll-back are: \(files)")
+            #expect(!files.contains { $0.contains(".partial-") })
+        }
+    }
+
+    @Test func sideFilesAppearWhenTheImportCommits() throws {
+        try withTemporaryDirectory { directory in
+            let (changeset, target) = try changesetWithARejectAndAConflict(in: directory)
+            let result = try ferry(["import", changeset.path, "--db", target.path])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            let files = try sideFiles(in: directory)
+            #expect(files.contains { $0.contains("rejects") } && files.contains { $0.contains("conflicts") }, "\(files)")
+            // Importing again rewrites them: they are Ferry's own.
+            #expect(try ferry(["import", changeset.path, "--db", target.path, "--quiet"]).status == 3)
+        }
+    }
+
+    // MARK: prune
+
+    @Test func pruneNeverDeletesARowWhoseReplacementWasRejected() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("a.db")
+            let target = directory.appendingPathComponent("b.db")
+            for path in [source, target] {
+                try database(path, """
+                    CREATE TABLE authors (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+                    CREATE TABLE posts (id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, authorId TEXT NOT NULL REFERENCES authors(id));
+                    INSERT INTO authors VALUES ('a1', 'ann@example.com');
+                    INSERT INTO posts VALUES ('p1', 'one', 'a1'), ('p2', 'two', 'a1'), ('p3', 'three', 'a1'), ('p4', 'four', 'a1');
+                    """)
+            }
+            try database(target, "INSERT INTO posts VALUES ('p5', 'gone-at-source', 'a1')")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            // Three posts now point at an author who exists nowhere: rejected as missing_parent.
+            let lines = try tableLines(changeset, "posts").map { line in
+                line.contains("\"four\"") ? line : line.replacingOccurrences(of: "ann@example.com", with: "ghost@example.com").replacingOccurrences(of: "\"a1\"", with: "\"a9\"")
+            }
+            try writeTableLines(changeset, "posts", lines)
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--prune", "--yes"])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            let slugs = try SQLiteDatabase(path: target.path, mode: .readOnly).rows("SELECT slug FROM posts ORDER BY slug").compactMap { $0[0].string }
+            #expect(slugs == ["four", "one", "three", "two"], "only the row no record stands for is pruned: \(slugs)")
+        }
+    }
+
+    @Test func aPruneOfMostOfATableNeedsYes() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("a.db")
+            let target = directory.appendingPathComponent("b.db")
+            let schema = "CREATE TABLE tags (id TEXT PRIMARY KEY, label TEXT NOT NULL UNIQUE);"
+            try database(source, schema + "INSERT INTO tags VALUES ('t1', 'red');")
+            try database(target, schema + "INSERT INTO tags VALUES ('t1', 'red'), ('t2', 'green'), ('t3', 'blue'), ('t4', 'cyan');")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let before = try fileBytes(target)
+            let refused = try ferry(["import", changeset.path, "--db", target.path, "--prune"])
+            expectCleanRefusal(refused, mentions: ["--prune would delete 3 of the 4 rows of table tags", "--dry-run", "--yes"])
+            #expect(try fileBytes(target) == before)
+            let dryRun = try ferry(["import", changeset.path, "--db", target.path, "--prune", "--dry-run"])
+            #expect(dryRun.status == 0 && dryRun.stderr.contains("3"), "a dry run shows what would go: \(dryRun.stderr)")
+            let yes = try ferry(["import", changeset.path, "--db", target.path, "--prune", "--yes", "--quiet"])
+            #expect(yes.status == 0, "stderr: \(yes.stderr)")
+            #expect(try scalar(target, "SELECT count(*) FROM tags") == .integer(1))
+            // Below the limit no --yes is needed.
+            try database(target, "INSERT INTO tags VALUES ('t5', 'pink')")
+            let small = try ferry(["import", changeset.path, "--db", target.path, "--prune", "--prune-limit", "60", "--quiet"])
+            #expect(small.status == 0, "stderr: \(small.stderr)")
+            #expect(try scalar(target, "SELECT count(*) FROM tags") == .integer(1))
+        }
+    }
+
+    // MARK: prepare
+
+    @Test func prepareFiresNoApplicationTrigger() throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("app.db")
+            try database(db, """
+                CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, updated_at TEXT NOT NULL DEFAULT '2020-01-01', cloudId TEXT UNIQUE);
+                CREATE TABLE audit (what TEXT);
+                CREATE TRIGGER notes_touch AFTER UPDATE ON notes BEGIN UPDATE notes SET updated_at = '2099-12-31' WHERE id = NEW.id; END;
+                CREATE TRIGGER notes_audit AFTER UPDATE ON notes BEGIN INSERT INTO audit (what) VALUES ('updated ' || NEW.id); END;
+                INSERT INTO notes (id, body) VALUES (1, 'a'), (2, 'b'), (3, 'c');
+                """)
+            let result = try ferry(["prepare", "--db", db.path, "--quiet"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(try scalar(db, "SELECT count(*) FROM notes WHERE cloudId IS NULL") == .integer(0), "every row got a cloudId")
+            #expect(try scalar(db, "SELECT group_concat(DISTINCT updated_at) FROM notes") == .text(Array("2020-01-01".utf8)), "no updated_at moved")
+            #expect(try scalar(db, "SELECT count(*) FROM audit") == .integer(0), "no trigger fired")
+            // The triggers are back, in their order, and still work for the application.
+            let triggers = try SQLiteDatabase(path: db.path, mode: .readOnly).rows("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY rowid").compactMap { $0[0].string }
+            #expect(triggers == ["notes_touch", "notes_audit"])
+            try database(db, "UPDATE notes SET body = 'x' WHERE id = 1")
+            #expect(try scalar(db, "SELECT updated_at FROM notes WHERE id = 1") == .text(Array("2099-12-31".utf8)))
+        }
+    }
+
+    // MARK: identities
+
+    /// Rows with a NULL in a nullable UNIQUE key: each is its own row, never "deleted here".
+    @Test func aNullInANaturalKeyIsNoIdentity() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("a.db")
+            let target = directory.appendingPathComponent("b.db")
+            // A composite UNIQUE key with a nullable column, as a per-organisation email often is.
+            let schema = "CREATE TABLE people (id TEXT PRIMARY KEY, org TEXT NOT NULL, email TEXT, name TEXT NOT NULL, UNIQUE (org, email));"
+            try database(source, schema + "INSERT INTO people VALUES ('p1', 'acme', NULL, 'Ann'), ('p3', 'acme', 'cy@example.com', 'Cy');")
+            try database(target, schema + "INSERT INTO people VALUES ('q1', 'acme', 'dee@example.com', 'Dee');")
+            for path in [source, target] { #expect(try ferry(["prepare", "--db", path.path, "--quiet"]).status == 0) }
+            let first = directory.appendingPathComponent("first")
+            #expect(try ferry(["export", "--db", source.path, "--out", first.path, "--quiet"]).status == 0)
+            #expect(try ferry(["import", first.path, "--db", target.path, "--quiet"]).status == 0)
+            // A second person without an email: the book knows Ann's entry, whose key is also NULL.
+            try database(source, "INSERT INTO people VALUES ('p2', 'acme', NULL, 'Bob')")
+            let second = directory.appendingPathComponent("second")
+            #expect(try ferry(["export", "--db", source.path, "--out", second.path, "--quiet"]).status == 0)
+            let result = try ferry(["import", second.path, "--db", target.path])
+            #expect(result.status == 0, "no false deleted-here conflict: \(result.stderr)")
+            #expect(!result.stderr.contains("source-wins"), "no advice that would duplicate rows")
+            #expect(try scalar(target, "SELECT count(*) FROM people") == .integer(4))
+            // Both ways and once more: still four rows on each side, nothing in conflict.
+            let back = directory.appendingPathComponent("back")
+            #expect(try ferry(["export", "--db", target.path, "--out", back.path, "--quiet"]).status == 0)
+            let returned = try ferry(["import", back.path, "--db", source.path])
+            #expect(returned.status == 0, "stderr: \(returned.stderr)")
+            let again = try ferry(["import", second.path, "--db", target.path])
+            #expect(again.status == 0, "stderr: \(again.stderr)")
+            #expect(try scalar(target, "SELECT count(*) FROM people") == .integer(4))
+            #expect(try scalar(source, "SELECT count(*) FROM people") == .integer(4))
+        }
+    }
+
+    /// In a profile's `match`, NULL equals NULL: the row is found, not duplicated.
+    @Test func aNullInAMatchCompositeEqualsNull() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("a.db")
+            let target = directory.appendingPathComponent("b.db")
+            let schema = "CREATE TABLE content (id TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT, body TEXT);"
+            try database(source, schema + "INSERT INTO content VALUES ('c1', 'Welcome', NULL, 'hello');")
+            try database(target, schema + "INSERT INTO content VALUES ('x9', 'Welcome', NULL, 'hello'), ('x8', 'Welcome', 'page', 'other');")
+            let profile = directory.appendingPathComponent("profile.json")
+            try Data(#"{"tables": {"content": {"match": [["title", "type"]]}}}"#.utf8).write(to: profile)
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--profile", profile.path, "--quiet"]).status == 0)
+            let result = try ferry(["import", changeset.path, "--db", target.path])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(try scalar(target, "SELECT count(*) FROM content") == .integer(2), "matched x9, no duplicate")
+        }
+    }
+
+    @Test func aTableMatchedByAnIntegerIdAloneIsNamedWithItsFix() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("a.db")
+            let target = directory.appendingPathComponent("b.db")
+            let schema = "CREATE TABLE colors (id INTEGER PRIMARY KEY, label TEXT NOT NULL, hex TEXT);"
+            try database(source, schema + "INSERT INTO colors VALUES (1, 'red', 'f00'), (2, 'green', '0f0');")
+            try database(target, schema + "INSERT INTO colors VALUES (7, 'green', '0f0');")
+            let profile = try ferry(["profile", "--db", target.path])
+            #expect(profile.status == 0)
+            #expect(profile.stderr.contains("warning: table colors is matched by its primary key (id) alone"), "stderr: \(profile.stderr)")
+            #expect(profile.stderr.contains(#""match": [["label"]]"#), "it says which match line fixes it: \(profile.stderr)")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"])
+            #expect(result.stderr.contains("warning: table colors is matched by its primary key (id) alone"), "import warns even with --quiet: \(result.stderr)")
+            // An empty target has nothing to duplicate: no warning.
+            let fresh = try ferry(["import", changeset.path, "--db", directory.appendingPathComponent("new.db").path, "--quiet"])
+            #expect(!fresh.stderr.contains("warning"), "stderr: \(fresh.stderr)")
+        }
+    }
+}
