@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import Foundation
 
 @main
 struct Ferry: ParsableCommand {
@@ -13,6 +14,25 @@ struct Ferry: ParsableCommand {
         version: FerryVersion.current,
         subcommands: [PrepareCommand.self, ProfileCommand.self, ExportCommand.self, ImportCommand.self, ReplayCommand.self, VerifyCommand.self, InspectCommand.self, DemoCommand.self]
     )
+
+    /// ArgumentParser's own errors (a missing --db, a typo) print as one `error:` line too,
+    /// pointing at the help, instead of its Error/Help/Usage block. Help, version and
+    /// Ferry's own exit codes go through ArgumentParser unchanged.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            let arguments = CommandLine.arguments.dropFirst()
+            let command = arguments.first.flatMap { name in configuration.subcommands.first { $0.configuration.commandName == name } }
+            let help = command.map { "ferry \($0.configuration.commandName ?? "") --help" } ?? "ferry --help"
+            printError("error: \(text)\(text.hasSuffix(".") ? "" : ".") See `\(help)` for usage.")
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// Flags every command shares.

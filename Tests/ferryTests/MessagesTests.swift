@@ -63,6 +63,32 @@ import Testing
         }
     }
 
+    /// Runs ferry as a user without write access to `folder`: as root (who may write anywhere)
+    /// through setpriv as nobody, otherwise after taking the folder's write bit away.
+    func ferryWithoutWriteAccess(to folder: URL, _ arguments: [String]) throws -> CommandResult {
+        if getuid() == 0 {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+            return try runTool("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ferryBinary.path] + arguments)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path) }
+        return try ferry(arguments)
+    }
+
+    @Test func aReadOnlyFolderSaysItIsNotWritable() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let locked = directory.appendingPathComponent("locked")
+            try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+            let newTarget = try ferryWithoutWriteAccess(to: locked, ["import", changeset.path, "--db", locked.appendingPathComponent("new.db").path])
+            expectCleanRefusal(newTarget, mentions: ["is not writable"])
+            let export = try ferryWithoutWriteAccess(to: locked, ["export", "--db", directory.appendingPathComponent("source.db").path, "--out", locked.appendingPathComponent("out").path])
+            expectCleanRefusal(export, mentions: ["is not writable"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: locked.path).isEmpty)
+        }
+    }
+
     @Test func verifyNeverTalksAboutImporting() throws {
         try withTemporaryDirectory { directory in
             let changeset = try exportSample(in: directory)
@@ -71,6 +97,14 @@ import Testing
             expectCleanRefusal(result, mentions: ["checksum mismatch"])
             #expect(!result.stderr.lowercased().contains("import"), "stderr: \(result.stderr)")
         }
+    }
+
+    @Test(arguments: [["import"], ["export", "--db", "x.db"], ["frob"], ["import", "cs", "--db", "t.db", "--on-conflict", "maybe"]])
+    func aUsageErrorIsOneErrorLine(arguments: [String]) throws {
+        let result = try ferry(arguments)
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: ") && result.stderr.split(separator: "\n").count == 1, "one error line: \(result.stderr)")
+        #expect(result.stderr.contains("--help"), "it points at the help: \(result.stderr)")
     }
 
     @Test func inspectWithoutArgumentsSaysWhatItNeeds() throws {

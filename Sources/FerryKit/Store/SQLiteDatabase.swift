@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// Owns one `sqlite3*` connection and closes it exactly once.
 public final class SQLiteDatabase {
@@ -42,7 +43,7 @@ public final class SQLiteDatabase {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             // sqlite3_open_v2 allocates a handle even when it fails; it must still be closed.
             sqlite3_close_v2(db)
-            throw FerryError(.io, "cannot open SQLite database \(path): \(message). Check that the path exists and is readable.")
+            throw FerryError(.io, Self.openFailure(path: path, mode: mode, sqliteMessage: message))
         }
         handle = db
         self.path = path
@@ -56,6 +57,34 @@ public final class SQLiteDatabase {
 
     deinit {
         sqlite3_close_v2(handle)
+    }
+
+    /// Why a database could not be opened, in terms of what the user can fix.
+    static func openFailure(path: String, mode: Mode, sqliteMessage: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            return "cannot open \(path): the folder \(folder) does not exist. Check the --db path."
+        }
+        if mode == .readWriteCreate && !FileManager.default.fileExists(atPath: path) && access(folder, W_OK) != 0 {
+            return "cannot create \(path): the folder \(folder) is not writable. Choose a --db in a writable folder."
+        }
+        if FileManager.default.fileExists(atPath: path) && access(path, R_OK) != 0 {
+            return "cannot open \(path): the file is not readable. Check its permissions."
+        }
+        return "cannot open SQLite database \(path) (\(sqliteMessage)). Check that the path is right and readable."
+    }
+
+    /// Throws unless SQLite can write `path`: the file, and its folder, where SQLite keeps the
+    /// journal of every write.
+    public static func checkWritable(_ path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        if FileManager.default.fileExists(atPath: path) && access(path, W_OK) != 0 {
+            throw FerryError(.io, "\(path) is read-only. Ferry needs to write it; check its permissions.")
+        }
+        if FileManager.default.fileExists(atPath: folder) && access(folder, W_OK) != 0 {
+            throw FerryError(.io, "the folder \(folder) is not writable, and SQLite keeps the journal of every write to \(path) there. Make the folder writable, or work on a copy of the database in a writable folder.")
+        }
     }
 
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
