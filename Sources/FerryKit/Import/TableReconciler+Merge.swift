@@ -190,6 +190,8 @@ extension TableReconciler {
             }
             return .unchanged
         }
+        // The tombstone stands for this row: if it stays (a conflict), --prune keeps it too.
+        try context.markSeen(target, key)
         let names = updateColumns.map { columns[$0] }.filter { $0 != target.cloudId }
         let current = try access.values(names, at: key) ?? []
         let base = try baseValues(record, key: key)
