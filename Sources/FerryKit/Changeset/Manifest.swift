@@ -157,6 +157,9 @@ public struct ManifestTable: Codable, Sendable, Equatable {
     public var rows: Int
     public var bytes: Int
     public var sha256: String
+    /// The table's AUTOINCREMENT counter at export (SQLite's `sqlite_sequence`), so a replay
+    /// hands out the ids the source would have; nil when the table has none.
+    public var sequence: Int64?
 
     public var name: String { definition.name }
     public var columns: [ColumnDefinition] { definition.columns }
@@ -170,7 +173,7 @@ public struct ManifestTable: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, file, rows, bytes, sha256, columns, primaryKey, cloudId, matchSets, fallbackMatchSets, references, create, indexes
+        case name, file, rows, bytes, sha256, sequence, columns, primaryKey, cloudId, matchSets, fallbackMatchSets, references, create, indexes
     }
 
     public init(from decoder: Decoder) throws {
@@ -189,6 +192,7 @@ public struct ManifestTable: Codable, Sendable, Equatable {
         rows = try c.decode(Int.self, forKey: .rows)
         bytes = try c.decode(Int.self, forKey: .bytes)
         sha256 = try c.decode(String.self, forKey: .sha256)
+        sequence = try c.decodeIfPresent(Int64.self, forKey: .sequence)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -198,6 +202,7 @@ public struct ManifestTable: Codable, Sendable, Equatable {
         try c.encode(rows, forKey: .rows)
         try c.encode(bytes, forKey: .bytes)
         try c.encode(sha256, forKey: .sha256)
+        try c.encodeIfPresent(sequence, forKey: .sequence)
         try c.encode(definition.columns, forKey: .columns)
         try c.encode(definition.primaryKey, forKey: .primaryKey)
         try c.encode(definition.cloudId, forKey: .cloudId)

@@ -117,7 +117,9 @@ public final class Exporter {
         }
         ticker.finish()
         let (bytes, sha256) = try file.finish()
-        return ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+        var entry = ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+        entry.sequence = try store.autoincrementSequence(of: table.name)
+        return entry
     }
 
     /// One scan on this thread: for a store's sync book, which is read and written per row

@@ -16,6 +16,9 @@ struct ImportSession {
     /// Said to the user without failing the import (tables matched by raw id alone).
     private(set) var warnings: [String] = []
     private let pruneLimit: Double?
+    /// Tables (lowercased) created by this import or empty when it began: a replay into them
+    /// also takes the source's AUTOINCREMENT counter.
+    private var emptyAtStart = Set<String>()
     static let scratchIndexMinimum = 100
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
@@ -33,7 +36,9 @@ struct ImportSession {
         for table in tables {
             if try store.tableExists(table.name) {
                 existing.insert(table.name.lowercased())
+                if try store.isEmpty(table.name) { emptyAtStart.insert(table.name.lowercased()) }
             } else {
+                emptyAtStart.insert(table.name.lowercased())
                 try store.createTable(table.definition, trustSchema: trustSchema)
                 createdTables = true
             }
@@ -99,6 +104,9 @@ struct ImportSession {
             if violations.count > before {
                 throw FerryError(.data, "after import, rows of table \(table.name) point at missing parents: \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Export the parent tables too, or import into a target that has them.")
             }
+        }
+        for table in tables where emptyAtStart.contains(table.name.lowercased()) {
+            if let sequence = table.sequence { try store.raiseAutoincrementSequence(of: table.name, to: sequence) }
         }
         for name in lookupIndexes { try store.dropLookupIndex(name) }
         if identityIndexDeferred { try context.book.buildIdentityIndex() }

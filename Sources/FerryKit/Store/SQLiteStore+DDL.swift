@@ -159,18 +159,19 @@ private let schemaAuthorizer: @convention(c) (UnsafeMutableRawPointer?, Int32, U
     }
     switch action {
     case SQLITE_CREATE_TABLE:
-        return firstName == expected ? SQLITE_OK : SQLITE_DENY
+        // AUTOINCREMENT makes SQLite create its own sqlite_sequence table on first use.
+        return firstName == expected || firstName == "sqlite_sequence" ? SQLITE_OK : SQLITE_DENY
     case SQLITE_CREATE_INDEX:
         return second.map { String(cString: $0).lowercased() } == expected ? SQLITE_OK : SQLITE_DENY
     case SQLITE_READ:
-        return firstName == expected || isSchemaTable ? SQLITE_OK : SQLITE_DENY
+        return firstName == expected || isSchemaTable || firstName == "sqlite_sequence" ? SQLITE_OK : SQLITE_DENY
     case SQLITE_FUNCTION:
         return authorization.allowsFunction(second.map { String(cString: $0) }) ? SQLITE_OK : SQLITE_DENY
     case SQLITE_REINDEX: // a new index is filled by an internal REINDEX
         return SQLITE_OK
     case SQLITE_INSERT, SQLITE_UPDATE:
         // Creating a table writes its row into the schema table, nothing else.
-        return isSchemaTable ? SQLITE_OK : SQLITE_DENY
+        return isSchemaTable || firstName == "sqlite_sequence" ? SQLITE_OK : SQLITE_DENY
     default:
         return SQLITE_DENY
     }

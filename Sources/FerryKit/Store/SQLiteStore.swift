@@ -183,6 +183,25 @@ public final class SQLiteStore: Store {
         try SQLiteKeySet(database: database)
     }
 
+    public func autoincrementSequence(of table: String) throws -> Int64? {
+        guard try tableExists("sqlite_sequence") else { return nil }
+        guard case .integer(let value)? = try database.scalar("SELECT seq FROM sqlite_sequence WHERE name = ?", [.text(table)]) else { return nil }
+        return value
+    }
+
+    public func raiseAutoincrementSequence(of table: String, to value: Int64) throws {
+        guard try tableExists("sqlite_sequence") else { return } // no AUTOINCREMENT table here
+        let update = try database.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1")
+        try update.bind([.text(table), .integer(value)])
+        try update.step()
+        // SQLite adds a table's row with its first insert: an empty table has none yet.
+        if database.changes == 0 {
+            let insert = try database.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)")
+            try insert.bind([.text(table), .integer(value)])
+            try insert.step()
+        }
+    }
+
     public func addCloudIdColumn(_ column: String, to table: String) throws {
         try database.execute("ALTER TABLE \(Identifier.quote(table)) ADD COLUMN \(Identifier.quote(column)) TEXT")
         try database.execute("CREATE UNIQUE INDEX \(Identifier.quote("\(table)_\(column)_key")) ON \(Identifier.quote(table)) (\(Identifier.quote(column)))")

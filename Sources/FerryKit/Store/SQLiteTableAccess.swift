@@ -70,13 +70,15 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     func values(_ columns: [String], at key: [Value]) throws -> [Value]? {
+        // A table whose every column is in its key (a join table) has no other column to
+        // read: the question is only whether the row exists.
         let statement = try statement(.values, columns) {
-            "SELECT \(Identifier.quoteList(columns)) FROM \(table) WHERE \(equality(keyColumns, from: 1))"
+            "SELECT \(columns.isEmpty ? "1" : Identifier.quoteList(columns)) FROM \(table) WHERE \(equality(keyColumns, from: 1))"
         }
         defer { statement.reset() }
         try statement.bind(key)
         guard try statement.step() else { return nil }
-        return (0..<columns.count).map { statement.value(at: $0) }
+        return columns.indices.map { statement.value(at: $0) }
     }
 
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value] {

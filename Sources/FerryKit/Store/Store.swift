@@ -50,6 +50,11 @@ public protocol Store: AnyObject {
     func addLookupIndex(on table: String, columns: [String]) throws -> String?
     func dropLookupIndex(_ name: String) throws
 
+    /// The table's autoincrement counter (the last id handed out), nil when it has none.
+    func autoincrementSequence(of table: String) throws -> Int64?
+    /// Raises the table's autoincrement counter to at least `value`.
+    func raiseAutoincrementSequence(of table: String, to value: Int64) throws
+
     /// Adds a nullable TEXT cloudId column and a unique index on it.
     func addCloudIdColumn(_ column: String, to table: String) throws
 
