@@ -126,9 +126,10 @@ extension TableReconciler {
                 outcome = write.isEmpty ? .unchanged : .merged
             }
         }
-        // The incoming cloudId is stamped on a row matched by its keys: later syncs match exactly.
+        // The incoming cloudId is stamped on a row matched by its keys, so later syncs match
+        // exactly; when the row has a cloudId of its own, the smaller of the two wins.
         if let cloudIdColumn = target.cloudId, !record.cloudId.isNull, let position = names.firstIndex(of: cloudIdColumn),
-           current[position] != record.cloudId {
+           Self.reconciledCloudId(incoming: record.cloudId, here: current[position]) != current[position] {
             write.append(position)
             if case .unchanged = outcome { outcome = .updated }
         }
@@ -136,8 +137,24 @@ extension TableReconciler {
             _ = try access.update(at: key, write.map { names[$0] }, write.map { row[updateColumns[$0]] })
         }
         try mapKey(row, to: key, inserted: false)
-        try remember(record, at: key)
+        var remembered = record
+        if let cloudIdColumn = target.cloudId, let position = names.firstIndex(of: cloudIdColumn) {
+            // The book knows the row by the cloudId it kept.
+            remembered.cloudId = Self.reconciledCloudId(incoming: record.cloudId, here: current[position])
+        }
+        try remember(remembered, at: key)
         return outcome
+    }
+
+    /// The cloudId a matched row keeps. A row with none takes the incoming one. A row that
+    /// has another (both stores ran `ferry prepare` before they first exchanged) keeps the
+    /// smaller of the two: each side decides the same way whichever changeset arrives
+    /// first, so they converge, where "take the incoming one" would swap them when both
+    /// export before either imports (docs/decisions.md, "Two cloudIds for one row").
+    static func reconciledCloudId(incoming: Value, here: Value) -> Value {
+        guard !incoming.isNull else { return here }
+        guard case .text(let mine) = here, case .text(let theirs) = incoming else { return here.isNull ? incoming : here }
+        return theirs.lexicographicallyPrecedes(mine) ? incoming : here
     }
 
     /// Applies the policy to a conflict: true = the source's values win, false = the target

@@ -245,14 +245,12 @@ final class TableReconciler {
         return try write { try inserted(record, row, at: access.insert(names, values)) }
     }
 
-    /// Whether the target row holding the incoming primary key is another logical row: its
-    /// cloudId differs from the record's, or (without cloudIds) a natural key differs.
+    /// Whether the target row holding the incoming text primary key is another logical row:
+    /// a natural key or a `match` composite differs. A different cloudId alone is no
+    /// contradiction: two stores that ran `ferry prepare` before they ever exchanged gave
+    /// the same row two cloudIds, which the merge reconciles (`reconciledCloudId`).
     private func contradicts(_ record: Record, _ row: [Value], holder key: [Value]) throws -> Bool {
-        if let column = target.cloudId, !record.cloudId.isNull,
-           let holder = try access.values([column], at: key)?.first, !holder.isNull {
-            return holder != record.cloudId
-        }
-        for set in target.matchSets {
+        for set in target.matchSets + target.fallbackMatchSets {
             let indexes = set.compactMap { position[$0] }
             guard indexes.count == set.count, let holder = try access.values(set, at: key) else { continue }
             let incoming = indexes.map { row[$0] }

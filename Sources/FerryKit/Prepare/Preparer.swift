@@ -9,7 +9,8 @@ public enum Preparer {
 
     /// Adds the cloudId column (and a unique index) where missing and fills NULL cloudIds.
     /// Without `tables`, the column is added only to tables that have no natural key (the
-    /// ones that need it); tables named in `tables` always get it. Idempotent; an existing
+    /// ones that need it): not to a join table, whose foreign keys are its identity; tables
+    /// named in `tables` always get it. Idempotent; an existing
     /// cloudId is never changed.
     public static func prepare(store: SQLiteStore, tables wanted: [String]?, profile: Profile) throws -> [TableResult] {
         try store.withTransaction {
@@ -30,7 +31,7 @@ public enum Preparer {
                 var column = table.cloudId
                 var added = false
                 if column == nil {
-                    guard wanted != nil || table.matchSets.isEmpty else { continue }
+                    guard wanted != nil || (table.matchSets.isEmpty && !table.identifiedByForeignKeys) else { continue }
                     let name = profile.tables[table.name]?.cloudId ?? profile.cloudId ?? "cloudId"
                     try store.addCloudIdColumn(name, to: table.name)
                     column = name

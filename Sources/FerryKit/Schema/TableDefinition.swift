@@ -80,6 +80,13 @@ public struct TableDefinition: Sendable, Equatable {
         cloudId == nil && matchSets.isEmpty && fallbackMatchSets.isEmpty && !primaryKey.isEmpty
     }
 
+    /// A join table: its primary key, or one of its UNIQUE keys, consists of foreign keys
+    /// only. Such a row is recognised by the rows it links (resolved to the target's ids),
+    /// so it needs no cloudId.
+    public var identifiedByForeignKeys: Bool {
+        ([primaryKey] + matchSets).contains { set in !set.isEmpty && set.allSatisfy { reference(for: $0) != nil } }
+    }
+
     /// The columns a record's `keys` carries: every natural-key and fallback column, or the
     /// primary key when the table has no other identity.
     public var identityColumns: [String] {
