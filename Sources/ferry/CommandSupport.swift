@@ -20,8 +20,9 @@ func runReportingErrors(_ common: CommonOptions, unapplied: String? = nil, _ bod
         if let unapplied, message.range(of: "othing was", options: .caseInsensitive) == nil, !message.contains("was applied") {
             message += (message.hasSuffix(".") ? " " : ". ") + unapplied
         }
-        printError("error: \(message)")
-        if common.verbose, let detail = error.detail { printError("detail: \(detail)") }
+        // One line: a newline inside the message (from a stranger's names) is escaped too.
+        printError("error: \(message.replacingOccurrences(of: "\n", with: "\\n"))")
+        if common.verbose, let detail = error.detail { printError("detail: \(detail.replacingOccurrences(of: "\n", with: "\\n"))") }
         throw ExitCode(FerryExit.failed)
     } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
         throw error
@@ -33,11 +34,28 @@ func runReportingErrors(_ common: CommonOptions, unapplied: String? = nil, _ bod
 }
 
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    FileHandle.standardError.write(Data((printable(text.hasSuffix("\n") ? String(text.dropLast()) : text) + "\n").utf8))
+}
+
+/// Text from a stranger's changeset (a table name, a changeset id) may hold control
+/// characters: escape codes that retitle the terminal, or a newline that forges a second
+/// `error:` line. Messages print them as `\u{1B}`, keeping the line breaks Ferry itself
+/// put between lines.
+func printable(_ text: String) -> String {
+    var out = ""
+    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        if (scalar.value < 0x20 && scalar != "\n") || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}" {
+            out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 func printOutput(_ text: String) {
-    FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    FileHandle.standardOutput.write(Data((printable(text.hasSuffix("\n") ? String(text.dropLast()) : text) + "\n").utf8))
 }
 
 /// Parses `--tables a,b,c`.

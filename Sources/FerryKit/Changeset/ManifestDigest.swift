@@ -24,7 +24,7 @@ enum ManifestDigest {
 
     /// Checks `bytes` against the digest `claimed` (the field's parsed value), before anything is written.
     static func check(_ bytes: [UInt8], claimed: String?, place: String) throws {
-        let advice = "Copy the changeset again, or ask its sender for a new export. Nothing was written."
+        let advice = "Copy the changeset again, or ask its sender for a new export."
         guard let claimed else {
             throw FerryError(.checksum, "\(place) has no \"\(field)\" field, so Ferry cannot tell whether the manifest was changed or damaged. \(advice)")
         }

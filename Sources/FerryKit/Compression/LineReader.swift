@@ -58,7 +58,15 @@ struct LineReader {
 
     private func checkLength(_ length: Int, lineNumber: Int) throws {
         guard length > maximumLineLength else { return }
-        throw FerryError(.format, "the line is longer than \(maximumLineLength) bytes, the line size limit. A line holds one record; if you trust this changeset and the record is really that large, raise the limit with --max-line-size (e.g. --max-line-size \(Self.suggestedLimit(above: maximumLineLength))).").located(file: name, line: lineNumber)
+        throw FerryError(.format, "the line is longer than \(Self.describeSize(maximumLineLength)), the line size limit. A line holds one record; if you trust this changeset and the record is really that large, raise the limit with --max-line-size (e.g. --max-line-size \(Self.suggestedLimit(above: maximumLineLength))).").located(file: name, line: lineNumber)
+    }
+
+    /// "64 MiB", "1 byte", "1000 bytes": a limit as a person reads it.
+    static func describeSize(_ bytes: Int) -> String {
+        if bytes >= 1 << 30 && bytes % (1 << 30) == 0 { return "\(bytes >> 30) GiB" }
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return counted(bytes, "byte")
     }
 
     /// A round size in M or G, at least four times `limit`, for the advice above.

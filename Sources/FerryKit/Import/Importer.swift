@@ -116,7 +116,7 @@ public final class Importer {
         } catch let rollBack as RollBack {
             return rollBack.report
         } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == Self.sqliteTooBig }) == true {
-            throw FerryError(.data, "a value or row would be larger than \(valueLimit) bytes, the most this import allows (it follows --max-line-size). A DEFAULT or other expression of the changeset's schema can build such a value, or a target row is that large already. If you trust the changeset and the value really is that large, import again with a larger --max-line-size. Nothing was imported.")
+            throw FerryError(.data, "a value or row would be larger than \(LineReader.describeSize(valueLimit)), the most this import allows (it follows --max-line-size). A DEFAULT or other expression of the changeset's schema can build such a value, or a target row is that large already. If you trust the changeset and the value really is that large, import again with a larger --max-line-size. Nothing was imported.")
         }
         do {
             try rejects.publish()
