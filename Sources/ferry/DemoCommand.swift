@@ -33,8 +33,31 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors(common) {
             let folder = try workDir ?? makeTemporaryFolder()
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try prepareWorkDirectory(folder)
+            // The narrative is the demo's output (stdout); --quiet silences stderr, as everywhere.
             try Demo.run(workDirectory: folder, log: { printOutput($0) }, observer: TerminalProgress.make(quiet: common.quiet))
+            if !common.quiet { printError("The demo's databases and changesets are in \(folder).") }
+        }
+    }
+
+    /// The demo builds its own databases: it works only in a new or empty folder, so it can
+    /// never write into a database of the user's that happens to be called local.db.
+    private func prepareWorkDirectory(_ folder: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw FerryError(.usage, "--work-dir \(folder) is a file; the demo needs a new or empty folder for its databases. Choose another --work-dir.")
+            }
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            guard entries.isEmpty else {
+                throw FerryError(.usage, "--work-dir \(folder) is not empty (it holds \(entries.sorted().prefix(3).joined(separator: ", "))\(entries.count > 3 ? ", …" : "")); the demo writes local.db, cloud.db and its changesets there and never touches files it did not make. Choose a new or empty folder.")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FerryError(.io, "cannot create the demo's folder \(folder): \(error.localizedDescription) Choose another --work-dir.")
         }
     }
 

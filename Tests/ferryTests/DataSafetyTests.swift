@@ -330,15 +330,17 @@ import Testing
             let source = directory.appendingPathComponent("a.db")
             let target = directory.appendingPathComponent("b.db")
             // A composite UNIQUE key with a nullable column, as a per-organisation email often is.
-            let schema = "CREATE TABLE people (id TEXT PRIMARY KEY, org TEXT NOT NULL, email TEXT, name TEXT NOT NULL, UNIQUE (org, email));"
+            let schema = "CREATE TABLE people (id TEXT PRIMARY KEY, org TEXT NOT NULL, email TEXT, name TEXT NOT NULL, UNIQUE (org, email)); CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);"
             try database(source, schema + "INSERT INTO people VALUES ('p1', 'acme', NULL, 'Ann'), ('p3', 'acme', 'cy@example.com', 'Cy');")
             try database(target, schema + "INSERT INTO people VALUES ('q1', 'acme', 'dee@example.com', 'Dee');")
-            for path in [source, target] { #expect(try ferry(["prepare", "--db", path.path, "--quiet"]).status == 0) }
+            // Both keep a sync book, but people has no cloudId: its identity is the key alone.
+            // (A plain `ferry prepare` would give people a cloudId, since its key allows NULL.)
+            for path in [source, target] { #expect(try ferry(["prepare", "--db", path.path, "--tables", "notes", "--quiet"]).status == 0) }
             let first = directory.appendingPathComponent("first")
             #expect(try ferry(["export", "--db", source.path, "--out", first.path, "--quiet"]).status == 0)
             #expect(try ferry(["import", first.path, "--db", target.path, "--quiet"]).status == 0)
             // A second person without an email: the book knows Ann's entry, whose key is also NULL.
-            try database(source, "INSERT INTO people VALUES ('p2', 'acme', NULL, 'Bob')")
+            try database(source, "INSERT INTO people (id, org, email, name) VALUES ('p2', 'acme', NULL, 'Bob')")
             let second = directory.appendingPathComponent("second")
             #expect(try ferry(["export", "--db", source.path, "--out", second.path, "--quiet"]).status == 0)
             let result = try ferry(["import", second.path, "--db", target.path])
@@ -393,6 +395,93 @@ import Testing
             // An empty target has nothing to duplicate: no warning.
             let fresh = try ferry(["import", changeset.path, "--db", directory.appendingPathComponent("new.db").path, "--quiet"])
             #expect(!fresh.stderr.contains("warning"), "stderr: \(fresh.stderr)")
+        }
+    }
+
+    // MARK: found by a hostile tester
+
+    @Test func theDemoNeverWritesIntoAFolderOfTheUsersFiles() throws {
+        try withTemporaryDirectory { directory in
+            let mine = directory.appendingPathComponent("local.db")
+            try buildSampleLocal(at: mine)
+            let before = try snapshot(directory)
+            let result = try ferry(["demo", "--work-dir", directory.path])
+            expectCleanRefusal(result, mentions: ["is not empty", "local.db"])
+            #expect(try snapshot(directory) == before)
+            let file = try ferry(["demo", "--work-dir", mine.path])
+            expectCleanRefusal(file, mentions: ["is a file"])
+        }
+    }
+
+    @Test func aKilledExportsLeftoversAreRemovedByTheNextExport() throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("source.db")
+            try buildSampleLocal(at: db)
+            // What a killed export leaves: a staging folder named after a process that is gone.
+            let dead = directory.appendingPathComponent(".out.tmp-999999999-0b1e")
+            try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: true)
+            try Data("half".utf8).write(to: dead.appendingPathComponent("users.ndjson.gz"))
+            // A running export's (this process is alive) is left alone.
+            let alive = directory.appendingPathComponent(".out.tmp-\(getpid())-0b1e")
+            try FileManager.default.createDirectory(at: alive, withIntermediateDirectories: true)
+            #expect(try ferry(["export", "--db", db.path, "--out", directory.appendingPathComponent("out").path, "--quiet"]).status == 0)
+            #expect(!FileManager.default.fileExists(atPath: dead.path), "the dead export's staging folder is gone")
+            #expect(FileManager.default.fileExists(atPath: alive.path), "a live one's stays")
+        }
+    }
+
+    @Test func forceChecksThatTableFilesAreGzip() throws {
+        try withTemporaryDirectory { directory in
+            let out = try exportSample(in: directory)
+            let disguised = out.appendingPathComponent("users.ndjson.gz")
+            try FileManager.default.removeItem(at: disguised)
+            try FileManager.default.copyItem(at: directory.appendingPathComponent("source.db"), to: disguised)
+            let before = try fileBytes(disguised)
+            let result = try ferry(["export", "--db", directory.appendingPathComponent("source.db").path, "--out", out.path, "--force"])
+            expectCleanRefusal(result, mentions: ["users.ndjson.gz"])
+            #expect(try fileBytes(disguised) == before)
+        }
+    }
+
+    @Test func anEmptyFolderIsAnOutputWithoutForce() throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("source.db")
+            try buildSampleLocal(at: db)
+            let out = directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            let result = try ferry(["export", "--db", db.path, "--out", out.path, "--quiet"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(try ferry(["verify", out.path, "--quiet"]).status == 0)
+        }
+    }
+
+    @Test(arguments: ["folder", "/dev/null"])
+    func aDbThatIsNoFileIsRefusedUpFront(kind: String) throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let path = kind == "folder" ? directory.path : kind
+            let result = try ferry(["import", changeset.path, "--db", path])
+            expectCleanRefusal(result, mentions: [kind == "folder" ? "is a folder" : "not a regular file"])
+            #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
+        }
+    }
+
+    /// A UNIQUE key that allows NULL identifies no row that holds one: prepare gives such a
+    /// table a cloudId, and profile says why.
+    @Test func aTableWhoseKeysAllowNullGetsACloudId() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("a.db")
+            let target = directory.appendingPathComponent("b.db")
+            let schema = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);"
+            try database(source, schema + "INSERT INTO users VALUES (1, 'a@x', 'A'), (2, NULL, 'B'), (3, NULL, 'C');")
+            let profile = try ferry(["profile", "--db", source.path])
+            #expect(profile.stderr.contains("warning: table users is recognised by (email), which may be NULL"), "stderr: \(profile.stderr)")
+            #expect(try ferry(["prepare", "--db", source.path, "--quiet"]).status == 0)
+            #expect(try scalar(source, "SELECT count(*) FROM users WHERE cloudId IS NOT NULL") == .integer(3))
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            for _ in 0..<3 { #expect(try ferry(["import", changeset.path, "--db", target.path, "--quiet"]).status == 0) }
+            #expect(try scalar(target, "SELECT count(*) FROM users") == .integer(3), "imported three times, still three rows")
         }
     }
 }

@@ -32,7 +32,7 @@ extension BadInputTests {
             expectCleanRefusal(verify, "verify", mentions: ["manifest.json", "changed or damaged", "Copy the changeset again"])
             let inspect = try ferry(["inspect", changeset.path], in: directory)
             expectCleanRefusal(inspect, "inspect", mentions: ["manifest.json", "changed or damaged"])
-            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "changed or damaged", "Nothing was written"])
+            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "changed or damaged", "Nothing was applied"])
         }
     }
 

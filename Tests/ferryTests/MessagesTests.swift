@@ -173,4 +173,31 @@ import Testing
             #expect(!text.contains("Fix the value in the record"), "not an edit that would make a duplicate: \(text)")
         }
     }
+
+    /// A stranger's manifest cannot put escape codes on the terminal or forge an error line.
+    @Test func controlCharactersFromAChangesetArePrintedEscaped() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifestTable(changeset, "roles") { $0["name"] = "roles\nerror: all good\u{1B}]0;pwned\u{07}" }
+            let result = try ferry(["import", changeset.path, "--db", directory.appendingPathComponent("t.db").path])
+            #expect(result.status == 1)
+            #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
+            #expect(!result.stderr.contains("\u{1B}") && !result.stderr.contains("\u{07}"), "no raw escape codes: \(result.stderr)")
+        }
+    }
+
+    @Test func aManifestNumberTooLargeIsExplainedInFerrysWords() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            let path = changeset.appendingPathComponent("manifest.json")
+            var text = try String(contentsOf: path, encoding: .utf8)
+            let rows = try #require(text.range(of: #""rows" : [0-9]+"#, options: .regularExpression))
+            text.replaceSubrange(rows, with: #""rows" : 18446744073709551615"#)
+            try Data(text.utf8).write(to: path)
+            try editManifest(changeset) { _ in } // reseal the digest around the edit
+            let result = try ferry(["verify", changeset.path])
+            expectCleanRefusal(result, mentions: ["64 bits"])
+            #expect(!result.stderr.contains("The given data"), "not Foundation's words: \(result.stderr)")
+        }
+    }
 }

@@ -23,7 +23,7 @@ final class ChangesetWriter {
             throw FerryError(.io, "cannot write \(url.path): the folder \(parent) does not exist. Create it first.")
         }
         var info = stat()
-        if lstat(url.path, &info) == 0 {
+        if lstat(url.path, &info) == 0 && !(asArchive ? false : Self.isEmptyFolder(url.path)) {
             guard force else {
                 throw FerryError(.io, "\(url.path) already exists. Choose another --out, or pass --force to replace it (only a changeset Ferry wrote can be replaced).")
             }
@@ -32,7 +32,10 @@ final class ChangesetWriter {
         guard access(parent, W_OK) == 0 else {
             throw FerryError(.io, "cannot write \(url.path): the folder \(parent) is not writable. Choose an --out in a writable folder.")
         }
-        stagingPath = parent + "/." + url.lastPathComponent + ".tmp-" + UUID().uuidString.lowercased()
+        Self.removeStaleStaging(in: parent, for: url.lastPathComponent)
+        // The process id in the name lets a later export tell a killed export's leftovers
+        // from a running one's.
+        stagingPath = parent + "/." + url.lastPathComponent + ".tmp-\(getpid())-" + UUID().uuidString.lowercased()
         do {
             try FileManager.default.createDirectory(atPath: stagingPath, withIntermediateDirectories: false)
         } catch {
@@ -82,9 +85,12 @@ final class ChangesetWriter {
             guard rename(path, outputPath) == 0 else { throw moveError() }
             return
         }
-        guard force else { throw FerryError(.io, "\(outputPath) already exists. Pass --force to replace it.") }
-        // Checked again: the folder may have changed while the export ran.
-        try Self.checkReplaceable(outputPath, asArchive: asArchive)
+        // An empty folder (made for the export) holds nothing to lose; anything else needs
+        // --force and must still be a changeset: it may have changed while the export ran.
+        if asArchive || !Self.isEmptyFolder(outputPath) {
+            guard force else { throw FerryError(.io, "\(outputPath) already exists. Pass --force to replace it.") }
+            try Self.checkReplaceable(outputPath, asArchive: asArchive)
+        }
         if asArchive {
             guard rename(path, outputPath) == 0 else { throw moveError() }
             return
@@ -107,6 +113,18 @@ final class ChangesetWriter {
 
     private func moveError() -> FerryError {
         FerryError(.io, "cannot move the finished changeset to \(outputPath): \(String(cString: strerror(errno))).")
+    }
+
+    /// Removes what killed exports to the same output left behind (`.NAME.tmp-PID-…`, with
+    /// their packed `.ferry` and set-aside `.old` companions) when process PID is gone, so
+    /// repeated kills cannot fill the disk.
+    static func removeStaleStaging(in parent: String, for name: String) {
+        let prefix = "." + name + ".tmp-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue } // alive, or not ours to ask
+            try? FileManager.default.removeItem(atPath: parent + "/" + entry)
+        }
     }
 
     /// `--force` replaces only what Ferry wrote: a changeset folder (a Ferry manifest and table
@@ -136,7 +154,7 @@ final class ChangesetWriter {
               isFerryManifest(try? ByteRange(file: try InputFile(path: manifestPath)).readAll()) else {
             throw refuse("a folder without a Ferry manifest\(entries.isEmpty ? "" : " (it holds \(describe(entries)))")")
         }
-        let others = entries.filter { $0 != Manifest.fileName && !($0.hasSuffix(ChangesetFileName.suffix) && !$0.hasPrefix(".") && isRegularFile(path + "/" + $0)) }
+        let others = entries.filter { $0 != Manifest.fileName && !($0.hasSuffix(ChangesetFileName.suffix) && !$0.hasPrefix(".") && isGzipFile(path + "/" + $0)) }
         guard others.isEmpty else {
             throw refuse("a changeset folder that also holds other files (\(describe(others)))")
         }
@@ -145,6 +163,21 @@ final class ChangesetWriter {
     private static func describe(_ names: [String]) -> String {
         let sorted = names.sorted()
         return sorted.prefix(3).joined(separator: ", ") + (sorted.count > 3 ? " and \(sorted.count - 3) more" : "")
+    }
+
+    static func isEmptyFolder(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return false }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]).isEmpty
+    }
+
+    /// A regular file that starts as gzip does: a table file, not a database named like one.
+    private static func isGzipFile(_ path: String) -> Bool {
+        guard isRegularFile(path), let file = try? InputFile(path: path) else { return false }
+        guard file.size >= 2 else { return false }
+        var magic: [UInt8] = [0, 0]
+        _ = try? magic.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: 2, at: 0) }
+        return magic == [0x1F, 0x8B]
     }
 
     private static func isRegularFile(_ path: String) -> Bool {

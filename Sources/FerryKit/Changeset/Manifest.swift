@@ -141,10 +141,24 @@ public struct Manifest: Codable, Sendable, Equatable {
             let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
             return keys.isEmpty ? "the top level" : String(keys.dropFirst(keys.hasPrefix(".") ? 1 : 0))
         }
+        // Foundation's own sentences ("Expected to decode Int but found a string instead.")
+        // are replaced by Ferry's: what was expected, where.
+        func expected(_ type: Any.Type) -> String {
+            switch type {
+            case is Int.Type, is Int64.Type: return "a whole number (at most 2^63 - 1)"
+            case is String.Type: return "a string"
+            case is Bool.Type: return "true or false"
+            case is Double.Type: return "a number"
+            default: return type is any Collection.Type ? "a list" : "an object"
+            }
+        }
         switch error {
         case .keyNotFound(let key, let context): return "missing key \"\(key.stringValue)\" at \(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "wrong type at \(path(context)): \(context.debugDescription)"
-        case .dataCorrupted(let context): return "invalid JSON at \(path(context)): \(context.debugDescription)"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context): return "wrong value at \(path(context)): expected \(expected(type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "not valid JSON, or a number too large for Ferry (whole numbers must fit in 64 bits)"
+                : "unreadable value at \(path(context))"
         @unknown default: return "\(error)"
         }
     }

@@ -9,8 +9,9 @@ public enum Preparer {
 
     /// Adds the cloudId column (and a unique index) where missing and fills NULL cloudIds.
     /// Without `tables`, the column is added only to tables that have no natural key (the
-    /// ones that need it): not to a join table, whose foreign keys are its identity; tables
-    /// named in `tables` always get it. Idempotent; an existing
+    /// ones that need it, including those whose UNIQUE keys all allow NULL, since a row with a
+    /// NULL there has no identity): not to a join table, whose foreign keys are its identity;
+    /// tables named in `tables` always get it. Idempotent; an existing
     /// cloudId is never changed.
     public static func prepare(store: SQLiteStore, tables wanted: [String]?, profile: Profile) throws -> [TableResult] {
         try store.withTransaction {
@@ -31,7 +32,7 @@ public enum Preparer {
                 var column = table.cloudId
                 var added = false
                 if column == nil {
-                    guard wanted != nil || (table.matchSets.isEmpty && !table.identifiedByForeignKeys) else { continue }
+                    guard wanted != nil || (!table.hasCompleteNaturalKey && !table.identifiedByForeignKeys) else { continue }
                     let name = profile.tables[table.name]?.cloudId ?? profile.cloudId ?? "cloudId"
                     try store.addCloudIdColumn(name, to: table.name)
                     column = name

@@ -80,6 +80,12 @@ public struct TableDefinition: Sendable, Equatable {
         cloudId == nil && matchSets.isEmpty && fallbackMatchSets.isEmpty && !primaryKey.isEmpty
     }
 
+    /// Whether some natural key (UNIQUE) has only NOT NULL columns, so every row has an
+    /// identity. A key that allows NULL identifies nothing in a row that holds one.
+    public var hasCompleteNaturalKey: Bool {
+        matchSets.contains { set in set.allSatisfy { column(named: $0)?.notNull == true } }
+    }
+
     /// A join table: its primary key, or one of its UNIQUE keys, consists of foreign keys
     /// only. Such a row is recognised by the rows it links (resolved to the target's ids),
     /// so it needs no cloudId.

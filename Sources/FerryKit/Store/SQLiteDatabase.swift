@@ -75,6 +75,18 @@ public final class SQLiteDatabase {
         return "cannot open SQLite database \(path) (\(sqliteMessage)). Check that the path is right and readable."
     }
 
+    /// Throws unless `path` is a regular file (or nothing yet): a folder, a device such as
+    /// /dev/null or a pipe is no database, and SQLite would write a journal beside it.
+    public static func checkIsFile(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw FerryError(.usage, "\(path) is a folder, not a database file. Give the path of the SQLite file with --db.")
+        default: throw FerryError(.usage, "\(path) is not a regular file (a device, pipe or socket), so it is no database. Give the path of a SQLite file with --db.")
+        }
+    }
+
     /// Throws unless SQLite can write `path`: the file, and its folder, where SQLite keeps the
     /// journal of every write.
     public static func checkWritable(_ path: String) throws {

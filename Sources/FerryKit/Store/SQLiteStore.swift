@@ -163,6 +163,7 @@ public final class SQLiteStore: Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw FerryError(.io, "no database at \(path). Check the --db path.")
         }
+        try SQLiteDatabase.checkIsFile(path)
         if mode != .readOnly { try SQLiteDatabase.checkWritable(path) }
         return try SQLiteStore(path: path, mode: mode)
     }

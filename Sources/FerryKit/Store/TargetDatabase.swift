@@ -10,6 +10,7 @@ public final class TargetDatabase {
 
     public init(path: String) throws {
         self.path = path
+        try SQLiteDatabase.checkIsFile(path)
         created = !FileManager.default.fileExists(atPath: path)
         if !created { try SQLiteDatabase.checkWritable(path) }
         store = try SQLiteStore(path: path, mode: .readWriteCreate)
