@@ -35,12 +35,17 @@ public struct ExportSummary: Sendable {
 public final class Exporter {
     private let store: Store
     private let options: ExportOptions
+    /// The options' profile, including the bookkeeping tables `--tables` names explicitly.
+    private let profile: Profile
     private let observer: ProgressObserver? // strong: the CLI hands over a fresh one and keeps no reference
 
     public init(store: Store, options: ExportOptions, observer: ProgressObserver? = nil) {
         self.store = store
         self.options = options
         self.observer = observer
+        var profile = options.profile
+        profile.include += (options.tables ?? []).filter { Profile.bookkeepingTables.contains($0.lowercased()) }
+        self.profile = profile
     }
 
     public func export(to outputPath: String) throws -> ExportSummary {
@@ -66,7 +71,7 @@ public final class Exporter {
             // Without a book nothing is looked up per row, so ranges of a table can be scanned
             // on both cores, from a second connection on the same snapshot when the store has one.
             let connections = try book == nil ? ScanConnections([self.store] + (self.store.openSnapshotReader().map { [$0] } ?? [])) : nil
-            let all = try self.store.tables(profile: self.options.profile)
+            let all = try self.store.tables(profile: self.profile)
             let tables = try self.selectedTables(from: all)
             var entries: [ManifestTable] = []
             var warnings: [String] = []
@@ -84,7 +89,7 @@ public final class Exporter {
             }
             if deferredIndex { try book?.buildIdentityIndex() }
             try book?.setState(SyncState.lastExport, changesetId)
-            let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.options.profile).profile,
+            let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.profile).profile,
                                              incrementalTo: previous, warnings: warnings)
             try writer.commit(manifest)
             return manifest

@@ -138,6 +138,7 @@ public final class Importer {
             for (table, settings) in extra.tables { profile.tables[table] = settings }
             if let cloudId = extra.cloudId { profile.cloudId = cloudId }
             profile.exclude += extra.exclude
+            profile.include += extra.include
         }
         return profile
     }

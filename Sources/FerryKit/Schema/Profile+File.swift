@@ -13,7 +13,7 @@ extension Profile {
         } catch {
             throw FerryError(.usage, "profile \(path) is not valid JSON at byte \(error.offset + 1): \(error.message).")
         }
-        try checkKeys(json, allowed: ["cloudId", "tables", "exclude", "onConflict"], at: "the top level", path: path)
+        try checkKeys(json, allowed: ["cloudId", "tables", "exclude", "include", "onConflict"], at: "the top level", path: path)
         if case .object(let tables)? = json["tables"] {
             for (table, settings) in tables {
                 try checkKeys(settings, allowed: ["match", "skip", "cloudId", "updatedAt", "onConflict"], at: "tables.\(table)", path: path)

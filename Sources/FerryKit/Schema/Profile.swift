@@ -25,14 +25,27 @@ public struct Profile: Codable, Sendable, Equatable {
     public var cloudId: String?
     public var tables: [String: Table]
     public var exclude: [String]
+    /// Tables Ferry leaves out by default (`bookkeepingTables`) that are to be synced all the same.
+    public var include: [String]
     /// The conflict policy of tables that name none.
     public var onConflict: ConflictPolicy?
 
-    public init(cloudId: String? = nil, tables: [String: Table] = [:], exclude: [String] = [], onConflict: ConflictPolicy? = nil) {
+    /// Frameworks' migration bookkeeping: each database keeps its own record of the
+    /// migrations run on it, so these are never synced unless the profile's `include` (or
+    /// `export --tables`) names them. `sqlite_*` tables (sqlite_stat1, …) are never synced.
+    public static let bookkeepingTables: Set<String> = ["_prisma_migrations", "django_migrations", "schema_migrations", "ar_internal_metadata"]
+
+    public init(cloudId: String? = nil, tables: [String: Table] = [:], exclude: [String] = [], include: [String] = [], onConflict: ConflictPolicy? = nil) {
         self.cloudId = cloudId
         self.tables = tables
         self.exclude = exclude
+        self.include = include
         self.onConflict = onConflict
+    }
+
+    /// Whether `table` is left out: excluded by name, or bookkeeping not included.
+    public func excludes(_ table: String) -> Bool {
+        exclude.contains(table) || (Self.bookkeepingTables.contains(table.lowercased()) && !include.contains { $0.lowercased() == table.lowercased() })
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,6 +53,7 @@ public struct Profile: Codable, Sendable, Equatable {
         cloudId = try container.decodeIfPresent(String.self, forKey: .cloudId)
         tables = try container.decodeIfPresent([String: Table].self, forKey: .tables) ?? [:]
         exclude = try container.decodeIfPresent([String].self, forKey: .exclude) ?? []
+        include = try container.decodeIfPresent([String].self, forKey: .include) ?? []
         onConflict = try container.decodeIfPresent(ConflictPolicy.self, forKey: .onConflict)
     }
 

@@ -16,12 +16,14 @@ public struct ResolvedProfile: Codable, Sendable {
 
     public var cloudId: String?
     public var exclude: [String]
+    public var include: [String]
     public var onConflict: ConflictPolicy?
     public var tables: [String: Table]
 
     public init(tables definitions: [TableDefinition], profile: Profile) {
         cloudId = profile.cloudId
         exclude = profile.exclude
+        include = profile.include
         onConflict = profile.onConflict
         tables = Dictionary(definitions.map { table in
             (table.name, Table(cloudId: table.cloudId, primaryKey: table.primaryKey, naturalKeys: table.matchSets,
@@ -35,7 +37,7 @@ public struct ResolvedProfile: Codable, Sendable {
         Profile(cloudId: cloudId, tables: tables.mapValues { table in
             Profile.Table(match: table.match.isEmpty ? nil : table.match, skip: table.skip.isEmpty ? nil : table.skip, cloudId: table.cloudId,
                           updatedAt: table.updatedAt, onConflict: table.onConflict)
-        }, exclude: exclude, onConflict: onConflict)
+        }, exclude: exclude, include: include, onConflict: onConflict)
     }
 
     public func json() throws -> String {

@@ -12,10 +12,10 @@ extension SQLiteStore {
               AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND s.name NOT LIKE '\\_ferry\\_%' ESCAPE '\\'
             ORDER BY s.name
             """)
-        let excluded = Set(profile.exclude)
+
         var definitions: [TableDefinition] = []
         for row in rows {
-            guard let name = row[0].string, !excluded.contains(name) else { continue }
+            guard let name = row[0].string, !profile.excludes(name) else { continue }
             let create = row[1].string ?? ""
             // Virtual tables (FTS, R-tree) are backed by module code Ferry cannot recreate safely.
             if create.uppercased().hasPrefix("CREATE VIRTUAL") { continue }
