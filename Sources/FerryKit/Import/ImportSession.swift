@@ -19,6 +19,8 @@ struct ImportSession {
     /// Tables (lowercased) created by this import or empty when it began: a replay into them
     /// also takes the source's AUTOINCREMENT counter.
     private var emptyAtStart = Set<String>()
+    /// Per table: records of the first pass that wait for a parent.
+    private var deferredRecords: [Int] = []
     static let scratchIndexMinimum = 100
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
@@ -84,6 +86,7 @@ struct ImportSession {
         let deferred = try SpillFile()
         context.pending = Set(tables.map { $0.name.lowercased() })
 
+        deferredRecords = Array(repeating: 0, count: tables.count)
         for (index, table) in tables.enumerated() {
             let started = Date()
             results.append(ImportReport.Table(name: table.name))
@@ -93,7 +96,9 @@ struct ImportSession {
                 ticker.advance()
             }
             ticker.finish()
-            context.pending.remove(table.name.lowercased())
+            // A table with records still waiting may yet get rows: its children wait too
+            // (a two-table cycle: departments wait for their heads, staff for departments).
+            if deferredRecords[index] == 0 { context.pending.remove(table.name.lowercased()) }
             results[index].seconds = Date().timeIntervalSince(started)
         }
         try retryDeferred(deferred)
@@ -147,7 +152,9 @@ struct ImportSession {
         case .unchanged: results[tableIndex].counts.unchanged += 1
         case .deleted: results[tableIndex].counts.deleted += 1
         case .conflict: results[tableIndex].counts.conflicts += 1
-        case .deferred: try deferred.append(tableIndex: tableIndex, lineNumber: lineNumber, line: line)
+        case .deferred:
+            deferredRecords[tableIndex] += 1
+            try deferred.append(tableIndex: tableIndex, lineNumber: lineNumber, line: line)
         case .rejected(let rejection):
             results[tableIndex].counts.rejected += 1
             if context.seen != nil { try reconcilers[tableIndex].markRowsStoodFor(record) }
@@ -192,13 +199,18 @@ struct ImportSession {
     }
 
     /// Records whose parent had not arrived yet (self references, cycles, children listed
-    /// before parents) are retried until a round applies none; what is left is missing_parent.
+    /// before parents) are retried until a round applies none. Then one round breaks cycles
+    /// (rows go in with a nullable reference NULL, set at the end), and the rounds go on;
+    /// what is left is missing_parent.
     private mutating func retryDeferred(_ first: SpillFile) throws {
         var queue = first
         var final = false
+        var brokeCycles = false
+        var breakCycles = false
         while queue.count > 0 {
             let next = try SpillFile()
             context.pending = final ? [] : Set(changeset.manifest.tables.map { $0.name.lowercased() })
+            for reconciler in reconcilers { reconciler.breakingCycles = breakCycles }
             var applied = 0
             try queue.forEach { tableIndex, lineNumber, line in
                 let table = changeset.manifest.tables[tableIndex]
@@ -208,8 +220,35 @@ struct ImportSession {
                 try handle(outcome, record: record, tableIndex: tableIndex, lineNumber: lineNumber, line: line, deferred: next)
             }
             if final { break }
-            if applied == 0 { final = true }
+            if breakCycles {
+                breakCycles = false
+            } else if applied == 0 {
+                if brokeCycles { final = true } else { breakCycles = true; brokeCycles = true }
+            }
             queue = next
+        }
+        for reconciler in reconcilers { reconciler.breakingCycles = false }
+        try settleCycleFixups()
+    }
+
+    /// Points the references that were NULL to break cycles at their parents. A row whose
+    /// parent never arrived is taken out again and rejected, so it is not left half-linked.
+    private mutating func settleCycleFixups() throws {
+        context.pending = []
+        for (tableIndex, reconciler) in reconcilers.enumerated() {
+            for (fixup, rejection) in try reconciler.resolveCycleFixups() {
+                try reconciler.undoInsert(at: fixup.key)
+                results[tableIndex].counts.inserted -= 1
+                results[tableIndex].counts.rejected += 1
+                let table = changeset.manifest.tables[tableIndex]
+                var line = JSONBuffer()
+                line.append(raw: #"{"op":"upsert","keys":"#)
+                line.appendObject(zip(reconciler.target.primaryKey, fixup.key).map { ($0, $1) })
+                line.append(UInt8(ascii: "}"))
+                try line.withBytes {
+                    try rejects.write(line: $0, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: fixup.line, rejection: rejection)
+                }
+            }
         }
     }
 }

@@ -42,7 +42,14 @@ final class TableReconciler {
         let pointsAtParentKey: Bool
         /// The parent's name, lowercased as `ImportContext`'s sets hold it.
         let parentName: String
+        /// Whether every column of it may be NULL in the target, so a cycle can be broken there.
+        let nullable: Bool
     }
+    /// In the last rounds of an import: insert rows whose parent waits for them (a cycle)
+    /// with that reference NULL, to be set by `resolveCycleFixups`.
+    var breakingCycles = false
+    private(set) var cycleFixups: [CycleFixup] = []
+    private var lastInsertedKey: [Value]?
     /// Whether rows of this table are referenced by the changeset, so their keys are mapped.
     private let mapsKeys: Bool
     private let primaryKeyIndexes: [Int]
@@ -75,7 +82,8 @@ final class TableReconciler {
             guard indexes.count == reference.columns.count else { return nil }
             let parent = context.targets[reference.table.lowercased()]
             return ResolvedReference(reference: reference, indexes: indexes, parent: parent, pointsAtParentKey: parent?.primaryKey == reference.to,
-                                     parentName: parent?.name.lowercased() ?? reference.table.lowercased())
+                                     parentName: parent?.name.lowercased() ?? reference.table.lowercased(),
+                                     nullable: reference.columns.allSatisfy { target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false })
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
         // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed.
@@ -107,17 +115,37 @@ final class TableReconciler {
         }
 
         // References first: a match set may contain a foreign key, compared by the target's id.
-        for resolved in references {
+        var broken: [CycleFixup] = []
+        for (referenceIndex, resolved) in references.enumerated() {
             let raw = resolved.indexes.map { row[$0] }
             if raw.allSatisfy(\.isNull) { continue }
             let column = resolved.reference.columns[0]
-            switch try resolve(resolved, raw: raw, identity: record.refs.first(where: { $0.0 == column })?.1) {
+            let identity = record.refs.first(where: { $0.0 == column })?.1
+            switch try resolve(resolved, raw: raw, identity: identity) {
             case .success(let values):
                 for (index, value) in zip(resolved.indexes, values) { row[index] = value }
             case .failure(let rejection):
-                if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) { return .deferred }
+                if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) {
+                    // A cycle (a row that is its own manager, a department and its head): the
+                    // row goes in with this reference NULL, set once its parent is in.
+                    guard breakingCycles && resolved.nullable else { return .deferred }
+                    broken.append(CycleFixup(key: [], referenceIndex: referenceIndex, raw: raw, identity: identity, line: line))
+                    for index in resolved.indexes { row[index] = .null }
+                    continue
+                }
                 return .rejected(rejection)
             }
+        }
+        if !broken.isEmpty {
+            // Only a new row breaks a cycle: a matched one would be merged with a NULL reference.
+            guard case .none = try matcher.match(cloudId: record.cloudId, checkDrift: true, fromReference: false, { column in position[column].map { row[$0] } }) else {
+                return .deferred
+            }
+            let outcome = try insert(row, record: record, line: line)
+            if case .inserted = outcome, let key = lastInsertedKey {
+                cycleFixups += broken.map { var fixup = $0; fixup.key = key; return fixup }
+            }
+            return outcome
         }
 
         if insertsFirst, let outcome = try insertFirst(record, row) { return outcome }
@@ -202,8 +230,42 @@ final class TableReconciler {
         return try inserted(record, row, at: key)
     }
 
+    /// A reference set to NULL to break a cycle, and what it must point at once the parent is in.
+    struct CycleFixup {
+        var key: [Value]
+        let referenceIndex: Int
+        let raw: [Value]
+        let identity: Record.ReferenceIdentity?
+        let line: Int
+    }
+
+    /// Sets the references that were NULL to break cycles (`breakingCycles`) now that every
+    /// row is in. Returns the fixups whose parent still cannot be found: their rows were
+    /// inserted with a NULL reference, and are deleted again by the caller as rejects.
+    func resolveCycleFixups() throws -> [(CycleFixup, Rejection)] {
+        var failed: [(CycleFixup, Rejection)] = []
+        for fixup in cycleFixups {
+            let resolved = references[fixup.referenceIndex]
+            switch try resolve(resolved, raw: fixup.raw, identity: fixup.identity) {
+            case .success(let values):
+                _ = try access.update(at: fixup.key, resolved.reference.columns, values)
+            case .failure(let rejection):
+                failed.append((fixup, rejection))
+            }
+        }
+        cycleFixups.removeAll()
+        return failed
+    }
+
+    /// Removes a row that was inserted to break a cycle whose other end never arrived.
+    func undoInsert(at key: [Value]) throws {
+        try access.delete(at: key)
+        try context.book.remove(table: target.name, rowKey: PortableRow.rowKey(key))
+    }
+
     /// Bookkeeping of a row just inserted: prune set, key map, sync book.
     private func inserted(_ record: Record, _ row: [Value], at key: [Value]) throws -> Outcome {
+        lastInsertedKey = key
         try context.markSeen(target, key)
         try mapKey(row, to: key, inserted: true)
         try remember(record, at: key)
