@@ -40,6 +40,15 @@ struct IdentityMatcher {
             }
             return .found(key: row)
         }
+        for key in table.expressionKeys {
+            guard let values = values(of: key.columns, value) else { continue }
+            guard let row = try access.keys(where: key, equal: values, limit: 1).first else { continue }
+            if let cloudIdRow {
+                if row != cloudIdRow { return .drift(cloudIdRow: cloudIdRow, keyRow: row, columns: key.columns) }
+                continue
+            }
+            return .found(key: row)
+        }
         if let cloudIdRow { return .found(key: cloudIdRow) }
         // In a fallback composite NULL equals NULL: (title, type, createdBy) with no type is
         // still that row. Only a UNIQUE key follows SQL, where NULL identifies nothing.

@@ -336,6 +336,10 @@ final class TableReconciler {
     /// same logical row under another id, which a `match` rule fixes; editing the value
     /// would only make a duplicate.
     private static func advice(for text: String, code: Int32) -> String {
+        if (code == 2067 || code == 1555) && text.contains("index '") {
+            // An index over expressions: no column list to put in a match line.
+            return "\(text): the target already has a row with this value. If it is the same logical row, give the table a cloudId on both sides (`ferry prepare --tables TABLE`) so the rows match, or add a \"match\" line on the columns the index covers to a profile file (--profile FILE). If it is a different row, change the value at the source and export again."
+        }
         if code == 2067 || code == 1555 { // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
             let columns = text.components(separatedBy: ": ").last?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .map { $0.split(separator: ".", maxSplits: 1).last.map(String.init) ?? $0 } ?? []

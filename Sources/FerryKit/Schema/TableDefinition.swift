@@ -44,6 +44,19 @@ public struct Reference: Codable, Sendable, Equatable {
     }
 }
 
+/// A UNIQUE index over expressions, each of one column: `lower(email)` is the column
+/// `email` under the template `lower($)`, where `$` stands for the column, or for a value
+/// to compare with it. A plain column part has no template.
+public struct ExpressionKey: Sendable, Equatable {
+    public var columns: [String]
+    public var templates: [String?]
+
+    public init(columns: [String], templates: [String?]) {
+        self.columns = columns
+        self.templates = templates
+    }
+}
+
 /// Everything Ferry knows about a table's shape: columns, keys, references and the SQL that creates it.
 public struct TableDefinition: Sendable, Equatable {
     public var name: String
@@ -56,6 +69,9 @@ public struct TableDefinition: Sendable, Equatable {
     public var matchSets: [[String]]
     /// Fallback composites from the profile: used only when exactly one row matches.
     public var fallbackMatchSets: [[String]]
+    /// UNIQUE indexes over expressions of columns (`ON person(lower(email))`), matched after
+    /// the plain natural keys. Read from the target's own schema at import; not in the manifest.
+    public var expressionKeys: [ExpressionKey] = []
     public var references: [Reference]
     public var create: String
     public var indexes: [String]
@@ -77,13 +93,13 @@ public struct TableDefinition: Sendable, Equatable {
     /// True when rows can only be recognised by their primary key: no cloudId, no natural
     /// key, no fallback. Such rows keep their key across stores (the replay case).
     public var identifiedByPrimaryKey: Bool {
-        cloudId == nil && matchSets.isEmpty && fallbackMatchSets.isEmpty && !primaryKey.isEmpty
+        cloudId == nil && matchSets.isEmpty && expressionKeys.isEmpty && fallbackMatchSets.isEmpty && !primaryKey.isEmpty
     }
 
     /// Whether some natural key (UNIQUE) has only NOT NULL columns, so every row has an
     /// identity. A key that allows NULL identifies nothing in a row that holds one.
     public var hasCompleteNaturalKey: Bool {
-        matchSets.contains { set in set.allSatisfy { column(named: $0)?.notNull == true } }
+        (matchSets + expressionKeys.map(\.columns)).contains { set in set.allSatisfy { column(named: $0)?.notNull == true } }
     }
 
     /// A join table: its primary key, or one of its UNIQUE keys, consists of foreign keys
@@ -98,7 +114,7 @@ public struct TableDefinition: Sendable, Equatable {
     public var identityColumns: [String] {
         if identifiedByPrimaryKey { return primaryKey }
         var seen = Set<String>()
-        return (matchSets + fallbackMatchSets).joined().filter { seen.insert($0).inserted }
+        return (matchSets + expressionKeys.map(\.columns) + fallbackMatchSets).joined().filter { seen.insert($0).inserted }
     }
 
     /// The reference whose columns include `column`, if any.

@@ -72,6 +72,7 @@ extension SQLiteStore {
         ).compactMap { $0[0].string }
 
         var definition = TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, fallbackMatchSets: fallbacks, references: references, create: create, indexes: indexes)
+        definition.expressionKeys = try expressionKeys(of: name, columns: columns.map(\.name)).filter { !$0.columns.contains(where: skip.contains) }
         definition.cloudIdIsUnique = cloudId.map { unique.contains([$0]) } ?? false
         if let named = tableProfile?.updatedAt {
             guard columns.contains(where: { $0.name == named }) else {
@@ -107,6 +108,23 @@ extension SQLiteStore {
             result.append((declared.firstIndex(of: name) ?? Int.max, columns.map { $0! }))
         }
         return result.sorted { $0.position < $1.position }.map(\.columns)
+    }
+
+    /// UNIQUE, non-partial indexes whose parts are expressions of one column each
+    /// (`lower(email)`), in declaration order. The expression text comes from the index's
+    /// own CREATE statement; an index Ferry cannot read that way is no identity.
+    private func expressionKeys(of table: String, columns: [String]) throws -> [ExpressionKey] {
+        let listed = try database.rows("SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND partial = 0 AND origin = 'c'", [.text(table)])
+        var keys: [ExpressionKey] = []
+        for row in listed {
+            guard let name = row[0].string else { continue }
+            let parts = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]).map { $0[0].string }
+            guard parts.contains(where: { $0 == nil }),
+                  let sql = try database.scalar("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?", [.text(name)])?.string,
+                  let key = IndexExpressions.key(fromCreateIndex: sql, columns: columns), key.columns.count == parts.count else { continue }
+            keys.append(key)
+        }
+        return keys
     }
 
     /// `REFERENCES parent` without columns means the parent's primary key; spell it out.

@@ -14,6 +14,7 @@ final class SQLiteTableAccess: TableAccess {
 
     private enum StatementKind: Hashable {
         case keys(limit: Int, nullsEqual: Bool)
+        case expressionKeys(limit: Int, templates: [String?])
         case values, insert, update, delete
     }
 
@@ -59,6 +60,25 @@ final class SQLiteTableAccess: TableAccess {
     func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]] {
         let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
             "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
+        }
+        defer { statement.reset() }
+        try statement.bind(values)
+        var result: [[Value]] = []
+        while try statement.step() {
+            result.append((0..<keyColumns.count).map { statement.value(at: $0) })
+        }
+        return result
+    }
+
+    func keys(where key: ExpressionKey, equal values: [Value], limit: Int) throws -> [[Value]] {
+        let statement = try statement(.expressionKeys(limit: limit, templates: key.templates), key.columns) {
+            // The templates come from the target's own index definitions, never from a changeset.
+            let conditions = zip(key.columns, key.templates).enumerated().map { index, part in
+                let column = Identifier.quote(part.0)
+                guard let template = part.1 else { return "\(column) = ?\(index + 1)" }
+                return "(\(template.replacingOccurrences(of: "$", with: column))) = (\(template.replacingOccurrences(of: "$", with: "?\(index + 1)")))"
+            }
+            return "SELECT \(keySQL) FROM \(table) WHERE \(conditions.joined(separator: " AND ")) LIMIT \(limit)"
         }
         defer { statement.reset() }
         try statement.bind(values)

@@ -107,6 +107,9 @@ public protocol TableAccess: AnyObject {
     /// Keys of up to `limit` rows whose `columns` equal `values`. NULL never equals, as in
     /// SQL, unless `nullsEqual` (a profile's fallback composite compares with `IS`).
     func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]]
+    /// Keys of up to `limit` rows whose expression key equals the one computed from `values`
+    /// (`lower(email) = lower(?)`); NULL never equals.
+    func keys(where key: ExpressionKey, equal values: [Value], limit: Int) throws -> [[Value]]
     /// The values of `columns` in the row at `key`, or nil when there is none.
     func values(_ columns: [String], at key: [Value]) throws -> [Value]?
     /// Inserts a row and returns its key.
