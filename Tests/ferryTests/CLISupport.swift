@@ -80,3 +80,14 @@ func sha256sum(_ url: URL) throws -> String {
     process.waitUntilExit()
     return String(String(decoding: data, as: UTF8.self).prefix(64))
 }
+
+/// A SQLite file built (or changed) by SQL, for shapes the sample CRM does not have.
+func database(_ path: URL, _ sql: String) throws {
+    let database = try SQLiteDatabase(path: path.path, mode: .readWriteCreate)
+    try database.execute(sql)
+}
+
+/// The first column of the first row of a query on a SQLite file.
+func scalar(_ path: URL, _ sql: String) throws -> Value? {
+    try SQLiteDatabase(path: path.path, mode: .readOnly).scalar(sql)
+}

@@ -4,16 +4,6 @@ import Testing
 
 /// Issue 13, "Data loss": every case leaves every byte of the user's files intact.
 @Suite struct DataSafetyTests {
-    /// A SQLite file built from SQL, for shapes the sample CRM does not have.
-    func database(_ path: URL, _ sql: String) throws {
-        let database = try SQLiteDatabase(path: path.path, mode: .readWriteCreate)
-        try database.execute(sql)
-    }
-
-    func scalar(_ path: URL, _ sql: String) throws -> Value? {
-        try SQLiteDatabase(path: path.path, mode: .readOnly).scalar(sql)
-    }
-
     /// Every file under `url` with its bytes, so "intact" means byte for byte.
     func snapshot(_ url: URL) throws -> [String: Data] {
         var result: [String: Data] = [:]

@@ -22,6 +22,14 @@ final class ImportContext {
     var remapped = Set<String>()
     /// Tables of `keysKept` where a row was inserted under a key other than its source key.
     var reassigned = Set<String>()
+    /// Rows of this changeset that were rejected, by table (lowercased) and by their source
+    /// key or cloudId: a child pointing at one is rejected naming it, not as "neither in the
+    /// target nor in the changeset". Holds only rejects, so it stays small.
+    private var rejectedRows: [String: [RejectedRowKey: (line: Int, reason: RejectReason)]] = [:]
+    struct RejectedRowKey: Hashable {
+        let cloudId: Value?
+        let key: [Value]?
+    }
     private var resolvers: [String: ReferenceResolver] = [:]
     private var accesses: [String: TableAccess] = [:]
 
@@ -32,6 +40,20 @@ final class ImportContext {
         self.conflicts = conflicts
         self.targets = targets
         self.referenced = referenced
+    }
+
+    func noteRejected(table: String, sourceKey: [Value]?, cloudId: Value, line: Int, reason: RejectReason) {
+        let name = table.lowercased()
+        if let sourceKey { rejectedRows[name, default: [:]][RejectedRowKey(cloudId: nil, key: sourceKey)] = (line, reason) }
+        if !cloudId.isNull { rejectedRows[name, default: [:]][RejectedRowKey(cloudId: cloudId, key: nil)] = (line, reason) }
+    }
+
+    /// The line and reason of a rejected row of `table` with this source key or cloudId.
+    func rejectedRow(table: String, sourceKey: [Value]?, cloudId: Value?) -> (line: Int, reason: RejectReason)? {
+        guard let rows = rejectedRows[table.lowercased()] else { return nil }
+        if let sourceKey, let found = rows[RejectedRowKey(cloudId: nil, key: sourceKey)] { return found }
+        if let cloudId, !cloudId.isNull, let found = rows[RejectedRowKey(cloudId: cloudId, key: nil)] { return found }
+        return nil
     }
 
     func markSeen(_ table: TableDefinition, _ key: [Value]) throws {

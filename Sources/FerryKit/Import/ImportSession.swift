@@ -158,6 +158,8 @@ struct ImportSession {
         case .rejected(let rejection):
             results[tableIndex].counts.rejected += 1
             if context.seen != nil { try reconcilers[tableIndex].markRowsStoodFor(record) }
+            context.noteRejected(table: reconcilers[tableIndex].target.name, sourceKey: reconcilers[tableIndex].sourceKey(of: record),
+                                 cloudId: record.cloudId, line: lineNumber, reason: rejection.reason)
             let table = changeset.manifest.tables[tableIndex]
             try rejects.write(line: line, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: lineNumber, rejection: rejection)
         }

@@ -118,7 +118,8 @@ extension TableReconciler {
                 table: target.name, line: line, kind: base == nil ? "first-contact" : "update", identity: recordIdentity(record) ?? Array("null".utf8),
                 columns: conflicting.map { names[$0] }, base: base?.bytes,
                 incoming: record.row, target: zip(names, current).map { ($0, $1) }, policy: policy, resolution: resolution))
-            guard let sourceWins else { return .conflict }
+            // A deferred conflict leaves the row where it is: children still point at it.
+            guard let sourceWins else { try mapKey(row, to: key, inserted: false); return .conflict }
             if sourceWins {
                 write += conflicting
                 outcome = targetChanged ? .merged : .updated

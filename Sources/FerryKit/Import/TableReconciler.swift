@@ -169,6 +169,24 @@ final class TableReconciler {
     /// (key map), else the parent's identity (cloudId, natural keys), else the raw id when
     /// no identity travelled and that row exists (the replay case).
     private func resolve(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
+        let result = try resolveParent(resolved, raw: raw, identity: identity)
+        // A parent that is in the changeset but was rejected: say so, so the user fixes that one.
+        if case .failure(let rejection) = result, rejection.reason == .missingParent,
+           let parent = context.rejectedRow(table: resolved.parentName, sourceKey: resolved.pointsAtParentKey ? raw : nil, cloudId: identity?.cloudId) {
+            let columns = resolved.reference.columns.joined(separator: ", ")
+            return .failure(Rejection(reason: .missingParent, message: "\(columns) points at the row of \(resolved.reference.table) on line \(parent.line) of this changeset, which was itself rejected (\(parent.reason.rawValue)). Fix that record first; the rejects file holds both, parent first."))
+        }
+        return result
+    }
+
+    /// The source row's own key, for children that point at it.
+    func sourceKey(of record: Record) -> [Value]? {
+        guard !target.primaryKey.isEmpty else { return nil }
+        let values = target.primaryKey.compactMap { column in record.value(of: column) ?? record.keys.first { $0.0 == column }?.1 }
+        return values.count == target.primaryKey.count ? values : nil
+    }
+
+    private func resolveParent(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
         let reference = resolved.reference
         var columns: String { reference.columns.joined(separator: ", ") }
         if let parent = resolved.parent, resolved.pointsAtParentKey {
