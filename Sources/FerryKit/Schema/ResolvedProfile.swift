@@ -12,6 +12,8 @@ public struct ResolvedProfile: Codable, Sendable {
         public var skip: [String]
         public var updatedAt: String?
         public var onConflict: ConflictPolicy?
+        /// How a row is recognised, in the order Ferry tries: a person's reading of the above.
+        public var recognisedBy: [String]
     }
 
     public var cloudId: String?
@@ -28,8 +30,32 @@ public struct ResolvedProfile: Codable, Sendable {
         tables = Dictionary(definitions.map { table in
             (table.name, Table(cloudId: table.cloudId, primaryKey: table.primaryKey, naturalKeys: table.matchSets,
                                match: table.fallbackMatchSets, references: table.references, skip: profile.tables[table.name]?.skip ?? [],
-                               updatedAt: table.updatedAt, onConflict: profile.tables[table.name]?.onConflict))
+                               updatedAt: table.updatedAt, onConflict: profile.tables[table.name]?.onConflict,
+                               recognisedBy: Self.recognition(of: table)))
         }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// "cloudId", "natural key (email)", …, or why the table has no identity and what fixes it.
+    static func recognition(of table: TableDefinition) -> [String] {
+        var steps: [String] = []
+        if let cloudId = table.cloudId { steps.append("cloudId column \(cloudId)") }
+        for set in table.matchSets {
+            let nullable = set.contains { table.column(named: $0)?.notNull != true }
+            steps.append("natural key (\(set.joined(separator: ", ")))\(nullable ? ", when none of it is NULL" : "")")
+        }
+        for key in table.expressionKeys {
+            steps.append("unique expression (\(zip(key.columns, key.templates).map { $1?.replacingOccurrences(of: "$", with: $0) ?? $0 }.joined(separator: ", ")))")
+        }
+        for set in table.fallbackMatchSets { steps.append("match (\(set.joined(separator: ", "))), when exactly one row matches") }
+        if table.identifiedByPrimaryKey {
+            let byForeignKeys = table.primaryKey.allSatisfy { table.reference(for: $0) != nil }
+            steps.append("primary key (\(table.primaryKey.joined(separator: ", ")))\(byForeignKeys ? ", the parents' identities" : "")")
+        }
+        if let warning = PrimaryKeyIdentity.warning(for: table) { steps.append("warning: \(warning)") }
+        if steps.isEmpty {
+            steps.append("nothing: every row is inserted as new. Add a \"match\" line for \(table.name) to a profile file, or give it a cloudId with `ferry prepare --tables \(table.name)`.")
+        }
+        return steps
     }
 
     /// The profile-file form (Schemas/profile.schema.json) that reproduces this resolution.
