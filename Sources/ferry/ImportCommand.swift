@@ -70,6 +70,12 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Also write the report as JSON to this file.")
     var report: String?
 
+    @Option(help: ArgumentHelp("Match a source row to a target row yourself (repeatable): TABLE:SOURCE-KEY=TARGET-KEY, by primary keys, e.g. playlists:1=17. Settles an ambiguous_match.", valueName: "pin"))
+    var pin: [String] = []
+
+    @Option(help: "A file of pins, one TABLE:SOURCE-KEY=TARGET-KEY per line (# comments).")
+    var pins: String?
+
     @Flag(help: "Let the changeset's CREATE statements call any SQL function (by default only bounded ones such as lower, length or datetime). Only for a changeset from someone you trust.")
     var trustSchema = false
 
@@ -88,9 +94,12 @@ struct ImportCommand: ParsableCommand {
             if let report { try SideFile.checkReplaceable(report, kind: .report) }
             let target = try TargetDatabase(path: db)
             let reader = try ChangesetReader(path: changeset, target: target.store, maximumLineLength: lineSize.bytes)
-            let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
+            var allPins = try pin.map { try Pin.parse($0, place: "--pin") }
+            if let pins { allPins += try Pin.load(path: pins) }
+            var options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
                                         pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema)
+            options.pins = allPins
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
             if let report {

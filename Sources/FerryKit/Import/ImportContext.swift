@@ -30,6 +30,8 @@ final class ImportContext {
         let cloudId: Value?
         let key: [Value]?
     }
+    /// Pins by table (lowercased): the source key's text values → the target row's key.
+    private var pins: [String: [[String]: [Value]]] = [:]
     private var resolvers: [String: ReferenceResolver] = [:]
     private var accesses: [String: TableAccess] = [:]
 
@@ -54,6 +56,35 @@ final class ImportContext {
         if let sourceKey, let found = rows[RejectedRowKey(cloudId: nil, key: sourceKey)] { return found }
         if let cloudId, !cloudId.isNull, let found = rows[RejectedRowKey(cloudId: cloudId, key: nil)] { return found }
         return nil
+    }
+
+    /// Checks each pin against the target before anything is written: the table is in the
+    /// changeset, the keys have the primary key's width, the target row exists.
+    func addPins(_ list: [Pin], changesetTables: [String]) throws {
+        for pin in list {
+            let place = "pin \(pin.table):\(pin.source.joined(separator: ","))=\(pin.target.joined(separator: ","))"
+            guard changesetTables.contains(where: { $0.lowercased() == pin.table.lowercased() }), let table = targets[pin.table.lowercased()] else {
+                throw FerryError(.usage, "\(place): table \(pin.table) is not in this changeset. Tables: \(changesetTables.joined(separator: ", ")).")
+            }
+            guard !table.primaryKey.isEmpty, pin.target.count == table.primaryKey.count else {
+                throw FerryError(.usage, "\(place): table \(table.name)'s primary key is (\(table.primaryKey.joined(separator: ", "))); give one value per column on each side.")
+            }
+            let key = zip(table.primaryKey, pin.target).map { column, text -> Value in
+                let type = table.column(named: column)?.type.uppercased() ?? ""
+                if type.contains("INT"), let number = Int64(text) { return .integer(number) }
+                return .text(text)
+            }
+            guard try access(table).values(table.primaryKey, at: key) != nil else {
+                throw FerryError(.usage, "\(place): \(table.name) in \(store.displayName) has no row with \(table.primaryKey.joined(separator: ", ")) = \(pin.target.joined(separator: ", ")). Check the target key (the rejects file lists the candidates).")
+            }
+            pins[table.name.lowercased(), default: [:]][pin.source] = key
+        }
+    }
+
+    /// The target key a person pinned this source key of `table` to.
+    func pinnedKey(table: String, sourceKey: [Value]) -> [Value]? {
+        guard let tablePins = pins[table.lowercased()] else { return nil }
+        return tablePins[sourceKey.map(Pin.text(of:))]
     }
 
     func markSeen(_ table: TableDefinition, _ key: [Value]) throws {

@@ -25,6 +25,8 @@ public struct ImportOptions: Sendable {
     public var pruneLimit: Double?
     /// Let the changeset's CREATE statements call any SQL function (`--trust-schema`).
     public var trustSchema: Bool
+    /// Source rows matched to target rows by a person (`--pin`, `--pins`).
+    public var pins: [Pin] = []
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
                 conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false,
@@ -87,7 +89,7 @@ public final class Importer {
                 let log = try store.importLog()
                 try checkChain(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
-                                                prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, trustSchema: options.trustSchema,
+                                                prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, trustSchema: options.trustSchema, pins: options.pins,
                                                 rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 report.warnings = session.warnings

@@ -148,6 +148,10 @@ final class TableReconciler {
             return outcome
         }
 
+        if let source = sourceKey(of: record), let pinned = context.pinnedKey(table: target.name, sourceKey: source) {
+            return try write { try merge(record, row, into: pinned, line: line) }
+        }
+
         if insertsFirst, let outcome = try insertFirst(record, row) { return outcome }
 
         let match = try matcher.match(cloudId: record.cloudId, checkDrift: true, fromReference: false) { column in
@@ -155,7 +159,7 @@ final class TableReconciler {
         }
         switch match {
         case .ambiguous(let set, _):
-            return .rejected(Rejection(reason: .ambiguousMatch, message: "\(set.joined(separator: ", ")) matches more than one row of \(target.name) in the target; Ferry never guesses. Give the rows cloudIds (ferry prepare) or a more specific \"match\" in the profile."))
+            return .rejected(Rejection(reason: .ambiguousMatch, message: try ambiguityMessage(set, row, record)))
         case .drift(let cloudIdRow, let keyRow, let set):
             return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
         case .found(let key):
@@ -177,6 +181,16 @@ final class TableReconciler {
             return .failure(Rejection(reason: .missingParent, message: "\(columns) points at the row of \(resolved.reference.table) on line \(parent.line) of this changeset, which was itself rejected (\(parent.reason.rawValue)). Fix that record first; the rejects file holds both, parent first."))
         }
         return result
+    }
+
+    /// Names the candidate target rows and the pin that settles it.
+    private func ambiguityMessage(_ set: [String], _ row: [Value], _ record: Record) throws -> String {
+        let values = set.map { position[$0].map { row[$0] } ?? .null }
+        let candidates = try access.keys(where: set, equal: values, limit: 5, nullsEqual: true)
+        let described = candidates.map { "(\(keyDescription($0)))" }.joined(separator: ", ")
+        let source = sourceKey(of: record).map { $0.map(Pin.text(of:)).joined(separator: ",") } ?? "SOURCE-KEY"
+        let example = candidates.first.map { $0.map(Pin.text(of:)).joined(separator: ",") } ?? "TARGET-KEY"
+        return "\(set.joined(separator: ", ")) matches more than one row of \(target.name) in the target: \(described)\(candidates.count == 5 ? ", …" : ""); Ferry never guesses. Say which one it is with --pin \(target.name):\(source)=\(example) (or a pins file), give the rows cloudIds (ferry prepare), or add a more specific \"match\" to the profile."
     }
 
     /// The source row's own key, for children that point at it.
@@ -210,7 +224,7 @@ final class TableReconciler {
             case .resolved(let values):
                 return .success(values)
             case .ambiguous(let detail):
-                return .failure(Rejection(reason: .ambiguousMatch, message: "reference \(columns): \(detail). Make the parent unique or give it a cloudId (ferry prepare)."))
+                return .failure(Rejection(reason: .ambiguousMatch, message: "reference \(columns): \(detail). Say which row the parent is with --pin \(reference.table):\(raw.map(Pin.text(of:)).joined(separator: ","))=TARGET-KEY (its own reject lists the candidates), or give the parent rows cloudIds (ferry prepare)."))
             case .unresolved:
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))
             }
