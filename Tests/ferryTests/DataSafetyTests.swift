@@ -215,7 +215,7 @@ import Testing
             #expect(try fileBytes(target) == before)
             let files = try sideFiles(in: directory)
             #expect(!files.contains { $0.contains("conflicts") }, "the conflicts of a rolled-back import are not kept: \(files)")
-            #expect(files.contains { $0.contains("rejects") }, "the rejects that explain the roll-back are: \(files)")
+            #expect(files.contains { $0.contains("rejects") && $0.hasSuffix(".rolled-back.ndjson") }, "the rejects that explain the roll-back are kept, named as a rolled-back run's: \(files)")
             #expect(!files.contains { $0.contains(".partial-") })
         }
     }

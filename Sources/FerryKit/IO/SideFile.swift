@@ -47,9 +47,17 @@ public final class SideFile {
         try file.write(bytes)
     }
 
-    /// Puts the finished file at its path, replacing the earlier Ferry file there, atomically.
-    public func publish() throws {
+    /// Where a failed run's file goes: `x.ndjson` → `x.rolled-back.ndjson`, named as what it is.
+    static func rolledBackPath(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        return ext.isEmpty ? path + ".rolled-back" : url.deletingPathExtension().path + ".rolled-back." + ext
+    }
+
+    /// Puts the finished file at its path (or `at`), replacing the earlier Ferry file there, atomically.
+    public func publish(at destination: String? = nil) throws {
         guard !published else { return }
+        let path = destination ?? self.path
         let folder = Self.folder(of: path)
         let staged: String
         if let partialPath {

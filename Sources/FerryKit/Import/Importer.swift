@@ -98,8 +98,8 @@ public final class Importer {
                 if options.strict && rejects.count > 0 {
                     // The rejects explain the roll-back, so they are kept; the conflicts of changes
                     // that were rolled back are not.
-                    try rejects.publish()
-                    throw FerryError(.data, "\(counted(rejects.count, "record")) \(rejects.count == 1 ? "was" : "were") rejected and --strict rolls back the whole import: nothing was applied. The rejected records are in \(report.rejectsFile ?? rejects.path).")
+                    let file = try rejects.publishRolledBack()
+                    throw FerryError(.data, "\(counted(rejects.count, "record")) \(rejects.count == 1 ? "was" : "were") rejected and --strict rolls back the whole import: nothing was applied.\(file.map { " The rejected records are in \($0)." } ?? "")")
                 }
                 if options.dryRun { throw RollBack(report: report) }
                 let totals = report.totals

@@ -80,4 +80,13 @@ final class RejectsWriter {
     func publish() throws {
         try file?.publish()
     }
+
+    /// Publishes the rejects of an import that was rolled back under a name that says so;
+    /// returns that path.
+    func publishRolledBack() throws -> String? {
+        guard let file else { return nil }
+        let path = SideFile.rolledBackPath(self.path)
+        try file.publish(at: path)
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
 }
