@@ -42,7 +42,7 @@ enum IndexExpressions {
             } else {
                 var template = Array(trimmed.unicodeScalars)
                 for token in tokens.reversed() where lowered[token.name.lowercased()] == column {
-                    template.replaceSubrange(token.range, with: "$".unicodeScalars)
+                    template.replaceSubrange(token.range, with: ExpressionKey.placeholder.unicodeScalars)
                 }
                 templates.append(String(String.UnicodeScalarView(template)))
             }

@@ -44,7 +44,7 @@ public struct ResolvedProfile: Codable, Sendable {
             steps.append("natural key (\(set.joined(separator: ", ")))\(nullable ? ", when none of it is NULL" : "")")
         }
         for key in table.expressionKeys {
-            steps.append("unique expression (\(zip(key.columns, key.templates).map { $1?.replacingOccurrences(of: "$", with: $0) ?? $0 }.joined(separator: ", ")))")
+            steps.append("unique expression (\(zip(key.columns, key.templates).map { column, template in template.map { ExpressionKey.fill($0, with: column) } ?? column }.joined(separator: ", ")))")
         }
         for set in table.fallbackMatchSets { steps.append("match (\(set.joined(separator: ", "))), when exactly one row matches") }
         if table.identifiedByPrimaryKey {

@@ -45,11 +45,19 @@ public struct Reference: Codable, Sendable, Equatable {
 }
 
 /// A UNIQUE index over expressions, each of one column: `lower(email)` is the column
-/// `email` under the template `lower($)`, where `$` stands for the column, or for a value
-/// to compare with it. A plain column part has no template.
+/// `email` under the template `lower(•)`, where the placeholder stands for the column, or
+/// for a value to compare with it. A plain column part has no template.
 public struct ExpressionKey: Sendable, Equatable {
     public var columns: [String]
     public var templates: [String?]
+
+    /// A control character no SQL text contains outside a literal it was not typed into.
+    public static let placeholder = "\u{1}"
+
+    /// The template with its placeholder replaced by `text` (a quoted column, a parameter).
+    public static func fill(_ template: String, with text: String) -> String {
+        template.replacingOccurrences(of: placeholder, with: text)
+    }
 
     public init(columns: [String], templates: [String?]) {
         self.columns = columns

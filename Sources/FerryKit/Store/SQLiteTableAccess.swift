@@ -61,6 +61,11 @@ final class SQLiteTableAccess: TableAccess {
         let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
             "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
+        return try collectKeys(statement, values)
+    }
+
+    /// Binds `values`, steps through every row, and returns each row's key columns.
+    private func collectKeys(_ statement: SQLiteStatement, _ values: [Value]) throws -> [[Value]] {
         defer { statement.reset() }
         try statement.bind(values)
         var result: [[Value]] = []
@@ -72,21 +77,16 @@ final class SQLiteTableAccess: TableAccess {
 
     func keys(where key: ExpressionKey, equal values: [Value], limit: Int) throws -> [[Value]] {
         let statement = try statement(.expressionKeys(limit: limit, templates: key.templates), key.columns) {
-            // The templates come from the target's own index definitions, never from a changeset.
+            // A template is one expression of an index SQLite accepted in this database (a
+            // changeset's index ran under the DDL authorizer), split out at its top-level commas.
             let conditions = zip(key.columns, key.templates).enumerated().map { index, part in
                 let column = Identifier.quote(part.0)
                 guard let template = part.1 else { return "\(column) = ?\(index + 1)" }
-                return "(\(template.replacingOccurrences(of: "$", with: column))) = (\(template.replacingOccurrences(of: "$", with: "?\(index + 1)")))"
+                return "(\(ExpressionKey.fill(template, with: column))) = (\(ExpressionKey.fill(template, with: "?\(index + 1)")))"
             }
             return "SELECT \(keySQL) FROM \(table) WHERE \(conditions.joined(separator: " AND ")) LIMIT \(limit)"
         }
-        defer { statement.reset() }
-        try statement.bind(values)
-        var result: [[Value]] = []
-        while try statement.step() {
-            result.append((0..<keyColumns.count).map { statement.value(at: $0) })
-        }
-        return result
+        return try collectKeys(statement, values)
     }
 
     func values(_ columns: [String], at key: [Value]) throws -> [Value]? {
