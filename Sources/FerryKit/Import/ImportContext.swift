@@ -11,6 +11,9 @@ final class ImportContext {
     let referenced: Set<String>
     /// With `--prune`: every target row the changeset named, so the others can be deleted.
     var seen: KeySet?
+    /// This changeset was applied to this target before: its rows without any identity
+    /// (no cloudId, no non-NULL key) were inserted then, and cannot be matched now.
+    var alreadyApplied = false
     /// Tables (lowercased) whose rows may still arrive in this import.
     var pending = Set<String>()
     /// Tables (lowercased) that were empty when the import began: the key map holds only

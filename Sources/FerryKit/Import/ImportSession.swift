@@ -25,7 +25,7 @@ struct ImportSession {
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
 
-    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?, trustSchema: Bool, pins: [Pin] = [],
+    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?, trustSchema: Bool, pins: [Pin] = [], alreadyApplied: Bool = false,
          rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
         self.changeset = changeset
         self.pruneLimit = pruneLimit
@@ -53,6 +53,7 @@ struct ImportSession {
             store: store, book: try store.syncBook(create: true)!, keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
         if prune { context.seen = try store.makeKeySet() }
+        context.alreadyApplied = alreadyApplied
         try context.addPins(pins, changesetTables: tables.map(\.name))
         for table in tables {
             guard existing.contains(table.name.lowercased()), let target = targets[table.name.lowercased()],

@@ -90,6 +90,7 @@ public final class Importer {
                 try checkChain(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
                                                 prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, trustSchema: options.trustSchema, pins: options.pins,
+                                                alreadyApplied: log.contains { $0.changesetId == manifest.changesetId },
                                                 rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 report.warnings = session.warnings

@@ -67,7 +67,12 @@ extension TableReconciler {
     private func baseValues(_ record: Record, key: [Value]) throws -> (values: [String: Value], bytes: [UInt8]?)? {
         var json = record.base
         var bytes: [UInt8]?
-        if json == nil, !target.primaryKey.isEmpty, let entry = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) {
+        // This store's own entry is a base only for records from a source without a book
+        // (no hash): a source that keeps one sends its base, and none means it has never
+        // seen this row cross. This store's entry may be only what its own export sent,
+        // which the source never took, and using it would fast-forward over an edit here.
+        if json == nil, record.hash == nil, !target.primaryKey.isEmpty,
+           let entry = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) {
             json = try JSONParser.parse(entry.base)
             bytes = entry.base
         }

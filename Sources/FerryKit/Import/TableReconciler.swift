@@ -118,7 +118,8 @@ final class TableReconciler {
         var broken: [CycleFixup] = []
         for (referenceIndex, resolved) in references.enumerated() {
             let raw = resolved.indexes.map { row[$0] }
-            if raw.allSatisfy(\.isNull) { continue }
+            // SQL's MATCH SIMPLE: a foreign key with any NULL column points at nothing.
+            if raw.contains(where: \.isNull) { continue }
             let column = resolved.reference.columns[0]
             let identity = record.refs.first(where: { $0.0 == column })?.1
             switch try resolve(resolved, raw: raw, identity: identity) {
@@ -328,15 +329,27 @@ final class TableReconciler {
                     return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key.joined(separator: ", ")) = \(incomingKey.map(\.description).joined(separator: ", ")) is taken in the target by another row (\(other)); this record is \(describeRecord(record, row)). Give one of them a new id."))
                 }
                 // An INTEGER key is the rowid: let the target assign a free one.
+                if identityLessReplay(record) { return .unchanged }
                 names.remove(at: keyIndexes[0])
                 values.remove(at: keyIndexes[0])
+            } else if incomingKey.contains(where: \.isNull), identityLessReplay(record) {
+                return .unchanged // a key of NULLs matches nothing, as in SQL
             }
+        } else if identityLessReplay(record) {
+            return .unchanged // no primary key at all
         }
         if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity),
            try !rowExists(entry), let outcome = try resolveDeletedHere(record, line: line) {
             return outcome // it crossed before and was deleted here since
         }
         return try write { try inserted(record, row, at: access.insert(names, values)) }
+    }
+
+    /// A row with no identity at all (no cloudId, no non-NULL key: a log line, a key of
+    /// NULLs) cannot be matched. When this changeset was applied here before, the row was
+    /// inserted then, and inserting it again would duplicate it on every replay.
+    private func identityLessReplay(_ record: Record) -> Bool {
+        context.alreadyApplied && record.cloudId.isNull && record.keys.allSatisfy { $0.1.isNull }
     }
 
     /// Whether the target row holding the incoming text primary key is another logical row:

@@ -15,9 +15,13 @@ public enum PrimaryKeyIdentity {
             return "table \(table.name) is recognised by \(keys), which may be NULL: a row with a NULL there has no identity, so a reconcile inserts it again. Give the table a cloudId with `ferry prepare --tables \(table.name)` on both sides, or add a \"match\" line for it to a profile file (--profile FILE)."
         }
         guard table.identifiedByPrimaryKey else { return nil }
-        if hasGlobalTextKey(table) { return nil }
-        // A key made of foreign keys (a join table) compares the parents' resolved ids: fine.
-        if table.primaryKey.allSatisfy({ table.reference(for: $0) != nil }) { return nil }
+        // Only a number a database hands out is made independently on two sides. A text key
+        // (a cuid, a code, a composite of codes such as (auth_name, code)) is the row's
+        // name everywhere, and a key of foreign keys compares the parents' identities.
+        let madeHere = table.primaryKey.contains { column in
+            table.reference(for: column) == nil && (table.column(named: column)?.type.uppercased().contains("INT") ?? false)
+        }
+        guard madeHere else { return nil }
         let candidates = suggestedMatch(for: table)
         let fix = candidates.isEmpty
             ? "give it a cloudId with `ferry prepare --tables \(table.name)` on both sides"
@@ -32,15 +36,21 @@ public enum PrimaryKeyIdentity {
         return keyTypes.count == 1 && (keyTypes[0].contains("CHAR") || keyTypes[0].contains("TEXT") || keyTypes[0].contains("CLOB") || keyTypes[0] == "UUID")
     }
 
-    /// Columns that plausibly tell rows apart: the NOT NULL columns that are neither key,
-    /// reference nor timestamp, else the first such column that may be NULL.
+    /// Columns that plausibly tell rows apart, for the suggested `match` line: references
+    /// (an album is its title and its artist) and text columns, NOT NULL first; numbers and
+    /// timestamps (a price, a quantity, a creation time) are poor names for a row. Empty when
+    /// nothing fits, so the advice is a cloudId instead.
     static func suggestedMatch(for table: TableDefinition) -> [String] {
-        let plain = table.columns.filter { column in
-            column.primaryKey == 0 && table.reference(for: column.name) == nil
-                && !["createdat", "created_at", "updatedat", "updated_at"].contains(column.name.lowercased())
+        let candidates = table.columns.filter { column in
+            guard column.primaryKey == 0, !["createdat", "created_at", "updatedat", "updated_at"].contains(column.name.lowercased()) else { return false }
+            if table.reference(for: column.name) != nil { return true }
+            let type = column.type.uppercased()
+            return type.isEmpty || type.contains("CHAR") || type.contains("TEXT") || type.contains("CLOB")
         }
-        let required = plain.filter(\.notNull).map(\.name)
-        if !required.isEmpty { return Array(required.prefix(3)) }
-        return plain.first.map { [$0.name] } ?? []
+        let required = candidates.filter(\.notNull)
+        let chosen = (required.isEmpty ? Array(candidates.prefix(1)) : required)
+        // Text first, then references, as a person would name the row (title, artist).
+        let ordered = chosen.filter { table.reference(for: $0.name) == nil } + chosen.filter { table.reference(for: $0.name) != nil }
+        return Array(ordered.prefix(3)).map(\.name)
     }
 }

@@ -33,7 +33,10 @@ public struct Profile: Codable, Sendable, Equatable {
     /// Frameworks' migration bookkeeping: each database keeps its own record of the
     /// migrations run on it, so these are never synced unless the profile's `include` (or
     /// `export --tables`) names them. `sqlite_*` tables (sqlite_stat1, …) are never synced.
-    public static let bookkeepingTables: Set<String> = ["_prisma_migrations", "django_migrations", "schema_migrations", "ar_internal_metadata"]
+    public static let bookkeepingTables: Set<String> = [
+        "_prisma_migrations", "django_migrations", "schema_migrations", "ar_internal_metadata", "alembic_version",
+        "knex_migrations", "knex_migrations_lock", "__efmigrationshistory", "flyway_schema_history", "goose_db_version",
+    ]
 
     public init(cloudId: String? = nil, tables: [String: Table] = [:], exclude: [String] = [], include: [String] = [], onConflict: ConflictPolicy? = nil) {
         self.cloudId = cloudId

@@ -46,7 +46,10 @@ extension SQLiteStore {
             if !matchSets.contains(index) { matchSets.append(index) }
         }
         var fallbacks: [[String]] = []
-        for composite in tableProfile?.match ?? [] where !matchSets.contains(composite) && !fallbacks.contains(composite) {
+        // A composite that repeats a natural key whose columns may be NULL stays a fallback:
+        // the key identifies nothing where a NULL is, the composite (NULL equals NULL) does.
+        let completeKeys = matchSets.filter { set in set.allSatisfy { name in columns.first { $0.name == name }?.notNull == true } }.map(Set.init)
+        for composite in tableProfile?.match ?? [] where !completeKeys.contains(Set(composite)) && !fallbacks.contains(composite) {
             for column in composite where !columns.contains(where: { $0.name == column }) {
                 throw FerryError(.usage, "profile: table \(name) has no column \"\(column)\" for its match set \(composite). Fix the profile's \"match\" for \(name).")
             }
