@@ -479,7 +479,7 @@ enum SchemaCatalogue {
             """,
         profile: #"{"tables": {"audit_log": {"match": [["at", "actor", "action"]]}}}"#,
         identities: [Identity("audit_log", "SELECT at || '|' || actor || '|' || action, quote(detail), rowid FROM audit_log")],
-        // No nextId: without a declared key the hidden rowids are numbered afresh (README, "Limits").
+        nextId: ["INSERT INTO audit_log (at, actor, action) VALUES ('probe', 'probe', 'probe')"]
     )
 
     /// `INTEGER PRIMARY KEY` (a rowid alias), `INT PRIMARY KEY` (not one: a column beside the
@@ -518,9 +518,7 @@ enum SchemaCatalogue {
             Identity("city_int", "SELECT name, quote(population), quote(id) FROM city_int"),
             Identity("note", "SELECT body, pinned, rowid FROM note"),
         ],
-        // Only the INTEGER PRIMARY KEY table: a table without a declared key has no key to
-        // carry, so a replay numbers its hidden rowids afresh (README, "Limits").
-        nextId: ["INSERT INTO city (name) VALUES ('probe')"]
+        nextId: ["INSERT INTO city (name) VALUES ('probe')", "INSERT INTO note (body) VALUES ('probe')"]
     )
 
     // MARK: Foreign keys

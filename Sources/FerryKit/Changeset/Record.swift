@@ -26,6 +26,9 @@ public struct Record: Sendable {
     public var hash: String?
     /// The row's portable form when it last crossed (nil: never crossed, or unknown).
     public var base: JSONValue?
+    /// The source's hidden row number (SQLite's rowid) of a row of a table without a
+    /// primary key; a replay into an empty table keeps it.
+    public var rowid: Int64?
     /// The row's portable form and its hash, when computed ahead on the reading thread.
     var portable: (form: [UInt8], hash: String)?
 
@@ -69,6 +72,9 @@ public enum RecordDecoder {
                 record.hash = value.stringValue
             case "base":
                 if case .object = value { record.base = value }
+            case "rowid":
+                guard case .integer(let number) = value else { throw FerryError(.format, "\"rowid\" must be a whole number") }
+                record.rowid = number
             case "reject":
                 continue // the annotation of a rejects file; the record itself is what is imported
             default:

@@ -112,7 +112,7 @@ public final class Exporter {
     private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition], book: SyncBook?,
                         connections: ScanConnections?) throws -> ManifestTable {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
-        let encoder = RecordEncoder(table: table, tables: allTables)
+        let encoder = RecordEncoder(table: table, tables: allTables, hiddenRowKey: store.hiddenRowKey(of: table))
         var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try store.rowCount(table.name))
         let rows: Int
         if let connections, let positions = try store.scanPositions(of: table) {
@@ -141,7 +141,7 @@ public final class Exporter {
         let portableIndexes = portable.columns.map { columnIndex[$0.name]! }
         // The first export after `prepare` finds the book empty: no lookups per row then.
         let bookKnowsTable = try tracked && book?.hasEntries(table: table.name) == true
-        try store.scan(table, columns: table.columnNames, joining: encoder.joins) { cursor in
+        try store.scan(table, columns: encoder.scanColumns, joining: encoder.joins) { cursor in
             if tracked, let book {
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
                                            identity: { encoder.parentIdentity($0, cursor) })
@@ -206,7 +206,7 @@ public final class Exporter {
                 try connections.withStore { reader in
                     var lines = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
                     var rows = 0
-                    try reader.scan(table, columns: table.columnNames, joining: encoder.joins, within: range) { cursor in
+                    try reader.scan(table, columns: encoder.scanColumns, joining: encoder.joins, within: range) { cursor in
                         encoder.append(cursor, to: &lines)
                         rows += 1
                     }

@@ -22,10 +22,18 @@ struct RecordEncoder: Sendable {
     private let identityNames: [String]
     private let cloudIdIndex: Int?
     private let references: [JoinedReference]
+    /// The columns a scan reads for this encoder: the table's, then the hidden row key.
+    let scanColumns: [String]
+    /// Cursor index of the hidden row key (SQLite's rowid of a table without a primary key).
+    private let rowKeyIndex: Int?
 
-    /// `tables`: every table of the source, so references can name their parents' identities.
-    init(table: TableDefinition, tables: [TableDefinition]) {
+    /// `tables`: every table of the source, so references can name their parents'
+    /// identities. `hiddenRowKey`: the store's row number for a table without a primary key,
+    /// written as the record's `rowid` so a replay keeps it.
+    init(table: TableDefinition, tables: [TableDefinition], hiddenRowKey: String? = nil) {
         let names = table.columnNames
+        scanColumns = names + (hiddenRowKey.map { [$0] } ?? [])
+        rowKeyIndex = hiddenRowKey == nil ? nil : names.count
         rowFields = FieldList(#","row":{"#, names.enumerated().map { ($1, $0) })
         let identityColumns = table.identityColumns.filter { names.contains($0) }
         identityNames = identityColumns
@@ -35,7 +43,7 @@ struct RecordEncoder: Sendable {
 
         var joins: [ReferenceJoin] = []
         var references: [JoinedReference] = []
-        var next = names.count
+        var next = scanColumns.count
         for reference in table.references {
             guard let parent = tables.first(where: { $0.name.lowercased() == reference.table.lowercased() }),
                   let childIndex = names.firstIndex(of: reference.columns[0]) else { continue }
@@ -87,6 +95,10 @@ struct RecordEncoder: Sendable {
         }
         keyFields.appendObject(cursor, to: &buffer)
         rowFields.appendObject(cursor, to: &buffer)
+        if let rowKeyIndex {
+            buffer.append(raw: #","rowid":"#)
+            cursor.appendJSON(at: rowKeyIndex, to: &buffer)
+        }
         var wroteRefs = false
         for reference in references where !cursor.isNull(at: reference.childIndex) {
             buffer.append(raw: wroteRefs ? "," : #","refs":{"#)

@@ -14,6 +14,9 @@ final class ImportContext {
     /// This changeset was applied to this target before: its rows without any identity
     /// (no cloudId, no non-NULL key) were inserted then, and cannot be matched now.
     var alreadyApplied = false
+    /// Tables (lowercased) this import created or found empty: a replay into them keeps
+    /// the source's hidden row numbers and AUTOINCREMENT counters.
+    var emptyAtStart = Set<String>()
     /// Tables (lowercased) whose rows may still arrive in this import.
     var pending = Set<String>()
     /// Tables (lowercased) that were empty when the import began: the key map holds only

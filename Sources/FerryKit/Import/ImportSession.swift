@@ -54,6 +54,7 @@ struct ImportSession {
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
         if prune { context.seen = try store.makeKeySet() }
         context.alreadyApplied = alreadyApplied
+        context.emptyAtStart = emptyAtStart
         try context.addPins(pins, changesetTables: tables.map(\.name))
         for table in tables {
             guard existing.contains(table.name.lowercased()), let target = targets[table.name.lowercased()],

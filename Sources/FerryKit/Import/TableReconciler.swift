@@ -48,6 +48,8 @@ final class TableReconciler {
     /// In the last rounds of an import: insert rows whose parent waits for them (a cycle)
     /// with that reference NULL, to be set by `resolveCycleFixups`.
     var breakingCycles = false
+    /// The store's hidden row number of a table without a primary key (SQLite's rowid).
+    private let hiddenRowKey: String?
     private(set) var cycleFixups: [CycleFixup] = []
     private var lastInsertedKey: [Value]?
     /// Whether rows of this table are referenced by the changeset, so their keys are mapped.
@@ -86,6 +88,7 @@ final class TableReconciler {
                                      nullable: reference.columns.allSatisfy { target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false })
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
+        hiddenRowKey = context.store.hiddenRowKey(of: target)
         // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed.
         let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
             && target.create.range(of: "ON CONFLICT", options: .caseInsensitive) == nil
@@ -337,6 +340,12 @@ final class TableReconciler {
             }
         } else if identityLessReplay(record) {
             return .unchanged // no primary key at all
+        } else if let rowid = record.rowid, let rowKey = hiddenRowKey, context.emptyAtStart.contains(target.name.lowercased()),
+                  try access.values([], at: [.integer(rowid)]) == nil {
+            // A replay keeps the hidden row number of a table without a primary key, so the
+            // next row the application adds gets the number it would have got.
+            names.append(rowKey)
+            values.append(.integer(rowid))
         }
         if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity),
            try !rowExists(entry), let outcome = try resolveDeletedHere(record, line: line) {

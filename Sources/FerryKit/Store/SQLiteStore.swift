@@ -79,6 +79,10 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func hiddenRowKey(of table: TableDefinition) -> String? {
+        table.primaryKey.isEmpty ? Self.rowidAlias(of: table) : nil
+    }
+
     /// The first of SQLite's names for the rowid that no column of `table` takes.
     private static func rowidAlias(of table: TableDefinition) -> String? {
         let taken = Set(table.columnNames.map { $0.lowercased() })

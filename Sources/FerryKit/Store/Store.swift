@@ -50,6 +50,10 @@ public protocol Store: AnyObject {
     func addLookupIndex(on table: String, columns: [String]) throws -> String?
     func dropLookupIndex(_ name: String) throws
 
+    /// For a table without a declared primary key: the name under which a scan can read,
+    /// and an insert can set, the store's hidden row number (SQLite's rowid), so a replay
+    /// keeps it. nil when the table has a key, or the store has no stable row number.
+    func hiddenRowKey(of table: TableDefinition) -> String?
     /// The table's autoincrement counter (the last id handed out), nil when it has none.
     func autoincrementSequence(of table: String) throws -> Int64?
     /// Raises the table's autoincrement counter to at least `value`.
