@@ -87,6 +87,11 @@ final class ImportContext {
         }
     }
 
+    /// Whether a person pinned any row of `table` (checked before building a source key per record).
+    func hasPins(table: String) -> Bool {
+        !pins.isEmpty && pins[table.lowercased()] != nil
+    }
+
     /// The target key a person pinned this source key of `table` to.
     func pinnedKey(table: String, sourceKey: [Value]) -> [Value]? {
         guard let tablePins = pins[table.lowercased()] else { return nil }

@@ -152,7 +152,7 @@ final class TableReconciler {
             return outcome
         }
 
-        if let source = sourceKey(of: record), let pinned = context.pinnedKey(table: target.name, sourceKey: source) {
+        if context.hasPins(table: target.name), let source = sourceKey(of: record), let pinned = context.pinnedKey(table: target.name, sourceKey: source) {
             return try write { try merge(record, row, into: pinned, line: line) }
         }
 
