@@ -75,7 +75,7 @@ import Testing
             #expect(try ferry(["import", changeset.path, "--db", target.path, "--rejects", rejects.path, "--quiet"]).status == 3)
             let text = String(decoding: try fileBytes(rejects), as: UTF8.self)
             #expect(text.contains("(id = 11), (id = 12)"), "the candidates: \(text)")
-            #expect(text.contains("--pin playlist:1=11"), "the pin that settles it: \(text)")
+            #expect(text.contains("--pin 'playlist:1=11'"), "the pin that settles it: \(text)")
         }
     }
 
@@ -100,6 +100,120 @@ import Testing
             let result = try ferry(["import", changeset.path, "--db", target.path, "--pin", pin])
             expectCleanRefusal(result, mentions: ["pin"])
             #expect(try fileBytes(target) == before)
+        }
+    }
+}
+
+/// What a hostile tester did with pins: every one is refused before anything is written,
+/// or rejected with its reason, never a silent loss.
+@Suite struct PinSafetyTests {
+    func scenario(_ directory: URL, target rows: String = "(17, 'rock', 't17'), (18, 'rock', 't18'), (19, 'jazz', 't19')") throws -> (changeset: URL, target: URL) {
+        let schema = "CREATE TABLE pl (id INTEGER PRIMARY KEY, name TEXT, note TEXT); CREATE TABLE tr (id INTEGER PRIMARY KEY, pl_id INT REFERENCES pl(id), t TEXT);"
+        let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
+        try database(source, schema + "INSERT INTO pl VALUES (1, 'rock', 's1'), (2, 'rock', 's2'), (3, 'jazz', 's3'); INSERT INTO tr VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c');")
+        try database(target, schema + "INSERT INTO pl VALUES \(rows);")
+        let profile = directory.appendingPathComponent("p.json")
+        try Data(#"{"tables": {"pl": {"match": [["name"]]}}}"#.utf8).write(to: profile)
+        let changeset = directory.appendingPathComponent("cs")
+        #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--profile", profile.path, "--quiet"]).status == 0)
+        return (changeset, target)
+    }
+
+    @Test(arguments: [
+        (["pl:1=17", "pl:2=17"], "both name target row 17"),
+        (["pl:1=17", "pl:1=18"], "is already pinned"),
+        (["pl:9=17"], "has no row with that source key"),
+    ])
+    func aContradictoryOrUnusedPinIsRefused(pins: [String], mentions: String) throws {
+        try withTemporaryDirectory { directory in
+            let (changeset, target) = try scenario(directory)
+            let before = try fileBytes(target)
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins"] + pins.flatMap { ["--pin", $0] })
+            expectCleanRefusal(result, mentions: [mentions])
+            #expect(try fileBytes(target) == before)
+        }
+    }
+
+    /// Source row 1 matches 17 by name, but a pin gives 17 to source row 3: the person's pin
+    /// stands and row 1 is rejected with the reason, never both merged into one row.
+    @Test func aPinNeverTakesARowAnotherRecordMatched() throws {
+        try withTemporaryDirectory { directory in
+            let (changeset, target) = try scenario(directory, target: "(17, 'rock', 't17'), (19, 'jazz', 't19')")
+            let rejects = directory.appendingPathComponent("r.ndjson")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--pin", "pl:2=19", "--pin", "pl:3=17", "--on-conflict", "source-wins", "--rejects", rejects.path, "--quiet"])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            let text = String(decoding: try fileBytes(rejects), as: UTF8.self)
+            #expect(text.contains("One target row can stand for one source row only"), "\(text)")
+            #expect(try scalar(target, "SELECT note FROM pl WHERE id = 17") == .text(Array("s3".utf8)), "row 17 is the pinned source row 3")
+            #expect(text.contains("which a pin gives to source row 3"), "\(text)")
+        }
+    }
+
+    @Test func keysWithSeparatorsArePinnedQuoted() throws {
+        try withTemporaryDirectory { directory in
+            let schema = "CREATE TABLE k (code TEXT PRIMARY KEY, name TEXT, v INT);"
+            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
+            try database(source, schema + #"INSERT INTO k VALUES ('a:b=c,d', 'dup', 1), ('x"y', 'dup', 2);"#)
+            try database(target, schema + #"INSERT INTO k VALUES ('T:1=2', 'dup', 10), ('T,2', 'dup', 20);"#)
+            let profile = directory.appendingPathComponent("p.json")
+            try Data(#"{"tables": {"k": {"match": [["name"]]}}}"#.utf8).write(to: profile)
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--profile", profile.path, "--quiet"]).status == 0)
+            let rejects = directory.appendingPathComponent("r.ndjson")
+            #expect(try ferry(["import", changeset.path, "--db", target.path, "--rejects", rejects.path, "--quiet"]).status == 3)
+            // The reject prints a pin that parses.
+            let text = String(decoding: try fileBytes(rejects), as: UTF8.self)
+            #expect(text.contains(#"--pin 'k:\"a:b=c,d\"=\"T:1=2\"'"#), "\(text)")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins",
+                                    "--pin", #"k:"a:b=c,d"="T:1=2""#, "--pin", #"k:"x""y"="T,2""#])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(try scalar(target, "SELECT v FROM k WHERE code = 'T:1=2'") == .integer(1))
+            #expect(try scalar(target, "SELECT v FROM k WHERE code = 'T,2'") == .integer(2))
+        }
+    }
+}
+
+/// Tables with no key at all, and expression keys over NULL-able columns.
+@Suite struct KeylessTableTests {
+    /// Two stores exchanging a log table each round: a row equal in every column is the
+    /// same row, so the table does not double every round.
+    @Test func aTableWithNoKeyDoesNotGrowOnEveryExchange() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
+            let schema = "CREATE TABLE tag (label TEXT, v INT);"
+            try database(source, schema + "INSERT INTO tag VALUES ('u', 2), ('t', 1), ('t', 1), ('n', NULL);")
+            try database(target, schema + "INSERT INTO tag VALUES ('t', 1), ('u', 2), ('n', NULL);")
+            for round in 1...3 {
+                let changeset = directory.appendingPathComponent("cs\(round)")
+                #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+                #expect(try ferry(["import", changeset.path, "--db", target.path, "--quiet"]).status == 0)
+                #expect(try scalar(target, "SELECT count(*) FROM tag") == .integer(4), "round \(round): the source's two equal rows are two rows, no more")
+            }
+        }
+    }
+
+    @Test func anExpressionKeyMatchesWhereItsColumnIsNull() throws {
+        try withTemporaryDirectory { directory in
+            let schema = "CREATE TABLE w (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL, n INT); CREATE UNIQUE INDEX w_ab ON w (coalesce(a, ''), lower(b));"
+            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
+            try database(source, schema + "INSERT INTO w VALUES (1, NULL, 'FOO', 1);")
+            try database(target, schema + "INSERT INTO w VALUES (9, '', 'foo', 0);")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins", "--quiet"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(try scalar(target, "SELECT count(*) FROM w") == .integer(1), "matched through coalesce, not inserted")
+        }
+    }
+
+    @Test func anExpressionKeyOnQuotedNamesIsRead() throws {
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("app.db")
+            try database(db, #"CREATE TABLE "we""ird" (id INTEGER PRIMARY KEY, "e m""ail" TEXT NOT NULL); CREATE UNIQUE INDEX "i""dx" ON "we""ird" (upper("e m""ail"));"#)
+            let result = try ferry(["profile", "--db", db.path])
+            let tables = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])["tables"] as? [String: [String: Any]]
+            let steps = tables?[#"we"ird"#]?["recognisedBy"] as? [String] ?? []
+            #expect(steps.first?.hasPrefix("unique expression (upper(") == true, "\(steps)")
         }
     }
 }

@@ -41,7 +41,8 @@ struct IdentityMatcher {
             return .found(key: row)
         }
         for key in table.expressionKeys {
-            guard let values = values(of: key.columns, value) else { continue }
+            // coalesce(a, '') is a value even where a is NULL: the expression decides.
+            guard let values = values(of: key.columns, nullsAllowed: true, value) else { continue }
             guard let row = try access.keys(where: key, equal: values, limit: 1).first else { continue }
             if let cloudIdRow {
                 if row != cloudIdRow { return .drift(cloudIdRow: cloudIdRow, keyRow: row, columns: key.columns) }

@@ -11,6 +11,15 @@ final class ImportContext {
     let referenced: Set<String>
     /// With `--prune`: every target row the changeset named, so the others can be deleted.
     var seen: KeySet?
+    private var claimed: KeySet?
+
+    /// Rows of tables with no key that a record of this import already matched.
+    func claimedRows() throws -> KeySet {
+        if let claimed { return claimed }
+        let set = try store.makeKeySet(purpose: .claimed)
+        claimed = set
+        return set
+    }
     /// This changeset was applied to this target before: its rows without any identity
     /// (no cloudId, no non-NULL key) were inserted then, and cannot be matched now.
     var alreadyApplied = false
@@ -38,6 +47,13 @@ final class ImportContext {
     }
     /// Pins by table (lowercased): the source key's text values → the target row's key.
     private var pins: [String: [[String]: [Value]]] = [:]
+    /// The pins themselves by table and source key, for messages and the unused-pin check.
+    private var pinsBySource: [String: [[String]: Pin]] = [:]
+    /// Per table: pinned target keys → the source key pinned there.
+    private var pinnedTargets: [String: [[Value]: [String]]] = [:]
+    /// Per table: pinned target keys some record merged into, and that record's line.
+    private var claimedPinTargets: [String: [[Value]: (source: [String]?, line: Int)]] = [:]
+    private var usedPins = Set<[String]>()
     private var resolvers: [String: ReferenceResolver] = [:]
     private var accesses: [String: TableAccess] = [:]
 
@@ -68,7 +84,7 @@ final class ImportContext {
     /// changeset, the keys have the primary key's width, the target row exists.
     func addPins(_ list: [Pin], changesetTables: [String]) throws {
         for pin in list {
-            let place = "pin \(pin.table):\(pin.source.joined(separator: ","))=\(pin.target.joined(separator: ","))"
+            let place = "\(pin.origin == "--pin" ? "" : "\(pin.origin): ")pin \(pin.text)"
             guard changesetTables.contains(where: { $0.lowercased() == pin.table.lowercased() }), let table = targets[pin.table.lowercased()] else {
                 throw FerryError(.usage, "\(place): table \(pin.table) is not in this changeset. Tables: \(changesetTables.joined(separator: ", ")).")
             }
@@ -83,7 +99,42 @@ final class ImportContext {
             guard try access(table).values(table.primaryKey, at: key) != nil else {
                 throw FerryError(.usage, "\(place): \(table.name) in \(store.displayName) has no row with \(table.primaryKey.joined(separator: ", ")) = \(pin.target.joined(separator: ", ")). Check the target key (the rejects file lists the candidates).")
             }
-            pins[table.name.lowercased(), default: [:]][pin.source] = key
+            let name = table.name.lowercased()
+            if let earlier = pinsBySource[name]?[pin.source] {
+                throw FerryError(.usage, "\(place): source row \(pin.source.joined(separator: ",")) of \(table.name) is already pinned (\(earlier.origin == "--pin" ? "" : "\(earlier.origin): ")pin \(earlier.text)). Keep one pin per source row.")
+            }
+            if let other = pinnedTargets[name]?[key], let earlier = pinsBySource[name]?[other] {
+                throw FerryError(.usage, "\(place) and pin \(earlier.text) both name target row \(pin.target.joined(separator: ",")) of \(table.name): one target row can stand for one source row only. Pin each source row to its own target row.")
+            }
+            pins[name, default: [:]][pin.source] = key
+            pinsBySource[name, default: [:]][pin.source] = pin
+            pinnedTargets[name, default: [:]][key] = pin.source
+        }
+    }
+
+    /// Notes that a record of `table` is about to be merged into target row `key`. Throws
+    /// nothing; returns a rejection when a pin says that row is another source row's.
+    func claim(table: String, key: [Value], sourceKey: [Value]?, line: Int, pinned: Bool) -> Rejection? {
+        let name = table.lowercased()
+        guard let owner = pinnedTargets[name]?[key] else { return nil }
+        let source = sourceKey?.map(Pin.text(of:))
+        if let claimed = claimedPinTargets[name]?[key], claimed.source != source {
+            return Rejection(reason: .ambiguousMatch, message: "target row \(key.map(Pin.text(of:)).joined(separator: ",")) of \(table) was matched already by line \(claimed.line) of this changeset\(pinned ? "" : ", and a pin says it is source row \(owner.joined(separator: ","))"). One target row can stand for one source row only: check the pins.")
+        }
+        if !pinned && source != owner {
+            return Rejection(reason: .ambiguousMatch, message: "this record matches target row \(key.map(Pin.text(of:)).joined(separator: ",")) of \(table), which a pin gives to source row \(owner.joined(separator: ",")). One target row can stand for one source row only: pin this record to another row, or check the pins.")
+        }
+        claimedPinTargets[name, default: [:]][key] = (source, line)
+        return nil
+    }
+
+    /// Throws when a pin named a source row that no record of the changeset has: a typo
+    /// there would otherwise leave the ambiguity it was meant to settle without a word.
+    func checkEveryPinUsed() throws {
+        for (table, byTable) in pinsBySource {
+            for (source, pin) in byTable where !usedPins.contains([table] + source) {
+                throw FerryError(.usage, "\(pin.origin == "--pin" ? "" : "\(pin.origin): ")pin \(pin.text): table \(pin.table) of this changeset has no row with that source key. Check the source key (the rejects file shows each record's row).")
+            }
         }
     }
 
@@ -95,7 +146,10 @@ final class ImportContext {
     /// The target key a person pinned this source key of `table` to.
     func pinnedKey(table: String, sourceKey: [Value]) -> [Value]? {
         guard let tablePins = pins[table.lowercased()] else { return nil }
-        return tablePins[sourceKey.map(Pin.text(of:))]
+        let source = sourceKey.map(Pin.text(of:))
+        guard let key = tablePins[source] else { return nil }
+        usedPins.insert([table.lowercased()] + source)
+        return key
     }
 
     func markSeen(_ table: TableDefinition, _ key: [Value]) throws {

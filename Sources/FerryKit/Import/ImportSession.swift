@@ -19,6 +19,8 @@ struct ImportSession {
     /// Tables (lowercased) created by this import or empty when it began: a replay into them
     /// also takes the source's AUTOINCREMENT counter.
     private var emptyAtStart = Set<String>()
+    /// Rows inserted to break a cycle and taken out again because their partner never came.
+    private var undoneCycleRows: [String] = []
     /// Per table: records of the first pass that wait for a parent.
     private var deferredRecords: [Int] = []
     static let scratchIndexMinimum = 100
@@ -52,7 +54,7 @@ struct ImportSession {
         context = ImportContext(
             store: store, book: try store.syncBook(create: true)!, keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
-        if prune { context.seen = try store.makeKeySet() }
+        if prune { context.seen = try store.makeKeySet(purpose: .seen) }
         context.alreadyApplied = alreadyApplied
         context.emptyAtStart = emptyAtStart
         try context.addPins(pins, changesetTables: tables.map(\.name))
@@ -105,11 +107,15 @@ struct ImportSession {
             results[index].seconds = Date().timeIntervalSince(started)
         }
         try retryDeferred(deferred)
+        try context.checkEveryPinUsed()
         if context.seen != nil { try prune() }
 
         for (table, before) in zip(tables, violationsBefore) {
             let violations = try store.foreignKeyViolations(in: table.name)
             if violations.count > before {
+                if !undoneCycleRows.isEmpty {
+                    throw FerryError(.data, "after import, rows of table \(table.name) point at rows of a cycle that were taken out because their partner in the cycle was rejected (\(undoneCycleRows.prefix(3).joined(separator: "; "))): \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Fix the record named first (its line in that table's file, and why it was refused), then import again.")
+                }
                 throw FerryError(.data, "after import, rows of table \(table.name) point at missing parents: \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Export the parent tables too, or import into a target that has them.")
             }
         }
@@ -140,7 +146,10 @@ struct ImportSession {
         }
         var created: [String] = []
         for (table, records) in lookups.values.sorted(by: { $0.table.name < $1.table.name }) where records >= Self.scratchIndexMinimum {
-            for set in table.fallbackMatchSets {
+            var sets = table.fallbackMatchSets
+            // A table with no key is matched by every column (TableReconciler.equalRow).
+            if table.identifiedByWholeRow && !emptyAtStart.contains(table.name.lowercased()) { sets.append(table.columnNames) }
+            for set in sets {
                 if let name = try context.store.addLookupIndex(on: table.name, columns: set) { created.append(name) }
             }
         }
@@ -243,6 +252,7 @@ struct ImportSession {
         for (tableIndex, reconciler) in reconcilers.enumerated() {
             for (fixup, rejection) in try reconciler.resolveCycleFixups() {
                 try reconciler.undoInsert(at: fixup.key)
+                undoneCycleRows.append("table \(reconciler.target.name), line \(fixup.line): \(rejection.reason.rawValue)")
                 results[tableIndex].counts.inserted -= 1
                 results[tableIndex].counts.rejected += 1
                 let table = changeset.manifest.tables[tableIndex]

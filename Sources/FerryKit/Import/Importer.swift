@@ -105,8 +105,10 @@ public final class Importer {
                 if options.dryRun { throw RollBack(report: report) }
                 let totals = report.totals
                 // A replay that changed nothing leaves the target untouched, audit log included.
-                let changed = totals.inserted + totals.updated + totals.merged + totals.deleted + totals.rejected + totals.conflicts > 0
                 let logged = log.contains(where: { $0.changesetId == manifest.changesetId })
+                // Rejects and deferred conflicts that come back in a replay change nothing here.
+                let changed = totals.inserted + totals.updated + totals.merged + totals.deleted > 0
+                    || (!logged && totals.rejected + totals.conflicts > 0)
                 if changed || !logged {
                     try store.appendImportLog(ImportLogEntry(
                         changesetId: manifest.changesetId, appliedAt: ISO8601DateFormatter().string(from: Date()),
@@ -117,7 +119,10 @@ public final class Importer {
                 if !changed && logged && !session.createdTables && !session.wroteBook { throw RollBack(report: report) }
             }
         } catch let rollBack as RollBack {
-            return rollBack.report
+            // A dry run wrote no side files. A replay that changed nothing still reports the
+            // rejects and conflicts that came back, with the target left byte for byte.
+            guard !options.dryRun else { return rollBack.report }
+            report = rollBack.report
         } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == Self.sqliteTooBig }) == true {
             throw FerryError(.data, "a value or row would be larger than \(LineReader.describeSize(valueLimit)), the most this import allows (it follows --max-line-size). A DEFAULT or other expression of the changeset's schema can build such a value, or a target row is that large already. If you trust the changeset and the value really is that large, import again with a larger --max-line-size. Nothing was imported.")
         }

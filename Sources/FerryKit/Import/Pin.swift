@@ -3,33 +3,80 @@ import Foundation
 /// A person's answer to an `ambiguous_match`: "the source row with this key is that target
 /// row". Written `TABLE:SOURCE-KEY=TARGET-KEY` (`--pin playlists:1=17`; composite keys
 /// comma-separated, in primary-key order), on the command line or one per line in a pins
-/// file. The pinned row is matched and stamped with the source's cloudId, its children
-/// follow it through the key map, and later syncs match it by cloudId.
+/// file. A part holding `:`, `=`, `,` or `"` is written in double quotes, with `""` for a
+/// quote inside (`k:"a:b=c"="T,2"`), as CSV does. The pinned row is matched and stamped
+/// with the source's cloudId, its children follow it through the key map, and later syncs
+/// match it by cloudId.
 public struct Pin: Sendable, Equatable {
     public var table: String
     public var source: [String]
     public var target: [String]
+    /// Where it was written ("--pin", "pins.txt line 3"), for messages.
+    public var origin: String
 
-    public init(table: String, source: [String], target: [String]) {
+    public init(table: String, source: [String], target: [String], origin: String = "--pin") {
         self.table = table
         self.source = source
         self.target = target
+        self.origin = origin
+    }
+
+    /// How a person writes this pin, quoted where a part needs it.
+    public var text: String {
+        "\(Self.quoted(table)):\(source.map(Self.quoted).joined(separator: ","))=\(target.map(Self.quoted).joined(separator: ","))"
+    }
+
+    static func quoted(_ part: String) -> String {
+        part.contains(where: { ":=,\"".contains($0) }) || part != part.trimmingCharacters(in: .whitespaces)
+            ? "\"" + part.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : part
     }
 
     /// Parses `TABLE:SOURCE=TARGET`; `place` names where it came from, for the error.
     public static func parse(_ text: String, place: String) throws -> Pin {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let colon = trimmed.lastIndex(of: ":"), let equals = trimmed[colon...].firstIndex(of: "="),
-              colon > trimmed.startIndex, trimmed.index(after: colon) < equals, trimmed.index(after: equals) < trimmed.endIndex else {
-            throw FerryError(.usage, "\(place): \"\(trimmed)\" is not a pin. Write TABLE:SOURCE-KEY=TARGET-KEY, e.g. playlists:1=17 (the source row's primary key as the changeset has it, then the target row's).")
+        let malformed = FerryError(.usage, "\(place): \"\(trimmed)\" is not a pin. Write TABLE:SOURCE-KEY=TARGET-KEY, e.g. playlists:1=17 (the source row's primary key as the changeset has it, then the target row's); quote a part that holds : = , or \" as in \"a:b\".")
+        // Split into parts at unquoted separators, keeping which separator ended each part.
+        var parts: [(text: String, end: Character?)] = []
+        var current = ""
+        var quoted = false
+        var wasQuoted = false
+        var characters = Array(trimmed)[...]
+        while let c = characters.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if characters.first == "\"" { current.append("\""); characters.removeFirst() } else { quoted = false }
+                } else {
+                    current.append(c)
+                }
+            } else if c == "\"" && current.isEmpty && !wasQuoted {
+                quoted = true
+                wasQuoted = true
+            } else if c == ":" || c == "=" || c == "," {
+                parts.append((current, c))
+                current = ""
+                wasQuoted = false
+            } else {
+                guard !wasQuoted else { throw malformed } // text after a closing quote
+                current.append(c)
+            }
         }
-        let table = String(trimmed[..<colon])
-        let source = trimmed[trimmed.index(after: colon)..<equals].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        let target = trimmed[trimmed.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !quoted else { throw malformed }
+        parts.append((current, nil))
+        // TABLE : s1 , s2 = t1 , t2
+        guard parts.count >= 3, parts[0].end == ":", !parts[0].text.isEmpty,
+              let equals = parts.firstIndex(where: { $0.end == "=" }), equals >= 1,
+              parts[1..<equals].allSatisfy({ $0.end == "," }), parts[(equals + 1)...].dropLast().allSatisfy({ $0.end == "," }),
+              !parts[1...].contains(where: { $0.end == ":" || ($0.end == "=" && $0.text.isEmpty) }),
+              parts.filter({ $0.end == "=" }).count == 1 else {
+            throw malformed
+        }
+        let source = parts[1...equals].map(\.text)
+        let target = parts[(equals + 1)...].map(\.text)
+        guard !(source + target).contains(where: \.isEmpty) else { throw malformed }
         guard source.count == target.count else {
             throw FerryError(.usage, "\(place): pin \"\(trimmed)\" gives \(source.count) source and \(target.count) target key values; give one per primary-key column on each side.")
         }
-        return Pin(table: table, source: source, target: target)
+        return Pin(table: parts[0].text, source: source, target: target, origin: place)
     }
 
     /// Reads a pins file: one pin per line; blank lines and lines starting with # are skipped.

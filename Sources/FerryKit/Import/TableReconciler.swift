@@ -153,6 +153,7 @@ final class TableReconciler {
         }
 
         if context.hasPins(table: target.name), let source = sourceKey(of: record), let pinned = context.pinnedKey(table: target.name, sourceKey: source) {
+            if let rejection = context.claim(table: target.name, key: pinned, sourceKey: source, line: line, pinned: true) { return .rejected(rejection) }
             return try write { try merge(record, row, into: pinned, line: line) }
         }
 
@@ -167,10 +168,31 @@ final class TableReconciler {
         case .drift(let cloudIdRow, let keyRow, let set):
             return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
         case .found(let key):
+            if context.hasPins(table: target.name),
+               let rejection = context.claim(table: target.name, key: key, sourceKey: sourceKey(of: record), line: line, pinned: false) {
+                return .rejected(rejection)
+            }
             return try write { try merge(record, row, into: key, line: line) }
         case .none:
+            if target.identifiedByWholeRow, let key = try equalRow(row) { return try write { try merge(record, row, into: key, line: line) } }
             return try insert(row, record: record, line: line)
         }
+    }
+
+    /// For a table with no key at all: a target row equal to the incoming one in every
+    /// column (NULL equals NULL) that no earlier record of this import took, so two equal
+    /// log lines in the changeset stay two rows. Not for a table that began empty: there
+    /// every row is new, and the lookups would cost a replay dearly.
+    private func equalRow(_ row: [Value]) throws -> [Value]? {
+        guard !context.emptyAtStart.contains(target.name.lowercased()) else { return nil }
+        let present = columns.indices.filter { target.column(named: columns[$0]) != nil }
+        let candidates = try access.keys(where: present.map { columns[$0] }, equal: present.map { row[$0] }, limit: 1000, nullsEqual: true)
+        let claimed = try context.claimedRows()
+        for key in candidates where try !claimed.contains(table: target.name, key: key) {
+            try claimed.insert(table: target.name, key: key)
+            return key
+        }
+        return nil
     }
 
     /// Where a foreign key points in the target: the row this import made of the parent
@@ -192,9 +214,9 @@ final class TableReconciler {
         let values = set.map { position[$0].map { row[$0] } ?? .null }
         let candidates = try access.keys(where: set, equal: values, limit: 5, nullsEqual: true)
         let described = candidates.map { "(\(keyDescription($0)))" }.joined(separator: ", ")
-        let source = sourceKey(of: record).map { $0.map(Pin.text(of:)).joined(separator: ",") } ?? "SOURCE-KEY"
-        let example = candidates.first.map { $0.map(Pin.text(of:)).joined(separator: ",") } ?? "TARGET-KEY"
-        return "\(set.joined(separator: ", ")) matches more than one row of \(target.name) in the target: \(described)\(candidates.count == 5 ? ", …" : ""); Ferry never guesses. Say which one it is with --pin \(target.name):\(source)=\(example) (or a pins file), give the rows cloudIds (ferry prepare), or add a more specific \"match\" to the profile."
+        let pin = Pin(table: target.name, source: sourceKey(of: record)?.map(Pin.text(of:)) ?? ["SOURCE-KEY"],
+                      target: candidates.first?.map(Pin.text(of:)) ?? ["TARGET-KEY"])
+        return "\(set.joined(separator: ", ")) matches more than one row of \(target.name) in the target: \(described)\(candidates.count == 5 ? ", …" : ""); Ferry never guesses. Say which one it is with --pin '\(pin.text)' (or a pins file), give the rows cloudIds (ferry prepare), or add a more specific \"match\" to the profile."
     }
 
     /// The source row's own key, for children that point at it.
@@ -228,7 +250,7 @@ final class TableReconciler {
             case .resolved(let values):
                 return .success(values)
             case .ambiguous(let detail):
-                return .failure(Rejection(reason: .ambiguousMatch, message: "reference \(columns): \(detail). Say which row the parent is with --pin \(reference.table):\(raw.map(Pin.text(of:)).joined(separator: ","))=TARGET-KEY (its own reject lists the candidates), or give the parent rows cloudIds (ferry prepare)."))
+                return .failure(Rejection(reason: .ambiguousMatch, message: "reference \(columns): \(detail). Say which row the parent is with --pin '\(Pin(table: reference.table, source: raw.map(Pin.text(of:)), target: ["TARGET-KEY"]).text)' (its own reject lists the candidates), or give the parent rows cloudIds (ferry prepare)."))
             case .unresolved:
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))
             }
@@ -398,8 +420,7 @@ final class TableReconciler {
             let columns = text.components(separatedBy: ": ").last?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .map { $0.split(separator: ".", maxSplits: 1).last.map(String.init) ?? $0 } ?? []
             let table = text.components(separatedBy: ": ").last?.split(separator: ".").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "TABLE"
-            let set = columns.map { "\"\($0)\"" }.joined(separator: ",")
-            return "\(text): the target already has a row with these values. If it is the same logical row, let Ferry match on them: add {\"tables\": {\"\(table)\": {\"match\": [[\(set)]]}}} to a profile file and import again with --profile FILE. If it is a different row, change the value at the source and export again."
+            return "\(text): the target already has a row with these values. If it is the same logical row, let Ferry match on them: add \(PrimaryKeyIdentity.profileLine(table: table, match: columns)) to a profile file and import again with --profile FILE. If it is a different row, change the value at the source and export again."
         }
         return "\(text). Fix the value in the record (or relax the target's constraint), then import the rejects file."
     }

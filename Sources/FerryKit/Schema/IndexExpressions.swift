@@ -14,8 +14,7 @@ enum IndexExpressions {
         while index < text.count {
             let c = text[index]
             if c == "'" || c == "\"" || c == "`" || c == "[" {
-                let close: Unicode.Scalar = c == "[" ? "]" : c
-                guard let end = text[(index + 1)...].firstIndex(of: close) else { return nil }
+                guard let end = closingQuote(of: c, from: index, in: text) else { return nil }
                 current += text[index...end]
                 index = end + 1
                 continue
@@ -60,6 +59,21 @@ enum IndexExpressions {
         return result
     }
 
+    /// Where the quoted text opened at `start` ends; a doubled quote inside ("we""ird") is
+    /// part of the text, as in SQL.
+    private static func closingQuote(of open: Unicode.Scalar, from start: Int, in text: [Unicode.Scalar]) -> Int? {
+        let close: Unicode.Scalar = open == "[" ? "]" : open
+        var index = start + 1
+        while index < text.count {
+            if text[index] == close {
+                if open != "[", index + 1 < text.count, text[index + 1] == close { index += 2; continue }
+                return index
+            }
+            index += 1
+        }
+        return nil
+    }
+
     private static func findKeyword(_ word: String, in text: [Unicode.Scalar]) -> Int? {
         for token in identifiers(in: text) where !token.quoted && token.name.uppercased() == word { return token.range.upperBound }
         return nil
@@ -72,11 +86,12 @@ enum IndexExpressions {
         while index < text.count {
             let c = text[index]
             if c == "'" {
-                index = (text[(index + 1)...].firstIndex(of: "'") ?? text.count - 1) + 1
+                index = (closingQuote(of: "'", from: index, in: text) ?? text.count - 1) + 1
             } else if c == "\"" || c == "`" || c == "[" {
-                let close: Unicode.Scalar = c == "[" ? "]" : c
-                let end = text[(index + 1)...].firstIndex(of: close) ?? text.count - 1
-                result.append((String(String.UnicodeScalarView(text[(index + 1)..<end])), index..<(end + 1), true))
+                let end = closingQuote(of: c, from: index, in: text) ?? text.count - 1
+                let close = String(c == "[" ? "]" : c)
+                let name = String(String.UnicodeScalarView(text[(index + 1)..<end])).replacingOccurrences(of: close + close, with: close)
+                result.append((name, index..<(end + 1), true))
                 index = end + 1
             } else if c.properties.isAlphabetic || c == "_" {
                 var end = index

@@ -25,8 +25,19 @@ public enum PrimaryKeyIdentity {
         let candidates = suggestedMatch(for: table)
         let fix = candidates.isEmpty
             ? "give it a cloudId with `ferry prepare --tables \(table.name)` on both sides"
-            : "add {\"tables\": {\"\(table.name)\": {\"match\": [[\(candidates.map { "\"\($0)\"" }.joined(separator: ", "))]]}}} to a profile file (--profile FILE), or give it a cloudId with `ferry prepare --tables \(table.name)`"
+            : "add \(profileLine(table: table.name, match: candidates)) to a profile file (--profile FILE), or give it a cloudId with `ferry prepare --tables \(table.name)`"
         return "table \(table.name) is matched by its primary key (\(table.primaryKey.joined(separator: ", "))) alone: ids made independently on two sides differ, so the same row would be duplicated and different rows with equal ids merged. If its rows can be told apart by other columns, \(fix)."
+    }
+
+    /// `{"tables": {"T": {"match": [["a", "b"]]}}}`, every name a proper JSON string, so the
+    /// line can be pasted into a profile whatever the names hold.
+    public static func profileLine(table: String, match: [String]) -> String {
+        func json(_ text: String) -> String {
+            var buffer = JSONBuffer()
+            buffer.appendString(text)
+            return buffer.string
+        }
+        return "{\"tables\": {\(json(table)): {\"match\": [[\(match.map(json).joined(separator: ", "))]]}}}"
     }
 
     /// A single text primary key (a cuid, a UUID, a natural text key): the same value on two

@@ -52,8 +52,8 @@ public struct ResolvedProfile: Codable, Sendable {
             steps.append("primary key (\(table.primaryKey.joined(separator: ", ")))\(byForeignKeys ? ", the parents' identities" : "")")
         }
         if let warning = PrimaryKeyIdentity.warning(for: table) { steps.append("warning: \(warning)") }
-        if steps.isEmpty {
-            steps.append("nothing: every row is inserted as new. Add a \"match\" line for \(table.name) to a profile file, or give it a cloudId with `ferry prepare --tables \(table.name)`.")
+        if table.identifiedByWholeRow {
+            steps.append("every column: a row equal to a target row in every column is that row; any edit makes it another row. Add a \"match\" line for \(table.name) to a profile file, or give it a cloudId with `ferry prepare --tables \(table.name)`, to follow edits.")
         }
         return steps
     }

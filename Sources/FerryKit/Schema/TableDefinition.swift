@@ -104,6 +104,12 @@ public struct TableDefinition: Sendable, Equatable {
         cloudId == nil && matchSets.isEmpty && expressionKeys.isEmpty && fallbackMatchSets.isEmpty && !primaryKey.isEmpty
     }
 
+    /// A table with no key of any kind (no primary key, cloudId, UNIQUE index or `match`):
+    /// a log, a list of aliases. A row equal to a target row in every column is that row.
+    public var identifiedByWholeRow: Bool {
+        primaryKey.isEmpty && cloudId == nil && matchSets.isEmpty && expressionKeys.isEmpty && fallbackMatchSets.isEmpty
+    }
+
     /// Whether some natural key (UNIQUE) has only NOT NULL columns, so every row has an
     /// identity. A key that allows NULL identifies nothing in a row that holds one.
     public var hasCompleteNaturalKey: Bool {

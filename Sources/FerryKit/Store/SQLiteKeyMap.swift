@@ -44,13 +44,15 @@ final class SQLiteKeySet: KeySet {
     private let insertStatement: SQLiteStatement
     private let select: SQLiteStatement
 
-    init(database: SQLiteDatabase) throws {
+    /// `purpose` names the TEMP table (`_ferry_seen`, `_ferry_claimed`): one set per purpose.
+    init(database: SQLiteDatabase, purpose: KeySetPurpose = .seen) throws {
+        let table = "temp._ferry_\(purpose.rawValue)"
         try database.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS _ferry_seen (tableName TEXT NOT NULL, rowKey TEXT NOT NULL, PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
-            DELETE FROM temp._ferry_seen;
+            CREATE TEMP TABLE IF NOT EXISTS _ferry_\(purpose.rawValue) (tableName TEXT NOT NULL, rowKey TEXT NOT NULL, PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
+            DELETE FROM \(table);
             """)
-        insertStatement = try database.prepare("INSERT OR IGNORE INTO temp._ferry_seen VALUES (?, ?)")
-        select = try database.prepare("SELECT 1 FROM temp._ferry_seen WHERE tableName = ? AND rowKey = ?")
+        insertStatement = try database.prepare("INSERT OR IGNORE INTO \(table) VALUES (?, ?)")
+        select = try database.prepare("SELECT 1 FROM \(table) WHERE tableName = ? AND rowKey = ?")
     }
 
     func insert(table: String, key: [Value]) throws {

@@ -184,8 +184,8 @@ public final class SQLiteStore: Store {
         try SQLiteKeyMap(database: database)
     }
 
-    public func makeKeySet() throws -> KeySet {
-        try SQLiteKeySet(database: database)
+    public func makeKeySet(purpose: KeySetPurpose) throws -> KeySet {
+        try SQLiteKeySet(database: database, purpose: purpose)
     }
 
     public func autoincrementSequence(of table: String) throws -> Int64? {

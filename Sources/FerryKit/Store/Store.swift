@@ -65,8 +65,9 @@ public protocol Store: AnyObject {
     /// A scratch map from source keys to target keys for the rows of one import, kept by
     /// the store (on disk, not in memory) and gone with the transaction.
     func makeKeyMap() throws -> KeyMap
-    /// A scratch set of target keys (on disk), for `--prune`: the rows a full changeset named.
-    func makeKeySet() throws -> KeySet
+    /// A scratch set of target keys (on disk): the rows a full changeset named (`--prune`),
+    /// or the rows already matched by a record of a table with no key at all.
+    func makeKeySet(purpose: KeySetPurpose) throws -> KeySet
 
     /// The store's sync book; created when `create` is set, else nil when the store has none.
     func syncBook(create: Bool) throws -> SyncBook?
@@ -138,6 +139,11 @@ public protocol KeyMap: AnyObject {
     func lookup(table: String, source: [Value]) throws -> [Value]?
     /// Whether the target row with `key` was inserted for a source row with another key.
     func isReassigned(table: String, key: [Value]) throws -> Bool
+}
+
+/// What a scratch key set is for; each purpose has its own.
+public enum KeySetPurpose: String, Sendable {
+    case seen, claimed
 }
 
 /// Keys of target rows seen during one import.
