@@ -217,3 +217,22 @@ import Testing
         }
     }
 }
+
+extension KeylessTableTests {
+    /// `CREATE UNIQUE INDEX … ON x(k COLLATE NOCASE)` over a column that compares as BINARY:
+    /// the index's collation decides what is the same key.
+    @Test func anIndexCollationDecidesTheMatch() throws {
+        try withTemporaryDirectory { directory in
+            let schema = "CREATE TABLE x (id INTEGER PRIMARY KEY, k TEXT NOT NULL, n INT); CREATE UNIQUE INDEX x_k ON x (k COLLATE NOCASE);"
+            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
+            try database(source, schema + "INSERT INTO x VALUES (1, 'KEY', 1);")
+            try database(target, schema + "INSERT INTO x VALUES (7, 'key', 0);")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins", "--quiet"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(try scalar(target, "SELECT count(*) FROM x") == .integer(1))
+            #expect(try scalar(target, "SELECT n FROM x WHERE id = 7") == .integer(1), "the source's row, matched case-insensitively")
+        }
+    }
+}

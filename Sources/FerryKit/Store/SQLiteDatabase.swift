@@ -168,6 +168,14 @@ public final class SQLiteDatabase {
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// A column's declared collation (BINARY when it declares none); nil when SQLite does
+    /// not know the column.
+    func columnCollation(table: String, column: String) -> String? {
+        var collation: UnsafePointer<CChar>?
+        guard sqlite3_table_column_metadata(handle, "main", table, column, nil, &collation, nil, nil, nil) == SQLITE_OK else { return nil }
+        return collation.map { String(cString: $0) }
+    }
     /// How long a statement waits for another connection's lock before SQLITE_BUSY.
     public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 

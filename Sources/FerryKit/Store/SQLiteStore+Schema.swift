@@ -108,9 +108,30 @@ extension SQLiteStore {
             let columns = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]).map { $0[0].string }
             // An expression index has a NULL column name: it cannot be matched by values.
             guard !columns.isEmpty, columns.allSatisfy({ $0 != nil }) else { continue }
+            // An index that compares under another collation than its columns' own
+            // (`ON x(k COLLATE NOCASE)` over a BINARY column) is an expression key.
+            guard try collatedParts(ofIndex: name, table: table) == nil else { continue }
             result.append((declared.firstIndex(of: name) ?? Int.max, columns.map { $0! }))
         }
         return result.sorted { $0.position < $1.position }.map(\.columns)
+    }
+
+    /// For an index over plain columns, the templates (`• COLLATE NOCASE`) of the parts whose
+    /// collation differs from their column's own; nil when every part compares as its column.
+    private func collatedParts(ofIndex index: String, table: String) throws -> [String?]? {
+        let parts = try database.rows("SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno", [.text(index)])
+        var templates: [String?] = []
+        var differs = false
+        for part in parts {
+            guard let column = part[0].string, let collation = part[1].string else { return nil }
+            if collation.uppercased() != (database.columnCollation(table: table, column: column) ?? "BINARY").uppercased() {
+                templates.append(ExpressionKey.placeholder + " COLLATE " + collation)
+                differs = true
+            } else {
+                templates.append(nil)
+            }
+        }
+        return differs ? templates : nil
     }
 
     /// UNIQUE, non-partial indexes whose parts are expressions of one column each
@@ -122,6 +143,10 @@ extension SQLiteStore {
         for row in listed {
             guard let name = row[0].string else { continue }
             let parts = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]).map { $0[0].string }
+            if !parts.isEmpty, parts.allSatisfy({ $0 != nil }), let templates = try collatedParts(ofIndex: name, table: table) {
+                keys.append(ExpressionKey(columns: parts.map { $0! }, templates: templates))
+                continue
+            }
             guard parts.contains(where: { $0 == nil }),
                   let sql = try database.scalar("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?", [.text(name)])?.string,
                   let key = IndexExpressions.key(fromCreateIndex: sql, columns: columns), key.columns.count == parts.count else { continue }
