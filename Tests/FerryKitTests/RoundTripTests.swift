@@ -57,7 +57,7 @@ import Testing
         }
     }
 
-    @Test func aTargetEditSinceTheLastImportIsKeptAndSourceWinsRestoresTheSource() throws {
+    @Test func aTargetEditAndADeleteSinceTheLastImportBothStand() throws {
         try withTemporaryDirectory { directory in
             let source = directory.appendingPathComponent("edge.db")
             try makeEdgeDatabase(at: source)
@@ -68,18 +68,19 @@ import Testing
             let conflicts = directory.appendingPathComponent("conflicts.ndjson").path
             let again = try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(conflictsPath: conflicts)).run()
             // The target's own memory of what it received is the base: only the target changed
-            // row 6, so its edit stays; row 7 was deleted here since, which is a conflict to defer.
+            // row 6, so its edit stays; row 7 comes again exactly as it was when it was deleted
+            // here, a stale copy, so the delete stands (issue 15: neither re-inserted nor a conflict).
             #expect(again.totals.updated == 0)
-            #expect(again.totals.unchanged == 6)
-            #expect(again.totals.conflicts == 1)
+            #expect(again.totals.inserted == 0)
+            #expect(again.totals.unchanged == 7)
+            #expect(again.totals.conflicts == 0)
+            #expect(!FileManager.default.fileExists(atPath: conflicts))
             #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 6") == .text("changed on target"))
-            #expect(try String(contentsOfFile: conflicts, encoding: .utf8).contains(#""kind":"deleted-here""#))
-            // source-wins settles the conflict (row 7 comes back); row 6 was never in conflict.
+            #expect(try target.rowCount("edge") == 6)
+            // No policy brings it back: there is no conflict to settle.
             let report = try Importer(store: target, changeset: try ChangesetReader(path: changeset), options: ImportOptions(conflictsPath: conflicts, onConflict: .sourceWins)).run()
-            #expect(report.totals.inserted == 1)
-            #expect(report.totals.conflicts == 0)
-            #expect(try target.rowCount("edge") == 7)
-            #expect(try target.database.scalar("SELECT t FROM edge WHERE id = 6") == .text("changed on target"))
+            #expect(report.totals.inserted == 0)
+            #expect(try target.rowCount("edge") == 6)
         }
     }
 

@@ -149,7 +149,8 @@ public final class Exporter {
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 // Most rows of an incremental export are unchanged: compare the hash alone first.
                 if options.incremental, bookKnowsTable, try book.hash(table: table.name, rowKey: rowKey) == hash { return }
-                let entry = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey) : nil
+                // A tombstone at this key belonged to a deleted row: this one is new, with no base.
+                let entry = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey).flatMap { $0.deleted ? nil : $0 } : nil
                 encoder.append(cursor, to: &line, sync: (hash, entry?.base))
                 let identity = encoder.identity(cursor)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
@@ -180,7 +181,8 @@ public final class Exporter {
                 }
                 RecordEncoder.appendSync(hash: entry.hash, base: entry.base, to: &line)
                 line.append(raw: "}\n")
-                try book.remove(table: table.name, rowKey: entry.rowKey)
+                // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
+                try book.markDeleted(table: table.name, rowKey: entry.rowKey)
                 rows += 1
             }
         }

@@ -18,6 +18,21 @@ extension TableReconciler {
         return recordIdentity(record)
     }
 
+    /// The book's entry for a row that crossed before and is gone here now (deleted here, or
+    /// by a tombstone applied here), found by the record's identity; nil otherwise.
+    func deletedHereEntry(_ record: Record) throws -> SyncBookEntry? {
+        guard let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity),
+              try !rowExists(entry) else { return nil }
+        return entry
+    }
+
+    /// The incoming version's hash, as the book compares it.
+    func incomingHash(_ record: Record) -> String {
+        if let portable = record.portable { return portable.hash }
+        if let hash = record.hash { return hash }
+        return PortableRow.hash(portable.encode(record: record))
+    }
+
     /// Whether the row a book entry remembers still exists here.
     func rowExists(_ entry: SyncBookEntry) throws -> Bool {
         guard case .array(let cells) = try JSONParser.parse(entry.rowKey), cells.count == target.primaryKey.count else { return false }
@@ -207,9 +222,9 @@ extension TableReconciler {
             if case .ambiguous(let set, _) = match {
                 return .rejected(Rejection(reason: .ambiguousMatch, message: "the deleted row's (\(set.joined(separator: ", "))) matches more than one row of \(target.name); nothing was deleted."))
             }
-            // Already gone: forget it.
-            if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity) {
-                try context.book.remove(table: target.name, rowKey: entry.rowKey)
+            // Already gone: remember it as deleted, so a stale copy is not brought back.
+            if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity), try !rowExists(entry) {
+                try context.book.markDeleted(table: target.name, rowKey: entry.rowKey)
             }
             return .unchanged
         }
@@ -295,7 +310,8 @@ extension ImportContext {
             }
         }
         try access.delete(at: key)
-        if !table.primaryKey.isEmpty { try book.remove(table: table.name, rowKey: PortableRow.rowKey(key)) }
+        // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
+        if !table.primaryKey.isEmpty { try book.markDeleted(table: table.name, rowKey: PortableRow.rowKey(key)) }
         return nil
     }
 }

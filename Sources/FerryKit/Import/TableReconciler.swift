@@ -129,6 +129,11 @@ final class TableReconciler {
             case .success(let values):
                 for (index, value) in zip(resolved.indexes, values) { row[index] = value }
             case .failure(let rejection):
+                // The child of a row deleted here, in a stale copy: it was deleted with its parent.
+                if rejection.reason == .missingParent && !context.pending.contains(resolved.parentName),
+                   let entry = try deletedHereEntry(record), incomingHash(record) == entry.hash {
+                    return .unchanged
+                }
                 if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) {
                     // A cycle (a row that is its own manager, a department and its head): the
                     // row goes in with this reference NULL, set once its parent is in.
@@ -369,9 +374,12 @@ final class TableReconciler {
             names.append(rowKey)
             values.append(.integer(rowid))
         }
-        if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity),
-           try !rowExists(entry), let outcome = try resolveDeletedHere(record, line: line) {
-            return outcome // it crossed before and was deleted here since
+        if let entry = try deletedHereEntry(record) {
+            // It crossed before and was deleted here since. The very version that was here
+            // is a stale copy (a full export written before the other side heard of the
+            // delete): the delete stands, quietly. A version changed since is a conflict.
+            if incomingHash(record) == entry.hash { return .unchanged }
+            if let outcome = try resolveDeletedHere(record, line: line) { return outcome }
         }
         return try write { try inserted(record, row, at: access.insert(names, values)) }
     }

@@ -7,6 +7,7 @@ final class SQLiteSyncBook: SyncBook {
     private let byIdentity: SQLiteStatement
     private let upsert: SQLiteStatement
     private let delete: SQLiteStatement
+    private let tombstone: SQLiteStatement
     private(set) var changed = false
     private var identityIndexDeferred = false
 
@@ -14,6 +15,7 @@ final class SQLiteSyncBook: SyncBook {
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
         CREATE TABLE IF NOT EXISTS _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
@@ -22,27 +24,34 @@ final class SQLiteSyncBook: SyncBook {
     /// Opens the book of a store that has one (`ferry prepare` creates it); nil otherwise.
     static func open(_ database: SQLiteDatabase) throws -> SQLiteSyncBook? {
         guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
+        // A book from before tombstones were kept is upgraded in place; its entries are all alive.
+        if try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = 'deleted'") == nil {
+            try database.execute("ALTER TABLE _ferry_rows ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0")
+        }
         return try SQLiteSyncBook(database: database)
     }
 
     private init(database: SQLiteDatabase) throws {
         self.database = database
-        byKey = try database.prepare("SELECT rowKey, identity, hash, base FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
-        hashByKey = try database.prepare("SELECT hash FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+        byKey = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+        // A tombstone has no hash to compare with: a row at its key is new.
+        hashByKey = try database.prepare("SELECT hash FROM _ferry_rows WHERE tableName = ? AND rowKey = ? AND deleted = 0")
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
         // tableName prefix (every row of the table) to this index; measured 100x slower.
-        byIdentity = try database.prepare("SELECT rowKey, identity, hash, base FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 1")
+        byIdentity = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 1")
         upsert = try database.prepare("""
-            INSERT INTO _ferry_rows VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base
-            WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR base IS NOT excluded.base
+            INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted) VALUES (?, ?, ?, ?, ?, 0)
+            ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base, deleted = 0
+            WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR base IS NOT excluded.base OR deleted <> 0
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
         delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+        tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1 WHERE tableName = ? AND rowKey = ? AND deleted = 0")
     }
 
     private func read(_ statement: SQLiteStatement) -> SyncBookEntry {
         func bytes(_ index: Int) -> [UInt8] { if case .text(let b) = statement.value(at: index) { return b } else { return [] } }
-        return SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: statement.value(at: 2).string ?? "", base: bytes(3))
+        return SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: statement.value(at: 2).string ?? "", base: bytes(3),
+                             deleted: statement.value(at: 4) == .integer(1))
     }
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
@@ -68,6 +77,13 @@ final class SQLiteSyncBook: SyncBook {
         try upsert.bind([.text(table), .text(entry.rowKey), .text(entry.identity), .text(entry.hash), .text(entry.base)])
         defer { upsert.reset() }
         try upsert.step()
+        if database.changes > 0 { changed = true }
+    }
+
+    func markDeleted(table: String, rowKey: [UInt8]) throws {
+        try tombstone.bind([.text(table), .text(rowKey)])
+        defer { tombstone.reset() }
+        try tombstone.step()
         if database.changes > 0 { changed = true }
     }
 
@@ -109,8 +125,8 @@ final class SQLiteSyncBook: SyncBook {
         // rowKey is a JSON array of the key values: an anti-join finds entries whose row is gone.
         let on = table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(b.rowKey, '$[\($0)]')" }.joined(separator: " AND ")
         let statement = try database.prepare("""
-            SELECT b.rowKey, b.identity, b.hash, b.base FROM _ferry_rows AS b
-            WHERE b.tableName = ? AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
+            SELECT b.rowKey, b.identity, b.hash, b.base, b.deleted FROM _ferry_rows AS b
+            WHERE b.tableName = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
             """)
         try statement.bind([.text(table.name)])
         var gone: [SyncBookEntry] = []

@@ -11,6 +11,9 @@ public protocol SyncBook: AnyObject {
     /// Whether `record` or `remove` changed the book since it was opened.
     var changed: Bool { get }
     func remove(table: String, rowKey: [UInt8]) throws
+    /// Keeps the entry as a tombstone: the row is gone, and a stale copy of the version it
+    /// had (same hash) arriving later is recognised and not brought back.
+    func markDeleted(table: String, rowKey: [UInt8]) throws
     /// Whether any row of `table` has crossed before.
     func hasEntries(table: String) throws -> Bool
     /// When the book is empty, stops maintaining the identity lookup until
@@ -35,4 +38,15 @@ public struct SyncBookEntry: Sendable, Equatable {
     public var hash: String
     /// The row in its portable form (see `PortableRow`).
     public var base: [UInt8]
+    /// A tombstone: the row was deleted (here, or by a tombstone applied here) and the
+    /// deletion crossed or is about to; `hash` is the version it had.
+    public var deleted = false
+
+    public init(rowKey: [UInt8], identity: [UInt8], hash: String, base: [UInt8], deleted: Bool = false) {
+        self.rowKey = rowKey
+        self.identity = identity
+        self.hash = hash
+        self.base = base
+        self.deleted = deleted
+    }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+/// Issue 15, first rules: the book keeps tombstones, so a stale copy of a deleted row is
+/// recognised. Two prepared stores, customers with a unique email and orders that cascade.
+@Suite struct StaleCopyTests {
+    static let schema = """
+        CREATE TABLE customers (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+        CREATE TABLE orders (id TEXT PRIMARY KEY, customerId TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE, ref TEXT NOT NULL,
+                             total INTEGER NOT NULL, UNIQUE (customerId, ref));
+        """
+
+    final class Peers {
+        let directory: URL
+        let a: SQLiteStore
+        let b: SQLiteStore
+        var exports = 0
+
+        init(_ directory: URL) throws {
+            self.directory = directory
+            a = try SQLiteStore(path: directory.appendingPathComponent("a.db").path, mode: .readWriteCreate)
+            try a.database.execute(StaleCopyTests.schema + """
+                INSERT INTO customers VALUES ('c1', 'ann@x', 'Ann'), ('c2', 'bob@x', 'Bob');
+                INSERT INTO orders VALUES ('o1', 'c1', 'A-1', 10), ('o2', 'c2', 'B-1', 20), ('o3', 'c2', 'B-2', 30);
+                """)
+            _ = try Preparer.prepare(store: a, tables: nil, profile: .empty)
+            b = try SQLiteStore(path: directory.appendingPathComponent("b.db").path, mode: .readWriteCreate)
+            try b.database.execute(StaleCopyTests.schema)
+            _ = try Preparer.prepare(store: b, tables: nil, profile: .empty)
+            // The first exchange: B holds what A holds.
+            #expect(try importing(export(a), into: b).totals.inserted == 5)
+        }
+
+        func export(_ store: SQLiteStore) throws -> String {
+            exports += 1
+            return try Exporter(store: store, options: ExportOptions()).export(to: directory.appendingPathComponent("cs\(exports)").path).path
+        }
+
+        func importing(_ changeset: String, into store: SQLiteStore, policy: ConflictPolicy? = nil) throws -> ImportReport {
+            let options = ImportOptions(rejectsPath: directory.appendingPathComponent("rejects-\(exports).ndjson").path,
+                                        conflictsPath: directory.appendingPathComponent("conflicts-\(exports).ndjson").path, onConflict: policy)
+            return try Importer(store: store, changeset: try ChangesetReader(path: changeset), options: options).run()
+        }
+
+        func count(_ store: SQLiteStore, _ sql: String) throws -> Int64 {
+            guard case .integer(let n)? = try store.database.scalar(sql) else { return -1 }
+            return n
+        }
+    }
+
+    /// B deletes Bob (and his orders, by cascade); A's full changeset, written before A heard
+    /// of it, still carries Bob unchanged. Whether or not B exported the tombstone first,
+    /// Bob stays deleted, with no conflict and no reject for his orders.
+    @Test(arguments: [false, true])
+    func anUnchangedStaleCopyOfARowDeletedHereIsNotBroughtBack(bExportedFirst: Bool) throws {
+        try withTemporaryDirectory { directory in
+            let peers = try Peers(directory)
+            try peers.b.database.execute("PRAGMA foreign_keys = ON; DELETE FROM customers WHERE email = 'bob@x'")
+            #expect(try peers.count(peers.b, "SELECT count(*) FROM orders") == 1, "the cascade took Bob's orders")
+            if bExportedFirst { _ = try peers.export(peers.b) }
+            let stale = try peers.export(peers.a)
+            let report = try peers.importing(stale, into: peers.b)
+            #expect(report.totals.inserted == 0 && report.totals.conflicts == 0 && report.totals.rejected == 0, "\(report.table())")
+            #expect(try peers.count(peers.b, "SELECT count(*) FROM customers WHERE email = 'bob@x'") == 0)
+            #expect(try peers.count(peers.b, "SELECT count(*) FROM orders") == 1)
+        }
+    }
+
+    @Test func aTombstoneForARowUnchangedHereDeletesIt() throws {
+        try withTemporaryDirectory { directory in
+            let peers = try Peers(directory)
+            try peers.a.database.execute("PRAGMA foreign_keys = ON; DELETE FROM customers WHERE email = 'bob@x'")
+            let report = try peers.importing(try peers.export(peers.a), into: peers.b)
+            #expect(report.totals.deleted >= 1 && report.totals.conflicts == 0, "\(report.table())")
+            #expect(try peers.count(peers.b, "SELECT count(*) FROM customers WHERE email = 'bob@x'") == 0)
+            #expect(try peers.count(peers.b, "SELECT count(*) FROM orders WHERE customerId = 'c2'") == 0)
+        }
+    }
+
+    /// A changed Bob after B deleted him: a conflict, reported once, with both versions.
+    @Test func anUpdateAgainstADeleteIsAConflictOnce() throws {
+        try withTemporaryDirectory { directory in
+            let peers = try Peers(directory)
+            try peers.b.database.execute("PRAGMA foreign_keys = ON; DELETE FROM customers WHERE email = 'bob@x'")
+            try peers.a.database.execute("UPDATE customers SET name = 'Robert' WHERE email = 'bob@x'")
+            let changed = try peers.export(peers.a)
+            let first = try peers.importing(changed, into: peers.b)
+            #expect(first.totals.conflicts == 1, "\(first.table())")
+            let conflicts = try String(contentsOfFile: directory.appendingPathComponent("conflicts-\(peers.exports).ndjson").path, encoding: .utf8)
+            #expect(conflicts.contains(#""kind":"deleted-here""#) && conflicts.contains("Robert"), "\(conflicts)")
+            #expect(try peers.count(peers.b, "SELECT count(*) FROM customers WHERE email = 'bob@x'") == 0, "deferred: the delete stays for now")
+            // Settled with a policy, it converges: source-wins brings Robert back.
+            let settled = try peers.importing(changed, into: peers.b, policy: .sourceWins)
+            #expect(settled.totals.conflicts == 0 && settled.totals.inserted >= 1, "\(settled.table())")
+            #expect(try peers.count(peers.b, "SELECT count(*) FROM customers WHERE name = 'Robert'") == 1)
+        }
+    }
+
+    /// A book from before tombstones were kept is upgraded in place when it is opened.
+    @Test func anOldBookGainsItsTombstoneColumn() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("old.db").path, mode: .readWriteCreate)
+            try store.database.execute("""
+                CREATE TABLE _ferry_rows (tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
+                    PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
+                CREATE INDEX _ferry_rows_identity ON _ferry_rows (tableName, identity);
+                CREATE TABLE _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                INSERT INTO _ferry_rows VALUES ('t', '["k"]', '{"keys":{}}', 'h', '{}');
+                """)
+            let book = try #require(try store.syncBook(create: false))
+            #expect(try book.entry(table: "t", rowKey: Array(#"["k"]"#.utf8))?.deleted == false)
+            try book.markDeleted(table: "t", rowKey: Array(#"["k"]"#.utf8))
+            #expect(try book.entry(table: "t", rowKey: Array(#"["k"]"#.utf8))?.deleted == true)
+        }
+    }
+}
