@@ -141,6 +141,27 @@ public final class Exporter {
         let portableIndexes = portable.columns.map { columnIndex[$0.name]! }
         // The first export after `prepare` finds the book empty: no lookups per row then.
         let bookKnowsTable = try tracked && book?.hasEntries(table: table.name) == true
+        if tracked, let book {
+            // Rows that crossed before and are gone now travel as tombstones, first: a row
+            // deleted and made again under the same natural key (an order re-entered) must
+            // be deleted in the target before its successor arrives, not after.
+            try book.vanished(from: table) { entry in
+                line.append(raw: #"{"op":"delete""#)
+                if case .object(let identity) = try JSONParser.parse(entry.identity) {
+                    for (key, value) in identity {
+                        line.append(UInt8(ascii: ","))
+                        line.appendString(key)
+                        line.append(UInt8(ascii: ":"))
+                        line.appendJSON(value)
+                    }
+                }
+                RecordEncoder.appendSync(hash: entry.hash, base: entry.base, to: &line)
+                line.append(raw: "}\n")
+                // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
+                try book.markDeleted(table: table.name, rowKey: entry.rowKey)
+                rows += 1
+            }
+        }
         try store.scan(table, columns: encoder.scanColumns, joining: encoder.joins) { cursor in
             if tracked, let book {
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
@@ -165,25 +186,6 @@ public final class Exporter {
                 // The encoded lines become the next gzip block as they are, without a copy.
                 let block = FilledBlock(taking: &line)
                 try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
-            }
-        }
-        if tracked, let book {
-            // Rows that crossed before and are gone now travel as tombstones.
-            try book.vanished(from: table) { entry in
-                line.append(raw: #"{"op":"delete""#)
-                if case .object(let identity) = try JSONParser.parse(entry.identity) {
-                    for (key, value) in identity {
-                        line.append(UInt8(ascii: ","))
-                        line.appendString(key)
-                        line.append(UInt8(ascii: ":"))
-                        line.appendJSON(value)
-                    }
-                }
-                RecordEncoder.appendSync(hash: entry.hash, base: entry.base, to: &line)
-                line.append(raw: "}\n")
-                // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
-                try book.markDeleted(table: table.name, rowKey: entry.rowKey)
-                rows += 1
             }
         }
         try line.withBytes { try file.write($0) }

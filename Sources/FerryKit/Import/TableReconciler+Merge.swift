@@ -163,7 +163,14 @@ extension TableReconciler {
             // The book knows the row by the cloudId it kept.
             remembered.cloudId = Self.reconciledCloudId(incoming: record.cloudId, here: current[position])
         }
-        try remember(remembered, at: key)
+        // The source sent its base unchanged and only this side changed the row since: the
+        // book keeps its own entry (what this side last sent), not the older incoming
+        // version, or this side's next tombstone would carry a base the other side moved past.
+        let keptOwnVersion = targetChanged && write.isEmpty && conflicting.isEmpty && record.base != nil
+        let ownEntry = keptOwnVersion ? try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) : nil
+        if ownEntry == nil || ownEntry?.deleted == true {
+            try remember(remembered, at: key)
+        }
         return outcome
     }
 

@@ -374,7 +374,10 @@ final class TableReconciler {
             names.append(rowKey)
             values.append(.integer(rowid))
         }
-        if let entry = try deletedHereEntry(record) {
+        // A record that never crossed from its source (a hash, no base) is a new row, even
+        // when a deleted one had the same natural key: it is inserted, not a conflict.
+        let newAtSource = record.hash != nil && record.base == nil
+        if !newAtSource, let entry = try deletedHereEntry(record) {
             // It crossed before and was deleted here since. The very version that was here
             // is a stale copy (a full export written before the other side heard of the
             // delete): the delete stands, quietly. A version changed since is a conflict.

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+/// Issue 15: two prepared stores that each edit only their own rows, exchanging changesets
+/// on a random schedule (A→B, B→A, or both export before either imports; full or
+/// incremental), must end equal to a model of every edit, with no conflict and no reject.
+/// Seeded: a failure prints its seed, and FERRY_CONVERGENCE_SEED replays that one.
+/// FERRY_CONVERGENCE_SCHEDULES runs more (default 24).
+@Suite struct ConvergenceTests {
+    static let schema = """
+        CREATE TABLE customers (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+        CREATE TABLE orders (id TEXT PRIMARY KEY, customerId TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                             ref TEXT NOT NULL, total INTEGER NOT NULL, UNIQUE (customerId, ref));
+        """
+
+    /// What both stores must hold: customers by email, orders by (email, ref).
+    struct Model: Equatable {
+        var customers: [String: String] = [:]
+        var orders: [String: Int64] = [:] // "email|ref" → total
+    }
+
+    final class Peer {
+        let name: String
+        let store: SQLiteStore
+        var lastExport: String?
+        var nextId = 0
+
+        init(_ name: String, at path: String) throws {
+            self.name = name
+            store = try SQLiteStore(path: path, mode: .readWriteCreate)
+            try store.database.execute(ConvergenceTests.schema + "PRAGMA foreign_keys = ON;")
+            _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
+        }
+
+        func id() -> String {
+            nextId += 1
+            return "\(name)\(nextId)-\(UUID().uuidString.prefix(6))"
+        }
+
+        func state() throws -> Model {
+            var model = Model()
+            for row in try store.database.rows("SELECT email, name FROM customers") { model.customers[row[0].string!] = row[1].string! }
+            for row in try store.database.rows("SELECT c.email || '|' || o.ref, o.total FROM orders o JOIN customers c ON c.id = o.customerId") {
+                if case .integer(let total) = row[1] { model.orders[row[0].string!] = total }
+            }
+            return model
+        }
+    }
+
+    /// One random edit by `peer` to a row it owns (emails and refs carry the owner's name).
+    static func edit(_ peer: Peer, model: inout Model, random: inout SplitMix64) throws {
+        let mine = model.customers.keys.filter { $0.hasPrefix(peer.name + "-") }.sorted()
+        let db = peer.store.database
+        var choice = Int.random(in: 0..<6, using: &random)
+        if choice == 1 && mine.isEmpty { choice = 0 }
+        switch choice {
+        case 0:
+            let email = "\(peer.name)-\(peer.nextId + 1)@x"
+            let name = "n\(Int.random(in: 0..<1000, using: &random))"
+            try db.execute("INSERT INTO customers VALUES ('\(peer.id())', '\(email)', '\(name)')")
+            model.customers[email] = name
+        case 1:
+            let email = mine.randomElement(using: &random)!
+            let name = "n\(Int.random(in: 0..<1000, using: &random))"
+            try db.execute("UPDATE customers SET name = '\(name)' WHERE email = '\(email)'")
+            model.customers[email] = name
+        case 2:
+            guard let email = mine.randomElement(using: &random) else { return }
+            try db.execute("DELETE FROM customers WHERE email = '\(email)'") // cascades to the orders
+            model.customers[email] = nil
+            for key in model.orders.keys where key.hasPrefix(email + "|") { model.orders[key] = nil }
+        case 3:
+            guard let email = mine.randomElement(using: &random) else { return }
+            let ref = "r\(Int.random(in: 0..<5, using: &random))"
+            guard model.orders[email + "|" + ref] == nil else { return }
+            let total = Int64.random(in: 1...999, using: &random)
+            try db.execute("INSERT INTO orders VALUES ('\(peer.id())', (SELECT id FROM customers WHERE email = '\(email)'), '\(ref)', \(total))")
+            model.orders[email + "|" + ref] = total
+        case 4:
+            guard let key = model.orders.keys.filter({ $0.hasPrefix(peer.name + "-") }).sorted().randomElement(using: &random) else { return }
+            let parts = key.split(separator: "|").map(String.init)
+            let total = Int64.random(in: 1...999, using: &random)
+            try db.execute("UPDATE orders SET total = \(total) WHERE ref = '\(parts[1])' AND customerId = (SELECT id FROM customers WHERE email = '\(parts[0])')")
+            model.orders[key] = total
+        default:
+            guard let key = model.orders.keys.filter({ $0.hasPrefix(peer.name + "-") }).sorted().randomElement(using: &random) else { return }
+            let parts = key.split(separator: "|").map(String.init)
+            try db.execute("DELETE FROM orders WHERE ref = '\(parts[1])' AND customerId = (SELECT id FROM customers WHERE email = '\(parts[0])')")
+            model.orders[key] = nil
+        }
+    }
+
+    static func export(_ peer: Peer, incremental: Bool, to path: String) throws -> String {
+        let options = ExportOptions(incremental: incremental && peer.lastExport != nil)
+        let summary = try Exporter(store: peer.store, options: options).export(to: path)
+        peer.lastExport = summary.path
+        return summary.path
+    }
+
+    static func apply(_ changeset: String, to peer: Peer, directory: URL, log: inout [String]) throws {
+        let name = UUID().uuidString.prefix(8)
+        let report = try Importer(store: peer.store, changeset: try ChangesetReader(path: changeset), options: ImportOptions(
+            rejectsPath: directory.appendingPathComponent("rejects-\(name).ndjson").path,
+            conflictsPath: directory.appendingPathComponent("conflicts-\(name).ndjson").path)).run()
+        log.append("\((changeset as NSString).lastPathComponent) → \(peer.name): \(report.totals.pairs.filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", "))")
+        if report.totals.conflicts > 0 || report.totals.rejected > 0 {
+            let files = [report.conflictsFile, report.rejectsFile].compactMap { $0 }.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+            throw FerryError(.data, "conflicts or rejects where no edit overlaps:\n" + (log + files).joined(separator: "\n"))
+        }
+    }
+
+    /// Runs one schedule; returns nil when both stores end equal to the model, else what differs.
+    static func run(seed: UInt64, in directory: URL) throws -> String? {
+        var random = SplitMix64(seed: seed)
+        let a = try Peer("a", at: directory.appendingPathComponent("a.db").path)
+        let b = try Peer("b", at: directory.appendingPathComponent("b.db").path)
+        var model = Model()
+        var log: [String] = []
+        var exports = 0
+        func path() -> String { exports += 1; return directory.appendingPathComponent("cs\(exports)").path }
+        for round in 0..<Int.random(in: 3...7, using: &random) {
+            for _ in 0..<Int.random(in: 1...4, using: &random) { try edit(a, model: &model, random: &random) }
+            for _ in 0..<Int.random(in: 1...4, using: &random) { try edit(b, model: &model, random: &random) }
+            let incremental = Bool.random(using: &random)
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0:
+                log.append("round \(round): a → b\(incremental ? " (incremental)" : "")")
+                try apply(export(a, incremental: incremental, to: path()), to: b, directory: directory, log: &log)
+            case 1:
+                log.append("round \(round): b → a\(incremental ? " (incremental)" : "")")
+                try apply(export(b, incremental: incremental, to: path()), to: a, directory: directory, log: &log)
+            default:
+                log.append("round \(round): both export, then both import\(incremental ? " (incremental)" : "")")
+                let fromA = try export(a, incremental: incremental, to: path())
+                let fromB = try export(b, incremental: incremental, to: path())
+                try apply(fromA, to: b, directory: directory, log: &log)
+                try apply(fromB, to: a, directory: directory, log: &log)
+            }
+        }
+        log.append("final: a → b, b → a (full)")
+        try apply(export(a, incremental: false, to: path()), to: b, directory: directory, log: &log)
+        try apply(export(b, incremental: false, to: path()), to: a, directory: directory, log: &log)
+        let (stateA, stateB) = (try a.state(), try b.state())
+        if stateA == model && stateB == model { return nil }
+        func diff(_ state: Model) -> String {
+            let customers = Set(state.customers.map { "\($0)=\($1)" }).symmetricDifference(model.customers.map { "\($0)=\($1)" })
+            let orders = Set(state.orders.map { "\($0)=\($1)" }).symmetricDifference(model.orders.map { "\($0)=\($1)" })
+            return "customers \(customers.sorted()), orders \(orders.sorted())"
+        }
+        return (["a differs: \(diff(stateA))", "b differs: \(diff(stateB))"] + log).joined(separator: "\n")
+    }
+
+    @Test func twoPeersConvergeOnRandomSchedules() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seeds: [UInt64] = environment["FERRY_CONVERGENCE_SEED"].flatMap(UInt64.init).map { [$0] }
+            ?? (0..<UInt64(environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init) ?? 24)).map { 0xFE44_0000 + $0 }
+        for seed in seeds {
+            try withTemporaryDirectory { directory in
+                do {
+                    if let failure = try Self.run(seed: seed, in: directory) {
+                        Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): the stores do not equal the model\n\(failure)")
+                    }
+                } catch {
+                    Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): \(error)")
+                }
+            }
+        }
+    }
+}
