@@ -99,6 +99,12 @@ import Testing
     }
 
     static func apply(_ changeset: String, to peer: Peer, directory: URL, log: inout [String]) throws {
+        if ProcessInfo.processInfo.environment["FERRY_CONVERGENCE_TRACE"] != nil {
+            let reader = try ChangesetReader(path: changeset)
+            for table in reader.manifest.tables {
+                try reader.forEachRecord(in: table) { _, _, line in log.append("    \(table.name): \(String(decoding: line, as: UTF8.self).prefix(300))") }
+            }
+        }
         let name = UUID().uuidString.prefix(8)
         let report = try Importer(store: peer.store, changeset: try ChangesetReader(path: changeset), options: ImportOptions(
             rejectsPath: directory.appendingPathComponent("rejects-\(name).ndjson").path,

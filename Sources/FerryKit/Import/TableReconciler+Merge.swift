@@ -26,6 +26,17 @@ extension TableReconciler {
         return entry
     }
 
+    /// Whether a record that matched target row `key` by its natural key is really a stale
+    /// copy of another row, deleted here, that had the same key: the matched row never
+    /// crossed (it was made here after the delete), and the book knows the record's identity
+    /// as a row gone here, at exactly the incoming version. Merging it would take the old
+    /// row's version for the new row's base.
+    func isStaleCopyOfADeletedRow(_ record: Record, matched key: [Value]) throws -> Bool {
+        if let own = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)), !own.deleted { return false }
+        guard let entry = try deletedHereEntry(record) else { return false }
+        return incomingHash(record) == entry.hash
+    }
+
     /// The incoming version's hash, as the book compares it.
     func incomingHash(_ record: Record) -> String {
         if let portable = record.portable { return portable.hash }

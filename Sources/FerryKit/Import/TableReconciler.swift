@@ -173,6 +173,7 @@ final class TableReconciler {
         case .drift(let cloudIdRow, let keyRow, let set):
             return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
         case .found(let key):
+            if record.base != nil, try isStaleCopyOfADeletedRow(record, matched: key) { return .unchanged }
             if context.hasPins(table: target.name),
                let rejection = context.claim(table: target.name, key: key, sourceKey: sourceKey(of: record), line: line, pinned: false) {
                 return .rejected(rejection)
