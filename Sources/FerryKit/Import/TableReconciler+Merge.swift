@@ -33,8 +33,20 @@ extension TableReconciler {
     /// row's version for the new row's base.
     func isStaleCopyOfADeletedRow(_ record: Record, matched key: [Value]) throws -> Bool {
         if let own = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)), !own.deleted { return false }
-        guard let entry = try deletedHereEntry(record) else { return false }
-        return incomingHash(record) == entry.hash
+        return try isStaleCopy(record)
+    }
+
+    /// Whether the incoming version is exactly that of a row the book knows by this identity
+    /// and that is gone here: a copy written before the other side heard of the delete.
+    /// Every entry with the identity is asked, since rows deleted and entered again under
+    /// one natural key each have one.
+    func isStaleCopy(_ record: Record) throws -> Bool {
+        guard let identity = bookIdentity(record) else { return false }
+        let hash = incomingHash(record)
+        for entry in try context.book.entries(table: target.name, identity: identity) where entry.hash == hash {
+            if try !rowExists(entry) { return true }
+        }
+        return false
     }
 
     /// The incoming version's hash, as the book compares it.

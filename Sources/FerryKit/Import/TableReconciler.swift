@@ -130,8 +130,7 @@ final class TableReconciler {
                 for (index, value) in zip(resolved.indexes, values) { row[index] = value }
             case .failure(let rejection):
                 // The child of a row deleted here, in a stale copy: it was deleted with its parent.
-                if rejection.reason == .missingParent && !context.pending.contains(resolved.parentName),
-                   let entry = try deletedHereEntry(record), incomingHash(record) == entry.hash {
+                if rejection.reason == .missingParent && !context.pending.contains(resolved.parentName), try isStaleCopy(record) {
                     return .unchanged
                 }
                 if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) {
@@ -378,11 +377,11 @@ final class TableReconciler {
         // A record that never crossed from its source (a hash, no base) is a new row, even
         // when a deleted one had the same natural key: it is inserted, not a conflict.
         let newAtSource = record.hash != nil && record.base == nil
-        if !newAtSource, let entry = try deletedHereEntry(record) {
+        if !newAtSource, try deletedHereEntry(record) != nil {
             // It crossed before and was deleted here since. The very version that was here
             // is a stale copy (a full export written before the other side heard of the
             // delete): the delete stands, quietly. A version changed since is a conflict.
-            if incomingHash(record) == entry.hash { return .unchanged }
+            if try isStaleCopy(record) { return .unchanged }
             if let outcome = try resolveDeletedHere(record, line: line) { return outcome }
         }
         return try write { try inserted(record, row, at: access.insert(names, values)) }

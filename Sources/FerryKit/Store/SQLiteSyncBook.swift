@@ -5,6 +5,7 @@ final class SQLiteSyncBook: SyncBook {
     private let byKey: SQLiteStatement
     private let hashByKey: SQLiteStatement
     private let byIdentity: SQLiteStatement
+    private let allByIdentity: SQLiteStatement
     private let upsert: SQLiteStatement
     private let delete: SQLiteStatement
     private let tombstone: SQLiteStatement
@@ -39,6 +40,7 @@ final class SQLiteSyncBook: SyncBook {
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
         // tableName prefix (every row of the table) to this index; measured 100x slower.
         byIdentity = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 1")
+        allByIdentity = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 16")
         upsert = try database.prepare("""
             INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted) VALUES (?, ?, ?, ?, ?, 0)
             ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base, deleted = 0
@@ -71,6 +73,15 @@ final class SQLiteSyncBook: SyncBook {
         try byIdentity.bind([.text(table), .text(identity)])
         defer { byIdentity.reset() }
         return try byIdentity.step() ? read(byIdentity) : nil
+    }
+
+    func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] {
+        if identityIndexDeferred { return [] }
+        try allByIdentity.bind([.text(table), .text(identity)])
+        defer { allByIdentity.reset() }
+        var result: [SyncBookEntry] = []
+        while try allByIdentity.step() { result.append(read(allByIdentity)) }
+        return result
     }
 
     func record(table: String, entry: SyncBookEntry) throws {

@@ -6,6 +6,9 @@ public protocol SyncBook: AnyObject {
     /// Only the entry's hash: what an incremental export compares for every row.
     func hash(table: String, rowKey: [UInt8]) throws -> String?
     func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry?
+    /// Every entry with this identity (a natural key that several rows held over time:
+    /// an order deleted and entered again), up to a few.
+    func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry]
     /// Records an entry; an identical one is left alone.
     func record(table: String, entry: SyncBookEntry) throws
     /// Whether `record` or `remove` changed the book since it was opened.
