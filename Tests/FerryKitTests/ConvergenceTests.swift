@@ -6,7 +6,7 @@ import Testing
 /// on a random schedule (A→B, B→A, or both export before either imports; full or
 /// incremental), must end equal to a model of every edit, with no conflict and no reject.
 /// Seeded: a failure prints its seed, and FERRY_CONVERGENCE_SEED replays that one.
-/// FERRY_CONVERGENCE_SCHEDULES runs more (default 24).
+/// FERRY_CONVERGENCE_SCHEDULES sets how many (default 500, about a minute in a debug build).
 @Suite struct ConvergenceTests {
     static let schema = """
         CREATE TABLE customers (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
@@ -160,7 +160,7 @@ import Testing
     @Test func twoPeersConvergeOnRandomSchedules() throws {
         let environment = ProcessInfo.processInfo.environment
         let seeds: [UInt64] = environment["FERRY_CONVERGENCE_SEED"].flatMap(UInt64.init).map { [$0] }
-            ?? (0..<UInt64(environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init) ?? 24)).map { 0xFE44_0000 + $0 }
+            ?? (0..<UInt64(environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init) ?? 500)).map { 0xFE44_0000 + $0 }
         for seed in seeds {
             try withTemporaryDirectory { directory in
                 do {

@@ -97,6 +97,29 @@ import Testing
         }
     }
 
+    /// Between stores whose ids differ, a tombstone of a row whose natural key holds a
+    /// foreign key (an order is its customer and its ref) still finds the row: the parent
+    /// is resolved from the tombstone's base, not from the source's raw id.
+    @Test func aTombstoneFindsItsRowWhereIdsDiffer() throws {
+        try withTemporaryDirectory { directory in
+            let a = try SQLiteStore(path: directory.appendingPathComponent("a.db").path, mode: .readWriteCreate)
+            let b = try SQLiteStore(path: directory.appendingPathComponent("b.db").path, mode: .readWriteCreate)
+            try a.database.execute(Self.schema + "INSERT INTO customers VALUES ('c1', 'ann@x', 'Ann'); INSERT INTO orders VALUES ('o1', 'c1', 'A-1', 10), ('o2', 'c1', 'A-2', 20);")
+            try b.database.execute(Self.schema + "INSERT INTO customers VALUES ('k9', 'ann@x', 'Ann'); INSERT INTO orders VALUES ('q1', 'k9', 'A-1', 10), ('q2', 'k9', 'A-2', 20);")
+            for store in [a, b] { _ = try Preparer.prepare(store: store, tables: nil, profile: .empty) }
+            func exchange(_ name: String) throws -> ImportReport {
+                let path = try Exporter(store: a, options: ExportOptions()).export(to: directory.appendingPathComponent(name).path).path
+                return try Importer(store: b, changeset: try ChangesetReader(path: path), options: ImportOptions(
+                    rejectsPath: directory.appendingPathComponent("r-\(name)").path, conflictsPath: directory.appendingPathComponent("c-\(name)").path)).run()
+            }
+            #expect(try exchange("first").totals.unchanged == 3)
+            try a.database.execute("DELETE FROM orders WHERE ref = 'A-2'")
+            let report = try exchange("second")
+            #expect(report.totals.deleted == 1 && report.totals.conflicts == 0, "\(report.table())")
+            #expect(try b.database.scalar("SELECT group_concat(id) FROM orders") == .text("q1"), "B's own order q2 is the one deleted")
+        }
+    }
+
     /// A book from before tombstones were kept is upgraded in place when it is opened.
     @Test func anOldBookGainsItsTombstoneColumn() throws {
         try withTemporaryDirectory { directory in

@@ -18,6 +18,20 @@ extension TableReconciler {
         return recordIdentity(record)
     }
 
+    /// A tombstone's key values in target terms. Its `keys` hold the source's raw values, and
+    /// a foreign key among them (an order's customerId) is the source's id of the parent;
+    /// its `base` carries the parent's identity, which is resolved to the target's id here.
+    private func tombstoneKeys(_ record: Record) throws -> [(String, Value)] {
+        guard let base = record.base, record.keys.contains(where: { target.reference(for: $0.0) != nil }) else { return record.keys }
+        let cells = try PortableRow.decode(base, table: target)
+        return try record.keys.map { column, value in
+            guard let reference = target.reference(for: column), reference.columns.count == 1,
+                  case .reference(let identity)? = cells[column], let resolver = try context.resolver(for: reference.table),
+                  case .resolved(let resolved) = try resolver.resolve(identity, to: reference.to), resolved.count == 1 else { return (column, value) }
+            return (column, resolved[0])
+        }
+    }
+
     /// The book's entry for a row that crossed before and is gone here now (deleted here, or
     /// by a tombstone applied here), found by the record's identity; nil otherwise.
     func deletedHereEntry(_ record: Record) throws -> SyncBookEntry? {
@@ -245,8 +259,9 @@ extension TableReconciler {
 
     /// A tombstone: delete the matched row unless it changed here since the base.
     func applyDelete(_ record: Record, line: Int) throws -> Outcome {
+        let keys = try tombstoneKeys(record)
         let match = try matcher.match(cloudId: record.cloudId, checkDrift: false, fromReference: false) { column in
-            record.keys.first { $0.0 == column }?.1
+            keys.first { $0.0 == column }?.1
         }
         guard case .found(let key) = match else {
             if case .ambiguous(let set, _) = match {
