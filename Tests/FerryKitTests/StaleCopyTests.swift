@@ -120,6 +120,40 @@ import Testing
         }
     }
 
+    /// A row the application inserts after `prepare` has a NULL cloudId. The export gives it
+    /// one in the book (never writing the application's row), and the row syncs like any
+    /// other: the other side's edit comes back to it, with no duplicate.
+    @Test func aRowInsertedAfterPrepareSyncsLikeAnyOther() throws {
+        try withTemporaryDirectory { directory in
+            let schema = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);"
+            let a = try SQLiteStore(path: directory.appendingPathComponent("a.db").path, mode: .readWriteCreate)
+            let b = try SQLiteStore(path: directory.appendingPathComponent("b.db").path, mode: .readWriteCreate)
+            for store in [a, b] {
+                try store.database.execute(schema)
+                _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
+            }
+            try a.database.execute("INSERT INTO notes (body) VALUES ('written after prepare')")
+            var exports = 0
+            func move(_ from: SQLiteStore, _ to: SQLiteStore) throws -> ImportReport {
+                exports += 1
+                let path = try Exporter(store: from, options: ExportOptions()).export(to: directory.appendingPathComponent("cs\(exports)").path)
+                #expect(path.manifest.warnings == nil, "no 'run prepare again' warning: \(path.manifest.warnings ?? [])")
+                return try Importer(store: to, changeset: try ChangesetReader(path: path.path), options: ImportOptions(
+                    rejectsPath: directory.appendingPathComponent("r\(exports)").path, conflictsPath: directory.appendingPathComponent("c\(exports)").path)).run()
+            }
+            #expect(try move(a, b).totals.inserted == 1)
+            #expect(try a.database.scalar("SELECT cloudId FROM notes") == .null, "the export wrote no application row")
+            let given = try b.database.scalar("SELECT cloudId FROM notes")
+            #expect(given != .null, "the other side got the cloudId the book gave")
+            try b.database.execute("UPDATE notes SET body = 'edited on b'")
+            let back = try move(b, a)
+            #expect(back.totals.updated == 1 && back.totals.inserted == 0, "\(back.table())")
+            #expect(try a.rowCount("notes") == 1)
+            #expect(try a.database.scalar("SELECT body FROM notes") == .text("edited on b"))
+            #expect(try a.database.scalar("SELECT cloudId FROM notes") == given, "stamped by the import, as any match is")
+        }
+    }
+
     /// A book from before tombstones were kept is upgraded in place when it is opened.
     @Test func anOldBookGainsItsTombstoneColumn() throws {
         try withTemporaryDirectory { directory in

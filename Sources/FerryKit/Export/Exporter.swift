@@ -80,7 +80,8 @@ public final class Exporter {
             let deferredIndex = try book?.deferIdentityIndexIfEmpty() ?? false
             for table in ForeignKeyOrder.sorted(tables) {
                 entries.append(try self.export(table, into: writer, allTables: all, book: book, connections: connections))
-                if let column = table.cloudId {
+                // In a store with a book the export gives such rows a cloudId itself.
+                if book == nil || table.primaryKey.isEmpty, let column = table.cloudId {
                     let missing = try self.store.nullCount(of: column, in: table.name)
                     if missing > 0 {
                         warnings.append("\(counted(missing, "row")) of \(table.name) \(missing == 1 ? "has" : "have") no \(column); they will match by natural keys only. Run `ferry prepare --db \(self.store.displayName)` to give them one.")
@@ -141,6 +142,7 @@ public final class Exporter {
         let portableIndexes = portable.columns.map { columnIndex[$0.name]! }
         // The first export after `prepare` finds the book empty: no lookups per row then.
         let bookKnowsTable = try tracked && book?.hasEntries(table: table.name) == true
+        var generator = CloudIdGenerator()
         if tracked, let book {
             // Rows that crossed before and are gone now travel as tombstones, first: a row
             // deleted and made again under the same natural key (an order re-entered) must
@@ -172,8 +174,14 @@ public final class Exporter {
                 if options.incremental, bookKnowsTable, try book.hash(table: table.name, rowKey: rowKey) == hash { return }
                 // A tombstone at this key belonged to a deleted row: this one is new, with no base.
                 let entry = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey).flatMap { $0.deleted ? nil : $0 } : nil
-                encoder.append(cursor, to: &line, sync: (hash, entry?.base))
-                let identity = encoder.identity(cursor)
+                // A row the application inserted after `prepare` has no cloudId. The book gives
+                // it one, kept with its entry, and ships it; the application's row is not written.
+                var assigned: Value?
+                if let index = encoder.cloudIdIndex, cursor.isNull(at: index) {
+                    assigned = entry.flatMap { PortableRow.cloudId(inIdentity: $0.identity) } ?? .text(generator.next())
+                }
+                encoder.append(cursor, to: &line, sync: (hash, entry?.base), assignedCloudId: assigned)
+                let identity = encoder.identity(cursor, assignedCloudId: assigned)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
                     try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, base: form))
                 }

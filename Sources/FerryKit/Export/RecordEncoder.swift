@@ -20,7 +20,8 @@ struct RecordEncoder: Sendable {
     private let keyFields: FieldList
     private let keyIndexes: [Int]
     private let identityNames: [String]
-    private let cloudIdIndex: Int?
+    /// Cursor index of the row's cloudId column, when the table has one.
+    let cloudIdIndex: Int?
     private let references: [JoinedReference]
     /// The columns a scan reads for this encoder: the table's, then the hidden row key.
     let scanColumns: [String]
@@ -78,23 +79,25 @@ struct RecordEncoder: Sendable {
             keys: zip(joined.keyNames, joined.keys.indexes).map { ($0, cursor.value(at: $1)) })
     }
 
-    /// The record's own cloudId and keys, for the sync book's identity.
-    func identity(_ cursor: RowCursor) -> [UInt8] {
-        PortableRow.identity(cloudId: cloudIdIndex.map { cursor.value(at: $0) } ?? .null,
+    /// The record's own cloudId (or the one the book gave it) and keys, for the sync book's identity.
+    func identity(_ cursor: RowCursor, assignedCloudId: Value? = nil) -> [UInt8] {
+        PortableRow.identity(cloudId: assignedCloudId ?? cloudIdIndex.map { cursor.value(at: $0) } ?? .null,
                              keys: zip(identityNames, keyIndexes).map { ($0, cursor.value(at: $1)) })
     }
 
     /// `{"op":"upsert","cloudId":…,"keys":{…},"row":{…},"refs":{…},"hash":…,"base":…}\n`;
     /// `sync` adds the hash and base when the store keeps a sync book.
-    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?)? = nil) {
+    /// `assignedCloudId`: the cloudId the sync book gave a row whose column is NULL (a row
+    /// the application inserted after `prepare`), written as the record's and the row's.
+    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?)? = nil, assignedCloudId: Value? = nil) {
         if let cloudIdIndex {
             buffer.append(raw: #"{"op":"upsert","cloudId":"#)
-            cursor.appendJSON(at: cloudIdIndex, to: &buffer)
+            if let assignedCloudId { buffer.appendValue(assignedCloudId) } else { cursor.appendJSON(at: cloudIdIndex, to: &buffer) }
         } else {
             buffer.append(raw: #"{"op":"upsert""#)
         }
         keyFields.appendObject(cursor, to: &buffer)
-        rowFields.appendObject(cursor, to: &buffer)
+        rowFields.appendObject(cursor, to: &buffer, replacing: assignedCloudId.flatMap { value in cloudIdIndex.map { ($0, value) } })
         if let rowKeyIndex {
             buffer.append(raw: #","rowid":"#)
             cursor.appendJSON(at: rowKeyIndex, to: &buffer)
@@ -145,14 +148,14 @@ struct FieldList: Sendable {
 
     var indexes: [Int] { fields.map(\.index) }
 
-    /// The opening, then `"a":…,"b":…}`, values from `cursor`.
-    func appendObject(_ cursor: RowCursor, to buffer: inout JSONBuffer) {
+    /// The opening, then `"a":…,"b":…}`, values from `cursor` (one of them `replacing`).
+    func appendObject(_ cursor: RowCursor, to buffer: inout JSONBuffer, replacing: (index: Int, value: Value)? = nil) {
         keys.withUnsafeBufferPointer { keys in
             guard !fields.isEmpty else { buffer.append(contentsOf: keys); return }
             var start = 0
             for field in fields {
                 buffer.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<field.keyEnd]))
-                cursor.appendJSON(at: field.index, to: &buffer)
+                if let replacing, replacing.index == field.index { buffer.appendValue(replacing.value) } else { cursor.appendJSON(at: field.index, to: &buffer) }
                 start = field.keyEnd
             }
         }

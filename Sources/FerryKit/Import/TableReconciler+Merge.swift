@@ -63,6 +63,19 @@ extension TableReconciler {
         return false
     }
 
+    /// A row whose cloudId column is NULL here (the application inserted it after `prepare`)
+    /// but which this store's export shipped under a cloudId the book gave it: the record
+    /// with that cloudId is this row coming back.
+    func rowKnownByCloudIdInBook(_ record: Record) throws -> [Value]? {
+        guard target.cloudId != nil, !record.cloudId.isNull, !target.primaryKey.isEmpty else { return nil }
+        for entry in try context.book.entries(table: target.name, identity: PortableRow.identity(cloudId: record.cloudId, keys: [])) where !entry.deleted {
+            guard case .array(let cells) = try JSONParser.parse(entry.rowKey), cells.count == target.primaryKey.count else { continue }
+            let key = try cells.map { try RecordDecoder.decodeValue($0, column: "rowKey") }
+            if try access.values([target.primaryKey[0]], at: key) != nil { return key }
+        }
+        return nil
+    }
+
     /// The incoming version's hash, as the book compares it.
     func incomingHash(_ record: Record) -> String {
         if let portable = record.portable { return portable.hash }

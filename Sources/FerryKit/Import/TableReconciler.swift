@@ -180,6 +180,7 @@ final class TableReconciler {
             return try write { try merge(record, row, into: key, line: line) }
         case .none:
             if target.identifiedByWholeRow, let key = try equalRow(row) { return try write { try merge(record, row, into: key, line: line) } }
+            if let key = try rowKnownByCloudIdInBook(record) { return try write { try merge(record, row, into: key, line: line) } }
             return try insert(row, record: record, line: line)
         }
     }

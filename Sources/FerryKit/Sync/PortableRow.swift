@@ -90,6 +90,13 @@ struct PortableRow {
         return out.bytes
     }
 
+    /// The cloudId of an identity written by `identity(cloudId:keys:)`, if it has one.
+    static func cloudId(inIdentity bytes: [UInt8]) -> Value? {
+        guard case .object(let pairs)? = try? JSONParser.parse(bytes), let json = pairs.first(where: { $0.key == "cloudId" })?.value,
+              let value = try? RecordDecoder.decodeValue(json, column: "cloudId"), !value.isNull else { return nil }
+        return value
+    }
+
     /// A key of this store as the sync book stores it: a JSON array of values.
     static func rowKey(_ values: [Value]) -> [UInt8] {
         var out = JSONBuffer(capacity: 64)
