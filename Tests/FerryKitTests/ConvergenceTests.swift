@@ -12,12 +12,16 @@ import Testing
         CREATE TABLE customers (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
         CREATE TABLE orders (id TEXT PRIMARY KEY, customerId TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
                              ref TEXT NOT NULL, total INTEGER NOT NULL, UNIQUE (customerId, ref));
+        CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, stars INTEGER NOT NULL);
         """
 
     /// What both stores must hold: customers by email, orders by (email, ref).
     struct Model: Equatable {
         var customers: [String: String] = [:]
         var orders: [String: Int64] = [:] // "email|ref" → total
+        /// notes have no natural key: prepare gives the table a cloudId, and notes written
+        /// after prepare get theirs from the export's book. "body" → stars.
+        var notes: [String: Int64] = [:]
     }
 
     final class Peer {
@@ -44,6 +48,12 @@ import Testing
             for row in try store.database.rows("SELECT c.email || '|' || o.ref, o.total FROM orders o JOIN customers c ON c.id = o.customerId") {
                 if case .integer(let total) = row[1] { model.orders[row[0].string!] = total }
             }
+            for row in try store.database.rows("SELECT body, stars FROM notes") {
+                if case .integer(let stars) = row[1] {
+                    // Two rows with one body would be a duplicate: make it visible.
+                    model.notes[row[0].string!] = model.notes[row[0].string!] == nil ? stars : -1
+                }
+            }
             return model
         }
     }
@@ -52,7 +62,8 @@ import Testing
     static func edit(_ peer: Peer, model: inout Model, random: inout SplitMix64) throws {
         let mine = model.customers.keys.filter { $0.hasPrefix(peer.name + "-") }.sorted()
         let db = peer.store.database
-        var choice = Int.random(in: 0..<6, using: &random)
+        var choice = Int.random(in: 0..<9, using: &random)
+        let myNotes = model.notes.keys.filter { $0.hasPrefix(peer.name + "-") }.sorted()
         if choice == 1 && mine.isEmpty { choice = 0 }
         switch choice {
         case 0:
@@ -83,11 +94,26 @@ import Testing
             let total = Int64.random(in: 1...999, using: &random)
             try db.execute("UPDATE orders SET total = \(total) WHERE ref = '\(parts[1])' AND customerId = (SELECT id FROM customers WHERE email = '\(parts[0])')")
             model.orders[key] = total
-        default:
+        case 5:
             guard let key = model.orders.keys.filter({ $0.hasPrefix(peer.name + "-") }).sorted().randomElement(using: &random) else { return }
             let parts = key.split(separator: "|").map(String.init)
             try db.execute("DELETE FROM orders WHERE ref = '\(parts[1])' AND customerId = (SELECT id FROM customers WHERE email = '\(parts[0])')")
             model.orders[key] = nil
+        case 6:
+            // An integer id the database hands out: both sides make the same ids.
+            let body = "\(peer.name)-note-\(peer.id())"
+            let stars = Int64.random(in: 1...5, using: &random)
+            try db.execute("INSERT INTO notes (body, stars) VALUES ('\(body)', \(stars))")
+            model.notes[body] = stars
+        case 7:
+            guard let body = myNotes.randomElement(using: &random) else { return }
+            let stars = Int64.random(in: 1...5, using: &random)
+            try db.execute("UPDATE notes SET stars = \(stars) WHERE body = '\(body)'")
+            model.notes[body] = stars
+        default:
+            guard let body = myNotes.randomElement(using: &random) else { return }
+            try db.execute("DELETE FROM notes WHERE body = '\(body)'")
+            model.notes[body] = nil
         }
     }
 
@@ -111,7 +137,11 @@ import Testing
             conflictsPath: directory.appendingPathComponent("conflicts-\(name).ndjson").path)).run()
         log.append("\((changeset as NSString).lastPathComponent) → \(peer.name): \(report.totals.pairs.filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", "))")
         if report.totals.conflicts > 0 || report.totals.rejected > 0 {
-            let files = [report.conflictsFile, report.rejectsFile].compactMap { $0 }.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+            var files = [report.conflictsFile, report.rejectsFile].compactMap { $0 }.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+            if ProcessInfo.processInfo.environment["FERRY_CONVERGENCE_TRACE"] != nil {
+                files += try peer.store.database.rows("SELECT tableName, rowKey, identity, hash, deleted FROM _ferry_rows ORDER BY tableName, rowKey").map { "book: " + $0.map(\.description).joined(separator: " ") }
+                files += try peer.store.database.rows("SELECT id, body, stars, cloudId FROM notes").map { "row: " + $0.map(\.description).joined(separator: " ") }
+            }
             throw FerryError(.data, "conflicts or rejects where no edit overlaps:\n" + (log + files).joined(separator: "\n"))
         }
     }
@@ -152,7 +182,8 @@ import Testing
         func diff(_ state: Model) -> String {
             let customers = Set(state.customers.map { "\($0)=\($1)" }).symmetricDifference(model.customers.map { "\($0)=\($1)" })
             let orders = Set(state.orders.map { "\($0)=\($1)" }).symmetricDifference(model.orders.map { "\($0)=\($1)" })
-            return "customers \(customers.sorted()), orders \(orders.sorted())"
+            let notes = Set(state.notes.map { "\($0)=\($1)" }).symmetricDifference(model.notes.map { "\($0)=\($1)" })
+            return "customers \(customers.sorted()), orders \(orders.sorted()), notes \(notes.sorted())"
         }
         return (["a differs: \(diff(stateA))", "b differs: \(diff(stateB))"] + log).joined(separator: "\n")
     }

@@ -148,17 +148,7 @@ public final class Exporter {
             // deleted and made again under the same natural key (an order re-entered) must
             // be deleted in the target before its successor arrives, not after.
             try book.vanished(from: table) { entry in
-                line.append(raw: #"{"op":"delete""#)
-                if case .object(let identity) = try JSONParser.parse(entry.identity) {
-                    for (key, value) in identity {
-                        line.append(UInt8(ascii: ","))
-                        line.appendString(key)
-                        line.append(UInt8(ascii: ":"))
-                        line.appendJSON(value)
-                    }
-                }
-                RecordEncoder.appendSync(hash: entry.hash, base: entry.base, to: &line)
-                line.append(raw: "}\n")
+                try Self.appendTombstone(entry, to: &line)
                 // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
                 try book.markDeleted(table: table.name, rowKey: entry.rowKey)
                 rows += 1
@@ -182,6 +172,13 @@ public final class Exporter {
                 }
                 encoder.append(cursor, to: &line, sync: (hash, entry?.base), assignedCloudId: assigned)
                 let identity = encoder.identity(cursor, assignedCloudId: assigned)
+                if let entry, entry.identity != identity, !entry.identity.isEmpty {
+                    // Another logical row took this key (the application handed it out again):
+                    // the old row's delete ships now, and its entry moves aside as a tombstone.
+                    try Self.appendTombstone(entry, to: &line)
+                    rows += 1
+                    try book.retire(table: table.name, rowKey: rowKey, unless: identity, shipped: true)
+                }
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
                     try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, base: form))
                 }
@@ -198,6 +195,21 @@ public final class Exporter {
         }
         try line.withBytes { try file.write($0) }
         return rows
+    }
+
+    /// `{"op":"delete",<identity>,"hash":…,"base":…}`: the delete of the row a book entry remembers.
+    static func appendTombstone(_ entry: SyncBookEntry, to line: inout JSONBuffer) throws {
+        line.append(raw: #"{"op":"delete""#)
+        if case .object(let identity) = try JSONParser.parse(entry.identity) {
+            for (key, value) in identity {
+                line.append(UInt8(ascii: ","))
+                line.appendString(key)
+                line.append(UInt8(ascii: ":"))
+                line.appendJSON(value)
+            }
+        }
+        RecordEncoder.appendSync(hash: entry.hash, base: entry.base, to: &line)
+        line.append(raw: "}\n")
     }
 
     /// Cuts the table into position ranges, each scanned, encoded and deflated by one job on

@@ -216,7 +216,8 @@ extension TableReconciler {
         // The source sent its base unchanged and only this side changed the row since: the
         // book keeps its own entry (what this side last sent), not the older incoming
         // version, or this side's next tombstone would carry a base the other side moved past.
-        let keptOwnVersion = targetChanged && write.isEmpty && conflicting.isEmpty && record.base != nil
+        // (A cloudId stamped on the row is no change of its data.)
+        let keptOwnVersion = targetChanged && take.isEmpty && conflicting.isEmpty && record.base != nil
         let ownEntry = keptOwnVersion ? try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) : nil
         if ownEntry == nil || ownEntry?.deleted == true {
             try remember(remembered, at: key)

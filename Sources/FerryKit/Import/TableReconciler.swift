@@ -50,6 +50,9 @@ final class TableReconciler {
     var breakingCycles = false
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
     private let hiddenRowKey: String?
+    /// Whether the book had entries for this table when the import began (else no key can
+    /// have been another row's before, and the check per insert is skipped).
+    private let bookKnewTable: Bool
     private(set) var cycleFixups: [CycleFixup] = []
     private var lastInsertedKey: [Value]?
     /// Whether rows of this table are referenced by the changeset, so their keys are mapped.
@@ -89,6 +92,7 @@ final class TableReconciler {
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
         hiddenRowKey = context.store.hiddenRowKey(of: target)
+        bookKnewTable = try context.book.hasEntries(table: target.name)
         // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed.
         let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
             && target.create.range(of: "ON CONFLICT", options: .caseInsensitive) == nil
@@ -330,6 +334,11 @@ final class TableReconciler {
     /// Bookkeeping of a row just inserted: prune set, key map, sync book.
     private func inserted(_ record: Record, _ row: [Value], at key: [Value]) throws -> Outcome {
         lastInsertedKey = key
+        // The key may be one a row deleted here had (its entry waits for the next export):
+        // that entry moves aside as a tombstone, or the new row would take over its identity.
+        if bookKnewTable, !target.primaryKey.isEmpty, let identity = bookIdentity(record) {
+            try context.book.retire(table: target.name, rowKey: PortableRow.rowKey(key), unless: identity, shipped: false)
+        }
         try context.markSeen(target, key)
         try mapKey(row, to: key, inserted: true)
         try remember(record, at: key)

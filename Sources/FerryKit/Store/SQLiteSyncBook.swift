@@ -98,6 +98,21 @@ final class SQLiteSyncBook: SyncBook {
         if database.changes > 0 { changed = true }
     }
 
+    func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
+        guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty else { return }
+        // ["\u0000retired", identity, hash] can be no row's key: rowKey arrays hold the key's values.
+        var aside = JSONBuffer()
+        aside.append(raw: #"["\u0000retired","#)
+        aside.appendString(String(decoding: existing.identity, as: UTF8.self))
+        aside.append(UInt8(ascii: ","))
+        aside.appendString(existing.hash)
+        aside.append(UInt8(ascii: "]"))
+        let statement = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableName = ?1 AND rowKey = ?2")
+        try statement.bind([.text(table), .text(rowKey), .text(aside.bytes), .integer(shipped ? 1 : 0)])
+        try statement.step()
+        changed = true
+    }
+
     func remove(table: String, rowKey: [UInt8]) throws {
         try delete.bind([.text(table), .text(rowKey)])
         defer { delete.reset() }

@@ -17,6 +17,11 @@ public protocol SyncBook: AnyObject {
     /// Keeps the entry as a tombstone: the row is gone, and a stale copy of the version it
     /// had (same hash) arriving later is recognised and not brought back.
     func markDeleted(table: String, rowKey: [UInt8]) throws
+    /// Another logical row now holds `rowKey` (a key handed out again after a delete): the
+    /// entry there, when its identity is not `identity`, moves aside under a key of its own,
+    /// so the deleted row is still recognised by its identity. Its delete is still to ship
+    /// (the next export finds it gone) unless `shipped`.
+    func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws
     /// Whether any row of `table` has crossed before.
     func hasEntries(table: String) throws -> Bool
     /// When the book is empty, stops maintaining the identity lookup until
