@@ -91,3 +91,11 @@ func database(_ path: URL, _ sql: String) throws {
 func scalar(_ path: URL, _ sql: String) throws -> Value? {
     try SQLiteDatabase(path: path.path, mode: .readOnly).scalar(sql)
 }
+
+/// `ferry export --db SOURCE --out DIRECTORY/cs [--profile PROFILE]`, expected to succeed.
+func exportChangeset(_ source: URL, in directory: URL, profile: URL? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+    let changeset = directory.appendingPathComponent("cs")
+    let result = try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"] + (profile.map { ["--profile", $0.path] } ?? []))
+    #expect(result.status == 0, "export failed: \(result.stderr)", sourceLocation: sourceLocation)
+    return changeset
+}

@@ -177,8 +177,7 @@ import Testing
         }
         try database(source, "UPDATE pets SET note = 'source' WHERE id = 'p1'")
         try database(target, "UPDATE pets SET note = 'target' WHERE id = 'p1'")
-        let changeset = directory.appendingPathComponent("cs")
-        #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+        let changeset = try exportChangeset(source, in: directory)
         // Tom now points at an owner nobody has: a missing_parent reject.
         let lines = try tableLines(changeset, "pets").map { line in
             line.contains("\"Tom\"") ? line.replacingOccurrences(of: "ann@example.com", with: "nobody@example.com").replacingOccurrences(of: "\"o1\"", with: "\"o9\"") : line
@@ -247,8 +246,7 @@ import Testing
                     """)
             }
             try database(target, "INSERT INTO posts VALUES ('p5', 'gone-at-source', 'a1')")
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory)
             // Three posts now point at an author who exists nowhere: rejected as missing_parent.
             let lines = try tableLines(changeset, "posts").map { line in
                 line.contains("\"four\"") ? line : line.replacingOccurrences(of: "ann@example.com", with: "ghost@example.com").replacingOccurrences(of: "\"a1\"", with: "\"a9\"")
@@ -268,8 +266,7 @@ import Testing
             let schema = "CREATE TABLE tags (id TEXT PRIMARY KEY, label TEXT NOT NULL UNIQUE);"
             try database(source, schema + "INSERT INTO tags VALUES ('t1', 'red');")
             try database(target, schema + "INSERT INTO tags VALUES ('t1', 'red'), ('t2', 'green'), ('t3', 'blue'), ('t4', 'cyan');")
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory)
             let before = try fileBytes(target)
             let refused = try ferry(["import", changeset.path, "--db", target.path, "--prune"])
             expectCleanRefusal(refused, mentions: ["--prune would delete 3 of the 4 rows of table tags", "--dry-run", "--yes"])
@@ -359,8 +356,7 @@ import Testing
             try database(target, schema + "INSERT INTO content VALUES ('x9', 'Welcome', NULL, 'hello'), ('x8', 'Welcome', 'page', 'other');")
             let profile = directory.appendingPathComponent("profile.json")
             try Data(#"{"tables": {"content": {"match": [["title", "type"]]}}}"#.utf8).write(to: profile)
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--profile", profile.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory, profile: profile)
             let result = try ferry(["import", changeset.path, "--db", target.path])
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(try scalar(target, "SELECT count(*) FROM content") == .integer(2), "matched x9, no duplicate")
@@ -378,8 +374,7 @@ import Testing
             #expect(profile.status == 0)
             #expect(profile.stderr.contains("warning: table colors is matched by its primary key (id) alone"), "stderr: \(profile.stderr)")
             #expect(profile.stderr.contains(#""match": [["label"]]"#), "it says which match line fixes it: \(profile.stderr)")
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory)
             let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"])
             #expect(result.stderr.contains("warning: table colors is matched by its primary key (id) alone"), "import warns even with --quiet: \(result.stderr)")
             // An empty target has nothing to duplicate: no warning.
@@ -468,8 +463,7 @@ import Testing
             #expect(profile.stderr.contains("warning: table users is recognised by (email), which may be NULL"), "stderr: \(profile.stderr)")
             #expect(try ferry(["prepare", "--db", source.path, "--quiet"]).status == 0)
             #expect(try scalar(source, "SELECT count(*) FROM users WHERE cloudId IS NOT NULL") == .integer(3))
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory)
             for _ in 0..<3 { #expect(try ferry(["import", changeset.path, "--db", target.path, "--quiet"]).status == 0) }
             #expect(try scalar(target, "SELECT count(*) FROM users") == .integer(3), "imported three times, still three rows")
         }

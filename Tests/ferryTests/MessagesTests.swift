@@ -163,8 +163,7 @@ import Testing
             }
             try SQLiteDatabase(path: source.path, mode: .readWrite).execute("INSERT INTO items VALUES ('i1', 'A-1', 'anvil')")
             try SQLiteDatabase(path: target.path, mode: .readWrite).execute("INSERT INTO items VALUES ('k7', 'A-1', 'anvil')")
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory)
             let rejects = directory.appendingPathComponent("rejects.ndjson")
             let result = try ferry(["import", changeset.path, "--db", target.path, "--rejects", rejects.path, "--quiet"])
             #expect(result.status == 3, "stderr: \(result.stderr)")

@@ -14,8 +14,7 @@ import Testing
             try database(target, schema + "INSERT INTO cat VALUES (11, 'A', NULL), (12, 'B', NULL);")
             let profile = directory.appendingPathComponent("p.json")
             try Data(#"{"tables": {"cat": {"match": [["g_id", "name"]]}}}"#.utf8).write(to: profile)
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--profile", profile.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory, profile: profile)
             let result = try ferry(["import", changeset.path, "--db", target.path, "--profile", profile.path, "--quiet"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(try scalar(target, "SELECT count(*) FROM cat") == .integer(2), "matched, not duplicated")
@@ -36,8 +35,7 @@ import Testing
                 INSERT INTO usage VALUES (NULL, NULL, 'world'), (NULL, NULL, 'europe');
                 INSERT INTO people VALUES (1, 'a@x', 'A'), (2, NULL, 'B');
                 """)
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory)
             #expect(try ferry(["import", changeset.path, "--db", target.path, "--quiet"]).status == 0)
             let before = try rowCounts(ofDatabase: target)
             #expect(before == ["alias": 3, "usage": 2, "people": 2])
@@ -77,8 +75,7 @@ import Testing
                 INSERT INTO unit VALUES ('EPSG', '9001', 'metre');
                 INSERT INTO op VALUES (1, 'EPSG', '9001'), (2, 'EPSG', NULL), (3, NULL, NULL);
                 """)
-            let changeset = directory.appendingPathComponent("cs")
-            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
+            let changeset = try exportChangeset(source, in: directory)
             let target = directory.appendingPathComponent("t.db")
             let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
