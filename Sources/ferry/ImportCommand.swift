@@ -96,10 +96,9 @@ struct ImportCommand: ParsableCommand {
             let reader = try ChangesetReader(path: changeset, target: target.store, maximumLineLength: lineSize.bytes)
             var allPins = try pin.map { try Pin.parse($0, place: "--pin") }
             if let pins { allPins += try Pin.load(path: pins) }
-            var options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
+            let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
-                                        pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema)
-            options.pins = allPins
+                                        pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema, pins: allPins)
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
             if let report {

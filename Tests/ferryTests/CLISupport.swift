@@ -99,3 +99,12 @@ func exportChangeset(_ source: URL, in directory: URL, profile: URL? = nil, sour
     #expect(result.status == 0, "export failed: \(result.stderr)", sourceLocation: sourceLocation)
     return changeset
 }
+
+/// Two SQLite files in `directory` with one schema: the source holding `source`'s rows and
+/// the target holding `target`'s (each SQL run after the schema).
+func sourceAndTarget(in directory: URL, _ sourceName: String, _ targetName: String, schema: String, source: String, target: String) throws -> (source: URL, target: URL) {
+    let paths = (directory.appendingPathComponent(sourceName), directory.appendingPathComponent(targetName))
+    try database(paths.0, schema + source)
+    try database(paths.1, schema + target)
+    return paths
+}

@@ -261,11 +261,10 @@ import Testing
 
     @Test func aPruneOfMostOfATableNeedsYes() throws {
         try withTemporaryDirectory { directory in
-            let source = directory.appendingPathComponent("a.db")
-            let target = directory.appendingPathComponent("b.db")
             let schema = "CREATE TABLE tags (id TEXT PRIMARY KEY, label TEXT NOT NULL UNIQUE);"
-            try database(source, schema + "INSERT INTO tags VALUES ('t1', 'red');")
-            try database(target, schema + "INSERT INTO tags VALUES ('t1', 'red'), ('t2', 'green'), ('t3', 'blue'), ('t4', 'cyan');")
+            let (source, target) = try sourceAndTarget(in: directory, "a.db", "b.db", schema: schema,
+                source: "INSERT INTO tags VALUES ('t1', 'red');",
+                target: "INSERT INTO tags VALUES ('t1', 'red'), ('t2', 'green'), ('t3', 'blue'), ('t4', 'cyan');")
             let changeset = try exportChangeset(source, in: directory)
             let before = try fileBytes(target)
             let refused = try ferry(["import", changeset.path, "--db", target.path, "--prune"])
@@ -314,12 +313,11 @@ import Testing
     /// Rows with a NULL in a nullable UNIQUE key: each is its own row, never "deleted here".
     @Test func aNullInANaturalKeyIsNoIdentity() throws {
         try withTemporaryDirectory { directory in
-            let source = directory.appendingPathComponent("a.db")
-            let target = directory.appendingPathComponent("b.db")
             // A composite UNIQUE key with a nullable column, as a per-organisation email often is.
             let schema = "CREATE TABLE people (id TEXT PRIMARY KEY, org TEXT NOT NULL, email TEXT, name TEXT NOT NULL, UNIQUE (org, email)); CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);"
-            try database(source, schema + "INSERT INTO people VALUES ('p1', 'acme', NULL, 'Ann'), ('p3', 'acme', 'cy@example.com', 'Cy');")
-            try database(target, schema + "INSERT INTO people VALUES ('q1', 'acme', 'dee@example.com', 'Dee');")
+            let (source, target) = try sourceAndTarget(in: directory, "a.db", "b.db", schema: schema,
+                source: "INSERT INTO people VALUES ('p1', 'acme', NULL, 'Ann'), ('p3', 'acme', 'cy@example.com', 'Cy');",
+                target: "INSERT INTO people VALUES ('q1', 'acme', 'dee@example.com', 'Dee');")
             // Both keep a sync book, but people has no cloudId: its identity is the key alone.
             // (A plain `ferry prepare` would give people a cloudId, since its key allows NULL.)
             for path in [source, target] { #expect(try ferry(["prepare", "--db", path.path, "--tables", "notes", "--quiet"]).status == 0) }
@@ -349,11 +347,10 @@ import Testing
     /// In a profile's `match`, NULL equals NULL: the row is found, not duplicated.
     @Test func aNullInAMatchCompositeEqualsNull() throws {
         try withTemporaryDirectory { directory in
-            let source = directory.appendingPathComponent("a.db")
-            let target = directory.appendingPathComponent("b.db")
             let schema = "CREATE TABLE content (id TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT, body TEXT);"
-            try database(source, schema + "INSERT INTO content VALUES ('c1', 'Welcome', NULL, 'hello');")
-            try database(target, schema + "INSERT INTO content VALUES ('x9', 'Welcome', NULL, 'hello'), ('x8', 'Welcome', 'page', 'other');")
+            let (source, target) = try sourceAndTarget(in: directory, "a.db", "b.db", schema: schema,
+                source: "INSERT INTO content VALUES ('c1', 'Welcome', NULL, 'hello');",
+                target: "INSERT INTO content VALUES ('x9', 'Welcome', NULL, 'hello'), ('x8', 'Welcome', 'page', 'other');")
             let profile = directory.appendingPathComponent("profile.json")
             try Data(#"{"tables": {"content": {"match": [["title", "type"]]}}}"#.utf8).write(to: profile)
             let changeset = try exportChangeset(source, in: directory, profile: profile)
@@ -365,11 +362,10 @@ import Testing
 
     @Test func aTableMatchedByAnIntegerIdAloneIsNamedWithItsFix() throws {
         try withTemporaryDirectory { directory in
-            let source = directory.appendingPathComponent("a.db")
-            let target = directory.appendingPathComponent("b.db")
             let schema = "CREATE TABLE colors (id INTEGER PRIMARY KEY, label TEXT NOT NULL, hex TEXT);"
-            try database(source, schema + "INSERT INTO colors VALUES (1, 'red', 'f00'), (2, 'green', '0f0');")
-            try database(target, schema + "INSERT INTO colors VALUES (7, 'green', '0f0');")
+            let (source, target) = try sourceAndTarget(in: directory, "a.db", "b.db", schema: schema,
+                source: "INSERT INTO colors VALUES (1, 'red', 'f00'), (2, 'green', '0f0');",
+                target: "INSERT INTO colors VALUES (7, 'green', '0f0');")
             let profile = try ferry(["profile", "--db", target.path])
             #expect(profile.status == 0)
             #expect(profile.stderr.contains("warning: table colors is matched by its primary key (id) alone"), "stderr: \(profile.stderr)")

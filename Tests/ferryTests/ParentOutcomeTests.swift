@@ -106,9 +106,9 @@ import Testing
 @Suite struct PinSafetyTests {
     func scenario(_ directory: URL, target rows: String = "(17, 'rock', 't17'), (18, 'rock', 't18'), (19, 'jazz', 't19')") throws -> (changeset: URL, target: URL) {
         let schema = "CREATE TABLE pl (id INTEGER PRIMARY KEY, name TEXT, note TEXT); CREATE TABLE tr (id INTEGER PRIMARY KEY, pl_id INT REFERENCES pl(id), t TEXT);"
-        let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
-        try database(source, schema + "INSERT INTO pl VALUES (1, 'rock', 's1'), (2, 'rock', 's2'), (3, 'jazz', 's3'); INSERT INTO tr VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c');")
-        try database(target, schema + "INSERT INTO pl VALUES \(rows);")
+        let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+            source: "INSERT INTO pl VALUES (1, 'rock', 's1'), (2, 'rock', 's2'), (3, 'jazz', 's3'); INSERT INTO tr VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c');",
+            target: "INSERT INTO pl VALUES \(rows);")
         let profile = directory.appendingPathComponent("p.json")
         try Data(#"{"tables": {"pl": {"match": [["name"]]}}}"#.utf8).write(to: profile)
         let changeset = try exportChangeset(source, in: directory, profile: profile)
@@ -148,9 +148,9 @@ import Testing
     @Test func keysWithSeparatorsArePinnedQuoted() throws {
         try withTemporaryDirectory { directory in
             let schema = "CREATE TABLE k (code TEXT PRIMARY KEY, name TEXT, v INT);"
-            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
-            try database(source, schema + #"INSERT INTO k VALUES ('a:b=c,d', 'dup', 1), ('x"y', 'dup', 2);"#)
-            try database(target, schema + #"INSERT INTO k VALUES ('T:1=2', 'dup', 10), ('T,2', 'dup', 20);"#)
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: #"INSERT INTO k VALUES ('a:b=c,d', 'dup', 1), ('x"y', 'dup', 2);"#,
+                target: #"INSERT INTO k VALUES ('T:1=2', 'dup', 10), ('T,2', 'dup', 20);"#)
             let profile = directory.appendingPathComponent("p.json")
             try Data(#"{"tables": {"k": {"match": [["name"]]}}}"#.utf8).write(to: profile)
             let changeset = try exportChangeset(source, in: directory, profile: profile)
@@ -174,10 +174,10 @@ import Testing
     /// same row, so the table does not double every round.
     @Test func aTableWithNoKeyDoesNotGrowOnEveryExchange() throws {
         try withTemporaryDirectory { directory in
-            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
             let schema = "CREATE TABLE tag (label TEXT, v INT);"
-            try database(source, schema + "INSERT INTO tag VALUES ('u', 2), ('t', 1), ('t', 1), ('n', NULL);")
-            try database(target, schema + "INSERT INTO tag VALUES ('t', 1), ('u', 2), ('n', NULL);")
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: "INSERT INTO tag VALUES ('u', 2), ('t', 1), ('t', 1), ('n', NULL);",
+                target: "INSERT INTO tag VALUES ('t', 1), ('u', 2), ('n', NULL);")
             for round in 1...3 {
                 let changeset = directory.appendingPathComponent("cs\(round)")
                 #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--quiet"]).status == 0)
@@ -190,9 +190,9 @@ import Testing
     @Test func anExpressionKeyMatchesWhereItsColumnIsNull() throws {
         try withTemporaryDirectory { directory in
             let schema = "CREATE TABLE w (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL, n INT); CREATE UNIQUE INDEX w_ab ON w (coalesce(a, ''), lower(b));"
-            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
-            try database(source, schema + "INSERT INTO w VALUES (1, NULL, 'FOO', 1);")
-            try database(target, schema + "INSERT INTO w VALUES (9, '', 'foo', 0);")
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: "INSERT INTO w VALUES (1, NULL, 'FOO', 1);",
+                target: "INSERT INTO w VALUES (9, '', 'foo', 0);")
             let changeset = try exportChangeset(source, in: directory)
             let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins", "--quiet"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -218,9 +218,9 @@ extension KeylessTableTests {
     @Test func anIndexCollationDecidesTheMatch() throws {
         try withTemporaryDirectory { directory in
             let schema = "CREATE TABLE x (id INTEGER PRIMARY KEY, k TEXT NOT NULL, n INT); CREATE UNIQUE INDEX x_k ON x (k COLLATE NOCASE);"
-            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
-            try database(source, schema + "INSERT INTO x VALUES (1, 'KEY', 1);")
-            try database(target, schema + "INSERT INTO x VALUES (7, 'key', 0);")
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: "INSERT INTO x VALUES (1, 'KEY', 1);",
+                target: "INSERT INTO x VALUES (7, 'key', 0);")
             let changeset = try exportChangeset(source, in: directory)
             let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins", "--quiet"])
             #expect(result.status == 0, "stderr: \(result.stderr)")

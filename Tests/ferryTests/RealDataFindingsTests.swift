@@ -9,9 +9,9 @@ import Testing
     @Test func aMatchLineRepeatingANullableUniqueKeyStillMatches() throws {
         try withTemporaryDirectory { directory in
             let schema = "CREATE TABLE g (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE cat (id INTEGER PRIMARY KEY, name TEXT NOT NULL, g_id INTEGER REFERENCES g(id), UNIQUE (g_id, name));"
-            let source = directory.appendingPathComponent("s.db"), target = directory.appendingPathComponent("t.db")
-            try database(source, schema + "INSERT INTO cat VALUES (1, 'A', NULL), (2, 'B', NULL);")
-            try database(target, schema + "INSERT INTO cat VALUES (11, 'A', NULL), (12, 'B', NULL);")
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: "INSERT INTO cat VALUES (1, 'A', NULL), (2, 'B', NULL);",
+                target: "INSERT INTO cat VALUES (11, 'A', NULL), (12, 'B', NULL);")
             let profile = directory.appendingPathComponent("p.json")
             try Data(#"{"tables": {"cat": {"match": [["g_id", "name"]]}}}"#.utf8).write(to: profile)
             let changeset = try exportChangeset(source, in: directory, profile: profile)

@@ -23,7 +23,8 @@ final class ChangesetWriter {
             throw FerryError(.io, "cannot write \(url.path): the folder \(parent) does not exist. Create it first.")
         }
         var info = stat()
-        if lstat(url.path, &info) == 0 && !(asArchive ? false : Self.isEmptyFolder(url.path)) {
+        // An empty folder made for the export is an output like a missing one.
+        if lstat(url.path, &info) == 0 && (asArchive || !Self.isEmptyFolder(url.path)) {
             guard force else {
                 throw FerryError(.io, "\(url.path) already exists. Choose another --out, or pass --force to replace it (only a changeset Ferry wrote can be replaced).")
             }

@@ -92,8 +92,7 @@ final class ImportContext {
                 throw FerryError(.usage, "\(place): table \(table.name)'s primary key is (\(table.primaryKey.joined(separator: ", "))); give one value per column on each side.")
             }
             let key = zip(table.primaryKey, pin.target).map { column, text -> Value in
-                let type = table.column(named: column)?.type.uppercased() ?? ""
-                if type.contains("INT"), let number = Int64(text) { return .integer(number) }
+                if table.column(named: column)?.hasIntegerAffinity == true, let number = Int64(text) { return .integer(number) }
                 return .text(text)
             }
             guard try access(table).values(table.primaryKey, at: key) != nil else {

@@ -36,10 +36,8 @@ struct ImportSession {
         self.rejects = rejects
         self.observer = observer
         let tables = changeset.manifest.tables
-        var existing = Set<String>()
         for table in tables {
             if try store.tableExists(table.name) {
-                existing.insert(table.name.lowercased())
                 if try store.isEmpty(table.name) { emptyAtStart.insert(table.name.lowercased()) }
             } else {
                 emptyAtStart.insert(table.name.lowercased())
@@ -58,9 +56,9 @@ struct ImportSession {
         context.alreadyApplied = alreadyApplied
         context.emptyAtStart = emptyAtStart
         try context.addPins(pins, changesetTables: tables.map(\.name))
-        for table in tables {
-            guard existing.contains(table.name.lowercased()), let target = targets[table.name.lowercased()],
-                  let warning = PrimaryKeyIdentity.warning(for: target), try !store.isEmpty(target.name) else { continue }
+        // Only a target that holds rows can get duplicates: a created or empty table cannot.
+        for table in tables where !emptyAtStart.contains(table.name.lowercased()) {
+            guard let target = targets[table.name.lowercased()], let warning = PrimaryKeyIdentity.warning(for: target) else { continue }
             warnings.append(warning)
         }
     }

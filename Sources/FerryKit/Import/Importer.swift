@@ -26,11 +26,12 @@ public struct ImportOptions: Sendable {
     /// Let the changeset's CREATE statements call any SQL function (`--trust-schema`).
     public var trustSchema: Bool
     /// Source rows matched to target rows by a person (`--pin`, `--pins`).
-    public var pins: [Pin] = []
+    public var pins: [Pin]
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
                 conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false,
-                pruneLimit: Double? = ImportOptions.defaultPruneLimit, trustSchema: Bool = false) {
+                pruneLimit: Double? = ImportOptions.defaultPruneLimit, trustSchema: Bool = false, pins: [Pin] = []) {
+        self.pins = pins
         self.prune = prune
         self.pruneLimit = pruneLimit
         self.trustSchema = trustSchema
@@ -68,7 +69,7 @@ public final class Importer {
         // No value may outgrow the line it came in (nor an expression build a bigger one);
         // at least 1 MiB, so a small --max-line-size still leaves room for CREATE statements.
         let valueLimit = max(changeset.maximumLineLength, Self.minimumValueLimit)
-        (store as? SQLiteStore)?.limitValueLength(to: valueLimit)
+        store.limitValueLength(to: valueLimit)
         let manifest = changeset.manifest
         if options.prune && manifest.mode != "full" {
             throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is incremental, so rows it does not hold are not absent from the source. Export in full to mirror.")

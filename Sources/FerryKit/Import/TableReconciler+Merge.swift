@@ -69,9 +69,7 @@ extension TableReconciler {
     func rowKnownByCloudIdInBook(_ record: Record) throws -> [Value]? {
         guard target.cloudId != nil, !record.cloudId.isNull, !target.primaryKey.isEmpty else { return nil }
         for entry in try context.book.entries(table: target.name, identity: PortableRow.identity(cloudId: record.cloudId, keys: [])) where !entry.deleted {
-            guard case .array(let cells) = try JSONParser.parse(entry.rowKey), cells.count == target.primaryKey.count else { continue }
-            let key = try cells.map { try RecordDecoder.decodeValue($0, column: "rowKey") }
-            if try access.values([target.primaryKey[0]], at: key) != nil { return key }
+            if let key = try liveKey(of: entry) { return key }
         }
         return nil
     }
@@ -85,9 +83,14 @@ extension TableReconciler {
 
     /// Whether the row a book entry remembers still exists here.
     func rowExists(_ entry: SyncBookEntry) throws -> Bool {
-        guard case .array(let cells) = try JSONParser.parse(entry.rowKey), cells.count == target.primaryKey.count else { return false }
-        let key = try cells.map { try RecordDecoder.decodeValue($0, column: "rowKey") }
-        return try access.values([target.primaryKey[0]], at: key) != nil
+        try liveKey(of: entry) != nil
+    }
+
+    /// The key of the row a book entry remembers, when that row still exists here.
+    private func liveKey(of entry: SyncBookEntry) throws -> [Value]? {
+        guard let key = PortableRow.keyValues(ofRowKey: entry.rowKey), key.count == target.primaryKey.count,
+              try access.values([], at: key) != nil else { return nil }
+        return key
     }
 
     /// With `--prune`: marks every target row this record may stand for (by cloudId, natural

@@ -19,7 +19,7 @@ public enum PrimaryKeyIdentity {
         // (a cuid, a code, a composite of codes such as (auth_name, code)) is the row's
         // name everywhere, and a key of foreign keys compares the parents' identities.
         let madeHere = table.primaryKey.contains { column in
-            table.reference(for: column) == nil && (table.column(named: column)?.type.uppercased().contains("INT") ?? false)
+            table.reference(for: column) == nil && (table.column(named: column)?.hasIntegerAffinity ?? false)
         }
         guard madeHere else { return nil }
         let candidates = suggestedMatch(for: table)
@@ -43,8 +43,8 @@ public enum PrimaryKeyIdentity {
     /// A single text primary key (a cuid, a UUID, a natural text key): the same value on two
     /// sides is the same row.
     static func hasGlobalTextKey(_ table: TableDefinition) -> Bool {
-        let keyTypes = table.primaryKey.compactMap { table.column(named: $0)?.type.uppercased() }
-        return keyTypes.count == 1 && (keyTypes[0].contains("CHAR") || keyTypes[0].contains("TEXT") || keyTypes[0].contains("CLOB") || keyTypes[0] == "UUID")
+        guard table.primaryKey.count == 1, let column = table.column(named: table.primaryKey[0]) else { return false }
+        return column.hasTextAffinity || column.type.uppercased() == "UUID"
     }
 
     /// Columns that plausibly tell rows apart, for the suggested `match` line: references
@@ -55,8 +55,7 @@ public enum PrimaryKeyIdentity {
         let candidates = table.columns.filter { column in
             guard column.primaryKey == 0, !["createdat", "created_at", "updatedat", "updated_at"].contains(column.name.lowercased()) else { return false }
             if table.reference(for: column.name) != nil { return true }
-            let type = column.type.uppercased()
-            return type.isEmpty || type.contains("CHAR") || type.contains("TEXT") || type.contains("CLOB")
+            return column.type.isEmpty || column.hasTextAffinity
         }
         let required = candidates.filter(\.notNull)
         let chosen = (required.isEmpty ? Array(candidates.prefix(1)) : required)

@@ -17,6 +17,15 @@ public struct ColumnDefinition: Codable, Sendable, Equatable {
         self.default = `default`
     }
 
+    /// SQLite's affinity rules (https://www.sqlite.org/datatype3.html#determination_of_column_affinity):
+    /// a declared type containing INT has INTEGER affinity; else one containing CHAR, CLOB or
+    /// TEXT has TEXT affinity.
+    public var hasIntegerAffinity: Bool { type.uppercased().contains("INT") }
+    public var hasTextAffinity: Bool {
+        let upper = type.uppercased()
+        return !hasIntegerAffinity && (upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT"))
+    }
+
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)

@@ -61,7 +61,7 @@ public final class SQLiteDatabase {
 
     /// Why a database could not be opened, in terms of what the user can fix.
     static func openFailure(path: String, mode: Mode, sqliteMessage: String) -> String {
-        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let folder = folder(of: path)
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
             return "cannot open \(path): the folder \(folder) does not exist. Check the --db path."
@@ -73,6 +73,12 @@ public final class SQLiteDatabase {
             return "cannot open \(path): the file is not readable. Check its permissions."
         }
         return "cannot open SQLite database \(path) (\(sqliteMessage)). Check that the path is right and readable."
+    }
+
+    /// The folder a database file lives in (and SQLite keeps its journal in).
+    private static func folder(of path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
     }
 
     /// Throws unless `path` is a regular file (or nothing yet): a folder, a device such as
@@ -90,7 +96,7 @@ public final class SQLiteDatabase {
     /// Throws unless SQLite can write `path`: the file, and its folder, where SQLite keeps the
     /// journal of every write.
     public static func checkWritable(_ path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let folder = folder(of: path)
         if FileManager.default.fileExists(atPath: path) && access(path, W_OK) != 0 {
             throw FerryError(.io, "\(path) is read-only. Ferry needs to write it; check its permissions.")
         }

@@ -5,10 +5,10 @@ final class SQLiteSyncBook: SyncBook {
     private let byKey: SQLiteStatement
     private let hashByKey: SQLiteStatement
     private let byIdentity: SQLiteStatement
-    private let allByIdentity: SQLiteStatement
     private let upsert: SQLiteStatement
     private let delete: SQLiteStatement
     private let tombstone: SQLiteStatement
+    private let moveAside: SQLiteStatement
     private(set) var changed = false
     private var identityIndexDeferred = false
 
@@ -39,8 +39,7 @@ final class SQLiteSyncBook: SyncBook {
         hashByKey = try database.prepare("SELECT hash FROM _ferry_rows WHERE tableName = ? AND rowKey = ? AND deleted = 0")
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
         // tableName prefix (every row of the table) to this index; measured 100x slower.
-        byIdentity = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 1")
-        allByIdentity = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 16")
+        byIdentity = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 16")
         upsert = try database.prepare("""
             INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted) VALUES (?, ?, ?, ?, ?, 0)
             ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base, deleted = 0
@@ -48,6 +47,7 @@ final class SQLiteSyncBook: SyncBook {
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
         delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
         tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1 WHERE tableName = ? AND rowKey = ? AND deleted = 0")
+        moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableName = ?1 AND rowKey = ?2")
     }
 
     private func read(_ statement: SQLiteStatement) -> SyncBookEntry {
@@ -68,19 +68,12 @@ final class SQLiteSyncBook: SyncBook {
         return try hashByKey.step() ? hashByKey.value(at: 0).string : nil
     }
 
-    func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry? {
-        if identityIndexDeferred { return nil }
-        try byIdentity.bind([.text(table), .text(identity)])
-        defer { byIdentity.reset() }
-        return try byIdentity.step() ? read(byIdentity) : nil
-    }
-
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] {
         if identityIndexDeferred { return [] }
-        try allByIdentity.bind([.text(table), .text(identity)])
-        defer { allByIdentity.reset() }
+        try byIdentity.bind([.text(table), .text(identity)])
+        defer { byIdentity.reset() }
         var result: [SyncBookEntry] = []
-        while try allByIdentity.step() { result.append(read(allByIdentity)) }
+        while try byIdentity.step() { result.append(read(byIdentity)) }
         return result
     }
 
@@ -107,9 +100,9 @@ final class SQLiteSyncBook: SyncBook {
         aside.append(UInt8(ascii: ","))
         aside.appendString(existing.hash)
         aside.append(UInt8(ascii: "]"))
-        let statement = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableName = ?1 AND rowKey = ?2")
-        try statement.bind([.text(table), .text(rowKey), .text(aside.bytes), .integer(shipped ? 1 : 0)])
-        try statement.step()
+        try moveAside.bind([.text(table), .text(rowKey), .text(aside.bytes), .integer(shipped ? 1 : 0)])
+        defer { moveAside.reset() }
+        try moveAside.step()
         changed = true
     }
 

@@ -50,6 +50,9 @@ public protocol Store: AnyObject {
     func addLookupIndex(on table: String, columns: [String]) throws -> String?
     func dropLookupIndex(_ name: String) throws
 
+    /// Caps every value and row this connection builds at `bytes`, so no expression of a
+    /// stranger's schema can make one larger.
+    func limitValueLength(to bytes: Int)
     /// For a table without a declared primary key: the name under which a scan can read,
     /// and an insert can set, the store's hidden row number (SQLite's rowid), so a replay
     /// keeps it. nil when the table has a key, or the store has no stable row number.

@@ -97,6 +97,12 @@ struct PortableRow {
         return value
     }
 
+    /// The key values of a `rowKey`; nil when it is no row's key (an entry moved aside).
+    static func keyValues(ofRowKey bytes: [UInt8]) -> [Value]? {
+        guard case .array(let cells)? = try? JSONParser.parse(bytes) else { return nil }
+        return try? cells.map { try RecordDecoder.decodeValue($0, column: "rowKey") }
+    }
+
     /// A key of this store as the sync book stores it: a JSON array of values.
     static func rowKey(_ values: [Value]) -> [UInt8] {
         var out = JSONBuffer(capacity: 64)

@@ -5,7 +5,6 @@ public protocol SyncBook: AnyObject {
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry?
     /// Only the entry's hash: what an incremental export compares for every row.
     func hash(table: String, rowKey: [UInt8]) throws -> String?
-    func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry?
     /// Every entry with this identity (a natural key that several rows held over time:
     /// an order deleted and entered again), up to a few.
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry]
@@ -34,6 +33,13 @@ public protocol SyncBook: AnyObject {
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws
     func state(_ key: String) throws -> String?
     func setState(_ key: String, _ value: String) throws
+}
+
+extension SyncBook {
+    /// The first entry with this identity.
+    func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry? {
+        try entries(table: table, identity: identity).first
+    }
 }
 
 /// One row as it last crossed: its key here, its identity everywhere, its hash and values.
