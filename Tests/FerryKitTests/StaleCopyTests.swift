@@ -154,6 +154,36 @@ import Testing
         }
     }
 
+    /// Editing a natural key changes the row's identity in the book but not the row: the
+    /// export must not ship it as a delete, which took the other side's row and, by cascade,
+    /// its orders.
+    @Test func editingANaturalKeyShipsNoDelete() throws {
+        try withTemporaryDirectory { directory in
+            let a = try SQLiteStore(path: directory.appendingPathComponent("a.db").path, mode: .readWriteCreate)
+            let b = try SQLiteStore(path: directory.appendingPathComponent("b.db").path, mode: .readWriteCreate)
+            try a.database.execute(Self.schema + "INSERT INTO customers VALUES ('c1', 'ann@x', 'Ann'); INSERT INTO orders VALUES ('o1', 'c1', 'A-1', 10);")
+            try b.database.execute(Self.schema + "PRAGMA foreign_keys = ON;")
+            for store in [a, b] { _ = try Preparer.prepare(store: store, tables: nil, profile: .empty) }
+            func exchange(_ name: String) throws -> (ImportReport, String) {
+                let path = try Exporter(store: a, options: ExportOptions()).export(to: directory.appendingPathComponent(name).path).path
+                let report = try Importer(store: b, changeset: try ChangesetReader(path: path), options: ImportOptions(
+                    rejectsPath: directory.appendingPathComponent("r-\(name)").path, conflictsPath: directory.appendingPathComponent("c-\(name)").path)).run()
+                return (report, path)
+            }
+            #expect(try exchange("first").0.totals.inserted == 2)
+            try a.database.execute("UPDATE customers SET email = 'ann@new' WHERE id = 'c1'")
+            let (report, path) = try exchange("second")
+            var deletes = 0
+            let reader = try ChangesetReader(path: path)
+            for table in reader.manifest.tables {
+                try reader.forEachRecord(in: table) { _, record, _ in if record.operation == .delete { deletes += 1 } }
+            }
+            #expect(deletes == 0, "no tombstone for a row that is still there")
+            #expect(report.totals.deleted == 0, "\(report.table())")
+            #expect(try b.rowCount("customers") == 1 && b.rowCount("orders") == 1, "the other side keeps the customer and the order")
+        }
+    }
+
     /// A book from before tombstones were kept is upgraded in place when it is opened.
     @Test func anOldBookGainsItsTombstoneColumn() throws {
         try withTemporaryDirectory { directory in

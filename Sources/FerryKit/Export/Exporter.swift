@@ -172,9 +172,13 @@ public final class Exporter {
                 }
                 encoder.append(cursor, to: &line, sync: (hash, entry?.base), assignedCloudId: assigned)
                 let identity = encoder.identity(cursor, assignedCloudId: assigned)
-                if let entry, entry.identity != identity, !entry.identity.isEmpty {
-                    // Another logical row took this key (the application handed it out again):
-                    // the old row's delete ships now, and its entry moves aside as a tombstone.
+                // Another logical row took this key (the application handed it out again): the
+                // old row's delete ships now, and its entry moves aside as a tombstone. Only two
+                // different cloudIds say so: a row whose natural key was edited changes its
+                // key identity too, and is the same row, which a delete would take from the
+                // other side with its children (ON DELETE CASCADE).
+                if let entry, entry.identity != identity, PortableRow.cloudId(inIdentity: entry.identity) != nil,
+                   PortableRow.cloudId(inIdentity: identity) != nil {
                     try Self.appendTombstone(entry, to: &line)
                     rows += 1
                     try book.retire(table: table.name, rowKey: rowKey, unless: identity, shipped: true)
