@@ -99,7 +99,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [["import"], ["export", "--db", "x.db"], ["frob"], ["import", "cs", "--db", "t.db", "--on-conflict", "maybe"]])
+    @Test(arguments: [["import"], ["export", "--db", "x.db"], ["frob"], ["import", "cs", "--db", "t.db", "--on-conflict", "maybe"],
+                      ["import", "cs", "--db", "t.db", "--prune-limit", "101"], ["profile", "--db", "x.db", "--busy-timeout", "-1"]])
     func aUsageErrorIsOneErrorLine(arguments: [String]) throws {
         let result = try ferry(arguments)
         #expect(result.status == 64)

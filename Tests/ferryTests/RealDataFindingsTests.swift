@@ -98,4 +98,35 @@ import Testing
             #expect(result.stderr.contains(#""match": [["title", "artist_id"]]"#), "an album is its title and its artist, not its price: \(result.stderr)")
         }
     }
+
+    /// Migration bookkeeping stays home unless asked for: `export --tables` or the profile's
+    /// `include` names it, and then it travels and imports like any table.
+    @Test(arguments: ["--tables", "include"])
+    func migrationBookkeepingTravelsWhenAsked(how: String) throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("s.db")
+            try database(source, """
+                CREATE TABLE django_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, name TEXT NOT NULL, applied TEXT NOT NULL);
+                CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
+                INSERT INTO django_migrations (app, name, applied) VALUES ('notes', '0001_initial', '2026-01-01');
+                INSERT INTO notes VALUES (1, 'hello');
+                """)
+            let plain = try exportChangeset(source, in: directory)
+            #expect(!FileManager.default.fileExists(atPath: plain.appendingPathComponent("django_migrations.ndjson.gz").path), "not synced unless asked")
+            let asked = directory.appendingPathComponent("asked")
+            var arguments = ["export", "--db", source.path, "--out", asked.path, "--quiet"]
+            if how == "--tables" {
+                arguments += ["--tables", "notes,django_migrations"]
+            } else {
+                let profile = directory.appendingPathComponent("p.json")
+                try Data(#"{"include": ["django_migrations"]}"#.utf8).write(to: profile)
+                arguments += ["--profile", profile.path]
+            }
+            #expect(try ferry(arguments).status == 0)
+            let target = directory.appendingPathComponent("t.db")
+            let result = try ferry(["import", asked.path, "--db", target.path, "--quiet"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(try scalar(target, "SELECT name FROM django_migrations") == .text(Array("0001_initial".utf8)))
+        }
+    }
 }
