@@ -128,7 +128,7 @@ import Testing
         if ProcessInfo.processInfo.environment["FERRY_CONVERGENCE_TRACE"] != nil {
             let reader = try ChangesetReader(path: changeset)
             for table in reader.manifest.tables {
-                try reader.forEachRecord(in: table) { _, _, line in log.append("    \(table.name): \(String(decoding: line, as: UTF8.self).prefix(300))") }
+                try reader.forEachRecord(in: table) { _, _, line in log.append("    \(table.name): \(String(decoding: line, as: UTF8.self).prefix(2000))") }
             }
         }
         let name = UUID().uuidString.prefix(8)

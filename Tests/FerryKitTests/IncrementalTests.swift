@@ -80,7 +80,7 @@ import Testing
         }
     }
 
-    @Test func sinceMustNameTheLastExport() throws {
+    @Test func sinceMustNameAnExportOfThisStore() throws {
         try withTemporaryDirectory { directory in
             let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
             try source.database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL)")
@@ -90,10 +90,12 @@ import Testing
             _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
             let first = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("first").path)
             _ = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("second").path)
+            let third = try Exporter(store: source, options: ExportOptions(since: first.manifest.changesetId)).export(to: directory.appendingPathComponent("third").path)
+            #expect(third.manifest.incrementalTo == first.manifest.changesetId)
             #expect {
-                _ = try Exporter(store: source, options: ExportOptions(since: first.manifest.changesetId)).export(to: directory.appendingPathComponent("third").path)
+                _ = try Exporter(store: source, options: ExportOptions(since: UUID().uuidString)).export(to: directory.appendingPathComponent("fourth").path)
             } throws: { error in
-                (error as? FerryError)?.message.contains("is not the last export") == true
+                (error as? FerryError)?.message.contains("is not a changeset exported from") == true
             }
         }
     }

@@ -184,8 +184,9 @@ import Testing
         }
     }
 
-    /// A book from before tombstones were kept is upgraded in place when it is opened.
-    @Test func anOldBookGainsItsTombstoneColumn() throws {
+    /// A book from before tombstones and versions were kept is upgraded in place when it is
+    /// opened; its entries keep no versions and still work.
+    @Test func anOldBookGainsItsTombstoneAndVersionColumns() throws {
         try withTemporaryDirectory { directory in
             let store = try SQLiteStore(path: directory.appendingPathComponent("old.db").path, mode: .readWriteCreate)
             try store.database.execute("""
@@ -197,8 +198,10 @@ import Testing
                 """)
             let book = try #require(try store.syncBook(create: false))
             #expect(try book.entry(table: "t", rowKey: Array(#"["k"]"#.utf8))?.deleted == false)
-            try book.markDeleted(table: "t", rowKey: Array(#"["k"]"#.utf8))
-            #expect(try book.entry(table: "t", rowKey: Array(#"["k"]"#.utf8))?.deleted == true)
+            #expect(try book.entry(table: "t", rowKey: Array(#"["k"]"#.utf8))?.versions.isEmpty == true)
+            try book.markDeleted(table: "t", rowKey: Array(#"["k"]"#.utf8), versions: VersionVector([book.storeId: 1]))
+            let entry = try #require(try book.entry(table: "t", rowKey: Array(#"["k"]"#.utf8)))
+            #expect(entry.deleted && entry.versions == VersionVector([book.storeId: 1]) && entry.sequence == 1)
         }
     }
 }

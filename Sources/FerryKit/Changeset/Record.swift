@@ -26,6 +26,9 @@ public struct Record: Sendable {
     public var hash: String?
     /// The row's portable form when it last crossed (nil: never crossed, or unknown).
     public var base: JSONValue?
+    /// The versions of the row this record carries (a delete's include the delete); nil
+    /// from a source without a sync book or from before versions were kept.
+    public var versions: VersionVector?
     /// The source's hidden row number (SQLite's rowid) of a row of a table without a
     /// primary key; a replay into an empty table keeps it.
     public var rowid: Int64?
@@ -72,6 +75,8 @@ public enum RecordDecoder {
                 record.hash = value.stringValue
             case "base":
                 if case .object = value { record.base = value }
+            case "versions":
+                record.versions = try VersionVector(json: value)
             case "rowid":
                 guard case .integer(let number) = value else { throw FerryError(.format, "\"rowid\" must be a whole number") }
                 record.rowid = number

@@ -52,17 +52,23 @@ public final class Exporter {
         let writer = try ChangesetWriter(outputPath: outputPath, force: options.force)
         let book = try store.syncBook(create: false)
         var previous: String?
+        // The change counter of the changeset this export continues: entries changed after
+        // it ship. nil for a full export.
+        var watermark: Int64?
         if options.incremental {
             guard let book else {
                 throw FerryError(.usage, "\(store.displayName) keeps no sync book, so Ferry cannot tell what changed. Run `ferry prepare --db \(store.displayName)`, export in full once, then export incrementally.")
             }
-            previous = try book.state(SyncState.lastExport)
-            guard let previous else {
+            guard let last = try book.state(SyncState.lastExport) else {
                 throw FerryError(.usage, "\(store.displayName) has not been exported since it was prepared. Export in full once; later exports can be incremental.")
             }
-            if let since = options.since, since.lowercased() != previous {
-                throw FerryError(.usage, "--since \(since) is not the last export of \(store.displayName) (that is \(previous)). Incremental exports form a chain: continue from the last one, or export in full.")
+            let since = options.since?.lowercased() ?? last
+            // A book from before versions knows only its last export, as of counter 0.
+            guard let mark = try book.exportSequence(of: since) ?? (since == last ? 0 : nil) else {
+                throw FerryError(.usage, "--since \(since) is not a changeset exported from \(store.displayName) (or it was exported before this version of Ferry kept a record of each export). Name one of its exports, or export in full.")
             }
+            previous = since
+            watermark = mark
         }
         let changesetId = UUID().uuidString.lowercased()
         // With a sync book, export records what crossed, so it runs in a write transaction
@@ -79,7 +85,7 @@ public final class Exporter {
             // built once at the end instead of growing by a random insert per row.
             let deferredIndex = try book?.deferIdentityIndexIfEmpty() ?? false
             for table in ForeignKeyOrder.sorted(tables) {
-                entries.append(try self.export(table, into: writer, allTables: all, book: book, connections: connections))
+                entries.append(try self.export(table, into: writer, allTables: all, book: book, since: watermark, connections: connections))
                 // In a store with a book the export gives such rows a cloudId itself.
                 if book == nil || table.primaryKey.isEmpty, let column = table.cloudId {
                     let missing = try self.store.nullCount(of: column, in: table.name)
@@ -90,6 +96,7 @@ public final class Exporter {
             }
             if deferredIndex { try book?.buildIdentityIndex() }
             try book?.setState(SyncState.lastExport, changesetId)
+            try book?.recordExport(changesetId)
             let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.profile).profile,
                                              incrementalTo: previous, warnings: warnings)
             try writer.commit(manifest)
@@ -110,7 +117,7 @@ public final class Exporter {
         }
     }
 
-    private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition], book: SyncBook?,
+    private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition], book: SyncBook?, since watermark: Int64?,
                         connections: ScanConnections?) throws -> ManifestTable {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
         let encoder = RecordEncoder(table: table, tables: allTables, hiddenRowKey: store.hiddenRowKey(of: table))
@@ -119,7 +126,7 @@ public final class Exporter {
         if let connections, let positions = try store.scanPositions(of: table) {
             rows = try exportInRanges(table, positions: positions, encoder: encoder, connections: connections, into: file, ticker: &ticker)
         } else {
-            rows = try exportInOneScan(table, encoder: encoder, book: book, into: file, ticker: &ticker)
+            rows = try exportInOneScan(table, encoder: encoder, book: book, since: watermark, into: file, ticker: &ticker)
         }
         ticker.finish()
         let (bytes, sha256) = try file.finish()
@@ -130,7 +137,7 @@ public final class Exporter {
 
     /// One scan on this thread: for a store's sync book, which is read and written per row
     /// inside the export's transaction, and for tables that cannot be cut into ranges.
-    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, into file: GzipFileWriter,
+    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, since watermark: Int64?, into file: GzipFileWriter,
                                  ticker: inout ProgressTicker) throws -> Int {
         var line = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
         var rows = 0
@@ -144,13 +151,21 @@ public final class Exporter {
         let bookKnowsTable = try tracked && book?.hasEntries(table: table.name) == true
         var generator = CloudIdGenerator()
         if tracked, let book {
-            // Rows that crossed before and are gone now travel as tombstones, first: a row
-            // deleted and made again under the same natural key (an order re-entered) must
-            // be deleted in the target before its successor arrives, not after.
-            try book.vanished(from: table) { entry in
+            // Deletes travel first: a row deleted and made again under the same natural key
+            // (an order re-entered) must be deleted in the target before its successor
+            // arrives, not after. A full export carries every tombstone the book keeps, an
+            // incremental one those recorded since the changeset it continues: a peer that
+            // still has the row, or gets a stale copy of it later, learns of the delete.
+            try book.tombstones(of: table.name, after: watermark) { entry in
                 try Self.appendTombstone(entry, to: &line)
-                // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
-                try book.markDeleted(table: table.name, rowKey: entry.rowKey)
+                rows += 1
+            }
+            // Rows that crossed before and are gone now: deleted here since the last export.
+            try book.vanished(from: table) { entry in
+                var gone = entry
+                gone.versions = entry.versions.bumped(book.storeId)
+                try Self.appendTombstone(gone, to: &line)
+                try book.markDeleted(table: table.name, rowKey: entry.rowKey, versions: gone.versions)
                 rows += 1
             }
         }
@@ -160,31 +175,46 @@ public final class Exporter {
                                            identity: { encoder.parentIdentity($0, cursor) })
                 let hash = PortableRow.hash(form)
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
-                // Most rows of an incremental export are unchanged: compare the hash alone first.
-                if options.incremental, bookKnowsTable, try book.hash(table: table.name, rowKey: rowKey) == hash { return }
+                // Most rows of an incremental export are unchanged since the changeset it
+                // continues (same hash, no change recorded after it): compare those alone first.
+                if let watermark, bookKnowsTable, let seen = try book.hash(table: table.name, rowKey: rowKey),
+                   seen.hash == hash, seen.sequence <= watermark { return }
                 // A tombstone at this key belonged to a deleted row: this one is new, with no base.
-                let entry = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey).flatMap { $0.deleted ? nil : $0 } : nil
+                let known = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey).flatMap { $0.deleted ? nil : $0 } : nil
                 // A row the application inserted after `prepare` has no cloudId. The book gives
                 // it one, kept with its entry, and ships it; the application's row is not written.
                 var assigned: Value?
                 if let index = encoder.cloudIdIndex, cursor.isNull(at: index) {
-                    assigned = entry.flatMap { PortableRow.cloudId(inIdentity: $0.identity) } ?? .text(generator.next())
+                    assigned = known.flatMap { PortableRow.cloudId(inIdentity: $0.identity) } ?? .text(generator.next())
                 }
-                encoder.append(cursor, to: &line, sync: (hash, entry?.base), assignedCloudId: assigned)
                 let identity = encoder.identity(cursor, assignedCloudId: assigned)
+                var entry = known
                 // Another logical row took this key (the application handed it out again): the
-                // old row's delete ships now, and its entry moves aside as a tombstone. Only two
-                // different cloudIds say so: a row whose natural key was edited changes its
+                // old row's delete ships first, and its entry moves aside as a tombstone. Only
+                // two different cloudIds say so: a row whose natural key was edited changes its
                 // key identity too, and is the same row, which a delete would take from the
                 // other side with its children (ON DELETE CASCADE).
-                if let entry, entry.identity != identity, PortableRow.cloudId(inIdentity: entry.identity) != nil,
+                if let old = entry, old.identity != identity, PortableRow.cloudId(inIdentity: old.identity) != nil,
                    PortableRow.cloudId(inIdentity: identity) != nil {
-                    try Self.appendTombstone(entry, to: &line)
+                    var gone = old
+                    gone.versions = old.versions.bumped(book.storeId)
+                    try Self.appendTombstone(gone, to: &line)
                     rows += 1
+                    try book.markDeleted(table: table.name, rowKey: rowKey, versions: gone.versions)
                     try book.retire(table: table.name, rowKey: rowKey, unless: identity, shipped: true)
+                    entry = nil
                 }
+                // A new row, or a version the book has not seen: a change made here. A new row
+                // under the identity of a deleted one (an order entered again under its
+                // number) comes after that delete, so its versions start from the tombstone's.
+                var versions = entry?.versions ?? VersionVector()
+                if entry == nil, bookKnowsTable {
+                    for gone in try book.entries(table: table.name, identity: identity) where gone.deleted { versions = versions.joined(gone.versions) }
+                }
+                if entry?.hash != hash { versions = versions.bumped(book.storeId) }
+                encoder.append(cursor, to: &line, sync: (hash, entry?.base, versions), assignedCloudId: assigned)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
-                    try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, base: form))
+                    try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, base: form, versions: versions))
                 }
             } else {
                 encoder.append(cursor, to: &line)
@@ -212,7 +242,7 @@ public final class Exporter {
                 line.appendJSON(value)
             }
         }
-        RecordEncoder.appendSync(hash: entry.hash, base: entry.base, to: &line)
+        RecordEncoder.appendSync(hash: entry.hash, base: entry.base, versions: entry.versions, to: &line)
         line.append(raw: "}\n")
     }
 

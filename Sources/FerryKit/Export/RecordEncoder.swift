@@ -89,7 +89,8 @@ struct RecordEncoder: Sendable {
     /// `sync` adds the hash and base when the store keeps a sync book.
     /// `assignedCloudId`: the cloudId the sync book gave a row whose column is NULL (a row
     /// the application inserted after `prepare`), written as the record's and the row's.
-    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?)? = nil, assignedCloudId: Value? = nil) {
+    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?, versions: VersionVector)? = nil,
+                assignedCloudId: Value? = nil) {
         if let cloudIdIndex {
             buffer.append(raw: #"{"op":"upsert","cloudId":"#)
             if let assignedCloudId { buffer.appendValue(assignedCloudId) } else { cursor.appendJSON(at: cloudIdIndex, to: &buffer) }
@@ -112,15 +113,19 @@ struct RecordEncoder: Sendable {
             buffer.append(UInt8(ascii: "}"))
         }
         if wroteRefs { buffer.append(UInt8(ascii: "}")) }
-        if let sync { Self.appendSync(hash: sync.hash, base: sync.base, to: &buffer) }
+        if let sync { Self.appendSync(hash: sync.hash, base: sync.base, versions: sync.versions, to: &buffer) }
         buffer.append(raw: "}\n")
     }
 
-    static func appendSync(hash: String, base: [UInt8]?, to buffer: inout JSONBuffer) {
+    static func appendSync(hash: String, base: [UInt8]?, versions: VersionVector, to buffer: inout JSONBuffer) {
         buffer.append(raw: #","hash":"#)
         buffer.appendString(hash)
         buffer.append(raw: #","base":"#)
         if let base { buffer.append(contentsOf: base) } else { buffer.append(raw: "null") }
+        if !versions.isEmpty {
+            buffer.append(raw: #","versions":"#)
+            versions.append(to: &buffer)
+        }
     }
 }
 

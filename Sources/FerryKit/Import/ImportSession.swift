@@ -122,6 +122,7 @@ struct ImportSession {
         }
         for name in lookupIndexes { try store.dropLookupIndex(name) }
         if identityIndexDeferred { try context.book.buildIdentityIndex() }
+        try context.book.saveSequence()
         return results
     }
 

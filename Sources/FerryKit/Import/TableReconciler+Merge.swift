@@ -127,29 +127,33 @@ extension TableReconciler {
         guard !target.primaryKey.isEmpty else { return }
         let (form, hash) = record.portable ?? { let form = portable.encode(record: record); return (form, PortableRow.hash(form)) }()
         try context.book.record(table: target.name, entry: SyncBookEntry(
-            rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: hash, base: form))
+            rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: hash, base: form,
+            versions: record.versions ?? VersionVector()))
     }
 
     /// The base of a row in target terms: each column's value, foreign keys resolved to the
     /// target's ids; a column whose base is unknown is absent.
     private func baseValues(_ record: Record, key: [Value]) throws -> (values: [String: Value], bytes: [UInt8]?)? {
-        var json = record.base
-        var bytes: [UInt8]?
         // This store's own entry is a base only for records from a source without a book
         // (no hash): a source that keeps one sends its base, and none means it has never
         // seen this row cross. This store's entry may be only what its own export sent,
         // which the source never took, and using it would fast-forward over an edit here.
-        if json == nil, record.hash == nil, !target.primaryKey.isEmpty,
+        if record.base == nil, record.hash == nil, !target.primaryKey.isEmpty,
            let entry = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) {
-            json = try JSONParser.parse(entry.base)
-            bytes = entry.base
+            return try values(ofBase: entry.base)
         }
-        guard let json else { return nil }
-        if bytes == nil {
-            var buffer = JSONBuffer()
-            buffer.appendJSON(json)
-            bytes = buffer.bytes
-        }
+        guard let json = record.base else { return nil }
+        var buffer = JSONBuffer()
+        buffer.appendJSON(json)
+        return (try values(ofBase: json), buffer.bytes)
+    }
+
+    /// A portable row (a book entry's base) in target terms.
+    func values(ofBase bytes: [UInt8]) throws -> (values: [String: Value], bytes: [UInt8]?) {
+        (try values(ofBase: try JSONParser.parse(bytes)), bytes)
+    }
+
+    private func values(ofBase json: JSONValue) throws -> [String: Value] {
         var values: [String: Value] = [:]
         for (column, cell) in try PortableRow.decode(json, table: target) {
             switch cell {
@@ -161,15 +165,17 @@ extension TableReconciler {
                 for (name, value) in zip(reference.columns, resolved) { values[name] = value }
             }
         }
-        return (values, bytes)
+        return values
     }
 
     /// Applies an incoming row to the matched target row at `key`.
-    func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int) throws -> Outcome {
+    /// `own`: the book's entry for this row; when the incoming version `descends` from it,
+    /// its row is the merge base.
+    func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int, own: SyncBookEntry? = nil, descends: Bool = false) throws -> Outcome {
         try context.markSeen(target, key)
         let names = updateColumns.map { columns[$0] }
         guard let current = try access.values(names, at: key) else { return .unchanged }
-        let base = try baseValues(record, key: key)
+        let base = try descends && own != nil ? values(ofBase: own!.base) : baseValues(record, key: key)
         var take: [Int] = []        // positions in updateColumns: source changed, target did not
         var conflicting: [Int] = [] // both changed, to different values (or no base to tell)
         var targetChanged = false
@@ -185,6 +191,7 @@ extension TableReconciler {
         }
         var write = take
         var outcome: Outcome = take.isEmpty ? .unchanged : (targetChanged ? .merged : .updated)
+        var sourceWon = false
         if !conflicting.isEmpty {
             let (sourceWins, resolution) = try decide(record, row, current: current, names: names)
             try context.conflicts.write(ConflictsWriter.Entry(
@@ -193,6 +200,7 @@ extension TableReconciler {
                 incoming: record.row, target: zip(names, current).map { ($0, $1) }, policy: policy, resolution: resolution))
             // A deferred conflict leaves the row where it is: children still point at it.
             guard let sourceWins else { try mapKey(row, to: key, inserted: false); return .conflict }
+            sourceWon = sourceWins
             if sourceWins {
                 write += conflicting
                 outcome = targetChanged ? .merged : .updated
@@ -200,6 +208,7 @@ extension TableReconciler {
                 outcome = write.isEmpty ? .unchanged : .merged
             }
         }
+        let wroteData = !write.isEmpty
         // The incoming cloudId is stamped on a row matched by its keys, so later syncs match
         // exactly; when the row has a cloudId of its own, the smaller of the two wins.
         if let cloudIdColumn = target.cloudId, !record.cloudId.isNull, let position = names.firstIndex(of: cloudIdColumn),
@@ -216,6 +225,26 @@ extension TableReconciler {
             // The book knows the row by the cloudId it kept.
             remembered.cloudId = Self.reconciledCloudId(incoming: record.cloudId, here: current[position])
         }
+        if let incoming = record.versions, !incoming.isEmpty {
+            let joined = (own?.versions ?? VersionVector()).joined(incoming)
+            // The row now holds exactly the incoming version: the book takes it.
+            if !targetChanged && (conflicting.isEmpty || sourceWon) {
+                remembered.versions = descends ? incoming : joined
+                try remember(remembered, at: key)
+            } else if let own, !wroteData, try isUnchanged(current, names: names, since: own) {
+                // Still this store's own version, which has now seen the incoming one too
+                // (a conflict settled by keeping it): the next exchange carries it there.
+                var entry = own
+                entry.versions = joined
+                try context.book.record(table: target.name, entry: entry)
+            } else {
+                // A mix of both: the book takes the incoming version, and the next export
+                // finds the row moved past it, a change made here that includes both.
+                remembered.versions = joined
+                try remember(remembered, at: key)
+            }
+            return outcome
+        }
         // The source sent its base unchanged and only this side changed the row since: the
         // book keeps its own entry (what this side last sent), not the older incoming
         // version, or this side's next tombstone would carry a base the other side moved past.
@@ -226,6 +255,15 @@ extension TableReconciler {
             try remember(remembered, at: key)
         }
         return outcome
+    }
+
+    /// Whether `current` (the values of `names`) is still the version the book's entry has.
+    private func isUnchanged(_ current: [Value], names: [String], since own: SyncBookEntry) throws -> Bool {
+        let base = try values(ofBase: own.base).values
+        for (name, value) in zip(names, current) where name != target.cloudId {
+            guard let was = base[name], value.sameStoredValue(was) else { return false }
+        }
+        return true
     }
 
     /// The cloudId a matched row keeps. A row with none takes the incoming one. A row that
@@ -277,24 +315,38 @@ extension TableReconciler {
     /// A tombstone: delete the matched row unless it changed here since the base.
     func applyDelete(_ record: Record, line: Int) throws -> Outcome {
         let keys = try tombstoneKeys(record)
-        let match = try matcher.match(cloudId: record.cloudId, checkDrift: false, fromReference: false) { column in
+        var match = try matcher.match(cloudId: record.cloudId, checkDrift: false, fromReference: false) { column in
             keys.first { $0.0 == column }?.1
         }
+        // A row whose cloudId only the book knows (the application inserted it after `prepare`).
+        if case .none = match, let key = try rowKnownByCloudIdInBook(record) { match = .found(key: key) }
         guard case .found(let key) = match else {
             if case .ambiguous(let set, _) = match {
                 return .rejected(Rejection(reason: .ambiguousMatch, message: "the deleted row's (\(set.joined(separator: ", "))) matches more than one row of \(target.name); nothing was deleted."))
             }
             // Already gone: remember it as deleted, so a stale copy is not brought back.
-            if let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity), try !rowExists(entry) {
-                try context.book.markDeleted(table: target.name, rowKey: entry.rowKey)
-            }
+            try rememberAbsentDelete(record)
             return .unchanged
         }
         // The tombstone stands for this row: if it stays (a conflict), --prune keeps it too.
         try context.markSeen(target, key)
+        let own = try ownEntry(record, at: key)
+        if own == nil, try isSupersededByDelete(record) { return .unchanged }
+        var base: (values: [String: Value], bytes: [UInt8]?)?
+        var versions = record.versions
+        switch verdict(record, against: own) {
+        case .stale:
+            return .unchanged // the row was made again after this delete, or changed after it there
+        case .descends(let own):
+            base = try values(ofBase: own.base)
+        case .concurrent(let own):
+            base = try baseValues(record, key: key)
+            versions = own.versions.joined(record.versions ?? VersionVector())
+        case .unknown:
+            base = try baseValues(record, key: key)
+        }
         let names = updateColumns.map { columns[$0] }.filter { $0 != target.cloudId }
         let current = try access.values(names, at: key) ?? []
-        let base = try baseValues(record, key: key)
         let changed = zip(names, current).filter { name, value in !(base?.values[name].map { value.sameStoredValue($0) } ?? false) }.map(\.0)
         if !changed.isEmpty {
             let resolution: (delete: Bool?, text: String)
@@ -310,12 +362,20 @@ extension TableReconciler {
                 incoming: nil, target: zip(names, current).map { ($0, $1) }, policy: policy, resolution: resolution.text))
             guard let delete = resolution.delete else { return .conflict }
             if !delete {
-                // The other side deleted it; forgetting it makes our next export send it as new.
-                try context.book.remove(table: target.name, rowKey: PortableRow.rowKey(key))
+                if let own, let incoming = record.versions, !incoming.isEmpty {
+                    // The changed row stays, having seen the delete: its next export carries a
+                    // version after the delete, which brings the row back there.
+                    var kept = own
+                    kept.versions = own.versions.joined(incoming)
+                    try context.book.record(table: target.name, entry: kept)
+                } else {
+                    // The other side deleted it; forgetting it makes our next export send it as new.
+                    try context.book.remove(table: target.name, rowKey: PortableRow.rowKey(key))
+                }
                 return .unchanged
             }
         }
-        if let rejection = try context.deleteRow(of: target, at: key) { return .rejected(rejection) }
+        if let rejection = try context.deleteRow(of: target, at: key, versions: versions) { return .rejected(rejection) }
         return .deleted
     }
 }
@@ -349,7 +409,9 @@ extension ImportContext {
     /// Deletes a row, honouring foreign keys as the schema declares them: CASCADE deletes
     /// the children too, SET NULL clears their reference, anything else with children left
     /// is a reject that names them.
-    func deleteRow(of table: TableDefinition, at key: [Value]) throws -> Rejection? {
+    /// `versions`: the delete's, kept with the row's tombstone (nil: the row's last
+    /// versions, as for a child deleted by ON DELETE CASCADE).
+    func deleteRow(of table: TableDefinition, at key: [Value], versions: VersionVector? = nil) throws -> Rejection? {
         let access = try self.access(table)
         for child in targets.values {
             for reference in child.references where reference.table.lowercased() == table.name.lowercased() {
@@ -373,7 +435,7 @@ extension ImportContext {
         }
         try access.delete(at: key)
         // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
-        if !table.primaryKey.isEmpty { try book.markDeleted(table: table.name, rowKey: PortableRow.rowKey(key)) }
+        if !table.primaryKey.isEmpty { try book.markDeleted(table: table.name, rowKey: PortableRow.rowKey(key), versions: versions) }
         return nil
     }
 }

@@ -181,10 +181,10 @@ final class TableReconciler {
                let rejection = context.claim(table: target.name, key: key, sourceKey: sourceKey(of: record), line: line, pinned: false) {
                 return .rejected(rejection)
             }
-            return try write { try merge(record, row, into: key, line: line) }
+            return try mergeVersioned(record, row, into: key, line: line)
         case .none:
             if target.identifiedByWholeRow, let key = try equalRow(row) { return try write { try merge(record, row, into: key, line: line) } }
-            if let key = try rowKnownByCloudIdInBook(record) { return try write { try merge(record, row, into: key, line: line) } }
+            if let key = try rowKnownByCloudIdInBook(record) { return try mergeVersioned(record, row, into: key, line: line) }
             return try insert(row, record: record, line: line)
         }
     }
@@ -384,9 +384,25 @@ final class TableReconciler {
             names.append(rowKey)
             values.append(.integer(rowid))
         }
+        var record = record
+        // A row new at its source (no base) identified by natural keys alone may reuse the key
+        // of a row deleted earlier: the key's tombstone is another row's. A cloudId is never reused.
+        let newAtSource = record.hash != nil && record.base == nil
+        switch newAtSource && record.cloudId.isNull ? nil : try absentVerdict(record) {
+        case .staleCopy?:
+            return .unchanged
+        case .madeAfterDelete(let versions)?:
+            record.versions = versions
+            return try write { try inserted(record, row, at: access.insert(names, values)) }
+        case .changedWhileDeleted(let versions)?:
+            if let outcome = try resolveDeletedHere(record, line: line) { return outcome }
+            record.versions = versions // inserted again: a version after the delete, so it wins there too
+            return try write { try inserted(record, row, at: access.insert(names, values)) }
+        case nil:
+            break
+        }
         // A record that never crossed from its source (a hash, no base) is a new row, even
         // when a deleted one had the same natural key: it is inserted, not a conflict.
-        let newAtSource = record.hash != nil && record.base == nil
         if !newAtSource, try deletedHereEntry(record) != nil {
             // It crossed before and was deleted here since. The very version that was here
             // is a stale copy (a full export written before the other side heard of the

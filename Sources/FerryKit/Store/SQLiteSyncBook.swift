@@ -1,5 +1,6 @@
-/// The sync book in SQLite: `_ferry_rows` (one entry per row that crossed) and
-/// `_ferry_state` (the last export's id). Both are `_ferry_*`, so never exported.
+/// The sync book in SQLite: `_ferry_rows` (one entry per row that crossed, tombstones
+/// included) and `_ferry_state` (this store's id, its change counter, and the counter at
+/// each export). Both are `_ferry_*`, so never exported.
 final class SQLiteSyncBook: SyncBook {
     private let database: SQLiteDatabase
     private let byKey: SQLiteStatement
@@ -8,15 +9,21 @@ final class SQLiteSyncBook: SyncBook {
     private let upsert: SQLiteStatement
     private let delete: SQLiteStatement
     private let tombstone: SQLiteStatement
+    private let joinVersions: SQLiteStatement
     private let moveAside: SQLiteStatement
     private(set) var changed = false
     private var identityIndexDeferred = false
+    let storeId: String
+    private(set) var sequence: Int64
+    private var savedSequence: Int64
 
     static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableName, identity);"
+    /// Tombstones are few: a partial index finds them (and those since a changeset) without a scan.
+    static let tombstoneIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_tombstones ON _ferry_rows (tableName, seq) WHERE deleted = 1;"
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
-            deleted INTEGER NOT NULL DEFAULT 0,
+            deleted INTEGER NOT NULL DEFAULT 0, versions TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
         CREATE TABLE IF NOT EXISTS _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
@@ -25,35 +32,57 @@ final class SQLiteSyncBook: SyncBook {
     /// Opens the book of a store that has one (`ferry prepare` creates it); nil otherwise.
     static func open(_ database: SQLiteDatabase) throws -> SQLiteSyncBook? {
         guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
-        // A book from before tombstones were kept is upgraded in place; its entries are all alive.
-        if try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = 'deleted'") == nil {
-            try database.execute("ALTER TABLE _ferry_rows ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0")
+        // A book from before tombstones and versions were kept is upgraded in place: its
+        // entries are alive, with no versions (they sync by hash and base, as they did).
+        for (column, definition) in [("deleted", "INTEGER NOT NULL DEFAULT 0"), ("versions", "TEXT NOT NULL DEFAULT ''"), ("seq", "INTEGER NOT NULL DEFAULT 0")]
+        where try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = ?", [.text(column)]) == nil {
+            try database.execute("ALTER TABLE _ferry_rows ADD COLUMN \(column) \(definition)")
         }
+        try database.execute(tombstoneIndexSQL)
         return try SQLiteSyncBook(database: database)
     }
 
     private init(database: SQLiteDatabase) throws {
         self.database = database
-        byKey = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+        let columns = "rowKey, identity, hash, base, deleted, versions, seq"
+        byKey = try database.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
         // A tombstone has no hash to compare with: a row at its key is new.
-        hashByKey = try database.prepare("SELECT hash FROM _ferry_rows WHERE tableName = ? AND rowKey = ? AND deleted = 0")
+        hashByKey = try database.prepare("SELECT hash, seq FROM _ferry_rows WHERE tableName = ? AND rowKey = ? AND deleted = 0")
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
         // tableName prefix (every row of the table) to this index; measured 100x slower.
-        byIdentity = try database.prepare("SELECT rowKey, identity, hash, base, deleted FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 16")
+        byIdentity = try database.prepare("SELECT \(columns) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 16")
         upsert = try database.prepare("""
-            INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted) VALUES (?, ?, ?, ?, ?, 0)
-            ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base, deleted = 0
-            WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR base IS NOT excluded.base OR deleted <> 0
+            INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted, versions, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base,
+                deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq
+            WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR base IS NOT excluded.base
+                OR deleted IS NOT excluded.deleted OR versions IS NOT excluded.versions
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
         delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
-        tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1 WHERE tableName = ? AND rowKey = ? AND deleted = 0")
+        tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1, versions = coalesce(?3, versions), seq = ?4 WHERE tableName = ?1 AND rowKey = ?2 AND (deleted = 0 OR versions IS NOT coalesce(?3, versions))")
+        joinVersions = try database.prepare("UPDATE _ferry_rows SET versions = ?3, seq = ?4 WHERE tableName = ?1 AND rowKey = ?2 AND versions IS NOT ?3")
         moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableName = ?1 AND rowKey = ?2")
+        if let id = try database.scalar("SELECT value FROM _ferry_state WHERE key = 'storeId'")?.string {
+            storeId = id
+        } else {
+            // 48 random bits: stores that sync together never share one.
+            var generator = SystemRandomNumberGenerator()
+            storeId = String(UInt64.random(in: 0..<(1 << 48), using: &generator), radix: 16).leftPadded(to: 12)
+            let insert = try database.prepare("INSERT INTO _ferry_state VALUES ('storeId', ?)")
+            try insert.bind([.text(Array(storeId.utf8))])
+            try insert.step()
+        }
+        sequence = try database.scalar("SELECT value FROM _ferry_state WHERE key = 'sequence'")?.string.flatMap { Int64($0) } ?? 0
+        savedSequence = sequence
     }
 
     private func read(_ statement: SQLiteStatement) -> SyncBookEntry {
         func bytes(_ index: Int) -> [UInt8] { if case .text(let b) = statement.value(at: index) { return b } else { return [] } }
-        return SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: statement.value(at: 2).string ?? "", base: bytes(3),
-                             deleted: statement.value(at: 4) == .integer(1))
+        var entry = SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: statement.value(at: 2).string ?? "", base: bytes(3),
+                                  deleted: statement.value(at: 4) == .integer(1),
+                                  versions: (try? VersionVector(decoding: bytes(5))) ?? VersionVector())
+        if case .integer(let sequence) = statement.value(at: 6) { entry.sequence = sequence }
+        return entry
     }
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
@@ -62,10 +91,12 @@ final class SQLiteSyncBook: SyncBook {
         return try byKey.step() ? read(byKey) : nil
     }
 
-    func hash(table: String, rowKey: [UInt8]) throws -> String? {
+    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64)? {
         try hashByKey.bind([.text(table), .text(rowKey)])
         defer { hashByKey.reset() }
-        return try hashByKey.step() ? hashByKey.value(at: 0).string : nil
+        guard try hashByKey.step(), let hash = hashByKey.value(at: 0).string else { return nil }
+        if case .integer(let sequence) = hashByKey.value(at: 1) { return (hash, sequence) }
+        return (hash, 0)
     }
 
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] {
@@ -77,30 +108,51 @@ final class SQLiteSyncBook: SyncBook {
         return result
     }
 
-    func record(table: String, entry: SyncBookEntry) throws {
-        try upsert.bind([.text(table), .text(entry.rowKey), .text(entry.identity), .text(entry.hash), .text(entry.base)])
-        defer { upsert.reset() }
-        try upsert.step()
-        if database.changes > 0 { changed = true }
+    /// Runs a statement whose last parameter is the next sequence number; the counter moves
+    /// only when a row changed, so a replay that changes nothing leaves the book as it was.
+    private func stepCounted(_ statement: SQLiteStatement, _ arguments: [Value]) throws {
+        try statement.bind(arguments + [.integer(sequence + 1)])
+        defer { statement.reset() }
+        try statement.step()
+        if database.changes > 0 {
+            sequence += 1
+            changed = true
+        }
     }
 
-    func markDeleted(table: String, rowKey: [UInt8]) throws {
-        try tombstone.bind([.text(table), .text(rowKey)])
-        defer { tombstone.reset() }
-        try tombstone.step()
-        if database.changes > 0 { changed = true }
+    func record(table: String, entry: SyncBookEntry) throws {
+        try stepCounted(upsert, [.text(table), .text(entry.rowKey), .text(entry.identity), .text(entry.hash), .text(entry.base),
+                                 .integer(entry.deleted ? 1 : 0), .text(entry.versions.bytes)])
+    }
+
+    func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
+        try stepCounted(tombstone, [.text(table), .text(rowKey), versions.map { .text($0.bytes) } ?? .null])
+    }
+
+    func recordTombstone(table: String, identity: [UInt8], hash: String, base: [UInt8], versions: VersionVector) throws {
+        try record(table: table, entry: SyncBookEntry(rowKey: Self.asideKey(identity: identity, hash: hash), identity: identity,
+                                                      hash: hash, base: base, deleted: true, versions: versions))
+    }
+
+    func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
+        try stepCounted(joinVersions, [.text(table), .text(rowKey), .text(versions.bytes)])
+    }
+
+    /// `["\u0000retired", identity, hash]`: a key for an entry whose row is not here, which can
+    /// be no row's key (rowKey arrays hold the key's values).
+    private static func asideKey(identity: [UInt8], hash: String) -> [UInt8] {
+        var aside = JSONBuffer()
+        aside.append(raw: #"["\u0000retired","#)
+        aside.appendString(String(decoding: identity, as: UTF8.self))
+        aside.append(UInt8(ascii: ","))
+        aside.appendString(hash)
+        aside.append(UInt8(ascii: "]"))
+        return aside.bytes
     }
 
     func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
         guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty else { return }
-        // ["\u0000retired", identity, hash] can be no row's key: rowKey arrays hold the key's values.
-        var aside = JSONBuffer()
-        aside.append(raw: #"["\u0000retired","#)
-        aside.appendString(String(decoding: existing.identity, as: UTF8.self))
-        aside.append(UInt8(ascii: ","))
-        aside.appendString(existing.hash)
-        aside.append(UInt8(ascii: "]"))
-        try moveAside.bind([.text(table), .text(rowKey), .text(aside.bytes), .integer(shipped ? 1 : 0)])
+        try moveAside.bind([.text(table), .text(rowKey), .text(Self.asideKey(identity: existing.identity, hash: existing.hash)), .integer(shipped ? 1 : 0)])
         defer { moveAside.reset() }
         try moveAside.step()
         changed = true
@@ -144,13 +196,47 @@ final class SQLiteSyncBook: SyncBook {
         // rowKey is a JSON array of the key values: an anti-join finds entries whose row is gone.
         let on = table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(b.rowKey, '$[\($0)]')" }.joined(separator: " AND ")
         let statement = try database.prepare("""
-            SELECT b.rowKey, b.identity, b.hash, b.base, b.deleted FROM _ferry_rows AS b
+            SELECT b.rowKey, b.identity, b.hash, b.base, b.deleted, b.versions, b.seq FROM _ferry_rows AS b
             WHERE b.tableName = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
             """)
         try statement.bind([.text(table.name)])
         var gone: [SyncBookEntry] = []
         while try statement.step() { gone.append(read(statement)) }
         for entry in gone { try body(entry) }
+    }
+
+    func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
+        let statement = try database.prepare("""
+            SELECT rowKey, identity, hash, base, deleted, versions, seq FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
+            WHERE tableName = ? AND deleted = 1 AND seq > ? ORDER BY seq
+            """)
+        try statement.bind([.text(table), .integer(sequence ?? -1)])
+        var found: [SyncBookEntry] = []
+        while try statement.step() { found.append(read(statement)) }
+        for entry in found { try body(entry) }
+    }
+
+    func compactTombstones(before sequence: Int64?) throws -> Int {
+        let statement = try database.prepare("DELETE FROM _ferry_rows WHERE deleted = 1 AND seq <= ?")
+        try statement.bind([.integer(sequence ?? .max)])
+        try statement.step()
+        if database.changes > 0 { changed = true }
+        return database.changes
+    }
+
+    func saveSequence() throws {
+        guard sequence != savedSequence else { return }
+        try setState(SyncState.sequence, String(sequence))
+        savedSequence = sequence
+    }
+
+    func exportSequence(of id: String) throws -> Int64? {
+        try state(SyncState.exportPrefix + id.lowercased()).flatMap { Int64($0) }
+    }
+
+    func recordExport(_ id: String) throws {
+        try saveSequence()
+        try setState(SyncState.exportPrefix + id.lowercased(), String(sequence))
     }
 
     func state(_ key: String) throws -> String? {

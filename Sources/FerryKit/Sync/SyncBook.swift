@@ -3,19 +3,40 @@
 /// lets import tell "changed here", "changed there" and "changed on both sides" apart.
 public protocol SyncBook: AnyObject {
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry?
-    /// Only the entry's hash: what an incremental export compares for every row.
-    func hash(table: String, rowKey: [UInt8]) throws -> String?
+    /// This store's id in version vectors, made when the book was.
+    var storeId: String { get }
+    /// Only the live entry's hash and sequence: what an incremental export compares for every row.
+    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64)?
     /// Every entry with this identity (a natural key that several rows held over time:
     /// an order deleted and entered again), up to a few.
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry]
-    /// Records an entry; an identical one is left alone.
+    /// Records an entry, alive, under the next sequence number; an identical one (same
+    /// identity, hash, base and versions) is left alone.
     func record(table: String, entry: SyncBookEntry) throws
     /// Whether `record` or `remove` changed the book since it was opened.
     var changed: Bool { get }
     func remove(table: String, rowKey: [UInt8]) throws
-    /// Keeps the entry as a tombstone: the row is gone, and a stale copy of the version it
-    /// had (same hash) arriving later is recognised and not brought back.
-    func markDeleted(table: String, rowKey: [UInt8]) throws
+    /// Keeps the entry as a tombstone with `versions` (its delete's; nil keeps the entry's):
+    /// the row is gone, and a stale copy of a version it had arriving later is recognised
+    /// and not brought back.
+    func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws
+    /// A tombstone for a row this store never held (its delete arrived first, or it was
+    /// deleted before it got here): a copy of it arriving later is recognised.
+    func recordTombstone(table: String, identity: [UInt8], hash: String, base: [UInt8], versions: VersionVector) throws
+    /// Raises a tombstone's versions to include `versions` (a delete that crossed again).
+    func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws
+    /// Tombstones of `table` whose sequence is above `sequence` (every one when nil).
+    func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws
+    /// Removes tombstones older than `sequence` (or every one when nil); returns how many.
+    func compactTombstones(before sequence: Int64?) throws -> Int
+    /// This store's change counter: the sequence of the last change the book recorded.
+    var sequence: Int64 { get }
+    /// Stores the change counter; called once before the transaction commits.
+    func saveSequence() throws
+    /// The change counter when changeset `id` was exported from this store, if it was.
+    func exportSequence(of id: String) throws -> Int64?
+    /// Remembers that changeset `id` was exported at the current change counter.
+    func recordExport(_ id: String) throws
     /// Another logical row now holds `rowKey` (a key handed out again after a delete): the
     /// entry there, when its identity is not `identity`, moves aside under a key of its own,
     /// so the deleted row is still recognised by its identity. Its delete is still to ship
@@ -55,12 +76,19 @@ public struct SyncBookEntry: Sendable, Equatable {
     /// A tombstone: the row was deleted (here, or by a tombstone applied here) and the
     /// deletion crossed or is about to; `hash` is the version it had.
     public var deleted = false
+    /// The versions of the row this entry describes (a tombstone's include its delete);
+    /// empty in an entry from before versions were kept.
+    public var versions = VersionVector()
+    /// This store's change counter when the entry last changed: an export `--since` a
+    /// changeset ships the entries changed after that changeset's counter.
+    public var sequence: Int64 = 0
 
-    public init(rowKey: [UInt8], identity: [UInt8], hash: String, base: [UInt8], deleted: Bool = false) {
+    public init(rowKey: [UInt8], identity: [UInt8], hash: String, base: [UInt8], deleted: Bool = false, versions: VersionVector = VersionVector()) {
         self.rowKey = rowKey
         self.identity = identity
         self.hash = hash
         self.base = base
         self.deleted = deleted
+        self.versions = versions
     }
 }

@@ -2,4 +2,9 @@
 enum SyncState {
     /// The id of the last changeset this store exported.
     static let lastExport = "lastExport"
+    /// This store's change counter (see `SyncBookEntry.sequence`).
+    static let sequence = "sequence"
+    /// `export:ID` → the change counter when changeset ID was exported: `--since ID` ships
+    /// what changed after it.
+    static let exportPrefix = "export:"
 }
