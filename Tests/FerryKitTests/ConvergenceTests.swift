@@ -179,20 +179,92 @@ import Testing
         try apply(export(b, incremental: false, to: path()), to: a, directory: directory, log: &log)
         let (stateA, stateB) = (try a.state(), try b.state())
         if stateA == model && stateB == model { return nil }
-        func diff(_ state: Model) -> String {
-            let customers = Set(state.customers.map { "\($0)=\($1)" }).symmetricDifference(model.customers.map { "\($0)=\($1)" })
-            let orders = Set(state.orders.map { "\($0)=\($1)" }).symmetricDifference(model.orders.map { "\($0)=\($1)" })
-            let notes = Set(state.notes.map { "\($0)=\($1)" }).symmetricDifference(model.notes.map { "\($0)=\($1)" })
-            return "customers \(customers.sorted()), orders \(orders.sorted()), notes \(notes.sorted())"
+        return (["a differs: \(diff(stateA, model))", "b differs: \(diff(stateB, model))"] + log).joined(separator: "\n")
+    }
+
+    /// A hub (the cloud) and three spokes (local installs) that only talk to the hub, each
+    /// owning its rows. The hub keeps one chain per spoke: its export to a spoke is
+    /// `--since` the last changeset that spoke took from it, or full. Spokes export to the
+    /// hub alone, incrementally or in full.
+    static func runHub(seed: UInt64, in directory: URL) throws -> String? {
+        var random = SplitMix64(seed: seed)
+        let hub = try Peer("h", at: directory.appendingPathComponent("h.db").path)
+        let spokes = try ["p", "q", "r"].map { try Peer($0, at: directory.appendingPathComponent("\($0).db").path) }
+        var hubSent: [String: String] = [:] // spoke → id of the last hub changeset it applied
+        var model = Model()
+        var log: [String] = []
+        var exports = 0
+        func path() -> String { exports += 1; return directory.appendingPathComponent("cs\(exports)").path }
+        func fromHub(to spoke: Peer, incremental: Bool) throws -> String {
+            let since = incremental ? hubSent[spoke.name] : nil
+            let summary = try Exporter(store: hub.store, options: ExportOptions(since: since)).export(to: path())
+            return summary.path
         }
-        return (["a differs: \(diff(stateA))", "b differs: \(diff(stateB))"] + log).joined(separator: "\n")
+        func applyFromHub(_ changeset: String, to spoke: Peer) throws {
+            try apply(changeset, to: spoke, directory: directory, log: &log)
+            hubSent[spoke.name] = try ChangesetReader(path: changeset).manifest.changesetId
+        }
+        for round in 0..<Int.random(in: 4...10, using: &random) {
+            for peer in [hub] + spokes where Bool.random(using: &random) {
+                for _ in 0..<Int.random(in: 1...3, using: &random) { try edit(peer, model: &model, random: &random) }
+            }
+            let spoke = spokes.randomElement(using: &random)!
+            let incremental = Bool.random(using: &random)
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0:
+                log.append("round \(round): \(spoke.name) → h\(incremental ? " (incremental)" : "")")
+                try apply(export(spoke, incremental: incremental, to: path()), to: hub, directory: directory, log: &log)
+            case 1:
+                log.append("round \(round): h → \(spoke.name)\(incremental ? " (since its last)" : "")")
+                try applyFromHub(fromHub(to: spoke, incremental: incremental), to: spoke)
+            default:
+                log.append("round \(round): h and \(spoke.name) both export, then both import\(incremental ? " (incremental)" : "")")
+                let up = try export(spoke, incremental: incremental, to: path())
+                let down = try fromHub(to: spoke, incremental: incremental)
+                try apply(up, to: hub, directory: directory, log: &log)
+                try applyFromHub(down, to: spoke)
+            }
+        }
+        log.append("final: every spoke → h, then h → every spoke (full)")
+        for spoke in spokes { try apply(export(spoke, incremental: false, to: path()), to: hub, directory: directory, log: &log) }
+        for spoke in spokes { try applyFromHub(fromHub(to: spoke, incremental: false), to: spoke) }
+        var differences: [String] = []
+        for peer in [hub] + spokes {
+            let state = try peer.state()
+            if state != model { differences.append("\(peer.name) differs: \(diff(state, model))") }
+        }
+        return differences.isEmpty ? nil : (differences + log).joined(separator: "\n")
+    }
+
+    static func diff(_ state: Model, _ model: Model) -> String {
+        let customers = Set(state.customers.map { "\($0)=\($1)" }).symmetricDifference(model.customers.map { "\($0)=\($1)" })
+        let orders = Set(state.orders.map { "\($0)=\($1)" }).symmetricDifference(model.orders.map { "\($0)=\($1)" })
+        let notes = Set(state.notes.map { "\($0)=\($1)" }).symmetricDifference(model.notes.map { "\($0)=\($1)" })
+        return "customers \(customers.sorted()), orders \(orders.sorted()), notes \(notes.sorted())"
+    }
+
+    static func seeds(base: UInt64, defaultCount: Int) -> [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["FERRY_CONVERGENCE_SEED"].flatMap(UInt64.init).map { [$0] }
+            ?? (0..<UInt64(environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init) ?? defaultCount)).map { base + $0 }
+    }
+
+    @Test func aHubAndThreeSpokesConvergeOnRandomSchedules() throws {
+        for seed in Self.seeds(base: 0x4B0B_0000, defaultCount: 150) {
+            try withTemporaryDirectory { directory in
+                do {
+                    if let failure = try Self.runHub(seed: seed, in: directory) {
+                        Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): the stores do not equal the model\n\(failure)")
+                    }
+                } catch {
+                    Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): \(error)")
+                }
+            }
+        }
     }
 
     @Test func twoPeersConvergeOnRandomSchedules() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let seeds: [UInt64] = environment["FERRY_CONVERGENCE_SEED"].flatMap(UInt64.init).map { [$0] }
-            ?? (0..<UInt64(environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init) ?? 500)).map { 0xFE44_0000 + $0 }
-        for seed in seeds {
+        for seed in Self.seeds(base: 0xFE44_0000, defaultCount: 400) {
             try withTemporaryDirectory { directory in
                 do {
                     if let failure = try Self.run(seed: seed, in: directory) {

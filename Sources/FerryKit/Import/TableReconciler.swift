@@ -134,7 +134,8 @@ final class TableReconciler {
                 for (index, value) in zip(resolved.indexes, values) { row[index] = value }
             case .failure(let rejection):
                 // The child of a row deleted here, in a stale copy: it was deleted with its parent.
-                if rejection.reason == .missingParent && !context.pending.contains(resolved.parentName), try isStaleCopy(record) {
+                if rejection.reason == .missingParent && !context.pending.contains(resolved.parentName),
+                   try isStaleCopy(record) || isSupersededByDelete(record) {
                     return .unchanged
                 }
                 if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) {
