@@ -296,7 +296,10 @@ extension TableReconciler {
     }
 
     /// An incoming row that crossed before was deleted here since. nil: insert it again.
-    func resolveDeletedHere(_ record: Record, line: Int) throws -> Outcome? {
+    /// `tombstone`: the book's entry for the deleted row, when it keeps versions: a delete
+    /// kept by the policy takes in the incoming versions, so the other side, on the next
+    /// exchange, sees a delete that saw its edit, and applies it.
+    func resolveDeletedHere(_ record: Record, line: Int, tombstone: SyncBookEntry? = nil) throws -> Outcome? {
         let resolution: (Outcome?, String)
         switch policy {
         case .sourceWins: resolution = (nil, "inserted the source's row again")
@@ -309,6 +312,10 @@ extension TableReconciler {
         try context.conflicts.write(ConflictsWriter.Entry(
             table: target.name, line: line, kind: "deleted-here", identity: recordIdentity(record) ?? Array("null".utf8), columns: [],
             base: nil, incoming: record.row, target: nil, policy: policy, resolution: resolution.1))
+        if case .unchanged? = resolution.0, let tombstone, let incoming = record.versions {
+            let versions = (tombstone.deleted ? tombstone.versions : tombstone.versions.bumped(context.book.storeId)).joined(incoming)
+            try context.book.markDeleted(table: target.name, rowKey: tombstone.rowKey, versions: versions)
+        }
         return resolution.0
     }
 

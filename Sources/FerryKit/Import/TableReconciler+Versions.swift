@@ -32,7 +32,9 @@ extension TableReconciler {
         case .concurrent: return .concurrent(own)
         case .equal:
             // Same history, other content: two stores settled one conflict differently (each
-            // kept its own). The smaller hash wins on both sides, so they agree quietly.
+            // kept its own). A delete wins over a row; between two rows the smaller hash
+            // wins. Both sides decide alike, so they agree quietly.
+            if record.operation == .delete { return .descends(own) }
             let hash = incomingHash(record)
             return hash == own.hash || own.hash < hash ? .stale : .descends(own)
         }
@@ -79,10 +81,13 @@ extension TableReconciler {
         /// Made after the delete was seen there (the row was entered again): insert it.
         case madeAfterDelete(VersionVector)
         /// Changed there while it was deleted here.
-        case changedWhileDeleted(VersionVector)
+        case changedWhileDeleted(VersionVector, tombstone: SyncBookEntry)
     }
 
-    func absentVerdict(_ record: Record) throws -> AbsentVerdict? {
+    /// `newAtSource`: the record never crossed from its source (no base). A version the
+    /// tombstone saw is still that row's stale copy; any other is a new row that took the
+    /// deleted one's natural key there.
+    func absentVerdict(_ record: Record, newAtSource: Bool) throws -> AbsentVerdict? {
         guard let incoming = record.versions, !incoming.isEmpty, let identity = bookIdentity(record) else { return nil }
         var after: VersionVector?
         for entry in try context.book.entries(table: target.name, identity: identity) where !entry.versions.isEmpty {
@@ -95,7 +100,8 @@ extension TableReconciler {
             case .after: after = (after ?? incoming).joined(deleted)
             case .concurrent:
                 if incomingHash(record) == entry.hash { return .staleCopy }
-                return .changedWhileDeleted(incoming.joined(deleted))
+                if newAtSource { after = (after ?? incoming).joined(deleted); continue }
+                return .changedWhileDeleted(incoming.joined(deleted), tombstone: entry)
             }
         }
         return after.map { .madeAfterDelete($0) }

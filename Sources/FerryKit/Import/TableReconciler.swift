@@ -386,17 +386,15 @@ final class TableReconciler {
             values.append(.integer(rowid))
         }
         var record = record
-        // A row new at its source (no base) identified by natural keys alone may reuse the key
-        // of a row deleted earlier: the key's tombstone is another row's. A cloudId is never reused.
         let newAtSource = record.hash != nil && record.base == nil
-        switch newAtSource && record.cloudId.isNull ? nil : try absentVerdict(record) {
+        switch try absentVerdict(record, newAtSource: newAtSource) {
         case .staleCopy?:
             return .unchanged
         case .madeAfterDelete(let versions)?:
             record.versions = versions
             return try write { try inserted(record, row, at: access.insert(names, values)) }
-        case .changedWhileDeleted(let versions)?:
-            if let outcome = try resolveDeletedHere(record, line: line) { return outcome }
+        case .changedWhileDeleted(let versions, let tombstone)?:
+            if let outcome = try resolveDeletedHere(record, line: line, tombstone: tombstone) { return outcome }
             record.versions = versions // inserted again: a version after the delete, so it wins there too
             return try write { try inserted(record, row, at: access.insert(names, values)) }
         case nil:
