@@ -12,12 +12,16 @@ struct ExportCommand: ParsableCommand {
             source's rows are never written; a database prepared for sync (`ferry prepare`) has \
             its _ferry_ sync book updated. An --out ending in .ferry makes one archive file. \
             --incremental ships only what changed since the last export (as upserts and \
-            tombstones); the manifest names the changeset it continues.
+            tombstones); the manifest names the changeset it continues. --since CHANGESET \
+            ships what changed since any earlier export of this database, whichever exports \
+            came between: a hub keeps one chain per peer, each continuing the last changeset \
+            that peer imported.
 
             Examples:
               ferry export --db app.db --out changes/
               ferry export --db app.db --out ticket-4711.ferry --tables users,roles
               ferry export --db app.db --out week-48 --incremental
+              ferry export --db cloud.db --out to-laptop-18.ferry --since to-laptop-17.ferry
             """
     )
 
@@ -39,7 +43,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Ship only rows inserted, changed or deleted since this database's last export.")
     var incremental = false
 
-    @Option(help: "Like --incremental, naming the changeset this one continues (must be the last export).")
+    @Option(help: "Like --incremental, since this earlier export of the database (id or path), whichever exports came after it.")
     var since: String?
 
     @Flag(help: "Replace --out if it exists.")

@@ -224,6 +224,11 @@ final class SQLiteSyncBook: SyncBook {
         return database.changes
     }
 
+    func tombstoneCount() throws -> Int {
+        if case .integer(let count)? = try database.scalar("SELECT count(*) FROM _ferry_rows WHERE deleted = 1") { return Int(count) }
+        return 0
+    }
+
     func saveSequence() throws {
         guard sequence != savedSequence else { return }
         try setState(SyncState.sequence, String(sequence))

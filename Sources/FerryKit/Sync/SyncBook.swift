@@ -27,8 +27,10 @@ public protocol SyncBook: AnyObject {
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws
     /// Tombstones of `table` whose sequence is above `sequence` (every one when nil).
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws
-    /// Removes tombstones older than `sequence` (or every one when nil); returns how many.
+    /// Removes tombstones recorded at or before `sequence` (every one when nil); returns how many.
     func compactTombstones(before sequence: Int64?) throws -> Int
+    /// How many tombstones the book keeps.
+    func tombstoneCount() throws -> Int
     /// This store's change counter: the sequence of the last change the book recorded.
     var sequence: Int64 { get }
     /// Stores the change counter; called once before the transaction commits.
