@@ -52,6 +52,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Apply an incremental changeset even if its predecessor was never applied here.")
     var force = false
 
+    @Flag(help: "Keep a sync book in a target nobody prepared, so it can sync later (a prepared target always keeps one).")
+    var track = false
+
     @Flag(help: "Mirror mode for a full changeset: delete target rows it does not hold. Try it with --dry-run first.")
     var prune = false
 
@@ -98,7 +101,7 @@ struct ImportCommand: ParsableCommand {
             if let pins { allPins += try Pin.load(path: pins) }
             let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
-                                        pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema, pins: allPins)
+                                        pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema, pins: allPins, track: track)
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
             if !dryRun { target.commit() }
             if let report {

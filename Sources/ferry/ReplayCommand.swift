@@ -25,6 +25,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Apply an incremental changeset even if its predecessor was never applied here.")
     var force = false
 
+    @Flag(help: "Keep a sync book in the restored database, so it can sync later.")
+    var track = false
+
     @Flag(help: "Let the changesets' CREATE statements call any SQL function (by default only bounded ones such as lower, length or datetime). Only for changesets from someone you trust.")
     var trustSchema = false
 
@@ -44,7 +47,7 @@ struct ReplayCommand: ParsableCommand {
                 let result: ImportReport
                 do {
                     let reader = try ChangesetReader(path: path, target: target.store, maximumLineLength: lineSize.bytes)
-                    result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force, trustSchema: trustSchema),
+                    result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force, trustSchema: trustSchema, track: track),
                                           observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
                 } catch let error as FerryError {
                     // Each changeset is its own transaction: say which ones stay applied.

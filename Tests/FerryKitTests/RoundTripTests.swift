@@ -61,7 +61,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let source = directory.appendingPathComponent("edge.db")
             try makeEdgeDatabase(at: source)
-            let (target, _, _) = try exportAndReplay(source, in: directory)
+            let (target, _, _) = try exportAndReplay(source, in: directory, track: true)
             // After the replay, the target edits row 6 and deletes row 7; the source did not change.
             try target.database.execute("UPDATE edge SET t = 'changed on target' WHERE id = 6; DELETE FROM edge WHERE id = 7")
             let changeset = directory.appendingPathComponent("changeset").path
@@ -130,7 +130,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let source = directory.appendingPathComponent("edge.db")
             try makeEdgeDatabase(at: source)
-            let (target, _, _) = try exportAndReplay(source, in: directory)
+            let (target, _, _) = try exportAndReplay(source, in: directory, track: true)
             // The source edits rows 5 and 6; the target refuses the update of row 6, after
             // row 5 was already updated inside the import's transaction.
             let sourceStore = try SQLiteStore(path: source.path, mode: .readWrite)

@@ -121,7 +121,8 @@ import Testing
             _ = try Exporter(store: source, options: ExportOptions(profile: profile)).export(to: first)
             let rejects = directory.appendingPathComponent("rejects-1.ndjson").path
             let report = try Importer(store: target, changeset: try ChangesetReader(path: first, target: target),
-                                      options: ImportOptions(rejectsPath: rejects, conflictsPath: directory.appendingPathComponent("conflicts-1.ndjson").path, onConflict: .sourceWins)).run()
+                                      options: ImportOptions(rejectsPath: rejects, conflictsPath: directory.appendingPathComponent("conflicts-1.ndjson").path, onConflict: .sourceWins,
+                                                             track: true)).run()
             #expect(report.totals.rejected == 0, "\(label): \(report.totals.rejected) rejected: \(CatalogueSupport.head(rejects))")
             let after = try CatalogueSupport.identities(shape, in: target.database)
             try CatalogueSupport.checkReconciled(label, shape: shape, expected: expected, before: before, after: after, target: target.database)

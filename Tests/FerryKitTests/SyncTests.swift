@@ -19,7 +19,7 @@ private struct SyncPair {
         _ = try Preparer.prepare(store: a, tables: nil, profile: try Profile.load(path: sample.profilePath))
         b = try SQLiteStore(path: directory.appendingPathComponent("b.db").path, mode: .readWriteCreate)
         let first = try Exporter(store: a, options: ExportOptions(profile: try Profile.load(path: sample.profilePath))).export(to: directory.appendingPathComponent("first").path)
-        _ = try Importer(store: b, changeset: try ChangesetReader(path: first.path), options: ImportOptions(rejectsPath: directory.appendingPathComponent("r0").path)).run()
+        _ = try Importer(store: b, changeset: try ChangesetReader(path: first.path), options: ImportOptions(rejectsPath: directory.appendingPathComponent("r0").path, track: true)).run()
     }
 
     /// Exports `a` (in full unless `incremental`) and imports it into `b`.

@@ -23,13 +23,14 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// Exports `source` to `directory/name` and replays it into a new database; returns the target.
-func exportAndReplay(_ source: URL, in directory: URL, name: String = "changeset") throws -> (target: SQLiteStore, report: ImportReport, manifest: Manifest) {
+/// `track`: the target keeps a sync book (`import --track`), as a store that syncs later must.
+func exportAndReplay(_ source: URL, in directory: URL, name: String = "changeset", track: Bool = false) throws -> (target: SQLiteStore, report: ImportReport, manifest: Manifest) {
     let store = try SQLiteStore(path: source.path, mode: .readOnly)
     let out = directory.appendingPathComponent(name).path
     let summary = try Exporter(store: store, options: ExportOptions()).export(to: out)
     let targetPath = directory.appendingPathComponent(name + "-target.db").path
     let target = try SQLiteStore(path: targetPath, mode: .readWriteCreate)
-    let report = try Importer(store: target, changeset: try ChangesetReader(path: out)).run()
+    let report = try Importer(store: target, changeset: try ChangesetReader(path: out), options: ImportOptions(track: track)).run()
     return (target, report, summary.manifest)
 }
 

@@ -44,6 +44,22 @@ public struct ImportReport: Sendable, Equatable {
     public var conflictsFile: String?
     /// Things the user should know although nothing failed (a table matched by its raw id).
     public var warnings: [String] = []
+    /// Whether the target keeps a sync book, and how many of its entries this import wrote.
+    public var syncBook: SyncBookNote?
+
+    public enum SyncBookNote: Sendable, Equatable {
+        /// The target is prepared for sync (or `--track`): the book remembers what crossed.
+        case kept(entries: Int)
+        /// Nobody prepared the target: no row was recorded.
+        case notKept
+
+        var text: String {
+            switch self {
+            case .kept(let entries): return "sync book: \(counted(entries, "entry", "entries")) written"
+            case .notKept: return "sync book: none kept (the target is not prepared for sync; `ferry prepare` it, or import with --track, to sync it later)"
+            }
+        }
+    }
 
     public var totals: Counts { tables.reduce(Counts()) { $0 + $1.counts } }
 
@@ -77,6 +93,12 @@ public struct ImportReport: Sendable, Equatable {
             out.append(raw: ",\n  \"conflictsFile\": ")
             out.appendString(conflictsFile)
         }
+        if let syncBook {
+            switch syncBook {
+            case .kept(let entries): out.append(utf8: ",\n  \"syncBook\": {\"kept\": true, \"entries\": \(entries)}")
+            case .notKept: out.append(raw: ",\n  \"syncBook\": {\"kept\": false, \"entries\": 0}")
+            }
+        }
         if !warnings.isEmpty {
             out.append(raw: ",\n  \"warnings\": [")
             for (index, warning) in warnings.enumerated() {
@@ -104,6 +126,7 @@ public struct ImportReport: Sendable, Equatable {
         }
         var lines = [format(headers)]
         lines += rows.map(format)
+        if let syncBook { lines.append(syncBook.text) }
         if dryRun { lines.append("(dry run: nothing was written)") }
         return lines.joined(separator: "\n") + "\n"
     }

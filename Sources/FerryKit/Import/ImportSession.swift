@@ -27,8 +27,13 @@ struct ImportSession {
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
 
-    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?, trustSchema: Bool, pins: [Pin] = [], alreadyApplied: Bool = false,
-         rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
+    /// What the import did with the target's sync book, for the report.
+    var bookNote: ImportReport.SyncBookNote {
+        context.book.keepsEntries ? .kept(entries: context.book.recorded) : .notKept
+    }
+
+    init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?, trustSchema: Bool, pins: [Pin] = [], track: Bool = false,
+         alreadyApplied: Bool = false, rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
         self.changeset = changeset
         self.pruneLimit = pruneLimit
         self.profile = profile
@@ -50,7 +55,7 @@ struct ImportSession {
             targets[definition.name.lowercased()] = definition
         }
         context = ImportContext(
-            store: store, book: try store.syncBook(create: true)!, keyMap: try store.makeKeyMap(), conflicts: conflicts,
+            store: store, book: try store.syncBook(create: track) ?? UntrackedBook(), keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
         if prune { context.seen = try store.makeKeySet(purpose: .seen) }
         context.alreadyApplied = alreadyApplied

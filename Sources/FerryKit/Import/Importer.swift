@@ -27,11 +27,15 @@ public struct ImportOptions: Sendable {
     public var trustSchema: Bool
     /// Source rows matched to target rows by a person (`--pin`, `--pins`).
     public var pins: [Pin]
+    /// Keep a sync book in a target nobody prepared (`--track`): the import remembers every
+    /// row it applies, so the target can take part in sync. A prepared target always does.
+    public var track: Bool
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
                 conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false,
-                pruneLimit: Double? = ImportOptions.defaultPruneLimit, trustSchema: Bool = false, pins: [Pin] = []) {
+                pruneLimit: Double? = ImportOptions.defaultPruneLimit, trustSchema: Bool = false, pins: [Pin] = [], track: Bool = false) {
         self.pins = pins
+        self.track = track
         self.prune = prune
         self.pruneLimit = pruneLimit
         self.trustSchema = trustSchema
@@ -91,10 +95,12 @@ public final class Importer {
                 try checkChain(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
                                                 prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, trustSchema: options.trustSchema, pins: options.pins,
+                                                track: options.track,
                                                 alreadyApplied: log.contains { $0.changesetId == manifest.changesetId },
                                                 rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 report.warnings = session.warnings
+                report.syncBook = session.bookNote
                 if rejects.hasFile { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
                 if conflicts.hasFile { report.conflictsFile = URL(fileURLWithPath: conflicts.path).standardizedFileURL.path }
                 if options.strict && rejects.count > 0 {

@@ -113,7 +113,7 @@ extension TableReconciler {
     /// the applying thread only writes them: about a tenth of its time.
     /// nil for a table without a primary key, which the book does not track.
     var precomputePortableForm: (@Sendable (inout Record) -> Void)? {
-        guard !target.primaryKey.isEmpty else { return nil }
+        guard !target.primaryKey.isEmpty, context.book.keepsEntries else { return nil }
         let portable = portable
         return { record in
             guard record.operation == .upsert else { return }

@@ -12,6 +12,8 @@ final class SQLiteSyncBook: SyncBook {
     private let joinVersions: SQLiteStatement
     private let moveAside: SQLiteStatement
     private(set) var changed = false
+    private(set) var recorded = 0
+    let keepsEntries = true
     private var identityIndexDeferred = false
     let storeId: String
     private(set) var sequence: Int64
@@ -116,6 +118,7 @@ final class SQLiteSyncBook: SyncBook {
         try statement.step()
         if database.changes > 0 {
             sequence += 1
+            recorded += 1
             changed = true
         }
     }

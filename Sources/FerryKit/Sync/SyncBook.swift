@@ -15,6 +15,10 @@ public protocol SyncBook: AnyObject {
     func record(table: String, entry: SyncBookEntry) throws
     /// Whether `record` or `remove` changed the book since it was opened.
     var changed: Bool { get }
+    /// Whether this book remembers rows at all (false for a store not prepared for sync).
+    var keepsEntries: Bool { get }
+    /// How many entries were written or changed since the book was opened.
+    var recorded: Int { get }
     func remove(table: String, rowKey: [UInt8]) throws
     /// Keeps the entry as a tombstone with `versions` (its delete's; nil keeps the entry's):
     /// the row is gone, and a stale copy of a version it had arriving later is recognised
