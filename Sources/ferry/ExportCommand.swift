@@ -55,6 +55,9 @@ struct ExportCommand: ParsableCommand {
         guard (0...9).contains(level) else {
             throw ValidationError("--level must be between 0 and 9.")
         }
+        if incremental && since != nil {
+            throw ValidationError("--incremental continues the last export and --since names the export to continue: give one of them.")
+        }
     }
 
     func run() throws {

@@ -15,6 +15,19 @@ import Testing
         CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, stars INTEGER NOT NULL);
         """
 
+    /// The same shape as Django or Rails make it: integer ids each store hands out itself,
+    /// so one logical row has different ids in different stores, and an order's natural key
+    /// (customer_id, ref) holds one of them.
+    static let integerIdSchema = """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, customerId INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                             ref TEXT NOT NULL, total INTEGER NOT NULL, UNIQUE (customerId, ref));
+        CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, stars INTEGER NOT NULL);
+        """
+
+    /// Set per test: whether peers use `integerIdSchema`.
+    @TaskLocal static var integerIds = false
+
     /// What both stores must hold: customers by email, orders by (email, ref).
     struct Model: Equatable {
         var customers: [String: String] = [:]
@@ -33,7 +46,12 @@ import Testing
         init(_ name: String, at path: String) throws {
             self.name = name
             store = try SQLiteStore(path: path, mode: .readWriteCreate)
-            try store.database.execute(ConvergenceTests.schema + "PRAGMA foreign_keys = ON;")
+            try store.database.execute((ConvergenceTests.integerIds ? ConvergenceTests.integerIdSchema : ConvergenceTests.schema) + "PRAGMA foreign_keys = ON;")
+            // Each store hands out its own integer ids: start them apart, as real stores are.
+            if ConvergenceTests.integerIds {
+                let offset = Int(name.unicodeScalars.first!.value) * 1000
+                try store.database.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('customers', \(offset)), ('orders', \(offset))")
+            }
             _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
         }
 
@@ -69,7 +87,9 @@ import Testing
         case 0:
             let email = "\(peer.name)-\(peer.nextId + 1)@x"
             let name = "n\(Int.random(in: 0..<1000, using: &random))"
-            try db.execute("INSERT INTO customers VALUES ('\(peer.id())', '\(email)', '\(name)')")
+            if integerIds { _ = peer.id() }
+            try db.execute(integerIds ? "INSERT INTO customers (email, name) VALUES ('\(email)', '\(name)')"
+                                      : "INSERT INTO customers VALUES ('\(peer.id())', '\(email)', '\(name)')")
             model.customers[email] = name
         case 1:
             let email = mine.randomElement(using: &random)!
@@ -86,7 +106,8 @@ import Testing
             let ref = "r\(Int.random(in: 0..<5, using: &random))"
             guard model.orders[email + "|" + ref] == nil else { return }
             let total = Int64.random(in: 1...999, using: &random)
-            try db.execute("INSERT INTO orders VALUES ('\(peer.id())', (SELECT id FROM customers WHERE email = '\(email)'), '\(ref)', \(total))")
+            let id = integerIds ? "NULL" : "'\(peer.id())'"
+            try db.execute("INSERT INTO orders (id, customerId, ref, total) VALUES (\(id), (SELECT id FROM customers WHERE email = '\(email)'), '\(ref)', \(total))")
             model.orders[email + "|" + ref] = total
         case 4:
             guard let key = model.orders.keys.filter({ $0.hasPrefix(peer.name + "-") }).sorted().randomElement(using: &random) else { return }
@@ -258,6 +279,23 @@ import Testing
                     }
                 } catch {
                     Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): \(error)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func integerIdSchemasConvergeToo(hub: Bool) throws {
+        try Self.$integerIds.withValue(true) {
+            for seed in Self.seeds(base: hub ? 0x1D1D_0000 : 0x1D00_0000, defaultCount: hub ? 100 : 200) {
+                try withTemporaryDirectory { directory in
+                    do {
+                        if let failure = try hub ? Self.runHub(seed: seed, in: directory) : Self.run(seed: seed, in: directory) {
+                            Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): the stores do not equal the model\n\(failure)")
+                        }
+                    } catch {
+                        Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): \(error)")
+                    }
                 }
             }
         }

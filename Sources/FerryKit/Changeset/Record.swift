@@ -19,6 +19,9 @@ public struct Record: Sendable {
     public var operation: Operation
     public var cloudId: Value
     public var keys: [(String, Value)]
+    /// Key columns given as the identity of the row they point at (`{"$ref":…}`), as a
+    /// delete carries a join table's keys; `table` is empty until the target names it.
+    public var keyRefs: [(String, ReferenceIdentity)] = []
     /// Column → value, in file order; empty for a delete.
     public var row: [(String, Value)]
     public var refs: [(String, ReferenceIdentity)]
@@ -65,7 +68,7 @@ public enum RecordDecoder {
             case "cloudId":
                 record.cloudId = try decodeValue(value, column: "cloudId")
             case "keys":
-                record.keys = try decodeColumns(value, field: "keys")
+                (record.keys, record.keyRefs) = try decodeKeys(value)
             case "row":
                 record.row = try decodeColumns(value, field: "row")
                 sawRow = true
@@ -90,6 +93,31 @@ public enum RecordDecoder {
         record.operation = operation
         if operation == .upsert && !sawRow { throw FerryError(.format, "an upsert record has no \"row\"") }
         return record
+    }
+
+    /// `keys`: values, and foreign keys written as their parent's identity.
+    static func decodeKeys(_ value: JSONValue) throws -> ([(String, Value)], [(String, Record.ReferenceIdentity)]) {
+        guard case .object(let pairs) = value else {
+            throw FerryError(.format, "\"keys\" must be an object of column values, found \(value.kindName)")
+        }
+        var values: [(String, Value)] = []
+        var refs: [(String, Record.ReferenceIdentity)] = []
+        for (column, json) in pairs {
+            if case .object = json, let ref = json["$ref"] {
+                refs.append((column, try decodeReference(ref, table: "", field: "keys.\(column)")))
+            } else {
+                values.append((column, try decodeValue(json, column: column)))
+            }
+        }
+        return (values, refs)
+    }
+
+    /// The inside of `{"$ref":{"cloudId":…}}` or `{"$ref":{"keys":{…}}}`.
+    static func decodeReference(_ ref: JSONValue, table: String, field: String) throws -> Record.ReferenceIdentity {
+        guard case .object = ref else { throw FerryError(.format, "\(field): \"$ref\" must be an object with a cloudId or keys") }
+        let cloudId = try ref["cloudId"].map { try decodeValue($0, column: "\(field).cloudId") } ?? .null
+        let keys = try ref["keys"].map { try decodeColumns($0, field: "\(field).keys") } ?? []
+        return Record.ReferenceIdentity(table: table, cloudId: cloudId, keys: keys)
     }
 
     static func decodeColumns(_ value: JSONValue, field: String) throws -> [(String, Value)] {

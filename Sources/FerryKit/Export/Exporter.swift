@@ -126,7 +126,7 @@ public final class Exporter {
         if let connections, let positions = try store.scanPositions(of: table) {
             rows = try exportInRanges(table, positions: positions, encoder: encoder, connections: connections, into: file, ticker: &ticker)
         } else {
-            rows = try exportInOneScan(table, encoder: encoder, book: book, since: watermark, into: file, ticker: &ticker)
+            rows = try exportInOneScan(table, encoder: encoder, book: book, since: watermark, allTables: allTables, into: file, ticker: &ticker)
         }
         ticker.finish()
         let (bytes, sha256) = try file.finish()
@@ -137,8 +137,8 @@ public final class Exporter {
 
     /// One scan on this thread: for a store's sync book, which is read and written per row
     /// inside the export's transaction, and for tables that cannot be cut into ranges.
-    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, since watermark: Int64?, into file: GzipFileWriter,
-                                 ticker: inout ProgressTicker) throws -> Int {
+    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, since watermark: Int64?, allTables: [TableDefinition],
+                                 into file: GzipFileWriter, ticker: inout ProgressTicker) throws -> Int {
         var line = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
         var rows = 0
         // Rows without a primary key cannot be told apart later; they travel without a base.
@@ -150,6 +150,18 @@ public final class Exporter {
         // The first export after `prepare` finds the book empty: no lookups per row then.
         let bookKnowsTable = try tracked && book?.hasEntries(table: table.name) == true
         var generator = CloudIdGenerator()
+        // A parent the application inserted after `prepare` has its cloudId in this book
+        // only (its table was exported first): references to it carry that cloudId, so every
+        // store names the parent alike, whatever its ids.
+        let parentKeys = table.references.map { reference in reference.columns.compactMap { columnIndex[$0] } }
+        let parentCloudId: RecordEncoder.ParentCloudId? = book.map { book in { reference, cursor in
+            guard let position = table.references.firstIndex(of: reference),
+                  let parent = allTables.first(where: { $0.name.lowercased() == reference.table.lowercased() }),
+                  parent.cloudId != nil, parent.primaryKey == reference.to, parentKeys[position].count == reference.columns.count,
+                  let entry = try? book.entry(table: parent.name, rowKey: PortableRow.rowKey(parentKeys[position].map { cursor.value(at: $0) })),
+                  !entry.deleted else { return nil }
+            return PortableRow.cloudId(inIdentity: entry.identity)
+        } }
         if tracked, let book {
             // Deletes travel first: a row deleted and made again under the same natural key
             // (an order re-entered) must be deleted in the target before its successor
@@ -172,7 +184,7 @@ public final class Exporter {
         try store.scan(table, columns: encoder.scanColumns, joining: encoder.joins) { cursor in
             if tracked, let book {
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
-                                           identity: { encoder.parentIdentity($0, cursor) })
+                                           identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })
                 let hash = PortableRow.hash(form)
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 // Most rows of an incremental export are unchanged since the changeset it
@@ -187,7 +199,7 @@ public final class Exporter {
                 if let index = encoder.cloudIdIndex, cursor.isNull(at: index) {
                     assigned = known.flatMap { PortableRow.cloudId(inIdentity: $0.identity) } ?? .text(generator.next())
                 }
-                let identity = encoder.identity(cursor, assignedCloudId: assigned)
+                let identity = encoder.identity(cursor, assignedCloudId: assigned, parentCloudId: parentCloudId)
                 var entry = known
                 // Another logical row took this key (the application handed it out again): the
                 // old row's delete ships first, and its entry moves aside as a tombstone. Only
@@ -212,7 +224,7 @@ public final class Exporter {
                     for gone in try book.entries(table: table.name, identity: identity) where gone.deleted { versions = versions.joined(gone.versions) }
                 }
                 if entry?.hash != hash { versions = versions.bumped(book.storeId) }
-                encoder.append(cursor, to: &line, sync: (hash, entry?.base, versions), assignedCloudId: assigned)
+                encoder.append(cursor, to: &line, sync: (hash, entry?.base, versions), assignedCloudId: assigned, parentCloudId: parentCloudId)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
                     try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, base: form, versions: versions))
                 }

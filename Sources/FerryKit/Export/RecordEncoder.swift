@@ -16,6 +16,7 @@ struct RecordEncoder: Sendable {
     }
 
     let joins: [ReferenceJoin]
+    private let table: TableDefinition
     private let rowFields: FieldList
     private let keyFields: FieldList
     private let keyIndexes: [Int]
@@ -32,6 +33,7 @@ struct RecordEncoder: Sendable {
     /// identities. `hiddenRowKey`: the store's row number for a table without a primary key,
     /// written as the record's `rowid` so a replay keeps it.
     init(table: TableDefinition, tables: [TableDefinition], hiddenRowKey: String? = nil) {
+        self.table = table
         let names = table.columnNames
         scanColumns = names + (hiddenRowKey.map { [$0] } ?? [])
         rowKeyIndex = hiddenRowKey == nil ? nil : names.count
@@ -70,19 +72,30 @@ struct RecordEncoder: Sendable {
         self.references = references
     }
 
-    /// The identity of the row a foreign key points at, from the scan's joined columns.
-    func parentIdentity(_ reference: Reference, _ cursor: RowCursor) -> Record.ReferenceIdentity? {
+    /// The cloudId a sync book gave a parent row whose column is NULL (the application
+    /// inserted it after `prepare`), by the reference and the child's row.
+    typealias ParentCloudId = (Reference, RowCursor) -> Value?
+
+    /// The identity of the row a foreign key points at, from the scan's joined columns (and
+    /// `parentCloudId` for a parent whose cloudId only the book holds).
+    func parentIdentity(_ reference: Reference, _ cursor: RowCursor, parentCloudId: ParentCloudId? = nil) -> Record.ReferenceIdentity? {
         guard let joined = references.first(where: { $0.reference == reference }) else { return nil }
+        var cloudId = joined.cloudIdIndex.map { cursor.value(at: $0) } ?? .null
+        if cloudId.isNull, joined.cloudIdIndex != nil, let assigned = parentCloudId?(reference, cursor) { cloudId = assigned }
         return Record.ReferenceIdentity(
             table: joined.parentTable,
-            cloudId: joined.cloudIdIndex.map { cursor.value(at: $0) } ?? .null,
+            cloudId: cloudId,
             keys: zip(joined.keyNames, joined.keys.indexes).map { ($0, cursor.value(at: $1)) })
     }
 
-    /// The record's own cloudId (or the one the book gave it) and keys, for the sync book's identity.
-    func identity(_ cursor: RowCursor, assignedCloudId: Value? = nil) -> [UInt8] {
-        PortableRow.identity(cloudId: assignedCloudId ?? cloudIdIndex.map { cursor.value(at: $0) } ?? .null,
-                             keys: zip(identityNames, keyIndexes).map { ($0, cursor.value(at: $1)) })
+    /// The record's own cloudId (or the one the book gave it) and keys, for the sync book's
+    /// identity; a foreign key among the keys is its parent's identity.
+    func identity(_ cursor: RowCursor, assignedCloudId: Value? = nil, parentCloudId: ParentCloudId? = nil) -> [UInt8] {
+        let cloudId = assignedCloudId ?? cloudIdIndex.map { cursor.value(at: $0) } ?? .null
+        guard cloudId.isNull else { return PortableRow.identity(cloudId: cloudId, keys: []) }
+        let index = Dictionary(zip(identityNames, keyIndexes), uniquingKeysWith: { a, _ in a })
+        return PortableRow.identity(cloudId: .null, cells: PortableRow.identityCells(
+            of: table, columns: identityNames, value: { index[$0].map { cursor.value(at: $0) } }, parent: { parentIdentity($0, cursor, parentCloudId: parentCloudId) }))
     }
 
     /// `{"op":"upsert","cloudId":…,"keys":{…},"row":{…},"refs":{…},"hash":…,"base":…}\n`;
@@ -90,7 +103,7 @@ struct RecordEncoder: Sendable {
     /// `assignedCloudId`: the cloudId the sync book gave a row whose column is NULL (a row
     /// the application inserted after `prepare`), written as the record's and the row's.
     func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?, versions: VersionVector)? = nil,
-                assignedCloudId: Value? = nil) {
+                assignedCloudId: Value? = nil, parentCloudId: ParentCloudId? = nil) {
         if let cloudIdIndex {
             buffer.append(raw: #"{"op":"upsert","cloudId":"#)
             if let assignedCloudId { buffer.appendValue(assignedCloudId) } else { cursor.appendJSON(at: cloudIdIndex, to: &buffer) }
@@ -108,7 +121,15 @@ struct RecordEncoder: Sendable {
             buffer.append(raw: wroteRefs ? "," : #","refs":{"#)
             wroteRefs = true
             buffer.append(contentsOf: reference.prefix)
-            if let index = reference.cloudIdIndex { cursor.appendJSON(at: index, to: &buffer) } else { buffer.append(raw: "null") }
+            if let index = reference.cloudIdIndex {
+                if cursor.isNull(at: index), let assigned = parentCloudId?(reference.reference, cursor) {
+                    buffer.appendValue(assigned)
+                } else {
+                    cursor.appendJSON(at: index, to: &buffer)
+                }
+            } else {
+                buffer.append(raw: "null")
+            }
             reference.keys.appendObject(cursor, to: &buffer)
             buffer.append(UInt8(ascii: "}"))
         }

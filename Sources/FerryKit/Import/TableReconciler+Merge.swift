@@ -2,11 +2,33 @@ import Foundation
 
 /// Three-way merge of a matched row (base, incoming, target), tombstones, and the sync book.
 extension TableReconciler {
-    /// How this record's row is recognised, for the conflicts file; nil when the record
-    /// carries no identity at all (no cloudId, no key values).
+    /// How this record's row is recognised (the sync book's identity, the conflicts file):
+    /// its cloudId, else its keys with each foreign key as its parent's identity, so every
+    /// store computes the same bytes whatever its ids. nil when the record carries no
+    /// identity at all (no cloudId, no key values).
     func recordIdentity(_ record: Record) -> [UInt8]? {
-        guard !record.cloudId.isNull || record.keys.contains(where: { !$0.1.isNull }) else { return nil }
-        return PortableRow.identity(cloudId: record.cloudId, keys: record.keys)
+        if !record.cloudId.isNull { return PortableRow.identity(cloudId: record.cloudId, keys: []) }
+        guard record.keys.contains(where: { !$0.1.isNull }) || !record.keyRefs.isEmpty else { return nil }
+        return PortableRow.identity(cloudId: .null, cells: identityCells(record))
+    }
+
+    /// The record's key columns as identity cells, in the table's order of identity columns.
+    private func identityCells(_ record: Record) -> [(String, PortableRow.Cell)] {
+        let values = Dictionary(record.keys, uniquingKeysWith: { a, _ in a })
+        let keyRefs = Dictionary(record.keyRefs, uniquingKeysWith: { a, _ in a })
+        let present = record.keys.map(\.0) + record.keyRefs.map(\.0)
+        let order = target.identityColumns.filter { present.contains($0) } + present.filter { !target.identityColumns.contains($0) }
+        // A delete carries no refs: its base holds the parents' identities.
+        let baseCells = record.operation == .delete ? record.base.flatMap { try? PortableRow.decode($0, table: target) } : nil
+        return PortableRow.identityCells(of: target, columns: order, value: { column in
+            values[column] ?? (keyRefs[column] != nil ? .integer(0) : nil)
+        }, parent: { reference in
+            let column = reference.columns[0]
+            if let identity = record.refs.first(where: { $0.0 == column })?.1 { return identity }
+            if let identity = keyRefs[column] { return identity }
+            if case .reference(let identity)? = baseCells?[column] { return identity }
+            return nil
+        })
     }
 
     /// The identity the sync book may look this row up by. Without a cloudId, keys holding a
@@ -20,11 +42,20 @@ extension TableReconciler {
 
     /// A tombstone's key values in target terms. Its `keys` hold the source's raw values, and
     /// a foreign key among them (an order's customerId) is the source's id of the parent;
-    /// its `base` carries the parent's identity, which is resolved to the target's id here.
+    /// its `base` (or a key written as `{"$ref":…}`) carries the parent's identity, which is
+    /// resolved to the target's id here.
     private func tombstoneKeys(_ record: Record) throws -> [(String, Value)] {
-        guard let base = record.base, record.keys.contains(where: { target.reference(for: $0.0) != nil }) else { return record.keys }
+        var keys = record.keys
+        for (column, identity) in record.keyRefs {
+            guard let reference = target.reference(for: column), let resolver = try context.resolver(for: reference.table) else { continue }
+            var parent = identity
+            parent.table = reference.table
+            guard case .resolved(let resolved) = try resolver.resolve(parent, to: reference.to) else { continue }
+            keys += zip(reference.columns, resolved).map { ($0, $1) }
+        }
+        guard let base = record.base, record.keys.contains(where: { target.reference(for: $0.0) != nil }) else { return keys }
         let cells = try PortableRow.decode(base, table: target)
-        return try record.keys.map { column, value in
+        return try keys.map { column, value in
             guard let reference = target.reference(for: column), reference.columns.count == 1,
                   case .reference(let identity)? = cells[column], let resolver = try context.resolver(for: reference.table),
                   case .resolved(let resolved) = try resolver.resolve(identity, to: reference.to), resolved.count == 1 else { return (column, value) }
@@ -124,7 +155,7 @@ extension TableReconciler {
 
     /// Remembers that the target and the source now agree on the incoming version of this row.
     func remember(_ record: Record, at key: [Value]) throws {
-        guard !target.primaryKey.isEmpty else { return }
+        guard !target.primaryKey.isEmpty, context.book.keepsEntries else { return }
         let (form, hash) = record.portable ?? { let form = portable.encode(record: record); return (form, PortableRow.hash(form)) }()
         try context.book.record(table: target.name, entry: SyncBookEntry(
             rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: hash, base: form,
@@ -229,7 +260,7 @@ extension TableReconciler {
             let joined = (own?.versions ?? VersionVector()).joined(incoming)
             // The row now holds exactly the incoming version: the book takes it.
             if !targetChanged && (conflicting.isEmpty || sourceWon) {
-                remembered.versions = descends ? incoming : joined
+                remembered.versions = joined // never less than the book knew
                 try remember(remembered, at: key)
             } else if let own, !wroteData, try isUnchanged(current, names: names, since: own) {
                 // Still this store's own version, which has now seen the incoming one too
@@ -340,16 +371,15 @@ extension TableReconciler {
         let own = try ownEntry(record, at: key)
         if own == nil, try isSupersededByDelete(record) { return .unchanged }
         var base: (values: [String: Value], bytes: [UInt8]?)?
-        var versions = record.versions
+        // The delete's versions: never less than the book knew of the row.
+        let joined = (own?.versions ?? VersionVector()).joined(record.versions ?? VersionVector())
+        let versions: VersionVector? = joined.isEmpty ? nil : joined
         switch verdict(record, against: own) {
         case .stale:
             return .unchanged // the row was made again after this delete, or changed after it there
         case .descends(let own):
             base = try values(ofBase: own.base)
-        case .concurrent(let own):
-            base = try baseValues(record, key: key)
-            versions = own.versions.joined(record.versions ?? VersionVector())
-        case .unknown:
+        case .concurrent, .unknown:
             base = try baseValues(record, key: key)
         }
         let names = updateColumns.map { columns[$0] }.filter { $0 != target.cloudId }

@@ -8,9 +8,11 @@ public enum Preparer {
     }
 
     /// Adds the cloudId column (and a unique index) where missing and fills NULL cloudIds.
-    /// Without `tables`, the column is added only to tables that have no natural key (the
-    /// ones that need it, including those whose UNIQUE keys all allow NULL, since a row with a
-    /// NULL there has no identity): not to a join table, whose foreign keys are its identity;
+    /// Without `tables`, the column is added only to tables that have no natural key that
+    /// means the same everywhere (the ones that need it: no UNIQUE key, or only keys that
+    /// allow NULL, since a row with a NULL there has no identity, or only keys that hold a
+    /// foreign key, such as an order's (customer_id, ref), whose ids differ between stores):
+    /// not to a join table, whose foreign keys are its identity;
     /// tables named in `tables` always get it. Idempotent; an existing
     /// cloudId is never changed.
     public static func prepare(store: SQLiteStore, tables wanted: [String]?, profile: Profile) throws -> [TableResult] {
@@ -32,7 +34,7 @@ public enum Preparer {
                 var column = table.cloudId
                 var added = false
                 if column == nil {
-                    guard wanted != nil || (!table.hasCompleteNaturalKey && !table.identifiedByForeignKeys) else { continue }
+                    guard wanted != nil || (!table.hasPortableNaturalKey && !table.identifiedByForeignKeys) else { continue }
                     let name = profile.tables[table.name]?.cloudId ?? profile.cloudId ?? "cloudId"
                     try store.addCloudIdColumn(name, to: table.name)
                     column = name

@@ -125,6 +125,15 @@ public struct TableDefinition: Sendable, Equatable {
         (matchSets + expressionKeys.map(\.columns)).contains { set in set.allSatisfy { column(named: $0)?.notNull == true } }
     }
 
+    /// Whether some complete natural key holds no foreign key: its values mean the same in
+    /// every store. A key such as an order's (customer_id, ref) holds ids, which differ
+    /// between stores whose integer keys were handed out independently.
+    public var hasPortableNaturalKey: Bool {
+        (matchSets + expressionKeys.map(\.columns)).contains { set in
+            set.allSatisfy { column(named: $0)?.notNull == true && reference(for: $0) == nil }
+        }
+    }
+
     /// A join table: its primary key, or one of its UNIQUE keys, consists of foreign keys
     /// only. Such a row is recognised by the rows it links (resolved to the target's ids),
     /// so it needs no cloudId.

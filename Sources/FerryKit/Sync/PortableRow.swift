@@ -13,7 +13,9 @@ struct PortableRow {
 
     init(table: TableDefinition) {
         self.table = table
-        let excluded = Set(table.primaryKey + [table.cloudId].compactMap { $0 })
+        // A key column that is a foreign key (a join table's) stays: as its parent's
+        // identity it means the same in every store, where a raw id does not.
+        let excluded = Set(table.primaryKey.filter { table.reference(for: $0) == nil } + [table.cloudId].compactMap { $0 })
         columns = table.columns.compactMap { column in
             if excluded.contains(column.name) { return nil }
             if let reference = table.reference(for: column.name) {
@@ -78,16 +80,53 @@ struct PortableRow {
 
     /// How the other store recognises a row: `{"cloudId":…}` when it has one, else its keys.
     static func identity(cloudId: Value, keys: [(String, Value)]) -> [UInt8] {
+        identity(cloudId: cloudId, cells: keys.map { ($0, .value($1)) })
+    }
+
+    /// An identity whose foreign-key columns are the identities of the rows they point at
+    /// (`{"$ref":…}`), so two stores whose ids differ compute the same bytes for one row.
+    static func identity(cloudId: Value, cells: [(String, Cell)]) -> [UInt8] {
         var out = JSONBuffer(capacity: 128)
         if !cloudId.isNull {
             out.append(raw: #"{"cloudId":"#)
             out.appendValue(cloudId)
         } else {
-            out.append(raw: #"{"keys":"#)
-            out.appendObject(keys)
+            out.append(raw: #"{"keys":{"#)
+            for (index, (column, cell)) in cells.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.appendString(column)
+                out.append(UInt8(ascii: ":"))
+                switch cell {
+                case .value(let value): out.appendValue(value)
+                case .reference(let parent): appendReference(parent, to: &out)
+                }
+            }
+            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
         return out.bytes
+    }
+
+    /// The cells of a table's identity columns: a column that starts a foreign key is the
+    /// identity of its parent (from `parent`, when known), the other columns of a
+    /// composite foreign key are carried by that one, every other column is its value.
+    static func identityCells(of table: TableDefinition, columns: [String], value: (String) -> Value?,
+                              parent: (Reference) -> Record.ReferenceIdentity?) -> [(String, Cell)] {
+        var cells: [(String, Cell)] = []
+        var carried: [Reference] = []
+        for column in columns {
+            if let reference = table.reference(for: column) {
+                if carried.contains(reference) { continue }
+                if reference.columns[0] == column, value(column)?.isNull != true, let identity = parent(reference) {
+                    cells.append((column, .reference(identity)))
+                    carried.append(reference)
+                    continue
+                }
+            }
+            guard let value = value(column) else { continue }
+            cells.append((column, .value(value)))
+        }
+        return cells
     }
 
     /// The cloudId of an identity written by `identity(cloudId:keys:)`, if it has one.

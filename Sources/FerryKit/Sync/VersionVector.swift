@@ -47,7 +47,7 @@ public struct VersionVector: Sendable, Equatable {
     /// One more change by `store`.
     public func bumped(_ store: String) -> VersionVector {
         var counters = self.counters
-        counters[store, default: 0] += 1
+        counters[store] = min(counters[store, default: 0], Self.maximumCount) + 1
         return VersionVector(counters)
     }
 
@@ -72,6 +72,7 @@ public struct VersionVector: Sendable, Equatable {
     /// The most stores a vector may name: a row is changed by the stores that sync it, and a
     /// hostile record must not make every comparison cost a megabyte.
     static let maximumStores = 4096
+    static let maximumCount: Int64 = 1 << 53
 
     /// Decodes `{"store":n,…}`; empty bytes (a book entry from before versions) are empty.
     public init(decoding bytes: [UInt8]) throws {
@@ -84,8 +85,10 @@ public struct VersionVector: Sendable, Equatable {
         guard pairs.count <= Self.maximumStores else { throw FerryError(.format, "\"versions\" names \(pairs.count) stores; at most \(Self.maximumStores) are allowed") }
         var counters: [String: Int64] = [:]
         for (store, value) in pairs {
-            guard case .integer(let count) = value, count >= 0, store.count <= 64, !store.isEmpty else {
-                throw FerryError(.format, "\"versions\" must map store ids (1-64 characters) to counts of 0 or more; found \(store.prefix(64)): \(value.kindName)")
+            // Counts stay far below Int64's end (2^53, as in manifests), so counting one more
+            // change can never overflow, whatever a changeset claims.
+            guard case .integer(let count) = value, (0...Self.maximumCount).contains(count), store.count <= 64, !store.isEmpty else {
+                throw FerryError(.format, "\"versions\" must map store ids (1-64 characters) to counts from 0 to 2^53; found \(store.prefix(64)): \(value.kindName)")
             }
             counters[store] = count
         }
