@@ -47,7 +47,10 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors(common) {
             if let db {
-                printOutput(Inspector.importLog(try SQLiteStore.existing(path: db, mode: .readOnly).importLog(), json: json))
+                let store = try SQLiteStore.existing(path: db, mode: .readOnly)
+                printOutput(Inspector.importLog(try store.importLog(), json: json))
+                // JSON stays one import per line; the book's summary is for people.
+                if !json, let book = try store.syncBookSummary() { printOutput("\n" + book.text) }
                 return
             }
             let reader = try ChangesetReader(path: changeset!, maximumLineLength: lineSize.bytes)

@@ -37,12 +37,16 @@ import Testing
             try #require(try ferry(["export", "--db", cloud.path, "--out", third.path, "-q"]).status == 0)
             #expect(try tombstones(cloud) == 2)
             #expect(try deletesIn(third) == 2, "a full export carries every tombstone the book keeps")
+            let inspected = try ferry(["inspect", "--db", cloud.path])
+            #expect(inspected.stdout.contains("1 row tracked, 2 tombstones (oldest "), "stdout: \(inspected.stdout)")
+            #expect(inspected.stdout.contains("(3 exports recorded)"), "stdout: \(inspected.stdout)")
 
             // The laptop applied `second`, not `third`: only the tombstone before `second` goes.
             let compact = try ferry(["compact", "--db", cloud.path, "--applied", second.path])
             #expect(compact.status == 0, "stderr: \(compact.stderr)")
             #expect(compact.stderr.contains("removed 1 tombstone, 1 kept"), "stderr: \(compact.stderr)")
             #expect(try tombstones(cloud) == 1)
+            #expect(try ferry(["inspect", "--db", cloud.path]).stdout.contains("1 row tracked, 1 tombstone (oldest "))
             let fourth = directory.appendingPathComponent("fourth")
             try #require(try ferry(["export", "--db", cloud.path, "--out", fourth.path, "-q"]).status == 0)
             #expect(try deletesIn(fourth) == 1)

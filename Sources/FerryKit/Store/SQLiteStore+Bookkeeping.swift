@@ -29,4 +29,51 @@ extension SQLiteStore {
                                   sourceFingerprint: row[3].string ?? "", mode: row[4].string ?? "", totals: totals)
         }
     }
+
+    /// What the sync book holds, for `inspect --db`; nil when the store keeps none. Read
+    /// only: a book from an older Ferry is described as it is.
+    public func syncBookSummary() throws -> SyncBookSummary? {
+        guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
+        func state(_ key: String) throws -> String? {
+            try database.scalar("SELECT value FROM _ferry_state WHERE key = ?", [.text(Array(key.utf8))])?.string
+        }
+        func count(_ sql: String) throws -> Int {
+            if case .integer(let value)? = try database.scalar(sql) { return Int(value) }
+            return 0
+        }
+        let hasTombstones = try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = 'deleted'") != nil
+        let hasTimes = try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = 'changedAt'") != nil
+        var summary = SyncBookSummary(storeId: try state("storeId"), lastExport: try state(SyncState.lastExport))
+        summary.tracked = try count("SELECT count(*) FROM _ferry_rows\(hasTombstones ? " WHERE deleted = 0" : "")")
+        summary.tombstones = hasTombstones ? try count("SELECT count(*) FROM _ferry_rows WHERE deleted = 1") : 0
+        if hasTimes, case .integer(let oldest)? = try database.scalar("SELECT min(changedAt) FROM _ferry_rows WHERE deleted = 1 AND changedAt > 0") {
+            summary.oldestTombstone = Date(timeIntervalSince1970: TimeInterval(oldest))
+        }
+        summary.exports = try count("SELECT count(*) FROM _ferry_state WHERE key LIKE 'export:%'")
+        return summary
+    }
+}
+
+/// The sync book of a store at a glance (`ferry inspect --db`).
+public struct SyncBookSummary: Sendable, Equatable {
+    public var storeId: String?
+    public var lastExport: String?
+    /// Rows the book remembers as alive.
+    public var tracked = 0
+    public var tombstones = 0
+    /// When the oldest tombstone was recorded (unknown for tombstones from before times were kept).
+    public var oldestTombstone: Date?
+    /// Exports recorded since versions were kept (each can be named by `--since` and `compact --applied`).
+    public var exports = 0
+
+    public var text: String {
+        var lines = ["sync book: store id \(storeId ?? "(none yet)"), \(counted(tracked, "row")) tracked, \(counted(tombstones, "tombstone"))"]
+        if let oldestTombstone {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withFullDate]
+            lines[0] += " (oldest \(formatter.string(from: oldestTombstone)); `ferry compact` removes those every peer has seen)"
+        }
+        lines.append("last export: \(lastExport ?? "none yet")\(exports > 0 ? " (\(counted(exports, "export")) recorded)" : "")")
+        return lines.joined(separator: "\n")
+    }
 }

@@ -26,6 +26,7 @@ final class SQLiteSyncBook: SyncBook {
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0, versions TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
+            changedAt INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
         CREATE TABLE IF NOT EXISTS _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
@@ -36,7 +37,8 @@ final class SQLiteSyncBook: SyncBook {
         guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
         // A book from before tombstones and versions were kept is upgraded in place: its
         // entries are alive, with no versions (they sync by hash and base, as they did).
-        for (column, definition) in [("deleted", "INTEGER NOT NULL DEFAULT 0"), ("versions", "TEXT NOT NULL DEFAULT ''"), ("seq", "INTEGER NOT NULL DEFAULT 0")]
+        for (column, definition) in [("deleted", "INTEGER NOT NULL DEFAULT 0"), ("versions", "TEXT NOT NULL DEFAULT ''"), ("seq", "INTEGER NOT NULL DEFAULT 0"),
+                                     ("changedAt", "INTEGER NOT NULL DEFAULT 0")]
         where try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = ?", [.text(column)]) == nil {
             try database.execute("ALTER TABLE _ferry_rows ADD COLUMN \(column) \(definition)")
         }
@@ -54,15 +56,16 @@ final class SQLiteSyncBook: SyncBook {
         // tableName prefix (every row of the table) to this index; measured 100x slower.
         byIdentity = try database.prepare("SELECT \(columns) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 16")
         upsert = try database.prepare("""
-            INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted, versions, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted, versions, seq, changedAt)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, unixepoch())
             ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base,
-                deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq
+                deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq, changedAt = excluded.changedAt
             WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR base IS NOT excluded.base
                 OR deleted IS NOT excluded.deleted OR versions IS NOT excluded.versions
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
         delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
-        tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1, versions = coalesce(?3, versions), seq = ?4 WHERE tableName = ?1 AND rowKey = ?2 AND (deleted = 0 OR versions IS NOT coalesce(?3, versions))")
-        joinVersions = try database.prepare("UPDATE _ferry_rows SET versions = ?3, seq = ?4 WHERE tableName = ?1 AND rowKey = ?2 AND versions IS NOT ?3")
+        tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1, versions = coalesce(?3, versions), seq = ?4, changedAt = unixepoch() WHERE tableName = ?1 AND rowKey = ?2 AND (deleted = 0 OR versions IS NOT coalesce(?3, versions))")
+        joinVersions = try database.prepare("UPDATE _ferry_rows SET versions = ?3, seq = ?4, changedAt = unixepoch() WHERE tableName = ?1 AND rowKey = ?2 AND versions IS NOT ?3")
         moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableName = ?1 AND rowKey = ?2")
         if let id = try database.scalar("SELECT value FROM _ferry_state WHERE key = 'storeId'")?.string {
             storeId = id
