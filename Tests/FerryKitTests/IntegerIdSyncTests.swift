@@ -153,3 +153,32 @@ import Testing
         #expect(highest.bumped("aaaaaaaaaaaa").counters["aaaaaaaaaaaa"] == 9_007_199_254_740_993, "one more change never overflows")
     }
 }
+
+/// A copy of a database file carries its sync book: the copy must not sync as the same store.
+@Suite struct CopiedDatabaseTests {
+    @Test func aCopiedDatabaseTakesAStoreIdOfItsOwnAndItsEditsConflictVisibly() throws {
+        try withTemporaryDirectory { directory in
+            let original = directory.appendingPathComponent("laptop.db")
+            let a = try SQLiteStore(path: original.path, mode: .readWriteCreate)
+            try a.database.execute("CREATE TABLE notes (id TEXT PRIMARY KEY, title TEXT NOT NULL UNIQUE, body TEXT)")
+            try a.database.execute("INSERT INTO notes VALUES ('n1', 'todo', 'first')")
+            _ = try Preparer.prepare(store: a, tables: nil, profile: .empty)
+            _ = try Exporter(store: a, options: ExportOptions()).export(to: directory.appendingPathComponent("e0").path)
+            let idBefore = try #require(try a.syncBook(create: false)?.storeId)
+            let copy = directory.appendingPathComponent("laptop-copy.db")
+            try FileManager.default.copyItem(at: original, to: copy)
+            let c = try SQLiteStore(path: copy.path, mode: .readWrite)
+            #expect(try c.syncBook(create: false)?.storeId != idBefore, "the copy kept the original's store id")
+            #expect(try a.syncBook(create: false)?.storeId == idBefore, "the original keeps its id")
+
+            // Both edit the same row, one version each: a conflict, not a quiet tie-break.
+            try a.database.execute("UPDATE notes SET body = 'from the original'")
+            try c.database.execute("UPDATE notes SET body = 'from the copy'")
+            let fromCopy = try Exporter(store: c, options: ExportOptions()).export(to: directory.appendingPathComponent("c1").path)
+            _ = try Exporter(store: a, options: ExportOptions()).export(to: directory.appendingPathComponent("a1").path)
+            let report = try Importer(store: a, changeset: try ChangesetReader(path: fromCopy.path), options: ImportOptions(
+                rejectsPath: directory.appendingPathComponent("r").path, conflictsPath: directory.appendingPathComponent("c").path)).run()
+            #expect(report.totals.conflicts == 1, "\(report.table())")
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The sync book in SQLite: `_ferry_rows` (one entry per row that crossed, tombstones
 /// included) and `_ferry_state` (this store's id, its change counter, and the counter at
 /// each export). Both are `_ferry_*`, so never exported.
@@ -67,16 +69,24 @@ final class SQLiteSyncBook: SyncBook {
         tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1, versions = coalesce(?3, versions), seq = ?4, changedAt = unixepoch() WHERE tableName = ?1 AND rowKey = ?2 AND (deleted = 0 OR versions IS NOT coalesce(?3, versions))")
         joinVersions = try database.prepare("UPDATE _ferry_rows SET versions = ?3, seq = ?4, changedAt = unixepoch() WHERE tableName = ?1 AND rowKey = ?2 AND versions IS NOT ?3")
         moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableName = ?1 AND rowKey = ?2")
-        if let id = try database.scalar("SELECT value FROM _ferry_state WHERE key = 'storeId'")?.string {
+        // The file this book lives in (device and inode). A copy of the file (a backup
+        // restored beside the original, a cloned development database) carries the same
+        // book, store id included: two stores with one id would count their changes as one
+        // store's, and a conflict between them would go unseen. A book found in another
+        // file than the one it recorded takes a new id; for a file that was only moved, a
+        // new id costs one more entry in the versions of the rows it changes next.
+        let file = Self.fileIdentity(of: database.path)
+        let recordedFile = try database.scalar("SELECT value FROM _ferry_state WHERE key = 'file'")?.string
+        if let id = try database.scalar("SELECT value FROM _ferry_state WHERE key = 'storeId'")?.string,
+           recordedFile == nil || file == nil || recordedFile == file {
             storeId = id
         } else {
             // 48 random bits: stores that sync together never share one.
             var generator = SystemRandomNumberGenerator()
             storeId = String(UInt64.random(in: 0..<(1 << 48), using: &generator), radix: 16).leftPadded(to: 12)
-            let insert = try database.prepare("INSERT INTO _ferry_state VALUES ('storeId', ?)")
-            try insert.bind([.text(Array(storeId.utf8))])
-            try insert.step()
+            try Self.setState(database, "storeId", storeId)
         }
+        if let file, file != recordedFile { try Self.setState(database, "file", file) }
         sequence = try database.scalar("SELECT value FROM _ferry_state WHERE key = 'sequence'")?.string.flatMap { Int64($0) } ?? 0
         savedSequence = sequence
     }
@@ -252,6 +262,20 @@ final class SQLiteSyncBook: SyncBook {
 
     func state(_ key: String) throws -> String? {
         try database.scalar("SELECT value FROM _ferry_state WHERE key = ?", [.text(key)])?.string
+    }
+
+    /// `DEVICE:INODE` of the database file; nil for a database without one (in memory).
+    static func fileIdentity(of path: String) -> String? {
+        guard !path.isEmpty, path != ":memory:" else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_dev):\(info.st_ino)"
+    }
+
+    private static func setState(_ database: SQLiteDatabase, _ key: String, _ value: String) throws {
+        let statement = try database.prepare("INSERT INTO _ferry_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        try statement.bind([.text(Array(key.utf8)), .text(Array(value.utf8))])
+        try statement.step()
     }
 
     func setState(_ key: String, _ value: String) throws {
