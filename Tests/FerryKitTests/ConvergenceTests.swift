@@ -270,11 +270,12 @@ import Testing
             ?? (0..<UInt64(environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init) ?? defaultCount)).map { base + $0 }
     }
 
-    @Test func aHubAndThreeSpokesConvergeOnRandomSchedules() throws {
-        for seed in Self.seeds(base: 0x4B0B_0000, defaultCount: 150) {
+    /// Runs `schedule` for each seed, recording every one whose stores miss the model.
+    static func check(base: UInt64, defaultCount: Int, _ schedule: (UInt64, URL) throws -> String?) throws {
+        for seed in seeds(base: base, defaultCount: defaultCount) {
             try withTemporaryDirectory { directory in
                 do {
-                    if let failure = try Self.runHub(seed: seed, in: directory) {
+                    if let failure = try schedule(seed, directory) {
                         Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): the stores do not equal the model\n\(failure)")
                     }
                 } catch {
@@ -282,36 +283,20 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func aHubAndThreeSpokesConvergeOnRandomSchedules() throws {
+        try Self.check(base: 0x4B0B_0000, defaultCount: 150, Self.runHub)
     }
 
     @Test(arguments: [false, true])
     func integerIdSchemasConvergeToo(hub: Bool) throws {
         try Self.$integerIds.withValue(true) {
-            for seed in Self.seeds(base: hub ? 0x1D1D_0000 : 0x1D00_0000, defaultCount: hub ? 100 : 200) {
-                try withTemporaryDirectory { directory in
-                    do {
-                        if let failure = try hub ? Self.runHub(seed: seed, in: directory) : Self.run(seed: seed, in: directory) {
-                            Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): the stores do not equal the model\n\(failure)")
-                        }
-                    } catch {
-                        Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): \(error)")
-                    }
-                }
-            }
+            try Self.check(base: hub ? 0x1D1D_0000 : 0x1D00_0000, defaultCount: hub ? 100 : 200, hub ? Self.runHub : Self.run)
         }
     }
 
     @Test func twoPeersConvergeOnRandomSchedules() throws {
-        for seed in Self.seeds(base: 0xFE44_0000, defaultCount: 400) {
-            try withTemporaryDirectory { directory in
-                do {
-                    if let failure = try Self.run(seed: seed, in: directory) {
-                        Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): the stores do not equal the model\n\(failure)")
-                    }
-                } catch {
-                    Issue.record("seed \(seed) (FERRY_CONVERGENCE_SEED=\(seed)): \(error)")
-                }
-            }
-        }
+        try Self.check(base: 0xFE44_0000, defaultCount: 400, Self.run)
     }
 }
