@@ -147,6 +147,89 @@ import Testing
         }
     }
 
+    /// Round two of the tester: a join row relayed back without its parent, whose parent
+    /// the application inserted after `prepare` (its cloudId is in the book only), and
+    /// whose ref's keys hold the relaying store's user id, which is another user here.
+    @Test func aRelayedReferenceFindsAParentWhoseCloudIdOnlyTheBookHolds() throws {
+        try withTemporaryDirectory { directory in
+            let a = try Peer("a", in: directory, shift: 0)
+            let b = try Peer("b", in: directory, shift: 2) // ann gets id 3 in B
+            // In A: ann id 1, carl id 3, each with an order r1; inserted after prepare.
+            try a.sql("INSERT INTO users (email) VALUES ('ann@x'), ('pad@a'), ('carl@x'); INSERT INTO orders (user_id, ref) VALUES (1, 'r1'), (3, 'r1'); INSERT INTO tags (label) VALUES ('vip')")
+            try b.take(try a.export())
+            let b0 = try b.export()
+            try a.take(b0)
+            try a.sql("INSERT INTO order_tags VALUES (1, 1)") // ann's r1 gets vip
+            try b.take(try a.export(incremental: true))
+            let relayed = try Exporter(store: b.store, options: ExportOptions(since: try ChangesetReader(path: b0).manifest.changesetId))
+                .export(to: directory.appendingPathComponent("b1").path).path
+            let report = try a.take(relayed)
+            #expect(report.totals.rejected == 0, "\(report.table())")
+            let tagged = try a.rows("""
+                SELECT u.email, o.ref, t.label FROM order_tags x JOIN orders o ON o.id = x.order_id JOIN users u ON u.id = o.user_id
+                JOIN tags t ON t.id = x.tag_id
+                """)
+            #expect(tagged == ["ann@x|r1|vip"], "tagged: \(tagged)")
+        }
+    }
+
+    /// A composite foreign key to a parent's natural key that holds a foreign key: the
+    /// reference carries the parent's cloudId (from the book for a row inserted after
+    /// `prepare`), never only the source's ids.
+    @Test func aCompositeForeignKeyToANaturalKeyFindsTheRightParent() throws {
+        try withTemporaryDirectory { directory in
+            let schema = """
+                CREATE TABLE projects (id INTEGER PRIMARY KEY AUTOINCREMENT, slug TEXT NOT NULL UNIQUE);
+                CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL REFERENCES projects(id),
+                                    number INTEGER NOT NULL, title TEXT, UNIQUE (project_id, number));
+                CREATE TABLE labels (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL, number INTEGER NOT NULL, name TEXT NOT NULL,
+                                     FOREIGN KEY (project_id, number) REFERENCES tasks (project_id, number), UNIQUE (name));
+                """
+            let stores = try ["a", "b"].map { name -> SQLiteStore in
+                let store = try SQLiteStore(path: directory.appendingPathComponent("\(name).db").path, mode: .readWriteCreate)
+                try store.database.execute(schema)
+                return store
+            }
+            // B's own project 1 has a task 1: the raw (project_id, number) = (1, 1) of A's task.
+            try stores[1].database.execute("INSERT INTO projects (slug) VALUES ('zp'); INSERT INTO tasks (project_id, number, title) VALUES (1, 1, 'other')")
+            for store in stores { _ = try Preparer.prepare(store: store, tables: nil, profile: .empty) }
+            func send(_ from: SQLiteStore, _ to: SQLiteStore, _ name: String) throws -> ImportReport {
+                let path = try Exporter(store: from, options: ExportOptions()).export(to: directory.appendingPathComponent(name).path).path
+                return try Importer(store: to, changeset: try ChangesetReader(path: path), options: ImportOptions(
+                    rejectsPath: directory.appendingPathComponent("\(name).rejects").path, conflictsPath: directory.appendingPathComponent("\(name).conflicts").path)).run()
+            }
+            // A's project p1 is id 1 in A; B's zp, imported after, becomes id 2 in A.
+            try stores[0].database.execute("INSERT INTO projects (slug) VALUES ('p1'); INSERT INTO tasks (project_id, number, title) SELECT id, 1, 'ann-task' FROM projects WHERE slug = 'p1'")
+            _ = try send(stores[1], stores[0], "b0")
+            try stores[0].database.execute("INSERT INTO labels (project_id, number, name) SELECT id, 1, 'red' FROM projects WHERE slug = 'p1'")
+            let report = try send(stores[0], stores[1], "a1")
+            #expect(report.totals.rejected == 0, "\(report.table())")
+            let labelled = try stores[1].database.scalar("SELECT t.title FROM labels l JOIN tasks t ON t.project_id = l.project_id AND t.number = l.number WHERE l.name = 'red'")
+            #expect(labelled == .text(Array("ann-task".utf8)), "the label went to \(String(describing: labelled))")
+        }
+    }
+
+    /// newer-wins when the source exported its edit once before, in a changeset this store
+    /// never got: the next changeset's base is the source's own edit, no common ancestor.
+    @Test func newerWinsTakesTheNewerEditWhenTheSourcesBaseIsItsOwnEdit() throws {
+        try withTemporaryDirectory { directory in
+            let a = try OverlappingEditsTests.Peer("a", in: directory)
+            let b = try OverlappingEditsTests.Peer("b", in: directory)
+            try b.store.database.execute("INSERT INTO accounts VALUES ('k1', 'k@x', 'first', 10)")
+            try a.take(try b.export(), .newerWins)
+            try a.set("k@x", name: "from a", at: 20)
+            try b.set("k@x", name: "from b", at: 21)
+            _ = try b.export() // never delivered
+            let (fromA, fromB) = (try a.export(), try b.export())
+            #expect(try a.take(fromB, .newerWins).count == 1, "the overlapping edit is a conflict")
+            _ = try b.take(fromA, .newerWins)
+            #expect(try a.name("k@x") == "from b" && b.name("k@x") == "from b")
+            _ = try a.take(try b.export(), .newerWins)
+            _ = try b.take(try a.export(), .newerWins)
+            #expect(try a.name("k@x") == "from b" && b.name("k@x") == "from b", "the newer edit stays on both")
+        }
+    }
+
     @Test func versionsBeyondTwoToTheFiftyThreeAreRefused() throws {
         #expect(throws: FerryError.self) { _ = try VersionVector(decoding: Array(#"{"aaaaaaaaaaaa":9223372036854775807}"#.utf8)) }
         let highest = try VersionVector(decoding: Array(#"{"aaaaaaaaaaaa":9007199254740992}"#.utf8))

@@ -126,7 +126,7 @@ public final class Exporter {
         if let connections, let positions = try store.scanPositions(of: table) {
             rows = try exportInRanges(table, positions: positions, encoder: encoder, connections: connections, into: file, ticker: &ticker)
         } else {
-            rows = try exportInOneScan(table, encoder: encoder, book: book, since: watermark, allTables: allTables, into: file, ticker: &ticker)
+            rows = try exportInOneScan(table, encoder: encoder, book: book, since: watermark, into: file, ticker: &ticker)
         }
         ticker.finish()
         let (bytes, sha256) = try file.finish()
@@ -137,8 +137,8 @@ public final class Exporter {
 
     /// One scan on this thread: for a store's sync book, which is read and written per row
     /// inside the export's transaction, and for tables that cannot be cut into ranges.
-    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, since watermark: Int64?, allTables: [TableDefinition],
-                                 into file: GzipFileWriter, ticker: inout ProgressTicker) throws -> Int {
+    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, since watermark: Int64?, into file: GzipFileWriter,
+                                 ticker: inout ProgressTicker) throws -> Int {
         var line = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
         var rows = 0
         // Rows without a primary key cannot be told apart later; they travel without a base.
@@ -153,13 +153,8 @@ public final class Exporter {
         // A parent the application inserted after `prepare` has its cloudId in this book
         // only (its table was exported first): references to it carry that cloudId, so every
         // store names the parent alike, whatever its ids.
-        let parentKeys = table.references.map { reference in reference.columns.compactMap { columnIndex[$0] } }
-        let parentCloudId: RecordEncoder.ParentCloudId? = book.map { book in { reference, cursor in
-            guard let position = table.references.firstIndex(of: reference),
-                  let parent = allTables.first(where: { $0.name.lowercased() == reference.table.lowercased() }),
-                  parent.cloudId != nil, parent.primaryKey == reference.to, parentKeys[position].count == reference.columns.count,
-                  let entry = try? book.entry(table: parent.name, rowKey: PortableRow.rowKey(parentKeys[position].map { cursor.value(at: $0) })),
-                  !entry.deleted else { return nil }
+        let parentCloudId: RecordEncoder.ParentCloudId? = book.map { book in { parent, key in
+            guard let entry = try? book.entry(table: parent, rowKey: PortableRow.rowKey(key)), !entry.deleted else { return nil }
             return PortableRow.cloudId(inIdentity: entry.identity)
         } }
         if tracked, let book {

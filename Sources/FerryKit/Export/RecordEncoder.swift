@@ -13,6 +13,8 @@ struct RecordEncoder: Sendable {
         let cloudIdIndex: Int?
         let keys: FieldList
         let keyNames: [String]
+        /// Cursor indexes of the parent's primary key (empty when it has no cloudId column).
+        let parentKeyIndexes: [Int]
     }
 
     let joins: [ReferenceJoin]
@@ -54,7 +56,11 @@ struct RecordEncoder: Sendable {
             let unique = parent.primaryKey == reference.to || parent.matchSets.contains(reference.to) || (reference.to == [parent.cloudId].compactMap { $0 })
             guard unique else { continue }
             let identity = parent.identityColumns
-            let parentColumns = (parent.cloudId.map { [$0] } ?? []) + identity
+            // A parent with a cloudId column is read with its primary key too: a parent the
+            // application inserted after `prepare` has its cloudId in the sync book only,
+            // found by that key (ParentCloudId).
+            let parentKey = parent.cloudId == nil ? [] : parent.primaryKey
+            let parentColumns = (parent.cloudId.map { [$0] } ?? []) + identity + parentKey
             var prefix = JSONBuffer()
             prefix.appendString(reference.columns[0])
             prefix.append(raw: #":{"table":"#)
@@ -64,7 +70,8 @@ struct RecordEncoder: Sendable {
             let keyStart = next + (cloudId == nil ? 0 : 1)
             references.append(JoinedReference(
                 reference: reference, parentTable: parent.name, prefix: prefix.bytes, childIndex: childIndex, cloudIdIndex: cloudId,
-                keys: FieldList(#","keys":{"#, identity.enumerated().map { ($1, keyStart + $0) }), keyNames: identity))
+                keys: FieldList(#","keys":{"#, identity.enumerated().map { ($1, keyStart + $0) }), keyNames: identity,
+                parentKeyIndexes: parentKey.indices.map { keyStart + identity.count + $0 }))
             joins.append(ReferenceJoin(reference: reference, parentColumns: parentColumns))
             next += parentColumns.count
         }
@@ -73,15 +80,21 @@ struct RecordEncoder: Sendable {
     }
 
     /// The cloudId a sync book gave a parent row whose column is NULL (the application
-    /// inserted it after `prepare`), by the reference and the child's row.
-    typealias ParentCloudId = (Reference, RowCursor) -> Value?
+    /// inserted it after `prepare`), by the parent's table and primary key.
+    typealias ParentCloudId = (_ table: String, _ key: [Value]) -> Value?
+
+    private func bookCloudId(_ joined: JoinedReference, _ cursor: RowCursor, _ parentCloudId: ParentCloudId?) -> Value? {
+        guard let parentCloudId, !joined.parentKeyIndexes.isEmpty else { return nil }
+        let key = joined.parentKeyIndexes.map { cursor.value(at: $0) }
+        return key.contains(where: \.isNull) ? nil : parentCloudId(joined.parentTable, key)
+    }
 
     /// The identity of the row a foreign key points at, from the scan's joined columns (and
     /// `parentCloudId` for a parent whose cloudId only the book holds).
     func parentIdentity(_ reference: Reference, _ cursor: RowCursor, parentCloudId: ParentCloudId? = nil) -> Record.ReferenceIdentity? {
         guard let joined = references.first(where: { $0.reference == reference }) else { return nil }
         var cloudId = joined.cloudIdIndex.map { cursor.value(at: $0) } ?? .null
-        if cloudId.isNull, joined.cloudIdIndex != nil, let assigned = parentCloudId?(reference, cursor) { cloudId = assigned }
+        if cloudId.isNull, joined.cloudIdIndex != nil, let assigned = bookCloudId(joined, cursor, parentCloudId) { cloudId = assigned }
         return Record.ReferenceIdentity(
             table: joined.parentTable,
             cloudId: cloudId,
@@ -122,7 +135,7 @@ struct RecordEncoder: Sendable {
             wroteRefs = true
             buffer.append(contentsOf: reference.prefix)
             if let index = reference.cloudIdIndex {
-                if cursor.isNull(at: index), let assigned = parentCloudId?(reference.reference, cursor) {
+                if cursor.isNull(at: index), let assigned = bookCloudId(reference, cursor, parentCloudId) {
                     buffer.appendValue(assigned)
                 } else {
                     cursor.appendJSON(at: index, to: &buffer)

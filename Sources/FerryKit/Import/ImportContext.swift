@@ -33,6 +33,8 @@ final class ImportContext {
     /// exists in the table, and that was not inserted for another source row, is that same
     /// source row (TableReconciler.resolve). Saves a key-map write per row of a replay.
     var keysKept = Set<String>()
+    /// The changeset's tables, lowercased.
+    var tablesInChangeset = Set<String>()
     /// Tables of `keysKept` with at least one mapping in the key map.
     var remapped = Set<String>()
     /// Tables of `keysKept` where a row was inserted under a key other than its source key.
@@ -160,9 +162,38 @@ final class ImportContext {
         let key = table.lowercased()
         if let resolver = resolvers[key] { return resolver }
         guard let definition = targets[key] else { return nil }
-        let resolver = ReferenceResolver(parent: definition, access: try access(definition))
+        let resolver = ReferenceResolver(parent: definition, access: try access(definition), translate: { [unowned self] reference, raw in
+            try self.targetKey(of: reference, raw: raw)
+        }, bookKey: { [unowned self] cloudId in
+            try self.liveKey(in: definition, knownByCloudId: cloudId)
+        })
         resolvers[key] = resolver
         return resolver
+    }
+
+    /// The target's key of the row a source's raw foreign key points at: the row this
+    /// import made of it (key map), or the same key where a table keeps its keys and no row
+    /// was moved; nil when the raw id means nothing here.
+    func targetKey(of reference: Reference, raw: [Value]) throws -> [Value]? {
+        let name = reference.table.lowercased()
+        guard let parent = targets[name], parent.primaryKey == reference.to else { return nil }
+        if let mapped = try keyMap.lookup(table: parent.name, source: raw) { return mapped }
+        if keysKept.contains(name) { return reassigned.contains(name) ? nil : raw }
+        // A table this changeset does not hold: the raw id is all there is. Between prepared
+        // stores a reference carries a cloudId, which is tried first; a replay shares its
+        // source's ids.
+        return tablesInChangeset.contains(name) ? nil : raw
+    }
+
+    /// The key of the live row of `table` that this store's book knows by `cloudId`.
+    func liveKey(in table: TableDefinition, knownByCloudId cloudId: Value) throws -> [Value]? {
+        guard table.cloudId != nil, !table.primaryKey.isEmpty else { return nil }
+        for entry in try book.entries(table: table.name, identity: PortableRow.identity(cloudId: cloudId, keys: [])) where !entry.deleted {
+            guard let key = PortableRow.keyValues(ofRowKey: entry.rowKey), key.count == table.primaryKey.count,
+                  try access(table).values([], at: key) != nil else { continue }
+            return key
+        }
+        return nil
     }
 
     func access(_ table: TableDefinition) throws -> TableAccess {

@@ -59,6 +59,7 @@ struct ImportSession {
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
         if prune { context.seen = try store.makeKeySet(purpose: .seen) }
         context.alreadyApplied = alreadyApplied
+        context.tablesInChangeset = Set(tables.map { $0.name.lowercased() })
         context.emptyAtStart = emptyAtStart
         try context.addPins(pins, changesetTables: tables.map(\.name))
         // Only a target that holds rows can get duplicates: a created or empty table cannot.

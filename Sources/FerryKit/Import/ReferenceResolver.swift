@@ -20,17 +20,55 @@ final class ReferenceResolver {
     /// Bounded so memory stays flat however many distinct parents a table points at.
     private static let cacheLimit = 10_000
 
-    init(parent: TableDefinition, access: TableAccess) {
+    /// A key column of the parent that is itself a foreign key holds the source's raw id of
+    /// the grandparent: the source row's id, which means another row (or none) here. It is
+    /// translated to the target's id (the key map, or the same id where keys are kept), or
+    /// left out when that is unknown, so a key holding it matches nothing rather than the
+    /// wrong row.
+    typealias TranslateKey = (_ reference: Reference, _ raw: [Value]) throws -> [Value]?
+    /// The live row the sync book knows by a cloudId (one the application inserted after
+    /// `prepare`, whose cloudId column is NULL).
+    typealias BookKey = (_ cloudId: Value) throws -> [Value]?
+    private let translate: TranslateKey?
+    private let bookKey: BookKey?
+
+    init(parent: TableDefinition, access: TableAccess, translate: TranslateKey? = nil, bookKey: BookKey? = nil) {
         matcher = IdentityMatcher(table: parent, access: access)
         self.access = access
+        self.translate = translate
+        self.bookKey = bookKey
+    }
+
+    /// The identity's key values in target terms, foreign-key columns translated or left out.
+    private func targetKeys(_ identity: Record.ReferenceIdentity) throws -> [String: Value] {
+        var keys = Dictionary(identity.keys, uniquingKeysWith: { a, _ in a })
+        guard let translate else { return keys }
+        for reference in matcher.table.references where reference.columns.allSatisfy({ keys[$0] != nil }) {
+            let raw = reference.columns.map { keys[$0]! }
+            if raw.contains(where: \.isNull) { continue }
+            if let translated = try translate(reference, raw) {
+                for (column, value) in zip(reference.columns, translated) { keys[column] = value }
+            } else {
+                for column in reference.columns { keys[column] = nil }
+            }
+        }
+        return keys
     }
 
     /// The values of the parent's `to` columns in the target.
     func resolve(_ identity: Record.ReferenceIdentity, to columns: [String]) throws -> Resolution {
         let cacheKey = CacheKey(identity: identity, columns: columns)
         if let cached = cache[cacheKey] { return .resolved(cached) }
-        let match = try matcher.match(cloudId: identity.cloudId, checkDrift: false, fromReference: true) { column in
-            identity.keys.first { $0.0 == column }?.1
+        // A cloudId first: the column, then the book (a row whose cloudId only the book
+        // holds), and only then the keys, which may hold the source's ids.
+        var match = IdentityMatcher.Match.none
+        if !identity.cloudId.isNull {
+            match = try matcher.match(cloudId: identity.cloudId, checkDrift: false, fromReference: true) { _ in nil }
+            if case .none = match, let key = try bookKey?(identity.cloudId) { match = .found(key: key) }
+        }
+        if case .none = match {
+            let keys = try targetKeys(identity)
+            match = try matcher.match(cloudId: .null, checkDrift: false, fromReference: true) { keys[$0] }
         }
         switch match {
         case .found(let key):

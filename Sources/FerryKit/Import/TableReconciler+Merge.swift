@@ -202,11 +202,21 @@ extension TableReconciler {
     /// Applies an incoming row to the matched target row at `key`.
     /// `own`: the book's entry for this row; when the incoming version `descends` from it,
     /// its row is the merge base.
-    func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int, own: SyncBookEntry? = nil, descends: Bool = false) throws -> Outcome {
+    /// `concurrent`: the versions say both sides changed the row since they last agreed.
+    func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int, own: SyncBookEntry? = nil, descends: Bool = false,
+               concurrent: Bool = false) throws -> Outcome {
         try context.markSeen(target, key)
         let names = updateColumns.map { columns[$0] }
         guard let current = try access.values(names, at: key) else { return .unchanged }
-        let base = try descends && own != nil ? values(ofBase: own!.base) : baseValues(record, key: key)
+        var base = try descends && own != nil ? values(ofBase: own!.base) : baseValues(record, key: key)
+        // A record's base is the version its source last sent. When the record equals it
+        // while the versions are concurrent, the source changed the row and sent it before
+        // (a changeset this store never got): the base is the source's own edit, no common
+        // ancestor, and every column that differs is a conflict for the policy to settle.
+        if concurrent, let known = base,
+           updateColumns.allSatisfy({ columns[$0] == target.cloudId || known.values[columns[$0]].map(row[$0].sameStoredValue) ?? false }) {
+            base = nil
+        }
         var take: [Int] = []        // positions in updateColumns: source changed, target did not
         var conflicting: [Int] = [] // both changed, to different values (or no base to tell)
         var targetChanged = false

@@ -61,7 +61,7 @@ extension TableReconciler {
         switch verdict(record, against: own) {
         case .stale: return try keep(record, row, at: key)
         case .descends(let own): return try write { try merge(record, row, into: key, line: line, own: own, descends: true) }
-        case .concurrent(let own): return try write { try merge(record, row, into: key, line: line, own: own) }
+        case .concurrent(let own): return try write { try merge(record, row, into: key, line: line, own: own, concurrent: true) }
         case .unknown: return try write { try merge(record, row, into: key, line: line, own: own) }
         }
     }
