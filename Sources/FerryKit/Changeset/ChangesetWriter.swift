@@ -46,7 +46,10 @@ final class ChangesetWriter {
 
     deinit {
         // An export that failed leaves nothing behind.
-        if !committed { try? FileManager.default.removeItem(atPath: stagingPath) }
+        if !committed {
+            try? FileManager.default.removeItem(atPath: stagingPath)
+            try? FileManager.default.removeItem(atPath: stagingPath + ".ferry")
+        }
     }
 
     func tableWriter(for definition: TableDefinition, level: Int) throws -> (GzipFileWriter, String) {
@@ -59,21 +62,37 @@ final class ChangesetWriter {
     }
 
     /// Writes the manifest and publishes the changeset at the output path.
-    func commit(_ manifest: Manifest) throws {
+    /// Writes the manifest (and packs the archive): the changeset is whole, not yet in place.
+    func seal(_ manifest: Manifest) throws {
         let manifestFile = try OutputFile(creating: stagingPath + "/" + Manifest.fileName)
         try manifestFile.write(try manifest.encoded())
         try manifestFile.close()
+        if asArchive {
+            try TarArchive.write(folder: stagingPath, files: [Manifest.fileName] + manifest.tables.map(\.file), to: stagingPath + ".ferry")
+        }
+    }
+
+    /// Puts the sealed changeset at the output path. An export with a sync book calls it
+    /// after its transaction committed: a kill in between leaves a book that counts an
+    /// export nobody has (harmless: its counts are skipped), never a changeset whose
+    /// versions the book does not know (which a later export could count again for other
+    /// content).
+    func publish() throws {
         let fileManager = FileManager.default
         if asArchive {
             let temporary = stagingPath + ".ferry"
             defer { try? fileManager.removeItem(atPath: temporary) }
-            try TarArchive.write(folder: stagingPath, files: [Manifest.fileName] + manifest.tables.map(\.file), to: temporary)
             try replaceOutput(with: temporary)
             try? fileManager.removeItem(atPath: stagingPath)
         } else {
             try replaceOutput(with: stagingPath)
         }
         committed = true
+    }
+
+    func commit(_ manifest: Manifest) throws {
+        try seal(manifest)
+        try publish()
     }
 
     /// Puts the finished changeset at the output path. An existing one is swapped out in one

@@ -99,10 +99,15 @@ public final class Exporter {
             try book?.recordExport(changesetId)
             let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.profile).profile,
                                              incrementalTo: previous, warnings: warnings)
-            try writer.commit(manifest)
+            try writer.seal(manifest)
             return manifest
         }
         let manifest = try book == nil ? store.withReadSnapshot(body) : store.withTransaction(body)
+        do {
+            try writer.publish()
+        } catch let error as FerryError where book != nil {
+            throw error.rephrased("\(error.message) The sync book already counts export \(changesetId); export again (in full, or --since a changeset the peer has).")
+        }
         return ExportSummary(path: writer.outputPath, manifest: manifest)
     }
 
