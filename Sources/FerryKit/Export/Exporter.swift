@@ -12,7 +12,7 @@ public struct ExportOptions: Sendable {
     public var force: Bool
     /// Ship only rows inserted, changed or deleted since the last export (needs a sync book).
     public var incremental: Bool
-    /// With `incremental`: the changeset id this export continues; must be the last export.
+    /// With `incremental`: the changeset id this export continues, any earlier export of this store (nil: the last one).
     public var since: String?
 
     public init(tables: [String]? = nil, profile: Profile = .empty, compressionLevel: Int = 1, force: Bool = false, incremental: Bool = false, since: String? = nil) {
