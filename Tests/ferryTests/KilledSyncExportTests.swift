@@ -15,8 +15,15 @@ import Testing
                 INSERT INTO items SELECT 'i' || i, 'c' || i, 'body ' || i FROM n;
                 """)
             try #require(try ferry(["prepare", "--db", db.path, "-q"]).status == 0)
+            // Kills spread over an export's own duration, most of them near its end, where
+            // the book commits and the changeset is put in place.
+            try #require(try ferry(["export", "--db", db.path, "--out", directory.appendingPathComponent("first").path, "-q"]).status == 0)
+            let started = Date() // an export of a book that knows every row, as the killed ones are
+            try #require(try ferry(["export", "--db", db.path, "--out", directory.appendingPathComponent("timed").path, "-q"]).status == 0)
+            let duration = Date().timeIntervalSince(started)
             var published = 0
-            for (index, delay) in [0.0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.12, 0.16, 0.25, 0.4].enumerated() {
+            for (index, share) in [0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0].enumerated() {
+                let delay = duration * share
                 try database(db, "UPDATE items SET body = body || '.' WHERE rowid % 7 = \(index % 7)")
                 let out = directory.appendingPathComponent("out-\(index)")
                 let process = Process()
@@ -40,7 +47,7 @@ import Testing
             #expect(try ferry(["export", "--db", db.path, "--out", after.path, "-q"]).status == 0)
             let id = try ChangesetReader(path: after.path).manifest.changesetId
             #expect(try scalar(db, "SELECT count(*) FROM _ferry_state WHERE key = 'export:' || '\(id)'") == .integer(1))
-            print("killed sync exports: \(published) of 10 had published before the kill")
+            print("killed sync exports: \(published) of 10 had published before the kill (an export takes \(String(format: "%.2f", duration)) s)")
         }
     }
 }
