@@ -1,41 +1,72 @@
 /// The key map as a TEMP table: indexed, spilled to disk by SQLite, so memory stays flat
-/// however many rows an import maps. Keys are stored as their record-line JSON, which
-/// keeps type and value exact.
+/// however many rows an import maps. A key of one column (nearly every table's) is stored
+/// as that value itself, in columns without a type, so SQLite keeps its type and value
+/// exactly and a lookup reads it back without decoding; a composite key is stored as its
+/// record-line JSON. (Decoding JSON on every lookup was a sixth of a reconcile's
+/// applying thread.)
 final class SQLiteKeyMap: KeyMap {
     private let insert: SQLiteStatement
     private let select: SQLiteStatement
     private let selectTarget: SQLiteStatement
+    /// The most recent mappings, in memory: a few parents (owners, products, roles) are
+    /// looked up for most children. Bounded, so memory stays flat; emptied when full.
+    private var recent: [RecentKey: [Value]] = [:]
+    private struct RecentKey: Hashable {
+        let table: String
+        let source: [Value]
+    }
+    private static let recentLimit = 4096
 
     init(database: SQLiteDatabase) throws {
         try database.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS _ferry_keymap (tableName TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, inserted INTEGER NOT NULL,
-                PRIMARY KEY (tableName, source)) WITHOUT ROWID;
+            CREATE TEMP TABLE IF NOT EXISTS _ferry_keymap (tableName TEXT NOT NULL, source NOT NULL, target NOT NULL, composite INTEGER NOT NULL,
+                inserted INTEGER NOT NULL, PRIMARY KEY (tableName, source)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS temp._ferry_keymap_target ON _ferry_keymap (tableName, target) WHERE inserted;
             DELETE FROM temp._ferry_keymap;
             """)
-        insert = try database.prepare("INSERT OR REPLACE INTO temp._ferry_keymap VALUES (?, ?, ?, ?)")
-        select = try database.prepare("SELECT target FROM temp._ferry_keymap WHERE tableName = ? AND source = ?")
+        insert = try database.prepare("INSERT OR REPLACE INTO temp._ferry_keymap VALUES (?, ?, ?, ?, ?)")
+        select = try database.prepare("SELECT target, composite FROM temp._ferry_keymap WHERE tableName = ? AND source = ?")
         selectTarget = try database.prepare("SELECT 1 FROM temp._ferry_keymap WHERE tableName = ? AND target = ? AND inserted LIMIT 1")
     }
 
+    /// A key as the map stores it: the value of a one-column key (NULL never is one), else JSON.
+    private static func stored(_ key: [Value]) -> Value {
+        key.count == 1 && !key[0].isNull ? key[0] : .text(PortableRow.rowKey(key))
+    }
+
     func isReassigned(table: String, key: [Value]) throws -> Bool {
-        try selectTarget.bind([.text(table), .text(PortableRow.rowKey(key))])
+        try selectTarget.bind([.text(table), Self.stored(key)])
         defer { selectTarget.reset() }
         return try selectTarget.step()
     }
 
     func record(table: String, source: [Value], target: [Value], inserted: Bool) throws {
-        try insert.bind([.text(table), .text(PortableRow.rowKey(source)), .text(PortableRow.rowKey(target)), .integer(inserted ? 1 : 0)])
+        let composite = target.count != 1 || target[0].isNull
+        try insert.bind([.text(table), Self.stored(source), Self.stored(target), .integer(composite ? 1 : 0), .integer(inserted ? 1 : 0)])
         defer { insert.reset() }
         try insert.step()
+        remember(RecentKey(table: table, source: source), target)
+    }
+
+    private func remember(_ key: RecentKey, _ target: [Value]) {
+        if recent.count >= Self.recentLimit { recent.removeAll(keepingCapacity: true) }
+        recent[key] = target
     }
 
     func lookup(table: String, source: [Value]) throws -> [Value]? {
-        try select.bind([.text(table), .text(PortableRow.rowKey(source))])
+        let key = RecentKey(table: table, source: source)
+        if let target = recent[key] { return target }
+        try select.bind([.text(table), Self.stored(source)])
         defer { select.reset() }
-        guard try select.step(), case .text(let bytes) = select.value(at: 0) else { return nil }
-        guard case .array(let items) = try JSONParser.parse(bytes) else { return nil }
-        return try items.map { try RecordDecoder.decodeValue($0, column: "key") }
+        guard try select.step() else { return nil }
+        let stored = select.value(at: 0)
+        var target = [stored]
+        if select.value(at: 1) == .integer(1) {
+            guard case .text(let bytes) = stored, case .array(let items) = try JSONParser.parse(bytes) else { return nil }
+            target = try items.map { try RecordDecoder.decodeValue($0, column: "key") }
+        }
+        remember(key, target)
+        return target
     }
 }
 
