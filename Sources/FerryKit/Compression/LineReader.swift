@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads a byte range as lines, carrying partial lines across chunks; gzip (detected by
 /// its magic bytes) is inflated on the way.
 ///
@@ -21,8 +23,11 @@ struct LineReader {
         do {
             func split(_ chunk: UnsafeRawBufferPointer) throws {
                     let bytes = chunk.bindMemory(to: UInt8.self)
+                    guard let base = chunk.baseAddress else { return }
                     var start = 0
-                    for index in 0..<bytes.count where bytes[index] == 0x0A {
+                    // memchr finds each line end (a byte loop here was 3% of an import).
+                    while start < bytes.count, let found = memchr(base + start, 0x0A, bytes.count - start) {
+                        let index = base.distance(to: UnsafeRawPointer(found))
                         lineNumber += 1
                         try checkLength(pending.count + (index - start), lineNumber: lineNumber)
                         if pending.isEmpty {
