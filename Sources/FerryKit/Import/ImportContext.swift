@@ -33,6 +33,15 @@ final class ImportContext {
     /// exists in the table, and that was not inserted for another source row, is that same
     /// source row (TableReconciler.resolve). Saves a key-map write per row of a replay.
     var keysKept = Set<String>()
+    /// Columns this import set to NULL by ON DELETE SET NULL, per row ("table\0rowKey"):
+    /// the delete's doing, not an edit here, so a later record of the row does not meet
+    /// them as changed on both sides.
+    var nulledBySetNull: [String: Set<String>] = [:]
+
+    func nulledColumns(of table: TableDefinition, at key: [Value]) -> Set<String> {
+        guard !nulledBySetNull.isEmpty else { return [] }
+        return nulledBySetNull[table.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)] ?? []
+    }
     /// The changeset's tables, lowercased.
     var tablesInChangeset = Set<String>()
     /// Tables of `keysKept` with at least one mapping in the key map.

@@ -24,6 +24,9 @@ struct ImportSession {
     /// Per table: records of the first pass that wait for a parent.
     private var deferredRecords: [Int] = []
     static let scratchIndexMinimum = 100
+    /// Whether changesets of this same source were applied here before.
+    private let continuesSource: Bool
+
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
 
@@ -33,8 +36,9 @@ struct ImportSession {
     }
 
     init(store: Store, changeset: ChangesetReader, profile: Profile, policy: ConflictPolicy?, prune: Bool, pruneLimit: Double?, trustSchema: Bool, pins: [Pin] = [], track: Bool = false,
-         alreadyApplied: Bool = false, rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
+         alreadyApplied: Bool = false, continuesSource: Bool = false, rejects: RejectsWriter, conflicts: ConflictsWriter, observer: ProgressObserver?) throws {
         self.changeset = changeset
+        self.continuesSource = continuesSource
         self.pruneLimit = pruneLimit
         self.profile = profile
         self.policy = policy
@@ -123,7 +127,11 @@ struct ImportSession {
                 throw FerryError(.data, "after import, rows of table \(table.name) point at missing parents: \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Export the parent tables too, or import into a target that has them.")
             }
         }
-        for table in tables where emptyAtStart.contains(table.name.lowercased()) {
+        // The source's AUTOINCREMENT counters: into a table that was empty, or one this
+        // source's changesets filled before (a replay of a chain), so the next row the
+        // application adds gets the id it would have got in the source. Raising a counter
+        // only skips ids; it never reuses one.
+        for table in tables where emptyAtStart.contains(table.name.lowercased()) || continuesSource {
             if let sequence = table.sequence { try store.raiseAutoincrementSequence(of: table.name, to: sequence) }
         }
         for name in lookupIndexes { try store.dropLookupIndex(name) }

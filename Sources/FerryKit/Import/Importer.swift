@@ -97,6 +97,7 @@ public final class Importer {
                                                 prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, trustSchema: options.trustSchema, pins: options.pins,
                                                 track: options.track,
                                                 alreadyApplied: log.contains { $0.changesetId == manifest.changesetId },
+                                                continuesSource: log.contains { $0.sourceFingerprint == manifest.source.fingerprint },
                                                 rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 report.warnings = session.warnings

@@ -203,8 +203,10 @@ extension TableReconciler {
     /// `own`: the book's entry for this row; when the incoming version `descends` from it,
     /// its row is the merge base.
     /// `concurrent`: the versions say both sides changed the row since they last agreed.
+    /// `pinned`: a person said this is the row (`--pin`): it takes the incoming cloudId,
+    /// even while its data is a deferred conflict, so later syncs match it without the pin.
     func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int, own: SyncBookEntry? = nil, descends: Bool = false,
-               concurrent: Bool = false) throws -> Outcome {
+               concurrent: Bool = false, pinned: Bool = false) throws -> Outcome {
         try context.markSeen(target, key)
         let names = updateColumns.map { columns[$0] }
         guard let current = try access.values(names, at: key) else { return .unchanged }
@@ -220,8 +222,16 @@ extension TableReconciler {
         var take: [Int] = []        // positions in updateColumns: source changed, target did not
         var conflicting: [Int] = [] // both changed, to different values (or no base to tell)
         var targetChanged = false
+        let nulled = context.nulledColumns(of: target, at: key)
         for (position, index) in updateColumns.enumerated() where columns[index] != target.cloudId {
             let incoming = row[index]
+            // A reference this import set to NULL (its parent deleted, ON DELETE SET NULL) is
+            // the delete's doing, no edit here: the incoming value (the source moved or
+            // cleared it with the same delete) stands.
+            if nulled.contains(columns[index]) {
+                if !incoming.sameStoredValue(current[position]) { take.append(position) }
+                continue
+            }
             let here = current[position]
             if incoming.sameStoredValue(here) { continue }
             if let was = base?.values[columns[index]] {
@@ -239,8 +249,17 @@ extension TableReconciler {
                 table: target.name, line: line, kind: base == nil ? "first-contact" : "update", identity: recordIdentity(record) ?? Array("null".utf8),
                 columns: conflicting.map { names[$0] }, base: base?.bytes,
                 incoming: record.row, target: zip(names, current).map { ($0, $1) }, policy: policy, resolution: resolution))
-            // A deferred conflict leaves the row where it is: children still point at it.
-            guard let sourceWins else { try mapKey(row, to: key, inserted: false); return .conflict }
+            // A deferred conflict leaves the row's data where it is: children still point at
+            // it. Its identity is no conflict: a row without a cloudId takes the incoming one
+            // (a pinned first contact stays matched on the next sync).
+            guard let sourceWins else {
+                if let cloudIdColumn = target.cloudId, !record.cloudId.isNull, let position = names.firstIndex(of: cloudIdColumn),
+                   current[position].isNull || (pinned && current[position] != record.cloudId) {
+                    _ = try access.update(at: key, [cloudIdColumn], [record.cloudId])
+                }
+                try mapKey(row, to: key, inserted: false)
+                return .conflict
+            }
             sourceWon = sourceWins
             if sourceWins {
                 write += conflicting
@@ -253,7 +272,7 @@ extension TableReconciler {
         // The incoming cloudId is stamped on a row matched by its keys, so later syncs match
         // exactly; when the row has a cloudId of its own, the smaller of the two wins.
         if let cloudIdColumn = target.cloudId, !record.cloudId.isNull, let position = names.firstIndex(of: cloudIdColumn),
-           Self.reconciledCloudId(incoming: record.cloudId, here: current[position]) != current[position] {
+           (pinned ? record.cloudId : Self.reconciledCloudId(incoming: record.cloudId, here: current[position])) != current[position] {
             write.append(position)
             if case .unchanged = outcome { outcome = .updated }
         }
@@ -264,7 +283,7 @@ extension TableReconciler {
         var remembered = record
         if let cloudIdColumn = target.cloudId, let position = names.firstIndex(of: cloudIdColumn) {
             // The book knows the row by the cloudId it kept.
-            remembered.cloudId = Self.reconciledCloudId(incoming: record.cloudId, here: current[position])
+            remembered.cloudId = pinned ? record.cloudId : Self.reconciledCloudId(incoming: record.cloudId, here: current[position])
         }
         if let incoming = record.versions, !incoming.isEmpty {
             let joined = (own?.versions ?? VersionVector()).joined(incoming)
@@ -394,7 +413,10 @@ extension TableReconciler {
         }
         let names = updateColumns.map { columns[$0] }.filter { $0 != target.cloudId }
         let current = try access.values(names, at: key) ?? []
-        let changed = zip(names, current).filter { name, value in !(base?.values[name].map { value.sameStoredValue($0) } ?? false) }.map(\.0)
+        let nulled = context.nulledColumns(of: target, at: key)
+        let changed = zip(names, current).filter { name, value in
+            !nulled.contains(name) && !(base?.values[name].map { value.sameStoredValue($0) } ?? false)
+        }.map(\.0)
         if !changed.isEmpty {
             let resolution: (delete: Bool?, text: String)
             switch policy {
@@ -474,6 +496,8 @@ extension ImportContext {
                 case "SET NULL":
                     for childKey in children {
                         _ = try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
+                        nulledBySetNull[child.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(childKey), as: UTF8.self), default: []]
+                            .formUnion(reference.columns)
                     }
                 default:
                     return Rejection(reason: .constraint, message: "the row is still referenced by \(counted(children.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")

@@ -66,6 +66,17 @@ extension TableReconciler {
         }
     }
 
+    /// Whether the book knows this record's row, still here, at the incoming version or a
+    /// later one: a stale copy, even when a parent it names is gone (deleted here, its
+    /// reference set to NULL by ON DELETE SET NULL).
+    func isStaleCopyOfALiveRow(_ record: Record) throws -> Bool {
+        guard let incoming = record.versions, !incoming.isEmpty, let identity = bookIdentity(record) else { return false }
+        for entry in try context.book.entries(table: target.name, identity: identity) where !entry.deleted && !entry.versions.isEmpty {
+            if [.before, .equal].contains(incoming.compare(entry.versions)), try rowExists(entry) { return true }
+        }
+        return false
+    }
+
     /// A stale version of a matched row: the row stays, children still find it.
     func keep(_ record: Record, _ row: [Value], at key: [Value]) throws -> Outcome {
         try context.markSeen(target, key)

@@ -135,7 +135,7 @@ final class TableReconciler {
             case .failure(let rejection):
                 // The child of a row deleted here, in a stale copy: it was deleted with its parent.
                 if rejection.reason == .missingParent && !context.pending.contains(resolved.parentName),
-                   try isStaleCopy(record) || isSupersededByDelete(record) {
+                   try isStaleCopy(record) || isSupersededByDelete(record) || isStaleCopyOfALiveRow(record) {
                     return .unchanged
                 }
                 if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) {
@@ -163,7 +163,7 @@ final class TableReconciler {
 
         if context.hasPins(table: target.name), let source = sourceKey(of: record), let pinned = context.pinnedKey(table: target.name, sourceKey: source) {
             if let rejection = context.claim(table: target.name, key: pinned, sourceKey: source, line: line, pinned: true) { return .rejected(rejection) }
-            return try write { try merge(record, row, into: pinned, line: line) }
+            return try write { try merge(record, row, into: pinned, line: line, pinned: true) }
         }
 
         if insertsFirst, let outcome = try insertFirst(record, row) { return outcome }
@@ -177,6 +177,14 @@ final class TableReconciler {
         case .drift(let cloudIdRow, let keyRow, let set):
             return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
         case .found(let key):
+            // A table matched by a guess (a profile's `match` composite): a row an earlier
+            // record of this import took is not this record's too (two customers both named
+            // Beta in one changeset stay two).
+            if !target.fallbackMatchSets.isEmpty {
+                let claimed = try context.claimedRows()
+                if try claimed.contains(table: target.name, key: key) { return try insert(row, record: record, line: line) }
+                try claimed.insert(table: target.name, key: key)
+            }
             if record.base != nil, try isStaleCopyOfADeletedRow(record, matched: key) { return .unchanged }
             if context.hasPins(table: target.name),
                let rejection = context.claim(table: target.name, key: key, sourceKey: sourceKey(of: record), line: line, pinned: false) {
@@ -184,7 +192,12 @@ final class TableReconciler {
             }
             return try mergeVersioned(record, row, into: key, line: line)
         case .none:
-            if target.identifiedByWholeRow, let key = try equalRow(row) { return try write { try merge(record, row, into: key, line: line) } }
+            // A table with no key of any kind, or with no primary key where this row has no
+            // cloudId (a log a store prepared by an older Ferry gave a cloudId column): an
+            // equal row is this row.
+            if target.identifiedByWholeRow || (target.primaryKey.isEmpty && record.cloudId.isNull), let key = try equalRow(row) {
+                return try write { try merge(record, row, into: key, line: line) }
+            }
             if let key = try rowKnownByCloudIdInBook(record) { return try mergeVersioned(record, row, into: key, line: line) }
             return try insert(row, record: record, line: line)
         }

@@ -27,20 +27,32 @@ public enum Preparer {
                 }
             } ?? all
             // From now on export and import keep this store's sync book.
-            _ = try store.syncBook(create: true)
+            let book = try store.syncBook(create: true)
             var generator = CloudIdGenerator()
             var results: [TableResult] = []
             for table in selected {
                 var column = table.cloudId
                 var added = false
                 if column == nil {
-                    guard wanted != nil || (!table.hasPortableNaturalKey && !table.identifiedByForeignKeys) else { continue }
+                    // A table without a primary key (a log) is not tracked by the book, and its
+                    // rows are recognised whole: a cloudId would only tell equal lines apart.
+                    guard wanted != nil || (!table.hasPortableNaturalKey && !table.identifiedByForeignKeys && !table.primaryKey.isEmpty) else { continue }
                     let name = profile.tables[table.name]?.cloudId ?? profile.cloudId ?? "cloudId"
                     try store.addCloudIdColumn(name, to: table.name)
                     column = name
                     added = true
                 }
-                let filled = try store.fillNullValues(of: column!, in: table) { generator.next() }
+                // A row the application inserted after an earlier `prepare` may have crossed
+                // under a cloudId its export gave it, kept in the book: the row keeps that one.
+                // A new one would ship as a delete of the old identity, taking the row (and
+                // by cascade its children) from every peer.
+                let filled = try store.fillNullValues(of: column!, in: table) { key in
+                    if !table.primaryKey.isEmpty, let entry = try book?.entry(table: table.name, rowKey: PortableRow.rowKey(key)), !entry.deleted,
+                       case .text(let bytes)? = PortableRow.cloudId(inIdentity: entry.identity) {
+                        return String(decoding: bytes, as: UTF8.self)
+                    }
+                    return generator.next()
+                }
                 results.append(TableResult(table: table.name, column: column!, addedColumn: added, filled: filled))
             }
             return results

@@ -3,7 +3,8 @@ extension SQLiteStore {
     /// The application's triggers on the table do not fire: stamping a cloudId is Ferry's
     /// bookkeeping, and an `AFTER UPDATE` trigger would move every `updated_at` with it.
     /// Must run inside a transaction, so no other connection ever sees the table without them.
-    public func fillNullValues(of column: String, in table: TableDefinition, _ value: () -> String) throws -> Int {
+    /// `value(key)`: the value for the row with that primary key (rowid for a table without one).
+    public func fillNullValues(of column: String, in table: TableDefinition, _ value: ([Value]) throws -> String) throws -> Int {
         guard try nullCount(of: column, in: table.name) > 0 else { return 0 }
         return try withTriggersSuspended(on: table.name) { try fill(column, in: table, value) }
     }
@@ -23,7 +24,7 @@ extension SQLiteStore {
         return result
     }
 
-    private func fill(_ column: String, in table: TableDefinition, _ value: () -> String) throws -> Int {
+    private func fill(_ column: String, in table: TableDefinition, _ value: ([Value]) throws -> String) throws -> Int {
         let keys = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
         let keyList = keys.map { $0 == "rowid" ? "rowid" : Identifier.quote($0) }.joined(separator: ", ")
         let name = Identifier.quote(table.name)
@@ -39,7 +40,7 @@ extension SQLiteStore {
             select.reset()
             if batch.isEmpty { return filled }
             for key in batch {
-                try update.bind([.text(value())] + key)
+                try update.bind([.text(try value(key))] + key)
                 try update.step()
             }
             filled += batch.count
