@@ -56,6 +56,30 @@ import Testing
         }
     }
 
+    /// A join table's delete names its rows by their parents' identities (`{"$ref":…}` in
+    /// `keys`), and records carry `versions`: both in the schema.
+    @Test func aJoinTableDeleteWithParentIdentitiesConformsToTheSchema() throws {
+        try requireJsonschema()
+        try withTemporaryDirectory { directory in
+            let db = directory.appendingPathComponent("app.db")
+            try database(db, """
+                CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE);
+                CREATE TABLE tags (id INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL UNIQUE);
+                CREATE TABLE user_tags (user_id INTEGER NOT NULL REFERENCES users(id), tag_id INTEGER NOT NULL REFERENCES tags(id), PRIMARY KEY (user_id, tag_id));
+                INSERT INTO users (email) VALUES ('ann@x'); INSERT INTO tags (label) VALUES ('vip'); INSERT INTO user_tags VALUES (1, 1);
+                """)
+            #expect(try ferry(["prepare", "--db", db.path, "--quiet"]).status == 0)
+            #expect(try ferry(["export", "--db", db.path, "--out", directory.appendingPathComponent("full").path, "--quiet"]).status == 0)
+            try database(db, "DELETE FROM user_tags")
+            let incremental = directory.appendingPathComponent("incremental")
+            #expect(try ferry(["export", "--db", db.path, "--out", incremental.path, "--incremental", "--quiet"]).status == 0)
+            try expectValid(incremental, records: 1)
+            let links = try runTool("/bin/gzip", ["-dc", incremental.appendingPathComponent("user_tags.ndjson.gz").path]).stdout
+            #expect(links.contains(#""op":"delete","keys":{"user_id":{"$ref":{"keys":{"email":"ann@x"}}}"#), "\(links)")
+            #expect(links.contains(#""versions":{"#))
+        }
+    }
+
     /// `edge`: every storage class at its limits, in typed and untyped columns.
     static let edgeSQL = """
         CREATE TABLE edge(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, any);
