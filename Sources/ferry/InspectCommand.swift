@@ -5,7 +5,7 @@ import Foundation
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarise a changeset (tables, rows, sizes, keys, references, sample rows), or a database's import log.",
+        abstract: "Summarise a changeset (tables, rows, sizes, keys, references, sample rows), or a database's import log and sync book.",
         discussion: """
             With --db instead of a changeset, lists the changesets applied to that database \
             (Ferry's _ferry_imports audit table) with their figures.
