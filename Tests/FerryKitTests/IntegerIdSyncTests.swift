@@ -231,6 +231,10 @@ import Testing
     }
 
     @Test func versionsBeyondTwoToTheFiftyThreeAreRefused() throws {
+        // A hostile object of 200,000 stores is refused at once (its keys were checked
+        // for duplicates in n² time: minutes).
+        let huge = "{" + (0..<200_000).map { "\"s\($0)\":1" }.joined(separator: ",") + "}"
+        #expect(throws: FerryError.self) { _ = try VersionVector(decoding: Array(huge.utf8)) }
         #expect(throws: FerryError.self) { _ = try VersionVector(decoding: Array(#"{"aaaaaaaaaaaa":9223372036854775807}"#.utf8)) }
         let highest = try VersionVector(decoding: Array(#"{"aaaaaaaaaaaa":9007199254740992}"#.utf8))
         #expect(highest.bumped("aaaaaaaaaaaa").counters["aaaaaaaaaaaa"] == 9_007_199_254_740_993, "one more change never overflows")

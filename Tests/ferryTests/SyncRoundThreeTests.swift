@@ -165,4 +165,44 @@ import Testing
             #expect(held == ["cb2|from-a-2", "cb3|y"], "\(held)")
         }
     }
+
+    /// Round four: versions that credit the target with more changes than it ever made are
+    /// forged (or from a copy): the import refuses the changeset whole, nothing changes.
+    @Test func versionsCreditingTheTargetWithChangesItNeverMadeAreRefused() throws {
+        try world("CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);") { w in
+            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try database(w.db("a"), "INSERT INTO users VALUES ('u1', 'ann@x', 'Ann')")
+            try w.export("a", "a0")
+            try w.importInto("b", "a0")
+            try database(w.db("b"), "UPDATE users SET name = 'edited here'")
+            try database(w.db("a"), "DELETE FROM users")
+            try w.export("a", "a1", ["--incremental"])
+            let storeId = try #require(try scalar(w.db("b"), "SELECT value FROM _ferry_state WHERE key = 'storeId'")?.string)
+            let changeset = URL(fileURLWithPath: w.path("a1"))
+            let forged = try tableLines(changeset).map { $0.replacingOccurrences(of: #""versions":{"#, with: #""versions":{"\#(storeId)":9007199254740992,"#) }
+            try writeTableLines(changeset, "users", forged)
+            let result = try ferry(["import", changeset.path, "--db", w.db("b").path])
+            #expect(result.status == 1 && result.stderr.contains("more than it ever made"), "status \(result.status): \(result.stderr)")
+            #expect(try w.rows("b", "SELECT name FROM users") == ["edited here"], "the forged delete took nothing")
+        }
+    }
+
+    /// Round four: a parent deleted with its children in one changeset, where the children's
+    /// foreign keys restrict the delete (no CASCADE): the parent's delete waits for theirs.
+    @Test func aParentDeletedWithItsRestrictingChildrenInOneChangesetGoes() throws {
+        let schema = """
+            CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE);
+            CREATE TABLE members (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users(id), team TEXT NOT NULL, UNIQUE (user_id, team));
+            """
+        try world(schema) { w in
+            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try database(w.db("a"), "INSERT INTO users (email) VALUES ('u1'), ('u2'); INSERT INTO members (user_id, team) VALUES (1, 'red'), (2, 'blue');")
+            try w.export("a", "a0")
+            try w.importInto("b", "a0")
+            try database(w.db("a"), "DELETE FROM members WHERE team = 'blue'; DELETE FROM users WHERE email = 'u2';")
+            try w.export("a", "a1", ["--incremental"])
+            try w.importInto("b", "a1") // exit 0: no reject
+            #expect(try w.rows("b", "SELECT email FROM users") == ["u1"])
+        }
+    }
 }

@@ -444,7 +444,17 @@ extension TableReconciler {
                 return .unchanged
             }
         }
-        if let rejection = try context.deleteRow(of: target, at: key, versions: versions) { return .rejected(rejection) }
+        if let rejection = try context.deleteRow(of: target, at: key, versions: versions) {
+            // Children that still hold the row may be deleted by records of this changeset
+            // still to come (parents' files come first): the delete waits for them.
+            let name = target.name.lowercased()
+            if context.targets.values.contains(where: { child in
+                context.pending.contains(child.name.lowercased()) && child.references.contains { $0.table.lowercased() == name }
+            }) {
+                return .deferred
+            }
+            return .rejected(rejection)
+        }
         return .deleted
     }
 }
@@ -482,6 +492,18 @@ extension ImportContext {
     /// versions, as for a child deleted by ON DELETE CASCADE).
     func deleteRow(of table: TableDefinition, at key: [Value], versions: VersionVector? = nil) throws -> Rejection? {
         let access = try self.access(table)
+        // Children that block the delete are found before any cascade runs, so a refused
+        // delete leaves every child as it was.
+        for child in targets.values {
+            for reference in child.references where reference.table.lowercased() == table.name.lowercased()
+                && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
+                guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
+                let children = try self.access(child).keys(where: reference.columns, equal: parentValues, limit: 100_000)
+                if !children.isEmpty {
+                    return Rejection(reason: .constraint, message: "the row is still referenced by \(counted(children.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
+                }
+            }
+        }
         for child in targets.values {
             for reference in child.references where reference.table.lowercased() == table.name.lowercased() {
                 guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }

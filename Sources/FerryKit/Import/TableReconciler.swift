@@ -101,6 +101,12 @@ final class TableReconciler {
     }
 
     func apply(_ record: Record, line: Int) throws -> Outcome {
+        // Versions that credit this store with changes it never made (more than its own
+        // change counter) are forged, or come from a copy of this database: believing them
+        // would let a stranger's delete or edit pass as newer than an edit made here.
+        if let mine = record.versions?.counters[context.book.storeId], context.book.keepsEntries, mine > context.book.sequence {
+            throw FerryError(.data, "\(incoming.file) line \(line) (table \(target.name)): the record's versions credit this database (store \(context.book.storeId)) with \(mine) changes, more than it ever made (\(context.book.sequence)). The changeset was not made from this database's history: it is forged or damaged. Nothing was imported; ask for a new export.")
+        }
         if record.operation == .delete {
             insertsFirst = false // a later record of the row would be "deleted here", which only matching sees
             return try applyDelete(record, line: line)
