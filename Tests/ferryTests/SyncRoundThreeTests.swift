@@ -205,4 +205,31 @@ import Testing
             #expect(try w.rows("b", "SELECT email FROM users") == ["u1"])
         }
     }
+
+    /// Round four: a delete's key given as `{"$ref":…}` must name a row and be a foreign
+    /// key of the table; otherwise the delete would find nothing and vanish without a word.
+    @Test func aMalformedRefInADeletesKeysIsNeverDroppedSilently() throws {
+        try world("CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);") { w in
+            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try database(w.db("a"), "INSERT INTO users VALUES ('u1', 'ann@x'), ('u2', 'bob@x')")
+            try w.export("a", "a0")
+            try w.importInto("b", "a0")
+            try database(w.db("a"), "DELETE FROM users WHERE email = 'bob@x'")
+            try w.export("a", "a1", ["--incremental"])
+            let changeset = URL(fileURLWithPath: w.path("a1"))
+            let original = try tableLines(changeset)
+            #expect(original.count == 1 && original[0].contains(#""keys":{"email":"bob@x"}"#), "\(original)")
+
+            try writeTableLines(changeset, "users", original.map { $0.replacingOccurrences(of: #""keys":{"email":"bob@x"}"#, with: #""keys":{"email":{"$ref":{}}}"#) })
+            let empty = try ferry(["import", changeset.path, "--db", w.db("b").path])
+            #expect(empty.status == 1 && empty.stderr.contains("names no row"), "status \(empty.status): \(empty.stderr)")
+
+            try writeTableLines(changeset, "users", original.map { $0.replacingOccurrences(of: #""keys":{"email":"bob@x"}"#, with: #""keys":{"email":{"$ref":{"keys":{"email":"bob@x"}}}}"#) })
+            let notAForeignKey = try ferry(["import", changeset.path, "--db", w.db("b").path, "--rejects", w.path("rejects.ndjson")])
+            #expect(notAForeignKey.status == 3, "status \(notAForeignKey.status): \(notAForeignKey.stderr)")
+            let rejects = (try? String(contentsOfFile: w.path("rejects.ndjson"), encoding: .utf8)) ?? ""
+            #expect(rejects.contains("is not a foreign key of users"), "\(rejects)")
+            #expect(try w.rows("b", "SELECT count(*) FROM users") == ["2"], "nothing deleted")
+        }
+    }
 }

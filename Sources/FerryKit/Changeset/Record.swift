@@ -117,6 +117,9 @@ public enum RecordDecoder {
         guard case .object = ref else { throw FerryError(.format, "\(field): \"$ref\" must be an object with a cloudId or keys") }
         let cloudId = try ref["cloudId"].map { try decodeValue($0, column: "\(field).cloudId") } ?? .null
         let keys = try ref["keys"].map { try decodeColumns($0, field: "\(field).keys") } ?? []
+        guard !cloudId.isNull || keys.contains(where: { !$0.1.isNull }) else {
+            throw FerryError(.format, "\(field): \"$ref\" names no row: it needs a cloudId or key values")
+        }
         return Record.ReferenceIdentity(table: table, cloudId: cloudId, keys: keys)
     }
 

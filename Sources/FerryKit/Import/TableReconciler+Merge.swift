@@ -381,6 +381,11 @@ extension TableReconciler {
 
     /// A tombstone: delete the matched row unless it changed here since the base.
     func applyDelete(_ record: Record, line: Int) throws -> Outcome {
+        // A key given as a parent's identity must be a foreign key here, or the delete would
+        // match nothing and be lost without a word.
+        if let (column, _) = record.keyRefs.first(where: { target.reference(for: $0.0)?.columns.first != $0.0 }) {
+            return .rejected(Rejection(reason: .schema, message: "keys.\(column) is given as {\"$ref\":…}, the identity of a parent row, but \(column) is not a foreign key of \(target.name) in the target. Export the delete again from a database with the same schema."))
+        }
         let keys = try tombstoneKeys(record)
         var match = try matcher.match(cloudId: record.cloudId, checkDrift: false, fromReference: false) { column in
             keys.first { $0.0 == column }?.1
