@@ -20,9 +20,8 @@ extension TableReconciler {
         let order = target.identityColumns.filter { present.contains($0) } + present.filter { !target.identityColumns.contains($0) }
         // A delete carries no refs: its base holds the parents' identities.
         let baseCells = record.operation == .delete ? record.base.flatMap { try? PortableRow.decode($0, table: target) } : nil
-        return PortableRow.identityCells(of: target, columns: order, value: { column in
-            values[column] ?? (keyRefs[column] != nil ? .integer(0) : nil)
-        }, parent: { reference in
+        // A key given as `{"$ref":…}` has no value: `parent` supplies its cell.
+        return PortableRow.identityCells(of: target, columns: order, value: { values[$0] }, parent: { reference in
             let column = reference.columns[0]
             if let identity = record.refs.first(where: { $0.0 == column })?.1 { return identity }
             if let identity = keyRefs[column] { return identity }
@@ -373,7 +372,7 @@ extension TableReconciler {
             table: target.name, line: line, kind: "deleted-here", identity: recordIdentity(record) ?? Array("null".utf8), columns: [],
             base: nil, incoming: record.row, target: nil, policy: policy, resolution: resolution.1))
         if case .unchanged? = resolution.0, let tombstone, let incoming = record.versions {
-            let versions = (tombstone.deleted ? tombstone.versions : tombstone.versions.bumped(context.book.storeId)).joined(incoming)
+            let versions = versionsOfDelete(tombstone).joined(incoming)
             try context.book.markDeleted(table: target.name, rowKey: tombstone.rowKey, versions: versions)
         }
         return resolution.0

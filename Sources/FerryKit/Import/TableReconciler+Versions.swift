@@ -40,6 +40,13 @@ extension TableReconciler {
         }
     }
 
+    /// The versions of the delete of the row an entry remembers, its row gone here: a
+    /// tombstone's own, or, for an entry still alive (deleted here since the last export),
+    /// one change of this store's more, not yet counted.
+    func versionsOfDelete(_ entry: SyncBookEntry) -> VersionVector {
+        entry.deleted ? entry.versions : entry.versions.bumped(context.book.storeId)
+    }
+
     /// Whether the book remembers a delete of this record's identity that saw the incoming
     /// version (a tombstone with versions at or after it): the version is stale, and a row
     /// matched by the identity now (one that never crossed) is a newer row under the same
@@ -48,8 +55,7 @@ extension TableReconciler {
         guard let incoming = record.versions, !incoming.isEmpty, let identity = bookIdentity(record) else { return false }
         for entry in try context.book.entries(table: target.name, identity: identity) where !entry.versions.isEmpty {
             guard try !rowExists(entry) else { continue }
-            let deleted = entry.deleted ? entry.versions : entry.versions.bumped(context.book.storeId)
-            if [.before, .equal].contains(incoming.compare(deleted)) { return true }
+            if [.before, .equal].contains(incoming.compare(versionsOfDelete(entry))) { return true }
         }
         return false
     }
@@ -103,9 +109,7 @@ extension TableReconciler {
         var after: VersionVector?
         for entry in try context.book.entries(table: target.name, identity: identity) where !entry.versions.isEmpty {
             guard try !rowExists(entry) else { continue }
-            // An entry still alive whose row is gone was deleted here since the last export:
-            // that delete is a change of this store's, not yet counted.
-            let deleted = entry.deleted ? entry.versions : entry.versions.bumped(context.book.storeId)
+            let deleted = versionsOfDelete(entry)
             switch incoming.compare(deleted) {
             case .before, .equal: return .staleCopy
             case .after: after = (after ?? incoming).joined(deleted)
