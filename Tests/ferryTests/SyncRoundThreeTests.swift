@@ -18,6 +18,11 @@ import Testing
             return result
         }
 
+        /// `ferry prepare` on stores a and b.
+        func prepare(_ extra: [String] = []) throws {
+            for store in ["a", "b"] { try run(["prepare", "--db", db(store).path] + extra) }
+        }
+
         func export(_ store: String, _ out: String, _ extra: [String] = []) throws { try run(["export", "--db", db(store).path, "--out", path(out)] + extra) }
         func importInto(_ store: String, _ changeset: String, _ extra: [String] = [], expect status: Int32 = 0,
                         sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -43,7 +48,7 @@ import Testing
 
     @Test func aParentAndItsSetNullChildDeletedTogetherAreBothGone() throws {
         try world(Self.setNull) { w in
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try w.prepare()
             try database(w.db("a"), "INSERT INTO accounts (email) VALUES ('ann@x'); INSERT INTO notes (account_id, body) VALUES (1, 'n1');")
             try w.export("a", "a1")
             try w.importInto("b", "a1")
@@ -58,7 +63,7 @@ import Testing
 
     @Test func aChildMovedOffADeletedSetNullParentFollowsTheSource() throws {
         try world(Self.setNull) { w in
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try w.prepare()
             try database(w.db("a"), "INSERT INTO accounts (email) VALUES ('ann@x'), ('bob@x'); INSERT INTO notes (account_id, body) VALUES (1, 'n1');")
             try w.export("a", "a1")
             try w.importInto("b", "a1")
@@ -72,7 +77,7 @@ import Testing
     @Test func aStaleCopyOfAChildWhoseSetNullParentWasDeletedStaysQuiet() throws {
         let schema = "CREATE TABLE employees (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL UNIQUE, manager_id INTEGER REFERENCES employees(id) ON DELETE SET NULL);"
         try world(schema) { w in
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try w.prepare()
             try database(w.db("b"), "INSERT INTO employees (code) VALUES ('E6'); INSERT INTO employees (code, manager_id) VALUES ('E7', 1);")
             try w.export("b", "b1")
             try w.importInto("a", "b1")
@@ -115,7 +120,7 @@ import Testing
             CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER REFERENCES items(id) ON DELETE CASCADE, what TEXT);
             """
         try world(schema) { w in
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try w.prepare()
             try w.export("a", "a0")
             try database(w.db("a"), "INSERT INTO items (sku, qty) VALUES ('late', 1); INSERT INTO events (item_id, what) VALUES (1, 'e');")
             try w.export("a", "a1", ["--incremental"])
@@ -139,7 +144,7 @@ import Testing
             let profile = w.path("p.json")
             try Data(#"{"tables":{"customers":{"match":[["company"]]}}}"#.utf8).write(to: URL(fileURLWithPath: profile))
             try database(w.db("a"), "INSERT INTO customers VALUES ('c1', 'Beta', 'first')")
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path, "--profile", profile]) }
+            try w.prepare(["--profile", profile])
             try w.export("a", "a1", ["--profile", profile])
             try w.importInto("b", "a1")
             try database(w.db("b"), "INSERT INTO customers (id, company, notes) VALUES ('c2', 'Beta', 'second')") // another customer named Beta
@@ -155,7 +160,7 @@ import Testing
             try Data(#"{"tables":{"customers":{"match":[["company"]]}}}"#.utf8).write(to: URL(fileURLWithPath: profile))
             try database(w.db("a"), "INSERT INTO customers VALUES ('ca2', 'Beta', 'from-a')")
             try database(w.db("b"), "INSERT INTO customers VALUES ('cb2', 'Beta', 'x'), ('cb3', 'Beta', 'y')")
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path, "--profile", profile]) }
+            try w.prepare(["--profile", profile])
             try w.export("a", "a1", ["--profile", profile])
             try w.importInto("b", "a1", ["--pin", "customers:ca2=cb2"], expect: 3) // a deferred first-contact conflict
             try database(w.db("a"), "UPDATE customers SET notes = 'from-a-2'")
@@ -170,7 +175,7 @@ import Testing
     /// forged (or from a copy): the import refuses the changeset whole, nothing changes.
     @Test func versionsCreditingTheTargetWithChangesItNeverMadeAreRefused() throws {
         try world("CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);") { w in
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try w.prepare()
             try database(w.db("a"), "INSERT INTO users VALUES ('u1', 'ann@x', 'Ann')")
             try w.export("a", "a0")
             try w.importInto("b", "a0")
@@ -195,7 +200,7 @@ import Testing
             CREATE TABLE members (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES users(id), team TEXT NOT NULL, UNIQUE (user_id, team));
             """
         try world(schema) { w in
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try w.prepare()
             try database(w.db("a"), "INSERT INTO users (email) VALUES ('u1'), ('u2'); INSERT INTO members (user_id, team) VALUES (1, 'red'), (2, 'blue');")
             try w.export("a", "a0")
             try w.importInto("b", "a0")
@@ -210,7 +215,7 @@ import Testing
     /// key of the table; otherwise the delete would find nothing and vanish without a word.
     @Test func aMalformedRefInADeletesKeysIsNeverDroppedSilently() throws {
         try world("CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);") { w in
-            for store in ["a", "b"] { try w.run(["prepare", "--db", w.db(store).path]) }
+            try w.prepare()
             try database(w.db("a"), "INSERT INTO users VALUES ('u1', 'ann@x'), ('u2', 'bob@x')")
             try w.export("a", "a0")
             try w.importInto("b", "a0")
