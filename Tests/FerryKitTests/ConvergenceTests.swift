@@ -160,7 +160,7 @@ import Testing
         if report.totals.conflicts > 0 || report.totals.rejected > 0 {
             var files = [report.conflictsFile, report.rejectsFile].compactMap { $0 }.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
             if ProcessInfo.processInfo.environment["FERRY_CONVERGENCE_TRACE"] != nil {
-                files += try peer.store.database.rows("SELECT tableName, rowKey, identity, hash, deleted FROM _ferry_rows ORDER BY tableName, rowKey").map { "book: " + $0.map(\.description).joined(separator: " ") }
+                files += try peer.store.database.rows("SELECT t.name, rowKey, identity, hash, deleted FROM _ferry_rows JOIN _ferry_tables AS t ON t.id = tableId ORDER BY t.name, rowKey").map { "book: " + $0.map(\.description).joined(separator: " ") }
                 files += try peer.store.database.rows("SELECT id, body, stars, cloudId FROM notes").map { "row: " + $0.map(\.description).joined(separator: " ") }
             }
             throw FerryError(.data, "conflicts or rejects where no edit overlaps:\n" + (log + files).joined(separator: "\n"))

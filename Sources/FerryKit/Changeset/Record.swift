@@ -25,10 +25,15 @@ public struct Record: Sendable {
     /// Column → value, in file order; empty for a delete.
     public var row: [(String, Value)]
     public var refs: [(String, ReferenceIdentity)]
-    /// sha256 of the row's portable form, as the source saw it.
+    /// The hash of the row's portable form, as the source saw it.
     public var hash: String?
-    /// The row's portable form when it last crossed (nil: never crossed, or unknown).
-    public var base: JSONValue?
+    /// The row's version when it last crossed, one digest per column (nil: never crossed,
+    /// or unknown): a string of 8 hex digits per column, or, from a version 1 changeset,
+    /// the portable form itself (digested when read).
+    public var base: ColumnDigests?
+    /// A version 1 changeset's `base` as it was: a delete's foreign-key keys name their
+    /// parents through it.
+    public var legacyBase: JSONValue?
     /// The versions of the row this record carries (a delete's include the delete); nil
     /// from a source without a sync book or from before versions were kept.
     public var versions: VersionVector?
@@ -36,7 +41,7 @@ public struct Record: Sendable {
     /// primary key; a replay into an empty table keeps it.
     public var rowid: Int64?
     /// The row's portable form and its hash, when computed ahead on the reading thread.
-    var portable: (form: [UInt8], hash: String)?
+    var portable: PortableRow.Form?
 
     public func value(of column: String) -> Value? {
         row.first { $0.0 == column }?.1
@@ -77,7 +82,18 @@ public enum RecordDecoder {
             case "hash":
                 record.hash = value.stringValue
             case "base":
-                if case .object = value { record.base = value }
+                switch value {
+                case .object:
+                    record.base = ColumnDigests(portableForm: value)
+                    record.legacyBase = value
+                case .string(let hex):
+                    guard let digests = ColumnDigests(hex: String(decoding: hex, as: UTF8.self)) else {
+                        throw FerryError(.format, "\"base\" must be a string of column digests, 8 lowercase hex digits each")
+                    }
+                    record.base = digests
+                default:
+                    continue // null: the row never crossed
+                }
             case "versions":
                 record.versions = try VersionVector(json: value)
             case "rowid":

@@ -185,7 +185,7 @@ public final class Exporter {
             if tracked, let book {
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
                                            identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })
-                let hash = PortableRow.hash(form)
+                let hash = form.hash
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 // Most rows of an incremental export are unchanged since the changeset it
                 // continues (same hash, no change recorded after it): compare those alone first.
@@ -224,9 +224,9 @@ public final class Exporter {
                     for gone in try book.entries(table: table.name, identity: identity) where gone.deleted { versions = versions.joined(gone.versions) }
                 }
                 if entry?.hash != hash { versions = versions.bumped(book.storeId) }
-                encoder.append(cursor, to: &line, sync: (hash, entry?.base, versions), assignedCloudId: assigned, parentCloudId: parentCloudId)
+                encoder.append(cursor, to: &line, sync: (hash, entry?.digests, versions), assignedCloudId: assigned, parentCloudId: parentCloudId)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
-                    try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, base: form, versions: versions))
+                    try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, digests: form.digests, versions: versions))
                 }
             } else {
                 encoder.append(cursor, to: &line)
@@ -254,7 +254,7 @@ public final class Exporter {
                 line.appendJSON(value)
             }
         }
-        RecordEncoder.appendSync(hash: entry.hash, base: entry.base, versions: entry.versions, to: &line)
+        RecordEncoder.appendSync(hash: entry.hash, base: entry.digests, versions: entry.versions, to: &line)
         line.append(raw: "}\n")
     }
 

@@ -115,7 +115,7 @@ struct RecordEncoder: Sendable {
     /// `sync` adds the hash and base when the store keeps a sync book.
     /// `assignedCloudId`: the cloudId the sync book gave a row whose column is NULL (a row
     /// the application inserted after `prepare`), written as the record's and the row's.
-    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: [UInt8]?, versions: VersionVector)? = nil,
+    func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: ColumnDigests?, versions: VersionVector)? = nil,
                 assignedCloudId: Value? = nil, parentCloudId: ParentCloudId? = nil) {
         if let cloudIdIndex {
             buffer.append(raw: #"{"op":"upsert","cloudId":"#)
@@ -151,11 +151,11 @@ struct RecordEncoder: Sendable {
         buffer.append(raw: "}\n")
     }
 
-    static func appendSync(hash: String, base: [UInt8]?, versions: VersionVector, to buffer: inout JSONBuffer) {
+    static func appendSync(hash: String, base: ColumnDigests?, versions: VersionVector, to buffer: inout JSONBuffer) {
         buffer.append(raw: #","hash":"#)
         buffer.appendString(hash)
         buffer.append(raw: #","base":"#)
-        if let base { buffer.append(contentsOf: base) } else { buffer.append(raw: "null") }
+        if let base { buffer.appendString(base.hex) } else { buffer.append(raw: "null") }
         if !versions.isEmpty {
             buffer.append(raw: #","versions":"#)
             versions.append(to: &buffer)

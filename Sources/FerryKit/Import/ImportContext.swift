@@ -205,6 +205,27 @@ final class ImportContext {
         return nil
     }
 
+    /// The identity of the row a foreign key holding `values` points at here, as this
+    /// store's export writes it in a row's portable form (RecordEncoder.parentIdentity): the
+    /// parent's cloudId (or the one the book gave it) and its identity columns. nil when
+    /// the key is NULL, its parent is unknown, or the key is no unique key of the parent
+    /// (the export writes the raw value then).
+    func parentIdentity(_ reference: Reference, values: [Value]) throws -> Record.ReferenceIdentity? {
+        guard !values.contains(where: \.isNull), let parent = targets[reference.table.lowercased()],
+              parent.primaryKey == reference.to || parent.matchSets.contains(reference.to) || reference.to == [parent.cloudId].compactMap({ $0 })
+        else { return nil }
+        let access = try self.access(parent)
+        guard let key = try access.keys(where: reference.to, equal: values, limit: 1).first else { return nil }
+        let cloudIdColumns = parent.cloudId.map { [$0] } ?? []
+        let identity = parent.identityColumns
+        guard let read = try access.values(cloudIdColumns + identity, at: key) else { return nil }
+        var cloudId = cloudIdColumns.isEmpty ? Value.null : read[0]
+        if cloudId.isNull, !cloudIdColumns.isEmpty, let entry = try book.entry(table: parent.name, rowKey: PortableRow.rowKey(key)), !entry.deleted {
+            cloudId = PortableRow.cloudId(inIdentity: entry.identity) ?? .null
+        }
+        return Record.ReferenceIdentity(table: parent.name, cloudId: cloudId, keys: Array(zip(identity, read.dropFirst(cloudIdColumns.count))))
+    }
+
     func access(_ table: TableDefinition) throws -> TableAccess {
         if let access = accesses[table.name] { return access }
         let access = try store.makeTableAccess(table)

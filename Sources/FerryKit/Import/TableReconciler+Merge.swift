@@ -19,7 +19,7 @@ extension TableReconciler {
         let present = record.keys.map(\.0) + record.keyRefs.map(\.0)
         let order = target.identityColumns.filter { present.contains($0) } + present.filter { !target.identityColumns.contains($0) }
         // A delete carries no refs: its base holds the parents' identities.
-        let baseCells = record.operation == .delete ? record.base.flatMap { try? PortableRow.decode($0, table: target) } : nil
+        let baseCells = record.operation == .delete ? record.legacyBase.flatMap { try? PortableRow.decode($0, table: target) } : nil
         // A key given as `{"$ref":…}` has no value: `parent` supplies its cell.
         return PortableRow.identityCells(of: target, columns: order, value: { values[$0] }, parent: { reference in
             let column = reference.columns[0]
@@ -52,7 +52,7 @@ extension TableReconciler {
             guard case .resolved(let resolved) = try resolver.resolve(parent, to: reference.to) else { continue }
             keys += zip(reference.columns, resolved).map { ($0, $1) }
         }
-        guard let base = record.base, record.keys.contains(where: { target.reference(for: $0.0) != nil }) else { return keys }
+        guard let base = record.legacyBase, record.keys.contains(where: { target.reference(for: $0.0) != nil }) else { return keys }
         let cells = try PortableRow.decode(base, table: target)
         return try keys.map { column, value in
             guard let reference = target.reference(for: column), reference.columns.count == 1,
@@ -108,7 +108,7 @@ extension TableReconciler {
     func incomingHash(_ record: Record) -> String {
         if let portable = record.portable { return portable.hash }
         if let hash = record.hash { return hash }
-        return PortableRow.hash(portable.encode(record: record))
+        return portable.encode(record: record).hash
     }
 
     /// Whether the row a book entry remembers still exists here.
@@ -147,55 +147,64 @@ extension TableReconciler {
         let portable = portable
         return { record in
             guard record.operation == .upsert else { return }
-            let form = portable.encode(record: record)
-            record.portable = (form, PortableRow.hash(form))
+            record.portable = portable.encode(record: record)
         }
     }
 
     /// Remembers that the target and the source now agree on the incoming version of this row.
     func remember(_ record: Record, at key: [Value]) throws {
         guard !target.primaryKey.isEmpty, context.book.keepsEntries else { return }
-        let (form, hash) = record.portable ?? { let form = portable.encode(record: record); return (form, PortableRow.hash(form)) }()
+        let form = record.portable ?? portable.encode(record: record)
         try context.book.record(table: target.name, entry: SyncBookEntry(
-            rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: hash, base: form,
+            rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: form.hash, digests: form.digests,
             versions: record.versions ?? VersionVector()))
     }
 
-    /// The base of a row in target terms: each column's value, foreign keys resolved to the
-    /// target's ids; a column whose base is unknown is absent.
-    private func baseValues(_ record: Record, key: [Value]) throws -> (values: [String: Value], bytes: [UInt8]?)? {
+    /// The base a record is merged against: its column digests, and, from a version 1
+    /// changeset, the base row itself for the conflicts file.
+    struct MergeBase {
+        var digests: ColumnDigests
+        var bytes: [UInt8]?
+    }
+
+    /// The base of a matched row: the record's, or this store's entry for a record from a
+    /// source without a book.
+    private func recordBase(_ record: Record, key: [Value]) throws -> MergeBase? {
         // This store's own entry is a base only for records from a source without a book
         // (no hash): a source that keeps one sends its base, and none means it has never
         // seen this row cross. This store's entry may be only what its own export sent,
         // which the source never took, and using it would fast-forward over an edit here.
         if record.base == nil, record.hash == nil, !target.primaryKey.isEmpty,
            let entry = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) {
-            return try values(ofBase: entry.base)
+            return MergeBase(digests: entry.digests)
         }
-        guard let json = record.base else { return nil }
-        var buffer = JSONBuffer()
-        buffer.appendJSON(json)
-        return (try values(ofBase: json), buffer.bytes)
+        guard let digests = record.base else { return nil }
+        var bytes: [UInt8]?
+        if let json = record.legacyBase {
+            var buffer = JSONBuffer()
+            buffer.appendJSON(json)
+            bytes = buffer.bytes
+        }
+        return MergeBase(digests: digests, bytes: bytes)
     }
 
-    /// A portable row (a book entry's base) in target terms.
-    func values(ofBase bytes: [UInt8]) throws -> (values: [String: Value], bytes: [UInt8]?) {
-        (try values(ofBase: try JSONParser.parse(bytes)), bytes)
+    /// The digest of each column of the target row at `key` as it is now (`names` and
+    /// `current`: the values read), by column name; a foreign key as the identity of the
+    /// row it points at here, as this store's export would write it.
+    func currentDigests(names: [String], current: [Value], key: [Value]) throws -> [String: UInt32] {
+        var values = Dictionary(zip(names, current), uniquingKeysWith: { a, _ in a })
+        for (name, value) in zip(target.primaryKey, key) where values[name] == nil { values[name] = value }
+        return try portable.digests(value: { values[$0] ?? .null }, parent: { reference in
+            try? context.parentIdentity(reference, values: reference.columns.map { values[$0] ?? .null })
+        })
     }
 
-    private func values(ofBase json: JSONValue) throws -> [String: Value] {
-        var values: [String: Value] = [:]
-        for (column, cell) in try PortableRow.decode(json, table: target) {
-            switch cell {
-            case .value(let value):
-                values[column] = value
-            case .reference(let identity):
-                guard let reference = target.reference(for: column), let resolver = try context.resolver(for: reference.table),
-                      case .resolved(let resolved) = try resolver.resolve(identity, to: reference.to) else { continue }
-                for (name, value) in zip(reference.columns, resolved) { values[name] = value }
-            }
-        }
-        return values
+    /// The digest of the incoming value of column `name` (a composite foreign key's under
+    /// its first column).
+    func incomingDigest(_ form: PortableRow.Form, _ name: String) -> UInt32? {
+        let carrier = target.reference(for: name)?.columns[0] ?? name
+        guard let index = portable.columns.firstIndex(where: { $0.name == carrier }), index < form.digests.digests.count else { return nil }
+        return form.digests.digests[index]
     }
 
     /// Applies an incoming row to the matched target row at `key`.
@@ -209,15 +218,16 @@ extension TableReconciler {
         try context.markSeen(target, key)
         let names = updateColumns.map { columns[$0] }
         guard let current = try access.values(names, at: key) else { return .unchanged }
-        var base = try descends && own != nil ? values(ofBase: own!.base) : baseValues(record, key: key)
+        var base = try descends && own != nil ? MergeBase(digests: own!.digests) : recordBase(record, key: key)
+        let form = record.portable ?? portable.encode(record: record)
         // A record's base is the version its source last sent. When the record equals it
         // while the versions are concurrent, the source changed the row and sent it before
         // (a changeset this store never got): the base is the source's own edit, no common
         // ancestor, and every column that differs is a conflict for the policy to settle.
-        if concurrent, let known = base,
-           updateColumns.allSatisfy({ columns[$0] == target.cloudId || known.values[columns[$0]].map(row[$0].sameStoredValue) ?? false }) {
+        if concurrent, let known = base, known.digests.containsAll(form.digests) {
             base = nil
         }
+        var here: [String: UInt32]?
         var take: [Int] = []        // positions in updateColumns: source changed, target did not
         var conflicting: [Int] = [] // both changed, to different values (or no base to tell)
         var targetChanged = false
@@ -231,11 +241,11 @@ extension TableReconciler {
                 if !incoming.sameStoredValue(current[position]) { take.append(position) }
                 continue
             }
-            let here = current[position]
-            if incoming.sameStoredValue(here) { continue }
-            if let was = base?.values[columns[index]] {
-                if incoming.sameStoredValue(was) { targetChanged = true; continue }
-                if here.sameStoredValue(was) { take.append(position); continue }
+            if incoming.sameStoredValue(current[position]) { continue }
+            if let base {
+                if let digest = incomingDigest(form, columns[index]), base.digests.contains(digest) { targetChanged = true; continue }
+                if here == nil { here = try currentDigests(names: names, current: current, key: key) }
+                if let digest = here?[columns[index]], base.digests.contains(digest) { take.append(position); continue }
             }
             conflicting.append(position)
         }
@@ -290,7 +300,7 @@ extension TableReconciler {
             if !targetChanged && (conflicting.isEmpty || sourceWon) {
                 remembered.versions = joined // never less than the book knew
                 try remember(remembered, at: key)
-            } else if let own, !wroteData, try isUnchanged(current, names: names, since: own) {
+            } else if let own, !wroteData, try isUnchanged(current, names: names, key: key, since: own) {
                 // Still this store's own version, which has now seen the incoming one too
                 // (a conflict settled by keeping it): the next exchange carries it there.
                 var entry = own
@@ -317,12 +327,9 @@ extension TableReconciler {
     }
 
     /// Whether `current` (the values of `names`) is still the version the book's entry has.
-    private func isUnchanged(_ current: [Value], names: [String], since own: SyncBookEntry) throws -> Bool {
-        let base = try values(ofBase: own.base).values
-        for (name, value) in zip(names, current) where name != target.cloudId {
-            guard let was = base[name], value.sameStoredValue(was) else { return false }
-        }
-        return true
+    private func isUnchanged(_ current: [Value], names: [String], key: [Value], since own: SyncBookEntry) throws -> Bool {
+        let digests = try currentDigests(names: names, current: current, key: key)
+        return names.allSatisfy { name in name == target.cloudId || digests[name].map(own.digests.contains) ?? true }
     }
 
     /// The cloudId a matched row keeps. A row with none takes the incoming one. A row that
@@ -403,7 +410,7 @@ extension TableReconciler {
         try context.markSeen(target, key)
         let own = try ownEntry(record, at: key)
         if own == nil, try isSupersededByDelete(record) { return .unchanged }
-        var base: (values: [String: Value], bytes: [UInt8]?)?
+        var base: MergeBase?
         // The delete's versions: never less than the book knew of the row.
         let joined = (own?.versions ?? VersionVector()).joined(record.versions ?? VersionVector())
         let versions: VersionVector? = joined.isEmpty ? nil : joined
@@ -411,16 +418,17 @@ extension TableReconciler {
         case .stale:
             return .unchanged // the row was made again after this delete, or changed after it there
         case .descends(let own):
-            base = try values(ofBase: own.base)
+            base = MergeBase(digests: own.digests)
         case .concurrent, .unknown:
-            base = try baseValues(record, key: key)
+            base = try recordBase(record, key: key)
         }
         let names = updateColumns.map { columns[$0] }.filter { $0 != target.cloudId }
         let current = try access.values(names, at: key) ?? []
         let nulled = context.nulledColumns(of: target, at: key)
-        let changed = zip(names, current).filter { name, value in
-            !nulled.contains(name) && !(base?.values[name].map { value.sameStoredValue($0) } ?? false)
-        }.map(\.0)
+        let digests = base == nil ? [:] : try currentDigests(names: names, current: current, key: key)
+        let changed = names.filter { name in
+            !nulled.contains(name) && !(base.flatMap { base in digests[name].map(base.digests.contains) } ?? false)
+        }
         if !changed.isEmpty {
             let resolution: (delete: Bool?, text: String)
             switch policy {

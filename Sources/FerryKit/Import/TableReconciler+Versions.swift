@@ -137,12 +137,6 @@ extension TableReconciler {
             }
         }
         guard !known, !incoming.isEmpty else { return }
-        var base: [UInt8] = []
-        if let json = record.base {
-            var buffer = JSONBuffer()
-            buffer.appendJSON(json)
-            base = buffer.bytes
-        }
-        try context.book.recordTombstone(table: target.name, identity: identity, hash: record.hash ?? "", base: base, versions: incoming)
+        try context.book.recordTombstone(table: target.name, identity: identity, hash: record.hash ?? "", digests: record.base ?? ColumnDigests(), versions: incoming)
     }
 }

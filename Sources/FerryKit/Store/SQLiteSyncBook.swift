@@ -20,55 +20,124 @@ final class SQLiteSyncBook: SyncBook {
     let storeId: String
     private(set) var sequence: Int64
     private var savedSequence: Int64
+    /// Table name → its number in `_ferry_tables`: an entry names its table in a byte or two.
+    private var tableIds: [String: Int64] = [:]
 
-    static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableName, identity);"
+    static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableId, identity);"
     /// Tombstones are few: a partial index finds them (and those since a changeset) without a scan.
-    static let tombstoneIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_tombstones ON _ferry_rows (tableName, seq) WHERE deleted = 1;"
+    static let tombstoneIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_tombstones ON _ferry_rows (tableId, seq) WHERE deleted = 1;"
+    /// Version 2 of the book (docs/decisions.md, "Sync book v2"): a row's version is its
+    /// hash (XXH64, an INTEGER) and one 4-byte digest per column, not the row itself.
     static let createSQL = """
+        CREATE TABLE IF NOT EXISTS _ferry_tables (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS _ferry_rows (
-            tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
+            tableId INTEGER NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0, versions TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
             changedAt INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
+            PRIMARY KEY (tableId, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
+        \(tombstoneIndexSQL)
         CREATE TABLE IF NOT EXISTS _ferry_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
         """
 
     /// Opens the book of a store that has one (`ferry prepare` creates it); nil otherwise.
     static func open(_ database: SQLiteDatabase) throws -> SQLiteSyncBook? {
         guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
-        // A book from before tombstones and versions were kept is upgraded in place: its
-        // entries are alive, with no versions (they sync by hash and base, as they did).
-        for (column, definition) in [("deleted", "INTEGER NOT NULL DEFAULT 0"), ("versions", "TEXT NOT NULL DEFAULT ''"), ("seq", "INTEGER NOT NULL DEFAULT 0"),
-                                     ("changedAt", "INTEGER NOT NULL DEFAULT 0")]
-        where try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = ?", [.text(column)]) == nil {
-            try database.execute("ALTER TABLE _ferry_rows ADD COLUMN \(column) \(definition)")
+        if try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = 'base'") != nil {
+            try upgradeFromVersion1(database)
         }
-        try database.execute(tombstoneIndexSQL)
         return try SQLiteSyncBook(database: database)
+    }
+
+    /// A book from before version 2 keeps each row's portable form as its `base` (and, older
+    /// still, no tombstones or versions): it is rewritten in place, within the transaction
+    /// that opened it. Each entry's hash and digests are computed from its form, so the
+    /// rows it tracks are as unchanged as they were (docs/decisions.md, "Sync book v2").
+    private static func upgradeFromVersion1(_ database: SQLiteDatabase) throws {
+        func has(_ column: String) throws -> Bool {
+            try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows_v1') WHERE name = ?", [.text(column)]) != nil
+        }
+        try database.execute("""
+            DROP INDEX IF EXISTS _ferry_rows_identity; DROP INDEX IF EXISTS _ferry_rows_tombstones;
+            ALTER TABLE _ferry_rows RENAME TO _ferry_rows_v1;
+            \(createSQL)
+            """)
+        let optional = [("deleted", "0"), ("versions", "''"), ("seq", "0"), ("changedAt", "0")]
+        let select = try database.prepare("SELECT tableName, rowKey, identity, hash, base, "
+            + (try optional.map { try has($0.0) ? $0.0 : $0.1 }.joined(separator: ", ")) + " FROM _ferry_rows_v1")
+        let insert = try database.prepare("INSERT OR REPLACE INTO _ferry_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        var ids: [String: Int64] = [:]
+        while try select.step() {
+            let name = select.value(at: 0).string ?? ""
+            let id = try ids[name] ?? tableId(database, name, create: true)!
+            ids[name] = id
+            var base: [UInt8] = []
+            if case .text(let bytes) = select.value(at: 4) { base = bytes }
+            let form = base.isEmpty ? nil : try? JSONParser.parse(base)
+            let hash = form == nil ? select.value(at: 3) : storedHash(PortableRow.hash(base))
+            let digests = form.map { ColumnDigests(portableForm: $0) } ?? ColumnDigests()
+            try insert.bind([.integer(id), select.value(at: 1), select.value(at: 2), hash, .blob(digests.blob),
+                             select.value(at: 5), select.value(at: 6), select.value(at: 7), select.value(at: 8)])
+            try insert.step()
+            insert.reset()
+        }
+        try database.execute("DROP TABLE _ferry_rows_v1")
+    }
+
+    /// A hash as the book stores it: 16 hex digits (XXH64) as an INTEGER, anything else
+    /// (a version 1 tombstone's sha256) as the text it is.
+    private static func storedHash(_ hash: String) -> Value {
+        if hash.utf8.count == 16, let value = UInt64(hash, radix: 16) { return .integer(Int64(bitPattern: value)) }
+        return .text(hash)
+    }
+
+    private static func hashText(_ value: Value) -> String {
+        switch value {
+        case .integer(let bits):
+            let hex = String(UInt64(bitPattern: bits), radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        default: return value.string ?? ""
+        }
+    }
+
+    private static func tableId(_ database: SQLiteDatabase, _ name: String, create: Bool) throws -> Int64? {
+        if case .integer(let id)? = try database.scalar("SELECT id FROM _ferry_tables WHERE name = ?", [.text(name)]) { return id }
+        guard create, case .integer(let id)? = try database.scalar("INSERT INTO _ferry_tables (name) VALUES (?) RETURNING id", [.text(name)]) else { return nil }
+        return id
+    }
+
+    /// The number of `table` in this book; nil when no entry of it was ever written (and
+    /// `create` is false).
+    private func tableId(_ table: String, create: Bool = false) throws -> Int64? {
+        if let id = tableIds[table] { return id }
+        guard let id = try Self.tableId(database, table, create: create) else { return nil }
+        tableIds[table] = id
+        return id
     }
 
     private init(database: SQLiteDatabase) throws {
         self.database = database
-        let columns = "rowKey, identity, hash, base, deleted, versions, seq"
-        byKey = try database.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
+        let columns = "rowKey, identity, hash, digests, deleted, versions, seq"
+        byKey = try database.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = ? AND rowKey = ?")
         // A tombstone has no hash to compare with: a row at its key is new.
-        hashByKey = try database.prepare("SELECT hash, seq FROM _ferry_rows WHERE tableName = ? AND rowKey = ? AND deleted = 0")
+        hashByKey = try database.prepare("SELECT hash, seq FROM _ferry_rows WHERE tableId = ? AND rowKey = ? AND deleted = 0")
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
-        // tableName prefix (every row of the table) to this index; measured 100x slower.
-        byIdentity = try database.prepare("SELECT \(columns) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableName = ? AND identity = ? LIMIT 16")
+        // tableId prefix (every row of the table) to this index; measured 100x slower.
+        byIdentity = try database.prepare("SELECT \(columns) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableId = ? AND identity = ? LIMIT 16")
         upsert = try database.prepare("""
-            INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, deleted, versions, seq, changedAt)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, unixepoch())
-            ON CONFLICT (tableName, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, base = excluded.base,
+            INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, digests, deleted, versions, seq, changedAt)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?6 THEN unixepoch() ELSE 0 END)
+            ON CONFLICT (tableId, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, digests = excluded.digests,
                 deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq, changedAt = excluded.changedAt
-            WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR base IS NOT excluded.base
+            WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR digests IS NOT excluded.digests
                 OR deleted IS NOT excluded.deleted OR versions IS NOT excluded.versions
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
-        delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableName = ? AND rowKey = ?")
-        tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1, versions = coalesce(?3, versions), seq = ?4, changedAt = unixepoch() WHERE tableName = ?1 AND rowKey = ?2 AND (deleted = 0 OR versions IS NOT coalesce(?3, versions))")
-        joinVersions = try database.prepare("UPDATE _ferry_rows SET versions = ?3, seq = ?4, changedAt = unixepoch() WHERE tableName = ?1 AND rowKey = ?2 AND versions IS NOT ?3")
-        moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableName = ?1 AND rowKey = ?2")
+        delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableId = ? AND rowKey = ?")
+        // Only a tombstone keeps when it was made (`ferry compact`, `inspect`); a live entry
+        // spends no bytes on it.
+        tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1, versions = coalesce(?3, versions), seq = ?4, changedAt = unixepoch() WHERE tableId = ?1 AND rowKey = ?2 AND (deleted = 0 OR versions IS NOT coalesce(?3, versions))")
+        joinVersions = try database.prepare("UPDATE _ferry_rows SET versions = ?3, seq = ?4, changedAt = CASE WHEN deleted THEN unixepoch() ELSE 0 END WHERE tableId = ?1 AND rowKey = ?2 AND versions IS NOT ?3")
+        moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableId = ?1 AND rowKey = ?2")
         // The file this book lives in (device and inode). A copy of the file (a backup
         // restored beside the original, a cloned development database) carries the same
         // book, store id included: two stores with one id would count their changes as one
@@ -93,7 +162,9 @@ final class SQLiteSyncBook: SyncBook {
 
     private func read(_ statement: SQLiteStatement) -> SyncBookEntry {
         func bytes(_ index: Int) -> [UInt8] { if case .text(let b) = statement.value(at: index) { return b } else { return [] } }
-        var entry = SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: statement.value(at: 2).string ?? "", base: bytes(3),
+        let digests: [UInt8]
+        if case .blob(let blob) = statement.value(at: 3) { digests = blob } else { digests = [] }
+        var entry = SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: Self.hashText(statement.value(at: 2)), digests: ColumnDigests(blob: digests),
                                   deleted: statement.value(at: 4) == .integer(1),
                                   versions: (try? VersionVector(decoding: bytes(5))) ?? VersionVector())
         if case .integer(let sequence) = statement.value(at: 6) { entry.sequence = sequence }
@@ -101,22 +172,26 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
-        try byKey.bind([.text(table), .text(rowKey)])
+        guard let id = try tableId(table) else { return nil }
+        try byKey.bind([.integer(id), .text(rowKey)])
         defer { byKey.reset() }
         return try byKey.step() ? read(byKey) : nil
     }
 
     func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64)? {
-        try hashByKey.bind([.text(table), .text(rowKey)])
+        guard let id = try tableId(table) else { return nil }
+        try hashByKey.bind([.integer(id), .text(rowKey)])
         defer { hashByKey.reset() }
-        guard try hashByKey.step(), let hash = hashByKey.value(at: 0).string else { return nil }
+        guard try hashByKey.step() else { return nil }
+        let hash = Self.hashText(hashByKey.value(at: 0))
         if case .integer(let sequence) = hashByKey.value(at: 1) { return (hash, sequence) }
         return (hash, 0)
     }
 
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] {
         if identityIndexDeferred { return [] }
-        try byIdentity.bind([.text(table), .text(identity)])
+        guard let id = try tableId(table) else { return [] }
+        try byIdentity.bind([.integer(id), .text(identity)])
         defer { byIdentity.reset() }
         var result: [SyncBookEntry] = []
         while try byIdentity.step() { result.append(read(byIdentity)) }
@@ -137,21 +212,23 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     func record(table: String, entry: SyncBookEntry) throws {
-        try stepCounted(upsert, [.text(table), .text(entry.rowKey), .text(entry.identity), .text(entry.hash), .text(entry.base),
-                                 .integer(entry.deleted ? 1 : 0), .text(entry.versions.bytes)])
+        try stepCounted(upsert, [.integer(try tableId(table, create: true)!), .text(entry.rowKey), .text(entry.identity), Self.storedHash(entry.hash),
+                                 .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), .text(entry.versions.bytes)])
     }
 
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
-        try stepCounted(tombstone, [.text(table), .text(rowKey), versions.map { .text($0.bytes) } ?? .null])
+        guard let id = try tableId(table) else { return }
+        try stepCounted(tombstone, [.integer(id), .text(rowKey), versions.map { .text($0.bytes) } ?? .null])
     }
 
-    func recordTombstone(table: String, identity: [UInt8], hash: String, base: [UInt8], versions: VersionVector) throws {
+    func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {
         try record(table: table, entry: SyncBookEntry(rowKey: Self.asideKey(identity: identity, hash: hash), identity: identity,
-                                                      hash: hash, base: base, deleted: true, versions: versions))
+                                                      hash: hash, digests: digests, deleted: true, versions: versions))
     }
 
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
-        try stepCounted(joinVersions, [.text(table), .text(rowKey), .text(versions.bytes)])
+        guard let id = try tableId(table) else { return }
+        try stepCounted(joinVersions, [.integer(id), .text(rowKey), .text(versions.bytes)])
     }
 
     /// `["\u0000retired", identity, hash]`: a key for an entry whose row is not here, which can
@@ -168,14 +245,16 @@ final class SQLiteSyncBook: SyncBook {
 
     func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
         guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty else { return }
-        try moveAside.bind([.text(table), .text(rowKey), .text(Self.asideKey(identity: existing.identity, hash: existing.hash)), .integer(shipped ? 1 : 0)])
+        guard let id = try tableId(table) else { return }
+        try moveAside.bind([.integer(id), .text(rowKey), .text(Self.asideKey(identity: existing.identity, hash: existing.hash)), .integer(shipped ? 1 : 0)])
         defer { moveAside.reset() }
         try moveAside.step()
         changed = true
     }
 
     func remove(table: String, rowKey: [UInt8]) throws {
-        try delete.bind([.text(table), .text(rowKey)])
+        guard let id = try tableId(table) else { return }
+        try delete.bind([.integer(id), .text(rowKey)])
         defer { delete.reset() }
         try delete.step()
         if database.changes > 0 { changed = true }
@@ -204,29 +283,31 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     func hasEntries(table: String) throws -> Bool {
-        try database.scalar("SELECT 1 FROM _ferry_rows WHERE tableName = ? LIMIT 1", [.text(table)]) != nil
+        guard let id = try tableId(table) else { return false }
+        return try database.scalar("SELECT 1 FROM _ferry_rows WHERE tableId = ? LIMIT 1", [.integer(id)]) != nil
     }
 
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
-        guard !table.primaryKey.isEmpty else { return }
+        guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
         // rowKey is a JSON array of the key values: an anti-join finds entries whose row is gone.
         let on = table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(b.rowKey, '$[\($0)]')" }.joined(separator: " AND ")
         let statement = try database.prepare("""
-            SELECT b.rowKey, b.identity, b.hash, b.base, b.deleted, b.versions, b.seq FROM _ferry_rows AS b
-            WHERE b.tableName = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
+            SELECT b.rowKey, b.identity, b.hash, b.digests, b.deleted, b.versions, b.seq FROM _ferry_rows AS b
+            WHERE b.tableId = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
             """)
-        try statement.bind([.text(table.name)])
+        try statement.bind([.integer(id)])
         var gone: [SyncBookEntry] = []
         while try statement.step() { gone.append(read(statement)) }
         for entry in gone { try body(entry) }
     }
 
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
+        guard let id = try tableId(table) else { return }
         let statement = try database.prepare("""
-            SELECT rowKey, identity, hash, base, deleted, versions, seq FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
-            WHERE tableName = ? AND deleted = 1 AND seq > ? ORDER BY seq
+            SELECT rowKey, identity, hash, digests, deleted, versions, seq FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
+            WHERE tableId = ? AND deleted = 1 AND seq > ? ORDER BY seq
             """)
-        try statement.bind([.text(table), .integer(sequence ?? -1)])
+        try statement.bind([.integer(id), .integer(sequence ?? -1)])
         var found: [SyncBookEntry] = []
         while try statement.step() { found.append(read(statement)) }
         for entry in found { try body(entry) }

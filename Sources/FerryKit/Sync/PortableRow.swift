@@ -1,5 +1,3 @@
-import Crypto
-
 /// A row in the form both stores agree on, for hashes and bases: every column but the
 /// primary key and the cloudId (ids differ by design; stamping a cloudId is no edit), in
 /// column order; a foreign key is the identity of the row it points at,
@@ -32,8 +30,16 @@ struct PortableRow {
         }
     }
 
+    /// A row in portable form: its bytes (the hash covers them) and one digest per column
+    /// (what a merge compares with a base).
+    struct Form: Sendable {
+        let bytes: [UInt8]
+        let hash: String
+        let digests: ColumnDigests
+    }
+
     /// The incoming row of a record: what the source has, as the book remembers it.
-    func encode(record: Record) -> [UInt8] {
+    func encode(record: Record) -> Form {
         let row = record.row
         func cell(_ position: Int) -> Value {
             let name = columns[position].name
@@ -46,11 +52,14 @@ struct PortableRow {
     /// Encodes a row with each cell written straight into the buffer (`position` indexes
     /// `columns`) and each foreign key as its parent's identity: a scan allocates no value per cell.
     func encode(isNull: (_ position: Int) -> Bool, append: (_ position: Int, inout JSONBuffer) -> Void,
-                identity: (Reference) -> Record.ReferenceIdentity?) -> [UInt8] {
+                identity: (Reference) -> Record.ReferenceIdentity?) -> Form {
         var out = JSONBuffer(capacity: 512)
+        var bounds = [Int]()
+        bounds.reserveCapacity(columns.count + 1)
         out.append(UInt8(ascii: "{"))
         for (position, column) in columns.enumerated() {
             if position > 0 { out.append(UInt8(ascii: ",")) }
+            bounds.append(out.count)
             out.append(contentsOf: keys[position])
             if let reference = column.reference, !isNull(position), let parent = identity(reference) {
                 Self.appendReference(parent, to: &out)
@@ -58,8 +67,33 @@ struct PortableRow {
                 append(position, &out)
             }
         }
+        bounds.append(out.count)
         out.append(UInt8(ascii: "}"))
-        return out.bytes
+        let digests = out.withBytes { bytes in
+            (0..<columns.count).map { position in
+                let end = bounds[position + 1] - (position + 1 < columns.count ? 1 : 0) // before the next pair's comma
+                return ColumnDigests.digest(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[bounds[position]..<end])))
+            }
+        }
+        let bytes = out.bytes
+        return Form(bytes: bytes, hash: Self.hash(bytes), digests: ColumnDigests(digests))
+    }
+
+    /// The digest of each column of a row of this table as the target holds it now, by
+    /// column name (a composite foreign key under each of its columns): `value` gives a
+    /// column's value, `parent` the identity of the row a foreign key points at (nil when
+    /// the key is NULL or its parent is unknown).
+    func digests(value: (String) -> Value, parent: (Reference) -> Record.ReferenceIdentity?) -> [String: UInt32] {
+        var result: [String: UInt32] = [:]
+        for column in columns {
+            if let reference = column.reference, !value(column.name).isNull, let identity = parent(reference) {
+                let digest = ColumnDigests.digest(column: column.name, parent: identity)
+                for name in reference.columns { result[name] = digest }
+            } else {
+                result[column.name] = ColumnDigests.digest(column: column.name, value: value(column.name))
+            }
+        }
+        return result
     }
 
     static func appendReference(_ identity: Record.ReferenceIdentity, to out: inout JSONBuffer) {
@@ -74,8 +108,16 @@ struct PortableRow {
         out.append(raw: "}}")
     }
 
+    /// XXH64 of the form, 16 hex digits. A book or record from before version 2 holds
+    /// sha256 (64 digits): such a hash never equals a new one, so a version 1 record counts
+    /// as a version this store has not seen, and a version 1 book entry is rehashed when
+    /// the book is upgraded.
     static func hash(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).hexString
+        let value = XXHash64.hash(bytes)
+        var out = [UInt8](repeating: 0, count: 16)
+        let alphabet = Array("0123456789abcdef".utf8)
+        for index in 0..<16 { out[index] = alphabet[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// How the other store recognises a row: `{"cloudId":…}` when it has one, else its keys.

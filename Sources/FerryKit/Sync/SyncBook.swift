@@ -26,7 +26,7 @@ public protocol SyncBook: AnyObject {
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws
     /// A tombstone for a row this store never held (its delete arrived first, or it was
     /// deleted before it got here): a copy of it arriving later is recognised.
-    func recordTombstone(table: String, identity: [UInt8], hash: String, base: [UInt8], versions: VersionVector) throws
+    func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws
     /// Raises a tombstone's versions to include `versions` (a delete that crossed again).
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws
     /// Tombstones of `table` whose sequence is above `sequence` (every one when nil).
@@ -75,10 +75,10 @@ public struct SyncBookEntry: Sendable, Equatable {
     public var rowKey: [UInt8]
     /// `c:CLOUDID` or `k:[natural key values]`: how the other store recognises the row.
     public var identity: [UInt8]
-    /// sha256 of `base`.
+    /// The hash of the row's portable form (see `PortableRow`).
     public var hash: String
-    /// The row in its portable form (see `PortableRow`).
-    public var base: [UInt8]
+    /// One digest per column of the portable form: the base of the next merge.
+    public var digests: ColumnDigests
     /// A tombstone: the row was deleted (here, or by a tombstone applied here) and the
     /// deletion crossed or is about to; `hash` is the version it had.
     public var deleted = false
@@ -89,11 +89,11 @@ public struct SyncBookEntry: Sendable, Equatable {
     /// changeset ships the entries changed after that changeset's counter.
     public var sequence: Int64 = 0
 
-    public init(rowKey: [UInt8], identity: [UInt8], hash: String, base: [UInt8], deleted: Bool = false, versions: VersionVector = VersionVector()) {
+    public init(rowKey: [UInt8], identity: [UInt8], hash: String, digests: ColumnDigests, deleted: Bool = false, versions: VersionVector = VersionVector()) {
         self.rowKey = rowKey
         self.identity = identity
         self.hash = hash
-        self.base = base
+        self.digests = digests
         self.deleted = deleted
         self.versions = versions
     }

@@ -14,7 +14,7 @@ final class UntrackedBook: SyncBook {
     func record(table: String, entry: SyncBookEntry) throws {}
     func remove(table: String, rowKey: [UInt8]) throws {}
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {}
-    func recordTombstone(table: String, identity: [UInt8], hash: String, base: [UInt8], versions: VersionVector) throws {}
+    func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {}
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {}
     func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {}
     func hasEntries(table: String) throws -> Bool { false }

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+/// The sync book's version 2: a row's version is its XXH64 hash and one digest per column,
+/// never a copy of the row; a version 1 book is upgraded in place.
+struct BookVersionTwoTests {
+    /// Reference values from the `xxhash` package (Python), seed 0.
+    @Test func xxh64MatchesTheReferenceImplementation() {
+        let cases: [([UInt8], UInt64)] = [
+            ([], 0xEF46_DB37_51D8_E999),
+            (Array("a".utf8), 0xD24E_C4F1_A98C_6E5B),
+            (Array("abc".utf8), 0x44BC_2CF5_AD77_0999),
+            (Array("0123456789abcdef0123456789abcdef0123456789".utf8), 0xA761_90C3_ACF0_8A1C),
+            (Array(#""email":"x@y.z""#.utf8), 0xE270_B2A3_5013_1681),
+            (Array(0..<100), 0x6AC1_E580_3216_6597),
+        ]
+        for (bytes, expected) in cases {
+            #expect(XXHash64.hash(bytes) == expected, "\(bytes.count) bytes")
+        }
+        #expect(PortableRow.hash(Array("abc".utf8)) == "44bc2cf5ad770999")
+    }
+
+    @Test func aDigestNamesItsColumnAndCountsAnIntegralRealAsTheInteger() {
+        let five = ColumnDigests.digest(column: "n", value: .integer(5))
+        #expect(ColumnDigests.digest(column: "n", value: .real(5.0)) == five, "a REAL column turns 5 into 5.0: the same value")
+        #expect(ColumnDigests.digest(column: "n", value: .integer(-5)) == ColumnDigests.digest(column: "n", value: .real(-5.0)))
+        #expect(ColumnDigests.digest(column: "n", value: .real(5.5)) != five)
+        #expect(ColumnDigests.digest(column: "n", value: .text("5")) != five)
+        #expect(ColumnDigests.digest(column: "m", value: .integer(5)) != five, "a digest names its column")
+        #expect(ColumnDigests.digest(column: "n", value: .text("x.0")) != ColumnDigests.digest(column: "n", value: .text("x")))
+        let set = ColumnDigests([five, 0xDEAD_BEEF, 7])
+        #expect(set.hex == String(format: "%08x", five) + "deadbeef00000007")
+        #expect(ColumnDigests(hex: set.hex) == set)
+        #expect(ColumnDigests(blob: set.blob) == set)
+        #expect(ColumnDigests(hex: "deadbee") == nil && ColumnDigests(hex: "DEADBEEF") == nil, "8 lowercase hex digits per column")
+    }
+
+    /// A version 1 base is the portable form itself; its digests must be those of the row
+    /// it describes, or every row of an upgraded book would look changed on both sides.
+    @Test func theDigestsOfAVersionOneBaseAreThoseOfTheRow() throws {
+        let table = TableDefinition(name: "orders", columns: [
+            ColumnDefinition(name: "id", type: "TEXT", notNull: true, primaryKey: 1, default: nil),
+            ColumnDefinition(name: "number", type: "TEXT", notNull: true, primaryKey: 0, default: nil),
+            ColumnDefinition(name: "total", type: "REAL", notNull: false, primaryKey: 0, default: nil),
+            ColumnDefinition(name: "note", type: "TEXT", notNull: false, primaryKey: 0, default: nil),
+            ColumnDefinition(name: "customerId", type: "TEXT", notNull: false, primaryKey: 0, default: nil),
+        ], primaryKey: ["id"], cloudId: nil, matchSets: [["number"]], references: [Reference(columns: ["customerId"], table: "customers", to: ["id"])],
+            create: "", indexes: [])
+        var record = Record(operation: .upsert, cloudId: .null, keys: [], row: [
+            ("number", .text("A-1")), ("total", .real(12.0)), ("note", .text("line\n\"quoted\" ü")), ("customerId", .text("c1")),
+        ], refs: [("customerId", Record.ReferenceIdentity(table: "customers", cloudId: .text("0190-cloud"), keys: []))], hash: nil)
+        let form = PortableRow(table: table).encode(record: record)
+        #expect(form.digests.digests.count == 4)
+        #expect(ColumnDigests(portableForm: try JSONParser.parse(form.bytes)) == form.digests)
+        record.row[1] = ("total", .integer(12))
+        #expect(PortableRow(table: table).encode(record: record).digests == form.digests, "12 and 12.0 are one value")
+    }
+
+    /// `prepare` and a full export, then the book rewritten as version 1 left it (the
+    /// portable form as `base`, a sha256-length hash): opening it upgrades it in place, an
+    /// incremental export finds nothing changed, and a changed row ships with the old
+    /// version's digests as its base.
+    @Test func aVersionOneBookIsUpgradedInPlaceAndItsRowsStayUnchanged() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("old.db").path
+            var store = try SQLiteStore(path: path, mode: .readWriteCreate)
+            try store.database.execute("""
+                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, price REAL, note TEXT);
+                INSERT INTO items VALUES (1, 'a', 1.5, 'first'), (2, 'b', 2.0, NULL), (3, 'c', NULL, 'third "quoted"');
+                """)
+            _ = try Preparer.prepare(store: store, tables: nil, profile: Profile())
+            _ = try Exporter(store: store, options: ExportOptions()).export(to: directory.appendingPathComponent("full").path)
+            let table = try #require(try store.tables(profile: Profile()).first { $0.name == "items" })
+            let portable = PortableRow(table: table)
+            var forms: [[UInt8]: PortableRow.Form] = [:]
+            for row in try store.database.rows("SELECT id, sku, price, note FROM items") {
+                let values = ["sku": row[1], "price": row[2], "note": row[3]]
+                let form = portable.encode(isNull: { values[portable.columns[$0].name]!.isNull },
+                                           append: { $1.appendValue(values[portable.columns[$0].name]!) }, identity: { _ in nil })
+                forms[PortableRow.rowKey([row[0]])] = form
+            }
+            // The same entries as version 1 kept them.
+            let entries = try store.database.rows("SELECT rowKey, identity, versions, seq FROM _ferry_rows")
+            try store.database.execute("""
+                DROP TABLE _ferry_rows; DROP TABLE _ferry_tables;
+                CREATE TABLE _ferry_rows (tableName TEXT NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash TEXT NOT NULL, base TEXT NOT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0, versions TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0, changedAt INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
+                CREATE INDEX _ferry_rows_identity ON _ferry_rows (tableName, identity);
+                """)
+            for entry in entries {
+                guard case .text(let rowKey) = entry[0], let form = forms[rowKey] else { Issue.record("no form for \(entry)"); continue }
+                let statement = try store.database.prepare("INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, versions, seq) VALUES ('items', ?, ?, ?, ?, ?, ?)")
+                try statement.bind([entry[0], entry[1], .text(String(repeating: "ab", count: 32)), .text(form.bytes), entry[2], entry[3]])
+                try statement.step()
+            }
+            store = try SQLiteStore(path: path, mode: .readWrite)
+            let book = try #require(try store.syncBook(create: false))
+            for (rowKey, form) in forms {
+                let entry = try #require(try book.entry(table: "items", rowKey: rowKey))
+                #expect(entry.hash == form.hash && entry.digests == form.digests, "the upgraded entry of \(String(decoding: rowKey, as: UTF8.self))")
+            }
+            #expect(try store.database.scalar("SELECT count(*) FROM pragma_table_info('_ferry_rows') WHERE name = 'base'") == .integer(0))
+
+            let nothing = try Exporter(store: store, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("nothing").path)
+            #expect(nothing.manifest.tables.map(\.rows).reduce(0, +) == 0, "no row changed: nothing ships")
+
+            try store.database.execute("UPDATE items SET price = 9.5 WHERE sku = 'a'")
+            let changed = try Exporter(store: store, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("changed").path)
+            var bases: [ColumnDigests?] = []
+            let reader = try ChangesetReader(path: changed.path)
+            for table in reader.manifest.tables {
+                try reader.forEachRecord(in: table) { _, record, _ in bases.append(record.base) }
+            }
+            #expect(bases == [forms[PortableRow.rowKey([.integer(1)])]?.digests], "the changed row's base is the version that crossed")
+        }
+    }
+
+    /// The book keeps a hash and digests per row, never the row's values.
+    @Test func theBookKeepsNoCopyOfARowsValues() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("app.db").path, mode: .readWriteCreate)
+            try store.database.execute("""
+                CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE, body TEXT);
+                INSERT INTO notes (title, body) VALUES ('t1', 'a-long-and-private-body-text');
+                """)
+            _ = try Preparer.prepare(store: store, tables: nil, profile: Profile())
+            _ = try Exporter(store: store, options: ExportOptions()).export(to: directory.appendingPathComponent("full").path)
+            let columns = try store.database.rows("SELECT name FROM pragma_table_info('_ferry_rows')").compactMap { $0[0].string }
+            #expect(columns.contains("digests") && !columns.contains("base"))
+            let match = "SELECT count(*) FROM _ferry_rows WHERE " + columns.map { "instr(CAST(\(Identifier.quote($0)) AS BLOB), CAST('private-body' AS BLOB)) > 0" }.joined(separator: " OR ")
+            #expect(try store.database.scalar(match) == .integer(0))
+            #expect(try store.database.scalar("SELECT count(*) FROM _ferry_rows") == .integer(1))
+        }
+    }
+}
