@@ -36,6 +36,33 @@ struct BookVersionTwoTests {
         #expect(ColumnDigests(hex: "deadbee") == nil && ColumnDigests(hex: "DEADBEEF") == nil, "8 lowercase hex digits per column")
     }
 
+    /// The book packs the common identities and versions; every identity and every vector
+    /// comes back as it went in, and two identities pack alike only when they are equal.
+    @Test func packedIdentitiesAndVersionsComeBackUnchanged() throws {
+        let identities = [
+            #"{"cloudId":"000a4b26511faed3c31b344ce6ba6daa"}"#,
+            #"{"cloudId":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}"#,
+            #"{"cloudId":"0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B"}"#, // upper case: kept as text
+            #"{"cloudId":"0190a1b2+c3d4-7e5f-8a9b-0c1d2e3f4a5b"}"#,
+            #"{"cloudId":"cuid-not-hex-at-all-000000000000"}"#,
+            #"{"cloudId":42}"#,
+            #"{"keys":{"email":"ann@example.com"}}"#,
+            #"{"keys":{"user_id":{"$ref":{"cloudId":"000a4b26511faed3c31b344ce6ba6daa"}}}}"#,
+        ].map { Array($0.utf8) }
+        var packed: [Value] = []
+        for identity in identities {
+            let value = BookPacking.pack(identity: identity)
+            #expect(BookPacking.unpack(identity: value) == identity, "\(String(decoding: identity, as: UTF8.self))")
+            packed.append(value)
+        }
+        #expect(Set(packed.map(\.description)).count == identities.count)
+        if case .blob(let bytes) = packed[1] { #expect(bytes.count == 17) } else { Issue.record("a UUID cloudId is packed") }
+        for versions in [VersionVector(), VersionVector(["4f1c611d1233": 1]), VersionVector(["4f1c611d1233": 300, "000000000001": 1 << 53]),
+                         VersionVector(["not-a-store-id": 2, "4f1c611d1233": 1])] {
+            #expect(BookPacking.unpack(versions: BookPacking.pack(versions: versions)) == versions, "\(versions)")
+        }
+    }
+
     /// A version 1 base is the portable form itself; its digests must be those of the row
     /// it describes, or every row of an upgraded book would look changed on both sides.
     @Test func theDigestsOfAVersionOneBaseAreThoseOfTheRow() throws {

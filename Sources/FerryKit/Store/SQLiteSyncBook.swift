@@ -31,8 +31,8 @@ final class SQLiteSyncBook: SyncBook {
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_tables (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS _ferry_rows (
-            tableId INTEGER NOT NULL, rowKey TEXT NOT NULL, identity TEXT NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
-            deleted INTEGER NOT NULL DEFAULT 0, versions TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
+            tableId INTEGER NOT NULL, rowKey TEXT NOT NULL, identity NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0, versions NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
             changedAt INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (tableId, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
@@ -76,8 +76,11 @@ final class SQLiteSyncBook: SyncBook {
             let form = base.isEmpty ? nil : try? JSONParser.parse(base)
             let hash = form == nil ? select.value(at: 3) : storedHash(PortableRow.hash(base))
             let digests = form.map { ColumnDigests(portableForm: $0) } ?? ColumnDigests()
-            try insert.bind([.integer(id), select.value(at: 1), select.value(at: 2), hash, .blob(digests.blob),
-                             select.value(at: 5), select.value(at: 6), select.value(at: 7), select.value(at: 8)])
+            var identity: [UInt8] = []
+            if case .text(let bytes) = select.value(at: 2) { identity = bytes }
+            let versions = BookPacking.unpack(versions: select.value(at: 6))
+            try insert.bind([.integer(id), select.value(at: 1), BookPacking.pack(identity: identity), hash, .blob(digests.blob),
+                             select.value(at: 5), BookPacking.pack(versions: versions), select.value(at: 7), select.value(at: 8)])
             try insert.step()
             insert.reset()
         }
@@ -164,9 +167,9 @@ final class SQLiteSyncBook: SyncBook {
         func bytes(_ index: Int) -> [UInt8] { if case .text(let b) = statement.value(at: index) { return b } else { return [] } }
         let digests: [UInt8]
         if case .blob(let blob) = statement.value(at: 3) { digests = blob } else { digests = [] }
-        var entry = SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: Self.hashText(statement.value(at: 2)), digests: ColumnDigests(blob: digests),
-                                  deleted: statement.value(at: 4) == .integer(1),
-                                  versions: (try? VersionVector(decoding: bytes(5))) ?? VersionVector())
+        var entry = SyncBookEntry(rowKey: bytes(0), identity: BookPacking.unpack(identity: statement.value(at: 1)), hash: Self.hashText(statement.value(at: 2)),
+                                  digests: ColumnDigests(blob: digests), deleted: statement.value(at: 4) == .integer(1),
+                                  versions: BookPacking.unpack(versions: statement.value(at: 5)))
         if case .integer(let sequence) = statement.value(at: 6) { entry.sequence = sequence }
         return entry
     }
@@ -191,7 +194,7 @@ final class SQLiteSyncBook: SyncBook {
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] {
         if identityIndexDeferred { return [] }
         guard let id = try tableId(table) else { return [] }
-        try byIdentity.bind([.integer(id), .text(identity)])
+        try byIdentity.bind([.integer(id), BookPacking.pack(identity: identity)])
         defer { byIdentity.reset() }
         var result: [SyncBookEntry] = []
         while try byIdentity.step() { result.append(read(byIdentity)) }
@@ -212,13 +215,13 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     func record(table: String, entry: SyncBookEntry) throws {
-        try stepCounted(upsert, [.integer(try tableId(table, create: true)!), .text(entry.rowKey), .text(entry.identity), Self.storedHash(entry.hash),
-                                 .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), .text(entry.versions.bytes)])
+        try stepCounted(upsert, [.integer(try tableId(table, create: true)!), .text(entry.rowKey), BookPacking.pack(identity: entry.identity),
+                                 Self.storedHash(entry.hash), .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions)])
     }
 
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
         guard let id = try tableId(table) else { return }
-        try stepCounted(tombstone, [.integer(id), .text(rowKey), versions.map { .text($0.bytes) } ?? .null])
+        try stepCounted(tombstone, [.integer(id), .text(rowKey), versions.map { BookPacking.pack(versions: $0) } ?? .null])
     }
 
     func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {
@@ -228,7 +231,7 @@ final class SQLiteSyncBook: SyncBook {
 
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
         guard let id = try tableId(table) else { return }
-        try stepCounted(joinVersions, [.integer(id), .text(rowKey), .text(versions.bytes)])
+        try stepCounted(joinVersions, [.integer(id), .text(rowKey), BookPacking.pack(versions: versions)])
     }
 
     /// `["\u0000retired", identity, hash]`: a key for an entry whose row is not here, which can

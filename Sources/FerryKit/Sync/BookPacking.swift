@@ -1,0 +1,104 @@
+/// How the sync book stores an entry's identity and versions: the common forms packed into
+/// a few bytes, anything else as the JSON it is. An entry is kept for every row of a
+/// prepared store, and in the identity index a second time: a UUID cloudId as JSON
+/// (`{"cloudId":"0190…"}`, 50 bytes) costs 17 packed (docs/decisions.md, "Sync book v2").
+enum BookPacking {
+    private static let cloudIdPrefix = Array(#"{"cloudId":""#.utf8)
+    private static let cloudIdSuffix = Array(#""}"#.utf8)
+    /// The first byte of a packed identity: which text the 16 bytes stand for.
+    private static let plainHex: UInt8 = 1, uuid: UInt8 = 2
+
+    /// A BLOB for `{"cloudId":"<32 lowercase hex>"}` or `{"cloudId":"<lowercase UUID>"}`,
+    /// TEXT (the identity's JSON) for anything else. Deterministic, so a packed identity
+    /// compares equal exactly when the identities do.
+    static func pack(identity: [UInt8]) -> Value {
+        let count = identity.count - cloudIdPrefix.count - cloudIdSuffix.count
+        guard count == 32 || count == 36, identity.starts(with: cloudIdPrefix), identity.suffix(2).elementsEqual(cloudIdSuffix) else { return .text(identity) }
+        let text = identity[cloudIdPrefix.count..<(cloudIdPrefix.count + count)]
+        var packed: [UInt8] = [count == 32 ? plainHex : uuid]
+        var high: UInt8?
+        for (offset, byte) in text.enumerated() {
+            if count == 36, [8, 13, 18, 23].contains(offset) {
+                guard byte == UInt8(ascii: "-") else { return .text(identity) }
+                continue
+            }
+            guard let nibble = hexValue(byte) else { return .text(identity) }
+            if let first = high { packed.append(first << 4 | nibble); high = nil } else { high = nibble }
+        }
+        return .blob(packed)
+    }
+
+    static func unpack(identity value: Value) -> [UInt8] {
+        switch value {
+        case .text(let bytes): return bytes
+        case .blob(let packed) where packed.count == 17:
+            let alphabet = Array("0123456789abcdef".utf8)
+            var out = cloudIdPrefix
+            for (index, byte) in packed.dropFirst().enumerated() {
+                if packed[0] == uuid, [4, 6, 8, 10].contains(index) { out.append(UInt8(ascii: "-")) }
+                out.append(alphabet[Int(byte >> 4)])
+                out.append(alphabet[Int(byte & 0xF)])
+            }
+            return out + cloudIdSuffix
+        default: return []
+        }
+    }
+
+    /// A BLOB of (6-byte store id, varint count) per store, in store order, when every store
+    /// id is 12 lowercase hex digits (as Ferry makes them); the JSON otherwise; empty
+    /// versions as empty text.
+    static func pack(versions: VersionVector) -> Value {
+        guard !versions.isEmpty else { return .text([]) }
+        var packed: [UInt8] = []
+        for store in versions.counters.keys.sorted() {
+            let digits = Array(store.utf8)
+            guard digits.count == 12 else { return .text(versions.bytes) }
+            var index = 0
+            while index < 12 {
+                guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return .text(versions.bytes) }
+                packed.append(high << 4 | low)
+                index += 2
+            }
+            var count = UInt64(versions.counters[store]!)
+            repeat {
+                packed.append(UInt8(count & 0x7F) | (count > 0x7F ? 0x80 : 0))
+                count >>= 7
+            } while count > 0
+        }
+        return .blob(packed)
+    }
+
+    static func unpack(versions value: Value) -> VersionVector {
+        switch value {
+        case .text(let bytes): return (try? VersionVector(decoding: bytes)) ?? VersionVector()
+        case .blob(let packed):
+            let alphabet = Array("0123456789abcdef".utf8)
+            var counters: [String: Int64] = [:]
+            var index = 0
+            while index + 7 <= packed.count {
+                var id: [UInt8] = []
+                for byte in packed[index..<(index + 6)] { id += [alphabet[Int(byte >> 4)], alphabet[Int(byte & 0xF)]] }
+                index += 6
+                var count: UInt64 = 0, shift: UInt64 = 0
+                while index < packed.count, shift < 63 {
+                    let byte = packed[index]
+                    index += 1
+                    count |= UInt64(byte & 0x7F) << shift
+                    shift += 7
+                    if byte & 0x80 == 0 { break }
+                }
+                counters[String(decoding: id, as: UTF8.self)] = Int64(min(count, UInt64(VersionVector.maximumCount)))
+            }
+            return VersionVector(counters)
+        default: return VersionVector()
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+}
