@@ -63,6 +63,25 @@ struct BookVersionTwoTests {
         }
     }
 
+    /// A record's base is its column digests, or a version 1 form; anything else is a
+    /// format error that names the field, never a base taken for "unknown".
+    @Test func aBaseThatIsNeitherDigestsNorAFormIsAFormatError() throws {
+        func decode(_ base: String) throws -> Record {
+            let line = Array(#"{"op":"upsert","cloudId":"c1","keys":{},"row":{"a":1},"base":"#.utf8) + Array(base.utf8) + [UInt8(ascii: "}")]
+            return try line.withUnsafeBufferPointer { try RecordDecoder.decode($0) }
+        }
+        #expect(try decode(#""0000000a00000001""#).base == ColumnDigests([10, 1]))
+        #expect(try decode(#"{"a":1}"#).base == ColumnDigests([ColumnDigests.digest(column: "a", value: .integer(1))]))
+        #expect(try decode("null").base == nil)
+        for bad in [#""0000000""#, #""zzzzzzzz""#, #""0000000A""#, "5", "[]", "true"] {
+            #expect {
+                _ = try decode(bad)
+            } throws: { error in
+                (error as? FerryError)?.message.contains("\"base\"") == true
+            }
+        }
+    }
+
     /// A version 1 base is the portable form itself; its digests must be those of the row
     /// it describes, or every row of an upgraded book would look changed on both sides.
     @Test func theDigestsOfAVersionOneBaseAreThoseOfTheRow() throws {

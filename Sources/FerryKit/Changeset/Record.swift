@@ -91,8 +91,10 @@ public enum RecordDecoder {
                         throw FerryError(.format, "\"base\" must be a string of column digests, 8 lowercase hex digits each")
                     }
                     record.base = digests
+                case .null:
+                    continue // the row never crossed
                 default:
-                    continue // null: the row never crossed
+                    throw FerryError(.format, "\"base\" must be null, a string of column digests or (from an earlier Ferry) an object, found \(value.kindName)")
                 }
             case "versions":
                 record.versions = try VersionVector(json: value)

@@ -44,7 +44,16 @@ final class SQLiteSyncBook: SyncBook {
     static func open(_ database: SQLiteDatabase) throws -> SQLiteSyncBook? {
         guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
         if try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = 'base'") != nil {
-            try upgradeFromVersion1(database)
+            // A savepoint makes the rewrite all or nothing, inside the command's transaction
+            // or, where the book is opened before it (export), on its own.
+            try database.execute("SAVEPOINT ferry_book_upgrade")
+            do {
+                try upgradeFromVersion1(database)
+                try database.execute("RELEASE ferry_book_upgrade")
+            } catch {
+                try? database.execute("ROLLBACK TO ferry_book_upgrade; RELEASE ferry_book_upgrade")
+                throw error
+            }
         }
         return try SQLiteSyncBook(database: database)
     }
