@@ -181,16 +181,33 @@ public final class Exporter {
                 rows += 1
             }
         }
+        let scanWidth = encoder.scanWidth
+        var cells = JSONBuffer(capacity: 1024)
+        // The shape the cells are read in: a fingerprint taken under another schema or
+        // profile (a column added, a parent's natural key changed) never matches.
+        let shape = XXHash64.hash(Array((encoder.scanColumns + encoder.joins.flatMap { [$0.reference.table] + $0.parentColumns }
+            + portable.columns.map(\.name)).joined(separator: "\u{0}").utf8))
         try store.scan(table, columns: encoder.scanColumns, joining: encoder.joins) { cursor in
             if tracked, let book {
+                // The row's fingerprint: its cells as stored, its parents' joined ones too.
+                // A row pointing at a parent whose cloudId only the book holds has none.
+                cells.removeAll()
+                for index in 0..<scanWidth { cursor.appendRaw(at: index, to: &cells) }
+                let fingerprint: Int64? = encoder.pointsAtParentWithoutCloudId(cursor)
+                    ? nil : Int64(bitPattern: cells.withBytes { XXHash64.hash(UnsafeRawBufferPointer($0)) } ^ shape)
+                let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
+                // Most rows of an incremental export are unchanged since the changeset it
+                // continues (no change recorded after it): the same fingerprint says so
+                // without the portable form, the same hash with it.
+                let seen = watermark != nil && bookKnowsTable ? try book.hash(table: table.name, rowKey: rowKey) : nil
+                if let seen, let watermark, seen.sequence <= watermark, seen.fingerprint != nil, seen.fingerprint == fingerprint { return }
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
                                            identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })
                 let hash = form.hash
-                let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
-                // Most rows of an incremental export are unchanged since the changeset it
-                // continues (same hash, no change recorded after it): compare those alone first.
-                if let watermark, bookKnowsTable, let seen = try book.hash(table: table.name, rowKey: rowKey),
-                   seen.hash == hash, seen.sequence <= watermark { return }
+                if let seen, let watermark, seen.hash == hash, seen.sequence <= watermark {
+                    if let fingerprint, seen.fingerprint != fingerprint { try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint) }
+                    return
+                }
                 // A tombstone at this key belonged to a deleted row: this one is new, with no base.
                 let known = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey).flatMap { $0.deleted ? nil : $0 } : nil
                 // A row the application inserted after `prepare` has no cloudId. The book gives
@@ -226,7 +243,11 @@ public final class Exporter {
                 if entry?.hash != hash { versions = versions.bumped(book.storeId) }
                 encoder.append(cursor, to: &line, sync: (hash, entry?.digests, versions), assignedCloudId: assigned, parentCloudId: parentCloudId)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
-                    try book.record(table: table.name, entry: SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, digests: form.digests, versions: versions))
+                    var recorded = SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, digests: form.digests, versions: versions)
+                    recorded.fingerprint = fingerprint
+                    try book.record(table: table.name, entry: recorded)
+                } else if let fingerprint, entry?.fingerprint != fingerprint {
+                    try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint)
                 }
             } else {
                 encoder.append(cursor, to: &line)

@@ -89,6 +89,20 @@ struct RecordEncoder: Sendable {
         return key.contains(where: \.isNull) ? nil : parentCloudId(joined.parentTable, key)
     }
 
+    /// How many columns a scan for this encoder reads: the table's, the hidden row key, and
+    /// each joined parent's.
+    var scanWidth: Int { scanColumns.count + joins.reduce(0) { $0 + $1.parentColumns.count } }
+
+    /// Whether a parent this row points at has no cloudId in its row (the application
+    /// inserted it after `prepare`): its identity then comes from the sync book, which the
+    /// row's cells alone do not show.
+    func pointsAtParentWithoutCloudId(_ cursor: RowCursor) -> Bool {
+        references.contains { joined in
+            guard let index = joined.cloudIdIndex else { return false }
+            return !cursor.isNull(at: joined.childIndex) && cursor.isNull(at: index)
+        }
+    }
+
     /// The identity of the row a foreign key points at, from the scan's joined columns (and
     /// `parentCloudId` for a parent whose cloudId only the book holds).
     func parentIdentity(_ reference: Reference, _ cursor: RowCursor, parentCloudId: ParentCloudId? = nil) -> Record.ReferenceIdentity? {

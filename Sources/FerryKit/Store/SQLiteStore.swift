@@ -234,6 +234,26 @@ struct SQLiteRowCursor: RowCursor {
         }
     }
 
+    func appendRaw(at index: Int, to buffer: inout JSONBuffer) {
+        let value = sqlite3_column_value(statement.handle, Int32(index))
+        let type = sqlite3_value_type(value)
+        buffer.append(UInt8(type))
+        switch type {
+        case SQLITE_INTEGER: Self.appendWord(UInt64(bitPattern: sqlite3_value_int64(value)), to: &buffer)
+        case SQLITE_FLOAT: Self.appendWord(sqlite3_value_double(value).bitPattern, to: &buffer)
+        case SQLITE_TEXT, SQLITE_BLOB:
+            let pointer = type == SQLITE_TEXT ? UnsafeRawPointer(sqlite3_value_text(value)) : sqlite3_value_blob(value)
+            let count = sqlite3_value_bytes(value)
+            Self.appendWord(UInt64(count), to: &buffer)
+            buffer.append(contentsOf: Self.bytes(pointer, count))
+        default: break
+        }
+    }
+
+    private static func appendWord(_ word: UInt64, to buffer: inout JSONBuffer) {
+        withUnsafeBytes(of: word.littleEndian) { buffer.append(contentsOf: $0.bindMemory(to: UInt8.self)) }
+    }
+
     private static func bytes(_ pointer: UnsafeRawPointer?, _ count: Int32) -> UnsafeBufferPointer<UInt8> {
         guard let pointer, count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: Int(count))

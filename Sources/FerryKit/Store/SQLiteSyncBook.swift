@@ -13,6 +13,7 @@ final class SQLiteSyncBook: SyncBook {
     private let tombstone: SQLiteStatement
     private let joinVersions: SQLiteStatement
     private let moveAside: SQLiteStatement
+    private let fingerprintByKey: SQLiteStatement
     private(set) var changed = false
     private(set) var recorded = 0
     let keepsEntries = true
@@ -33,7 +34,7 @@ final class SQLiteSyncBook: SyncBook {
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableId INTEGER NOT NULL, rowKey TEXT NOT NULL, identity NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0, versions NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
-            changedAt INTEGER NOT NULL DEFAULT 0,
+            changedAt INTEGER NOT NULL DEFAULT 0, fingerprint INTEGER,
             PRIMARY KEY (tableId, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
         \(tombstoneIndexSQL)
@@ -74,7 +75,7 @@ final class SQLiteSyncBook: SyncBook {
         let optional = [("deleted", "0"), ("versions", "''"), ("seq", "0"), ("changedAt", "0")]
         let select = try database.prepare("SELECT tableName, rowKey, identity, hash, base, "
             + (try optional.map { try has($0.0) ? $0.0 : $0.1 }.joined(separator: ", ")) + " FROM _ferry_rows_v1")
-        let insert = try database.prepare("INSERT OR REPLACE INTO _ferry_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let insert = try database.prepare("INSERT OR REPLACE INTO _ferry_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)")
         var ids: [String: Int64] = [:]
         while try select.step() {
             let name = select.value(at: 0).string ?? ""
@@ -129,18 +130,20 @@ final class SQLiteSyncBook: SyncBook {
 
     private init(database: SQLiteDatabase) throws {
         self.database = database
-        let columns = "rowKey, identity, hash, digests, deleted, versions, seq"
+        let columns = "rowKey, identity, hash, digests, deleted, versions, seq, fingerprint"
         byKey = try database.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = ? AND rowKey = ?")
         // A tombstone has no hash to compare with: a row at its key is new.
-        hashByKey = try database.prepare("SELECT hash, seq FROM _ferry_rows WHERE tableId = ? AND rowKey = ? AND deleted = 0")
+        hashByKey = try database.prepare("SELECT hash, seq, fingerprint FROM _ferry_rows WHERE tableId = ? AND rowKey = ? AND deleted = 0")
+        fingerprintByKey = try database.prepare("UPDATE _ferry_rows SET fingerprint = ?3 WHERE tableId = ?1 AND rowKey = ?2 AND fingerprint IS NOT ?3")
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
         // tableId prefix (every row of the table) to this index; measured 100x slower.
         byIdentity = try database.prepare("SELECT \(columns) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableId = ? AND identity = ? LIMIT 16")
         upsert = try database.prepare("""
-            INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, digests, deleted, versions, seq, changedAt)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?6 THEN unixepoch() ELSE 0 END)
+            INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, digests, deleted, versions, fingerprint, seq, changedAt)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, CASE WHEN ?6 THEN unixepoch() ELSE 0 END)
             ON CONFLICT (tableId, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, digests = excluded.digests,
-                deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq, changedAt = excluded.changedAt
+                deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq, changedAt = excluded.changedAt,
+                fingerprint = excluded.fingerprint
             WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR digests IS NOT excluded.digests
                 OR deleted IS NOT excluded.deleted OR versions IS NOT excluded.versions
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
@@ -180,6 +183,7 @@ final class SQLiteSyncBook: SyncBook {
                                   digests: ColumnDigests(blob: digests), deleted: statement.value(at: 4) == .integer(1),
                                   versions: BookPacking.unpack(versions: statement.value(at: 5)))
         if case .integer(let sequence) = statement.value(at: 6) { entry.sequence = sequence }
+        if case .integer(let fingerprint) = statement.value(at: 7) { entry.fingerprint = fingerprint }
         return entry
     }
 
@@ -190,14 +194,23 @@ final class SQLiteSyncBook: SyncBook {
         return try byKey.step() ? read(byKey) : nil
     }
 
-    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64)? {
+    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
         guard let id = try tableId(table) else { return nil }
         try hashByKey.bind([.integer(id), .text(rowKey)])
         defer { hashByKey.reset() }
         guard try hashByKey.step() else { return nil }
         let hash = Self.hashText(hashByKey.value(at: 0))
-        if case .integer(let sequence) = hashByKey.value(at: 1) { return (hash, sequence) }
-        return (hash, 0)
+        var fingerprint: Int64?
+        if case .integer(let value) = hashByKey.value(at: 2) { fingerprint = value }
+        if case .integer(let sequence) = hashByKey.value(at: 1) { return (hash, sequence, fingerprint) }
+        return (hash, 0, fingerprint)
+    }
+
+    func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
+        guard let id = try tableId(table) else { return }
+        try fingerprintByKey.bind([.integer(id), .text(rowKey), .integer(fingerprint)])
+        defer { fingerprintByKey.reset() }
+        try fingerprintByKey.step()
     }
 
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] {
@@ -225,7 +238,8 @@ final class SQLiteSyncBook: SyncBook {
 
     func record(table: String, entry: SyncBookEntry) throws {
         try stepCounted(upsert, [.integer(try tableId(table, create: true)!), .text(entry.rowKey), BookPacking.pack(identity: entry.identity),
-                                 Self.storedHash(entry.hash), .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions)])
+                                 Self.storedHash(entry.hash), .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions),
+                                 entry.fingerprint.map { .integer($0) } ?? .null])
     }
 
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
@@ -304,7 +318,7 @@ final class SQLiteSyncBook: SyncBook {
         // rowKey is a JSON array of the key values: an anti-join finds entries whose row is gone.
         let on = table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(b.rowKey, '$[\($0)]')" }.joined(separator: " AND ")
         let statement = try database.prepare("""
-            SELECT b.rowKey, b.identity, b.hash, b.digests, b.deleted, b.versions, b.seq FROM _ferry_rows AS b
+            SELECT b.rowKey, b.identity, b.hash, b.digests, b.deleted, b.versions, b.seq, b.fingerprint FROM _ferry_rows AS b
             WHERE b.tableId = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
             """)
         try statement.bind([.integer(id)])
@@ -316,7 +330,7 @@ final class SQLiteSyncBook: SyncBook {
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
         guard let id = try tableId(table) else { return }
         let statement = try database.prepare("""
-            SELECT rowKey, identity, hash, digests, deleted, versions, seq FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
+            SELECT rowKey, identity, hash, digests, deleted, versions, seq, fingerprint FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
             WHERE tableId = ? AND deleted = 1 AND seq > ? ORDER BY seq
             """)
         try statement.bind([.integer(id), .integer(sequence ?? -1)])

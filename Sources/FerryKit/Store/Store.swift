@@ -105,6 +105,16 @@ public protocol RowCursor {
     func isNull(at index: Int) -> Bool
     /// Appends the cell as a record value, without building a `Value` (the export hot path).
     func appendJSON(at index: Int, to buffer: inout JSONBuffer)
+    /// Appends the cell's storage type and bytes, unambiguously delimited: what a row's
+    /// fingerprint is taken of (no JSON, no escaping).
+    func appendRaw(at index: Int, to buffer: inout JSONBuffer)
+}
+
+extension RowCursor {
+    func appendRaw(at index: Int, to buffer: inout JSONBuffer) {
+        appendJSON(at: index, to: &buffer)
+        buffer.append(0) // a JSON value never holds a raw NUL byte
+    }
 }
 
 /// Finds and writes rows of one table. A row is addressed by its key: the primary-key

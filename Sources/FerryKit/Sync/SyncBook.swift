@@ -5,8 +5,12 @@ public protocol SyncBook: AnyObject {
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry?
     /// This store's id in version vectors, made when the book was.
     var storeId: String { get }
-    /// Only the live entry's hash and sequence: what an incremental export compares for every row.
-    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64)?
+    /// Only the live entry's hash, sequence and fingerprint: what an incremental export
+    /// compares for every row.
+    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)?
+    /// Remembers the fingerprint of the row at `rowKey` as this store holds it at the
+    /// entry's version (see `SyncBookEntry.fingerprint`); no change of the row's version.
+    func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws
     /// Every entry with this identity (a natural key that several rows held over time:
     /// an order deleted and entered again), up to a few.
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry]
@@ -85,6 +89,11 @@ public struct SyncBookEntry: Sendable, Equatable {
     /// The versions of the row this entry describes (a tombstone's include its delete);
     /// empty in an entry from before versions were kept.
     public var versions = VersionVector()
+    /// XXH64 of the row's cells as this store holds them (its scan's columns, parents'
+    /// joined ones included), when the export last found the row at this entry's version;
+    /// nil when unknown (an entry an import wrote). An export that finds the same
+    /// fingerprint knows the row unchanged without encoding its portable form.
+    public var fingerprint: Int64?
     /// This store's change counter when the entry last changed: an export `--since` a
     /// changeset ships the entries changed after that changeset's counter.
     public var sequence: Int64 = 0

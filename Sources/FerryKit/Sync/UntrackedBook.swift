@@ -9,7 +9,8 @@ final class UntrackedBook: SyncBook {
     let recorded = 0
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? { nil }
-    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64)? { nil }
+    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? { nil }
+    func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {}
     func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] { [] }
     func record(table: String, entry: SyncBookEntry) throws {}
     func remove(table: String, rowKey: [UInt8]) throws {}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import FerryKit
+
+/// An incremental export skips a row whose cells are as they were when the book last saw
+/// it at its version (its fingerprint), without encoding its portable form. Whatever
+/// changes the portable form must change the fingerprint, or a change would not ship.
+@Suite struct FingerprintTests {
+    private func export(_ store: SQLiteStore, _ directory: URL, _ name: String, incremental: Bool = true) throws -> [String: [Record]] {
+        let summary = try Exporter(store: store, options: ExportOptions(incremental: incremental)).export(to: directory.appendingPathComponent(name).path)
+        let reader = try ChangesetReader(path: summary.path)
+        var records: [String: [Record]] = [:]
+        for table in reader.manifest.tables {
+            try reader.forEachRecord(in: table) { _, record, _ in records[table.name, default: []].append(record) }
+        }
+        return records
+    }
+
+    private func makeStore(_ directory: URL) throws -> SQLiteStore {
+        let store = try SQLiteStore(path: directory.appendingPathComponent("app.db").path, mode: .readWriteCreate)
+        try store.database.execute("""
+            CREATE TABLE teams (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE);
+            CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, teamId INTEGER REFERENCES teams(id), score REAL);
+            INSERT INTO teams VALUES (1, 'red'), (2, 'blue');
+            INSERT INTO people VALUES (1, 'ann@x', 1, 1.5), (2, 'bob@x', 1, 2.0), (3, 'cy@x', 2, NULL);
+            """)
+        _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
+        return store
+    }
+
+    @Test func theFirstExportRemembersEachRowsFingerprintAndAnImportForgetsIt() throws {
+        try withTemporaryDirectory { directory in
+            let store = try makeStore(directory)
+            _ = try export(store, directory, "full", incremental: false)
+            #expect(try store.database.scalar("SELECT count(*) FROM _ferry_rows WHERE fingerprint IS NULL") == .integer(0))
+            let book = try #require(try store.syncBook(create: false))
+            let entry = try #require(try book.entry(table: "people", rowKey: PortableRow.rowKey([.integer(1)])))
+            var changed = entry
+            changed.hash = "0123456789abcdef"
+            changed.fingerprint = nil
+            try book.record(table: "people", entry: changed) // as an import records a new version
+            #expect(try book.entry(table: "people", rowKey: PortableRow.rowKey([.integer(1)]))?.fingerprint == nil)
+        }
+    }
+
+    @Test func aParentsNaturalKeyEditedShipsItsChildrenWhoseOwnCellsDidNotChange() throws {
+        try withTemporaryDirectory { directory in
+            let store = try makeStore(directory)
+            _ = try export(store, directory, "full", incremental: false)
+            #expect(try export(store, directory, "nothing").values.allSatisfy(\.isEmpty))
+            try store.database.execute("UPDATE teams SET slug = 'crimson' WHERE id = 1")
+            let records = try export(store, directory, "renamed")
+            #expect(records["teams"]?.count == 1)
+            let emails = (records["people"] ?? []).compactMap { $0.value(of: "email")?.string }.sorted()
+            #expect(emails == ["ann@x", "bob@x"], "the children now name their parent by its new key")
+            #expect(try export(store, directory, "after").values.allSatisfy(\.isEmpty), "and are unchanged afterwards")
+        }
+    }
+
+    @Test func aValueOfAnotherTypeWithTheSameTextIsAChange() throws {
+        try withTemporaryDirectory { directory in
+            let store = try makeStore(directory)
+            _ = try export(store, directory, "full", incremental: false)
+            // 2.0 as a REAL, then as the text '2.0': one JSON would not tell them apart if
+            // the fingerprint were taken of the text alone.
+            try store.database.execute("UPDATE people SET score = CAST('2.0' AS TEXT) WHERE id = 2")
+            #expect(try store.database.scalar("SELECT typeof(score) FROM people WHERE id = 2") == .text("real"), "REAL affinity keeps it a number")
+            try store.database.execute("UPDATE people SET email = 'bob@x' || '' WHERE id = 2") // the same text again
+            #expect(try export(store, directory, "same").values.allSatisfy(\.isEmpty), "rewriting a row with its own values is no change")
+            try store.database.execute("UPDATE people SET teamId = 2 WHERE id = 2")
+            let moved = try export(store, directory, "moved")
+            #expect(moved["people"]?.count == 1 && moved["people"]?.first?.value(of: "email") == .text("bob@x"))
+        }
+    }
+
+    @Test func aFingerprintFromAnotherSchemaNeverMatches() throws {
+        try withTemporaryDirectory { directory in
+            let store = try makeStore(directory)
+            _ = try export(store, directory, "full", incremental: false)
+            try store.database.execute("ALTER TABLE people ADD COLUMN nickname TEXT")
+            // The new column is NULL everywhere: the rows' portable form changed (it names the
+            // column), so each row ships once with it, and then no more.
+            let widened = try export(store, directory, "widened")
+            #expect(widened["people"]?.count == 3)
+            #expect(try export(store, directory, "after").values.allSatisfy(\.isEmpty))
+        }
+    }
+}
