@@ -73,6 +73,34 @@ import Testing
         }
     }
 
+    /// The scan reads each row's entry by the JSON of its key as SQLite writes it; keys it
+    /// writes otherwise than Ferry (escapes, a BLOB, a REAL) are asked of the book by key.
+    @Test func keysThatSQLiteWritesOtherwiseStillFindTheirEntries() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("keys.db").path, mode: .readWriteCreate)
+            try store.database.execute("""
+                CREATE TABLE tags (code TEXT PRIMARY KEY, label TEXT);
+                CREATE TABLE blobs (id BLOB PRIMARY KEY, label TEXT);
+                CREATE TABLE reals (id REAL PRIMARY KEY, label TEXT);
+                INSERT INTO tags VALUES ('plain', 'a'), ('quote"back\\slash', 'b'), (char(1) || 'ctl' || char(127), 'c'), ('ümlaut/€', 'd');
+                INSERT INTO blobs VALUES (x'00ff', 'a'), (x'10', 'b');
+                INSERT INTO reals VALUES (1.5, 'a'), (1e20, 'b'), (-0.25, 'c');
+                """)
+            _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
+            _ = try export(store, directory, "full", incremental: false)
+            let nothing = try export(store, directory, "nothing")
+            let shipped = nothing.mapValues { $0.map { "\($0.operation) \($0.keys) \($0.row)" } }
+            let none = nothing.values.allSatisfy(\.isEmpty)
+            #expect(none, "no row changed: \(shipped)")
+            try store.database.execute("UPDATE tags SET label = 'B' WHERE label = 'b'; UPDATE blobs SET label = 'B' WHERE label = 'b'; UPDATE reals SET label = 'B' WHERE label = 'b'")
+            let changed = try export(store, directory, "changed")
+            for table in ["tags", "blobs", "reals"] {
+                #expect(changed[table]?.map(\.operation) == [.upsert], "\(table): \(changed[table]?.count ?? 0) records")
+                #expect(changed[table]?.first?.value(of: "label") == .text("B"))
+            }
+        }
+    }
+
     @Test func aFingerprintFromAnotherSchemaNeverMatches() throws {
         try withTemporaryDirectory { directory in
             let store = try makeStore(directory)

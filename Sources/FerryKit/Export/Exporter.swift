@@ -187,7 +187,18 @@ public final class Exporter {
         // profile (a column added, a parent's natural key changed) never matches.
         let shape = XXHash64.hash(Array((encoder.scanColumns + encoder.joins.flatMap { [$0.reference.table] + $0.parentColumns }
             + portable.columns.map(\.name)).joined(separator: "\u{0}").utf8))
-        try store.scan(table, columns: encoder.scanColumns, joining: encoder.joins) { cursor in
+        // An incremental export reads each row's entry in the scan itself (one statement,
+        // no lookup per row from here); the book is asked by key only when the join found
+        // none.
+        let bookJoin = watermark != nil && bookKnowsTable ? try book?.scanKey(of: table.name) : nil
+        let scan: ((RowCursor) throws -> Void) throws -> Void = { body in
+            if let bookJoin {
+                try self.store.scan(table, columns: encoder.scanColumns, joining: encoder.joins, withBookEntriesOf: bookJoin, body)
+            } else {
+                try self.store.scan(table, columns: encoder.scanColumns, joining: encoder.joins, body)
+            }
+        }
+        try scan { cursor in
             if tracked, let book {
                 // The row's fingerprint: its cells as stored, its parents' joined ones too.
                 // A row pointing at a parent whose cloudId only the book holds has none.
@@ -195,12 +206,24 @@ public final class Exporter {
                 for index in 0..<scanWidth { cursor.appendRaw(at: index, to: &cells) }
                 let fingerprint: Int64? = encoder.pointsAtParentWithoutCloudId(cursor)
                     ? nil : Int64(bitPattern: cells.withBytes { XXHash64.hash(UnsafeRawBufferPointer($0)) } ^ shape)
-                let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 // Most rows of an incremental export are unchanged since the changeset it
                 // continues (no change recorded after it): the same fingerprint says so
                 // without the portable form, the same hash with it.
-                let seen = watermark != nil && bookKnowsTable ? try book.hash(table: table.name, rowKey: rowKey) : nil
-                if let seen, let watermark, seen.sequence <= watermark, seen.fingerprint != nil, seen.fingerprint == fingerprint { return }
+                var seen: (hash: String, sequence: Int64, fingerprint: Int64?)?
+                if bookJoin != nil, case .integer(let sequence) = cursor.value(at: scanWidth + 1) {
+                    var known: Int64?
+                    if case .integer(let value) = cursor.value(at: scanWidth + 2) { known = value }
+                    if let watermark, sequence <= watermark, known != nil, known == fingerprint { return }
+                    switch cursor.value(at: scanWidth) {
+                    case .integer(let bits): seen = (PortableRow.hex(UInt64(bitPattern: bits)), sequence, known)
+                    case let other: seen = (other.string ?? "", sequence, known) // a version 1 hash, kept as text
+                    }
+                }
+                let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
+                if seen == nil, watermark != nil, bookKnowsTable {
+                    seen = try book.hash(table: table.name, rowKey: rowKey)
+                    if let seen, let watermark, seen.sequence <= watermark, seen.fingerprint != nil, seen.fingerprint == fingerprint { return }
+                }
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
                                            identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })
                 let hash = form.hash

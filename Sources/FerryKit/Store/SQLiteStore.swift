@@ -61,8 +61,13 @@ public final class SQLiteStore: Store {
         try scan(table, columns: columns, joining: references, where: " WHERE t.\(rowid) BETWEEN \(positions.lowerBound) AND \(positions.upperBound)", body)
     }
 
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
+                     _ body: (RowCursor) throws -> Void) throws {
+        try scan(table, columns: columns, joining: references, where: "", bookTable: bookTable, body)
+    }
+
     private func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], where filter: String,
-                      _ body: (RowCursor) throws -> Void) throws {
+                      bookTable: Int64? = nil, _ body: (RowCursor) throws -> Void) throws {
         // Parents are read by LEFT JOIN, inside SQLite, instead of one lookup per row from Swift.
         var select = columns.map { "t.\(Identifier.quote($0))" }
         var joins = ""
@@ -71,6 +76,15 @@ public final class SQLiteStore: Store {
             select += join.parentColumns.map { "\(alias).\(Identifier.quote($0))" }
             let on = zip(join.reference.columns, join.reference.to).map { "\(alias).\(Identifier.quote($1)) = t.\(Identifier.quote($0))" }.joined(separator: " AND ")
             joins += " LEFT JOIN \(Identifier.quote(join.reference.table)) AS \(alias) ON \(on)"
+        }
+        if let bookTable, !table.primaryKey.isEmpty {
+            // The book's key of a row is the JSON array of its key values (PortableRow.rowKey),
+            // which json_array writes alike for integers and plain text. A BLOB key (which
+            // json_array refuses) or a value written otherwise finds nothing here, and the
+            // caller asks the book itself.
+            let key = table.primaryKey.map { "iif(typeof(t.\(Identifier.quote($0))) = 'blob', NULL, t.\(Identifier.quote($0)))" }.joined(separator: ", ")
+            select += ["b.hash", "b.seq", "b.fingerprint"]
+            joins += " LEFT JOIN _ferry_rows AS b ON b.tableId = \(bookTable) AND b.rowKey = json_array(\(key)) AND b.deleted = 0"
         }
         let statement = try database.prepare("SELECT \(select.joined(separator: ", ")) FROM \(Identifier.quote(table.name)) AS t\(joins)\(filter)")
         let cursor = SQLiteRowCursor(statement: statement)

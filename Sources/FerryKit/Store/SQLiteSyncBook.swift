@@ -106,9 +106,7 @@ final class SQLiteSyncBook: SyncBook {
 
     private static func hashText(_ value: Value) -> String {
         switch value {
-        case .integer(let bits):
-            let hex = String(UInt64(bitPattern: bits), radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
+        case .integer(let bits): return PortableRow.hex(UInt64(bitPattern: bits))
         default: return value.string ?? ""
         }
     }
@@ -204,6 +202,10 @@ final class SQLiteSyncBook: SyncBook {
         if case .integer(let value) = hashByKey.value(at: 2) { fingerprint = value }
         if case .integer(let sequence) = hashByKey.value(at: 1) { return (hash, sequence, fingerprint) }
         return (hash, 0, fingerprint)
+    }
+
+    func scanKey(of table: String) throws -> Int64? {
+        try tableId(table)
     }
 
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
@@ -324,6 +326,21 @@ final class SQLiteSyncBook: SyncBook {
         try statement.bind([.integer(id)])
         var gone: [SyncBookEntry] = []
         while try statement.step() { gone.append(read(statement)) }
+        // A BLOB key is written `{"$base64":…}` in rowKey, which SQL cannot compare with
+        // the blob: the anti-join calls every such row gone, so each is looked up by its
+        // decoded key (else every export would ship its delete and the row again).
+        let blobKeyed = Array("\"$base64\"".utf8)
+        if gone.contains(where: { $0.rowKey.firstRange(of: blobKeyed) != nil }) {
+            let lookup = try database.prepare("SELECT 1 FROM \(Identifier.quote(table.name)) WHERE "
+                + table.primaryKey.map { "\(Identifier.quote($0)) = ?" }.joined(separator: " AND "))
+            gone = try gone.filter { entry in
+                guard entry.rowKey.firstRange(of: blobKeyed) != nil, let key = PortableRow.keyValues(ofRowKey: entry.rowKey),
+                      key.count == table.primaryKey.count else { return true }
+                try lookup.bind(key)
+                defer { lookup.reset() }
+                return try !lookup.step()
+            }
+        }
         for entry in gone { try body(entry) }
     }
 

@@ -25,6 +25,12 @@ public protocol Store: AnyObject {
     /// Calls `body` once per row of `columns`, followed (at index `columns.count` on) by the
     /// `parentColumns` of each joined reference's parent row (NULL when the parent is missing).
     func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws
+    /// `scan`, with each row's live sync-book entry read in the same statement: after the
+    /// parents' columns come the entry's hash, sequence and fingerprint, NULL when the book
+    /// finds none by the row's key (`bookTable`: `SyncBook.scanKey(of:)`). A NULL is no
+    /// proof that the book has no entry: ask the book by the row's key then.
+    func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
+              _ body: (RowCursor) throws -> Void) throws
     /// The positions (SQLite's rowid) that cut `table`'s scan into ranges, first to last;
     /// nil when it cannot be cut (no rows, no rowid, every rowid alias taken by a column).
     func scanPositions(of table: TableDefinition) throws -> ClosedRange<Int64>?

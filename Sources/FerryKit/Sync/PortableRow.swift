@@ -113,7 +113,11 @@ struct PortableRow {
     /// as a version this store has not seen, and a version 1 book entry is rehashed when
     /// the book is upgraded.
     static func hash(_ bytes: [UInt8]) -> String {
-        let value = XXHash64.hash(bytes)
+        hex(XXHash64.hash(bytes))
+    }
+
+    /// 16 lowercase hex digits.
+    static func hex(_ value: UInt64) -> String {
         var out = [UInt8](repeating: 0, count: 16)
         let alphabet = Array("0123456789abcdef".utf8)
         for index in 0..<16 { out[index] = alphabet[Int((value >> UInt64(60 - index * 4)) & 0xF)] }

@@ -8,6 +8,9 @@ public protocol SyncBook: AnyObject {
     /// Only the live entry's hash, sequence and fingerprint: what an incremental export
     /// compares for every row.
     func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)?
+    /// The number a store's scan joins this book's entries of `table` by
+    /// (`Store.scan(_:columns:joining:withBookEntriesOf:)`); nil when the book has none.
+    func scanKey(of table: String) throws -> Int64?
     /// Remembers the fingerprint of the row at `rowKey` as this store holds it at the
     /// entry's version (see `SyncBookEntry.fingerprint`); no change of the row's version.
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws
