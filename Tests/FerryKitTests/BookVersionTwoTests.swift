@@ -56,6 +56,14 @@ struct BookVersionTwoTests {
             packed.append(value)
         }
         #expect(Set(packed.map(\.description)).count == identities.count)
+        let keys = [#"[1]"#, #"[-42]"#, #"["cc001"]"#, #"["a\"b"]"#, #"["tab\t"]"#, #"[1.5]"#, #"[1,"x"]"#, #"["1"]"#, #"[007]"#,
+                    #"[{"$base64":true,"encoded":"AP8="}]"#, #"["\u0000retired","{}","h"]"#].map { Array($0.utf8) }
+        let packedKeys = keys.map { BookPacking.pack(rowKey: $0) }
+        for (key, value) in zip(keys, packedKeys) {
+            #expect(BookPacking.unpack(rowKey: value) == key, "\(String(decoding: key, as: UTF8.self))")
+        }
+        #expect(packedKeys[0] == .integer(1) && packedKeys[2] == .text("cc001") && packedKeys[7] == .text("1"), "plain one-column keys are kept as their value")
+        #expect(Set(packedKeys.map(\.description)).count == keys.count, "no two keys pack alike")
         if case .blob(let bytes) = packed[1] { #expect(bytes.count == 17) } else { Issue.record("a UUID cloudId is packed") }
         for versions in [VersionVector(), VersionVector(["4f1c611d1233": 1]), VersionVector(["4f1c611d1233": 300, "000000000001": 1 << 53]),
                          VersionVector(["not-a-store-id": 2, "4f1c611d1233": 1])] {
@@ -136,9 +144,11 @@ struct BookVersionTwoTests {
                 CREATE INDEX _ferry_rows_identity ON _ferry_rows (tableName, identity);
                 """)
             for entry in entries {
-                guard case .text(let rowKey) = entry[0], let form = forms[rowKey] else { Issue.record("no form for \(entry)"); continue }
+                let rowKey = BookPacking.unpack(rowKey: entry[0])
+                guard let form = forms[rowKey] else { Issue.record("no form for \(entry)"); continue }
                 let statement = try store.database.prepare("INSERT INTO _ferry_rows (tableName, rowKey, identity, hash, base, versions, seq) VALUES ('items', ?, ?, ?, ?, ?, ?)")
-                try statement.bind([entry[0], entry[1], .text(String(repeating: "ab", count: 32)), .text(form.bytes), entry[2], entry[3]])
+                try statement.bind([.text(rowKey), .text(BookPacking.unpack(identity: entry[1])), .text(String(repeating: "ab", count: 32)), .text(form.bytes),
+                                    .text(BookPacking.unpack(versions: entry[2]).bytes), entry[3]])
                 try statement.step()
             }
             store = try SQLiteStore(path: path, mode: .readWrite)

@@ -78,13 +78,16 @@ public final class SQLiteStore: Store {
             joins += " LEFT JOIN \(Identifier.quote(join.reference.table)) AS \(alias) ON \(on)"
         }
         if let bookTable, !table.primaryKey.isEmpty {
-            // The book's key of a row is the JSON array of its key values (PortableRow.rowKey),
-            // which json_array writes alike for integers and plain text. A BLOB key (which
-            // json_array refuses) or a value written otherwise finds nothing here, and the
-            // caller asks the book itself.
-            let key = table.primaryKey.map { "iif(typeof(t.\(Identifier.quote($0))) = 'blob', NULL, t.\(Identifier.quote($0)))" }.joined(separator: ", ")
+            // The book keeps a one-column key of an integer or plain text as the value itself,
+            // any other as the JSON array of its values (BookPacking), which json_array writes
+            // alike for integers and plain text. A BLOB key (which json_array refuses) or a
+            // value written otherwise finds nothing here, and the caller asks the book itself.
+            // `+` drops the column's affinity: the comparison is then the book's (none), and
+            // SQLite seeks its key instead of scanning the book for every row.
+            let key = table.primaryKey.count == 1 ? "+t.\(Identifier.quote(table.primaryKey[0]))"
+                : "CAST(json_array(" + table.primaryKey.map { "iif(typeof(t.\(Identifier.quote($0))) = 'blob', NULL, t.\(Identifier.quote($0)))" }.joined(separator: ", ") + ") AS BLOB)"
             select += ["b.hash", "b.seq", "b.fingerprint"]
-            joins += " LEFT JOIN _ferry_rows AS b ON b.tableId = \(bookTable) AND b.rowKey = json_array(\(key)) AND b.deleted = 0"
+            joins += " LEFT JOIN _ferry_rows AS b ON b.tableId = \(bookTable) AND b.rowKey = \(key) AND b.deleted = 0"
         }
         let statement = try database.prepare("SELECT \(select.joined(separator: ", ")) FROM \(Identifier.quote(table.name)) AS t\(joins)\(filter)")
         let cursor = SQLiteRowCursor(statement: statement)

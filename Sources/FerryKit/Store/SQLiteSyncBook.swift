@@ -32,7 +32,7 @@ final class SQLiteSyncBook: SyncBook {
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_tables (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS _ferry_rows (
-            tableId INTEGER NOT NULL, rowKey TEXT NOT NULL, identity NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
+            tableId INTEGER NOT NULL, rowKey NOT NULL, identity NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0, versions NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
             changedAt INTEGER NOT NULL DEFAULT 0, fingerprint INTEGER,
             PRIMARY KEY (tableId, rowKey)) WITHOUT ROWID;
@@ -89,7 +89,9 @@ final class SQLiteSyncBook: SyncBook {
             var identity: [UInt8] = []
             if case .text(let bytes) = select.value(at: 2) { identity = bytes }
             let versions = BookPacking.unpack(versions: select.value(at: 6))
-            try insert.bind([.integer(id), select.value(at: 1), BookPacking.pack(identity: identity), hash, .blob(digests.blob),
+            var rowKey: [UInt8] = []
+            if case .text(let bytes) = select.value(at: 1) { rowKey = bytes }
+            try insert.bind([.integer(id), BookPacking.pack(rowKey: rowKey), BookPacking.pack(identity: identity), hash, .blob(digests.blob),
                              select.value(at: 5), BookPacking.pack(versions: versions), select.value(at: 7), select.value(at: 8)])
             try insert.step()
             insert.reset()
@@ -177,7 +179,7 @@ final class SQLiteSyncBook: SyncBook {
         func bytes(_ index: Int) -> [UInt8] { if case .text(let b) = statement.value(at: index) { return b } else { return [] } }
         let digests: [UInt8]
         if case .blob(let blob) = statement.value(at: 3) { digests = blob } else { digests = [] }
-        var entry = SyncBookEntry(rowKey: bytes(0), identity: BookPacking.unpack(identity: statement.value(at: 1)), hash: Self.hashText(statement.value(at: 2)),
+        var entry = SyncBookEntry(rowKey: BookPacking.unpack(rowKey: statement.value(at: 0)), identity: BookPacking.unpack(identity: statement.value(at: 1)), hash: Self.hashText(statement.value(at: 2)),
                                   digests: ColumnDigests(blob: digests), deleted: statement.value(at: 4) == .integer(1),
                                   versions: BookPacking.unpack(versions: statement.value(at: 5)))
         if case .integer(let sequence) = statement.value(at: 6) { entry.sequence = sequence }
@@ -187,14 +189,14 @@ final class SQLiteSyncBook: SyncBook {
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
         guard let id = try tableId(table) else { return nil }
-        try byKey.bind([.integer(id), .text(rowKey)])
+        try byKey.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
         defer { byKey.reset() }
         return try byKey.step() ? read(byKey) : nil
     }
 
     func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
         guard let id = try tableId(table) else { return nil }
-        try hashByKey.bind([.integer(id), .text(rowKey)])
+        try hashByKey.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
         defer { hashByKey.reset() }
         guard try hashByKey.step() else { return nil }
         let hash = Self.hashText(hashByKey.value(at: 0))
@@ -210,7 +212,7 @@ final class SQLiteSyncBook: SyncBook {
 
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
         guard let id = try tableId(table) else { return }
-        try fingerprintByKey.bind([.integer(id), .text(rowKey), .integer(fingerprint)])
+        try fingerprintByKey.bind([.integer(id), BookPacking.pack(rowKey: rowKey), .integer(fingerprint)])
         defer { fingerprintByKey.reset() }
         try fingerprintByKey.step()
     }
@@ -239,14 +241,14 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     func record(table: String, entry: SyncBookEntry) throws {
-        try stepCounted(upsert, [.integer(try tableId(table, create: true)!), .text(entry.rowKey), BookPacking.pack(identity: entry.identity),
+        try stepCounted(upsert, [.integer(try tableId(table, create: true)!), BookPacking.pack(rowKey: entry.rowKey), BookPacking.pack(identity: entry.identity),
                                  Self.storedHash(entry.hash), .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions),
                                  entry.fingerprint.map { .integer($0) } ?? .null])
     }
 
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
         guard let id = try tableId(table) else { return }
-        try stepCounted(tombstone, [.integer(id), .text(rowKey), versions.map { BookPacking.pack(versions: $0) } ?? .null])
+        try stepCounted(tombstone, [.integer(id), BookPacking.pack(rowKey: rowKey), versions.map { BookPacking.pack(versions: $0) } ?? .null])
     }
 
     func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {
@@ -256,7 +258,7 @@ final class SQLiteSyncBook: SyncBook {
 
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
         guard let id = try tableId(table) else { return }
-        try stepCounted(joinVersions, [.integer(id), .text(rowKey), BookPacking.pack(versions: versions)])
+        try stepCounted(joinVersions, [.integer(id), BookPacking.pack(rowKey: rowKey), BookPacking.pack(versions: versions)])
     }
 
     /// `["\u0000retired", identity, hash]`: a key for an entry whose row is not here, which can
@@ -274,7 +276,8 @@ final class SQLiteSyncBook: SyncBook {
     func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
         guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty else { return }
         guard let id = try tableId(table) else { return }
-        try moveAside.bind([.integer(id), .text(rowKey), .text(Self.asideKey(identity: existing.identity, hash: existing.hash)), .integer(shipped ? 1 : 0)])
+        try moveAside.bind([.integer(id), BookPacking.pack(rowKey: rowKey), BookPacking.pack(rowKey: Self.asideKey(identity: existing.identity, hash: existing.hash)),
+                            .integer(shipped ? 1 : 0)])
         defer { moveAside.reset() }
         try moveAside.step()
         changed = true
@@ -282,7 +285,7 @@ final class SQLiteSyncBook: SyncBook {
 
     func remove(table: String, rowKey: [UInt8]) throws {
         guard let id = try tableId(table) else { return }
-        try delete.bind([.integer(id), .text(rowKey)])
+        try delete.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
         defer { delete.reset() }
         try delete.step()
         if database.changes > 0 { changed = true }
@@ -317,8 +320,11 @@ final class SQLiteSyncBook: SyncBook {
 
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
         guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
-        // rowKey is a JSON array of the key values: an anti-join finds entries whose row is gone.
-        let on = table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(b.rowKey, '$[\($0)]')" }.joined(separator: " AND ")
+        // An anti-join finds entries whose row is gone: a key kept as its value compares
+        // as it is, one kept as a JSON array (BookPacking) by its elements.
+        let on = table.primaryKey.count == 1
+            ? "t.\(Identifier.quote(table.primaryKey[0])) = iif(typeof(b.rowKey) = 'blob', json_extract(CAST(b.rowKey AS TEXT), '$[0]'), b.rowKey)"
+            : table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(CAST(b.rowKey AS TEXT), '$[\($0)]')" }.joined(separator: " AND ")
         let statement = try database.prepare("""
             SELECT b.rowKey, b.identity, b.hash, b.digests, b.deleted, b.versions, b.seq, b.fingerprint FROM _ferry_rows AS b
             WHERE b.tableId = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))

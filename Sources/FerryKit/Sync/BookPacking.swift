@@ -44,6 +44,34 @@ enum BookPacking {
         }
     }
 
+    /// A row's key as the book keeps it: a one-column key of an integer or of text that
+    /// needs no escape in JSON as the value itself (so SQL compares it with the row's key
+    /// directly, and it costs no brackets), any other (several columns, a REAL, a BLOB, an
+    /// entry moved aside) as its JSON array in a BLOB. The storage classes differ, so no
+    /// two keys pack alike.
+    static func pack(rowKey: [UInt8]) -> Value {
+        let count = rowKey.count
+        guard count >= 3, rowKey[0] == UInt8(ascii: "["), rowKey[count - 1] == UInt8(ascii: "]") else { return .blob(rowKey) }
+        let inner = rowKey[1..<(count - 1)]
+        if count >= 5, inner.first == UInt8(ascii: "\""), inner.last == UInt8(ascii: "\""),
+           !inner.dropFirst().dropLast().contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+            return .text(Array(inner.dropFirst().dropLast()))
+        }
+        if let number = Int64(String(decoding: inner, as: UTF8.self)), Array(String(number).utf8) == Array(inner) {
+            return .integer(number)
+        }
+        return .blob(rowKey)
+    }
+
+    static func unpack(rowKey value: Value) -> [UInt8] {
+        switch value {
+        case .integer(let number): return Array("[\(number)]".utf8)
+        case .text(let text): return [UInt8(ascii: "["), UInt8(ascii: "\"")] + text + [UInt8(ascii: "\""), UInt8(ascii: "]")]
+        case .blob(let json): return json
+        default: return []
+        }
+    }
+
     /// A BLOB of (6-byte store id, varint count) per store, in store order, when every store
     /// id is 12 lowercase hex digits (as Ferry makes them); the JSON otherwise; empty
     /// versions as empty text.
