@@ -173,6 +173,35 @@ struct BookVersionTwoTests {
         }
     }
 
+    /// A row that holds its cloudId is found through the table's own cloudId index, so its
+    /// entry stays out of the book's identity index; once the row is deleted here its entry
+    /// is found by identity again, before any export made it a tombstone.
+    @Test func anEntryWhoseRowHoldsItsCloudIdIsFoundThroughTheTable() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("app.db").path, mode: .readWriteCreate)
+            try store.database.execute("""
+                CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);
+                INSERT INTO notes VALUES ('n1', 'a'), ('n2', 'b');
+                """)
+            _ = try Preparer.prepare(store: store, tables: nil, profile: Profile())
+            _ = try Exporter(store: store, options: ExportOptions()).export(to: directory.appendingPathComponent("full").path)
+            let indexed = "SELECT count(*) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableId = (SELECT id FROM _ferry_tables WHERE name = 'notes') AND identity IS NOT NULL AND (deleted = 1 OR inTable = 0)"
+            #expect(try store.database.scalar(indexed) == .integer(0), "rows holding their cloudIds take no room in the identity index")
+            let table = try #require(try store.tables(profile: Profile()).first { $0.name == "notes" })
+            let cloudId = try #require(try store.database.scalar("SELECT cloudId FROM notes WHERE id = 'n1'"))
+            let identity = PortableRow.identity(cloudId: cloudId, keys: [])
+            var book = try #require(try store.syncBook(create: false))
+            #expect(try book.entries(table: table, identity: identity).map(\.rowKey) == [PortableRow.rowKey([.text("n1")])])
+
+            try store.database.execute("DELETE FROM notes WHERE id = 'n1'")
+            book = try #require(try store.syncBook(create: false))
+            let found = try book.entries(table: table, identity: identity)
+            #expect(found.map(\.rowKey) == [PortableRow.rowKey([.text("n1")])] && found.first?.deleted == false,
+                    "the entry of a row deleted here is found by its identity")
+            #expect(try store.database.scalar(indexed) == .integer(1))
+        }
+    }
+
     /// The book keeps a hash and digests per row, never the row's values.
     @Test func theBookKeepsNoCopyOfARowsValues() throws {
         try withTemporaryDirectory { directory in

@@ -261,13 +261,14 @@ public final class Exporter {
                 // number) comes after that delete, so its versions start from the tombstone's.
                 var versions = entry?.versions ?? VersionVector()
                 if entry == nil, bookKnowsTable {
-                    for gone in try book.entries(table: table.name, identity: identity) where gone.deleted { versions = versions.joined(gone.versions) }
+                    for gone in try book.entries(table: table, identity: identity) where gone.deleted { versions = versions.joined(gone.versions) }
                 }
                 if entry?.hash != hash { versions = versions.bumped(book.storeId) }
                 encoder.append(cursor, to: &line, sync: (hash, entry?.digests, versions), assignedCloudId: assigned, parentCloudId: parentCloudId)
                 if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
                     var recorded = SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, digests: form.digests, versions: versions)
                     recorded.fingerprint = fingerprint
+                    recorded.inTable = table.cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !cursor.isNull(at: $0) } == true
                     try book.record(table: table.name, entry: recorded)
                 } else if let fingerprint, entry?.fingerprint != fingerprint {
                     try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint)

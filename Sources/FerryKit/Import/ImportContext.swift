@@ -197,7 +197,7 @@ final class ImportContext {
     /// The key of the live row of `table` that this store's book knows by `cloudId`.
     func liveKey(in table: TableDefinition, knownByCloudId cloudId: Value) throws -> [Value]? {
         guard table.cloudId != nil, !table.primaryKey.isEmpty else { return nil }
-        for entry in try book.entries(table: table.name, identity: PortableRow.identity(cloudId: cloudId, keys: [])) where !entry.deleted {
+        for entry in try book.entries(table: table, identity: PortableRow.identity(cloudId: cloudId, keys: [])) where !entry.deleted {
             guard let key = PortableRow.keyValues(ofRowKey: entry.rowKey), key.count == table.primaryKey.count,
                   try access(table).values([], at: key) != nil else { continue }
             return key

@@ -65,7 +65,7 @@ extension TableReconciler {
     /// The book's entry for a row that crossed before and is gone here now (deleted here, or
     /// by a tombstone applied here), found by the record's identity; nil otherwise.
     func deletedHereEntry(_ record: Record) throws -> SyncBookEntry? {
-        guard let identity = bookIdentity(record), let entry = try context.book.entry(table: target.name, identity: identity),
+        guard let identity = bookIdentity(record), let entry = try context.book.entry(table: target, identity: identity),
               try !rowExists(entry) else { return nil }
         return entry
     }
@@ -87,7 +87,7 @@ extension TableReconciler {
     func isStaleCopy(_ record: Record) throws -> Bool {
         guard let identity = bookIdentity(record) else { return false }
         let hash = incomingHash(record)
-        for entry in try context.book.entries(table: target.name, identity: identity) where entry.hash == hash {
+        for entry in try context.book.entries(table: target, identity: identity) where entry.hash == hash {
             if try !rowExists(entry) { return true }
         }
         return false
@@ -98,7 +98,7 @@ extension TableReconciler {
     /// with that cloudId is this row coming back.
     func rowKnownByCloudIdInBook(_ record: Record) throws -> [Value]? {
         guard target.cloudId != nil, !record.cloudId.isNull, !target.primaryKey.isEmpty else { return nil }
-        for entry in try context.book.entries(table: target.name, identity: PortableRow.identity(cloudId: record.cloudId, keys: [])) where !entry.deleted {
+        for entry in try context.book.entries(table: target, identity: PortableRow.identity(cloudId: record.cloudId, keys: [])) where !entry.deleted {
             if let key = try liveKey(of: entry) { return key }
         }
         return nil
@@ -152,12 +152,15 @@ extension TableReconciler {
     }
 
     /// Remembers that the target and the source now agree on the incoming version of this row.
-    func remember(_ record: Record, at key: [Value]) throws {
+    /// `rowHoldsCloudId`: the row at `key` holds `record.cloudId` in its cloudId column (it
+    /// was written with it), so the table's own index finds the entry's row.
+    func remember(_ record: Record, at key: [Value], rowHoldsCloudId: Bool) throws {
         guard !target.primaryKey.isEmpty, context.book.keepsEntries else { return }
         let form = record.portable ?? portable.encode(record: record)
-        try context.book.record(table: target.name, entry: SyncBookEntry(
-            rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: form.hash, digests: form.digests,
-            versions: record.versions ?? VersionVector()))
+        var entry = SyncBookEntry(rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: form.hash, digests: form.digests,
+                                  versions: record.versions ?? VersionVector())
+        entry.inTable = rowHoldsCloudId && target.cloudIdIsUnique && !record.cloudId.isNull
+        try context.book.record(table: target.name, entry: entry)
     }
 
     /// The base a record is merged against: its column digests, and, from a version 1
@@ -294,12 +297,14 @@ extension TableReconciler {
             // The book knows the row by the cloudId it kept.
             remembered.cloudId = pinned ? record.cloudId : Self.reconciledCloudId(incoming: record.cloudId, here: current[position])
         }
+        // The merge writes the cloudId it keeps when the changeset carries the column.
+        let stampsCloudId = target.cloudId.map { names.contains($0) } ?? false
         if let incoming = record.versions, !incoming.isEmpty {
             let joined = (own?.versions ?? VersionVector()).joined(incoming)
             // The row now holds exactly the incoming version: the book takes it.
             if !targetChanged && (conflicting.isEmpty || sourceWon) {
                 remembered.versions = joined // never less than the book knew
-                try remember(remembered, at: key)
+                try remember(remembered, at: key, rowHoldsCloudId: stampsCloudId)
             } else if let own, !wroteData, try isUnchanged(current, names: names, key: key, since: own) {
                 // Still this store's own version, which has now seen the incoming one too
                 // (a conflict settled by keeping it): the next exchange carries it there.
@@ -310,7 +315,7 @@ extension TableReconciler {
                 // A mix of both: the book takes the incoming version, and the next export
                 // finds the row moved past it, a change made here that includes both.
                 remembered.versions = joined
-                try remember(remembered, at: key)
+                try remember(remembered, at: key, rowHoldsCloudId: stampsCloudId)
             }
             return outcome
         }
@@ -321,7 +326,7 @@ extension TableReconciler {
         let keptOwnVersion = targetChanged && take.isEmpty && conflicting.isEmpty && record.base != nil
         let ownEntry = keptOwnVersion ? try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)) : nil
         if ownEntry == nil || ownEntry?.deleted == true {
-            try remember(remembered, at: key)
+            try remember(remembered, at: key, rowHoldsCloudId: stampsCloudId)
         }
         return outcome
     }

@@ -53,7 +53,7 @@ extension TableReconciler {
     /// natural key, made here after that delete.
     func isSupersededByDelete(_ record: Record) throws -> Bool {
         guard let incoming = record.versions, !incoming.isEmpty, let identity = bookIdentity(record) else { return false }
-        for entry in try context.book.entries(table: target.name, identity: identity) where !entry.versions.isEmpty {
+        for entry in try context.book.entries(table: target, identity: identity) where !entry.versions.isEmpty {
             guard try !rowExists(entry) else { continue }
             if [.before, .equal].contains(incoming.compare(versionsOfDelete(entry))) { return true }
         }
@@ -77,7 +77,7 @@ extension TableReconciler {
     /// reference set to NULL by ON DELETE SET NULL).
     func isStaleCopyOfALiveRow(_ record: Record) throws -> Bool {
         guard let incoming = record.versions, !incoming.isEmpty, let identity = bookIdentity(record) else { return false }
-        for entry in try context.book.entries(table: target.name, identity: identity) where !entry.deleted && !entry.versions.isEmpty {
+        for entry in try context.book.entries(table: target, identity: identity) where !entry.deleted && !entry.versions.isEmpty {
             if [.before, .equal].contains(incoming.compare(entry.versions)), try rowExists(entry) { return true }
         }
         return false
@@ -107,7 +107,7 @@ extension TableReconciler {
     func absentVerdict(_ record: Record, newAtSource: Bool) throws -> AbsentVerdict? {
         guard let incoming = record.versions, !incoming.isEmpty, let identity = bookIdentity(record) else { return nil }
         var after: VersionVector?
-        for entry in try context.book.entries(table: target.name, identity: identity) where !entry.versions.isEmpty {
+        for entry in try context.book.entries(table: target, identity: identity) where !entry.versions.isEmpty {
             guard try !rowExists(entry) else { continue }
             let deleted = versionsOfDelete(entry)
             switch incoming.compare(deleted) {
@@ -128,7 +128,7 @@ extension TableReconciler {
         guard !target.primaryKey.isEmpty, let identity = bookIdentity(record) else { return }
         let incoming = record.versions ?? VersionVector()
         var known = false
-        for entry in try context.book.entries(table: target.name, identity: identity) where try !rowExists(entry) {
+        for entry in try context.book.entries(table: target, identity: identity) where try !rowExists(entry) {
             known = true
             if entry.deleted {
                 if !incoming.isEmpty { try context.book.joinTombstone(table: target.name, rowKey: entry.rowKey, versions: entry.versions.joined(incoming)) }

@@ -361,7 +361,7 @@ final class TableReconciler {
         }
         try context.markSeen(target, key)
         try mapKey(row, to: key, inserted: true)
-        try remember(record, at: key)
+        try remember(record, at: key, rowHoldsCloudId: target.cloudId.map { record.value(of: $0) == record.cloudId } ?? false)
         return .inserted
     }
 

@@ -24,7 +24,11 @@ final class SQLiteSyncBook: SyncBook {
     /// Table name → its number in `_ferry_tables`: an entry names its table in a byte or two.
     private var tableIds: [String: Int64] = [:]
 
-    static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableId, identity);"
+    /// Partial: an entry whose row holds its identity in the table's own cloudId column is
+    /// found through that column's index (most entries of a prepared store), so only
+    /// tombstones, entries moved aside, rows known by natural keys and cloudIds only the
+    /// book holds take room here.
+    static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableId, identity) WHERE deleted = 1 OR inTable = 0;"
     /// Tombstones are few: a partial index finds them (and those since a changeset) without a scan.
     static let tombstoneIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_tombstones ON _ferry_rows (tableId, seq) WHERE deleted = 1;"
     /// Version 2 of the book (docs/decisions.md, "Sync book v2"): a row's version is its
@@ -34,7 +38,7 @@ final class SQLiteSyncBook: SyncBook {
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableId INTEGER NOT NULL, rowKey NOT NULL, identity NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
             deleted INTEGER NOT NULL DEFAULT 0, versions NOT NULL DEFAULT '', seq INTEGER NOT NULL DEFAULT 0,
-            changedAt INTEGER NOT NULL DEFAULT 0, fingerprint INTEGER,
+            changedAt INTEGER NOT NULL DEFAULT 0, fingerprint INTEGER, inTable INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (tableId, rowKey)) WITHOUT ROWID;
         \(identityIndexSQL)
         \(tombstoneIndexSQL)
@@ -75,7 +79,7 @@ final class SQLiteSyncBook: SyncBook {
         let optional = [("deleted", "0"), ("versions", "''"), ("seq", "0"), ("changedAt", "0")]
         let select = try database.prepare("SELECT tableName, rowKey, identity, hash, base, "
             + (try optional.map { try has($0.0) ? $0.0 : $0.1 }.joined(separator: ", ")) + " FROM _ferry_rows_v1")
-        let insert = try database.prepare("INSERT OR REPLACE INTO _ferry_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)")
+        let insert = try database.prepare("INSERT OR REPLACE INTO _ferry_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)")
         var ids: [String: Int64] = [:]
         while try select.step() {
             let name = select.value(at: 0).string ?? ""
@@ -130,29 +134,29 @@ final class SQLiteSyncBook: SyncBook {
 
     private init(database: SQLiteDatabase) throws {
         self.database = database
-        let columns = "rowKey, identity, hash, digests, deleted, versions, seq, fingerprint"
+        let columns = "rowKey, identity, hash, digests, deleted, versions, seq, fingerprint, inTable"
         byKey = try database.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = ? AND rowKey = ?")
         // A tombstone has no hash to compare with: a row at its key is new.
         hashByKey = try database.prepare("SELECT hash, seq, fingerprint FROM _ferry_rows WHERE tableId = ? AND rowKey = ? AND deleted = 0")
         fingerprintByKey = try database.prepare("UPDATE _ferry_rows SET fingerprint = ?3 WHERE tableId = ?1 AND rowKey = ?2 AND fingerprint IS NOT ?3")
         // INDEXED BY: without statistics the planner prefers scanning the primary key's
         // tableId prefix (every row of the table) to this index; measured 100x slower.
-        byIdentity = try database.prepare("SELECT \(columns) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableId = ? AND identity = ? LIMIT 16")
+        byIdentity = try database.prepare("SELECT \(columns) FROM _ferry_rows INDEXED BY _ferry_rows_identity WHERE tableId = ? AND identity = ? AND (deleted = 1 OR inTable = 0) LIMIT 16")
         upsert = try database.prepare("""
-            INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, digests, deleted, versions, fingerprint, seq, changedAt)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, CASE WHEN ?6 THEN unixepoch() ELSE 0 END)
+            INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, digests, deleted, versions, fingerprint, inTable, seq, changedAt)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, CASE WHEN ?6 THEN unixepoch() ELSE 0 END)
             ON CONFLICT (tableId, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, digests = excluded.digests,
                 deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq, changedAt = excluded.changedAt,
-                fingerprint = excluded.fingerprint
+                fingerprint = excluded.fingerprint, inTable = excluded.inTable
             WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR digests IS NOT excluded.digests
-                OR deleted IS NOT excluded.deleted OR versions IS NOT excluded.versions
+                OR deleted IS NOT excluded.deleted OR versions IS NOT excluded.versions OR inTable IS NOT excluded.inTable
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
         delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableId = ? AND rowKey = ?")
         // Only a tombstone keeps when it was made (`ferry compact`, `inspect`); a live entry
         // spends no bytes on it.
         tombstone = try database.prepare("UPDATE _ferry_rows SET deleted = 1, versions = coalesce(?3, versions), seq = ?4, changedAt = unixepoch() WHERE tableId = ?1 AND rowKey = ?2 AND (deleted = 0 OR versions IS NOT coalesce(?3, versions))")
         joinVersions = try database.prepare("UPDATE _ferry_rows SET versions = ?3, seq = ?4, changedAt = CASE WHEN deleted THEN unixepoch() ELSE 0 END WHERE tableId = ?1 AND rowKey = ?2 AND versions IS NOT ?3")
-        moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4) WHERE tableId = ?1 AND rowKey = ?2")
+        moveAside = try database.prepare("UPDATE OR REPLACE _ferry_rows SET rowKey = ?3, deleted = max(deleted, ?4), inTable = 0 WHERE tableId = ?1 AND rowKey = ?2")
         // The file this book lives in (device and inode). A copy of the file (a backup
         // restored beside the original, a cloned development database) carries the same
         // book, store id included: two stores with one id would count their changes as one
@@ -184,6 +188,7 @@ final class SQLiteSyncBook: SyncBook {
                                   versions: BookPacking.unpack(versions: statement.value(at: 5)))
         if case .integer(let sequence) = statement.value(at: 6) { entry.sequence = sequence }
         if case .integer(let fingerprint) = statement.value(at: 7) { entry.fingerprint = fingerprint }
+        entry.inTable = statement.value(at: 8) == .integer(1)
         return entry
     }
 
@@ -217,14 +222,58 @@ final class SQLiteSyncBook: SyncBook {
         try fingerprintByKey.step()
     }
 
-    func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] {
+    func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry] {
         if identityIndexDeferred { return [] }
-        guard let id = try tableId(table) else { return [] }
-        try byIdentity.bind([.integer(id), BookPacking.pack(identity: identity)])
-        defer { byIdentity.reset() }
+        guard let id = try tableId(table.name) else { return [] }
+        try indexRowsGoneHere(table, id)
         var result: [SyncBookEntry] = []
+        try byIdentity.bind([.integer(id), BookPacking.pack(identity: identity)])
         while try byIdentity.step() { result.append(read(byIdentity)) }
+        byIdentity.reset()
+        // An entry the identity index leaves out: its row holds the cloudId.
+        if let column = table.cloudId, !table.primaryKey.isEmpty, let cloudId = PortableRow.cloudId(inIdentity: identity) {
+            let lookup = try rowByCloudId(table, column)
+            try lookup.bind([cloudId])
+            var keys: [[Value]] = []
+            while try lookup.step() { keys.append(table.primaryKey.indices.map { lookup.value(at: $0) }) }
+            lookup.reset()
+            for key in keys {
+                guard let entry = try entry(table: table.name, rowKey: PortableRow.rowKey(key)), entry.inTable, !entry.deleted,
+                      entry.identity == identity, !result.contains(where: { $0.rowKey == entry.rowKey }) else { continue }
+                result.append(entry)
+            }
+        }
         return result
+    }
+
+    private var rowByCloudIdStatements: [String: SQLiteStatement] = [:]
+    private func rowByCloudId(_ table: TableDefinition, _ column: String) throws -> SQLiteStatement {
+        if let statement = rowByCloudIdStatements[table.name] { return statement }
+        let statement = try database.prepare("SELECT \(table.primaryKey.map { Identifier.quote($0) }.joined(separator: ", ")) FROM \(Identifier.quote(table.name)) WHERE \(Identifier.quote(column)) = ? LIMIT 16")
+        rowByCloudIdStatements[table.name] = statement
+        return statement
+    }
+
+    /// Tables whose entries of rows deleted here (not yet exported) were put in the identity index.
+    private var indexedGone = Set<Int64>()
+
+    /// An entry kept out of the identity index because its row held its cloudId is lost to
+    /// lookups once that row is deleted here, until the next export turns it into a
+    /// tombstone. Before the first lookup in a table, one anti-join puts such entries back
+    /// in the index (the same anti-join an export runs).
+    private func indexRowsGoneHere(_ table: TableDefinition, _ id: Int64) throws {
+        guard !indexedGone.contains(id) else { return }
+        indexedGone.insert(id)
+        guard !table.primaryKey.isEmpty else { return }
+        var gone: [[UInt8]] = []
+        try vanished(from: table) { entry in if entry.inTable { gone.append(entry.rowKey) } }
+        guard !gone.isEmpty else { return }
+        let clear = try database.prepare("UPDATE _ferry_rows SET inTable = 0 WHERE tableId = ? AND rowKey = ?")
+        for rowKey in gone {
+            try clear.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
+            try clear.step()
+            clear.reset()
+        }
     }
 
     /// Runs a statement whose last parameter is the next sequence number; the counter moves
@@ -243,7 +292,7 @@ final class SQLiteSyncBook: SyncBook {
     func record(table: String, entry: SyncBookEntry) throws {
         try stepCounted(upsert, [.integer(try tableId(table, create: true)!), BookPacking.pack(rowKey: entry.rowKey), BookPacking.pack(identity: entry.identity),
                                  Self.storedHash(entry.hash), .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions),
-                                 entry.fingerprint.map { .integer($0) } ?? .null])
+                                 entry.fingerprint.map { .integer($0) } ?? .null, .integer(entry.inTable && !entry.deleted ? 1 : 0)])
     }
 
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
@@ -326,7 +375,7 @@ final class SQLiteSyncBook: SyncBook {
             ? "t.\(Identifier.quote(table.primaryKey[0])) = iif(typeof(b.rowKey) = 'blob', json_extract(CAST(b.rowKey AS TEXT), '$[0]'), b.rowKey)"
             : table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(CAST(b.rowKey AS TEXT), '$[\($0)]')" }.joined(separator: " AND ")
         let statement = try database.prepare("""
-            SELECT b.rowKey, b.identity, b.hash, b.digests, b.deleted, b.versions, b.seq, b.fingerprint FROM _ferry_rows AS b
+            SELECT b.rowKey, b.identity, b.hash, b.digests, b.deleted, b.versions, b.seq, b.fingerprint, b.inTable FROM _ferry_rows AS b
             WHERE b.tableId = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
             """)
         try statement.bind([.integer(id)])
@@ -353,7 +402,7 @@ final class SQLiteSyncBook: SyncBook {
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
         guard let id = try tableId(table) else { return }
         let statement = try database.prepare("""
-            SELECT rowKey, identity, hash, digests, deleted, versions, seq, fingerprint FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
+            SELECT rowKey, identity, hash, digests, deleted, versions, seq, fingerprint, inTable FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
             WHERE tableId = ? AND deleted = 1 AND seq > ? ORDER BY seq
             """)
         try statement.bind([.integer(id), .integer(sequence ?? -1)])

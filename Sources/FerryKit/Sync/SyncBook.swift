@@ -16,7 +16,7 @@ public protocol SyncBook: AnyObject {
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws
     /// Every entry with this identity (a natural key that several rows held over time:
     /// an order deleted and entered again), up to a few.
-    func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry]
+    func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry]
     /// Records an entry, alive, under the next sequence number; an identical one (same
     /// identity, hash, base and versions) is left alone.
     func record(table: String, entry: SyncBookEntry) throws
@@ -71,7 +71,7 @@ public protocol SyncBook: AnyObject {
 
 extension SyncBook {
     /// The first entry with this identity.
-    func entry(table: String, identity: [UInt8]) throws -> SyncBookEntry? {
+    func entry(table: TableDefinition, identity: [UInt8]) throws -> SyncBookEntry? {
         try entries(table: table, identity: identity).first
     }
 }
@@ -97,6 +97,10 @@ public struct SyncBookEntry: Sendable, Equatable {
     /// nil when unknown (an entry an import wrote). An export that finds the same
     /// fingerprint knows the row unchanged without encoding its portable form.
     public var fingerprint: Int64?
+    /// The row at `rowKey` holds this entry's identity in its own cloudId column: the
+    /// table's index on that column finds the entry's row, so the book's identity index
+    /// need not keep the entry (docs/decisions.md, "Sync book v2").
+    public var inTable = false
     /// This store's change counter when the entry last changed: an export `--since` a
     /// changeset ships the entries changed after that changeset's counter.
     public var sequence: Int64 = 0

@@ -12,7 +12,7 @@ final class UntrackedBook: SyncBook {
     func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? { nil }
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {}
     func scanKey(of table: String) throws -> Int64? { nil }
-    func entries(table: String, identity: [UInt8]) throws -> [SyncBookEntry] { [] }
+    func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry] { [] }
     func record(table: String, entry: SyncBookEntry) throws {}
     func remove(table: String, rowKey: [UInt8]) throws {}
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {}
