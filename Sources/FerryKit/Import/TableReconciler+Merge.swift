@@ -222,12 +222,14 @@ extension TableReconciler {
         let names = updateColumns.map { columns[$0] }
         guard let current = try access.values(names, at: key) else { return .unchanged }
         var base = try descends && own != nil ? MergeBase(digests: own!.digests) : recordBase(record, key: key)
-        let form = record.portable ?? portable.encode(record: record)
+        // The incoming digests, only where there is a base to compare them with (a
+        // reconcile without books encodes no portable form).
+        let form = base == nil ? nil : record.portable ?? portable.encode(record: record)
         // A record's base is the version its source last sent. When the record equals it
         // while the versions are concurrent, the source changed the row and sent it before
         // (a changeset this store never got): the base is the source's own edit, no common
         // ancestor, and every column that differs is a conflict for the policy to settle.
-        if concurrent, let known = base, known.digests.containsAll(form.digests) {
+        if concurrent, let known = base, let form, known.digests.containsAll(form.digests) {
             base = nil
         }
         var here: [String: UInt32]?
@@ -246,7 +248,7 @@ extension TableReconciler {
             }
             if incoming.sameStoredValue(current[position]) { continue }
             if let base {
-                if let digest = incomingDigest(form, columns[index]), base.digests.contains(digest) { targetChanged = true; continue }
+                if let form, let digest = incomingDigest(form, columns[index]), base.digests.contains(digest) { targetChanged = true; continue }
                 if here == nil { here = try currentDigests(names: names, current: current, key: key) }
                 if let digest = here?[columns[index]], base.digests.contains(digest) { take.append(position); continue }
             }
