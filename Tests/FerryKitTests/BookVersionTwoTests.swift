@@ -199,6 +199,15 @@ struct BookVersionTwoTests {
             #expect(found.map(\.rowKey) == [PortableRow.rowKey([.text("n1")])] && found.first?.deleted == false,
                     "the entry of a row deleted here is found by its identity")
             #expect(try store.database.scalar(indexed) == .integer(1))
+
+            // A row whose cloudId the application cleared keeps the one the book knows it by,
+            // which only the identity index can find now.
+            let second = try #require(try store.database.scalar("SELECT cloudId FROM notes WHERE id = 'n2'"))
+            try store.database.execute("UPDATE notes SET cloudId = NULL WHERE id = 'n2'")
+            let cleared = try Exporter(store: store, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("cleared").path)
+            #expect(cleared.manifest.tables.first { $0.name == "notes" }?.rows == 1, "the delete of n1 ships; n2 is unchanged and does not")
+            book = try #require(try store.syncBook(create: false))
+            #expect(try book.entries(table: table, identity: PortableRow.identity(cloudId: second, keys: [])).map(\.rowKey) == [PortableRow.rowKey([.text("n2")])])
         }
     }
 

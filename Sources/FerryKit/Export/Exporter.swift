@@ -229,6 +229,13 @@ public final class Exporter {
                 let hash = form.hash
                 if let seen, let watermark, seen.hash == hash, seen.sequence <= watermark {
                     if let fingerprint, seen.fingerprint != fingerprint { try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint) }
+                    // A row whose cloudId column was cleared: the book's identity index must
+                    // find its entry now, the table's cannot.
+                    if encoder.cloudIdIndex.map({ cursor.isNull(at: $0) }) == true,
+                       var entry = try book.entry(table: table.name, rowKey: rowKey), entry.inTable {
+                        entry.inTable = false
+                        try book.record(table: table.name, entry: entry)
+                    }
                     return
                 }
                 // A tombstone at this key belonged to a deleted row: this one is new, with no base.
@@ -265,10 +272,13 @@ public final class Exporter {
                 }
                 if entry?.hash != hash { versions = versions.bumped(book.storeId) }
                 encoder.append(cursor, to: &line, sync: (hash, entry?.digests, versions), assignedCloudId: assigned, parentCloudId: parentCloudId)
-                if entry?.hash != hash || entry?.identity != identity { // an unchanged row's entry stays as it is
+                // The row holds its identity's cloudId: the table's index finds it, the book's
+                // identity index need not (an entry whose row lost it must go back there).
+                let inTable = table.cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !cursor.isNull(at: $0) } == true
+                if entry?.hash != hash || entry?.identity != identity || (entry?.inTable == true && !inTable) { // an unchanged row's entry stays as it is
                     var recorded = SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, digests: form.digests, versions: versions)
                     recorded.fingerprint = fingerprint
-                    recorded.inTable = table.cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !cursor.isNull(at: $0) } == true
+                    recorded.inTable = inTable
                     try book.record(table: table.name, entry: recorded)
                 } else if let fingerprint, entry?.fingerprint != fingerprint {
                     try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint)
