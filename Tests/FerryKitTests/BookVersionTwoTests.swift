@@ -211,6 +211,38 @@ struct BookVersionTwoTests {
         }
     }
 
+    /// A row whose cloudId was rewritten or cleared here (by the application, a migration)
+    /// is still the row the other side edits: the import finds it by the identity the book
+    /// knows, applies the edit, and makes no second row (found by a hostile tester: the
+    /// edit was inserted as a duplicate).
+    @Test func aRowWhoseCloudIdWasRewrittenHereStillTakesTheOtherSidesEdit() throws {
+        try withTemporaryDirectory { directory in
+            func store(_ name: String, _ rows: String) throws -> SQLiteStore {
+                let store = try SQLiteStore(path: directory.appendingPathComponent(name).path, mode: .readWriteCreate)
+                try store.database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, v TEXT); \(rows)")
+                _ = try Preparer.prepare(store: store, tables: nil, profile: Profile())
+                return store
+            }
+            let a = try store("a.db", "INSERT INTO t VALUES (1, 'x', 'v'), (2, 'y', 'v');")
+            let b = try store("b.db", "")
+            var step = 0
+            func sync(_ from: SQLiteStore, _ to: SQLiteStore, incremental: Bool) throws -> ImportReport {
+                step += 1
+                let path = try Exporter(store: from, options: ExportOptions(incremental: incremental)).export(to: directory.appendingPathComponent("c\(step)").path).path
+                return try Importer(store: to, changeset: try ChangesetReader(path: path),
+                                    options: ImportOptions(rejectsPath: directory.appendingPathComponent("r\(step)").path)).run()
+            }
+            _ = try sync(a, b, incremental: false)
+            _ = try sync(b, a, incremental: false)
+            try b.database.execute("UPDATE t SET cloudId = '22222222-2222-2222-2222-222222222222' WHERE id = 1; UPDATE t SET cloudId = NULL WHERE id = 2")
+            try a.database.execute("UPDATE t SET v = 'edited on A'")
+            let report = try sync(a, b, incremental: true)
+            #expect(report.totals.inserted == 0 && report.totals.rejected == 0, "\(report.table())")
+            let rows = try b.database.rows("SELECT id, v FROM t ORDER BY id")
+            #expect(rows == [[.integer(1), .text("edited on A")], [.integer(2), .text("edited on A")]], "\(rows)")
+        }
+    }
+
     /// The book keeps a hash and digests per row, never the row's values.
     @Test func theBookKeepsNoCopyOfARowsValues() throws {
         try withTemporaryDirectory { directory in

@@ -254,23 +254,39 @@ final class SQLiteSyncBook: SyncBook {
         return statement
     }
 
-    /// Tables whose entries of rows deleted here (not yet exported) were put in the identity index.
+    /// Tables whose entries of rows that no longer hold their cloudId were put back in the
+    /// identity index.
     private var indexedGone = Set<Int64>()
 
     /// An entry kept out of the identity index because its row held its cloudId is lost to
-    /// lookups once that row is deleted here, until the next export turns it into a
-    /// tombstone. Before the first lookup in a table, one anti-join puts such entries back
-    /// in the index (the same anti-join an export runs).
+    /// lookups once that row no longer does: deleted here, or its cloudId cleared or
+    /// rewritten (by the application, a migration), until the next export records it
+    /// again. Before the first lookup in a table, one pass over its entries (a key lookup
+    /// each, as the export's anti-join) puts such entries back in the index.
     private func indexRowsGoneHere(_ table: TableDefinition, _ id: Int64) throws {
         guard !indexedGone.contains(id) else { return }
         indexedGone.insert(id)
-        guard !table.primaryKey.isEmpty else { return }
-        var gone: [[UInt8]] = []
-        try vanished(from: table) { entry in if entry.inTable { gone.append(entry.rowKey) } }
-        guard !gone.isEmpty else { return }
+        guard let column = table.cloudId, !table.primaryKey.isEmpty else { return }
+        let key = table.primaryKey.count == 1
+            ? "t.\(Identifier.quote(table.primaryKey[0])) = iif(typeof(b.rowKey) = 'blob', json_extract(CAST(b.rowKey AS TEXT), '$[0]'), b.rowKey)"
+            : table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(CAST(b.rowKey AS TEXT), '$[\($0)]')" }.joined(separator: " AND ")
+        let statement = try database.prepare("""
+            SELECT b.rowKey, b.identity, t.\(Identifier.quote(column)) FROM _ferry_rows AS b
+            LEFT JOIN \(Identifier.quote(table.name)) AS t ON \(key)
+            WHERE b.tableId = ? AND b.inTable = 1 AND b.deleted = 0
+            """)
+        try statement.bind([.integer(id)])
+        var lost: [Value] = []
+        while try statement.step() {
+            let cloudId = statement.value(at: 2)
+            if cloudId.isNull || BookPacking.pack(identity: PortableRow.identity(cloudId: cloudId, keys: [])) != statement.value(at: 1) {
+                lost.append(statement.value(at: 0))
+            }
+        }
+        guard !lost.isEmpty else { return }
         let clear = try database.prepare("UPDATE _ferry_rows SET inTable = 0 WHERE tableId = ? AND rowKey = ?")
-        for rowKey in gone {
-            try clear.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
+        for rowKey in lost {
+            try clear.bind([.integer(id), rowKey])
             try clear.step()
             clear.reset()
         }
