@@ -34,6 +34,22 @@ public struct JSONBuffer: ~Copyable {
 
     public mutating func removeAll() { count = 0 }
 
+    /// Writes a number token from `start` on as the portable form counts it: an integral
+    /// REAL as the integer (`12.0` → `12`, `-0.0` → `0`), so 1 and 1.0, which SQLite holds
+    /// as the same value, hash alike on both sides. Anything else is left as it is.
+    mutating func canonicalizeNumber(from start: Int) {
+        guard count - start >= 3, base[count - 2] == UInt8(ascii: "."), base[count - 1] == UInt8(ascii: "0") else { return }
+        var index = start
+        if base[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < count - 2 else { return }
+        for position in index..<(count - 2) where !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(base[position]) { return }
+        count -= 2
+        if count - start == 2, base[start] == UInt8(ascii: "-"), base[start + 1] == UInt8(ascii: "0") {
+            base[start] = UInt8(ascii: "0")
+            count -= 1
+        }
+    }
+
     /// Room for `extra` more bytes past `count`.
     @inline(__always) private mutating func reserve(_ extra: Int) {
         if capacity - count < extra { grow(toHold: count + extra) }

@@ -88,7 +88,7 @@ final class SQLiteSyncBook: SyncBook {
             var base: [UInt8] = []
             if case .text(let bytes) = select.value(at: 4) { base = bytes }
             let form = base.isEmpty ? nil : try? JSONParser.parse(base)
-            let hash = form == nil ? select.value(at: 3) : storedHash(PortableRow.hash(base))
+            let hash = form == nil ? select.value(at: 3) : storedHash(PortableRow.hash(PortableRow.canonicalForm(base)))
             let digests = form.map { ColumnDigests(portableForm: $0) } ?? ColumnDigests()
             var identity: [UInt8] = []
             if case .text(let bytes) = select.value(at: 2) { identity = bytes }

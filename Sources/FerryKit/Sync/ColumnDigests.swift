@@ -29,15 +29,16 @@ public struct ColumnDigests: Sendable, Equatable {
     /// JSON. A REAL with an integral value counts as the integer (a REAL column turns an
     /// incoming 5 into 5.0; the stores hold the same number).
     static func digest(_ pair: UnsafeRawBufferPointer) -> UInt32 {
-        var count = pair.count
-        if count >= 3, pair[count - 2] == UInt8(ascii: "."), pair[count - 1] == UInt8(ascii: "0") {
-            // `…":-12.0` → `…":-12`: only when every byte after the colon is a digit (or a leading minus).
-            var index = count - 3
-            while index > 0, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(pair[index]) { index -= 1 }
-            if index > 0, pair[index] == UInt8(ascii: "-") { index -= 1 }
-            if index >= 0, pair[index] == UInt8(ascii: ":"), index < count - 3 { count -= 2 }
+        // The value after the name's colon, canonical as the portable form writes numbers.
+        var colon = pair.count - 1
+        while colon > 0, pair[colon] != UInt8(ascii: ":") { colon -= 1 }
+        guard colon > 0, pair[pair.count - 1] == UInt8(ascii: "0") else {
+            return UInt32(truncatingIfNeeded: XXHash64.hash(pair))
         }
-        return UInt32(truncatingIfNeeded: XXHash64.hash(UnsafeRawBufferPointer(rebasing: pair[0..<count])))
+        var canonical = JSONBuffer(capacity: pair.count)
+        canonical.append(contentsOf: pair.bindMemory(to: UInt8.self))
+        canonical.canonicalizeNumber(from: colon + 1)
+        return canonical.withBytes { UInt32(truncatingIfNeeded: XXHash64.hash(UnsafeRawBufferPointer($0))) }
     }
 
     /// The digest of a column holding `value`.

@@ -64,7 +64,9 @@ struct PortableRow {
             if let reference = column.reference, !isNull(position), let parent = identity(reference) {
                 Self.appendReference(parent, to: &out)
             } else {
+                let start = out.count
                 append(position, &out)
+                out.canonicalizeNumber(from: start)
             }
         }
         bounds.append(out.count)
@@ -114,6 +116,41 @@ struct PortableRow {
     /// the book is upgraded.
     static func hash(_ bytes: [UInt8]) -> String {
         hex(XXHash64.hash(bytes))
+    }
+
+    /// A portable form written before numbers were canonical (a version 1 book's `base`)
+    /// as `encode` writes it now: each top-level number value canonical
+    /// (`JSONBuffer.canonicalizeNumber`), every other byte as it was.
+    static func canonicalForm(_ form: [UInt8]) -> [UInt8] {
+        var out = JSONBuffer(capacity: form.count)
+        var depth = 0, inString = false, escaped = false, index = 0
+        while index < form.count {
+            let byte = form[index]
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                out.append(byte)
+                index += 1
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard depth == 1 else { break }
+                let start = out.count
+                while index < form.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(form[index]) {
+                    out.append(form[index])
+                    index += 1
+                }
+                out.canonicalizeNumber(from: start)
+                continue
+            default: break
+            }
+            out.append(byte)
+            index += 1
+        }
+        return out.bytes
     }
 
     /// 16 lowercase hex digits.
