@@ -138,8 +138,20 @@ import Testing
     @Test func aNewerFormatVersionIsRefusedByName() throws {
         try withTemporaryDirectory { directory in
             let changeset = try exportSample(in: directory)
-            try editManifest(changeset) { $0["formatVersion"] = 2 }
-            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "format version 2"])
+            try editManifest(changeset) { $0["formatVersion"] = 3 }
+            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "format version 3"])
+        }
+    }
+
+    /// A changeset of format version 1 (an earlier Ferry's) still imports.
+    @Test func aVersionOneChangesetStillImports() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifest(changeset) { $0["formatVersion"] = 1 }
+            let target = directory.appendingPathComponent("target.db")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--quiet"], in: directory)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try rowCounts(ofDatabase: target).values.reduce(0, +) > 0)
         }
     }
 

@@ -3,7 +3,11 @@ import Foundation
 /// `manifest.json`: what a changeset holds and how to check it (Schemas/manifest.schema.json).
 public struct Manifest: Codable, Sendable, Equatable {
     public static let formatName = "ferry-changeset"
-    public static let currentVersion = 1
+    /// Version 2: records carry `hash` as XXH64 and `base` as column digests (the sync
+    /// book's version 2). Version 1 changesets are still read; a Ferry that reads only
+    /// version 1 refuses a version 2 changeset by name instead of misreading its bases.
+    public static let currentVersion = 2
+    public static let readableVersions = 1...2
     public static let fileName = "manifest.json"
 
     public struct Tool: Codable, Sendable, Equatable {
@@ -84,8 +88,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         guard header.format == formatName else {
             throw FerryError(.format, "\(place) is not a Ferry manifest (format is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\").")
         }
-        guard header.formatVersion == currentVersion else {
-            throw FerryError(.format, "\(place): changeset format version \(header.formatVersion.map(String.init) ?? "missing") is not supported; this Ferry \(FerryVersion.current) reads version \(currentVersion). Upgrade Ferry, or export again with this version.")
+        guard let version = header.formatVersion, readableVersions.contains(version) else {
+            throw FerryError(.format, "\(place): changeset format version \(header.formatVersion.map(String.init) ?? "missing") is not supported; this Ferry \(FerryVersion.current) reads versions \(readableVersions.lowerBound) to \(readableVersions.upperBound). Upgrade Ferry, or export again with this version.")
         }
         // The digest comes before the rest: a changed byte is "damaged", whatever it broke.
         try ManifestDigest.check(bytes, claimed: header.manifestSha256, place: place)
