@@ -114,29 +114,14 @@ struct BookVersionTwoTests {
 
     @Test func aRowChangedOnlyFromOneToOnePointZeroDoesNotShipBackAndForth() throws {
         try withTemporaryDirectory { directory in
-            func store(_ name: String, _ rows: String) throws -> SQLiteStore {
-                let store = try SQLiteStore(path: directory.appendingPathComponent(name).path, mode: .readWriteCreate)
-                try store.database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, v); \(rows)")
-                _ = try Preparer.prepare(store: store, tables: nil, profile: Profile())
-                return store
-            }
-            let a = try store("a.db", "INSERT INTO t VALUES (1, 'x', 1);")
-            let b = try store("b.db", "")
-            var step = 0
-            func sync(_ from: SQLiteStore, _ to: SQLiteStore, incremental: Bool) throws -> Int {
-                step += 1
-                let summary = try Exporter(store: from, options: ExportOptions(incremental: incremental)).export(to: directory.appendingPathComponent("c\(step)").path)
-                _ = try Importer(store: to, changeset: try ChangesetReader(path: summary.path),
-                                 options: ImportOptions(rejectsPath: directory.appendingPathComponent("r\(step)").path)).run()
-                return summary.manifest.tables.map(\.rows).reduce(0, +)
-            }
-            _ = try sync(a, b, incremental: false)
-            _ = try sync(b, a, incremental: false)
-            try a.database.execute("UPDATE t SET v = 1.0")
+            let pair = try PreparedPair(in: directory, schema: "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, v);",
+                                        rowsOfA: "INSERT INTO t VALUES (1, 'x', 1);")
+            try pair.exchangeInFull()
+            try pair.a.database.execute("UPDATE t SET v = 1.0")
             var shipped: [Int] = []
             for _ in 0..<3 {
-                shipped.append(try sync(a, b, incremental: true))
-                shipped.append(try sync(b, a, incremental: true))
+                shipped.append(try pair.sync(pair.a, pair.b, incremental: true).shipped)
+                shipped.append(try pair.sync(pair.b, pair.a, incremental: true).shipped)
             }
             #expect(shipped == [0, 0, 0, 0, 0, 0], "nothing crosses once both hold the value 1: \(shipped)")
         }
@@ -269,28 +254,14 @@ struct BookVersionTwoTests {
     /// edit was inserted as a duplicate).
     @Test func aRowWhoseCloudIdWasRewrittenHereStillTakesTheOtherSidesEdit() throws {
         try withTemporaryDirectory { directory in
-            func store(_ name: String, _ rows: String) throws -> SQLiteStore {
-                let store = try SQLiteStore(path: directory.appendingPathComponent(name).path, mode: .readWriteCreate)
-                try store.database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, v TEXT); \(rows)")
-                _ = try Preparer.prepare(store: store, tables: nil, profile: Profile())
-                return store
-            }
-            let a = try store("a.db", "INSERT INTO t VALUES (1, 'x', 'v'), (2, 'y', 'v');")
-            let b = try store("b.db", "")
-            var step = 0
-            func sync(_ from: SQLiteStore, _ to: SQLiteStore, incremental: Bool) throws -> ImportReport {
-                step += 1
-                let path = try Exporter(store: from, options: ExportOptions(incremental: incremental)).export(to: directory.appendingPathComponent("c\(step)").path).path
-                return try Importer(store: to, changeset: try ChangesetReader(path: path),
-                                    options: ImportOptions(rejectsPath: directory.appendingPathComponent("r\(step)").path)).run()
-            }
-            _ = try sync(a, b, incremental: false)
-            _ = try sync(b, a, incremental: false)
-            try b.database.execute("UPDATE t SET cloudId = '22222222-2222-2222-2222-222222222222' WHERE id = 1; UPDATE t SET cloudId = NULL WHERE id = 2")
-            try a.database.execute("UPDATE t SET v = 'edited on A'")
-            let report = try sync(a, b, incremental: true)
+            let pair = try PreparedPair(in: directory, schema: "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, v TEXT);",
+                                        rowsOfA: "INSERT INTO t VALUES (1, 'x', 'v'), (2, 'y', 'v');")
+            try pair.exchangeInFull()
+            try pair.b.database.execute("UPDATE t SET cloudId = '22222222-2222-2222-2222-222222222222' WHERE id = 1; UPDATE t SET cloudId = NULL WHERE id = 2")
+            try pair.a.database.execute("UPDATE t SET v = 'edited on A'")
+            let report = try pair.sync(pair.a, pair.b, incremental: true).report
             #expect(report.totals.inserted == 0 && report.totals.rejected == 0, "\(report.table())")
-            let rows = try b.database.rows("SELECT id, v FROM t ORDER BY id")
+            let rows = try pair.b.database.rows("SELECT id, v FROM t ORDER BY id")
             #expect(rows == [[.integer(1), .text("edited on A")], [.integer(2), .text("edited on A")]], "\(rows)")
         }
     }

@@ -107,33 +107,17 @@ import Testing
     /// it (found by a hostile tester).
     @Test func aCloudIdRewrittenInPlaceShipsTheRowUnderItsNewIdentity() throws {
         try withTemporaryDirectory { directory in
-            func store(_ name: String, _ rows: String) throws -> SQLiteStore {
-                let store = try SQLiteStore(path: directory.appendingPathComponent(name).path, mode: .readWriteCreate)
-                try store.database.execute("""
-                    CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT);
-                    CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id), title TEXT);
-                    \(rows)
-                    """)
-                _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
-                return store
-            }
-            let a = try store("a.db", "INSERT INTO p VALUES (1, 'x'); INSERT INTO c VALUES (1, 1, 'c1');")
-            let b = try store("b.db", "")
-            var step = 0
-            func sync(_ from: SQLiteStore, _ to: SQLiteStore, incremental: Bool) throws -> ImportReport {
-                step += 1
-                let path = try Exporter(store: from, options: ExportOptions(incremental: incremental)).export(to: directory.appendingPathComponent("c\(step)").path).path
-                return try Importer(store: to, changeset: try ChangesetReader(path: path),
-                                    options: ImportOptions(rejectsPath: directory.appendingPathComponent("r\(step)").path)).run()
-            }
-            _ = try sync(a, b, incremental: false)
-            _ = try sync(b, a, incremental: false)
+            let pair = try PreparedPair(in: directory, schema: """
+                CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT);
+                CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id), title TEXT);
+                """, rowsOfA: "INSERT INTO p VALUES (1, 'x'); INSERT INTO c VALUES (1, 1, 'c1');")
+            try pair.exchangeInFull()
             let rewritten = "11111111-1111-1111-1111-111111111111"
-            try a.database.execute("UPDATE p SET cloudId = '\(rewritten)' WHERE id = 1; UPDATE c SET title = 'c1 again'")
-            let report = try sync(a, b, incremental: true)
+            try pair.a.database.execute("UPDATE p SET cloudId = '\(rewritten)' WHERE id = 1; UPDATE c SET title = 'c1 again'")
+            let report = try pair.sync(pair.a, pair.b, incremental: true).report
             #expect(report.totals.rejected == 0, "\(report.table())")
-            #expect(try b.database.rows("SELECT cloudId FROM p") == [[.text(rewritten)]])
-            #expect(try b.database.scalar("SELECT p.cloudId FROM c JOIN p ON p.id = c.pid WHERE c.title = 'c1 again'") == .text(rewritten))
+            #expect(try pair.b.database.rows("SELECT cloudId FROM p") == [[.text(rewritten)]])
+            #expect(try pair.b.database.scalar("SELECT p.cloudId FROM c JOIN p ON p.id = c.pid WHERE c.title = 'c1 again'") == .text(rewritten))
         }
     }
 

@@ -42,3 +42,41 @@ func cellFingerprints(_ database: SQLiteDatabase, table: String, columns: [Strin
     }.joined(separator: " || '|' || ")
     return try database.rows("SELECT \(parts) FROM \(Identifier.quote(table)) ORDER BY rowid").map { $0[0].string ?? "" }
 }
+
+/// Two prepared stores of one schema (`a` with `rowsOfA`, `b` empty) that exchange
+/// changesets: `sync` exports one and imports the changeset into the other.
+final class PreparedPair {
+    let a: SQLiteStore
+    let b: SQLiteStore
+    private let directory: URL
+    private var step = 0
+
+    init(in directory: URL, schema: String, rowsOfA: String) throws {
+        self.directory = directory
+        func store(_ name: String, _ rows: String) throws -> SQLiteStore {
+            let store = try SQLiteStore(path: directory.appendingPathComponent(name).path, mode: .readWriteCreate)
+            try store.database.execute(schema + "\n" + rows)
+            _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
+            return store
+        }
+        a = try store("a.db", rowsOfA)
+        b = try store("b.db", "")
+    }
+
+    /// Exports `from` (in full, or since its last export) and imports it into `to`;
+    /// returns the import's report and how many records the changeset held.
+    @discardableResult
+    func sync(_ from: SQLiteStore, _ to: SQLiteStore, incremental: Bool) throws -> (report: ImportReport, shipped: Int) {
+        step += 1
+        let summary = try Exporter(store: from, options: ExportOptions(incremental: incremental)).export(to: directory.appendingPathComponent("c\(step)").path)
+        let report = try Importer(store: to, changeset: try ChangesetReader(path: summary.path),
+                                  options: ImportOptions(rejectsPath: directory.appendingPathComponent("r\(step)").path)).run()
+        return (report, summary.manifest.tables.map(\.rows).reduce(0, +))
+    }
+
+    /// A full exchange both ways: the two stores hold the same rows and know each other's versions.
+    func exchangeInFull() throws {
+        try sync(a, b, incremental: false)
+        try sync(b, a, incremental: false)
+    }
+}
