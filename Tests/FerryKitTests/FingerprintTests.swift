@@ -101,23 +101,30 @@ import Testing
         }
     }
 
-    /// A cloudId rewritten in place changes no column of the portable form, but it changes
-    /// the row's identity, by which its children name it: the row ships as the row it now is
-    /// (after the delete of the one it was), or the other side rejects every child naming
-    /// it (found by a hostile tester).
-    @Test func aCloudIdRewrittenInPlaceShipsTheRowUnderItsNewIdentity() throws {
+    /// Two rows that swap cloudIds (no column of their portable forms changes) while the
+    /// other side edits both: every row survives and the edits follow the cloudIds. Shipping
+    /// a rewritten cloudId as the old row's delete and the new row's insert lost a row here
+    /// (found by a hostile tester), so a cloudId rewritten in place is not shipped.
+    @Test func twoRowsThatSwapCloudIdsKeepEveryRow() throws {
         try withTemporaryDirectory { directory in
-            let pair = try PreparedPair(in: directory, schema: """
-                CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT);
-                CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id), title TEXT);
-                """, rowsOfA: "INSERT INTO p VALUES (1, 'x'); INSERT INTO c VALUES (1, 1, 'c1');")
+            let pair = try PreparedPair(in: directory, schema: "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT, v INTEGER);",
+                                        rowsOfA: "INSERT INTO p (name, v) VALUES ('a', 1), ('b', 2), ('c', 3);")
             try pair.exchangeInFull()
-            let rewritten = "11111111-1111-1111-1111-111111111111"
-            try pair.a.database.execute("UPDATE p SET cloudId = '\(rewritten)' WHERE id = 1; UPDATE c SET title = 'c1 again'")
-            let report = try pair.sync(pair.a, pair.b, incremental: true).report
-            #expect(report.totals.rejected == 0, "\(report.table())")
-            #expect(try pair.b.database.rows("SELECT cloudId FROM p") == [[.text(rewritten)]])
-            #expect(try pair.b.database.scalar("SELECT p.cloudId FROM c JOIN p ON p.id = c.pid WHERE c.title = 'c1 again'") == .text(rewritten))
+            // a takes b's cloudId and b takes a's.
+            try pair.a.database.execute("""
+                CREATE TEMP TABLE was AS SELECT name, cloudId FROM p;
+                UPDATE p SET cloudId = 'swapping' WHERE name = 'a';
+                UPDATE p SET cloudId = (SELECT cloudId FROM was WHERE name = 'a') WHERE name = 'b';
+                UPDATE p SET cloudId = (SELECT cloudId FROM was WHERE name = 'b') WHERE name = 'a';
+                """)
+            try pair.b.database.execute("UPDATE p SET v = 10 WHERE name = 'a'; UPDATE p SET v = 20 WHERE name = 'b'")
+            for _ in 0..<4 {
+                try pair.sync(pair.a, pair.b, incremental: true)
+                try pair.sync(pair.b, pair.a, incremental: true)
+            }
+            for store in [pair.a, pair.b] {
+                #expect(try store.database.rows("SELECT name FROM p ORDER BY name") == [[.text("a")], [.text("b")], [.text("c")]], "no row is lost")
+            }
         }
     }
 

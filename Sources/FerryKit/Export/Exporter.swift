@@ -227,25 +227,20 @@ public final class Exporter {
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
                                            identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })
                 let hash = form.hash
-                // The same portable form, but its cells moved (the fingerprint did not match):
-                // unchanged unless its identity moved, which the form leaves out (a cloudId
-                // rewritten in place ships as the row it now is, after the delete of the one
-                // it was).
-                if let seen, let watermark, seen.hash == hash, seen.sequence <= watermark,
-                   var entry = try book.entry(table: table.name, rowKey: rowKey), !entry.deleted {
-                    let cloudIdCleared = encoder.cloudIdIndex.map { cursor.isNull(at: $0) } == true
-                    let assigned = cloudIdCleared ? PortableRow.cloudId(inIdentity: entry.identity) : nil
-                    if !cloudIdCleared || assigned != nil,
-                       encoder.identity(cursor, assignedCloudId: assigned, parentCloudId: parentCloudId) == entry.identity {
-                        if let fingerprint, seen.fingerprint != fingerprint { try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint) }
-                        // A row whose cloudId column was cleared: the book's identity index must
-                        // find its entry now, the table's cannot.
-                        if cloudIdCleared, entry.inTable {
-                            entry.inTable = false
-                            try book.record(table: table.name, entry: entry)
-                        }
-                        return
+                // The same portable form, though its cells moved (the fingerprint did not
+                // match): unchanged. (A cloudId rewritten in place is no change of the form
+                // either, and is not shipped: shipping it as another row's delete and insert
+                // lost rows that swapped cloudIds; docs/decisions.md, "Sync book v2".)
+                if let seen, let watermark, seen.hash == hash, seen.sequence <= watermark {
+                    if let fingerprint, seen.fingerprint != fingerprint { try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint) }
+                    // A row whose cloudId column was cleared: the book's identity index must
+                    // find its entry now, the table's cannot.
+                    if encoder.cloudIdIndex.map({ cursor.isNull(at: $0) }) == true,
+                       var entry = try book.entry(table: table.name, rowKey: rowKey), entry.inTable {
+                        entry.inTable = false
+                        try book.record(table: table.name, entry: entry)
                     }
+                    return
                 }
                 // A tombstone at this key belonged to a deleted row: this one is new, with no base.
                 let known = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey).flatMap { $0.deleted ? nil : $0 } : nil

@@ -510,6 +510,13 @@ extension ImportContext {
     /// `versions`: the delete's, kept with the row's tombstone (nil: the row's last
     /// versions, as for a child deleted by ON DELETE CASCADE).
     func deleteRow(of table: TableDefinition, at key: [Value], versions: VersionVector? = nil) throws -> Rejection? {
+        // A cascade that comes back to a row already being deleted (a row that is its own
+        // manager, two rows pointing at each other) stops there: that row goes when its
+        // own delete finishes, instead of recursing until the stack overflows.
+        let deleting = table.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)
+        guard !rowsBeingDeleted.contains(deleting) else { return nil }
+        rowsBeingDeleted.insert(deleting)
+        defer { rowsBeingDeleted.remove(deleting) }
         let access = try self.access(table)
         // Children that block the delete are found before any cascade runs, so a refused
         // delete leaves every child as it was.
@@ -517,7 +524,9 @@ extension ImportContext {
             for reference in child.references where reference.table.lowercased() == table.name.lowercased()
                 && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
                 guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
+                // A row pointing at itself does not keep itself alive.
                 let children = try self.access(child).keys(where: reference.columns, equal: parentValues, limit: 100_000)
+                    .filter { child.name.lowercased() != table.name.lowercased() || $0 != key }
                 if !children.isEmpty {
                     return Rejection(reason: .constraint, message: "the row is still referenced by \(counted(children.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
                 }
@@ -528,6 +537,7 @@ extension ImportContext {
                 guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
                 let childAccess = try self.access(child)
                 let children = try childAccess.keys(where: reference.columns, equal: parentValues, limit: 100_000)
+                    .filter { child.name.lowercased() != table.name.lowercased() || $0 != key }
                 if children.isEmpty { continue }
                 switch reference.onDelete?.uppercased() {
                 case "CASCADE":
