@@ -119,21 +119,6 @@ private final class CompressedBlock: @unchecked Sendable {
     var error: Error?
 }
 
-extension Sequence where Element == UInt8 {
-    var hexString: String {
-        let digits: StaticString = "0123456789abcdef"
-        var out: [UInt8] = []
-        out.reserveCapacity(underestimatedCount * 2)
-        digits.withUTF8Buffer { hex in
-            for byte in self {
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
 extension SHA256Digest {
     var hexString: String { withUnsafeBytes { $0.hexString } }
 }

@@ -209,11 +209,15 @@ public final class Exporter {
                 // Most rows of an incremental export are unchanged since the changeset it
                 // continues (no change recorded after it): the same fingerprint says so
                 // without the portable form, the same hash with it.
+                func unchangedSinceWatermark(_ sequence: Int64, _ known: Int64?) -> Bool {
+                    guard let watermark, let fingerprint else { return false }
+                    return sequence <= watermark && known == fingerprint
+                }
                 var seen: (hash: String, sequence: Int64, fingerprint: Int64?)?
                 if bookJoin != nil, case .integer(let sequence) = cursor.value(at: scanWidth + 1) {
                     var known: Int64?
                     if case .integer(let value) = cursor.value(at: scanWidth + 2) { known = value }
-                    if let watermark, sequence <= watermark, known != nil, known == fingerprint { return }
+                    if unchangedSinceWatermark(sequence, known) { return }
                     switch cursor.value(at: scanWidth) {
                     case .integer(let bits): seen = (PortableRow.hex(UInt64(bitPattern: bits)), sequence, known)
                     case let other: seen = (other.string ?? "", sequence, known) // a version 1 hash, kept as text
@@ -222,7 +226,7 @@ public final class Exporter {
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 if seen == nil, watermark != nil, bookKnowsTable {
                     seen = try book.hash(table: table.name, rowKey: rowKey)
-                    if let seen, let watermark, seen.sequence <= watermark, seen.fingerprint != nil, seen.fingerprint == fingerprint { return }
+                    if let seen, unchangedSinceWatermark(seen.sequence, seen.fingerprint) { return }
                 }
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
                                            identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })

@@ -198,7 +198,7 @@ extension TableReconciler {
         var values = Dictionary(zip(names, current), uniquingKeysWith: { a, _ in a })
         for (name, value) in zip(target.primaryKey, key) where values[name] == nil { values[name] = value }
         return try portable.digests(value: { values[$0] ?? .null }, parent: { reference in
-            try? context.parentIdentity(reference, values: reference.columns.map { values[$0] ?? .null })
+            try context.parentIdentity(reference, values: reference.columns.map { values[$0] ?? .null })
         })
     }
 

@@ -21,6 +21,8 @@ final class SQLiteSyncBook: SyncBook {
     let storeId: String
     private(set) var sequence: Int64
     private var savedSequence: Int64
+    /// The columns `read` decodes, in its order.
+    private static let entryColumns = ["rowKey", "identity", "hash", "digests", "deleted", "versions", "seq", "fingerprint", "inTable"]
     /// Table name → its number in `_ferry_tables`: an entry names its table in a byte or two.
     private var tableIds: [String: Int64] = [:]
 
@@ -81,21 +83,17 @@ final class SQLiteSyncBook: SyncBook {
             + (try optional.map { try has($0.0) ? $0.0 : $0.1 }.joined(separator: ", ")) + " FROM _ferry_rows_v1")
         let insert = try database.prepare("INSERT OR REPLACE INTO _ferry_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)")
         var ids: [String: Int64] = [:]
+        func text(_ index: Int) -> [UInt8] { if case .text(let bytes) = select.value(at: index) { return bytes } else { return [] } }
         while try select.step() {
             let name = select.value(at: 0).string ?? ""
             let id = try ids[name] ?? tableId(database, name, create: true)!
             ids[name] = id
-            var base: [UInt8] = []
-            if case .text(let bytes) = select.value(at: 4) { base = bytes }
+            let base = text(4)
             let form = base.isEmpty ? nil : try? JSONParser.parse(base)
             let hash = form == nil ? select.value(at: 3) : storedHash(PortableRow.hash(PortableRow.canonicalForm(base)))
             let digests = form.map { ColumnDigests(portableForm: $0) } ?? ColumnDigests()
-            var identity: [UInt8] = []
-            if case .text(let bytes) = select.value(at: 2) { identity = bytes }
             let versions = BookPacking.unpack(versions: select.value(at: 6))
-            var rowKey: [UInt8] = []
-            if case .text(let bytes) = select.value(at: 1) { rowKey = bytes }
-            try insert.bind([.integer(id), BookPacking.pack(rowKey: rowKey), BookPacking.pack(identity: identity), hash, .blob(digests.blob),
+            try insert.bind([.integer(id), BookPacking.pack(rowKey: text(1)), BookPacking.pack(identity: text(2)), hash, .blob(digests.blob),
                              select.value(at: 5), BookPacking.pack(versions: versions), select.value(at: 7), select.value(at: 8)])
             try insert.step()
             insert.reset()
@@ -134,7 +132,7 @@ final class SQLiteSyncBook: SyncBook {
 
     private init(database: SQLiteDatabase) throws {
         self.database = database
-        let columns = "rowKey, identity, hash, digests, deleted, versions, seq, fingerprint, inTable"
+        let columns = Self.entryColumns.joined(separator: ", ")
         byKey = try database.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = ? AND rowKey = ?")
         // A tombstone has no hash to compare with: a row at its key is new.
         hashByKey = try database.prepare("SELECT hash, seq, fingerprint FROM _ferry_rows WHERE tableId = ? AND rowKey = ? AND deleted = 0")
@@ -180,7 +178,6 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     private func read(_ statement: SQLiteStatement) -> SyncBookEntry {
-        func bytes(_ index: Int) -> [UInt8] { if case .text(let b) = statement.value(at: index) { return b } else { return [] } }
         let digests: [UInt8]
         if case .blob(let blob) = statement.value(at: 3) { digests = blob } else { digests = [] }
         var entry = SyncBookEntry(rowKey: BookPacking.unpack(rowKey: statement.value(at: 0)), identity: BookPacking.unpack(identity: statement.value(at: 1)), hash: Self.hashText(statement.value(at: 2)),
@@ -254,6 +251,14 @@ final class SQLiteSyncBook: SyncBook {
         return statement
     }
 
+    /// SQL that holds when row `t` of `table` is the row of book entry `b`: a key kept as
+    /// its value compares as it is, one kept as a JSON array (BookPacking) by its elements.
+    private static func rowOfEntry(_ table: TableDefinition) -> String {
+        table.primaryKey.count == 1
+            ? "t.\(Identifier.quote(table.primaryKey[0])) = iif(typeof(b.rowKey) = 'blob', json_extract(CAST(b.rowKey AS TEXT), '$[0]'), b.rowKey)"
+            : table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(CAST(b.rowKey AS TEXT), '$[\($0)]')" }.joined(separator: " AND ")
+    }
+
     /// Tables whose entries of rows that no longer hold their cloudId were put back in the
     /// identity index.
     private var indexedGone = Set<Int64>()
@@ -267,12 +272,9 @@ final class SQLiteSyncBook: SyncBook {
         guard !indexedGone.contains(id) else { return }
         indexedGone.insert(id)
         guard let column = table.cloudId, !table.primaryKey.isEmpty else { return }
-        let key = table.primaryKey.count == 1
-            ? "t.\(Identifier.quote(table.primaryKey[0])) = iif(typeof(b.rowKey) = 'blob', json_extract(CAST(b.rowKey AS TEXT), '$[0]'), b.rowKey)"
-            : table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(CAST(b.rowKey AS TEXT), '$[\($0)]')" }.joined(separator: " AND ")
         let statement = try database.prepare("""
             SELECT b.rowKey, b.identity, t.\(Identifier.quote(column)) FROM _ferry_rows AS b
-            LEFT JOIN \(Identifier.quote(table.name)) AS t ON \(key)
+            LEFT JOIN \(Identifier.quote(table.name)) AS t ON \(Self.rowOfEntry(table))
             WHERE b.tableId = ? AND b.inTable = 1 AND b.deleted = 0
             """)
         try statement.bind([.integer(id)])
@@ -385,14 +387,10 @@ final class SQLiteSyncBook: SyncBook {
 
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
         guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
-        // An anti-join finds entries whose row is gone: a key kept as its value compares
-        // as it is, one kept as a JSON array (BookPacking) by its elements.
-        let on = table.primaryKey.count == 1
-            ? "t.\(Identifier.quote(table.primaryKey[0])) = iif(typeof(b.rowKey) = 'blob', json_extract(CAST(b.rowKey AS TEXT), '$[0]'), b.rowKey)"
-            : table.primaryKey.enumerated().map { "t.\(Identifier.quote($1)) = json_extract(CAST(b.rowKey AS TEXT), '$[\($0)]')" }.joined(separator: " AND ")
+        // An anti-join finds entries whose row is gone.
         let statement = try database.prepare("""
-            SELECT b.rowKey, b.identity, b.hash, b.digests, b.deleted, b.versions, b.seq, b.fingerprint, b.inTable FROM _ferry_rows AS b
-            WHERE b.tableId = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(on))
+            SELECT \(Self.entryColumns.map { "b.\($0)" }.joined(separator: ", ")) FROM _ferry_rows AS b
+            WHERE b.tableId = ? AND b.deleted = 0 AND NOT EXISTS (SELECT 1 FROM \(Identifier.quote(table.name)) AS t WHERE \(Self.rowOfEntry(table)))
             """)
         try statement.bind([.integer(id)])
         var gone: [SyncBookEntry] = []
@@ -418,7 +416,7 @@ final class SQLiteSyncBook: SyncBook {
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
         guard let id = try tableId(table) else { return }
         let statement = try database.prepare("""
-            SELECT rowKey, identity, hash, digests, deleted, versions, seq, fingerprint, inTable FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
+            SELECT \(Self.entryColumns.joined(separator: ", ")) FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
             WHERE tableId = ? AND deleted = 1 AND seq > ? ORDER BY seq
             """)
         try statement.bind([.integer(id), .integer(sequence ?? -1)])
@@ -474,8 +472,6 @@ final class SQLiteSyncBook: SyncBook {
     }
 
     func setState(_ key: String, _ value: String) throws {
-        let statement = try database.prepare("INSERT INTO _ferry_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        try statement.bind([.text(key), .text(value)])
-        try statement.step()
+        try Self.setState(database, key, value)
     }
 }

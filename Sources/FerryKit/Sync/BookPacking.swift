@@ -14,32 +14,23 @@ enum BookPacking {
     static func pack(identity: [UInt8]) -> Value {
         let count = identity.count - cloudIdPrefix.count - cloudIdSuffix.count
         guard count == 32 || count == 36, identity.starts(with: cloudIdPrefix), identity.suffix(2).elementsEqual(cloudIdSuffix) else { return .text(identity) }
-        let text = identity[cloudIdPrefix.count..<(cloudIdPrefix.count + count)]
-        var packed: [UInt8] = [count == 32 ? plainHex : uuid]
-        var high: UInt8?
-        for (offset, byte) in text.enumerated() {
-            if count == 36, [8, 13, 18, 23].contains(offset) {
-                guard byte == UInt8(ascii: "-") else { return .text(identity) }
-                continue
-            }
-            guard let nibble = hexValue(byte) else { return .text(identity) }
-            if let first = high { packed.append(first << 4 | nibble); high = nil } else { high = nibble }
+        var text = Array(identity[cloudIdPrefix.count..<(cloudIdPrefix.count + count)])
+        if count == 36 {
+            // A UUID: dashes at 8, 13, 18 and 23, hex digits between.
+            guard [8, 13, 18, 23].allSatisfy({ text[$0] == UInt8(ascii: "-") }) else { return .text(identity) }
+            text.removeAll { $0 == UInt8(ascii: "-") }
         }
-        return .blob(packed)
+        guard text.count == 32, let bytes = text.hexDecoded else { return .text(identity) }
+        return .blob([count == 32 ? plainHex : uuid] + bytes)
     }
 
     static func unpack(identity value: Value) -> [UInt8] {
         switch value {
         case .text(let bytes): return bytes
         case .blob(let packed) where packed.count == 17:
-            let alphabet = Array("0123456789abcdef".utf8)
-            var out = cloudIdPrefix
-            for (index, byte) in packed.dropFirst().enumerated() {
-                if packed[0] == uuid, [4, 6, 8, 10].contains(index) { out.append(UInt8(ascii: "-")) }
-                out.append(alphabet[Int(byte >> 4)])
-                out.append(alphabet[Int(byte & 0xF)])
-            }
-            return out + cloudIdSuffix
+            var text = Array(packed.dropFirst().hexString.utf8)
+            if packed[0] == uuid { for offset in [8, 13, 18, 23] { text.insert(UInt8(ascii: "-"), at: offset) } }
+            return cloudIdPrefix + text + cloudIdSuffix
         default: return []
         }
     }
@@ -79,14 +70,8 @@ enum BookPacking {
         guard !versions.isEmpty else { return .text([]) }
         var packed: [UInt8] = []
         for store in versions.counters.keys.sorted() {
-            let digits = Array(store.utf8)
-            guard digits.count == 12 else { return .text(versions.bytes) }
-            var index = 0
-            while index < 12 {
-                guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return .text(versions.bytes) }
-                packed.append(high << 4 | low)
-                index += 2
-            }
+            guard store.utf8.count == 12, let id = store.utf8.hexDecoded else { return .text(versions.bytes) }
+            packed += id
             var count = UInt64(versions.counters[store]!)
             repeat {
                 packed.append(UInt8(count & 0x7F) | (count > 0x7F ? 0x80 : 0))
@@ -100,12 +85,10 @@ enum BookPacking {
         switch value {
         case .text(let bytes): return (try? VersionVector(decoding: bytes)) ?? VersionVector()
         case .blob(let packed):
-            let alphabet = Array("0123456789abcdef".utf8)
             var counters: [String: Int64] = [:]
             var index = 0
             while index + 7 <= packed.count {
-                var id: [UInt8] = []
-                for byte in packed[index..<(index + 6)] { id += [alphabet[Int(byte >> 4)], alphabet[Int(byte & 0xF)]] }
+                let id = packed[index..<(index + 6)].hexString
                 index += 6
                 var count: UInt64 = 0, shift: UInt64 = 0
                 while index < packed.count, shift < 63 {
@@ -115,18 +98,10 @@ enum BookPacking {
                     shift += 7
                     if byte & 0x80 == 0 { break }
                 }
-                counters[String(decoding: id, as: UTF8.self)] = Int64(min(count, UInt64(VersionVector.maximumCount)))
+                counters[id] = Int64(min(count, UInt64(VersionVector.maximumCount)))
             }
             return VersionVector(counters)
         default: return VersionVector()
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        default: return nil
         }
     }
 }

@@ -60,33 +60,11 @@ public struct ColumnDigests: Sendable, Equatable {
     }
 
     /// 8 lowercase hex digits per digest, as a record's `base` carries them.
-    public var hex: String {
-        var out = [UInt8]()
-        out.reserveCapacity(digests.count * 8)
-        let alphabet = Array("0123456789abcdef".utf8)
-        for digest in digests {
-            for shift in stride(from: 28, through: 0, by: -4) { out.append(alphabet[Int((digest >> UInt32(shift)) & 0xF)]) }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hex: String { blob.hexString }
 
     public init?(hex: String) {
-        let bytes = Array(hex.utf8)
-        guard bytes.count % 8 == 0 else { return nil }
-        var digests: [UInt32] = []
-        digests.reserveCapacity(bytes.count / 8)
-        var current: UInt32 = 0
-        for (index, byte) in bytes.enumerated() {
-            let nibble: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            current = current << 4 | UInt32(nibble)
-            if index % 8 == 7 { digests.append(current); current = 0 }
-        }
-        self.digests = digests
+        guard hex.utf8.count % 8 == 0, let blob = hex.utf8.hexDecoded else { return nil }
+        self.init(blob: blob)
     }
 
     /// 4 bytes per digest, big-endian: the book's column.

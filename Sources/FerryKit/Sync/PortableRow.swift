@@ -85,10 +85,10 @@ struct PortableRow {
     /// column name (a composite foreign key under each of its columns): `value` gives a
     /// column's value, `parent` the identity of the row a foreign key points at (nil when
     /// the key is NULL or its parent is unknown).
-    func digests(value: (String) -> Value, parent: (Reference) -> Record.ReferenceIdentity?) -> [String: UInt32] {
+    func digests(value: (String) -> Value, parent: (Reference) throws -> Record.ReferenceIdentity?) rethrows -> [String: UInt32] {
         var result: [String: UInt32] = [:]
         for column in columns {
-            if let reference = column.reference, !value(column.name).isNull, let identity = parent(reference) {
+            if let reference = column.reference, !value(column.name).isNull, let identity = try parent(reference) {
                 let digest = ColumnDigests.digest(column: column.name, parent: identity)
                 for name in reference.columns { result[name] = digest }
             } else {
@@ -155,10 +155,7 @@ struct PortableRow {
 
     /// 16 lowercase hex digits.
     static func hex(_ value: UInt64) -> String {
-        var out = [UInt8](repeating: 0, count: 16)
-        let alphabet = Array("0123456789abcdef".utf8)
-        for index in 0..<16 { out[index] = alphabet[Int((value >> UInt64(60 - index * 4)) & 0xF)] }
-        return String(decoding: out, as: UTF8.self)
+        withUnsafeBytes(of: value.bigEndian) { $0.hexString }
     }
 
     /// How the other store recognises a row: `{"cloudId":…}` when it has one, else its keys.
