@@ -14,12 +14,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibDeflate", path: "Sources/CLibDeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "CFerrySystem", path: "Sources/CFerrySystem"),
         .target(
             name: "FerryKit",
             dependencies: [
-                "CSQLite", "CZlib", "CLibDeflate", "CFerrySystem",
+                "CSQLite", "CLibPQ", "CZlib", "CLibDeflate", "CFerrySystem",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

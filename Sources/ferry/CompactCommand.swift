@@ -30,7 +30,7 @@ struct CompactCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors(common) {
-            let store = try SQLiteStore.existing(path: db, mode: .readWrite)
+            let store = try StoreOpener.open(db, for: .write, schema: common.schema)
             let result = try TombstoneCompactor.compact(store: store, appliedEverywhere: applied.map(changesetId))
             if !common.quiet {
                 printError("removed \(counted(result.removed, "tombstone")), \(result.remaining) kept")

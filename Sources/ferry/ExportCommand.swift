@@ -62,7 +62,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors(common) {
-            let store = try SQLiteStore.openForExport(path: db)
+            let store = try StoreOpener.open(db, for: .export, schema: common.schema)
             let options = ExportOptions(tables: tableList(tables), profile: try loadProfile(profile), compressionLevel: level, force: force,
                                         incremental: incremental, since: since.map(changesetId))
             let summary = try Exporter(store: store, options: options, observer: TerminalProgress.make(quiet: common.quiet)).export(to: out)

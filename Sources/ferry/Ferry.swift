@@ -46,6 +46,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for a database another program has locked (default 5).")
     var busyTimeout: Double?
 
+    @Option(name: .long, help: "The PostgreSQL schema whose tables --db means (default public); only with a postgresql:// --db.")
+    var schema: String?
+
     func validate() throws {
         if let busyTimeout, !(0...86_400).contains(busyTimeout) {
             throw ValidationError("--busy-timeout must be between 0 and 86400 seconds.")

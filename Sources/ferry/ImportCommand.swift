@@ -91,18 +91,18 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors(common, unapplied: "Nothing was applied to \(db).") {
+        try runReportingErrors(common, unapplied: "Nothing was applied to \(StoreOpener.describe(db)).") {
             // The report must be writable before anything is applied: exit 1 means "nothing
             // applied". It never replaces a file Ferry did not write (the target, say).
             if let report { try SideFile.checkReplaceable(report, kind: .report) }
-            let target = try TargetDatabase(path: db)
+            let target = try TargetDatabase(db: db, schema: common.schema)
             let reader = try ChangesetReader(path: changeset, target: target.store, maximumLineLength: lineSize.bytes)
             var allPins = try pin.map { try Pin.parse($0, place: "--pin") }
             if let pins { allPins += try Pin.load(path: pins) }
             let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
                                         pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema, pins: allPins, track: track)
-            let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
+            let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: target.path)
             if !dryRun { target.commit() }
             if let report {
                 do {

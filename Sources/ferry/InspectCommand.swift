@@ -47,7 +47,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors(common) {
             if let db {
-                let store = try SQLiteStore.existing(path: db, mode: .readOnly)
+                let store = try StoreOpener.open(db, for: .read, schema: common.schema)
                 printOutput(Inspector.importLog(try store.importLog(), json: json))
                 // JSON stays one import per line; the book's summary is for people.
                 if !json, let book = try store.syncBookSummary() { printOutput("\n" + book.text) }

@@ -31,7 +31,7 @@ struct PrepareCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors(common) {
-            let store = try SQLiteStore.existing(path: db, mode: .readWrite)
+            let store = try StoreOpener.open(db, for: .write, schema: common.schema)
             let results = try Preparer.prepare(store: store, tables: tableList(tables), profile: try loadProfile(profile))
             if !common.quiet {
                 for result in results {

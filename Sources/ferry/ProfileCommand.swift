@@ -26,7 +26,7 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors(common) {
-            let store = try SQLiteStore.existing(path: db, mode: .readOnly)
+            let store = try StoreOpener.open(db, for: .read, schema: common.schema)
             let loaded = try loadProfile(profile)
             let tables = try store.tables(profile: loaded)
             printOutput(try ResolvedProfile(tables: tables, profile: loaded).json())

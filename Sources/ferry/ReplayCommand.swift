@@ -42,16 +42,16 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var partial = false
         try runReportingErrors(common) {
-            let target = try TargetDatabase(path: db)
+            let target = try TargetDatabase(db: db, schema: common.schema)
             for (index, path) in changesets.enumerated() {
                 let result: ImportReport
                 do {
                     let reader = try ChangesetReader(path: path, target: target.store, maximumLineLength: lineSize.bytes)
                     result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force, trustSchema: trustSchema, track: track),
-                                          observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: db)
+                                          observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: target.path)
                 } catch let error as FerryError {
                     // Each changeset is its own transaction: say which ones stay applied.
-                    let before = index == 0 ? "Nothing was applied to \(db)." : "\(path) was not applied; the \(index) changeset\(index == 1 ? "" : "s") before it stay applied to \(db)."
+                    let before = index == 0 ? "Nothing was applied to \(StoreOpener.describe(db))." : "\(path) was not applied; the \(index) changeset\(index == 1 ? "" : "s") before it stay applied to \(StoreOpener.describe(db))."
                     throw error.rephrased("\(path): \(error.message)\(error.message.hasSuffix(".") ? "" : ".") \(error.message.contains("othing was") ? "" : before)".trimmingCharacters(in: .whitespaces))
                 }
                 target.commit()

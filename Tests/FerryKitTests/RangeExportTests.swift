@@ -200,7 +200,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let writer = try GzipFileWriter(creating: directory.appendingPathComponent("failed.gz").path, level: 1)
             try writer.write(compressing: { compress in try Array("fine\n".utf8).withUnsafeBytes(compress) })
-            try writer.write(compressing: { _ in throw FerryError(.sqlite, "the range could not be read") })
+            try writer.write(compressing: { _ in throw FerryError(.store, "the range could not be read") })
             #expect(throws: FerryError.self) { _ = try writer.finish() }
         }
     }

@@ -358,7 +358,7 @@ public final class Exporter {
 
     private func makeManifest(id: String, tables: [ManifestTable], profile: Profile, incrementalTo: String?, warnings: [String]) -> Manifest {
         let schemaText = tables.map(\.definition).sorted { $0.name < $1.name }.map(\.create).joined(separator: "\n")
-        let location = (store as? SQLiteStore).map { URL(fileURLWithPath: $0.database.path).standardizedFileURL.path } ?? store.displayName
+        let location = store.filePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? store.displayName
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return Manifest(

@@ -131,7 +131,7 @@ public final class Importer {
             // rejects and conflicts that came back, with the target left byte for byte.
             guard !options.dryRun else { return rollBack.report }
             report = rollBack.report
-        } catch let error as FerryError where error.sqliteCode.map({ $0 & 0xFF == Self.sqliteTooBig }) == true {
+        } catch let error as FerryError where error.storeFailure?.kind == .tooBig {
             throw FerryError(.data, "a value or row would be larger than \(LineReader.describeSize(valueLimit)), the most this import allows (it follows --max-line-size). A DEFAULT or other expression of the changeset's schema can build such a value, or a target row is that large already. If you trust the changeset and the value really is that large, import again with a larger --max-line-size. Nothing was imported.")
         }
         do {
@@ -142,9 +142,6 @@ public final class Importer {
         }
         return report
     }
-
-    /// SQLITE_TOOBIG: a string, BLOB or row over SQLITE_LIMIT_LENGTH.
-    private static let sqliteTooBig: Int32 = 18
 
     static let minimumValueLimit = 1024 * 1024
 
@@ -160,7 +157,7 @@ public final class Importer {
     }
 
     private func defaultPath(_ targetPath: String?, _ kind: String) -> String {
-        let location = targetPath ?? (store as? SQLiteStore)?.database.path ?? FileManager.default.currentDirectoryPath + "/ferry"
+        let location = targetPath ?? store.filePath ?? FileManager.default.currentDirectoryPath + "/ferry"
         let base = URL(fileURLWithPath: location).standardizedFileURL.path
         return "\(base).\(kind)-\(changeset.manifest.changesetId.prefix(8)).ndjson"
     }

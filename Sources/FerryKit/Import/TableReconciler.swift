@@ -1,5 +1,4 @@
 import Foundation
-import CSQLite
 
 /// Applies the records of one table: resolves references, matches each record to a target
 /// row, then inserts, updates or leaves it, or rejects it with a reason.
@@ -95,7 +94,7 @@ final class TableReconciler {
         bookKnewTable = try context.book.hasEntries(table: target.name)
         // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed.
         let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
-            && target.create.range(of: "ON CONFLICT", options: .caseInsensitive) == nil
+            && !target.resolvesConflictsItself
         insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
     }
@@ -367,8 +366,7 @@ final class TableReconciler {
 
     /// A failure of this one record's values (constraint, datatype), not of the import.
     private static func isRecordError(_ error: FerryError) -> Bool {
-        guard let code = error.sqliteCode else { return false }
-        return code & 0xFF == SQLITE_CONSTRAINT || code & 0xFF == SQLITE_MISMATCH
+        error.storeFailure?.rejectsRecord == true
     }
 
     private func insert(_ row: [Value], record: Record, line: Int) throws -> Outcome {
@@ -457,24 +455,21 @@ final class TableReconciler {
         do {
             return try body()
         } catch let error as FerryError {
-            guard Self.isRecordError(error), let code = error.sqliteCode else { throw error }
-            let reason: RejectReason = (code == 3091 || code & 0xFF == SQLITE_MISMATCH) ? .schema : .constraint // 3091: SQLITE_CONSTRAINT_DATATYPE
-            return .rejected(Rejection(reason: reason, message: Self.advice(for: error.message, code: code)))
+            guard let failure = error.storeFailure, failure.rejectsRecord else { throw error }
+            return .rejected(Rejection(reason: failure.kind == .datatype ? .schema : .constraint, message: Self.advice(for: error.message, failure)))
         }
     }
 
     /// What to do about a refused write. A UNIQUE collision usually means the target holds the
     /// same logical row under another id, which a `match` rule fixes; editing the value
     /// would only make a duplicate.
-    private static func advice(for text: String, code: Int32) -> String {
-        if (code == 2067 || code == 1555) && text.contains("index '") {
+    private static func advice(for text: String, _ failure: StoreFailure) -> String {
+        if failure.kind == .unique && failure.columns == nil {
             // An index over expressions: no column list to put in a match line.
             return "\(text): the target already has a row with this value. If it is the same logical row, give the table a cloudId on both sides (`ferry prepare --tables TABLE`) so the rows match, or add a \"match\" line on the columns the index covers to a profile file (--profile FILE). If it is a different row, change the value at the source and export again."
         }
-        if code == 2067 || code == 1555 { // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
-            let columns = text.components(separatedBy: ": ").last?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .map { $0.split(separator: ".", maxSplits: 1).last.map(String.init) ?? $0 } ?? []
-            let table = text.components(separatedBy: ": ").last?.split(separator: ".").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "TABLE"
+        if failure.kind == .unique, let columns = failure.columns {
+            let table = failure.table ?? "TABLE"
             return "\(text): the target already has a row with these values. If it is the same logical row, let Ferry match on them: add \(PrimaryKeyIdentity.profileLine(table: table, match: columns)) to a profile file and import again with --profile FILE. If it is a different row, change the value at the source and export again."
         }
         return "\(text). Fix the value in the record (or relax the target's constraint), then import the rejects file."

@@ -15,7 +15,7 @@ public enum Preparer {
     /// not to a join table, whose foreign keys are its identity;
     /// tables named in `tables` always get it. Idempotent; an existing
     /// cloudId is never changed.
-    public static func prepare(store: SQLiteStore, tables wanted: [String]?, profile: Profile) throws -> [TableResult] {
+    public static func prepare(store: Store, tables wanted: [String]?, profile: Profile) throws -> [TableResult] {
         try store.withTransaction {
             let all = try store.tables(profile: profile)
             let selected = try wanted.map { names in

@@ -154,6 +154,9 @@ public struct TableDefinition: Sendable, Equatable {
         references.first { $0.columns.contains(column) }
     }
 
+    /// The schema resolves a colliding insert itself (SQLite's `ON CONFLICT REPLACE`).
+    public var resolvesConflictsItself = false
+
     /// Whether a UNIQUE index covers the cloudId column alone, so a duplicate cloudId fails an insert.
     public var cloudIdIsUnique = false
 

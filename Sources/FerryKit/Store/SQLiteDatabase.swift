@@ -109,7 +109,34 @@ public final class SQLiteDatabase {
 
     func error(_ rc: Int32, while doing: String) -> FerryError {
         let code = sqlite3_extended_errcode(handle)
-        return FerryError(.sqlite, message(code, errorMessage), sqliteCode: code, detail: "SQLite error \(code) (\(errorMessage)) while \(doing)")
+        return FerryError(.store, message(code, errorMessage), storeFailure: Self.failure(code, errorMessage), detail: "SQLite error \(code) (\(errorMessage)) while \(doing)")
+    }
+
+    /// SQLite's extended result code in store-neutral terms
+    /// (https://www.sqlite.org/rescode.html). A UNIQUE failure names its columns as
+    /// "UNIQUE constraint failed: t.a, t.b", or "…: index 'name'" for a key over expressions.
+    static func failure(_ code: Int32, _ text: String) -> StoreFailure {
+        let kind: StoreFailure.Kind
+        switch code & 0xFF {
+        case SQLITE_CONSTRAINT:
+            switch code {
+            case 2067, 1555: kind = .unique // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+            case 3091: kind = .datatype // SQLITE_CONSTRAINT_DATATYPE (a STRICT table)
+            default: kind = .constraint
+            }
+        case SQLITE_MISMATCH: kind = .datatype
+        case SQLITE_TOOBIG: kind = .tooBig
+        case SQLITE_BUSY, SQLITE_LOCKED: kind = .busy
+        case SQLITE_AUTH: kind = .notAuthorized
+        default: kind = .other
+        }
+        var failure = StoreFailure(kind, code: "SQLite error \(code)")
+        if kind == .unique, let named = text.components(separatedBy: "failed: ").last, !named.hasPrefix("index '") {
+            let parts = named.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            failure.columns = parts.map { $0.split(separator: ".", maxSplits: 1).last.map(String.init) ?? $0 }
+            failure.table = parts.first?.split(separator: ".", maxSplits: 1).first.map(String.init)
+        }
+        return failure
     }
 
     /// One plain line a user can act on. The statement SQLite refused is internal: it goes
@@ -146,7 +173,7 @@ public final class SQLiteDatabase {
             let text = errmsg.map { String(cString: $0) } ?? errorMessage
             sqlite3_free(errmsg)
             let code = sqlite3_extended_errcode(handle)
-            throw FerryError(.sqlite, message(code, text), sqliteCode: code, detail: "SQLite error \(code) (\(text)) while executing \(sql.prefix(200))")
+            throw FerryError(.store, message(code, text), storeFailure: Self.failure(code, text), detail: "SQLite error \(code) (\(text)) while executing \(sql.prefix(200))")
         }
     }
 

@@ -46,7 +46,7 @@ extension SQLiteStore {
                 if let function = authorization.deniedFunction {
                     throw Self.functionRefused(function, table: table, in: what)
                 }
-                if let code = error.sqliteCode, code & 0xFF == SQLITE_AUTH {
+                if error.storeFailure?.kind == .notAuthorized {
                     throw error.rephrased("table \(table): \(what) in the manifest does more than create table \(table) and its indexes (it names another table, or reads or writes one), so Ferry refuses to run it. The changeset is damaged or forged: ask its sender for a new export.", kind: .unsafe)
                 }
                 throw error.rephrased("table \(table): Ferry refuses \(what) in the manifest: \(error.message.hasSuffix(".") ? String(error.message.dropLast()) : error.message). Create the table in the target yourself, then import again.", kind: .unsafe)

@@ -1,9 +1,9 @@
 import Foundation
 
 extension SQLiteStore {
-    /// Reads every user table's definition from the catalog. Names are bound as parameters
-    /// of the `pragma_*` table-valued functions, never spliced into SQL.
-    public func tables(profile: Profile) throws -> [TableDefinition] {
+    /// Every user table as SQLite's catalog describes it. Names are bound as parameters of
+    /// the `pragma_*` table-valued functions, never spliced into SQL.
+    public func catalog() throws -> [CatalogTable] {
         // pragma_table_list says "shadow" for the tables behind FTS5/R-tree virtual tables:
         // they belong to their module, so they are neither exported nor prepared.
         let rows = try database.rows("""
@@ -12,50 +12,24 @@ extension SQLiteStore {
               AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND s.name NOT LIKE '\\_ferry\\_%' ESCAPE '\\'
             ORDER BY s.name
             """)
-
-        var definitions: [TableDefinition] = []
+        var tables: [CatalogTable] = []
         for row in rows {
-            guard let name = row[0].string, !profile.excludes(name) else { continue }
+            guard let name = row[0].string else { continue }
             let create = row[1].string ?? ""
             // Virtual tables (FTS, R-tree) are backed by module code Ferry cannot recreate safely.
             if create.uppercased().hasPrefix("CREATE VIRTUAL") { continue }
-            definitions.append(try definition(of: name, create: create, profile: profile))
+            tables.append(try catalogTable(name, create: create))
         }
-        return try resolveImplicitReferenceTargets(definitions)
+        return tables
     }
 
-    func definition(of name: String, create: String, profile: Profile) throws -> TableDefinition {
-        let tableProfile = profile.tables[name]
-        let skip = Set(tableProfile?.skip ?? [])
+    private func catalogTable(_ name: String, create: String) throws -> CatalogTable {
         var columns: [ColumnDefinition] = []
         // hidden: 0 normal, 2/3 generated columns (computed, never inserted), 1 virtual-table hidden.
         for row in try database.rows("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid", [.text(name)]) {
-            guard let columnName = row[0].string, !skip.contains(columnName) else { continue }
-            guard case .integer(let notNull) = row[2], case .integer(let pk) = row[4] else { continue }
+            guard let columnName = row[0].string, case .integer(let notNull) = row[2], case .integer(let pk) = row[4] else { continue }
             columns.append(ColumnDefinition(name: columnName, type: row[1].string ?? "", notNull: notNull != 0, primaryKey: Int(pk), default: row[3].string))
         }
-        let primaryKey = columns.filter { $0.primaryKey > 0 }.sorted { $0.primaryKey < $1.primaryKey }.map(\.name)
-        let cloudId = cloudIdColumn(in: columns, table: name, profile: profile)
-
-        var matchSets: [[String]] = []
-        let unique = try uniqueIndexes(of: name)
-        for index in unique {
-            // The cloudId index is the first step of matching already; the primary key never matches across stores.
-            if index == primaryKey || index == [cloudId] { continue }
-            if index.contains(where: { skip.contains($0) }) { continue }
-            if !matchSets.contains(index) { matchSets.append(index) }
-        }
-        var fallbacks: [[String]] = []
-        // A composite that repeats a natural key whose columns may be NULL stays a fallback:
-        // the key identifies nothing where a NULL is, the composite (NULL equals NULL) does.
-        let completeKeys = matchSets.filter { set in set.allSatisfy { name in columns.first { $0.name == name }?.notNull == true } }.map(Set.init)
-        for composite in tableProfile?.match ?? [] where !completeKeys.contains(Set(composite)) && !fallbacks.contains(composite) {
-            for column in composite where !columns.contains(where: { $0.name == column }) {
-                throw FerryError(.usage, "profile: table \(name) has no column \"\(column)\" for its match set \(composite). Fix the profile's \"match\" for \(name).")
-            }
-            fallbacks.append(composite)
-        }
-
         var references: [Reference] = []
         var current: (id: Int64, reference: Reference)?
         for row in try database.rows("SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq", [.text(name)]) {
@@ -69,33 +43,14 @@ extension SQLiteStore {
             }
         }
         if let existing = current { references.append(existing.reference) }
-
         let indexes = try database.rows(
             "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY rowid", [.text(name)]
         ).compactMap { $0[0].string }
-
-        var definition = TableDefinition(name: name, columns: columns, primaryKey: primaryKey, cloudId: cloudId, matchSets: matchSets, fallbackMatchSets: fallbacks, references: references, create: create, indexes: indexes)
-        definition.expressionKeys = try expressionKeys(of: name, columns: columns.map(\.name)).filter { !$0.columns.contains(where: skip.contains) }
-        definition.cloudIdIsUnique = cloudId.map { unique.contains([$0]) } ?? false
-        if let named = tableProfile?.updatedAt {
-            guard columns.contains(where: { $0.name == named }) else {
-                throw FerryError(.usage, "profile: table \(name) has no column \"\(named)\" for \"updatedAt\". Fix the profile.")
-            }
-            definition.updatedAt = named
-        } else {
-            definition.updatedAt = columns.first { ["updatedat", "updated_at"].contains($0.name.lowercased()) }?.name
-        }
-        return definition
-    }
-
-    private func cloudIdColumn(in columns: [ColumnDefinition], table: String, profile: Profile) -> String? {
-        let wanted = profile.tables[table]?.cloudId ?? profile.cloudId
-        let candidates = wanted.map { [$0] } ?? ["cloudId", "cloud_id"]
-        for candidate in candidates {
-            // SQLite column names are case-insensitive.
-            if let column = columns.first(where: { $0.name.lowercased() == candidate.lowercased() }) { return column.name }
-        }
-        return nil
+        return CatalogTable(name: name, columns: columns, uniqueKeys: try uniqueIndexes(of: name),
+                            expressionKeys: try expressionKeys(of: name, columns: columns.map(\.name)), references: references,
+                            create: create, indexes: indexes,
+                            // A schema's own ON CONFLICT REPLACE / IGNORE lets a colliding insert succeed.
+                            resolvesConflictsItself: create.range(of: "ON CONFLICT", options: .caseInsensitive) != nil)
     }
 
     /// Unique, non-partial indexes over plain columns, in declaration order.
@@ -153,21 +108,5 @@ extension SQLiteStore {
             keys.append(key)
         }
         return keys
-    }
-
-    /// `REFERENCES parent` without columns means the parent's primary key; spell it out.
-    private func resolveImplicitReferenceTargets(_ tables: [TableDefinition]) throws -> [TableDefinition] {
-        let keys = Dictionary(tables.map { ($0.name.lowercased(), $0.primaryKey) }, uniquingKeysWith: { a, _ in a })
-        return tables.map { table in
-            var table = table
-            table.references = table.references.map { reference in
-                var reference = reference
-                if reference.to.contains(""), let parentKey = keys[reference.table.lowercased()], parentKey.count == reference.columns.count {
-                    reference.to = parentKey
-                }
-                return reference
-            }
-            return table
-        }
     }
 }

@@ -6,6 +6,7 @@ public final class SQLiteStore: Store {
     public let database: SQLiteDatabase
     public var kind: String { "sqlite" }
     public var displayName: String { (database.path as NSString).lastPathComponent }
+    public var filePath: String? { database.path.isEmpty || database.path == ":memory:" ? nil : database.path }
 
     /// Run once when this store goes: a snapshot reader gives its cache budget back here.
     private var onRelease: (() -> Void)?

@@ -7,9 +7,13 @@ public protocol Store: AnyObject {
     var kind: String { get }
     /// A short name for messages and the manifest (a file name, never credentials).
     var displayName: String { get }
+    /// The database file, for a store that is one: side files (rejects, conflicts) go
+    /// beside it. Nil for a server, whose side files go to the working folder.
+    var filePath: String? { get }
 
-    /// User tables (no `sqlite_*`, no `_ferry_*`) with their keys and references, resolved with `profile`.
-    func tables(profile: Profile) throws -> [TableDefinition]
+    /// User tables (no store-internal ones, no `_ferry_*`) as the catalog describes them;
+    /// `tables(profile:)` applies a profile.
+    func catalog() throws -> [CatalogTable]
     func tableExists(_ name: String) throws -> Bool
     func rowCount(_ table: String) throws -> Int
     /// Whether `table` has no rows (without counting them).
@@ -70,6 +74,10 @@ public protocol Store: AnyObject {
 
     /// Adds a nullable TEXT cloudId column and a unique index on it.
     func addCloudIdColumn(_ column: String, to table: String) throws
+    /// Sets every NULL `column` of `table` to `value(key)` (key: the primary key, or the
+    /// hidden row number of a table without one), without firing the application's
+    /// triggers; returns how many rows changed. Runs inside `withTransaction`.
+    func fillNullValues(of column: String, in table: TableDefinition, _ value: ([Value]) throws -> String) throws -> Int
 
     /// A scratch map from source keys to target keys for the rows of one import, kept by
     /// the store (on disk, not in memory) and gone with the transaction.
@@ -85,6 +93,8 @@ public protocol Store: AnyObject {
     func appendImportLog(_ entry: ImportLogEntry) throws
     /// Every changeset applied to this store, oldest first.
     func importLog() throws -> [ImportLogEntry]
+    /// What the sync book holds, for `inspect --db`; nil when the store keeps none.
+    func syncBookSummary() throws -> SyncBookSummary?
 }
 
 extension Store {

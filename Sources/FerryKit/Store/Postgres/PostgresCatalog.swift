@@ -1,0 +1,177 @@
+/// Reads one schema's tables from PostgreSQL's catalogs, and writes the DDL that creates
+/// a changeset's table in PostgreSQL.
+struct PostgresCatalog {
+    let connection: PostgresConnection
+    let schema: String
+
+    func tables() throws -> [CatalogTable] {
+        // Ordinary and partitioned tables; a partition is read through its parent.
+        let listed = try connection.query("""
+            SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT LIKE '\\_ferry\\_%'
+            ORDER BY c.relname
+            """, [.text(schema)])
+        return try (0..<listed.rowCount).map { row in
+            try table(oid: listed.value(row: row, column: 0), name: listed.string(row: row, column: 1) ?? "")
+        }
+    }
+
+    private func table(oid: Value, name: String) throws -> CatalogTable {
+        // Generated columns are computed by the server, never written: left out, as in SQLite.
+        // A domain is read as its base type, an enum as text (its type may not exist elsewhere).
+        let columnRows = try connection.query("""
+            SELECT a.attname, a.attnum,
+                   CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
+                        WHEN t.typtype = 'e' THEN 'text'
+                        WHEN t.typcategory = 'A' AND e.typtype = 'e' THEN 'text[]'
+                        ELSE format_type(a.atttypid, a.atttypmod) END,
+                   a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '' OR pg_get_serial_sequence(c.oid::regclass::text, a.attname) IS NOT NULL
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_type e ON e.oid = t.typelem
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+            ORDER BY a.attnum
+            """, [oid])
+        var columns: [ColumnDefinition] = []
+        var nameOf: [Int64: String] = [:]
+        for row in 0..<columnRows.rowCount {
+            let column = columnRows.string(row: row, column: 0) ?? ""
+            if case .integer(let number) = columnRows.value(row: row, column: 1) { nameOf[number] = column }
+            let generated = columnRows.value(row: row, column: 5) == .integer(1)
+            // A sequence's default (nextval) means nothing in another store: an id is handed
+            // out there by its own rules. Only a constant default travels.
+            let defaultText = generated ? nil : columnRows.string(row: row, column: 4).flatMap(Self.portableDefault)
+            columns.append(ColumnDefinition(name: column, type: columnRows.string(row: row, column: 2) ?? "text",
+                                            notNull: columnRows.value(row: row, column: 3) == .integer(1), primaryKey: 0, default: defaultText))
+        }
+        func names(_ numbers: String?) -> [String] {
+            // int2vector / int2[] text: "1 2" or "{1,2}".
+            (numbers ?? "").split(whereSeparator: { " {},".contains($0) }).compactMap { Int64($0).flatMap { nameOf[$0] } }
+        }
+        let constraints = try connection.query("""
+            SELECT con.contype, con.conkey::text, con.confkey::text, pc.relname, pn.nspname, con.confdeltype, con.confupdtype
+            FROM pg_constraint con LEFT JOIN pg_class pc ON pc.oid = con.confrelid LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+            WHERE con.conrelid = $1::oid AND con.contype IN ('p', 'f') ORDER BY con.contype DESC, con.conname
+            """, [oid])
+        var references: [Reference] = []
+        for row in 0..<constraints.rowCount {
+            let own = names(constraints.string(row: row, column: 1))
+            if constraints.string(row: row, column: 0) == "p" {
+                for (position, key) in own.enumerated() {
+                    if let index = columns.firstIndex(where: { $0.name == key }) { columns[index].primaryKey = position + 1 }
+                }
+                continue
+            }
+            guard let parent = constraints.string(row: row, column: 3), constraints.string(row: row, column: 4) == schema else { continue }
+            let parentNames = try columnNames(of: parent)
+            let to = (constraints.string(row: row, column: 2) ?? "").split(whereSeparator: { " {},".contains($0) }).compactMap { Int64($0).flatMap { parentNames[$0] } }
+            references.append(Reference(columns: own, table: parent, to: to,
+                                        onDelete: Self.action(constraints.string(row: row, column: 5)), onUpdate: Self.action(constraints.string(row: row, column: 6))))
+        }
+        // UNIQUE indexes (constraints are indexes too), whole and over plain columns, oldest first.
+        let indexes = try connection.query("""
+            SELECT i.indkey::text, i.indisprimary FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+            WHERE i.indrelid = $1::oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY i.indexrelid
+            """, [oid])
+        var uniqueKeys: [[String]] = []
+        for row in 0..<indexes.rowCount where indexes.value(row: row, column: 1) != .integer(1) {
+            let key = names(indexes.string(row: row, column: 0))
+            if !key.isEmpty && !uniqueKeys.contains(key) { uniqueKeys.append(key) }
+        }
+        let definition = TableDefinition(name: name, columns: columns, primaryKey: columns.filter { $0.primaryKey > 0 }.sorted { $0.primaryKey < $1.primaryKey }.map(\.name),
+                                         cloudId: nil, matchSets: uniqueKeys, references: references, create: "", indexes: [])
+        return CatalogTable(name: name, columns: columns, uniqueKeys: uniqueKeys, expressionKeys: [], references: references,
+                            create: Self.portableCreate(definition), indexes: [])
+    }
+
+    private func columnNames(of table: String) throws -> [Int64: String] {
+        let result = try connection.query("""
+            SELECT a.attnum, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+            """, [.text(schema), .text(table)])
+        var names: [Int64: String] = [:]
+        for row in 0..<result.rowCount {
+            if case .integer(let number) = result.value(row: row, column: 0) { names[number] = result.string(row: row, column: 1) }
+        }
+        return names
+    }
+
+    /// pg_constraint's one-letter actions, in SQL's words (nil for the default, NO ACTION).
+    private static func action(_ code: String?) -> String? {
+        switch code {
+        case "r": return "RESTRICT"
+        case "c": return "CASCADE"
+        case "n": return "SET NULL"
+        case "d": return "SET DEFAULT"
+        default: return nil
+        }
+    }
+
+    /// A default that means the same in any store: a number, a string literal, NULL, true
+    /// or false (PostgreSQL writes `'x'::text`, which the cast is dropped from). nil otherwise.
+    static func portableDefault(_ expression: String) -> String? {
+        var text = expression
+        if let cast = text.range(of: "::", options: .backwards), text.hasPrefix("'") { text = String(text[..<cast.lowerBound]) }
+        if text == "true" { return "1" }
+        if text == "false" { return "0" }
+        if text.uppercased() == "NULL" { return "NULL" }
+        if Double(text) != nil, text.allSatisfy({ "0123456789.-+eE".contains($0) }) { return text }
+        if text.hasPrefix("'"), text.hasSuffix("'"), text.count >= 2, !text.dropFirst().dropLast().replacingOccurrences(of: "''", with: "").contains("'") { return text }
+        return nil
+    }
+
+    /// CREATE TABLE text both SQLite and PostgreSQL read: every name and type quoted, keys
+    /// and references as table constraints, only constant defaults. It goes into a
+    /// changeset made from PostgreSQL, so a SQLite target can create the table.
+    static func portableCreate(_ table: TableDefinition) -> String {
+        var parts = table.columns.map { column -> String in
+            var text = "\(Identifier.quote(column.name)) \(Identifier.quote(column.type))"
+            if column.notNull { text += " NOT NULL" }
+            if let value = column.default { text += " DEFAULT \(value)" }
+            return text
+        }
+        if !table.primaryKey.isEmpty { parts.append("PRIMARY KEY (\(Identifier.quoteList(table.primaryKey)))") }
+        for key in table.matchSets { parts.append("UNIQUE (\(Identifier.quoteList(key)))") }
+        for reference in table.references {
+            var text = "FOREIGN KEY (\(Identifier.quoteList(reference.columns))) REFERENCES \(Identifier.quote(reference.table)) (\(Identifier.quoteList(reference.to)))"
+            if let action = reference.onDelete { text += " ON DELETE \(action)" }
+            if let action = reference.onUpdate { text += " ON UPDATE \(action)" }
+            parts.append(text)
+        }
+        return "CREATE TABLE \(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"
+    }
+
+    /// CREATE TABLE for PostgreSQL from a changeset's definition (made by any store): types
+    /// mapped by `PostgresTypes.columnType`, a single integer key as an identity column, the
+    /// natural keys and the cloudId UNIQUE, every foreign key DEFERRABLE (checked at commit,
+    /// as the importer writes a cycle's rows in two steps).
+    static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool) throws -> String {
+        let integerKey = table.primaryKey.count == 1 && (table.column(named: table.primaryKey[0]).map { $0.type.uppercased().contains("INT") } ?? false)
+        var parts: [String] = []
+        for column in table.columns {
+            let type = try PostgresTypes.columnType(declared: column.type, known: known)
+            var text = "\(Identifier.quote(column.name)) \(type)"
+            if integerKey && column.name == table.primaryKey[0] && ["bigint", "integer", "smallint"].contains(type) { text += " GENERATED BY DEFAULT AS IDENTITY" }
+            if column.notNull { text += " NOT NULL" }
+            if let value = column.default.flatMap(portableDefault) { text += " DEFAULT \(type == "boolean" && (value == "1" || value == "0") ? (value == "1" ? "true" : "false") : value)" }
+            parts.append(text)
+        }
+        if !table.primaryKey.isEmpty { parts.append("PRIMARY KEY (\(Identifier.quoteList(table.primaryKey)))") }
+        var unique = table.matchSets
+        if let cloudId = table.cloudId, !unique.contains([cloudId]) { unique.append([cloudId]) }
+        for key in unique { parts.append("UNIQUE (\(Identifier.quoteList(key)))") }
+        for reference in table.references where !reference.to.contains("") {
+            var text = "FOREIGN KEY (\(Identifier.quoteList(reference.columns))) REFERENCES \(Identifier.quote(schema)).\(Identifier.quote(reference.table)) (\(Identifier.quoteList(reference.to)))"
+            if let action = reference.onDelete.flatMap(allowedAction) { text += " ON DELETE \(action)" }
+            if let action = reference.onUpdate.flatMap(allowedAction) { text += " ON UPDATE \(action)" }
+            parts.append(text + " DEFERRABLE INITIALLY DEFERRED")
+        }
+        return "CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"
+    }
+
+    /// A referential action from a changeset, only if it is one of SQL's five.
+    private static func allowedAction(_ text: String) -> String? {
+        let upper = text.uppercased()
+        return ["CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"].contains(upper) ? upper : nil
+    }
+}

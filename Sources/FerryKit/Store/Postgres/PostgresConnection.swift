@@ -1,0 +1,223 @@
+import CLibPQ
+import Foundation
+
+/// Owns one `PGconn*`, finished exactly once. Every query goes through here, with its
+/// parameters bound (never spliced) and PostgreSQL's refusals turned into `FerryError`s
+/// with a store-neutral `StoreFailure`.
+public final class PostgresConnection {
+    let handle: OpaquePointer
+    /// Host and database for messages: never the password or other URI parameters.
+    public let displayName: String
+    private var preparedCount = 0
+
+    /// Connects with any libpq connection URI (`postgresql://user@host:port/db?sslmode=…`,
+    /// a socket folder as `?host=/path`); what the URI leaves out comes from the `PG*`
+    /// environment variables, as for psql.
+    public init(uri: String) throws {
+        guard let connection = PQconnectdb(uri) else {
+            throw FerryError(.io, "cannot reach PostgreSQL at \(Self.redacted(uri)): libpq could not allocate a connection.")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let text = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(connection)
+            throw FerryError(.io, "cannot connect to PostgreSQL at \(Self.redacted(uri)): \(text). Check the --db URI (host, port, database, user) and that the server runs.")
+        }
+        handle = connection
+        let database = String(cString: PQdb(connection))
+        let host = String(cString: PQhost(connection))
+        displayName = host.hasPrefix("/") ? database : "\(database) on \(host)"
+        // Values cross as text; these settings make that text exact and the same every run:
+        // UTF-8, ISO dates in UTC, floats with every digit, no statement timeout.
+        try execute("""
+            SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601';
+            SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_min_messages = 'warning'
+            """)
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Whether `text` names a PostgreSQL server rather than a file.
+    public static func isURI(_ text: String) -> Bool {
+        text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
+    }
+
+    /// The URI without its password, for messages.
+    static func redacted(_ uri: String) -> String {
+        guard var parts = URLComponents(string: uri) else { return "the --db URI" }
+        if parts.password != nil { parts.password = "***" }
+        parts.query = nil
+        return parts.string ?? "the --db URI"
+    }
+
+    /// Runs one or more statements that take no parameters.
+    public func execute(_ sql: String) throws {
+        _ = try check(PQexec(handle, sql), sql)
+    }
+
+    /// Runs one statement with `parameters` bound as $1, $2, …
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [Value] = []) throws -> PostgresResult {
+        try withParameters(parameters) { count, values, lengths, formats, types in
+            try check(PQexecParams(handle, sql, count, types, values, lengths, formats, 0), sql)
+        }
+    }
+
+    /// Prepares `sql` once on this connection; run it with `run(_:_:)`.
+    public func prepare(_ sql: String) throws -> PostgresStatement {
+        preparedCount += 1
+        let name = "ferry_\(preparedCount)"
+        _ = try check(PQprepare(handle, name, sql, 0, nil), sql)
+        return PostgresStatement(name: name, sql: sql)
+    }
+
+    @discardableResult
+    public func run(_ statement: PostgresStatement, _ parameters: [Value] = []) throws -> PostgresResult {
+        try withParameters(parameters) { count, values, lengths, formats, _ in
+            try check(PQexecPrepared(handle, statement.name, count, values, lengths, formats, 0), statement.sql)
+        }
+    }
+
+    /// The first column of the first row, or nil when there is none.
+    public func scalar(_ sql: String, _ parameters: [Value] = []) throws -> Value? {
+        let result = try query(sql, parameters)
+        return result.rowCount > 0 ? result.value(row: 0, column: 0) : nil
+    }
+
+    public var isInTransaction: Bool { PQtransactionStatus(handle) != PQTRANS_IDLE }
+
+    /// Binds parameters as libpq wants them: text as C strings (libpq ignores the length of
+    /// a text parameter, so a NUL byte would cut it short; such a value is refused), BLOBs
+    /// in binary with their length.
+    private func withParameters(_ parameters: [Value], _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Oid>?) throws -> PostgresResult) throws -> PostgresResult {
+        var buffers: [[CChar]?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        var types: [Oid] = []
+        for value in parameters {
+            switch value {
+            case .null:
+                buffers.append(nil); lengths.append(0); formats.append(0); types.append(0)
+            case .integer(let v):
+                buffers.append(Array("\(v)".utf8CString)); lengths.append(0); formats.append(0); types.append(0)
+            case .real(let v):
+                let text = v.isNaN ? "NaN" : v.isInfinite ? (v < 0 ? "-Infinity" : "Infinity") : "\(v)"
+                buffers.append(Array(text.utf8CString)); lengths.append(0); formats.append(0); types.append(0)
+            case .text(let bytes):
+                if bytes.contains(0) {
+                    throw FerryError(.store, "a text value holds a NUL byte, which PostgreSQL's text types cannot store. Remove the NUL from the value at the source, or make the column bytea.",
+                                     storeFailure: StoreFailure(.datatype, code: "22021"))
+                }
+                buffers.append(bytes.map { CChar(bitPattern: $0) } + [0]); lengths.append(0); formats.append(0); types.append(0)
+            case .blob(let bytes):
+                buffers.append(bytes.map { CChar(bitPattern: $0) }); lengths.append(Int32(bytes.count)); formats.append(1); types.append(17) // bytea
+            }
+        }
+        return try withPointers(buffers) { pointers in
+            try body(Int32(parameters.count), pointers, lengths, formats, types)
+        }
+    }
+
+    private func withPointers<R>(_ buffers: [[CChar]?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> R) rethrows -> R {
+        var pointers: [UnsafePointer<CChar>?] = []
+        var owned: [UnsafeMutablePointer<CChar>] = []
+        defer { owned.forEach { $0.deallocate() } }
+        for buffer in buffers {
+            guard let buffer else { pointers.append(nil); continue }
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(buffer.count, 1))
+            copy.initialize(from: buffer, count: buffer.count)
+            owned.append(copy)
+            pointers.append(UnsafePointer(copy))
+        }
+        return try pointers.withUnsafeBufferPointer { try body($0.baseAddress) }
+    }
+
+    private func check(_ result: OpaquePointer?, _ sql: String) throws -> PostgresResult {
+        guard let result else {
+            throw FerryError(.store, "PostgreSQL connection failed: \(String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)). Check that the server still runs, then run again.",
+                             storeFailure: StoreFailure(.other, code: "connection"))
+        }
+        let owned = PostgresResult(handle: result)
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_OUT, PGRES_COPY_IN: return owned
+        default: throw error(of: owned, sql)
+        }
+    }
+
+    /// PostgreSQL's refusal as a `FerryError`. Messages never carry row values: PostgreSQL
+    /// puts a colliding key's values in DETAIL and a bad literal after the primary message's
+    /// colon, so DETAIL is dropped and the literal cut off.
+    private func error(of result: PostgresResult, _ sql: String) -> FerryError {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result.handle, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        let state = field("C") ?? "XX000"
+        var primary = field("M") ?? String(cString: PQresultErrorMessage(result.handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let kind: StoreFailure.Kind
+        switch state {
+        case "23505": kind = .unique
+        case let s where s.hasPrefix("23"): kind = .constraint
+        case "42804": kind = .datatype
+        case let s where s.hasPrefix("22"): kind = .datatype
+        case "54000": kind = .tooBig
+        case "55P03", "40P01", "40001": kind = .busy
+        case "42501": kind = .notAuthorized
+        default: kind = .other
+        }
+        if kind == .datatype, let colon = primary.range(of: ": ") { primary = String(primary[..<colon.lowerBound]) }
+        var failure = StoreFailure(kind, code: "SQLSTATE \(state)", table: field("t"))
+        // The columns are read once the failed statement is rolled back (PostgresTableAccess).
+        failure.constraint = field("n")
+        let where_ = [field("t").map { "table \($0)" }, field("c").map { "column \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        let message: String
+        switch kind {
+        case .unique, .constraint, .datatype, .tooBig:
+            message = where_.isEmpty ? primary : "\(where_): \(primary)"
+        case .busy:
+            message = "PostgreSQL could not take a lock (\(primary)); another session holds it. Run again when it is done."
+        case .notAuthorized:
+            message = "PostgreSQL refused: \(primary). Connect as a user with the rights Ferry needs on this schema (CREATE, INSERT, UPDATE, DELETE)."
+        case .other:
+            message = "PostgreSQL refused an operation: \(primary) (SQLSTATE \(state)). Run again with --verbose to see the statement, and report it if the schema looks ordinary."
+        }
+        return FerryError(.store, message, storeFailure: failure, detail: "SQLSTATE \(state) (\(primary)) while executing \(sql.prefix(200))")
+    }
+}
+
+/// A statement prepared on one connection, by name.
+public struct PostgresStatement {
+    let name: String
+    let sql: String
+}
+
+/// Owns one `PGresult*`, cleared exactly once. Values come back as text (bytea as hex)
+/// and are typed by the column's type: see `PostgresTypes`.
+public final class PostgresResult {
+    let handle: OpaquePointer
+
+    init(handle: OpaquePointer) { self.handle = handle }
+    deinit { PQclear(handle) }
+
+    public var rowCount: Int { Int(PQntuples(handle)) }
+    public var columnCount: Int { Int(PQnfields(handle)) }
+    /// Rows an INSERT, UPDATE or DELETE touched.
+    public var affectedRows: Int { Int(String(cString: PQcmdTuples(handle))) ?? 0 }
+
+    public func isNull(row: Int, column: Int) -> Bool { PQgetisnull(handle, Int32(row), Int32(column)) != 0 }
+
+    public func type(of column: Int) -> UInt32 { PQftype(handle, Int32(column)) }
+
+    public func bytes(row: Int, column: Int) -> UnsafeBufferPointer<UInt8> {
+        let count = Int(PQgetlength(handle, Int32(row), Int32(column)))
+        guard let pointer = PQgetvalue(handle, Int32(row), Int32(column)), count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: count)
+    }
+
+    public func string(row: Int, column: Int) -> String? {
+        isNull(row: row, column: column) ? nil : String(decoding: bytes(row: row, column: column), as: UTF8.self)
+    }
+
+    public func value(row: Int, column: Int) -> Value {
+        guard !isNull(row: row, column: column) else { return .null }
+        return PostgresTypes.value(bytes(row: row, column: column), type: type(of: column))
+    }
+}

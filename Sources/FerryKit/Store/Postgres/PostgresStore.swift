@@ -1,0 +1,318 @@
+import Foundation
+
+/// The PostgreSQL store: one schema of a server database, through libpq.
+///
+/// What it does not do yet (docs/decisions.md, "PostgreSQL store"): keep a sync book
+/// (prepare, incremental export, three-way merge), stream with COPY, or write in sets;
+/// rows are read through a cursor and written one statement each, inside savepoints.
+public final class PostgresStore: Store {
+    public let connection: PostgresConnection
+    /// The schema whose tables this store sees (`--schema`, default `public`).
+    public let schema: String
+    public var kind: String { "postgres" }
+    public var displayName: String { schema == "public" ? connection.displayName : "\(connection.displayName), schema \(schema)" }
+    public var filePath: String? { nil }
+
+    /// Tables this transaction inserted into: their identity and serial sequences move
+    /// past the largest id before it commits (PostgreSQL never advances one for an explicit id).
+    var insertedIds: Set<String> = []
+
+    public init(uri: String, schema: String = "public") throws {
+        connection = try PostgresConnection(uri: uri)
+        self.schema = schema
+        guard try connection.scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1", [.text(schema)]) != nil else {
+            throw FerryError(.usage, "\(connection.displayName) has no schema \(schema). Name an existing one with --schema, or create it first (CREATE SCHEMA).")
+        }
+        // Unqualified names (Ferry's own tables, the catalog queries) resolve in `schema`.
+        try connection.execute("SET search_path = \(Identifier.quote(schema))")
+    }
+
+    /// `"schema"."table"`.
+    func qualified(_ table: String) -> String { Identifier.quote(schema) + "." + Identifier.quote(table) }
+
+    // MARK: Catalog
+
+    public func catalog() throws -> [CatalogTable] {
+        try PostgresCatalog(connection: connection, schema: schema).tables()
+    }
+
+    public func tableExists(_ name: String) throws -> Bool {
+        try connection.scalar("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+                              [.text(schema), .text(name)]) != nil
+    }
+
+    public func rowCount(_ table: String) throws -> Int {
+        guard case .integer(let count)? = try connection.scalar("SELECT count(*) FROM \(qualified(table))") else { return 0 }
+        return Int(count)
+    }
+
+    public func isEmpty(_ table: String) throws -> Bool {
+        try connection.scalar("SELECT 1 FROM \(qualified(table)) LIMIT 1") == nil
+    }
+
+    public func nullCount(of column: String, in table: String) throws -> Int {
+        guard case .integer(let count)? = try connection.scalar("SELECT count(*) FROM \(qualified(table)) WHERE \(Identifier.quote(column)) IS NULL") else { return 0 }
+        return Int(count)
+    }
+
+    // MARK: Transactions
+
+    public func withReadSnapshot<T>(_ body: () throws -> T) throws -> T {
+        // One REPEATABLE READ transaction: every table is read as of its first statement.
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        defer { try? connection.execute("COMMIT") }
+        return try body()
+    }
+
+    public func withTransaction<T>(_ body: () throws -> T) throws -> T {
+        try connection.execute("BEGIN")
+        do {
+            // Foreign keys declared DEFERRABLE (every one Ferry creates) are checked at commit,
+            // so a cycle of rows can be written in any order, as in SQLite.
+            try connection.execute("SET CONSTRAINTS ALL DEFERRED")
+            let result = try body()
+            try advanceSequences()
+            try connection.execute("COMMIT")
+            insertedIds = []
+            return result
+        } catch {
+            insertedIds = []
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Runs one write inside a savepoint: PostgreSQL aborts the whole transaction on a
+    /// failed statement, where the importer wants only that record rejected, as in SQLite.
+    func isolated<T>(_ body: () throws -> T) throws -> T {
+        guard connection.isInTransaction else { return try body() }
+        let name = "ferry_write"
+        try connection.execute("SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try connection.execute("RELEASE SAVEPOINT \(name)")
+            return result
+        } catch {
+            try connection.execute("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
+            throw try withUniqueColumns(error)
+        }
+    }
+
+    /// Names the columns of a violated unique constraint or index, read once the failed
+    /// statement is rolled back, for the advice a reject carries.
+    private func withUniqueColumns(_ error: Error) throws -> Error {
+        guard let error = error as? FerryError, var failure = error.storeFailure, failure.kind == .unique, let name = failure.constraint else { return error }
+        let result = try connection.query("""
+            SELECT a.attname, i.indexprs IS NOT NULL FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+            LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            WHERE n.nspname = $1 AND c.relname = $2 ORDER BY k.position
+            """, [.text(schema), .text(name)])
+        let columns = (0..<result.rowCount).compactMap { result.string(row: $0, column: 0) }
+        let overExpressions = result.rowCount > 0 && result.string(row: 0, column: 1) == "t"
+        failure.columns = overExpressions || columns.count != result.rowCount ? nil : columns
+        return FerryError(error.kind, error.message, storeFailure: failure, detail: error.detail)
+    }
+
+    /// Moves each identity or serial sequence past the largest id in its table, for the
+    /// tables this transaction inserted into.
+    private func advanceSequences() throws {
+        for table in insertedIds.sorted() {
+            for column in try identityColumns(of: table) {
+                try connection.query("""
+                    SELECT setval(s, greatest(m, coalesce(pg_sequence_last_value(s), 0)))
+                    FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS s, (SELECT max(\(Identifier.quote(column)))::bigint FROM \(qualified(table))) AS m) AS q
+                    WHERE s IS NOT NULL AND m IS NOT NULL
+                    """, [.text(qualified(table)), .text(column)])
+            }
+        }
+    }
+
+    /// Integer columns whose default comes from a sequence: identity columns and serials.
+    private func identityColumns(of table: String) throws -> [String] {
+        let result = try connection.query("""
+            SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+              AND pg_get_serial_sequence($3, a.attname) IS NOT NULL ORDER BY a.attnum
+            """, [.text(schema), .text(table), .text(qualified(table))])
+        return (0..<result.rowCount).compactMap { result.string(row: $0, column: 0) }
+    }
+
+    // MARK: Reading
+
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws {
+        var select = columns.map { "t.\(Identifier.quote($0))" }
+        var joins = ""
+        for (index, join) in references.enumerated() {
+            let alias = "p\(index)"
+            select += join.parentColumns.map { "\(alias).\(Identifier.quote($0))" }
+            let on = zip(join.reference.columns, join.reference.to).map { "\(alias).\(Identifier.quote($1)) = t.\(Identifier.quote($0))" }.joined(separator: " AND ")
+            joins += " LEFT JOIN \(qualified(join.reference.table)) AS \(alias) ON \(on)"
+        }
+        let sql = "SELECT \(select.joined(separator: ", ")) FROM \(qualified(table.name)) AS t\(joins)"
+        // A cursor, fetched in batches: memory holds one batch, whatever the table's size.
+        let ownTransaction = !connection.isInTransaction
+        if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
+        defer { if ownTransaction { try? connection.execute("COMMIT") } }
+        try connection.execute("DECLARE ferry_scan NO SCROLL CURSOR FOR \(sql)")
+        defer { try? connection.execute("CLOSE ferry_scan") }
+        while true {
+            let batch = try connection.query("FETCH 5000 FROM ferry_scan")
+            if batch.rowCount == 0 { break }
+            var cursor = PostgresRowCursor(result: batch, row: 0)
+            for row in 0..<batch.rowCount {
+                cursor.row = row
+                try body(cursor)
+            }
+        }
+    }
+
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
+                     _ body: (RowCursor) throws -> Void) throws {
+        throw Self.noBook
+    }
+
+    public func scanPositions(of table: TableDefinition) throws -> ClosedRange<Int64>? { nil }
+
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], within positions: ClosedRange<Int64>,
+                     _ body: (RowCursor) throws -> Void) throws {
+        try scan(table, columns: columns, joining: references, body)
+    }
+
+    public func openSnapshotReader() throws -> Store? { nil }
+
+    // MARK: Writing
+
+    public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws {
+        // The DDL is written here from the definition's names and types, never taken from
+        // the changeset's `create` text: a stranger's changeset runs no SQL of its own.
+        let sql = try PostgresCatalog.createStatement(for: definition, in: schema) { type in
+            try connection.scalar("SELECT to_regtype($1) IS NOT NULL", [.text(type)]) == .integer(1)
+        }
+        do {
+            try isolated { try connection.execute(sql) }
+        } catch let error as FerryError {
+            throw error.rephrased("table \(definition.name) could not be created in \(displayName): \(error.message). Create it yourself, then import again.", kind: .schema)
+        }
+    }
+
+    public func makeTableAccess(_ table: TableDefinition) throws -> TableAccess {
+        PostgresTableAccess(store: self, table: table)
+    }
+
+    public func foreignKeyViolations(in table: String) throws -> [String] {
+        // PostgreSQL checks every foreign key itself (deferred ones at commit).
+        []
+    }
+
+    public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
+        let covered = try connection.query("""
+            SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND i.indpred IS NULL
+              AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM unnest((i.indkey::int2[])[0:\(columns.count - 1)]) AS k(attnum)
+                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) = (SELECT array_agg(x ORDER BY x) FROM unnest($3::text[]) AS x)
+            LIMIT 1
+            """, [.text(schema), .text(table), .text(Self.arrayLiteral(columns))])
+        if covered.rowCount > 0 { return nil }
+        let name = "_ferry_lookup_" + UUID().uuidString.prefix(8).lowercased()
+        try connection.execute("CREATE INDEX \(Identifier.quote(name)) ON \(qualified(table)) (\(Identifier.quoteList(columns)))")
+        return name
+    }
+
+    public func dropLookupIndex(_ name: String) throws {
+        try connection.execute("DROP INDEX IF EXISTS \(qualified(name))")
+    }
+
+    /// `{"a","b"}`: a text[] literal, each element quoted and escaped.
+    static func arrayLiteral(_ items: [String]) -> String {
+        "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+    }
+
+    public func limitValueLength(to bytes: Int) {
+        // PostgreSQL caps a value at 1 GB itself; no expression of a changeset runs here.
+    }
+
+    public func hiddenRowKey(of table: TableDefinition) -> String? {
+        // ctid moves with every update: no row number survives, so none is carried.
+        nil
+    }
+
+    public func autoincrementSequence(of table: String) throws -> Int64? {
+        for column in try identityColumns(of: table) {
+            if case .integer(let value)? = try connection.scalar("SELECT pg_sequence_last_value(pg_get_serial_sequence($1, $2)::regclass)",
+                                                                 [.text(qualified(table)), .text(column)]) {
+                return value
+            }
+        }
+        return nil
+    }
+
+    public func raiseAutoincrementSequence(of table: String, to value: Int64) throws {
+        for column in try identityColumns(of: table) {
+            try connection.query("""
+                SELECT setval(s, greatest($3::bigint, coalesce(pg_sequence_last_value(s), 0)))
+                FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS s) AS q WHERE s IS NOT NULL
+                """, [.text(qualified(table)), .text(column), .integer(value)])
+        }
+    }
+
+    public func addCloudIdColumn(_ column: String, to table: String) throws {
+        throw Self.noBook
+    }
+
+    public func fillNullValues(of column: String, in table: TableDefinition, _ value: ([Value]) throws -> String) throws -> Int {
+        throw Self.noBook
+    }
+
+    public func makeKeyMap() throws -> KeyMap { try PostgresKeyMap(connection: connection) }
+
+    public func makeKeySet(purpose: KeySetPurpose) throws -> KeySet { try PostgresKeySet(connection: connection, purpose: purpose) }
+
+    static let noBook = FerryError(.usage, "PostgreSQL stores cannot keep a sync book yet: `ferry prepare`, --track, --incremental and --since work on SQLite only in this version. Export and import (reconcile by cloudId and natural keys, replay) work; see the README's \"PostgreSQL\".")
+
+    public func syncBook(create: Bool) throws -> SyncBook? {
+        if create { throw Self.noBook }
+        return nil
+    }
+
+    // MARK: Bookkeeping
+
+    public func appendImportLog(_ entry: ImportLogEntry) throws {
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS \(qualified("_ferry_imports")) (
+                changesetId text NOT NULL, appliedAt text NOT NULL, sourceName text, sourceFingerprint text, mode text,
+                inserted bigint NOT NULL, updated bigint NOT NULL, merged bigint NOT NULL, unchanged bigint NOT NULL,
+                deleted bigint NOT NULL, conflicts bigint NOT NULL, rejected bigint NOT NULL, position bigserial)
+            """)
+        let t = entry.totals
+        try connection.query("INSERT INTO \(qualified("_ferry_imports")) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                             [.text(entry.changesetId), .text(entry.appliedAt), .text(entry.sourceName), .text(entry.sourceFingerprint), .text(entry.mode)]
+                                + [t.inserted, t.updated, t.merged, t.unchanged, t.deleted, t.conflicts, t.rejected].map { .integer(Int64($0)) })
+    }
+
+    public func syncBookSummary() throws -> SyncBookSummary? { nil }
+
+    public func importLog() throws -> [ImportLogEntry] {
+        guard try tableExists("_ferry_imports") else { return [] }
+        let result = try connection.query("SELECT * FROM \(qualified("_ferry_imports")) ORDER BY position")
+        return (0..<result.rowCount).map { row in
+            func int(_ column: Int) -> Int { if case .integer(let v) = result.value(row: row, column: column) { return Int(v) } else { return 0 } }
+            var totals = ImportReport.Counts()
+            totals.inserted = int(5); totals.updated = int(6); totals.merged = int(7); totals.unchanged = int(8)
+            totals.deleted = int(9); totals.conflicts = int(10); totals.rejected = int(11)
+            return ImportLogEntry(changesetId: result.string(row: row, column: 0) ?? "", appliedAt: result.string(row: row, column: 1) ?? "",
+                                  sourceName: result.string(row: row, column: 2) ?? "", sourceFingerprint: result.string(row: row, column: 3) ?? "",
+                                  mode: result.string(row: row, column: 4) ?? "", totals: totals)
+        }
+    }
+}
+
+/// A row of a PostgreSQL scan: one row of the current fetched batch.
+struct PostgresRowCursor: RowCursor {
+    let result: PostgresResult
+    var row: Int
+
+    func value(at index: Int) -> Value { result.value(row: row, column: index) }
+    func isNull(at index: Int) -> Bool { result.isNull(row: row, column: index) }
+    func appendJSON(at index: Int, to buffer: inout JSONBuffer) { buffer.appendValue(value(at: index)) }
+}

@@ -1,0 +1,72 @@
+/// How PostgreSQL's types cross to Ferry's values (SQLite's five storage classes) and back.
+/// The table in the README ("PostgreSQL") is this file in words.
+///
+/// Reading: integers and booleans become INTEGER (a boolean 1 or 0, as Prisma and Django
+/// keep one in SQLite); `real` and `double precision` REAL; `bytea` a BLOB; every other
+/// type TEXT in PostgreSQL's own spelling under Ferry's session settings (ISO dates in UTC,
+/// `numeric` with every digit it holds, never through a double; uuid, json, arrays, enums,
+/// intervals as PostgreSQL prints them).
+/// Writing: a value is sent as text (a BLOB as binary) and PostgreSQL converts it to the
+/// column's type, so a TEXT '12.50' lands in a `numeric` exactly and an INTEGER 1 in a
+/// `boolean` as true; a value the type refuses rejects its record.
+public enum PostgresTypes {
+    static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
+    static let float4: UInt32 = 700, float8: UInt32 = 701
+
+    static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32) -> Value {
+        switch type {
+        case int8, int2, int4, oid:
+            if let number = Int64(String(decoding: bytes, as: UTF8.self)) { return .integer(number) }
+        case bool:
+            return .integer(bytes.first == UInt8(ascii: "t") ? 1 : 0)
+        case float4, float8:
+            let text = String(decoding: bytes, as: UTF8.self)
+            switch text {
+            case "NaN": return .real(.nan)
+            case "Infinity": return .real(.infinity)
+            case "-Infinity": return .real(-.infinity)
+            default: if let number = Double(text) { return .real(number) }
+            }
+        case bytea:
+            // `\x` then two hex digits a byte (bytea_output = 'hex', set per connection).
+            if bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"),
+               let decoded = UnsafeBufferPointer(rebasing: bytes[2...]).hexDecoded {
+                return .blob(decoded)
+            }
+        default:
+            break
+        }
+        return .text(Array(bytes))
+    }
+
+    /// The PostgreSQL column type for a column a changeset declares, which may come from
+    /// SQLite (any type name, or none) or from PostgreSQL (`format_type`'s spelling).
+    /// SQLite's INTEGER holds 64 bits, so it becomes `bigint`; a name PostgreSQL does not
+    /// know (`known` says, through `to_regtype`) becomes the type of its SQLite affinity.
+    static func columnType(declared: String, known: (String) throws -> Bool) rethrows -> String {
+        let trimmed = declared.trimmingCharacters(in: .whitespaces)
+        let upper = trimmed.uppercased()
+        switch upper {
+        case "": return "text" // no type: SQLite keeps any value; text holds every one of them as written
+        case "INTEGER", "INT", "MEDIUMINT", "UNSIGNED BIG INT", "INT8", "BIGINT": return "bigint"
+        case "TINYINT", "SMALLINT", "INT2": return "smallint"
+        case "INT4": return "integer"
+        case "BOOLEAN", "BOOL": return "boolean"
+        case "REAL", "DOUBLE", "DOUBLE PRECISION", "FLOAT", "FLOAT8": return "double precision"
+        case "BLOB": return "bytea"
+        case "DATETIME": return "timestamp(3) without time zone"
+        case "CLOB", "STRING": return "text"
+        default: break
+        }
+        // Only a type name of letters, digits, spaces, parentheses, commas and [] is passed
+        // on to PostgreSQL; anything else is no type name, whatever it claims to be.
+        let allowed = trimmed.allSatisfy { $0.isLetter || $0.isNumber || " _(),[]".contains($0) }
+        if allowed, try known(trimmed) { return trimmed }
+        // SQLite's affinity rules, in its order (https://www.sqlite.org/datatype3.html).
+        if upper.contains("INT") { return "bigint" }
+        if upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT") { return "text" }
+        if upper.contains("BLOB") { return "bytea" }
+        if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") { return "double precision" }
+        return "text"
+    }
+}
