@@ -28,6 +28,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Keep the demo's files in this folder (default: a new temporary folder).")
     var workDir: String?
 
+    @Option(help: "Run the field scenario with the cloud on this PostgreSQL database (a postgresql:// URI of an empty database; --schema names another schema than public).")
+    var postgres: String?
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -35,7 +38,15 @@ struct DemoCommand: ParsableCommand {
             let folder = try workDir ?? makeTemporaryFolder()
             try prepareWorkDirectory(folder)
             // The narrative is the demo's output (stdout); --quiet silences stderr, as everywhere.
-            try Demo.run(workDirectory: folder, log: { printOutput($0) }, observer: TerminalProgress.make(quiet: common.quiet))
+            if let postgres {
+                guard PostgresConnection.isURI(postgres) else {
+                    throw FerryError(.usage, "--postgres takes a postgresql:// or postgres:// URI, such as postgresql://localhost/ferry_demo.")
+                }
+                try Demo.runWithPostgresCloud(uri: postgres, schema: common.schema ?? "public", workDirectory: folder, log: { printOutput($0) },
+                                              observer: TerminalProgress.make(quiet: common.quiet))
+            } else {
+                try Demo.run(workDirectory: folder, log: { printOutput($0) }, observer: TerminalProgress.make(quiet: common.quiet))
+            }
             if !common.quiet { printError("The demo's databases and changesets are in \(folder).") }
         }
     }

@@ -39,7 +39,14 @@ final class PostgresTableAccess: TableAccess {
         (0..<result.rowCount).map { row in (0..<keyColumns.count).map { result.value(row: row, column: $0) } }
     }
 
+    /// PostgreSQL's text holds no NUL byte, so no row equals a value with one (and libpq
+    /// would cut the parameter short there).
+    private static func holdsNUL(_ values: [Value]) -> Bool {
+        values.contains { if case .text(let bytes) = $0 { return bytes.contains(0) } else { return false } }
+    }
+
     func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]] {
+        if Self.holdsNUL(values) { return [] }
         let statement = try statement("keys\(limit)\(nullsEqual)\u{0}\(columns.joined(separator: "\u{0}"))") {
             "SELECT \(keySQL) FROM \(name) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
@@ -53,6 +60,7 @@ final class PostgresTableAccess: TableAccess {
     }
 
     func values(_ columns: [String], at key: [Value]) throws -> [Value]? {
+        if Self.holdsNUL(key) { return nil }
         let statement = try statement("values\u{0}\(columns.joined(separator: "\u{0}"))") {
             "SELECT \(columns.isEmpty ? "1" : Identifier.quoteList(columns)) FROM \(name) WHERE \(equality(keyColumns, from: 1))"
         }

@@ -11,7 +11,7 @@
 /// `boolean` as true; a value the type refuses rejects its record.
 public enum PostgresTypes {
     static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
-    static let float4: UInt32 = 700, float8: UInt32 = 701
+    static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700
 
     static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32) -> Value {
         switch type {
@@ -27,6 +27,8 @@ public enum PostgresTypes {
             case "-Infinity": return .real(-.infinity)
             default: if let number = Double(text) { return .real(number) }
             }
+        case numeric:
+            return numericValue(String(decoding: bytes, as: UTF8.self))
         case bytea:
             // `\x` then two hex digits a byte (bytea_output = 'hex', set per connection).
             if bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"),
@@ -37,6 +39,25 @@ public enum PostgresTypes {
             break
         }
         return .text(Array(bytes))
+    }
+
+    /// A `numeric` as SQLite's NUMERIC affinity would keep the same text: an INTEGER when it
+    /// is a whole number that fits 64 bits, a REAL when it has at most 15 significant digits
+    /// (a double gives those back exactly), else the exact TEXT. So `12.50` and SQLite's
+    /// 12.5 are one value, and `12345678901234567.891` never passes through a double.
+    static func numericValue(_ text: String) -> Value {
+        var digits = text.utf8.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
+        guard !digits.isEmpty, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }) else { return .text(text) } // NaN, Infinity
+        if !digits.contains(UInt8(ascii: ".")), let whole = Int64(text) { return .integer(whole) }
+        if digits.contains(UInt8(ascii: ".")) {
+            while digits.last == UInt8(ascii: "0") { digits = digits.dropLast() }
+        }
+        let significant = digits.filter { $0 != UInt8(ascii: ".") }.drop { $0 == UInt8(ascii: "0") }
+        if significant.count <= 15, let real = Double(text) {
+            if real.rounded() == real, abs(real) < 9.2e18 { return .integer(Int64(real)) } // 12.00 is SQLite's 12
+            return .real(real)
+        }
+        return .text(text)
     }
 
     /// The PostgreSQL column type for a column a changeset declares, which may come from
@@ -54,7 +75,6 @@ public enum PostgresTypes {
         case "BOOLEAN", "BOOL": return "boolean"
         case "REAL", "DOUBLE", "DOUBLE PRECISION", "FLOAT", "FLOAT8": return "double precision"
         case "BLOB": return "bytea"
-        case "DATETIME": return "timestamp(3) without time zone"
         case "CLOB", "STRING": return "text"
         default: break
         }
