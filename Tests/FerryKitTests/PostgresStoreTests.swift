@@ -201,13 +201,102 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
-    @Test func aSyncBookOnPostgresIsRefusedWithTheReason() throws {
+    /// `ferry prepare` on PostgreSQL: a cloudId column with a unique index, every row
+    /// stamped, the application's trigger silent (no updated_at moved), the book created.
+    @Test func prepareGivesCloudIdsWithoutFiringTheApplicationsTriggers() throws {
         try PostgresTestServer.withDatabase { uri in
             let postgres = try PostgresStore(uri: uri)
-            try postgres.connection.execute("CREATE TABLE t (id text PRIMARY KEY)")
-            let error = #expect(throws: FerryError.self) { try Preparer.prepare(store: postgres, tables: nil, profile: .empty) }
-            #expect(error?.message.contains("sync book") == true)
-            #expect(try postgres.tableExists("t") && !postgres.tableExists("_ferry_rows"))
+            try postgres.connection.execute("""
+                CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, touched int NOT NULL DEFAULT 0);
+                CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touched := OLD.touched + 1; RETURN NEW; END $$;
+                CREATE TRIGGER customers_touch BEFORE UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION touch();
+                INSERT INTO customers (id, name) SELECT g, 'c' || g FROM generate_series(1, 12000) AS g;
+                """)
+            let results = try Preparer.prepare(store: postgres, tables: nil, profile: .empty)
+            #expect(results.map(\.filled) == [12000])
+            #expect(try postgres.nullCount(of: "cloudId", in: "customers") == 0)
+            #expect(try postgres.connection.scalar("SELECT count(DISTINCT \"cloudId\") FROM customers") == .integer(12000))
+            #expect(try postgres.connection.scalar("SELECT max(touched) FROM customers") == .integer(0))
+            // The trigger is back on afterwards.
+            try postgres.connection.execute("UPDATE customers SET name = 'x' WHERE id = 1")
+            #expect(try postgres.connection.scalar("SELECT touched FROM customers WHERE id = 1") == .integer(1))
+            #expect(try postgres.tableExists("_ferry_rows"))
+            #expect(try Preparer.prepare(store: postgres, tables: nil, profile: .empty).map(\.filled) == [0]) // idempotent
+        }
+    }
+
+    /// The usual exchange, SQLite on one side and PostgreSQL on the other: both export, then
+    /// both import. Edits on each side arrive, a row deleted on PostgreSQL stays deleted on
+    /// both (it is not brought back by SQLite's older copy), and a second round is quiet.
+    @Test func sqliteAndPostgresSwappingChangesetsConverge() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let sqlite = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
+                try sqlite.database.execute("""
+                    CREATE TABLE items (id TEXT PRIMARY KEY, sku TEXT NOT NULL UNIQUE, qty INTEGER NOT NULL);
+                    INSERT INTO items VALUES ('l1', 'apple', 1), ('l2', 'pear', 2), ('l3', 'plum', 3), ('l4', 'fig', 4);
+                    """)
+                _ = try Preparer.prepare(store: sqlite, tables: ["items"], profile: .empty)
+                let postgres = try PostgresStore(uri: uri)
+                let first = try exportStore(sqlite, to: directory, name: "first")
+                #expect(try importChangeset(first, into: postgres, in: directory, options: ImportOptions(track: true)).totals.inserted == 4)
+                #expect(try postgres.syncBook(create: false) != nil)
+
+                try postgres.connection.execute("""
+                    UPDATE items SET qty = 20 WHERE sku = 'pear'; DELETE FROM items WHERE sku = 'plum';
+                    INSERT INTO items (id, sku, qty) VALUES ('p9', 'kiwi', 9)
+                    """)
+                try sqlite.database.execute("UPDATE items SET qty = 40 WHERE sku = 'fig'")
+
+                let fromSQLite = try exportStore(sqlite, to: directory, name: "from-sqlite")
+                let fromPostgres = try exportStore(postgres, to: directory, name: "from-postgres")
+                let intoPostgres = try importChangeset(fromSQLite, into: postgres, in: directory)
+                let intoSQLite = try importChangeset(fromPostgres, into: sqlite, in: directory)
+                #expect(intoPostgres.totals.rejected == 0 && intoSQLite.totals.rejected == 0)
+                #expect(intoPostgres.totals.conflicts == 0 && intoSQLite.totals.conflicts == 0)
+
+                func contents(_ store: Store) throws -> [String] {
+                    var rows: [String] = []
+                    let table = try #require(try store.tables(profile: .empty).first { $0.name == "items" })
+                    try store.scan(table, columns: ["sku", "qty"], joining: []) { row in rows.append("\(row.value(at: 0)) \(row.value(at: 1))") }
+                    return rows.sorted()
+                }
+                let expected = ["\"apple\" 1", "\"fig\" 40", "\"kiwi\" 9", "\"pear\" 20"]
+                #expect(try contents(sqlite) == expected)
+                #expect(try contents(postgres) == expected)
+
+                // Another round: nothing left to carry either way.
+                let again = [try importChangeset(try exportStore(postgres, to: directory, name: "again-pg"), into: sqlite, in: directory),
+                             try importChangeset(try exportStore(sqlite, to: directory, name: "again-sqlite"), into: postgres, in: directory)]
+                for report in again {
+                    #expect(report.totals.inserted == 0 && report.totals.updated == 0 && report.totals.deleted == 0 && report.totals.conflicts == 0)
+                }
+                #expect(try contents(postgres) == expected)
+            }
+        }
+    }
+
+    /// Both sides change one row's column: a conflict, kept in the conflicts file, not a
+    /// silent overwrite; with `--on-conflict source-wins` the incoming value is taken.
+    @Test func anEditOnBothSidesIsAConflictOnPostgresToo() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let sqlite = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
+                try sqlite.database.execute("CREATE TABLE items (id TEXT PRIMARY KEY, sku TEXT NOT NULL UNIQUE, qty INTEGER NOT NULL); INSERT INTO items VALUES ('l1', 'apple', 1);")
+                _ = try Preparer.prepare(store: sqlite, tables: ["items"], profile: .empty)
+                let postgres = try PostgresStore(uri: uri)
+                _ = try importChangeset(try exportStore(sqlite, to: directory, name: "first"), into: postgres, in: directory, options: ImportOptions(track: true))
+                _ = try exportStore(postgres, to: directory, name: "settle") // the cloud's own export records its base
+                try postgres.connection.execute("UPDATE items SET qty = 5")
+                try sqlite.database.execute("UPDATE items SET qty = 7")
+                let changeset = try exportStore(sqlite, to: directory, name: "second")
+                let report = try importChangeset(changeset, into: postgres, in: directory)
+                #expect(report.totals.conflicts == 1)
+                #expect(try postgres.connection.scalar("SELECT qty FROM items") == .integer(5))
+                let settled = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                #expect(settled.totals.updated == 1)
+                #expect(try postgres.connection.scalar("SELECT qty FROM items") == .integer(7))
+            }
         }
     }
 

@@ -103,12 +103,12 @@ final class SQLiteSyncBook: SyncBook {
 
     /// A hash as the book stores it: 16 hex digits (XXH64) as an INTEGER, anything else
     /// (a version 1 tombstone's sha256) as the text it is.
-    private static func storedHash(_ hash: String) -> Value {
+    static func storedHash(_ hash: String) -> Value {
         if hash.utf8.count == 16, let value = UInt64(hash, radix: 16) { return .integer(Int64(bitPattern: value)) }
         return .text(hash)
     }
 
-    private static func hashText(_ value: Value) -> String {
+    static func hashText(_ value: Value) -> String {
         switch value {
         case .integer(let bits): return PortableRow.hex(UInt64(bitPattern: bits))
         default: return value.string ?? ""
@@ -330,7 +330,7 @@ final class SQLiteSyncBook: SyncBook {
 
     /// `["\u0000retired", identity, hash]`: a key for an entry whose row is not here, which can
     /// be no row's key (rowKey arrays hold the key's values).
-    private static func asideKey(identity: [UInt8], hash: String) -> [UInt8] {
+    static func asideKey(identity: [UInt8], hash: String) -> [UInt8] {
         var aside = JSONBuffer()
         aside.append(raw: #"["\u0000retired","#)
         aside.appendString(String(decoding: identity, as: UTF8.self))

@@ -2,9 +2,9 @@ import Foundation
 
 /// The PostgreSQL store: one schema of a server database, through libpq.
 ///
-/// What it does not do yet (docs/decisions.md, "PostgreSQL store"): keep a sync book
-/// (prepare, incremental export, three-way merge), stream with COPY, or write in sets;
-/// rows are read through a cursor and written one statement each, inside savepoints.
+/// What it does not do yet (docs/decisions.md, "PostgreSQL store"): stream with COPY, or
+/// write in sets; rows are read through a cursor and written one statement each, inside
+/// savepoints, and the sync book is asked by key for each row an export reads.
 public final class PostgresStore: Store {
     public let connection: PostgresConnection
     /// The schema whose tables this store sees (`--schema`, default `public`).
@@ -65,7 +65,10 @@ public final class PostgresStore: Store {
     }
 
     public func withTransaction<T>(_ body: () throws -> T) throws -> T {
-        try connection.execute("BEGIN")
+        // REPEATABLE READ: an export that keeps the book reads every table as of one moment,
+        // and an import never acts on a row another session changed meanwhile (that
+        // session's commit fails the import as busy, with nothing applied).
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         do {
             // Foreign keys declared DEFERRABLE (every one Ferry creates) are checked at commit,
             // so a cycle of rows can be written in any order, as in SQLite.
@@ -169,7 +172,9 @@ public final class PostgresStore: Store {
 
     public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
                      _ body: (RowCursor) throws -> Void) throws {
-        throw Self.noBook
+        // The book's scanKey is nil, so no export asks for this; were one to, NULL book
+        // columns send it to the book by key, which is always right.
+        throw FerryError(.usage, "internal: a PostgreSQL scan joins no sync book entries; ask the book by key.")
     }
 
     public func scanPositions(of table: TableDefinition) throws -> ClosedRange<Int64>? { nil }
@@ -257,22 +262,48 @@ public final class PostgresStore: Store {
     }
 
     public func addCloudIdColumn(_ column: String, to table: String) throws {
-        throw Self.noBook
+        try connection.execute("ALTER TABLE \(qualified(table)) ADD COLUMN \(Identifier.quote(column)) text")
+        try connection.execute("CREATE UNIQUE INDEX \(Identifier.quote("\(table)_\(column)_key")) ON \(qualified(table)) (\(Identifier.quote(column)))")
     }
 
     public func fillNullValues(of column: String, in table: TableDefinition, _ value: ([Value]) throws -> String) throws -> Int {
-        throw Self.noBook
+        guard !table.primaryKey.isEmpty else {
+            throw FerryError(.usage, "table \(table.name) has no primary key; on PostgreSQL Ferry gives cloudIds only to rows it can address by key. Add a primary key, or leave the table out (--tables).")
+        }
+        guard try nullCount(of: column, in: table.name) > 0 else { return 0 }
+        // The application's triggers stay quiet while Ferry stamps cloudIds (an `updated_at`
+        // trigger would move every row's timestamp): the enabled ones are disabled by name
+        // for this transaction's statements and enabled again, as in SQLite.
+        let triggers = try connection.query("""
+            SELECT tgname FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname
+            """, [.text(qualified(table.name))])
+        let names = (0..<triggers.rowCount).compactMap { triggers.string(row: $0, column: 0) }
+        for name in names { try connection.execute("ALTER TABLE \(qualified(table.name)) DISABLE TRIGGER \(Identifier.quote(name))") }
+        let keys = Identifier.quoteList(table.primaryKey)
+        let select = try connection.prepare("SELECT \(keys) FROM \(qualified(table.name)) WHERE \(Identifier.quote(column)) IS NULL LIMIT 5000")
+        let update = try connection.prepare("UPDATE \(qualified(table.name)) SET \(Identifier.quote(column)) = $1 WHERE "
+            + table.primaryKey.enumerated().map { "\(Identifier.quote($1)) = $\($0 + 2)" }.joined(separator: " AND "))
+        var filled = 0
+        while true {
+            let batch = try connection.run(select)
+            if batch.rowCount == 0 { break }
+            for row in 0..<batch.rowCount {
+                let key = table.primaryKey.indices.map { batch.value(row: row, column: $0) }
+                try connection.run(update, [.text(try value(key))] + key)
+            }
+            filled += batch.rowCount
+        }
+        for name in names { try connection.execute("ALTER TABLE \(qualified(table.name)) ENABLE TRIGGER \(Identifier.quote(name))") }
+        return filled
     }
 
     public func makeKeyMap() throws -> KeyMap { try PostgresKeyMap(connection: connection) }
 
     public func makeKeySet(purpose: KeySetPurpose) throws -> KeySet { try PostgresKeySet(connection: connection, purpose: purpose) }
 
-    static let noBook = FerryError(.usage, "PostgreSQL stores cannot keep a sync book yet: `ferry prepare`, --track, --incremental and --since work on SQLite only in this version. Export and import (reconcile by cloudId and natural keys, replay) work; see the README's \"PostgreSQL\".")
-
     public func syncBook(create: Bool) throws -> SyncBook? {
-        if create { throw Self.noBook }
-        return nil
+        if create, try !tableExists("_ferry_rows") { try connection.execute(PostgresSyncBook.createSQL) }
+        return try PostgresSyncBook.open(self)
     }
 
     // MARK: Bookkeeping
@@ -290,7 +321,7 @@ public final class PostgresStore: Store {
                                 + [t.inserted, t.updated, t.merged, t.unchanged, t.deleted, t.conflicts, t.rejected].map { .integer(Int64($0)) })
     }
 
-    public func syncBookSummary() throws -> SyncBookSummary? { nil }
+    public func syncBookSummary() throws -> SyncBookSummary? { try PostgresSyncBook.summary(self) }
 
     public func importLog() throws -> [ImportLogEntry] {
         guard try tableExists("_ferry_imports") else { return [] }

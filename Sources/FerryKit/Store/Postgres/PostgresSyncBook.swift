@@ -1,0 +1,333 @@
+import Foundation
+
+/// The sync book in PostgreSQL: the same entries as SQLite's (`SQLiteSyncBook`), in
+/// `_ferry_tables`, `_ferry_rows` and `_ferry_state` of the store's schema. Keys and
+/// identities are kept as their bytes (`bytea`), not packed: PostgreSQL has no column
+/// without a type to hold SQLite's mix of integer, text and BLOB keys.
+final class PostgresSyncBook: SyncBook {
+    private let store: PostgresStore
+    private var connection: PostgresConnection { store.connection }
+    private let byKey: PostgresStatement
+    private let hashByKey: PostgresStatement
+    private let byIdentity: PostgresStatement
+    private let upsert: PostgresStatement
+    private let delete: PostgresStatement
+    private let tombstone: PostgresStatement
+    private let joinVersions: PostgresStatement
+    private let fingerprintByKey: PostgresStatement
+    private(set) var changed = false
+    private(set) var recorded = 0
+    let keepsEntries = true
+    let storeId: String
+    private(set) var sequence: Int64
+    private var savedSequence: Int64
+    private static let entryColumns = ["rowKey", "identity", "hash", "digests", "deleted", "versions", "seq", "fingerprint", "inTable"]
+    private var tableIds: [String: Int64] = [:]
+    private var indexedGone = Set<Int64>()
+    private var rowByCloudIdStatements: [String: PostgresStatement] = [:]
+
+    static let createSQL = """
+        CREATE TABLE IF NOT EXISTS _ferry_tables (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE);
+        CREATE TABLE IF NOT EXISTS _ferry_rows (
+            tableId bigint NOT NULL, rowKey bytea NOT NULL, identity bytea NOT NULL, hash bigint, hashText text, digests bytea NOT NULL,
+            deleted boolean NOT NULL DEFAULT false, versions text NOT NULL DEFAULT '', seq bigint NOT NULL DEFAULT 0,
+            changedAt bigint NOT NULL DEFAULT 0, fingerprint bigint, inTable boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (tableId, rowKey));
+        CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableId, identity) WHERE deleted OR NOT inTable;
+        CREATE INDEX IF NOT EXISTS _ferry_rows_tombstones ON _ferry_rows (tableId, seq) WHERE deleted;
+        CREATE TABLE IF NOT EXISTS _ferry_state (key text PRIMARY KEY, value text NOT NULL);
+        """
+
+    static func open(_ store: PostgresStore) throws -> PostgresSyncBook? {
+        guard try store.tableExists("_ferry_rows") else { return nil }
+        return try PostgresSyncBook(store: store)
+    }
+
+    private init(store: PostgresStore) throws {
+        self.store = store
+        let connection = store.connection
+        let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }.joined(separator: ", ")
+        byKey = try connection.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2")
+        hashByKey = try connection.prepare("SELECT coalesce(hash::text, hashText), seq, fingerprint FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2 AND NOT deleted")
+        fingerprintByKey = try connection.prepare("UPDATE _ferry_rows SET fingerprint = $3 WHERE tableId = $1 AND rowKey = $2 AND fingerprint IS DISTINCT FROM $3")
+        byIdentity = try connection.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND identity = $2 AND (deleted OR NOT inTable) LIMIT 16")
+        upsert = try connection.prepare("""
+            INSERT INTO _ferry_rows AS r (tableId, rowKey, identity, hash, hashText, digests, deleted, versions, fingerprint, inTable, seq, changedAt)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $7 THEN extract(epoch FROM now())::bigint ELSE 0 END)
+            ON CONFLICT (tableId, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, hashText = excluded.hashText,
+                digests = excluded.digests, deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq,
+                changedAt = excluded.changedAt, fingerprint = excluded.fingerprint, inTable = excluded.inTable
+            WHERE r.identity IS DISTINCT FROM excluded.identity OR r.hash IS DISTINCT FROM excluded.hash OR r.hashText IS DISTINCT FROM excluded.hashText
+                OR r.digests IS DISTINCT FROM excluded.digests OR r.deleted IS DISTINCT FROM excluded.deleted
+                OR r.versions IS DISTINCT FROM excluded.versions OR r.inTable IS DISTINCT FROM excluded.inTable
+            """)
+        delete = try connection.prepare("DELETE FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2")
+        tombstone = try connection.prepare("""
+            UPDATE _ferry_rows SET deleted = true, versions = coalesce($3, versions), seq = $4, changedAt = extract(epoch FROM now())::bigint
+            WHERE tableId = $1 AND rowKey = $2 AND (NOT deleted OR versions IS DISTINCT FROM coalesce($3, versions))
+            """)
+        joinVersions = try connection.prepare("""
+            UPDATE _ferry_rows SET versions = $3, seq = $4, changedAt = CASE WHEN deleted THEN extract(epoch FROM now())::bigint ELSE 0 END
+            WHERE tableId = $1 AND rowKey = $2 AND versions IS DISTINCT FROM $3
+            """)
+        // A copy of the database (pg_dump restored as another database) carries the book and
+        // its store id: it takes a new id, as a copied SQLite file does (SQLiteSyncBook).
+        let place = try connection.scalar("SELECT current_database() || ':' || (SELECT oid FROM pg_database WHERE datname = current_database())::text || ':' || current_schema()")?.string
+        let recordedPlace = try Self.state(connection, "file")
+        if let id = try Self.state(connection, "storeId"), recordedPlace == nil || recordedPlace == place {
+            storeId = id
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            storeId = String(UInt64.random(in: 0..<(1 << 48), using: &generator), radix: 16).leftPadded(to: 12)
+            try Self.setState(connection, "storeId", storeId)
+        }
+        if let place, place != recordedPlace { try Self.setState(connection, "file", place) }
+        sequence = try Self.state(connection, SyncState.sequence).flatMap { Int64($0) } ?? 0
+        savedSequence = sequence
+    }
+
+    private func read(_ result: PostgresResult, row: Int) -> SyncBookEntry {
+        func bytes(_ column: Int) -> [UInt8] {
+            switch result.value(row: row, column: column) {
+            case .blob(let value), .text(let value): return value
+            default: return []
+            }
+        }
+        var hash = result.string(row: row, column: 2) ?? ""
+        if let bits = Int64(hash) { hash = PortableRow.hex(UInt64(bitPattern: bits)) }
+        var entry = SyncBookEntry(rowKey: bytes(0), identity: bytes(1), hash: hash, digests: ColumnDigests(blob: bytes(3)),
+                                  deleted: result.value(row: row, column: 4) == .integer(1),
+                                  versions: (try? VersionVector(decoding: bytes(5))) ?? VersionVector())
+        if case .integer(let sequence) = result.value(row: row, column: 6) { entry.sequence = sequence }
+        if case .integer(let fingerprint) = result.value(row: row, column: 7) { entry.fingerprint = fingerprint }
+        entry.inTable = result.value(row: row, column: 8) == .integer(1)
+        return entry
+    }
+
+    private func entries(_ result: PostgresResult) -> [SyncBookEntry] {
+        (0..<result.rowCount).map { read(result, row: $0) }
+    }
+
+    private func tableId(_ table: String, create: Bool = false) throws -> Int64? {
+        if let id = tableIds[table] { return id }
+        var found = try connection.scalar("SELECT id FROM _ferry_tables WHERE name = $1", [.text(table)])
+        if found == nil && create { found = try connection.scalar("INSERT INTO _ferry_tables (name) VALUES ($1) RETURNING id", [.text(table)]) }
+        guard case .integer(let id)? = found else { return nil }
+        tableIds[table] = id
+        return id
+    }
+
+    private static func versionsText(_ versions: VersionVector) -> Value { .text(versions.isEmpty ? [] : versions.bytes) }
+
+    func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
+        guard let id = try tableId(table) else { return nil }
+        return entries(try connection.run(byKey, [.integer(id), .blob(rowKey)])).first
+    }
+
+    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
+        guard let id = try tableId(table) else { return nil }
+        let result = try connection.run(hashByKey, [.integer(id), .blob(rowKey)])
+        guard result.rowCount > 0 else { return nil }
+        var hash = result.string(row: 0, column: 0) ?? ""
+        if let bits = Int64(hash) { hash = PortableRow.hex(UInt64(bitPattern: bits)) }
+        var fingerprint: Int64?
+        if case .integer(let value) = result.value(row: 0, column: 2) { fingerprint = value }
+        guard case .integer(let sequence) = result.value(row: 0, column: 1) else { return (hash, 0, fingerprint) }
+        return (hash, sequence, fingerprint)
+    }
+
+    /// The scan does not join this book (a key's bytes are Ferry's JSON, which SQL on the
+    /// server does not rebuild exactly), so the export asks by key: nil.
+    func scanKey(of table: String) throws -> Int64? { nil }
+
+    func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
+        guard let id = try tableId(table) else { return }
+        try connection.run(fingerprintByKey, [.integer(id), .blob(rowKey), .integer(fingerprint)])
+    }
+
+    func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry] {
+        guard let id = try tableId(table.name) else { return [] }
+        try indexRowsGoneHere(table, id)
+        var result = entries(try connection.run(byIdentity, [.integer(id), .blob(identity)]))
+        if let column = table.cloudId, !table.primaryKey.isEmpty, let cloudId = PortableRow.cloudId(inIdentity: identity) {
+            let lookup = try rowByCloudId(table, column)
+            let rows = try connection.run(lookup, [cloudId])
+            for row in 0..<rows.rowCount {
+                let key = table.primaryKey.indices.map { rows.value(row: row, column: $0) }
+                guard let entry = try entry(table: table.name, rowKey: PortableRow.rowKey(key)), entry.inTable, !entry.deleted,
+                      entry.identity == identity, !result.contains(where: { $0.rowKey == entry.rowKey }) else { continue }
+                result.append(entry)
+            }
+        }
+        return result
+    }
+
+    private func rowByCloudId(_ table: TableDefinition, _ column: String) throws -> PostgresStatement {
+        if let statement = rowByCloudIdStatements[table.name] { return statement }
+        let statement = try connection.prepare("SELECT \(Identifier.quoteList(table.primaryKey)) FROM \(store.qualified(table.name)) WHERE \(Identifier.quote(column)) = $1 LIMIT 16")
+        rowByCloudIdStatements[table.name] = statement
+        return statement
+    }
+
+    /// SQL that holds when row `t` is the row of entry `b`, comparing each key column's text
+    /// with the element of the entry's JSON key: an equality of text, which PostgreSQL joins
+    /// by hashing, once for the whole table. A value whose text differs from its JSON (a
+    /// BLOB, a REAL written `1.0`) finds no row; callers check such entries one by one.
+    private static func rowOfEntry(_ table: TableDefinition) -> String {
+        table.primaryKey.enumerated().map { "t.\(Identifier.quote($1))::text = (convert_from(b.rowKey, 'UTF8')::jsonb ->> \($0))" }.joined(separator: " AND ")
+    }
+
+    /// As in SQLiteSyncBook: entries kept out of the identity index because their row held
+    /// their cloudId go back into it once that row no longer does.
+    private func indexRowsGoneHere(_ table: TableDefinition, _ id: Int64) throws {
+        guard !indexedGone.contains(id) else { return }
+        indexedGone.insert(id)
+        guard let column = table.cloudId, !table.primaryKey.isEmpty else { return }
+        let rows = try connection.query("""
+            SELECT b.rowKey, b.identity, t.\(Identifier.quote(column)) FROM _ferry_rows AS b
+            LEFT JOIN \(store.qualified(table.name)) AS t ON \(Self.rowOfEntry(table))
+            WHERE b.tableId = $1 AND b.inTable AND NOT b.deleted
+            """, [.integer(id)])
+        for row in 0..<rows.rowCount {
+            let cloudId = rows.value(row: row, column: 2)
+            guard cloudId.isNull || .blob(PortableRow.identity(cloudId: cloudId, keys: [])) != rows.value(row: row, column: 1) else { continue }
+            try connection.query("UPDATE _ferry_rows SET inTable = false WHERE tableId = $1 AND rowKey = $2", [.integer(id), rows.value(row: row, column: 0)])
+        }
+    }
+
+    private func runCounted(_ statement: PostgresStatement, _ arguments: [Value]) throws {
+        if try connection.run(statement, arguments + [.integer(sequence + 1)]).affectedRows > 0 {
+            sequence += 1
+            recorded += 1
+            changed = true
+        }
+    }
+
+    func record(table: String, entry: SyncBookEntry) throws {
+        // XXH64 as a bigint; a version 1 tombstone's sha256 as the text it is.
+        let stored = SQLiteSyncBook.storedHash(entry.hash)
+        let (bits, text): (Value, Value) = if case .integer = stored { (stored, .null) } else { (.null, stored) }
+        try runCounted(upsert, [.integer(try tableId(table, create: true)!), .blob(entry.rowKey), .blob(entry.identity), bits, text,
+                                .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), Self.versionsText(entry.versions),
+                                entry.fingerprint.map { .integer($0) } ?? .null, .integer(entry.inTable && !entry.deleted ? 1 : 0)])
+    }
+
+    func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
+        guard let id = try tableId(table) else { return }
+        try runCounted(tombstone, [.integer(id), .blob(rowKey), versions.map(Self.versionsText) ?? .null])
+    }
+
+    func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {
+        try record(table: table, entry: SyncBookEntry(rowKey: SQLiteSyncBook.asideKey(identity: identity, hash: hash), identity: identity,
+                                                      hash: hash, digests: digests, deleted: true, versions: versions))
+    }
+
+    func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
+        guard let id = try tableId(table) else { return }
+        try runCounted(joinVersions, [.integer(id), .blob(rowKey), Self.versionsText(versions)])
+    }
+
+    func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
+        guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty,
+              let id = try tableId(table) else { return }
+        let aside = SQLiteSyncBook.asideKey(identity: existing.identity, hash: existing.hash)
+        // SQLite's UPDATE OR REPLACE: an entry already aside under that key gives way.
+        try connection.query("DELETE FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2", [.integer(id), .blob(aside)])
+        try connection.query("UPDATE _ferry_rows SET rowKey = $3, deleted = deleted OR $4, inTable = false WHERE tableId = $1 AND rowKey = $2",
+                             [.integer(id), .blob(rowKey), .blob(aside), .integer(shipped ? 1 : 0)])
+        changed = true
+    }
+
+    func remove(table: String, rowKey: [UInt8]) throws {
+        guard let id = try tableId(table) else { return }
+        if try connection.run(delete, [.integer(id), .blob(rowKey)]).affectedRows > 0 { changed = true }
+    }
+
+    func deferIdentityIndexIfEmpty() throws -> Bool { false }
+    func buildIdentityIndex() throws {}
+
+    func hasEntries(table: String) throws -> Bool {
+        guard let id = try tableId(table) else { return false }
+        return try connection.scalar("SELECT 1 FROM _ferry_rows WHERE tableId = $1 LIMIT 1", [.integer(id)]) != nil
+    }
+
+    func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
+        guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
+        let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(b.hash::text, b.hashText)" : "b.\($0)" }.joined(separator: ", ")
+        // Entries are small (no row values): the ones that look gone are few, and each is
+        // confirmed by its decoded key, so a key whose text differs from its JSON is not lost.
+        let candidates = entries(try connection.query("""
+            SELECT \(columns) FROM _ferry_rows AS b
+            WHERE b.tableId = $1 AND NOT b.deleted AND NOT EXISTS (SELECT 1 FROM \(store.qualified(table.name)) AS t WHERE \(Self.rowOfEntry(table)))
+            """, [.integer(id)]))
+        guard !candidates.isEmpty else { return }
+        let access = PostgresTableAccess(store: store, table: table)
+        for entry in candidates {
+            if let key = PortableRow.keyValues(ofRowKey: entry.rowKey), key.count == table.primaryKey.count, try access.values([], at: key) != nil { continue }
+            try body(entry)
+        }
+    }
+
+    func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
+        guard let id = try tableId(table) else { return }
+        let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }.joined(separator: ", ")
+        let found = entries(try connection.query("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND deleted AND seq > $2 ORDER BY seq",
+                                                 [.integer(id), .integer(sequence ?? -1)]))
+        for entry in found { try body(entry) }
+    }
+
+    func compactTombstones(before sequence: Int64?) throws -> Int {
+        let removed = try connection.query("DELETE FROM _ferry_rows WHERE deleted AND seq <= $1", [.integer(sequence ?? .max)]).affectedRows
+        if removed > 0 { changed = true }
+        return removed
+    }
+
+    func tombstoneCount() throws -> Int {
+        if case .integer(let count)? = try connection.scalar("SELECT count(*) FROM _ferry_rows WHERE deleted") { return Int(count) }
+        return 0
+    }
+
+    func saveSequence() throws {
+        guard sequence != savedSequence else { return }
+        try setState(SyncState.sequence, String(sequence))
+        savedSequence = sequence
+    }
+
+    func exportSequence(of id: String) throws -> Int64? {
+        try state(SyncState.exportPrefix + id.lowercased()).flatMap { Int64($0) }
+    }
+
+    func recordExport(_ id: String) throws {
+        try saveSequence()
+        try setState(SyncState.exportPrefix + id.lowercased(), String(sequence))
+    }
+
+    func state(_ key: String) throws -> String? { try Self.state(connection, key) }
+    func setState(_ key: String, _ value: String) throws { try Self.setState(connection, key, value) }
+
+    private static func state(_ connection: PostgresConnection, _ key: String) throws -> String? {
+        try connection.scalar("SELECT value FROM _ferry_state WHERE key = $1", [.text(key)])?.string
+    }
+
+    private static func setState(_ connection: PostgresConnection, _ key: String, _ value: String) throws {
+        try connection.query("INSERT INTO _ferry_state VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    /// What the book holds, for `inspect --db`.
+    static func summary(_ store: PostgresStore) throws -> SyncBookSummary? {
+        guard try store.tableExists("_ferry_rows") else { return nil }
+        let connection = store.connection
+        func count(_ sql: String) throws -> Int {
+            if case .integer(let value)? = try connection.scalar(sql) { return Int(value) }
+            return 0
+        }
+        var summary = SyncBookSummary(storeId: try state(connection, "storeId"), lastExport: try state(connection, SyncState.lastExport))
+        summary.tracked = try count("SELECT count(*) FROM _ferry_rows WHERE NOT deleted")
+        summary.tombstones = try count("SELECT count(*) FROM _ferry_rows WHERE deleted")
+        if case .integer(let oldest)? = try connection.scalar("SELECT min(changedAt) FROM _ferry_rows WHERE deleted AND changedAt > 0") {
+            summary.oldestTombstone = Date(timeIntervalSince1970: TimeInterval(oldest))
+        }
+        summary.exports = try count("SELECT count(*) FROM _ferry_state WHERE key LIKE 'export:%'")
+        return summary
+    }
+}
