@@ -1,0 +1,65 @@
+import FerryKit
+import Foundation
+import Testing
+
+/// A new database on the server `scripts/test` started (`FERRY_TEST_POSTGRES`), dropped
+/// after `body`. The CLI tests' copy of FerryKitTests' PostgresTestServer (test targets
+/// share no code).
+private func withPostgresDatabase<T>(_ body: (String) throws -> T) throws -> T {
+    let server = try #require(ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"], "CI=true: the PostgreSQL tests must run, and no server is at hand")
+    let name = "ferry_cli_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+    let admin = try PostgresConnection(uri: server)
+    try admin.execute("CREATE DATABASE \(Identifier.quote(name))")
+    defer { try? admin.execute("DROP DATABASE IF EXISTS \(Identifier.quote(name)) WITH (FORCE)") }
+    return try body(server.replacingOccurrences(of: "///postgres?", with: "///\(name)?"))
+}
+
+private let postgresEnabled: Bool = {
+    let enabled = ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"] != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+    if !enabled { FileHandle.standardError.write(Data("WARNING: FERRY_TEST_POSTGRES is not set; the PostgreSQL CLI tests are SKIPPED. Run scripts/test.\n".utf8)) }
+    return enabled
+}()
+
+@Suite(.enabled(if: postgresEnabled)) struct PostgresCommandTests {
+    /// The field scenario with the cloud on PostgreSQL: local SQLite → PostgreSQL (other
+    /// ids) → back, and bringing the cloud's changeset back changes only the edited row.
+    @Test func demoWithThePostgresCloudRunsTheFieldScenario() throws {
+        try withPostgresDatabase { uri in
+            let result = try ferry(["demo", "--postgres", uri, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("1 row updated, nothing else touched"))
+            let again = try ferry(["demo", "--postgres", uri, "--quiet"])
+            #expect(again.status == 1)
+            #expect(again.stderr.contains("already has the sample's tables"))
+        }
+    }
+
+    @Test func exportImportAndInspectTakeAConnectionURI() throws {
+        try withTemporaryDirectory { directory in
+            try withPostgresDatabase { uri in
+                let changeset = try exportSample(in: directory)
+                let imported = try ferry(["import", changeset.path, "--db", uri, "--rejects", directory.appendingPathComponent("r.ndjson").path])
+                #expect(imported.status == 0, "\(imported.stderr)")
+                #expect(imported.stderr.contains("total              98"))
+                let out = directory.appendingPathComponent("back.ferry").path
+                let exported = try ferry(["export", "--db", uri, "--out", out, "--quiet"])
+                #expect(exported.status == 0, "\(exported.stderr)")
+                let replayed = try ferry(["import", out, "--db", directory.appendingPathComponent("back.db").path, "--quiet"])
+                #expect(replayed.status == 0, "\(replayed.stderr)")
+                let log = try ferry(["inspect", "--db", uri])
+                #expect(log.status == 0)
+                #expect(log.stdout.contains("98"))
+            }
+        }
+    }
+
+    @Test func aBadURIIsOneClearLineWithoutThePassword() throws {
+        let unreachable = try ferry(["export", "--db", "postgresql://ann:hunter2@/crm?host=/nonexistent-socket-folder", "--out", "/tmp/never.ferry"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("cannot connect to PostgreSQL"))
+        #expect(!unreachable.stderr.contains("hunter2"))
+        let schemaOnSQLite = try ferry(["export", "--db", "local.db", "--schema", "crm", "--out", "/tmp/never.ferry"])
+        #expect(schemaOnSQLite.status == 1)
+        #expect(schemaOnSQLite.stderr.contains("--schema names a PostgreSQL schema"))
+    }
+}
