@@ -52,7 +52,8 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
             #expect(user.column(named: "email")?.type == "text")
             #expect(user.column(named: "role")?.type == "text")
             #expect(user.column(named: "createdAt")?.type == "timestamp(3) without time zone")
-            #expect(user.column(named: "balance")?.type == "numeric(65,30)")
+            // More digits than a SQLite REAL keeps: declared so that SQLite keeps the text exact.
+            #expect(user.column(named: "balance")?.type == "numeric text(65,30)")
             #expect(user.column(named: "tags")?.type == "text[]")
             // Only a constant default travels: CURRENT_TIMESTAMP means "now" somewhere else.
             #expect(user.column(named: "role")?.default == "'USER'")
@@ -296,6 +297,56 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                 let settled = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
                 #expect(settled.totals.updated == 1)
                 #expect(try postgres.connection.scalar("SELECT qty FROM items") == .integer(7))
+            }
+        }
+    }
+
+    /// A database published for PostgreSQL (shaped like pagila and Northwind: integer and
+    /// serial keys, a self-referencing hierarchy, exact money in numeric, timestamptz)
+    /// carried PostgreSQL → SQLite → a new PostgreSQL database: the same counts, exact
+    /// sums, hierarchy and timestamps.
+    @Test func aPostgresDatabaseCrossesSQLiteIntoANewPostgresUnchanged() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { sourceURI in
+                try PostgresTestServer.withDatabase { targetURI in
+                    let source = try PostgresStore(uri: sourceURI)
+                    try source.connection.execute("""
+                        CREATE TABLE staff (staff_id serial PRIMARY KEY, email varchar(80) NOT NULL UNIQUE, reports_to integer REFERENCES staff (staff_id),
+                                            hired timestamptz NOT NULL, salary numeric(12,2) NOT NULL);
+                        CREATE TABLE payment (payment_id bigserial PRIMARY KEY, staff_id integer NOT NULL REFERENCES staff (staff_id) ON DELETE RESTRICT,
+                                              amount numeric(30,10) NOT NULL, paid_at timestamp(3) NOT NULL, ref uuid NOT NULL UNIQUE, note jsonb);
+                        INSERT INTO staff (email, reports_to, hired, salary) VALUES ('boss@x', NULL, '2001-02-03 04:05:06.789+02', 250000.50);
+                        INSERT INTO staff (email, reports_to, hired, salary)
+                            SELECT 'e' || g || '@x', 1 + (g - 2) / 3, timestamptz '2020-01-01 00:00:00+00' + g * interval '1 day 1 second', 1000 + g * 0.01
+                            FROM generate_series(2, 40) AS g;
+                        INSERT INTO payment (staff_id, amount, paid_at, ref, note)
+                            SELECT 1 + g % 40, (g * 1234567.123456789)::numeric(30,10), timestamp '2023-05-06 07:08:09.123' + g * interval '1 minute',
+                                   md5(g::text)::uuid, jsonb_build_object('g', g, 'tags', jsonb_build_array('a', g))
+                            FROM generate_series(1, 500) AS g;
+                        """)
+                    let facts = """
+                        SELECT (SELECT count(*) FROM staff)::text, (SELECT count(*) FROM payment)::text, (SELECT sum(amount) FROM payment)::text,
+                               (SELECT sum(salary) FROM staff)::text,
+                               (WITH RECURSIVE tree AS (SELECT staff_id, 0 AS depth FROM staff WHERE reports_to IS NULL
+                                 UNION ALL SELECT s.staff_id, t.depth + 1 FROM staff s JOIN tree t ON s.reports_to = t.staff_id)
+                                SELECT string_agg(depth::text, ',' ORDER BY staff_id) FROM tree),
+                               (SELECT string_agg(hired::text, ',' ORDER BY email) FROM staff), (SELECT string_agg(paid_at::text || ref::text || note::text, ',' ORDER BY ref) FROM payment)
+                        """
+                    func read(_ store: PostgresStore) throws -> [String] {
+                        let result = try store.connection.query(facts)
+                        return (0..<result.columnCount).map { result.string(row: 0, column: $0) ?? "NULL" }
+                    }
+                    let expected = try read(source)
+
+                    let sqlite = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
+                    #expect(try importChangeset(try exportStore(source, to: directory, name: "out"), into: sqlite, in: directory).totals.inserted == 540)
+                    let target = try PostgresStore(uri: targetURI)
+                    let report = try importChangeset(try exportStore(sqlite, to: directory, name: "back"), into: target, in: directory)
+                    #expect(report.totals.inserted == 540 && report.totals.rejected == 0)
+                    #expect(try read(target) == expected)
+                    // The new serial-like key hands out the next id, past the carried ones.
+                    #expect(try target.connection.scalar("INSERT INTO staff (email, hired, salary) VALUES ('new@x', now(), 1) RETURNING staff_id") == .integer(41))
+                }
             }
         }
     }

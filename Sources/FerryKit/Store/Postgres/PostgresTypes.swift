@@ -60,6 +60,22 @@ public enum PostgresTypes {
         return .text(text)
     }
 
+    /// How a SQLite table made from a PostgreSQL changeset declares a column of `type`.
+    /// SQLite's NUMERIC affinity keeps a decimal as a REAL whenever its first 15 digits
+    /// survive, so `numeric(30,10)` would lose its last digits there: a decimal that may hold
+    /// more than 15 digits is declared `numeric text(p,s)`, which SQLite's rules read as TEXT
+    /// affinity (the value stays exact text) and `columnType` reads back as `numeric(p,s)`.
+    static func sqliteDeclaredType(_ type: String) -> String {
+        let lower = type.lowercased()
+        guard lower.hasPrefix("numeric") else { return type }
+        let arguments = lower.dropFirst("numeric".count)
+        let precision = arguments.drop { $0 == "(" }.prefix { $0.isNumber }
+        if let digits = Int(precision), digits <= 15 { return type }
+        return exactDecimal + arguments
+    }
+
+    static let exactDecimal = "numeric text"
+
     /// The PostgreSQL column type for a column a changeset declares, which may come from
     /// SQLite (any type name, or none) or from PostgreSQL (`format_type`'s spelling).
     /// SQLite's INTEGER holds 64 bits, so it becomes `bigint`; a name PostgreSQL does not
@@ -67,6 +83,8 @@ public enum PostgresTypes {
     static func columnType(declared: String, known: (String) throws -> Bool) rethrows -> String {
         let trimmed = declared.trimmingCharacters(in: .whitespaces)
         let upper = trimmed.uppercased()
+        // A decimal a SQLite table made from PostgreSQL keeps as exact text (sqliteDeclaredType).
+        if upper.hasPrefix(exactDecimal.uppercased()) { return "numeric" + trimmed.dropFirst(exactDecimal.count) }
         switch upper {
         case "": return "text" // no type: SQLite keeps any value; text holds every one of them as written
         case "INTEGER", "INT", "MEDIUMINT", "UNSIGNED BIG INT", "INT8", "BIGINT": return "bigint"
