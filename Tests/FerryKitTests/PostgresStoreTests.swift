@@ -53,7 +53,7 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
             #expect(user.column(named: "role")?.type == "text")
             #expect(user.column(named: "createdAt")?.type == "timestamp(3) without time zone")
             // More digits than a SQLite REAL keeps: declared so that SQLite keeps the text exact.
-            #expect(user.column(named: "balance")?.type == "numeric text(65,30)")
+            #expect(user.column(named: "balance")?.type == "text:numeric(65,30)")
             #expect(user.column(named: "tags")?.type == "text[]")
             // Only a constant default travels: CURRENT_TIMESTAMP means "now" somewhere else.
             #expect(user.column(named: "role")?.default == "'USER'")
@@ -93,10 +93,12 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                 let back = try SQLiteStore(path: directory.appendingPathComponent("back.db").path, mode: .readWriteCreate)
                 #expect(try importChangeset(second, into: back, in: directory).totals.inserted == 5)
                 #expect(try cellFingerprints(back.database, table: "typed", columns: columns) == before)
-                // The columns are typed on the server, as a PostgreSQL user expects.
+                // SQLite's INTEGER, REAL, TEXT and BLOB have PostgreSQL types that hold every
+                // value they can; its NUMERIC, BOOLEAN, DATE and VARCHAR(n) promise nothing, so
+                // their values are kept as text (the declared type rides in the comment).
                 let types = try postgres.connection.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'typed' ORDER BY ordinal_position")
                 #expect((0..<types.rowCount).map { types.string(row: $0, column: 1) ?? "" }
-                            == ["bigint", "bigint", "double precision", "text", "bytea", "numeric", "boolean", "date", "character varying"])
+                            == ["bigint", "bigint", "double precision", "text", "bytea", "text", "text", "text", "text"])
                 // A second import finds every row unchanged: no false difference in any type.
                 #expect(try importChangeset(first, into: postgres, in: directory).totals.unchanged == 5)
             }
@@ -349,6 +351,156 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                 }
             }
         }
+    }
+
+    // MARK: The tester's round (docs/decisions.md, "PostgreSQL store")
+
+    /// Exports a SQLite database made by `sql` and imports it into `postgres`.
+    private func carry(_ sql: String, into postgres: PostgresStore, in directory: URL, name: String = "carried",
+                       options: ImportOptions = ImportOptions()) throws -> (report: ImportReport, source: SQLiteDatabase) {
+        let path = directory.appendingPathComponent("\(name).db")
+        let db = try SQLiteDatabase(path: path.path, mode: .readWriteCreate)
+        try db.execute(sql)
+        let changeset = try exportStore(try SQLiteStore(path: path.path, mode: .readOnly), to: directory, name: name)
+        return (try importChangeset(changeset, into: postgres, in: directory, options: options), db)
+    }
+
+    /// SQLite's declared types promise nothing about their values; the PostgreSQL columns
+    /// Ferry makes for them must not round, pad, cut or reformat any (each did before:
+    /// DECIMAL(10,2) rounded, CHAR(5) padded, DATE cut the time, JSONB reordered keys).
+    @Test func sqliteDeclaredTypesBecomeColumnsThatChangeNoValue() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                let (report, db) = try carry("""
+                    CREATE TABLE loose (id INTEGER PRIMARY KEY, price DECIMAL(10,2), code CHAR(5), day DATE, at TIMESTAMP, doc JSONB, ref UUID,
+                                        ratio FLOAT(8), flag BOOLEAN, tiny TINYINT, plain NUMERIC, mysql INT(11), wide "VARCHAR(255) BINARY", unsigned INTEGER UNSIGNED);
+                    INSERT INTO loose VALUES (1, 12345.678, 'ab', '2024-01-05 10:30:00', '2024-01-05T10:30:00.123456789Z', '{"b": 1,  "a": 2}',
+                                              'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 0.1, 'yes', 9223372036854775807, 0.30000000000000004, 11, 'w', 42);
+                    INSERT INTO loose VALUES (2, 1.239, 'abcdefgh', 'not a date', 'soon', '1.0', 'x', 1e300, 1, -1, 'n/a', 12, 'x', 1);
+                    """, into: postgres, in: directory)
+                #expect(report.totals.inserted == 2 && report.totals.rejected == 0)
+                let columns = ["id", "price", "code", "day", "at", "doc", "ref", "ratio", "flag", "tiny", "plain", "mysql", "wide", "unsigned"]
+                let before = try cellFingerprints(db, table: "loose", columns: columns)
+                let back = try SQLiteStore(path: directory.appendingPathComponent("back.db").path, mode: .readWriteCreate)
+                _ = try importChangeset(try exportStore(postgres, to: directory, name: "back"), into: back, in: directory)
+                #expect(try cellFingerprints(back.database, table: "loose", columns: columns) == before)
+                #expect(try back.tables(profile: .empty).first?.columns.map(\.type) == ["INTEGER", "DECIMAL(10,2)", "CHAR(5)", "DATE", "TIMESTAMP", "JSONB", "UUID", "FLOAT(8)", "BOOLEAN", "TINYINT", "NUMERIC", "INT(11)", "VARCHAR(255) BINARY", "INTEGER UNSIGNED"])
+                // Imported again, nothing differs: no false update, no first-contact conflict.
+                let again = try importChangeset(try exportStore(try SQLiteStore(path: directory.appendingPathComponent("carried.db").path, mode: .readOnly), to: directory, name: "again"), into: postgres, in: directory)
+                #expect(again.totals.unchanged == 2 && again.totals.updated == 0 && again.totals.conflicts == 0)
+            }
+        }
+    }
+
+    /// PostgreSQL → SQLite → PostgreSQL for the types whose text SQLite's NUMERIC affinity
+    /// would read as a number: json 1.0, a bit string 0010, an unconstrained numeric.
+    @Test func jsonBitStringsAndLongDecimalsCrossSQLiteAsTheyWere() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { sourceURI in
+                try PostgresTestServer.withDatabase { targetURI in
+                    let source = try PostgresStore(uri: sourceURI)
+                    try source.connection.execute("""
+                        CREATE TABLE odd (id int PRIMARY KEY, doc json, docb jsonb, bits bit varying(8), fixed bit(4), big numeric, tags text[]);
+                        INSERT INTO odd VALUES (1, '1.0', '1.50', B'0010', B'0000', 123456789012345678901234567890.000000001, '{a,"b c"}'),
+                                               (2, '{"z": 1, "a": [1.0]}', '"x"', B'1', B'1111', -0.5, '{}')
+                        """)
+                    let facts = "SELECT string_agg(doc::text || '|' || docb::text || '|' || bits::text || '|' || fixed::text || '|' || big::text || '|' || tags::text, ';' ORDER BY id) FROM odd"
+                    let expected = try source.connection.scalar(facts)
+                    let middle = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
+                    _ = try importChangeset(try exportStore(source, to: directory, name: "out"), into: middle, in: directory)
+                    let target = try PostgresStore(uri: targetURI)
+                    let report = try importChangeset(try exportStore(middle, to: directory, name: "back"), into: target, in: directory)
+                    #expect(report.totals.inserted == 2 && report.totals.rejected == 0)
+                    #expect(try target.connection.scalar(facts) == expected)
+                    let types = try target.connection.query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'odd'::regclass AND attnum > 0 ORDER BY attnum")
+                    #expect((0..<types.rowCount).map { types.string(row: $0, column: 0) ?? "" } == ["bigint", "json", "jsonb", "bit varying(8)", "bit(4)", "numeric", "text[]"])
+                }
+            }
+        }
+    }
+
+    /// A BLOB bound to a column that is not bytea was decoded as that type's binary form
+    /// (eight bytes became the bigint 5); a boolean took 'yes'. Both are rejected records now.
+    @Test func valuesPostgreSQLWouldReinterpretAreRejected() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("CREATE TABLE items (id bigint PRIMARY KEY, qty bigint, name text, done boolean, ref uuid UNIQUE)")
+                let rejects = directory.appendingPathComponent("rejects.ndjson").path
+                let (report, _) = try carry("""
+                    CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER, name TEXT, done BOOLEAN, ref TEXT UNIQUE);
+                    INSERT INTO items VALUES (1, x'0000000000000005', 'a', 1, NULL), (2, 2, x'414243', 0, NULL), (3, 3, 'c', 'yes', NULL),
+                                             (4, 4, 'd', 1, 'not-a-uuid'), (5, 5, 'e', 0, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
+                    """, into: postgres, in: directory, options: ImportOptions(rejectsPath: rejects))
+                #expect(report.totals.inserted == 1)
+                #expect(report.totals.rejected == 4)
+                #expect(try postgres.connection.scalar("SELECT string_agg(id::text, ',') FROM items") == .text("5"))
+                let text = try String(contentsOfFile: rejects, encoding: .utf8)
+                #expect(text.contains("only as bytea"))
+                #expect(text.contains("boolean and takes 1 or 0"))
+            }
+        }
+    }
+
+    @Test func generatedAlwaysIdentityAndCompositeSerialKeysTakeCarriedIds() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE tickets (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text NOT NULL UNIQUE);
+                    CREATE TABLE lines (tenant int, id serial, body text, PRIMARY KEY (tenant, id));
+                    """)
+                let (report, _) = try carry("""
+                    CREATE TABLE tickets (id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE);
+                    CREATE TABLE lines (tenant INTEGER, id INTEGER, body TEXT, PRIMARY KEY (tenant, id));
+                    INSERT INTO tickets VALUES (5, 'five'), (9, 'nine'); INSERT INTO lines VALUES (1, 7, 'x'), (2, 30, 'y');
+                    """, into: postgres, in: directory)
+                #expect(report.totals.inserted == 4 && report.totals.rejected == 0)
+                #expect(try postgres.connection.scalar("INSERT INTO tickets (title) VALUES ('new') RETURNING id") == .integer(10))
+                #expect(try postgres.connection.scalar("INSERT INTO lines (tenant, body) VALUES (1, 'z') RETURNING id") == .integer(31))
+            }
+        }
+    }
+
+    @Test func namesPostgreSQLCannotHoldAreRefusedClearly() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                let long = String(repeating: "a", count: 70)
+                for sql in ["CREATE TABLE t (id INTEGER PRIMARY KEY, \(long) TEXT)", "CREATE TABLE t (id INTEGER PRIMARY KEY, xmin REAL)"] {
+                    let error = #expect(throws: FerryError.self) { try carry(sql, into: postgres, in: directory, name: "n\(sql.count)") }
+                    #expect(error?.message.contains(sql.contains("xmin") ? "keeps the column name xmin" : "at most 63") == true, "\(error?.message ?? "")")
+                }
+                #expect(try !postgres.tableExists("t"))
+            }
+        }
+    }
+
+    @Test func aRejectsMessageNeverRepeatsTheValue() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("CREATE TABLE small (id bigint PRIMARY KEY, n smallint)")
+                let rejects = directory.appendingPathComponent("rejects.ndjson").path
+                _ = try carry("CREATE TABLE small (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO small VALUES (1, 987654);", into: postgres, in: directory,
+                              options: ImportOptions(rejectsPath: rejects))
+                let line = try String(contentsOfFile: rejects, encoding: .utf8)
+                #expect(line.contains("out of range for type smallint"))
+                #expect(!line.contains("\"987654\""))
+            }
+        }
+    }
+
+    @Test func passwordsNeverAppearInConnectionErrors() {
+        for uri in ["postgresql://ann:Sup3rS3cret@[::1/p1", "postgresql://ann:Sup3r%zzS3cret@/db?host=/nonexistent", "postgresql://ann:pa@ssw0rd@/db?host=/nonexistent"] {
+            let error = #expect(throws: FerryError.self) { try PostgresStore(uri: uri) }
+            let message = error?.message ?? ""
+            #expect(!message.contains("Sup3r") && !message.contains("S3cret") && !message.contains("ssw0rd"), "\(message)")
+        }
+        let keyValue = #expect(throws: FerryError.self) { try StoreOpener.open("host=/tmp dbname=x password=hunter2", for: .read) }
+        #expect(keyValue?.message.contains("hunter2") == false)
+        #expect(keyValue?.message.contains("postgresql:// URI") == true)
     }
 
     @Test func aMissingSchemaOrServerIsAClearError() throws {

@@ -57,7 +57,7 @@ public final class Exporter {
         var watermark: Int64?
         if options.incremental {
             guard let book else {
-                throw FerryError(.usage, "\(store.displayName) keeps no sync book, so Ferry cannot tell what changed. Run `ferry prepare --db \(store.displayName)`, export in full once, then export incrementally.")
+                throw FerryError(.usage, "\(store.displayName) keeps no sync book, so Ferry cannot tell what changed. Run `ferry prepare --db \(store.filePath != nil ? store.displayName : "URI")`, export in full once, then export incrementally.")
             }
             guard let last = try book.state(SyncState.lastExport) else {
                 throw FerryError(.usage, "\(store.displayName) has not been exported since it was prepared. Export in full once; later exports can be incremental.")
@@ -90,7 +90,7 @@ public final class Exporter {
                 if book == nil || table.primaryKey.isEmpty, let column = table.cloudId {
                     let missing = try self.store.nullCount(of: column, in: table.name)
                     if missing > 0 {
-                        warnings.append("\(counted(missing, "row")) of \(table.name) \(missing == 1 ? "has" : "have") no \(column); they will match by natural keys only. Run `ferry prepare --db \(self.store.displayName)` to give them one.")
+                        warnings.append("\(counted(missing, "row")) of \(table.name) \(missing == 1 ? "has" : "have") no \(column); they will match by natural keys only. Run `ferry prepare --db \(self.store.filePath != nil ? self.store.displayName : "URI")` to give them one.")
                     }
                 }
             }

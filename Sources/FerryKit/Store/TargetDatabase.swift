@@ -14,6 +14,7 @@ public enum StoreOpener {
 
     public static func open(_ db: String, for use: Use, schema: String? = nil) throws -> Store {
         if PostgresConnection.isURI(db) { return try PostgresStore(uri: db, schema: schema ?? "public") }
+        try checkNotConnectionString(db)
         try checkNoSchema(schema)
         switch use {
         case .read: return try SQLiteStore.existing(path: db, mode: .readOnly)
@@ -25,6 +26,15 @@ public enum StoreOpener {
     /// `--db` as messages may show it: a URI without its password.
     public static func describe(_ db: String) -> String {
         PostgresConnection.isURI(db) ? PostgresConnection.redacted(db) : db
+    }
+
+    /// A libpq `key=value` string (`host=db password=…`) is refused without repeating it:
+    /// it would be taken for a file name, and echoed, password and all.
+    static func checkNotConnectionString(_ db: String) throws {
+        let keys = ["host=", "dbname=", "user=", "password=", "port=", "sslmode="]
+        if keys.contains(where: { db.contains($0) }) && (db.contains(" ") || db.hasPrefix("host=") || db.hasPrefix("dbname=")) {
+            throw FerryError(.usage, "--db looks like a PostgreSQL key=value connection string; Ferry takes a postgresql:// URI (postgresql://user:password@host:5432/dbname) or a SQLite file path.")
+        }
     }
 
     static func checkNoSchema(_ schema: String?) throws {
@@ -48,6 +58,7 @@ public final class TargetDatabase {
             created = false
             return
         }
+        try StoreOpener.checkNotConnectionString(db)
         try StoreOpener.checkNoSchema(schema)
         path = db
         try SQLiteDatabase.checkIsFile(db)

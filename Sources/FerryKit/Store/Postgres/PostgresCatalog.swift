@@ -150,12 +150,13 @@ struct PostgresCatalog {
     /// mapped by `PostgresTypes.columnType`, a single integer key as an identity column, the
     /// natural keys and the cloudId UNIQUE, every foreign key DEFERRABLE (checked at commit,
     /// as the importer writes a cycle's rows in two steps).
-    static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool) throws -> String {
+    static func createStatement(for table: TableDefinition, in schema: String) throws -> String {
+        try checkNames(table)
         let integerKey = table.primaryKey.count == 1 && (table.column(named: table.primaryKey[0]).map { $0.type.uppercased().contains("INT") } ?? false)
         var parts: [String] = []
         var comments: [String] = []
         for column in table.columns {
-            let type = try PostgresTypes.columnType(declared: column.type, known: known)
+            let type = PostgresTypes.columnType(declared: column.type)
             // Every column: SQLite's NUMERIC, say, is PostgreSQL's `numeric` by name, yet holds
             // what SQLite's affinity keeps, and must cross back as NUMERIC.
             let literal = "'" + (declaredPrefix + column.type).replacingOccurrences(of: "'", with: "''") + "'"
@@ -178,6 +179,18 @@ struct PostgresCatalog {
         }
         return (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + comments)
             .joined(separator: ";\n")
+    }
+
+    /// PostgreSQL cuts a name past 63 bytes (the rows would then name a column the table
+    /// lacks) and keeps a few column names for itself: both are refused before anything runs.
+    private static func checkNames(_ table: TableDefinition) throws {
+        for name in [table.name] + table.columnNames where name.utf8.count > 63 {
+            throw FerryError(.schema, "table \(table.name): the name \(name.prefix(40))… is \(name.utf8.count) bytes, and PostgreSQL names hold at most 63. Create the table in PostgreSQL yourself under shorter names, with a profile that skips or renames nothing Ferry needs, then import again.")
+        }
+        let system: Set<String> = ["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"]
+        for column in table.columnNames where system.contains(column.lowercased()) {
+            throw FerryError(.schema, "table \(table.name): PostgreSQL keeps the column name \(column) for itself, so the table cannot be created with it. Rename the column at the source, or create the table in PostgreSQL yourself, then import again.")
+        }
     }
 
     /// A column comment that names the type a column was declared with in the store it

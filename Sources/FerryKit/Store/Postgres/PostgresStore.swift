@@ -85,8 +85,19 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Runs one write inside a savepoint: PostgreSQL aborts the whole transaction on a
-    /// failed statement, where the importer wants only that record rejected, as in SQLite.
+    /// Runs one prepared write inside a savepoint (one round trip): PostgreSQL aborts the
+    /// whole transaction on a failed statement, where the importer wants only that record
+    /// rejected, as in SQLite.
+    func write(_ statement: PostgresStatement, _ parameters: [Value]) throws -> PostgresResult {
+        guard connection.isInTransaction else { return try connection.run(statement, parameters) }
+        do {
+            return try connection.runInSavepoint(statement, parameters)
+        } catch {
+            throw try withUniqueColumns(error)
+        }
+    }
+
+    /// Runs `body` inside a savepoint, for statements other than one prepared write.
     func isolated<T>(_ body: () throws -> T) throws -> T {
         guard connection.isInTransaction else { return try body() }
         let name = "ferry_write"
@@ -153,6 +164,11 @@ public final class PostgresStore: Store {
             joins += " LEFT JOIN \(qualified(join.reference.table)) AS \(alias) ON \(on)"
         }
         let sql = "SELECT \(select.joined(separator: ", ")) FROM \(qualified(table.name)) AS t\(joins)"
+        var declared = try { let own = try declaredTypes(of: table.name); return columns.map { own[$0] } }()
+        for join in references {
+            let parent = try declaredTypes(of: join.reference.table)
+            declared += join.parentColumns.map { parent[$0] }
+        }
         // A cursor, fetched in batches: memory holds one batch, whatever the table's size.
         let ownTransaction = !connection.isInTransaction
         if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
@@ -162,7 +178,7 @@ public final class PostgresStore: Store {
         while true {
             let batch = try connection.query("FETCH 5000 FROM ferry_scan")
             if batch.rowCount == 0 { break }
-            var cursor = PostgresRowCursor(result: batch, row: 0)
+            var cursor = PostgresRowCursor(result: batch, row: 0, declared: declared)
             for row in 0..<batch.rowCount {
                 cursor.row = row
                 try body(cursor)
@@ -191,9 +207,8 @@ public final class PostgresStore: Store {
     public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws {
         // The DDL is written here from the definition's names and types, never taken from
         // the changeset's `create` text: a stranger's changeset runs no SQL of its own.
-        let sql = try PostgresCatalog.createStatement(for: definition, in: schema) { type in
-            try connection.scalar("SELECT to_regtype($1) IS NOT NULL", [.text(type)]) == .integer(1)
-        }
+        let sql = try PostgresCatalog.createStatement(for: definition, in: schema)
+        declaredCache[definition.name] = nil
         do {
             try isolated { try connection.execute(sql) }
         } catch let error as FerryError {
@@ -202,8 +217,42 @@ public final class PostgresStore: Store {
     }
 
     public func makeTableAccess(_ table: TableDefinition) throws -> TableAccess {
-        PostgresTableAccess(store: self, table: table)
+        try PostgresTableAccess(store: self, table: table)
     }
+
+    /// Each column of `table` and its type's oid (domains as their base type).
+    func columnTypes(of table: String) throws -> [String: UInt32] {
+        let result = try connection.query("""
+            SELECT a.attname, CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END::bigint
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            """, [.text(qualified(table))])
+        var types: [String: UInt32] = [:]
+        for row in 0..<result.rowCount {
+            if let name = result.string(row: row, column: 0), case .integer(let oid) = result.value(row: row, column: 1) { types[name] = UInt32(oid) }
+        }
+        return types
+    }
+
+    /// The SQLite type each column of `table` was made from, when Ferry made it (its
+    /// comment); such a column's values read back under that type's affinity.
+    func declaredTypes(of table: String) throws -> [String: String] {
+        if let known = declaredCache[table] { return known }
+        let result = try connection.query("""
+            SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a
+            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype
+              AND col_description(a.attrelid, a.attnum) LIKE 'ferry: declared %'
+            """, [.text(qualified(table))])
+        var declared: [String: String] = [:]
+        for row in 0..<result.rowCount {
+            if let name = result.string(row: row, column: 0), let comment = result.string(row: row, column: 1) {
+                declared[name] = String(comment.dropFirst(PostgresCatalog.declaredPrefix.count))
+            }
+        }
+        declaredCache[table] = declared
+        return declared
+    }
+    private var declaredCache: [String: [String: String]] = [:]
 
     public func foreignKeyViolations(in table: String) throws -> [String] {
         // PostgreSQL checks every foreign key itself (deferred ones at commit).
@@ -297,9 +346,14 @@ public final class PostgresStore: Store {
         return filled
     }
 
-    public func makeKeyMap() throws -> KeyMap { try PostgresKeyMap(connection: connection) }
+    /// The import's scratch key map and key sets live on this side, in a private temporary
+    /// SQLite file (on disk, memory flat, gone when the store is): kept on the server they
+    /// cost a round trip per lookup, most of an import's time.
+    private lazy var scratch: Result<SQLiteDatabase, Error> = Result { try SQLiteDatabase(path: "", mode: .readWriteCreate) }
 
-    public func makeKeySet(purpose: KeySetPurpose) throws -> KeySet { try PostgresKeySet(connection: connection, purpose: purpose) }
+    public func makeKeyMap() throws -> KeyMap { try SQLiteKeyMap(database: scratch.get()) }
+
+    public func makeKeySet(purpose: KeySetPurpose) throws -> KeySet { try SQLiteKeySet(database: scratch.get(), purpose: purpose) }
 
     public func syncBook(create: Bool) throws -> SyncBook? {
         if create, try !tableExists("_ferry_rows") { try connection.execute(PostgresSyncBook.createSQL) }
@@ -342,8 +396,14 @@ public final class PostgresStore: Store {
 struct PostgresRowCursor: RowCursor {
     let result: PostgresResult
     var row: Int
+    /// The SQLite type a column was made from, by position (`PostgresTableAccess.declared`).
+    let declared: [String?]
 
-    func value(at index: Int) -> Value { result.value(row: row, column: index) }
+    func value(at index: Int) -> Value {
+        let value = result.value(row: row, column: index)
+        guard index < declared.count, let type = declared[index] else { return value }
+        return PostgresTypes.applyingAffinity(value, declared: type)
+    }
     func isNull(at index: Int) -> Bool { result.isNull(row: row, column: index) }
     func appendJSON(at index: Int, to buffer: inout JSONBuffer) { buffer.appendValue(value(at: index)) }
 }

@@ -261,7 +261,7 @@ final class PostgresSyncBook: SyncBook {
             WHERE b.tableId = $1 AND NOT b.deleted AND NOT EXISTS (SELECT 1 FROM \(store.qualified(table.name)) AS t WHERE \(Self.rowOfEntry(table)))
             """, [.integer(id)]))
         guard !candidates.isEmpty else { return }
-        let access = PostgresTableAccess(store: store, table: table)
+        let access = try PostgresTableAccess(store: store, table: table)
         for entry in candidates {
             if let key = PortableRow.keyValues(ofRowKey: entry.rowKey), key.count == table.primaryKey.count, try access.values([], at: key) != nil { continue }
             try body(entry)

@@ -1,5 +1,5 @@
 /// Row access to one PostgreSQL table: statements prepared once per column set on the
-/// connection; every write runs in a savepoint (`PostgresStore.isolated`), so a refused
+/// connection; every write runs in a savepoint (`PostgresStore.write`), so a refused
 /// record is rejected alone. A table without a primary key is addressed by `ctid`, which
 /// holds until the row is next written: enough for one import's find-then-write.
 final class PostgresTableAccess: TableAccess {
@@ -8,12 +8,19 @@ final class PostgresTableAccess: TableAccess {
     private let table: TableDefinition
     private let name: String
     private var cache: [String: PostgresStatement] = [:]
+    /// Each column's type (its oid), for the values PostgreSQL would convert silently.
+    private let types: [String: UInt32]
+    /// The SQLite type of each column Ferry made from one (its comment), whose values read
+    /// back under that type's affinity.
+    private let declared: [String: String]
 
-    init(store: PostgresStore, table: TableDefinition) {
+    init(store: PostgresStore, table: TableDefinition) throws {
         self.store = store
         self.table = table
         name = store.qualified(table.name)
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
+        types = try store.columnTypes(of: table.name)
+        declared = try store.declaredTypes(of: table.name)
     }
 
     private var connection: PostgresConnection { store.connection }
@@ -35,9 +42,73 @@ final class PostgresTableAccess: TableAccess {
         }.joined(separator: " AND ")
     }
 
-    private func keys(_ result: PostgresResult) -> [[Value]] {
-        (0..<result.rowCount).map { row in (0..<keyColumns.count).map { result.value(row: row, column: $0) } }
+    private func read(_ result: PostgresResult, row: Int, column: Int, name: String) -> Value {
+        let value = result.value(row: row, column: column)
+        return declared[name].map { PostgresTypes.applyingAffinity(value, declared: $0) } ?? value
     }
+
+    private func keys(_ result: PostgresResult) -> [[Value]] {
+        (0..<result.rowCount).map { row in keyColumns.indices.map { read(result, row: row, column: $0, name: keyColumns[$0]) } }
+    }
+
+    // MARK: Values PostgreSQL would take and change
+
+    /// Why `value` cannot go into `column` unchanged, or nil when it can (or PostgreSQL
+    /// itself refuses it). PostgreSQL decodes a binary parameter with the column type's own
+    /// binary format (8 bytes into a bigint make a number), takes 'yes' as a boolean and
+    /// cuts the time off a date: each would change the value without a word.
+    private func refusal(_ value: Value, for column: String) -> String? {
+        guard let type = types[column] else { return nil }
+        switch (value, type) {
+        case (.null, _): return nil
+        case (.blob, PostgresTypes.bytea): return nil
+        case (.blob, _): return "column \(column) holds bytes (a BLOB) only as bytea, and this one is not"
+        case (.integer(0), PostgresTypes.bool), (.integer(1), PostgresTypes.bool): return nil
+        case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
+        case (.text(let bytes), PostgresTypes.date):
+            let ok = bytes.count == 10 && bytes.enumerated().allSatisfy { index, byte in index == 4 || index == 7 ? byte == UInt8(ascii: "-") : (48...57).contains(byte) }
+            return ok ? nil : "column \(column) is a date and takes YYYY-MM-DD, which this value is not"
+        default: return nil
+        }
+    }
+
+    /// Whether PostgreSQL may fail to read `value` as `column`'s type (text into a uuid):
+    /// such a lookup runs in a savepoint, so it fails alone.
+    private func mayFail(_ value: Value, for column: String) -> Bool {
+        guard let type = types[column] else { return false }
+        let text: Set<UInt32> = [25, 1043, 1042, 19] // text, varchar, char, name
+        switch value {
+        case .null, .blob: return false
+        case .text: return !text.contains(type)
+        case .integer: return !(text.contains(type) || [20, 1700, 701].contains(type))
+        case .real: return !(text.contains(type) || [1700, 701].contains(type))
+        }
+    }
+
+    /// Runs a lookup; one whose value the column's type cannot read finds nothing (no row
+    /// can hold it), instead of aborting the transaction.
+    private func lookup(_ statement: PostgresStatement, _ columns: [String], _ values: [Value]) throws -> PostgresResult? {
+        for (column, value) in zip(columns, values) where refusal(value, for: column) != nil { return nil }
+        guard zip(columns, values).contains(where: { mayFail($1, for: $0) }), connection.isInTransaction else {
+            return try connection.run(statement, values)
+        }
+        do {
+            return try connection.runInSavepoint(statement, values)
+        } catch let error as FerryError where error.storeFailure?.kind == .datatype {
+            return nil
+        }
+    }
+
+    private func checkWritable(_ columns: [String], _ values: [Value]) throws {
+        for (column, value) in zip(columns, values) {
+            if let reason = refusal(value, for: column) {
+                throw FerryError(.store, "table \(table.name): \(reason). Fix the value at the source, or change the column's type, then import the rejects file.",
+                                 storeFailure: StoreFailure(.datatype, code: "ferry"))
+            }
+        }
+    }
+
+    // MARK: TableAccess
 
     /// PostgreSQL's text holds no NUL byte, so no row equals a value with one (and libpq
     /// would cut the parameter short there).
@@ -50,7 +121,7 @@ final class PostgresTableAccess: TableAccess {
         let statement = try statement("keys\(limit)\(nullsEqual)\u{0}\(columns.joined(separator: "\u{0}"))") {
             "SELECT \(keySQL) FROM \(name) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
-        return keys(try connection.run(statement, values))
+        return try lookup(statement, columns, values).map(keys) ?? []
     }
 
     func keys(where key: ExpressionKey, equal values: [Value], limit: Int) throws -> [[Value]] {
@@ -64,33 +135,37 @@ final class PostgresTableAccess: TableAccess {
         let statement = try statement("values\u{0}\(columns.joined(separator: "\u{0}"))") {
             "SELECT \(columns.isEmpty ? "1" : Identifier.quoteList(columns)) FROM \(name) WHERE \(equality(keyColumns, from: 1))"
         }
-        let result = try connection.run(statement, key)
-        guard result.rowCount > 0 else { return nil }
-        return columns.indices.map { result.value(row: 0, column: $0) }
+        guard let result = try lookup(statement, keyColumns, key), result.rowCount > 0 else { return nil }
+        return columns.indices.map { read(result, row: 0, column: $0, name: columns[$0]) }
     }
 
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value] {
+        try checkWritable(columns, values)
         let statement = try statement("insert\u{0}\(columns.joined(separator: "\u{0}"))") {
-            let list = columns.isEmpty ? "DEFAULT VALUES" : "(\(Identifier.quoteList(columns))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
+            // OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the id the
+            // changeset carries, as any other key column does (PostgreSQL refuses it otherwise).
+            let list = columns.isEmpty ? "DEFAULT VALUES"
+                : "(\(Identifier.quoteList(columns))) OVERRIDING SYSTEM VALUE VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
             return "INSERT INTO \(name) \(list) RETURNING \(keySQL)"
         }
-        let result = try store.isolated { try connection.run(statement, values) }
-        if table.primaryKey.count == 1, columns.contains(table.primaryKey[0]) { store.insertedIds.insert(table.name) }
+        let result = try store.write(statement, values)
+        store.insertedIds.insert(table.name)
         return result.rowCount > 0 ? keys(result)[0] : []
     }
 
     func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {
         guard !columns.isEmpty else { return false }
+        try checkWritable(columns, values)
         let statement = try statement("update\u{0}\(columns.joined(separator: "\u{0}"))") {
             let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = $\($0 + 1)" }.joined(separator: ", ")
             let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")
             return "UPDATE \(name) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
         }
-        return try store.isolated { try connection.run(statement, values + key) }.affectedRows > 0
+        return try store.write(statement, values + key).affectedRows > 0
     }
 
     func delete(at key: [Value]) throws {
         let statement = try statement("delete") { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
-        try store.isolated { _ = try connection.run(statement, key) }
+        _ = try store.write(statement, key)
     }
 }
