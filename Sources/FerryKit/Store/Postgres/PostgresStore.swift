@@ -13,6 +13,32 @@ public final class PostgresStore: Store {
     public var displayName: String { schema == "public" ? connection.displayName : "\(connection.displayName), schema \(schema)" }
     public var filePath: String? { nil }
 
+    /// Keys of rows this transaction inserted or found, by table: bounded, emptied by any
+    /// delete (a cascade reaches other tables) and by the transaction's end.
+    private var knownRows: [String: Set<[Value]>] = [:]
+    private var knownRowCount = 0
+    private static let knownRowLimit = 200_000
+
+    func rowsKnown(in table: String, _ key: [Value]) -> Bool {
+        connection.isInTransaction && knownRows[table]?.contains(key) == true
+    }
+
+    func rememberRow(in table: String, _ key: [Value]) {
+        guard connection.isInTransaction else { return }
+        if knownRowCount >= Self.knownRowLimit { forgetRows(in: nil) }
+        if knownRows[table, default: []].insert(key).inserted { knownRowCount += 1 }
+    }
+
+    func forgetRows(in table: String?) {
+        if let table {
+            knownRowCount -= knownRows[table]?.count ?? 0
+            knownRows[table] = nil
+        } else {
+            knownRows = [:]
+            knownRowCount = 0
+        }
+    }
+
     /// Tables this transaction inserted into: their identity and serial sequences move
     /// past the largest id before it commits (PostgreSQL never advances one for an explicit id).
     var insertedIds: Set<String> = []
@@ -77,9 +103,12 @@ public final class PostgresStore: Store {
             try advanceSequences()
             try connection.execute("COMMIT")
             insertedIds = []
+            forgetRows(in: nil)
             return result
         } catch {
             insertedIds = []
+            forgetRows(in: nil)
+            declaredCache = [:] // tables this transaction made are gone
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error
         }

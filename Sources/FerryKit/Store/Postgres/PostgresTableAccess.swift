@@ -118,10 +118,15 @@ final class PostgresTableAccess: TableAccess {
 
     func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]] {
         if Self.holdsNUL(values) { return [] }
+        // A child's parent, asked by its primary key: rows written or found before need no round trip.
+        let byPrimaryKey = !table.primaryKey.isEmpty && columns == table.primaryKey && limit >= 1
+        if byPrimaryKey, store.rowsKnown(in: table.name, values) { return [values] }
         let statement = try statement("keys\(limit)\(nullsEqual)\u{0}\(columns.joined(separator: "\u{0}"))") {
             "SELECT \(keySQL) FROM \(name) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
-        return try lookup(statement, columns, values).map(keys) ?? []
+        let found = try lookup(statement, columns, values).map(keys) ?? []
+        if byPrimaryKey, let key = found.first { store.rememberRow(in: table.name, key) }
+        return found
     }
 
     func keys(where key: ExpressionKey, equal values: [Value], limit: Int) throws -> [[Value]] {
@@ -132,10 +137,14 @@ final class PostgresTableAccess: TableAccess {
 
     func values(_ columns: [String], at key: [Value]) throws -> [Value]? {
         if Self.holdsNUL(key) { return nil }
+        // Whether a parent row exists is asked for every child that points at it: rows this
+        // transaction wrote or found are answered here, without a round trip.
+        if columns.isEmpty, store.rowsKnown(in: table.name, key) { return [] }
         let statement = try statement("values\u{0}\(columns.joined(separator: "\u{0}"))") {
             "SELECT \(columns.isEmpty ? "1" : Identifier.quoteList(columns)) FROM \(name) WHERE \(equality(keyColumns, from: 1))"
         }
         guard let result = try lookup(statement, keyColumns, key), result.rowCount > 0 else { return nil }
+        if columns.isEmpty { store.rememberRow(in: table.name, key) }
         return columns.indices.map { read(result, row: 0, column: $0, name: columns[$0]) }
     }
 
@@ -150,7 +159,10 @@ final class PostgresTableAccess: TableAccess {
         }
         let result = try store.write(statement, values)
         store.insertedIds.insert(table.name)
-        return result.rowCount > 0 ? keys(result)[0] : []
+        guard result.rowCount > 0 else { return [] }
+        let key = keys(result)[0]
+        if !table.primaryKey.isEmpty { store.rememberRow(in: table.name, key) }
+        return key
     }
 
     func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {
@@ -161,11 +173,14 @@ final class PostgresTableAccess: TableAccess {
             let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")
             return "UPDATE \(name) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
         }
+        if columns.contains(where: table.primaryKey.contains) { store.forgetRows(in: table.name) }
         return try store.write(statement, values + key).affectedRows > 0
     }
 
     func delete(at key: [Value]) throws {
         let statement = try statement("delete") { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
+        // A delete may cascade into other tables: what any table knew is forgotten.
+        store.forgetRows(in: nil)
         _ = try store.write(statement, key)
     }
 }
