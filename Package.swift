@@ -5,7 +5,7 @@ let package = Package(
     name: "Ferry",
     products: [
         .executable(name: "ferry", targets: ["ferry"]),
-        .library(name: "FerryKit", targets: ["FerryKit"]),
+        .library(name: "FerryKit", targets: ["FerryKit", "FerrySQLite", "FerryPostgres", "FerryStores"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,21 +17,28 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibDeflate", path: "Sources/CLibDeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "CFerrySystem", path: "Sources/CFerrySystem"),
+        // The core: changesets, codecs, export, import, sync. It speaks to databases only
+        // through the Store protocol, and cannot import a database's C API.
         .target(
             name: "FerryKit",
             dependencies: [
-                "CSQLite", "CLibPQ", "CZlib", "CLibDeflate", "CFerrySystem",
+                "CZlib", "CLibDeflate", "CFerrySystem",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "FerrySQLite", dependencies: ["FerryKit", "CSQLite"]),
+        // PostgreSQL keeps an import's scratch key map in a local SQLite file.
+        .target(name: "FerryPostgres", dependencies: ["FerryKit", "FerrySQLite", "CLibPQ"]),
+        // Opens what --db names (a path or a URI), and the demo that uses both stores.
+        .target(name: "FerryStores", dependencies: ["FerryKit", "FerrySQLite", "FerryPostgres"]),
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "FerryKit",
+                "FerryKit", "FerrySQLite", "FerryPostgres", "FerryStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "CSQLite"]),
-        .testTarget(name: "ferryTests", dependencies: ["ferry", "FerryKit"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerrySQLite", "FerryPostgres", "FerryStores", "CSQLite"]),
+        .testTarget(name: "ferryTests", dependencies: ["ferry", "FerryKit", "FerrySQLite", "FerryPostgres", "FerryStores"]),
     ]
 )

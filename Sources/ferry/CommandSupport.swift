@@ -1,5 +1,8 @@
 import ArgumentParser
 import FerryKit
+import FerrySQLite
+import FerryPostgres
+import FerryStores
 import Foundation
 
 /// Exit codes of DESIGN.md: 0 applied, 3 applied with rejects or deferred conflicts, 1 nothing applied.

@@ -1,5 +1,8 @@
 import ArgumentParser
 import FerryKit
+import FerrySQLite
+import FerryPostgres
+import FerryStores
 import Foundation
 
 @main

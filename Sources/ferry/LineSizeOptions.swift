@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import FerryKit
+import FerrySQLite
+import FerryPostgres
+import FerryStores
 
 /// `--max-line-size`, for every command that reads a changeset's records.
 struct LineSizeOptions: ParsableArguments {

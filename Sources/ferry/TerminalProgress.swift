@@ -1,4 +1,7 @@
 import FerryKit
+import FerrySQLite
+import FerryPostgres
+import FerryStores
 import Foundation
 
 /// Draws "task  done/total  rate  time left" on one terminal line; nothing when stderr is

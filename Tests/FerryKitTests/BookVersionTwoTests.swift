@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// The sync book's version 2: a row's version is its XXH64 hash and one digest per column,
 /// never a copy of the row; a version 1 book is upgraded in place.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 15: two prepared stores that each edit only their own rows, exchanging changesets
 /// on a random schedule (A→B, B→A, or both export before either imports; full or

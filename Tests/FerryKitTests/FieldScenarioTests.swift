@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 @Suite struct FieldScenarioTests {
     /// Every proposal and content row, described by natural keys only (no ids).

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// An incremental export skips a row whose cells are as they were when the book last saw
 /// it at its version (its fingerprint), without encoding its portable form. Whatever

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 @Suite struct IncrementalTests {
     /// 20,000 rows by default, so the suite stays fast in debug builds; the million:

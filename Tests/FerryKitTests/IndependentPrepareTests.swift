@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 14: two stores that ran `ferry prepare` before they ever exchanged hold the same
 /// rows under two cloudIds. The first exchange reconciles them; nothing is rejected.

@@ -1,5 +1,8 @@
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Expression indexes as natural keys: what Ferry reads from `CREATE UNIQUE INDEX … ON t(…)`.
 @Suite struct IndexExpressionsTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// A source database made by `sql`, exported to `directory/changeset`; returns its path.
 private func exportedChangeset(in directory: URL, _ sql: String) throws -> String {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Sync between stores shaped as Django or Rails make them: integer ids each store hands
 /// out itself, natural keys that hold a foreign key (an order's (user_id, ref)), join

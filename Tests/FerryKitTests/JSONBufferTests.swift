@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// The buffer manages its own memory: whatever is written must come back whole, in order,
 /// however many times it had to grow on the way.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Fallback composites are matched through a scratch index for the length of an import,
 /// so each lookup is a probe, not a scan; the target's schema is left as it was.

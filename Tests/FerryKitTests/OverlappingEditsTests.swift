@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 15, overlapping edits: a row changed on both sides is a conflict exactly once on
 /// the side that sees both versions; once a policy settled it, the next exchange converges

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Exports any store to `directory/name`; returns the changeset's path.
 func exportStore(_ store: Store, to directory: URL, name: String, profile: Profile = .empty) throws -> String {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// The PostgreSQL server the tests run against: the throwaway one `scripts/test` starts
 /// and stops (`scripts/pg-server`), named by `FERRY_TEST_POSTGRES`. A server started from

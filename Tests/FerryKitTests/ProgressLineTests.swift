@@ -1,5 +1,8 @@
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 @Suite struct ProgressLineTests {
     @Test func aRunningLineShowsRowsDoneOfTotalTheRateAndTimeLeft() {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// An export without a sync book cuts each table into rowid ranges that jobs on both cores
 /// scan, encode and deflate, reading from two connections on one snapshot. The changeset

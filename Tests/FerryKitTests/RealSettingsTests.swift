@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 13, "Correctness under real settings": WAL targets and side files of a failed run.
 @Suite struct RealSettingsTests {

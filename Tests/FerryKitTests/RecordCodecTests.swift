@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 @Suite struct RecordCodecTests {
     private func roundTrip(_ value: Value) throws -> Value {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Each reject kind, from a real changeset edited as a user would: the bad record is
 /// rejected with its reason and written to the rejects file, every other row is applied,

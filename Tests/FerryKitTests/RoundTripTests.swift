@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 @Suite struct RoundTripTests {
     /// The edge-value table of the issue: every storage class at its limits.

@@ -1,5 +1,8 @@
 import Foundation
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// The field scenario's two databases in a temporary folder, and helpers to move rows.
 struct Scenario {

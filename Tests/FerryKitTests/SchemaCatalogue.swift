@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// How the reconcile test recognises the rows of one table without Ferry's help: a query
 /// returning, for every row, `key` (the natural identity, parents named through their own

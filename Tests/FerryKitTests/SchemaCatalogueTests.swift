@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 14: every shape of SchemaCatalogue replays exactly into a new file and reconciles
 /// into a target that holds the same logical rows under other ids.

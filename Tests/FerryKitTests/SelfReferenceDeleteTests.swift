@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Deletes in a table that points at itself: a row that is its own manager, and (with a
 /// cascade or SET NULL) two rows that point at each other. A cascade that came back to the

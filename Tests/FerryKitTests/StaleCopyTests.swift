@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 15, first rules: the book keeps tombstones, so a stale copy of a deleted row is
 /// recognised. Two prepared stores, customers with a unique email and orders that cascade.

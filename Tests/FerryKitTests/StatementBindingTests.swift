@@ -1,5 +1,8 @@
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Parameters are copied into one buffer per statement that SQLite reads in place
 /// (SQLITE_STATIC); these guard what that must never change: each value arrives exactly,

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 15: one test per cell of the sync rule table in README "How it works": the target
 /// row present or absent × what the target's book knows of the row (alive, a tombstone,

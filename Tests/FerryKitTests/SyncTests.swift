@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Two stores that exchanged once: `a` (the sample local, prepared) and `b` (a replay of
 /// it). Each case edits one or both sides, then a full export of `a` goes into `b`.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// An insert returns the key the row was stored under, in every kind of table SQLite has.
 /// The import maps keys and writes the sync book with it, so a wrong key is a wrong

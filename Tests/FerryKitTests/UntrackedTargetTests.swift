@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 16: a store nobody prepared for sync gets no per-row book from an import or a
 /// replay unless asked (`track`), and the report says which.

@@ -1,5 +1,8 @@
 import Foundation
 import FerryKit
+import FerrySQLite
+import FerryPostgres
+import FerryStores
 import Testing
 
 /// The built `ferry` binary, next to this test bundle in the build folder.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 15: tombstones stay until `ferry compact` removes those every peer has seen.
 @Suite struct CompactCommandTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// An export with a sync book killed at any moment: a changeset that exists is one the book
 /// recorded (its versions counted), so no later export can count the same versions again

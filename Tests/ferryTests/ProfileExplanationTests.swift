@@ -1,4 +1,7 @@
 import FerryKit
+import FerrySQLite
+import FerryPostgres
+import FerryStores
 import Foundation
 import Testing
 

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Round three of the hostile tester, through the CLI as a user runs it. Each test fails on
 /// the commit before its fix.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import FerryKit
+@testable import FerrySQLite
+@testable import FerryPostgres
+@testable import FerryStores
 
 /// Issue 16: `import` and `replay` keep a sync book only in a prepared target or with --track.
 @Suite struct TrackFlagTests {

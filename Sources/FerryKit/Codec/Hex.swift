@@ -1,6 +1,6 @@
 /// Lowercase hexadecimal, as checksums, hashes, column digests and cloudIds are written.
 extension Sequence where Element == UInt8 {
-    var hexString: String {
+    package var hexString: String {
         let digits: StaticString = "0123456789abcdef"
         var out: [UInt8] = []
         out.reserveCapacity(underestimatedCount * 2)
@@ -14,7 +14,7 @@ extension Sequence where Element == UInt8 {
     }
 
     /// The bytes these lowercase hex digits spell; nil for an odd count or any other byte.
-    var hexDecoded: [UInt8]? {
+    package var hexDecoded: [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(underestimatedCount / 2)
         var high: UInt8?

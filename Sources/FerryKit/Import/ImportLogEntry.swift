@@ -6,4 +6,13 @@ public struct ImportLogEntry: Sendable, Equatable {
     public var sourceFingerprint: String
     public var mode: String
     public var totals: ImportReport.Counts
+
+    public init(changesetId: String, appliedAt: String, sourceName: String, sourceFingerprint: String, mode: String, totals: ImportReport.Counts) {
+        self.changesetId = changesetId
+        self.appliedAt = appliedAt
+        self.sourceName = sourceName
+        self.sourceFingerprint = sourceFingerprint
+        self.mode = mode
+        self.totals = totals
+    }
 }

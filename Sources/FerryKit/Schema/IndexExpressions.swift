@@ -2,8 +2,8 @@
 /// match rows by them: each part must be a plain column, or an expression that names
 /// exactly one column of the table (`lower(email)`, `trim("Code")`). Anything else (a
 /// part over two columns, a subquery, unbalanced text) gives nil: no identity, as before.
-enum IndexExpressions {
-    static func key(fromCreateIndex sql: String, columns: [String]) -> ExpressionKey? {
+package enum IndexExpressions {
+    package static func key(fromCreateIndex sql: String, columns: [String]) -> ExpressionKey? {
         let text = Array(sql.unicodeScalars)
         // The part list is the first parenthesis after the keyword ON.
         guard let on = findKeyword("ON", in: text), let open = text[on...].firstIndex(of: "(") else { return nil }

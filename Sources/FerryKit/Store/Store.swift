@@ -127,7 +127,7 @@ public protocol RowCursor {
 }
 
 extension RowCursor {
-    func appendRaw(at index: Int, to buffer: inout JSONBuffer) {
+    public func appendRaw(at index: Int, to buffer: inout JSONBuffer) {
         appendJSON(at: index, to: &buffer)
         buffer.append(0) // a JSON value never holds a raw NUL byte
     }

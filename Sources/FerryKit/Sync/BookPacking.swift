@@ -2,7 +2,7 @@
 /// a few bytes, anything else as the JSON it is. An entry is kept for every row of a
 /// prepared store, and in the identity index a second time: a UUID cloudId as JSON
 /// (`{"cloudId":"0190…"}`, 50 bytes) costs 17 packed (docs/decisions.md, "Sync book v2").
-enum BookPacking {
+package enum BookPacking {
     private static let cloudIdPrefix = Array(#"{"cloudId":""#.utf8)
     private static let cloudIdSuffix = Array(#""}"#.utf8)
     /// The first byte of a packed identity: which text the 16 bytes stand for.
@@ -11,7 +11,7 @@ enum BookPacking {
     /// A BLOB for `{"cloudId":"<32 lowercase hex>"}` or `{"cloudId":"<lowercase UUID>"}`,
     /// TEXT (the identity's JSON) for anything else. Deterministic, so a packed identity
     /// compares equal exactly when the identities do.
-    static func pack(identity: [UInt8]) -> Value {
+    package static func pack(identity: [UInt8]) -> Value {
         let count = identity.count - cloudIdPrefix.count - cloudIdSuffix.count
         guard count == 32 || count == 36, identity.starts(with: cloudIdPrefix), identity.suffix(2).elementsEqual(cloudIdSuffix) else { return .text(identity) }
         var text = Array(identity[cloudIdPrefix.count..<(cloudIdPrefix.count + count)])
@@ -24,7 +24,7 @@ enum BookPacking {
         return .blob([count == 32 ? plainHex : uuid] + bytes)
     }
 
-    static func unpack(identity value: Value) -> [UInt8] {
+    package static func unpack(identity value: Value) -> [UInt8] {
         switch value {
         case .text(let bytes): return bytes
         case .blob(let packed) where packed.count == 17:
@@ -40,7 +40,7 @@ enum BookPacking {
     /// directly, and it costs no brackets), any other (several columns, a REAL, a BLOB, an
     /// entry moved aside) as its JSON array in a BLOB. The storage classes differ, so no
     /// two keys pack alike.
-    static func pack(rowKey: [UInt8]) -> Value {
+    package static func pack(rowKey: [UInt8]) -> Value {
         let count = rowKey.count
         guard count >= 3, rowKey[0] == UInt8(ascii: "["), rowKey[count - 1] == UInt8(ascii: "]") else { return .blob(rowKey) }
         let inner = rowKey[1..<(count - 1)]
@@ -54,7 +54,7 @@ enum BookPacking {
         return .blob(rowKey)
     }
 
-    static func unpack(rowKey value: Value) -> [UInt8] {
+    package static func unpack(rowKey value: Value) -> [UInt8] {
         switch value {
         case .integer(let number): return Array("[\(number)]".utf8)
         case .text(let text): return [UInt8(ascii: "["), UInt8(ascii: "\"")] + text + [UInt8(ascii: "\""), UInt8(ascii: "]")]
@@ -66,7 +66,7 @@ enum BookPacking {
     /// A BLOB of (6-byte store id, varint count) per store, in store order, when every store
     /// id is 12 lowercase hex digits (as Ferry makes them); the JSON otherwise; empty
     /// versions as empty text.
-    static func pack(versions: VersionVector) -> Value {
+    package static func pack(versions: VersionVector) -> Value {
         guard !versions.isEmpty else { return .text([]) }
         var packed: [UInt8] = []
         for store in versions.counters.keys.sorted() {
@@ -81,7 +81,7 @@ enum BookPacking {
         return .blob(packed)
     }
 
-    static func unpack(versions value: Value) -> VersionVector {
+    package static func unpack(versions value: Value) -> VersionVector {
         switch value {
         case .text(let bytes): return (try? VersionVector(decoding: bytes)) ?? VersionVector()
         case .blob(let packed):

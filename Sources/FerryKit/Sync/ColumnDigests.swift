@@ -28,7 +28,7 @@ public struct ColumnDigests: Sendable, Equatable {
     /// The digest of one cell: `"name":` (escaped as in the portable form) and the cell's
     /// JSON. A REAL with an integral value counts as the integer (a REAL column turns an
     /// incoming 5 into 5.0; the stores hold the same number).
-    static func digest(_ pair: UnsafeRawBufferPointer) -> UInt32 {
+    package static func digest(_ pair: UnsafeRawBufferPointer) -> UInt32 {
         // The value after the name's colon, canonical as the portable form writes numbers.
         var colon = pair.count - 1
         while colon > 0, pair[colon] != UInt8(ascii: ":") { colon -= 1 }
@@ -51,7 +51,7 @@ public struct ColumnDigests: Sendable, Equatable {
     }
 
     /// The digest of a foreign-key column pointing at the row with identity `parent`.
-    static func digest(column: String, parent: Record.ReferenceIdentity) -> UInt32 {
+    package static func digest(column: String, parent: Record.ReferenceIdentity) -> UInt32 {
         var pair = JSONBuffer(capacity: 96)
         pair.appendString(column)
         pair.append(UInt8(ascii: ":"))
@@ -68,14 +68,14 @@ public struct ColumnDigests: Sendable, Equatable {
     }
 
     /// 4 bytes per digest, big-endian: the book's column.
-    var blob: [UInt8] {
+    package var blob: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(digests.count * 4)
         for digest in digests { out += [UInt8(digest >> 24), UInt8(truncatingIfNeeded: digest >> 16), UInt8(truncatingIfNeeded: digest >> 8), UInt8(truncatingIfNeeded: digest)] }
         return out
     }
 
-    init(blob: [UInt8]) {
+    package init(blob: [UInt8]) {
         var digests: [UInt32] = []
         digests.reserveCapacity(blob.count / 4)
         var index = 0
@@ -88,7 +88,7 @@ public struct ColumnDigests: Sendable, Equatable {
 
     /// The digests of a portable form written before digests were kept (a version 1 book's
     /// `base`, a version 1 record's): each pair re-encoded as the form writes it.
-    init(portableForm json: JSONValue) {
+    package init(portableForm json: JSONValue) {
         guard case .object(let pairs) = json else { self.init(); return }
         self.init(pairs.map { name, value in
             var pair = JSONBuffer(capacity: 64)

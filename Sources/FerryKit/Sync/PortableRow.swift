@@ -2,14 +2,14 @@
 /// primary key and the cloudId (ids differ by design; stamping a cloudId is no edit), in
 /// column order; a foreign key is the identity of the row it points at,
 /// `{"$ref":{"cloudId":…}}` or `{"$ref":{"keys":{…}}}`, never a raw id.
-struct PortableRow {
-    let table: TableDefinition
+package struct PortableRow {
+    package let table: TableDefinition
     /// Columns in the portable form, and for each whether it starts a foreign key.
-    let columns: [(name: String, reference: Reference?)]
+    package let columns: [(name: String, reference: Reference?)]
     /// `"name":` of each column, escaped once: a row then costs only its values.
     private let keys: [[UInt8]]
 
-    init(table: TableDefinition) {
+    package init(table: TableDefinition) {
         self.table = table
         // A key column that is a foreign key (a join table's) stays: as its parent's
         // identity it means the same in every store, where a raw id does not.
@@ -32,14 +32,14 @@ struct PortableRow {
 
     /// A row in portable form: its bytes (the hash covers them) and one digest per column
     /// (what a merge compares with a base).
-    struct Form: Sendable {
+    package struct Form: Sendable {
         let bytes: [UInt8]
         let hash: String
         let digests: ColumnDigests
     }
 
     /// The incoming row of a record: what the source has, as the book remembers it.
-    func encode(record: Record) -> Form {
+    package func encode(record: Record) -> Form {
         let row = record.row
         func cell(_ position: Int) -> Value {
             let name = columns[position].name
@@ -51,7 +51,7 @@ struct PortableRow {
 
     /// Encodes a row with each cell written straight into the buffer (`position` indexes
     /// `columns`) and each foreign key as its parent's identity: a scan allocates no value per cell.
-    func encode(isNull: (_ position: Int) -> Bool, append: (_ position: Int, inout JSONBuffer) -> Void,
+    package func encode(isNull: (_ position: Int) -> Bool, append: (_ position: Int, inout JSONBuffer) -> Void,
                 identity: (Reference) -> Record.ReferenceIdentity?) -> Form {
         var out = JSONBuffer(capacity: 512)
         var bounds = [Int]()
@@ -85,7 +85,7 @@ struct PortableRow {
     /// column name (a composite foreign key under each of its columns): `value` gives a
     /// column's value, `parent` the identity of the row a foreign key points at (nil when
     /// the key is NULL or its parent is unknown).
-    func digests(value: (String) -> Value, parent: (Reference) throws -> Record.ReferenceIdentity?) rethrows -> [String: UInt32] {
+    package func digests(value: (String) -> Value, parent: (Reference) throws -> Record.ReferenceIdentity?) rethrows -> [String: UInt32] {
         var result: [String: UInt32] = [:]
         for column in columns {
             if let reference = column.reference, !value(column.name).isNull, let identity = try parent(reference) {
@@ -98,7 +98,7 @@ struct PortableRow {
         return result
     }
 
-    static func appendReference(_ identity: Record.ReferenceIdentity, to out: inout JSONBuffer) {
+    package static func appendReference(_ identity: Record.ReferenceIdentity, to out: inout JSONBuffer) {
         out.append(raw: #"{"$ref":{"#)
         if !identity.cloudId.isNull {
             out.append(raw: #""cloudId":"#)
@@ -114,14 +114,14 @@ struct PortableRow {
     /// sha256 (64 digits): such a hash never equals a new one, so a version 1 record counts
     /// as a version this store has not seen, and a version 1 book entry is rehashed when
     /// the book is upgraded.
-    static func hash(_ bytes: [UInt8]) -> String {
+    package static func hash(_ bytes: [UInt8]) -> String {
         hex(XXHash64.hash(bytes))
     }
 
     /// A portable form written before numbers were canonical (a version 1 book's `base`)
     /// as `encode` writes it now: each top-level number value canonical
     /// (`JSONBuffer.canonicalizeNumber`), every other byte as it was.
-    static func canonicalForm(_ form: [UInt8]) -> [UInt8] {
+    package static func canonicalForm(_ form: [UInt8]) -> [UInt8] {
         var out = JSONBuffer(capacity: form.count)
         var depth = 0, inString = false, escaped = false, index = 0
         while index < form.count {
@@ -154,18 +154,18 @@ struct PortableRow {
     }
 
     /// 16 lowercase hex digits.
-    static func hex(_ value: UInt64) -> String {
+    package static func hex(_ value: UInt64) -> String {
         withUnsafeBytes(of: value.bigEndian) { $0.hexString }
     }
 
     /// How the other store recognises a row: `{"cloudId":…}` when it has one, else its keys.
-    static func identity(cloudId: Value, keys: [(String, Value)]) -> [UInt8] {
+    package static func identity(cloudId: Value, keys: [(String, Value)]) -> [UInt8] {
         identity(cloudId: cloudId, cells: keys.map { ($0, .value($1)) })
     }
 
     /// An identity whose foreign-key columns are the identities of the rows they point at
     /// (`{"$ref":…}`), so two stores whose ids differ compute the same bytes for one row.
-    static func identity(cloudId: Value, cells: [(String, Cell)]) -> [UInt8] {
+    package static func identity(cloudId: Value, cells: [(String, Cell)]) -> [UInt8] {
         var out = JSONBuffer(capacity: 128)
         if !cloudId.isNull {
             out.append(raw: #"{"cloudId":"#)
@@ -190,7 +190,7 @@ struct PortableRow {
     /// The cells of a table's identity columns: a column that starts a foreign key is the
     /// identity of its parent (from `parent`, when known), the other columns of a
     /// composite foreign key are carried by that one, every other column is its value.
-    static func identityCells(of table: TableDefinition, columns: [String], value: (String) -> Value?,
+    package static func identityCells(of table: TableDefinition, columns: [String], value: (String) -> Value?,
                               parent: (Reference) -> Record.ReferenceIdentity?) -> [(String, Cell)] {
         var cells: [(String, Cell)] = []
         var carried: [Reference] = []
@@ -210,20 +210,20 @@ struct PortableRow {
     }
 
     /// The cloudId of an identity written by `identity(cloudId:keys:)`, if it has one.
-    static func cloudId(inIdentity bytes: [UInt8]) -> Value? {
+    package static func cloudId(inIdentity bytes: [UInt8]) -> Value? {
         guard case .object(let pairs)? = try? JSONParser.parse(bytes), let json = pairs.first(where: { $0.key == "cloudId" })?.value,
               let value = try? RecordDecoder.decodeValue(json, column: "cloudId"), !value.isNull else { return nil }
         return value
     }
 
     /// The key values of a `rowKey`; nil when it is no row's key (an entry moved aside).
-    static func keyValues(ofRowKey bytes: [UInt8]) -> [Value]? {
+    package static func keyValues(ofRowKey bytes: [UInt8]) -> [Value]? {
         guard case .array(let cells)? = try? JSONParser.parse(bytes) else { return nil }
         return try? cells.map { try RecordDecoder.decodeValue($0, column: "rowKey") }
     }
 
     /// A key of this store as the sync book stores it: a JSON array of values.
-    static func rowKey(_ values: [Value]) -> [UInt8] {
+    package static func rowKey(_ values: [Value]) -> [UInt8] {
         var out = JSONBuffer(capacity: 64)
         out.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
@@ -235,12 +235,12 @@ struct PortableRow {
     }
 
     /// A decoded base: a value per column, or the identity a foreign key pointed at.
-    enum Cell {
+    package enum Cell {
         case value(Value)
         case reference(Record.ReferenceIdentity)
     }
 
-    static func decode(_ base: JSONValue, table: TableDefinition) throws -> [String: Cell] {
+    package static func decode(_ base: JSONValue, table: TableDefinition) throws -> [String: Cell] {
         guard case .object(let pairs) = base else { throw FerryError(.format, "\"base\" must be an object") }
         var cells: [String: Cell] = [:]
         for (column, json) in pairs {

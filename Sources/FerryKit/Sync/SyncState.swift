@@ -1,10 +1,10 @@
 /// Keys of the sync book's `_ferry_state`.
-enum SyncState {
+package enum SyncState {
     /// The id of the last changeset this store exported.
-    static let lastExport = "lastExport"
+    package static let lastExport = "lastExport"
     /// This store's change counter (see `SyncBookEntry.sequence`).
-    static let sequence = "sequence"
+    package static let sequence = "sequence"
     /// `export:ID` → the change counter when changeset ID was exported: `--since ID` ships
     /// what changed after it.
-    static let exportPrefix = "export:"
+    package static let exportPrefix = "export:"
 }

@@ -71,8 +71,8 @@ public struct VersionVector: Sendable, Equatable {
 
     /// The most stores a vector may name: a row is changed by the stores that sync it, and a
     /// hostile record must not make every comparison cost a megabyte.
-    static let maximumStores = 4096
-    static let maximumCount: Int64 = 1 << 53
+    package static let maximumStores = 4096
+    package static let maximumCount: Int64 = 1 << 53
 
     /// Decodes `{"store":n,…}`; empty bytes (a book entry from before versions) are empty.
     public init(decoding bytes: [UInt8]) throws {
@@ -80,7 +80,7 @@ public struct VersionVector: Sendable, Equatable {
         try self.init(json: try JSONParser.parse(bytes))
     }
 
-    init(json: JSONValue) throws {
+    package init(json: JSONValue) throws {
         guard case .object(let pairs) = json else { throw FerryError(.format, "\"versions\" must be an object of store ids and counts") }
         guard pairs.count <= Self.maximumStores else { throw FerryError(.format, "\"versions\" names \(pairs.count) stores; at most \(Self.maximumStores) are allowed") }
         var counters: [String: Int64] = [:]

@@ -1,3 +1,4 @@
+import FerryKit
 import CSQLite
 
 /// Row access to one SQLite table. Statements are prepared once per column set and

@@ -1,3 +1,5 @@
+import FerryKit
+import FerrySQLite
 import Foundation
 
 /// The sync book in PostgreSQL: the same entries as SQLite's (`SQLiteSyncBook`), in

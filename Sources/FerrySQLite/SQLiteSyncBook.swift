@@ -1,9 +1,10 @@
+import FerryKit
 import Foundation
 
 /// The sync book in SQLite: `_ferry_rows` (one entry per row that crossed, tombstones
 /// included) and `_ferry_state` (this store's id, its change counter, and the counter at
 /// each export). Both are `_ferry_*`, so never exported.
-final class SQLiteSyncBook: SyncBook {
+package final class SQLiteSyncBook: SyncBook {
     private let database: SQLiteDatabase
     private let byKey: SQLiteStatement
     private let hashByKey: SQLiteStatement
@@ -14,12 +15,12 @@ final class SQLiteSyncBook: SyncBook {
     private let joinVersions: SQLiteStatement
     private let moveAside: SQLiteStatement
     private let fingerprintByKey: SQLiteStatement
-    private(set) var changed = false
-    private(set) var recorded = 0
-    let keepsEntries = true
+    package private(set) var changed = false
+    package private(set) var recorded = 0
+    package let keepsEntries = true
     private var identityIndexDeferred = false
-    let storeId: String
-    private(set) var sequence: Int64
+    package let storeId: String
+    package private(set) var sequence: Int64
     private var savedSequence: Int64
     /// The columns `read` decodes, in its order.
     private static let entryColumns = ["rowKey", "identity", "hash", "digests", "deleted", "versions", "seq", "fingerprint", "inTable"]
@@ -30,12 +31,12 @@ final class SQLiteSyncBook: SyncBook {
     /// found through that column's index (most entries of a prepared store), so only
     /// tombstones, entries moved aside, rows known by natural keys and cloudIds only the
     /// book holds take room here.
-    static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableId, identity) WHERE deleted = 1 OR inTable = 0;"
+    package static let identityIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_identity ON _ferry_rows (tableId, identity) WHERE deleted = 1 OR inTable = 0;"
     /// Tombstones are few: a partial index finds them (and those since a changeset) without a scan.
-    static let tombstoneIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_tombstones ON _ferry_rows (tableId, seq) WHERE deleted = 1;"
+    package static let tombstoneIndexSQL = "CREATE INDEX IF NOT EXISTS _ferry_rows_tombstones ON _ferry_rows (tableId, seq) WHERE deleted = 1;"
     /// Version 2 of the book (docs/decisions.md, "Sync book v2"): a row's version is its
     /// hash (XXH64, an INTEGER) and one 4-byte digest per column, not the row itself.
-    static let createSQL = """
+    package static let createSQL = """
         CREATE TABLE IF NOT EXISTS _ferry_tables (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS _ferry_rows (
             tableId INTEGER NOT NULL, rowKey NOT NULL, identity NOT NULL, hash NOT NULL, digests BLOB NOT NULL,
@@ -48,7 +49,7 @@ final class SQLiteSyncBook: SyncBook {
         """
 
     /// Opens the book of a store that has one (`ferry prepare` creates it); nil otherwise.
-    static func open(_ database: SQLiteDatabase) throws -> SQLiteSyncBook? {
+    package static func open(_ database: SQLiteDatabase) throws -> SQLiteSyncBook? {
         guard try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_ferry_rows'") != nil else { return nil }
         if try database.scalar("SELECT 1 FROM pragma_table_info('_ferry_rows') WHERE name = 'base'") != nil {
             // A savepoint makes the rewrite all or nothing, inside the command's transaction
@@ -103,12 +104,12 @@ final class SQLiteSyncBook: SyncBook {
 
     /// A hash as the book stores it: 16 hex digits (XXH64) as an INTEGER, anything else
     /// (a version 1 tombstone's sha256) as the text it is.
-    static func storedHash(_ hash: String) -> Value {
+    package static func storedHash(_ hash: String) -> Value {
         if hash.utf8.count == 16, let value = UInt64(hash, radix: 16) { return .integer(Int64(bitPattern: value)) }
         return .text(hash)
     }
 
-    static func hashText(_ value: Value) -> String {
+    package static func hashText(_ value: Value) -> String {
         switch value {
         case .integer(let bits): return PortableRow.hex(UInt64(bitPattern: bits))
         default: return value.string ?? ""
@@ -189,14 +190,14 @@ final class SQLiteSyncBook: SyncBook {
         return entry
     }
 
-    func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
+    package func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
         guard let id = try tableId(table) else { return nil }
         try byKey.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
         defer { byKey.reset() }
         return try byKey.step() ? read(byKey) : nil
     }
 
-    func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
+    package func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
         guard let id = try tableId(table) else { return nil }
         try hashByKey.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
         defer { hashByKey.reset() }
@@ -208,18 +209,18 @@ final class SQLiteSyncBook: SyncBook {
         return (hash, 0, fingerprint)
     }
 
-    func scanKey(of table: String) throws -> Int64? {
+    package func scanKey(of table: String) throws -> Int64? {
         try tableId(table)
     }
 
-    func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
+    package func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
         guard let id = try tableId(table) else { return }
         try fingerprintByKey.bind([.integer(id), BookPacking.pack(rowKey: rowKey), .integer(fingerprint)])
         defer { fingerprintByKey.reset() }
         try fingerprintByKey.step()
     }
 
-    func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry] {
+    package func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry] {
         if identityIndexDeferred { return [] }
         guard let id = try tableId(table.name) else { return [] }
         try indexRowsGoneHere(table, id)
@@ -307,30 +308,30 @@ final class SQLiteSyncBook: SyncBook {
         }
     }
 
-    func record(table: String, entry: SyncBookEntry) throws {
+    package func record(table: String, entry: SyncBookEntry) throws {
         try stepCounted(upsert, [.integer(try tableId(table, create: true)!), BookPacking.pack(rowKey: entry.rowKey), BookPacking.pack(identity: entry.identity),
                                  Self.storedHash(entry.hash), .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions),
                                  entry.fingerprint.map { .integer($0) } ?? .null, .integer(entry.inTable && !entry.deleted ? 1 : 0)])
     }
 
-    func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
+    package func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
         guard let id = try tableId(table) else { return }
         try stepCounted(tombstone, [.integer(id), BookPacking.pack(rowKey: rowKey), versions.map { BookPacking.pack(versions: $0) } ?? .null])
     }
 
-    func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {
+    package func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {
         try record(table: table, entry: SyncBookEntry(rowKey: Self.asideKey(identity: identity, hash: hash), identity: identity,
                                                       hash: hash, digests: digests, deleted: true, versions: versions))
     }
 
-    func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
+    package func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
         guard let id = try tableId(table) else { return }
         try stepCounted(joinVersions, [.integer(id), BookPacking.pack(rowKey: rowKey), BookPacking.pack(versions: versions)])
     }
 
     /// `["\u0000retired", identity, hash]`: a key for an entry whose row is not here, which can
     /// be no row's key (rowKey arrays hold the key's values).
-    static func asideKey(identity: [UInt8], hash: String) -> [UInt8] {
+    package static func asideKey(identity: [UInt8], hash: String) -> [UInt8] {
         var aside = JSONBuffer()
         aside.append(raw: #"["\u0000retired","#)
         aside.appendString(String(decoding: identity, as: UTF8.self))
@@ -340,7 +341,7 @@ final class SQLiteSyncBook: SyncBook {
         return aside.bytes
     }
 
-    func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
+    package func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
         guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty else { return }
         guard let id = try tableId(table) else { return }
         try moveAside.bind([.integer(id), BookPacking.pack(rowKey: rowKey), BookPacking.pack(rowKey: Self.asideKey(identity: existing.identity, hash: existing.hash)),
@@ -350,7 +351,7 @@ final class SQLiteSyncBook: SyncBook {
         changed = true
     }
 
-    func remove(table: String, rowKey: [UInt8]) throws {
+    package func remove(table: String, rowKey: [UInt8]) throws {
         guard let id = try tableId(table) else { return }
         try delete.bind([.integer(id), BookPacking.pack(rowKey: rowKey)])
         defer { delete.reset() }
@@ -365,7 +366,7 @@ final class SQLiteSyncBook: SyncBook {
     /// follows a large write in the same transaction with SQLITE_FULL ("database or disk is
     /// full") once the journal spills from memory to a file (reproduced from 120k rows with
     /// the 4 MiB spill Ferry configures; docs/decisions.md, "WAL targets").
-    func deferIdentityIndexIfEmpty() throws -> Bool {
+    package func deferIdentityIndexIfEmpty() throws -> Bool {
         if try database.scalar("PRAGMA journal_mode")?.string?.lowercased() == "wal" { return false }
         guard try database.scalar("SELECT 1 FROM _ferry_rows LIMIT 1") == nil else { return false }
         try database.execute("DROP INDEX IF EXISTS _ferry_rows_identity")
@@ -373,19 +374,19 @@ final class SQLiteSyncBook: SyncBook {
         return true
     }
 
-    func buildIdentityIndex() throws {
+    package func buildIdentityIndex() throws {
         // SQLite's sorter takes as much memory as the page cache allows, on top of it:
         // a small cache while sorting keeps peak RSS where the import had it.
         try database.execute("PRAGMA main.cache_size = -2048; \(Self.identityIndexSQL) PRAGMA main.cache_size = \(SQLiteDatabase.mainCacheSize)")
         identityIndexDeferred = false
     }
 
-    func hasEntries(table: String) throws -> Bool {
+    package func hasEntries(table: String) throws -> Bool {
         guard let id = try tableId(table) else { return false }
         return try database.scalar("SELECT 1 FROM _ferry_rows WHERE tableId = ? LIMIT 1", [.integer(id)]) != nil
     }
 
-    func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
+    package func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
         guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
         // An anti-join finds entries whose row is gone.
         let statement = try database.prepare("""
@@ -413,7 +414,7 @@ final class SQLiteSyncBook: SyncBook {
         for entry in gone { try body(entry) }
     }
 
-    func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
+    package func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
         guard let id = try tableId(table) else { return }
         let statement = try database.prepare("""
             SELECT \(Self.entryColumns.joined(separator: ", ")) FROM _ferry_rows INDEXED BY _ferry_rows_tombstones
@@ -425,7 +426,7 @@ final class SQLiteSyncBook: SyncBook {
         for entry in found { try body(entry) }
     }
 
-    func compactTombstones(before sequence: Int64?) throws -> Int {
+    package func compactTombstones(before sequence: Int64?) throws -> Int {
         let statement = try database.prepare("DELETE FROM _ferry_rows WHERE deleted = 1 AND seq <= ?")
         try statement.bind([.integer(sequence ?? .max)])
         try statement.step()
@@ -433,32 +434,32 @@ final class SQLiteSyncBook: SyncBook {
         return database.changes
     }
 
-    func tombstoneCount() throws -> Int {
+    package func tombstoneCount() throws -> Int {
         if case .integer(let count)? = try database.scalar("SELECT count(*) FROM _ferry_rows WHERE deleted = 1") { return Int(count) }
         return 0
     }
 
-    func saveSequence() throws {
+    package func saveSequence() throws {
         guard sequence != savedSequence else { return }
         try setState(SyncState.sequence, String(sequence))
         savedSequence = sequence
     }
 
-    func exportSequence(of id: String) throws -> Int64? {
+    package func exportSequence(of id: String) throws -> Int64? {
         try state(SyncState.exportPrefix + id.lowercased()).flatMap { Int64($0) }
     }
 
-    func recordExport(_ id: String) throws {
+    package func recordExport(_ id: String) throws {
         try saveSequence()
         try setState(SyncState.exportPrefix + id.lowercased(), String(sequence))
     }
 
-    func state(_ key: String) throws -> String? {
+    package func state(_ key: String) throws -> String? {
         try database.scalar("SELECT value FROM _ferry_state WHERE key = ?", [.text(key)])?.string
     }
 
     /// `DEVICE:INODE` of the database file; nil for a database without one (in memory).
-    static func fileIdentity(of path: String) -> String? {
+    package static func fileIdentity(of path: String) -> String? {
         guard !path.isEmpty, path != ":memory:" else { return nil }
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
@@ -471,7 +472,7 @@ final class SQLiteSyncBook: SyncBook {
         try statement.step()
     }
 
-    func setState(_ key: String, _ value: String) throws {
+    package func setState(_ key: String, _ value: String) throws {
         try Self.setState(database, key, value)
     }
 }

@@ -1,10 +1,11 @@
+import FerryKit
 /// The key map as a TEMP table: indexed, spilled to disk by SQLite, so memory stays flat
 /// however many rows an import maps. A key of one column (nearly every table's) is stored
 /// as that value itself, in columns without a type, so SQLite keeps its type and value
 /// exactly and a lookup reads it back without decoding; a composite key is stored as its
 /// record-line JSON. (Decoding JSON on every lookup was a sixth of a reconcile's
 /// applying thread.)
-final class SQLiteKeyMap: KeyMap {
+package final class SQLiteKeyMap: KeyMap {
     private let insert: SQLiteStatement
     private let select: SQLiteStatement
     private let selectTarget: SQLiteStatement
@@ -17,7 +18,7 @@ final class SQLiteKeyMap: KeyMap {
     }
     private static let recentLimit = 4096
 
-    init(database: SQLiteDatabase) throws {
+    package init(database: SQLiteDatabase) throws {
         try database.execute("""
             CREATE TEMP TABLE IF NOT EXISTS _ferry_keymap (tableName TEXT NOT NULL, source NOT NULL, target NOT NULL, composite INTEGER NOT NULL,
                 inserted INTEGER NOT NULL, PRIMARY KEY (tableName, source)) WITHOUT ROWID;
@@ -34,13 +35,13 @@ final class SQLiteKeyMap: KeyMap {
         key.count == 1 && !key[0].isNull ? key[0] : .text(PortableRow.rowKey(key))
     }
 
-    func isReassigned(table: String, key: [Value]) throws -> Bool {
+    package func isReassigned(table: String, key: [Value]) throws -> Bool {
         try selectTarget.bind([.text(table), Self.stored(key)])
         defer { selectTarget.reset() }
         return try selectTarget.step()
     }
 
-    func record(table: String, source: [Value], target: [Value], inserted: Bool) throws {
+    package func record(table: String, source: [Value], target: [Value], inserted: Bool) throws {
         let composite = target.count != 1 || target[0].isNull
         try insert.bind([.text(table), Self.stored(source), Self.stored(target), .integer(composite ? 1 : 0), .integer(inserted ? 1 : 0)])
         defer { insert.reset() }
@@ -53,7 +54,7 @@ final class SQLiteKeyMap: KeyMap {
         recent[key] = target
     }
 
-    func lookup(table: String, source: [Value]) throws -> [Value]? {
+    package func lookup(table: String, source: [Value]) throws -> [Value]? {
         let key = RecentKey(table: table, source: source)
         if let target = recent[key] { return target }
         try select.bind([.text(table), Self.stored(source)])
@@ -71,12 +72,12 @@ final class SQLiteKeyMap: KeyMap {
 }
 
 /// The `--prune` set as a TEMP table, like the key map: flat memory, gone with the transaction.
-final class SQLiteKeySet: KeySet {
+package final class SQLiteKeySet: KeySet {
     private let insertStatement: SQLiteStatement
     private let select: SQLiteStatement
 
     /// `purpose` names the TEMP table (`_ferry_seen`, `_ferry_claimed`): one set per purpose.
-    init(database: SQLiteDatabase, purpose: KeySetPurpose = .seen) throws {
+    package init(database: SQLiteDatabase, purpose: KeySetPurpose = .seen) throws {
         let table = "temp._ferry_\(purpose.rawValue)"
         try database.execute("""
             CREATE TEMP TABLE IF NOT EXISTS _ferry_\(purpose.rawValue) (tableName TEXT NOT NULL, rowKey TEXT NOT NULL, PRIMARY KEY (tableName, rowKey)) WITHOUT ROWID;
@@ -86,13 +87,13 @@ final class SQLiteKeySet: KeySet {
         select = try database.prepare("SELECT 1 FROM \(table) WHERE tableName = ? AND rowKey = ?")
     }
 
-    func insert(table: String, key: [Value]) throws {
+    package func insert(table: String, key: [Value]) throws {
         try insertStatement.bind([.text(table), .text(PortableRow.rowKey(key))])
         defer { insertStatement.reset() }
         try insertStatement.step()
     }
 
-    func contains(table: String, key: [Value]) throws -> Bool {
+    package func contains(table: String, key: [Value]) throws -> Bool {
         try select.bind([.text(table), .text(PortableRow.rowKey(key))])
         defer { select.reset() }
         return try select.step()

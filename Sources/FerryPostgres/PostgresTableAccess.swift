@@ -1,3 +1,5 @@
+import FerryKit
+import FerrySQLite
 /// Row access to one PostgreSQL table: statements prepared once per column set on the
 /// connection; every write runs in a savepoint (`PostgresStore.write`), so a refused
 /// record is rejected alone. A table without a primary key is addressed by `ctid`, which

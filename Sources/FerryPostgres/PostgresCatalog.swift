@@ -1,3 +1,5 @@
+import FerryKit
+import FerrySQLite
 /// Reads one schema's tables from PostgreSQL's catalogs, and writes the DDL that creates
 /// a changeset's table in PostgreSQL.
 struct PostgresCatalog {

@@ -1,3 +1,5 @@
+import FerryKit
+import FerrySQLite
 import Foundation
 
 /// The PostgreSQL store: one schema of a server database, through libpq.

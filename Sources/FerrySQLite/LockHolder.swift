@@ -1,3 +1,4 @@
+import FerryKit
 import Foundation
 
 /// Says in plain words who holds a SQLite database's lock, so "database is locked" becomes

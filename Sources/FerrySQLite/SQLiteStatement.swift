@@ -1,3 +1,4 @@
+import FerryKit
 import CSQLite
 
 /// Owns one prepared `sqlite3_stmt*`, finalized exactly once; keeps its connection alive.

@@ -1,3 +1,6 @@
+import FerryKit
+import FerrySQLite
+import FerryPostgres
 import Foundation
 
 /// `ferry demo`: the field scenario end to end on the bundled sample CRM, narrated through `log`.

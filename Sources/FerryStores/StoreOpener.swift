@@ -1,3 +1,6 @@
+import FerryKit
+import FerrySQLite
+import FerryPostgres
 import Foundation
 
 /// Opens what `--db` names, the one way every command does: a SQLite file path, or a

@@ -1,3 +1,6 @@
+import FerryKit
+import FerrySQLite
+import FerryPostgres
 import Foundation
 
 /// The bundled field scenario (`samples/crm`): one CRM schema, a local and a cloud database.

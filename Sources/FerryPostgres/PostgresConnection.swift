@@ -1,3 +1,5 @@
+import FerryKit
+import FerrySQLite
 import CLibPQ
 import Foundation
 
@@ -65,7 +67,7 @@ public final class PostgresConnection {
     }
 
     /// The URI without its password, for messages.
-    static func redacted(_ uri: String) -> String {
+    package static func redacted(_ uri: String) -> String {
         guard var parts = URLComponents(string: uri) else { return withoutSecrets("the --db URI", of: uri) }
         if parts.password != nil { parts.password = "***" }
         parts.query = nil

@@ -1,3 +1,4 @@
+import FerryKit
 extension SQLiteStore {
     /// Sets every NULL `column` of `table` to a fresh value; returns how many rows changed.
     /// The application's triggers on the table do not fire: stamping a cloudId is Ferry's

@@ -1,3 +1,5 @@
+import FerryKit
+import FerrySQLite
 /// How PostgreSQL's types cross to Ferry's values (SQLite's five storage classes) and back.
 /// The table in the README ("PostgreSQL") is this file in words.
 ///
