@@ -7,6 +7,11 @@ import Foundation
 /// What it does not do yet (docs/decisions.md, "PostgreSQL store"): stream with COPY, or
 /// write in sets; rows are read through a cursor and written one statement each, inside
 /// savepoints, and the sync book is asked by key for each row an export reads.
+///
+/// It leans on the protocol's defaults where PostgreSQL needs nothing of its own: it checks
+/// every foreign key itself (deferred ones at commit), caps values at 1 GB itself and runs
+/// no expression of a changeset, has no row number that survives an update (ctid moves),
+/// and cannot cut a scan by position.
 public final class PostgresStore: Store {
     public let connection: PostgresConnection
     /// The schema whose tables this store sees (`--schema`, default `public`).
@@ -217,21 +222,6 @@ public final class PostgresStore: Store {
         }
     }
 
-    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
-                     _ body: (RowCursor) throws -> Void) throws {
-        // The book's scanKey is nil, so no export asks for this; were one to, NULL book
-        // columns send it to the book by key, which is always right.
-        throw FerryError(.usage, "internal: a PostgreSQL scan joins no sync book entries; ask the book by key.")
-    }
-
-    public func scanPositions(of table: TableDefinition) throws -> ClosedRange<Int64>? { nil }
-
-    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], within positions: ClosedRange<Int64>,
-                     _ body: (RowCursor) throws -> Void) throws {
-        try scan(table, columns: columns, joining: references, body)
-    }
-
-    public func openSnapshotReader() throws -> Store? { nil }
 
     // MARK: Writing
 
@@ -285,10 +275,6 @@ public final class PostgresStore: Store {
     }
     private var declaredCache: [String: [String: String]] = [:]
 
-    public func foreignKeyViolations(in table: String) throws -> [String] {
-        // PostgreSQL checks every foreign key itself (deferred ones at commit).
-        []
-    }
 
     public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
         let covered = try connection.query("""
@@ -313,14 +299,6 @@ public final class PostgresStore: Store {
         "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
     }
 
-    public func limitValueLength(to bytes: Int) {
-        // PostgreSQL caps a value at 1 GB itself; no expression of a changeset runs here.
-    }
-
-    public func hiddenRowKey(of table: TableDefinition) -> String? {
-        // ctid moves with every update: no row number survives, so none is carried.
-        nil
-    }
 
     public func autoincrementSequence(of table: String) throws -> Int64? {
         for column in try identityColumns(of: table) {

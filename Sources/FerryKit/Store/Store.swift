@@ -1,8 +1,15 @@
-/// A database Ferry reads from or writes to. SQLite today; PostgreSQL implements the same.
+/// A database Ferry reads from or writes to: SQLite (FerrySQLite) and PostgreSQL
+/// (FerryPostgres) implement it.
 ///
-/// Everything SQL-specific stays behind this protocol: exporters and importers speak
-/// in tables, rows and values.
-public protocol Store: AnyObject {
+/// Everything SQL-specific stays behind it: exporters and importers speak in tables, rows
+/// and values. It is four parts, each with defaults a simple store can lean on:
+/// `StoreCatalog` (what tables there are), `StoreReader` (scans), `StoreWriter`
+/// (transactions, rows, scratch maps) and `StoreBookkeeping` (the sync book and the audit
+/// log). `StoreContract` in the tests runs one suite over every store.
+public protocol Store: StoreCatalog, StoreReader, StoreWriter, StoreBookkeeping {}
+
+/// What tables a store holds, and how to name the store.
+public protocol StoreCatalog: AnyObject {
     /// "sqlite" or "postgres", as the manifest's `source.kind` says.
     var kind: String { get }
     /// A short name for messages and the manifest (a file name, never credentials).
@@ -20,19 +27,32 @@ public protocol Store: AnyObject {
     func isEmpty(_ table: String) throws -> Bool
     /// How many rows of `table` have NULL in `column`.
     func nullCount(of column: String, in table: String) throws -> Int
+    /// For a table without a declared primary key: the name under which a scan can read,
+    /// and an insert can set, the store's hidden row number (SQLite's rowid), so a replay
+    /// keeps it. nil when the table has a key, or the store has no stable row number.
+    func hiddenRowKey(of table: TableDefinition) -> String?
+    /// The table's autoincrement counter (the last id handed out), nil when it has none.
+    func autoincrementSequence(of table: String) throws -> Int64?
+}
 
+extension StoreCatalog {
+    public func isEmpty(_ table: String) throws -> Bool { try rowCount(table) == 0 }
+    public func hiddenRowKey(of table: TableDefinition) -> String? { nil }
+    public func autoincrementSequence(of table: String) throws -> Int64? { nil }
+}
+
+/// Rows out of a store, from one snapshot.
+public protocol StoreReader: AnyObject {
     /// Runs `body` inside one read snapshot, so every table comes from the same moment.
     func withReadSnapshot<T>(_ body: () throws -> T) throws -> T
-    /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
-    func withTransaction<T>(_ body: () throws -> T) throws -> T
-
     /// Calls `body` once per row of `columns`, followed (at index `columns.count` on) by the
     /// `parentColumns` of each joined reference's parent row (NULL when the parent is missing).
     func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws
     /// `scan`, with each row's live sync-book entry read in the same statement: after the
     /// parents' columns come the entry's hash, sequence and fingerprint, NULL when the book
     /// finds none by the row's key (`bookTable`: `SyncBook.scanKey(of:)`). A NULL is no
-    /// proof that the book has no entry: ask the book by the row's key then.
+    /// proof that the book has no entry: ask the book by the row's key then. Only called
+    /// when the store's book gives a scan key.
     func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
               _ body: (RowCursor) throws -> Void) throws
     /// The positions (SQLite's rowid) that cut `table`'s scan into ranges, first to last;
@@ -45,56 +65,83 @@ public protocol Store: AnyObject {
     /// `withReadSnapshot`), so another thread can scan beside this one; it holds that
     /// snapshot until released. Nil when the store cannot promise the same snapshot.
     func openSnapshotReader() throws -> Store?
+}
 
-    /// Creates a table and its indexes from a changeset's definition. Only CREATE TABLE and
-    /// CREATE INDEX statements for that one table run; anything else is refused. Unless
-    /// `trustSchema`, their expressions may call only bounded functions (lower, length, …).
+extension StoreReader {
+    /// A store that cannot cut its scans has no positions, is never asked for a range and
+    /// never joins its book: each row's entry is asked by key.
+    public func scanPositions(of table: TableDefinition) throws -> ClosedRange<Int64>? { nil }
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], within positions: ClosedRange<Int64>,
+                     _ body: (RowCursor) throws -> Void) throws {
+        throw FerryError(.usage, "internal: \(table.name) was scanned by position, which this store never offers.")
+    }
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
+                     _ body: (RowCursor) throws -> Void) throws {
+        throw FerryError(.usage, "internal: \(table.name) was scanned with its book entries, which this store's book never asks for.")
+    }
+    public func openSnapshotReader() throws -> Store? { nil }
+}
+
+/// Rows into a store, in one transaction.
+public protocol StoreWriter: AnyObject {
+    /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
+    func withTransaction<T>(_ body: () throws -> T) throws -> T
+    /// Creates a table and its indexes from a changeset's definition. A stranger's changeset
+    /// must not run SQL of its own: SQLite runs only CREATE TABLE and CREATE INDEX for that
+    /// one table, whose expressions may call only bounded functions unless `trustSchema`;
+    /// PostgreSQL writes its own DDL from the names and types.
     func createTable(_ definition: TableDefinition, trustSchema: Bool) throws
     /// Row access to one table of this store, for matching and writing.
     func makeTableAccess(_ table: TableDefinition) throws -> TableAccess
-    /// Foreign-key violations in `table`, as readable lines (empty when none).
+    /// Foreign-key violations in `table`, as readable lines (empty when none, or when the
+    /// store checks every foreign key itself).
     func foreignKeyViolations(in table: String) throws -> [String]
     /// Makes lookups of `table` by `columns` index-backed for the current transaction:
     /// creates a scratch index when no index starts with those columns. Returns its name
     /// (for `dropLookupIndex`), or nil when an index already serves.
     func addLookupIndex(on table: String, columns: [String]) throws -> String?
     func dropLookupIndex(_ name: String) throws
-
     /// Caps every value and row this connection builds at `bytes`, so no expression of a
     /// stranger's schema can make one larger.
     func limitValueLength(to bytes: Int)
-    /// For a table without a declared primary key: the name under which a scan can read,
-    /// and an insert can set, the store's hidden row number (SQLite's rowid), so a replay
-    /// keeps it. nil when the table has a key, or the store has no stable row number.
-    func hiddenRowKey(of table: TableDefinition) -> String?
-    /// The table's autoincrement counter (the last id handed out), nil when it has none.
-    func autoincrementSequence(of table: String) throws -> Int64?
     /// Raises the table's autoincrement counter to at least `value`.
     func raiseAutoincrementSequence(of table: String, to value: Int64) throws
-
     /// Adds a nullable TEXT cloudId column and a unique index on it.
     func addCloudIdColumn(_ column: String, to table: String) throws
     /// Sets every NULL `column` of `table` to `value(key)` (key: the primary key, or the
     /// hidden row number of a table without one), without firing the application's
     /// triggers; returns how many rows changed. Runs inside `withTransaction`.
     func fillNullValues(of column: String, in table: TableDefinition, _ value: ([Value]) throws -> String) throws -> Int
-
     /// A scratch map from source keys to target keys for the rows of one import, kept by
     /// the store (on disk, not in memory) and gone with the transaction.
     func makeKeyMap() throws -> KeyMap
     /// A scratch set of target keys (on disk): the rows a full changeset named (`--prune`),
     /// or the rows already matched by a record of a table with no key at all.
     func makeKeySet(purpose: KeySetPurpose) throws -> KeySet
+}
 
+extension StoreWriter {
+    public func foreignKeyViolations(in table: String) throws -> [String] { [] }
+    public func addLookupIndex(on table: String, columns: [String]) throws -> String? { nil }
+    public func dropLookupIndex(_ name: String) throws {}
+    public func limitValueLength(to bytes: Int) {}
+    public func raiseAutoincrementSequence(of table: String, to value: Int64) throws {}
+}
+
+/// Ferry's own records in a store: the sync book and the log of applied changesets.
+public protocol StoreBookkeeping: AnyObject {
     /// The store's sync book; created when `create` is set, else nil when the store has none.
     func syncBook(create: Bool) throws -> SyncBook?
-
     /// Records an applied changeset in the store's `_ferry_imports` audit table.
     func appendImportLog(_ entry: ImportLogEntry) throws
     /// Every changeset applied to this store, oldest first.
     func importLog() throws -> [ImportLogEntry]
     /// What the sync book holds, for `inspect --db`; nil when the store keeps none.
     func syncBookSummary() throws -> SyncBookSummary?
+}
+
+extension StoreBookkeeping {
+    public func syncBookSummary() throws -> SyncBookSummary? { nil }
 }
 
 extension Store {
