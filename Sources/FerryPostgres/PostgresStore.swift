@@ -414,5 +414,21 @@ struct PostgresRowCursor: RowCursor {
         return PostgresTypes.applyingAffinity(value, declared: type)
     }
     func isNull(at index: Int) -> Bool { result.isNull(row: row, column: index) }
-    func appendJSON(at index: Int, to buffer: inout JSONBuffer) { buffer.appendValue(value(at: index)) }
+    func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
+        // The export's hot path: an integer's text and a text column's bytes go into the
+        // record as they are, without a Value in between (the rest through `value(at:)`).
+        if index >= declared.count || declared[index] == nil, !result.isNull(row: row, column: index) {
+            switch result.type(of: index) {
+            case PostgresTypes.int8, PostgresTypes.int4, PostgresTypes.int2:
+                buffer.append(contentsOf: result.bytes(row: row, column: index))
+                return
+            case PostgresTypes.text, PostgresTypes.varchar:
+                buffer.appendText(result.bytes(row: row, column: index))
+                return
+            default:
+                break
+            }
+        }
+        buffer.appendValue(value(at: index))
+    }
 }

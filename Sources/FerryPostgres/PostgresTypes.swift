@@ -13,7 +13,7 @@ import FerrySQLite
 /// `boolean` as true; a value the type refuses rejects its record.
 public enum PostgresTypes {
     static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
-    static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082
+    static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043
 
     static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32) -> Value {
         switch type {

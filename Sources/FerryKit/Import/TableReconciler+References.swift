@@ -1,0 +1,99 @@
+/// Reference resolution: a record's foreign keys, carried as the identity of the rows
+/// they point at, become this store's keys (or the record is rejected, or deferred to the
+/// cycle pass).
+extension TableReconciler {
+    /// Where a foreign key points in the target: the row this import made of the parent
+    /// (key map), else the parent's identity (cloudId, natural keys), else the raw id when
+    /// no identity travelled and that row exists (the replay case).
+    func resolve(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
+        let result = try resolveParent(resolved, raw: raw, identity: identity)
+        // A parent that is in the changeset but was rejected: say so, so the user fixes that one.
+        if case .failure(let rejection) = result, rejection.reason == .missingParent,
+           let parent = context.rejectedRow(table: resolved.parentName, sourceKey: resolved.pointsAtParentKey ? raw : nil, cloudId: identity?.cloudId) {
+            let columns = resolved.reference.columns.joined(separator: ", ")
+            return .failure(Rejection(reason: .missingParent, message: "\(columns) points at the row of \(resolved.reference.table) on line \(parent.line) of this changeset, which was itself rejected (\(parent.reason.rawValue)). Fix that record first; the rejects file holds both, parent first."))
+        }
+        return result
+    }
+
+    /// The source row's own key, for children that point at it.
+    func sourceKey(of record: Record) -> [Value]? {
+        guard !target.primaryKey.isEmpty else { return nil }
+        let values = target.primaryKey.compactMap { column in record.value(of: column) ?? record.keys.first { $0.0 == column }?.1 }
+        return values.count == target.primaryKey.count ? values : nil
+    }
+
+    func resolveParent(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) throws -> Result<[Value], Rejection> {
+        let reference = resolved.reference
+        var columns: String { reference.columns.joined(separator: ", ") }
+        if let parent = resolved.parent, resolved.pointsAtParentKey {
+            let name = resolved.parentName
+            let keysKept = context.keysKept.contains(name)
+            if !keysKept || context.remapped.contains(name), let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
+                return .success(mapped)
+            }
+            // In a table that keeps keys, a row with this key that was not inserted for
+            // another source row was inserted for the source row with this very key.
+            if keysKept, try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty,
+               try !context.reassigned.contains(name) || !context.keyMap.isReassigned(table: parent.name, key: raw) {
+                return .success(raw)
+            }
+        }
+        if let identity {
+            guard let resolver = try context.resolver(for: reference.table) else {
+                return .failure(Rejection(reason: .missingParent, message: "\(columns) points at table \(reference.table), which the target lacks."))
+            }
+            switch try resolver.resolve(identity, to: reference.to) {
+            case .resolved(let values):
+                return .success(values)
+            case .ambiguous(let detail):
+                return .failure(Rejection(reason: .ambiguousMatch, message: "reference \(columns): \(detail). Say which row the parent is with --pin '\(Pin(table: reference.table, source: raw.map(Pin.text(of:)), target: ["TARGET-KEY"]).text)' (its own reject lists the candidates), or give the parent rows cloudIds (ferry prepare)."))
+            case .unresolved:
+                return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))
+            }
+        }
+        if let parent = resolved.parent, !context.pending.contains(resolved.parentName),
+           try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty {
+            return .success(raw)
+        }
+        return .failure(Rejection(reason: .missingParent, message: "\(columns) = \(raw.map(\.description).joined(separator: ", ")) points at a row of \(reference.table) that is neither in the target nor in the changeset."))
+    }
+
+    /// Remembers which target row this source row became, for children that point at it.
+    func mapKey(_ row: [Value], to key: [Value], inserted: Bool) throws {
+        guard mapsKeys, primaryKeyIndexes.count == target.primaryKey.count else { return }
+        let source = primaryKeyIndexes.map { row[$0] }
+        let table = target.name.lowercased()
+        if context.keysKept.contains(table) {
+            if source == key { return } // resolve() finds it by the key itself
+            context.remapped.insert(table)
+            if inserted { context.reassigned.insert(table) }
+        }
+        try context.keyMap.record(table: target.name, source: source, target: key, inserted: inserted)
+    }
+
+    /// Sets the references that were NULL to break cycles (`breakingCycles`) now that every
+    /// row is in. Returns the fixups whose parent still cannot be found: their rows were
+    /// inserted with a NULL reference, and are deleted again by the caller as rejects.
+    func resolveCycleFixups() throws -> [(CycleFixup, Rejection)] {
+        var failed: [(CycleFixup, Rejection)] = []
+        for fixup in cycleFixups {
+            let resolved = references[fixup.referenceIndex]
+            switch try resolve(resolved, raw: fixup.raw, identity: fixup.identity) {
+            case .success(let values):
+                _ = try access.update(at: fixup.key, resolved.reference.columns, values)
+            case .failure(let rejection):
+                failed.append((fixup, rejection))
+            }
+        }
+        cycleFixups.removeAll()
+        return failed
+    }
+
+    func describe(_ identity: Record.ReferenceIdentity) -> String {
+        var parts = ["\(identity.table)"]
+        if !identity.cloudId.isNull { parts.append("cloudId \(identity.cloudId)") }
+        parts += identity.keys.map { "\($0.0) \($0.1)" }
+        return parts.joined(separator: " ")
+    }
+}

@@ -1,0 +1,156 @@
+/// Writing: inserts (and the insert-first path of an empty table), refused writes
+/// turned into rejects with advice.
+extension TableReconciler {
+    /// Inserts a record of a table that `insertsFirst`; nil when the insert hit a constraint
+    /// (the statement alone was rolled back), so matching finds the row it collided with or
+    /// rejects the record with the reason.
+    func insertFirst(_ record: Record, _ row: [Value]) throws -> Outcome? {
+        let key: [Value]
+        do {
+            key = try access.insert(columns, row)
+        } catch let error as FerryError where Self.isRecordError(error) {
+            return nil
+        }
+        return try inserted(record, row, at: key)
+    }
+
+    /// A reference set to NULL to break a cycle, and what it must point at once the parent is in.
+    struct CycleFixup {
+        var key: [Value]
+        let referenceIndex: Int
+        let raw: [Value]
+        let identity: Record.ReferenceIdentity?
+        let line: Int
+    }
+
+    /// Removes a row that was inserted to break a cycle whose other end never arrived.
+    func undoInsert(at key: [Value]) throws {
+        try access.delete(at: key)
+        try context.book.remove(table: target.name, rowKey: PortableRow.rowKey(key))
+    }
+
+    /// Bookkeeping of a row just inserted: prune set, key map, sync book.
+    func inserted(_ record: Record, _ row: [Value], at key: [Value]) throws -> Outcome {
+        lastInsertedKey = key
+        // The key may be one a row deleted here had (its entry waits for the next export):
+        // that entry moves aside as a tombstone, or the new row would take over its identity.
+        if bookKnewTable, !target.primaryKey.isEmpty, let identity = bookIdentity(record) {
+            try context.book.retire(table: target.name, rowKey: PortableRow.rowKey(key), unless: identity, shipped: false)
+        }
+        try context.markSeen(target, key)
+        try mapKey(row, to: key, inserted: true)
+        try remember(record, at: key, rowHoldsCloudId: target.cloudId.map { record.value(of: $0) == record.cloudId } ?? false)
+        return .inserted
+    }
+
+    /// A failure of this one record's values (constraint, datatype), not of the import.
+    static func isRecordError(_ error: FerryError) -> Bool {
+        error.storeFailure?.rejectsRecord == true
+    }
+
+    func insert(_ row: [Value], record: Record, line: Int) throws -> Outcome {
+        let key = target.primaryKey
+        let keyIndexes = key.compactMap { position[$0] }
+        var names = columns
+        var values = row
+        if !key.isEmpty, keyIndexes.count == key.count {
+            let incomingKey = keyIndexes.map { row[$0] }
+            if let taken = try access.keys(where: key, equal: incomingKey, limit: 1).first {
+                if !target.hasIntegerPrimaryKey, try !contradicts(record, row, holder: taken) {
+                    // A text id is globally unique (cuid): the row holding it is this row,
+                    // copied before without an identity Ferry could match (no cloudId yet).
+                    return try write { try merge(record, row, into: taken, line: line) }
+                }
+                guard target.hasIntegerPrimaryKey else {
+                    let other = try identityDescription(at: taken)
+                    return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key.joined(separator: ", ")) = \(incomingKey.map(\.description).joined(separator: ", ")) is taken in the target by another row (\(other)); this record is \(describeRecord(record, row)). Give one of them a new id."))
+                }
+                // An INTEGER key is the rowid: let the target assign a free one.
+                if identityLessReplay(record) { return .unchanged }
+                names.remove(at: keyIndexes[0])
+                values.remove(at: keyIndexes[0])
+            } else if incomingKey.contains(where: \.isNull), identityLessReplay(record) {
+                return .unchanged // a key of NULLs matches nothing, as in SQL
+            }
+        } else if identityLessReplay(record) {
+            return .unchanged // no primary key at all
+        } else if let rowid = record.rowid, let rowKey = hiddenRowKey, context.emptyAtStart.contains(target.name.lowercased()),
+                  try access.values([], at: [.integer(rowid)]) == nil {
+            // A replay keeps the hidden row number of a table without a primary key, so the
+            // next row the application adds gets the number it would have got.
+            names.append(rowKey)
+            values.append(.integer(rowid))
+        }
+        var record = record
+        let newAtSource = record.hash != nil && record.base == nil
+        switch try absentVerdict(record, newAtSource: newAtSource) {
+        case .staleCopy?:
+            return .unchanged
+        case .madeAfterDelete(let versions)?:
+            record.versions = versions
+            return try write { try inserted(record, row, at: access.insert(names, values)) }
+        case .changedWhileDeleted(let versions, let tombstone)?:
+            if let outcome = try resolveDeletedHere(record, line: line, tombstone: tombstone) { return outcome }
+            record.versions = versions // inserted again: a version after the delete, so it wins there too
+            return try write { try inserted(record, row, at: access.insert(names, values)) }
+        case nil:
+            break
+        }
+        // A record that never crossed from its source (a hash, no base) is a new row, even
+        // when a deleted one had the same natural key: it is inserted, not a conflict.
+        if !newAtSource, try deletedHereEntry(record) != nil {
+            // It crossed before and was deleted here since. The very version that was here
+            // is a stale copy (a full export written before the other side heard of the
+            // delete): the delete stands, quietly. A version changed since is a conflict.
+            if try isStaleCopy(record) { return .unchanged }
+            if let outcome = try resolveDeletedHere(record, line: line) { return outcome }
+        }
+        return try write { try inserted(record, row, at: access.insert(names, values)) }
+    }
+
+    /// A row with no identity at all (no cloudId, no non-NULL key: a log line, a key of
+    /// NULLs) cannot be matched. When this changeset was applied here before, the row was
+    /// inserted then, and inserting it again would duplicate it on every replay.
+    func identityLessReplay(_ record: Record) -> Bool {
+        context.alreadyApplied && record.cloudId.isNull && record.keys.allSatisfy { $0.1.isNull }
+    }
+
+    /// Whether the target row holding the incoming text primary key is another logical row:
+    /// a natural key or a `match` composite differs. A different cloudId alone is no
+    /// contradiction: two stores that ran `ferry prepare` before they ever exchanged gave
+    /// the same row two cloudIds, which the merge reconciles (`reconciledCloudId`).
+    func contradicts(_ record: Record, _ row: [Value], holder key: [Value]) throws -> Bool {
+        for set in target.matchSets + target.fallbackMatchSets {
+            let indexes = set.compactMap { position[$0] }
+            guard indexes.count == set.count, let holder = try access.values(set, at: key) else { continue }
+            let incoming = indexes.map { row[$0] }
+            if !incoming.contains(where: \.isNull) && !holder.contains(where: \.isNull) && incoming != holder { return true }
+        }
+        return false
+    }
+
+    /// Runs a write; SQLite constraint failures become rejects (the statement alone is rolled back).
+    func write(_ body: () throws -> Outcome) throws -> Outcome {
+        do {
+            return try body()
+        } catch let error as FerryError {
+            guard let failure = error.storeFailure, failure.rejectsRecord else { throw error }
+            return .rejected(Rejection(reason: failure.kind == .datatype ? .schema : .constraint, message: Self.advice(for: error.message, failure)))
+        }
+    }
+
+    /// What to do about a refused write. A UNIQUE collision usually means the target holds the
+    /// same logical row under another id, which a `match` rule fixes; editing the value
+    /// would only make a duplicate.
+    static func advice(for text: String, _ failure: StoreFailure) -> String {
+        if failure.kind == .unique && failure.columns == nil {
+            // An index over expressions: no column list to put in a match line.
+            return "\(text): the target already has a row with this value. If it is the same logical row, give the table a cloudId on both sides (`ferry prepare --tables TABLE`) so the rows match, or add a \"match\" line on the columns the index covers to a profile file (--profile FILE). If it is a different row, change the value at the source and export again."
+        }
+        if failure.kind == .unique, let columns = failure.columns {
+            let table = failure.table ?? "TABLE"
+            return "\(text): the target already has a row with these values. If it is the same logical row, let Ferry match on them: add \(PrimaryKeyIdentity.profileLine(table: table, match: columns)) to a profile file and import again with --profile FILE. If it is a different row, change the value at the source and export again."
+        }
+        return "\(text). Fix the value in the record (or relax the target's constraint), then import the rejects file."
+    }
+}
