@@ -46,6 +46,8 @@ struct PostgresCatalog {
             let defaultText = generated ? nil : columnRows.string(row: row, column: 4).flatMap(Self.portableDefault)
             // A column Ferry created from another store's type keeps that type's name in its
             // comment (createStatement), so it crosses back as it was declared there.
+            // PostgreSQL's own types say so (`pg:`): they cross back to PostgreSQL as they are,
+            // where a SQLite name becomes the type that holds all its values.
             var type = PostgresTypes.sqliteDeclaredType(columnRows.string(row: row, column: 2) ?? "text")
             if let comment = columnRows.string(row: row, column: 6), comment.hasPrefix(Self.declaredPrefix) { type = String(comment.dropFirst(Self.declaredPrefix.count)) }
             columns.append(ColumnDefinition(name: column, type: type,
@@ -152,13 +154,13 @@ struct PostgresCatalog {
     /// mapped by `PostgresTypes.columnType`, a single integer key as an identity column, the
     /// natural keys and the cloudId UNIQUE, every foreign key DEFERRABLE (checked at commit,
     /// as the importer writes a cycle's rows in two steps).
-    static func createStatement(for table: TableDefinition, in schema: String) throws -> String {
+    static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool) throws -> String {
         try checkNames(table)
         let integerKey = table.primaryKey.count == 1 && (table.column(named: table.primaryKey[0]).map { $0.type.uppercased().contains("INT") } ?? false)
         var parts: [String] = []
         var comments: [String] = []
         for column in table.columns {
-            let type = PostgresTypes.columnType(declared: column.type)
+            let type = try PostgresTypes.columnType(declared: column.type, known: known)
             // Every column: SQLite's NUMERIC, say, is PostgreSQL's `numeric` by name, yet holds
             // what SQLite's affinity keeps, and must cross back as NUMERIC.
             let literal = "'" + (declaredPrefix + column.type).replacingOccurrences(of: "'", with: "''") + "'"
@@ -197,7 +199,7 @@ struct PostgresCatalog {
 
     /// A column comment that names the type a column was declared with in the store it
     /// came from (`INTEGER`, which PostgreSQL holds as `bigint`).
-    static let declaredPrefix = "ferry: declared "
+    static let declaredPrefix = "ferry: declared type "
 
     /// A referential action from a changeset, only if it is one of SQL's five.
     private static func allowedAction(_ text: String) -> String? {

@@ -27,6 +27,9 @@ public final class PostgresConnection {
             throw FerryError(.io, "cannot connect to PostgreSQL at \(Self.redacted(uri)): \(text). Check the --db URI (host, port, database, user) and that the server runs.")
         }
         handle = connection
+        // libpq prints the server's notices (a WARNING as the server shuts down) on stderr
+        // itself: Ferry says what matters in its own one line instead.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         let database = String(cString: PQdb(connection))
         let host = String(cString: PQhost(connection))
         displayName = host.hasPrefix("/") ? database : "\(database) on \(host)"
@@ -144,7 +147,7 @@ public final class PostgresConnection {
     }
 
     private func connectionError() -> FerryError {
-        FerryError(.io, "the connection to PostgreSQL (\(displayName)) was lost: \(Self.oneLine(String(cString: PQerrorMessage(handle)))). The server stopped or the network failed; nothing of this command was committed. Run again when the server is back.",
+        FerryError(.io, "the connection to PostgreSQL (\(displayName)) was lost: \(Self.oneLine(String(cString: PQerrorMessage(handle))).trimmingCharacters(in: CharacterSet(charactersIn: "."))). The server stopped or the network failed; nothing of this command was committed. Run again when the server is back.",
                    storeFailure: StoreFailure(.other, code: "connection"))
     }
 
@@ -293,6 +296,6 @@ public final class PostgresResult {
 
     public func value(row: Int, column: Int) -> Value {
         guard !isNull(row: row, column: column) else { return .null }
-        return PostgresTypes.value(bytes(row: row, column: column), type: type(of: column))
+        return PostgresTypes.value(bytes(row: row, column: column), type: type(of: column), modifier: PQfmod(handle, Int32(column)))
     }
 }

@@ -65,13 +65,23 @@ final class PostgresTableAccess: TableAccess {
         case (.null, _): return nil
         case (.blob, PostgresTypes.bytea): return nil
         case (.blob, _): return "column \(column) holds bytes (a BLOB) only as bytea, and this one is not"
+        // Text into bytea would be read as bytea's escapes (`\x414243` becomes 3 bytes).
+        case (.text, PostgresTypes.bytea): return "column \(column) is bytea and holds bytes (a BLOB), and this value is text"
         case (.integer(0), PostgresTypes.bool), (.integer(1), PostgresTypes.bool): return nil
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):
-            let ok = bytes.count == 10 && bytes.enumerated().allSatisfy { index, byte in index == 4 || index == 7 ? byte == UInt8(ascii: "-") : (48...57).contains(byte) }
-            return ok ? nil : "column \(column) is a date and takes YYYY-MM-DD, which this value is not"
+            return Self.isPlainDate(String(decoding: bytes, as: UTF8.self)) ? nil : "column \(column) is a date and takes YYYY-MM-DD, which this value is not"
         default: return nil
         }
+    }
+
+    /// A date as PostgreSQL prints one (ISO, `YYYY-MM-DD`, a year of four or more digits,
+    /// ` BC`, or ±infinity): nothing PostgreSQL would cut a time off.
+    static func isPlainDate(_ text: String) -> Bool {
+        if text == "infinity" || text == "-infinity" { return true }
+        let date = text.hasSuffix(" BC") ? text.dropLast(3) : Substring(text)
+        let parts = date.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0].count >= 4 && parts[1].count == 2 && parts[2].count == 2 && parts.allSatisfy { $0.allSatisfy(\.isNumber) && !$0.isEmpty }
     }
 
     /// Whether PostgreSQL may fail to read `value` as `column`'s type (text into a uuid):
@@ -104,7 +114,7 @@ final class PostgresTableAccess: TableAccess {
     private func checkWritable(_ columns: [String], _ values: [Value]) throws {
         for (column, value) in zip(columns, values) {
             if let reason = refusal(value, for: column) {
-                throw FerryError(.store, "table \(table.name): \(reason). Fix the value at the source, or change the column's type, then import the rejects file.",
+                throw FerryError(.store, "table \(table.name): \(reason)",
                                  storeFailure: StoreFailure(.datatype, code: "ferry"))
             }
         }

@@ -15,7 +15,7 @@ public enum PostgresTypes {
     static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
     static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043
 
-    static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32) -> Value {
+    static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32, modifier: Int32 = -1) -> Value {
         switch type {
         case int8, int2, int4, oid:
             if let number = Int64(String(decoding: bytes, as: UTF8.self)) { return .integer(number) }
@@ -30,7 +30,9 @@ public enum PostgresTypes {
             default: if let number = Double(text) { return .real(number) }
             }
         case numeric:
-            return numericValue(String(decoding: bytes, as: UTF8.self))
+            // A numeric(p,s) prints every value with s decimals: its trailing zeros say
+            // nothing. An unconstrained numeric keeps the scale it was given (12.50).
+            return numericValue(String(decoding: bytes, as: UTF8.self), scaleIsTyped: modifier >= 0)
         case bytea:
             // `\x` then two hex digits a byte (bytea_output = 'hex', set per connection).
             if bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"),
@@ -47,13 +49,14 @@ public enum PostgresTypes {
     /// is a whole number that fits 64 bits, a REAL when it has at most 15 significant digits
     /// (a double gives those back exactly), else the exact TEXT. So `12.50` and SQLite's
     /// 12.5 are one value, and `12345678901234567.891` never passes through a double.
-    static func numericValue(_ text: String) -> Value {
+    static func numericValue(_ text: String, scaleIsTyped: Bool = true) -> Value {
         if text == "Infinity" { return .real(.infinity) }
         if text == "-Infinity" { return .real(-.infinity) }
         var digits = text.utf8.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
         guard !digits.isEmpty, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }) else { return .text(text) } // NaN, Infinity
         if !digits.contains(UInt8(ascii: ".")), let whole = Int64(text) { return .integer(whole) }
         if digits.contains(UInt8(ascii: ".")) {
+            guard scaleIsTyped || digits.last != UInt8(ascii: "0") else { return .text(text) }
             while digits.last == UInt8(ascii: "0") { digits = digits.dropLast() }
         }
         let significant = digits.filter { $0 != UInt8(ascii: ".") }.drop { $0 == UInt8(ascii: "0") }
@@ -65,73 +68,59 @@ public enum PostgresTypes {
     }
 
     /// How a SQLite table made from a PostgreSQL changeset declares a column of `type`:
-    /// PostgreSQL's own name, so it crosses back as it was, unless SQLite's affinity for that
-    /// name would change values PostgreSQL printed. A NUMERIC affinity keeps a decimal as a
-    /// REAL whenever its first 15 digits survive (`numeric(30,10)` would lose digits), and
-    /// turns json `1.0` and a bit string `0010` into numbers: such a column is declared
-    /// `text:TYPE`, TEXT affinity, which `columnType` reads back as TYPE.
+    /// PostgreSQL's name behind a prefix that says where it came from, so the type crosses
+    /// back to PostgreSQL as it was (`columnType`), while SQLite keeps the values as
+    /// PostgreSQL printed them.
+    /// - `pg:TYPE`: SQLite's affinity for the name keeps those values (`pg:integer` is an
+    ///   INTEGER, `pg:timestamp(3) without time zone` text that looks like no number).
+    /// - `pgblob:TYPE` (BLOB affinity: every value kept as given): json and jsonb (`1.0`),
+    ///   bit strings (`0010`) and decimals that may hold more than 15 digits, which
+    ///   SQLite's NUMERIC affinity would turn into numbers, rounding long ones. An exact
+    ///   decimal is kept as the REAL or TEXT the export read, so a second import compares
+    ///   like with like.
     static func sqliteDeclaredType(_ type: String) -> String {
+        if type.hasPrefix(fromPostgres) || type.hasPrefix(fromPostgresExact) { return type }
         let lower = type.lowercased()
-        if lower.hasPrefix("numeric") {
-            let precision = lower.dropFirst("numeric".count).drop { $0 == "(" }.prefix { $0.isNumber }
-            if let digits = Int(precision), digits <= 15 { return type }
-            return exactText + type
-        }
         let base = lower.hasSuffix("[]") ? String(lower.dropLast(2)) : lower
-        if ["json", "jsonb"].contains(base) || base.hasPrefix("bit") { return exactText + type }
-        return type
+        var exact = ["json", "jsonb"].contains(base) || base.hasPrefix("bit")
+        if base.hasPrefix("numeric") {
+            let precision = base.dropFirst("numeric".count).drop { $0 == "(" }.prefix { $0.isNumber }
+            exact = Int(precision).map { $0 > 15 } ?? true
+        }
+        return (exact ? fromPostgresExact : fromPostgres) + type
     }
 
-    /// The prefix of a SQLite type name that stands for a PostgreSQL type kept as exact text.
-    static let exactText = "text:"
-
-    /// PostgreSQL's own spellings (`format_type`) of the types whose text input gives back
-    /// exactly the text PostgreSQL printed, so a value from a PostgreSQL column of that type
-    /// returns to one unchanged.
-    private static let canonicalNames: Set<String> = [
-        "bigint", "double precision", "boolean", "text", "bytea", "date", "uuid", "json", "jsonb", "interval",
-        "time without time zone", "time with time zone", "timestamp without time zone", "timestamp with time zone",
-        "inet", "cidr", "macaddr", "xml", "money", "numeric",
-    ]
-    private static let canonicalWithModifier = ["numeric(", "character varying(", "character(", "bit(", "bit varying(", "timestamp(", "time(", "interval("]
+    /// SQLite type-name prefixes of a column whose type came from PostgreSQL.
+    static let fromPostgres = "pg:", fromPostgresExact = "pgblob:"
 
     /// The PostgreSQL column type for a column Ferry creates from a changeset's declared
-    /// type, which may come from SQLite (any name, or none) or from PostgreSQL.
-    ///
-    /// A type written exactly as PostgreSQL spells it (`timestamp(3) without time zone`,
-    /// `numeric(12,2)`, `jsonb`) came from PostgreSQL and goes back to it. Any other name
-    /// is SQLite's, whose columns hold whatever was stored: the column gets the type of the
-    /// name's SQLite affinity that holds every such value unchanged (INTEGER affinity
-    /// `bigint`, REAL `double precision`, TEXT and NUMERIC `text`, BLOB `bytea`), never a
-    /// PostgreSQL type that would round, pad, truncate or reformat it (`DECIMAL(10,2)`,
-    /// `CHAR(5)`, `DATE`). The declared name itself travels in the column's comment.
-    static func columnType(declared: String) -> String {
-        var trimmed = declared.trimmingCharacters(in: .whitespaces)
-        if trimmed.hasPrefix(exactText) { trimmed = String(trimmed.dropFirst(exactText.count)) }
-        let element = trimmed.hasSuffix("[]") ? String(trimmed.dropLast(2)) : trimmed
-        let lower = trimmed.lowercased()
-        // 64-bit and double precision always: SQLite's INTEGER and REAL are.
-        if ["integer", "smallint", "bigint"].contains(element) { return element == trimmed ? "bigint" : "bigint[]" }
-        if element == "real" { return element == trimmed ? "double precision" : "double precision[]" }
-        if canonicalNames.contains(element) || canonicalWithModifier.contains(where: { element.hasPrefix($0) && isModifiedName(element) }) {
-            return trimmed
+    /// type. Where the type came from decides, never how it is spelled (`date` and
+    /// `numeric(10,2)` are common SQLite names too):
+    /// - from PostgreSQL (a `pg:` / `pgblob:` name: PostgreSQL's catalog as Ferry reads it,
+    ///   or a SQLite table made from PostgreSQL): that type, when PostgreSQL knows it
+    ///   (`known`), else text;
+    /// - from SQLite: the type of the name's SQLite affinity that holds every value such a
+    ///   column can hold unchanged (INTEGER `bigint`, REAL `double precision`, BLOB `bytea`,
+    ///   TEXT, NUMERIC and none `text`): SQLite enforces no declared type, so `12345.678` in
+    ///   a `DECIMAL(10,2)`, `'ab'` in a `CHAR(5)` or a time in a `DATE` stay as they were.
+    /// The declared name itself travels in the column's comment.
+    static func columnType(declared: String, known: (String) throws -> Bool) rethrows -> String {
+        let trimmed = declared.trimmingCharacters(in: .whitespaces)
+        var postgresName: String?
+        if trimmed.hasPrefix(fromPostgresExact) { postgresName = String(trimmed.dropFirst(fromPostgresExact.count)) }
+        else if trimmed.hasPrefix(fromPostgres) { postgresName = String(trimmed.dropFirst(fromPostgres.count)) }
+        if let name = postgresName {
+            // Only a name of letters, digits, spaces, `_`, `.`, `()`, `,` and `[]` is put
+            // to PostgreSQL at all; anything else is no type name, whatever it claims.
+            let plain = !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || " _.(),[]".contains($0) }
+            return try plain && known(name) ? name : "text"
         }
-        // SQLite's affinity rules, in its order (https://www.sqlite.org/datatype3.html).
-        let upper = lower.uppercased()
+        let upper = trimmed.uppercased()
         if upper.contains("INT") { return "bigint" }
         if upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT") { return "text" }
         if upper.contains("BLOB") { return "bytea" }
         if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") { return "double precision" }
         return "text" // NUMERIC affinity (and no type at all): integers, reals and text side by side
-    }
-
-    /// `numeric(12,2)`, `timestamp(3) without time zone`: letters, digits, spaces, one
-    /// parenthesised list of numbers; nothing a stranger could smuggle SQL in.
-    private static func isModifiedName(_ name: String) -> Bool {
-        guard let open = name.firstIndex(of: "("), let close = name.firstIndex(of: ")"), open < close else { return false }
-        let inside = name[name.index(after: open)..<close]
-        return !inside.isEmpty && inside.allSatisfy { $0.isNumber || $0 == "," }
-            && name[..<open].allSatisfy { $0.isLowercase || $0 == " " } && name[name.index(after: close)...].allSatisfy { $0.isLowercase || $0 == " " }
     }
 
     enum Affinity { case integer, text, blob, real, numeric }

@@ -52,12 +52,14 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
             #expect(user.matchSets == [["email"]])
             #expect(user.references == [Reference(columns: ["managerId"], table: "User", to: ["id"], onDelete: "SET NULL", onUpdate: "CASCADE")])
             // A domain reads as its base type, an enum as text: neither exists in another store.
-            #expect(user.column(named: "email")?.type == "text")
-            #expect(user.column(named: "role")?.type == "text")
-            #expect(user.column(named: "createdAt")?.type == "timestamp(3) without time zone")
-            // More digits than a SQLite REAL keeps: declared so that SQLite keeps the text exact.
-            #expect(user.column(named: "balance")?.type == "text:numeric(65,30)")
-            #expect(user.column(named: "tags")?.type == "text[]")
+            // PostgreSQL's own types are marked as such (`pg:`); a decimal of more digits than
+            // a REAL keeps, json and bit strings are kept by SQLite as given (`pgblob:`).
+            #expect(user.column(named: "email")?.type == "pg:text")
+            #expect(user.column(named: "role")?.type == "pg:text")
+            #expect(user.column(named: "createdAt")?.type == "pg:timestamp(3) without time zone")
+            #expect(user.column(named: "balance")?.type == "pgblob:numeric(65,30)")
+            #expect(user.column(named: "settings")?.type == "pgblob:jsonb")
+            #expect(user.column(named: "tags")?.type == "pg:text[]")
             // Only a constant default travels: CURRENT_TIMESTAMP means "now" somewhere else.
             #expect(user.column(named: "role")?.default == "'USER'")
             #expect(user.column(named: "active")?.default == "1")
@@ -377,21 +379,59 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                 let postgres = try PostgresStore(uri: uri)
                 let (report, db) = try carry("""
                     CREATE TABLE loose (id INTEGER PRIMARY KEY, price DECIMAL(10,2), code CHAR(5), day DATE, at TIMESTAMP, doc JSONB, ref UUID,
-                                        ratio FLOAT(8), flag BOOLEAN, tiny TINYINT, plain NUMERIC, mysql INT(11), wide "VARCHAR(255) BINARY", unsigned INTEGER UNSIGNED);
+                                        ratio FLOAT(8), flag BOOLEAN, tiny TINYINT, plain NUMERIC, mysql INT(11), wide "VARCHAR(255) BINARY", unsigned INTEGER UNSIGNED,
+                                        small numeric(10,2), fixed character(5), lowdoc jsonb, lowref uuid, ip inet, lowday date, money money, stamp timestamp with time zone);
                     INSERT INTO loose VALUES (1, 12345.678, 'ab', '2024-01-05 10:30:00', '2024-01-05T10:30:00.123456789Z', '{"b": 1,  "a": 2}',
-                                              'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 0.1, 'yes', 9223372036854775807, 0.30000000000000004, 11, 'w', 42);
-                    INSERT INTO loose VALUES (2, 1.239, 'abcdefgh', 'not a date', 'soon', '1.0', 'x', 1e300, 1, -1, 'n/a', 12, 'x', 1);
+                                              'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 0.1, 'yes', 9223372036854775807, 0.30000000000000004, 11, 'w', 42,
+                                              12345.678, 'ab', '{"b": 1,  "a": 2}', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '10.0.0.1/32', '2024-01-05 10:30:00', 12.345, '2024-01-05 10:30:00');
+                    INSERT INTO loose VALUES (2, 1.239, 'abcdefgh', 'not a date', 'soon', '1.0', 'x', 1e300, 1, -1, 'n/a', 12, 'x', 1,
+                                              1.239, 'abcdefgh', '1.0', 'x', 'host', 'soon', 'cheap', 'later');
                     """, into: postgres, in: directory)
                 #expect(report.totals.inserted == 2 && report.totals.rejected == 0)
-                let columns = ["id", "price", "code", "day", "at", "doc", "ref", "ratio", "flag", "tiny", "plain", "mysql", "wide", "unsigned"]
+                let columns = ["id", "price", "code", "day", "at", "doc", "ref", "ratio", "flag", "tiny", "plain", "mysql", "wide", "unsigned",
+                               "small", "fixed", "lowdoc", "lowref", "ip", "lowday", "money", "stamp"]
                 let before = try cellFingerprints(db, table: "loose", columns: columns)
                 let back = try SQLiteStore(path: directory.appendingPathComponent("back.db").path, mode: .readWriteCreate)
                 _ = try importChangeset(try exportStore(postgres, to: directory, name: "back"), into: back, in: directory)
                 #expect(try cellFingerprints(back.database, table: "loose", columns: columns) == before)
-                #expect(try back.tables(profile: .empty).first?.columns.map(\.type) == ["INTEGER", "DECIMAL(10,2)", "CHAR(5)", "DATE", "TIMESTAMP", "JSONB", "UUID", "FLOAT(8)", "BOOLEAN", "TINYINT", "NUMERIC", "INT(11)", "VARCHAR(255) BINARY", "INTEGER UNSIGNED"])
+                #expect(try back.tables(profile: .empty).first?.columns.map(\.type) == ["INTEGER", "DECIMAL(10,2)", "CHAR(5)", "DATE", "TIMESTAMP", "JSONB", "UUID", "FLOAT(8)", "BOOLEAN", "TINYINT", "NUMERIC", "INT(11)", "VARCHAR(255) BINARY", "INTEGER UNSIGNED",
+                                                                                   "numeric(10,2)", "character(5)", "jsonb", "uuid", "inet", "date", "money", "timestamp with time zone"])
                 // Imported again, nothing differs: no false update, no first-contact conflict.
                 let again = try importChangeset(try exportStore(try SQLiteStore(path: directory.appendingPathComponent("carried.db").path, mode: .readOnly), to: directory, name: "again"), into: postgres, in: directory)
                 #expect(again.totals.unchanged == 2 && again.totals.updated == 0 && again.totals.conflicts == 0)
+            }
+        }
+    }
+
+    /// A copy PostgreSQL → PostgreSQL keeps types Ferry has no rule for (whose names hold
+    /// "int": point, int4range), dates PostgreSQL prints (infinity, BC), and an
+    /// unconstrained numeric; the same changeset imported again, and through SQLite and
+    /// back, finds nothing changed.
+    @Test func postgresOwnTypesAndDatesCrossUnchangedAndSettle() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { sourceURI in
+                try PostgresTestServer.withDatabase { targetURI in
+                    let source = try PostgresStore(uri: sourceURI)
+                    try source.connection.execute("""
+                        CREATE TABLE shapes (id int PRIMARY KEY, at point, span int4range, words tsvector, day date, price numeric);
+                        INSERT INTO shapes VALUES (1, '(1,2)', '[1,5)', 'a fat cat', 'infinity', 12.50), (2, '(0,0)', 'empty', '', '0044-03-15 BC', 123456789012345678.5),
+                                                  (3, NULL, NULL, NULL, '-infinity', -0.001)
+                        """)
+                    let facts = "SELECT string_agg(concat_ws('|', at::text, span::text, words::text, day::text, price::text), ';' ORDER BY id) FROM shapes"
+                    let changeset = try exportStore(source, to: directory, name: "shapes")
+                    let target = try PostgresStore(uri: targetURI)
+                    let first = try importChangeset(changeset, into: target, in: directory)
+                    #expect(first.totals.inserted == 3 && first.totals.rejected == 0)
+                    #expect(try target.connection.scalar(facts) == source.connection.scalar(facts))
+                    #expect(try importChangeset(changeset, into: target, in: directory).totals.unchanged == 3)
+                    // Through SQLite: the exact decimal and the text types settle there too.
+                    let middle = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
+                    _ = try importChangeset(changeset, into: middle, in: directory)
+                    let again = try importChangeset(changeset, into: middle, in: directory)
+                    #expect(again.totals.unchanged == 3 && again.totals.conflicts == 0)
+                    let back = try importChangeset(try exportStore(middle, to: directory, name: "back"), into: target, in: directory)
+                    #expect(back.totals.unchanged == 3 && back.totals.conflicts == 0 && back.totals.updated == 0)
+                }
             }
         }
     }
@@ -417,7 +457,7 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                     #expect(report.totals.inserted == 2 && report.totals.rejected == 0)
                     #expect(try target.connection.scalar(facts) == expected)
                     let types = try target.connection.query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'odd'::regclass AND attnum > 0 ORDER BY attnum")
-                    #expect((0..<types.rowCount).map { types.string(row: $0, column: 0) ?? "" } == ["bigint", "json", "jsonb", "bit varying(8)", "bit(4)", "numeric", "text[]"])
+                    #expect((0..<types.rowCount).map { types.string(row: $0, column: 0) ?? "" } == ["integer", "json", "jsonb", "bit varying(8)", "bit(4)", "numeric", "text[]"])
                 }
             }
         }
@@ -435,13 +475,17 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                     CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER, name TEXT, done BOOLEAN, ref TEXT UNIQUE);
                     INSERT INTO items VALUES (1, x'0000000000000005', 'a', 1, NULL), (2, 2, x'414243', 0, NULL), (3, 3, 'c', 'yes', NULL),
                                              (4, 4, 'd', 1, 'not-a-uuid'), (5, 5, 'e', 0, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
+                    CREATE TABLE files (id INTEGER PRIMARY KEY, body BLOB); INSERT INTO files VALUES (1, '\\x414243'), (2, x'414243');
                     """, into: postgres, in: directory, options: ImportOptions(rejectsPath: rejects))
-                #expect(report.totals.inserted == 1)
-                #expect(report.totals.rejected == 4)
+                #expect(report.totals.inserted == 2)
+                #expect(report.totals.rejected == 5)
+                #expect(try postgres.connection.scalar("SELECT encode(body, 'hex') FROM files") == .text("414243"))
                 #expect(try postgres.connection.scalar("SELECT string_agg(id::text, ',') FROM items") == .text("5"))
                 let text = try String(contentsOfFile: rejects, encoding: .utf8)
                 #expect(text.contains("only as bytea"))
                 #expect(text.contains("boolean and takes 1 or 0"))
+                #expect(text.contains("is bytea and holds bytes"))
+                #expect(!text.contains(".."))
             }
         }
     }
