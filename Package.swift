@@ -24,7 +24,11 @@ let package = Package(
             dependencies: [
                 "CZlib", "CLibDeflate", "CFerrySystem",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            // The stores call the core's encoders per cell (JSONBuffer, XXH64, PortableRow):
+            // full cross-module optimisation lets those calls inline again across the target
+            // boundary (an incremental export ran 10-15% slower without it).
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
         ),
         .target(name: "FerrySQLite", dependencies: ["FerryKit", "CSQLite"]),
         // PostgreSQL keeps an import's scratch key map in a local SQLite file.
