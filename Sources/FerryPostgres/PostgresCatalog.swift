@@ -87,9 +87,18 @@ struct PostgresCatalog {
             let key = names(indexes.string(row: row, column: 0))
             if !key.isEmpty && !uniqueKeys.contains(key) { uniqueKeys.append(key) }
         }
+        // UNIQUE indexes over expressions of one column each (`lower(email)`), read from the
+        // index's own definition as PostgreSQL prints it.
+        let expressionIndexes = try connection.query("""
+            SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+            WHERE i.indrelid = $1::oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NOT NULL ORDER BY i.indexrelid
+            """, [oid])
+        let expressionKeys = (0..<expressionIndexes.rowCount).compactMap { row in
+            expressionIndexes.string(row: row, column: 0).flatMap { IndexExpressions.key(fromCreateIndex: $0, columns: columns.map(\.name)) }
+        }
         let definition = TableDefinition(name: name, columns: columns, primaryKey: columns.filter { $0.primaryKey > 0 }.sorted { $0.primaryKey < $1.primaryKey }.map(\.name),
                                          cloudId: nil, matchSets: uniqueKeys, references: references, create: "", indexes: [])
-        return CatalogTable(name: name, columns: columns, uniqueKeys: uniqueKeys, expressionKeys: [], references: references,
+        return CatalogTable(name: name, columns: columns, uniqueKeys: uniqueKeys, expressionKeys: expressionKeys, references: references,
                             create: Self.portableCreate(definition), indexes: [])
     }
 

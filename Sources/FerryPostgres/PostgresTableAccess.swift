@@ -142,9 +142,18 @@ final class PostgresTableAccess: TableAccess {
     }
 
     func keys(where key: ExpressionKey, equal values: [Value], limit: Int) throws -> [[Value]] {
-        // The catalog reads no expression keys from PostgreSQL, and a changeset's templates
-        // (SQLite SQL) are never run here: plain equality on the key's columns.
-        try keys(where: key.columns, equal: values, limit: limit, nullsEqual: false)
+        if Self.holdsNUL(values) { return [] }
+        // A template is one expression of a UNIQUE index of this very table, as PostgreSQL
+        // printed it (PostgresCatalog): never text from a changeset.
+        let statement = try statement("expression\(limit)\u{0}\(key.columns.joined(separator: "\u{0}"))\u{0}\(key.templates.map { $0 ?? "" }.joined(separator: "\u{0}"))") {
+            let conditions = zip(key.columns, key.templates).enumerated().map { index, part in
+                let column = Identifier.quote(part.0)
+                guard let template = part.1 else { return "\(column) = $\(index + 1)" }
+                return "(\(ExpressionKey.fill(template, with: column))) = (\(ExpressionKey.fill(template, with: "$\(index + 1)")))"
+            }
+            return "SELECT \(keySQL) FROM \(name) WHERE \(conditions.joined(separator: " AND ")) LIMIT \(limit)"
+        }
+        return try lookup(statement, key.columns, values).map(keys) ?? []
     }
 
     func values(_ columns: [String], at key: [Value]) throws -> [Value]? {

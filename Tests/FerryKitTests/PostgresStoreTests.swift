@@ -510,6 +510,32 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A case-insensitive unique email (`lower(email)`), common on PostgreSQL, is a natural
+    /// key: `Ann@X.com` from SQLite finds the target's `ann@x.com` instead of colliding.
+    @Test func aUniqueIndexOverLowerEmailMatchesRows() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE people (id text PRIMARY KEY, email varchar(80) NOT NULL, name text);
+                    CREATE UNIQUE INDEX people_email_lower ON people (lower(email));
+                    INSERT INTO people VALUES ('cloud-1', 'ann@x.com', 'Ann');
+                    """)
+                let keys = try #require(try postgres.tables(profile: .empty).first).expressionKeys
+                #expect(keys.map(\.columns) == [["email"]])
+                let (report, _) = try carry("""
+                    CREATE TABLE people (id TEXT PRIMARY KEY, email TEXT NOT NULL, name TEXT);
+                    CREATE UNIQUE INDEX people_email_lower ON people (lower(email));
+                    INSERT INTO people VALUES ('local-1', 'Ann@X.com', 'Ann B.'), ('local-2', 'bo@x.com', 'Bo');
+                    """, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                #expect(report.totals.rejected == 0)
+                #expect(report.totals.inserted == 1)
+                #expect(try postgres.rowCount("people") == 2)
+                #expect(try postgres.connection.scalar("SELECT name FROM people WHERE id = 'cloud-1'") == .text("Ann B."))
+            }
+        }
+    }
+
     @Test func namesPostgreSQLCannotHoldAreRefusedClearly() throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { uri in
