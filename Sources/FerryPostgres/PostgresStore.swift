@@ -24,7 +24,7 @@ public final class PostgresStore: Store {
     /// delete (a cascade reaches other tables) and by the transaction's end.
     private var knownRows: [String: Set<[Value]>] = [:]
     private var knownRowCount = 0
-    private static let knownRowLimit = 200_000
+    private static let knownRowLimit = 50_000
 
     func rowsKnown(in table: String, _ key: [Value]) -> Bool {
         connection.isInTransaction && knownRows[table]?.contains(key) == true
@@ -200,10 +200,11 @@ public final class PostgresStore: Store {
             joins += " LEFT JOIN \(qualified(join.reference.table)) AS \(alias) ON \(on)"
         }
         let sql = "SELECT \(select.joined(separator: ", ")) FROM \(qualified(table.name)) AS t\(joins)"
-        var declared = try { let own = try declaredTypes(of: table.name); return columns.map { own[$0] } }()
+        // Worked out once per scan: a per-cell look at the type name cost most of an export.
+        var affinities = try { let own = try convertingAffinities(of: table.name); return columns.map { own[$0] } }()
         for join in references {
-            let parent = try declaredTypes(of: join.reference.table)
-            declared += join.parentColumns.map { parent[$0] }
+            let parent = try convertingAffinities(of: join.reference.table)
+            affinities += join.parentColumns.map { parent[$0] }
         }
         // A cursor, fetched in batches: memory holds one batch, whatever the table's size.
         let ownTransaction = !connection.isInTransaction
@@ -214,7 +215,7 @@ public final class PostgresStore: Store {
         while true {
             let batch = try connection.query("FETCH 5000 FROM ferry_scan")
             if batch.rowCount == 0 { break }
-            var cursor = PostgresRowCursor(result: batch, row: 0, declared: declared)
+            var cursor = PostgresRowCursor(result: batch, row: 0, affinities: affinities)
             for row in 0..<batch.rowCount {
                 cursor.row = row
                 try body(cursor)
@@ -277,6 +278,11 @@ public final class PostgresStore: Store {
         return declared
     }
     private var declaredCache: [String: [String: String]] = [:]
+
+    /// The columns of `table` whose values read back under a converting SQLite affinity.
+    func convertingAffinities(of table: String) throws -> [String: PostgresTypes.Affinity] {
+        try declaredTypes(of: table).compactMapValues(PostgresTypes.convertingAffinity)
+    }
 
 
     public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
@@ -408,19 +414,19 @@ public final class PostgresStore: Store {
 struct PostgresRowCursor: RowCursor {
     let result: PostgresResult
     var row: Int
-    /// The SQLite type a column was made from, by position (`PostgresTableAccess.declared`).
-    let declared: [String?]
+    /// The converting SQLite affinity of each column, by position (`convertingAffinities`).
+    let affinities: [PostgresTypes.Affinity?]
 
     func value(at index: Int) -> Value {
         let value = result.value(row: row, column: index)
-        guard index < declared.count, let type = declared[index] else { return value }
-        return PostgresTypes.applyingAffinity(value, declared: type)
+        guard index < affinities.count, let affinity = affinities[index] else { return value }
+        return PostgresTypes.applyingAffinity(value, affinity)
     }
     func isNull(at index: Int) -> Bool { result.isNull(row: row, column: index) }
     func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
         // The export's hot path: an integer's text and a text column's bytes go into the
         // record as they are, without a Value in between (the rest through `value(at:)`).
-        if index >= declared.count || declared[index] == nil, !result.isNull(row: row, column: index) {
+        if index >= affinities.count || affinities[index] == nil, !result.isNull(row: row, column: index) {
             switch result.type(of: index) {
             case PostgresTypes.int8, PostgresTypes.int4, PostgresTypes.int2:
                 buffer.append(contentsOf: result.bytes(row: row, column: index))

@@ -14,7 +14,7 @@ final class PostgresTableAccess: TableAccess {
     private let types: [String: UInt32]
     /// The SQLite type of each column Ferry made from one (its comment), whose values read
     /// back under that type's affinity.
-    private let declared: [String: String]
+    private let affinities: [String: PostgresTypes.Affinity]
 
     init(store: PostgresStore, table: TableDefinition) throws {
         self.store = store
@@ -22,7 +22,7 @@ final class PostgresTableAccess: TableAccess {
         name = store.qualified(table.name)
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
         types = try store.columnTypes(of: table.name)
-        declared = try store.declaredTypes(of: table.name)
+        affinities = try store.convertingAffinities(of: table.name)
     }
 
     private var connection: PostgresConnection { store.connection }
@@ -46,7 +46,7 @@ final class PostgresTableAccess: TableAccess {
 
     private func read(_ result: PostgresResult, row: Int, column: Int, name: String) -> Value {
         let value = result.value(row: row, column: column)
-        return declared[name].map { PostgresTypes.applyingAffinity(value, declared: $0) } ?? value
+        return affinities[name].map { PostgresTypes.applyingAffinity(value, $0) } ?? value
     }
 
     private func keys(_ result: PostgresResult) -> [[Value]] {

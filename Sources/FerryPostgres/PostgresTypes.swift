@@ -125,6 +125,13 @@ public enum PostgresTypes {
 
     enum Affinity { case integer, text, blob, real, numeric }
 
+    /// The affinity under which a `text` column made for a SQLite column of `declared` type
+    /// reads back, when that affinity converts text at all (INTEGER, REAL, NUMERIC).
+    static func convertingAffinity(of declared: String) -> Affinity? {
+        let affinity = affinity(of: declared)
+        return affinity == .integer || affinity == .real || affinity == .numeric ? affinity : nil
+    }
+
     /// SQLite's affinity of a declared type name.
     static func affinity(of declared: String) -> Affinity {
         let upper = declared.uppercased()
@@ -139,9 +146,8 @@ public enum PostgresTypes {
     /// type, as that SQLite column would hold it: its affinity turns numeric text into a
     /// number (https://www.sqlite.org/datatype3.html#type_affinity). Without this a value
     /// of SQLite's NUMERIC column came back as TEXT, and every re-import saw a change.
-    static func applyingAffinity(_ value: Value, declared: String) -> Value {
+    static func applyingAffinity(_ value: Value, _ affinity: Affinity) -> Value {
         guard case .text(let bytes) = value else { return value }
-        let affinity = affinity(of: declared)
         guard affinity == .integer || affinity == .numeric || affinity == .real else { return value }
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty, text.allSatisfy({ $0.isNumber || "+-.eE".contains($0) }), text.contains(where: \.isNumber) else { return value }
