@@ -20,30 +20,35 @@ public final class PostgresStore: Store {
     public var displayName: String { schema == "public" ? connection.displayName : "\(connection.displayName), schema \(schema)" }
     public var filePath: String? { nil }
 
-    /// Keys of rows this transaction inserted or found, by table: bounded, emptied by any
-    /// delete (a cascade reaches other tables) and by the transaction's end.
-    private var knownRows: [String: Set<[Value]>] = [:]
-    private var knownRowCount = 0
-    private static let knownRowLimit = 50_000
+    /// Rows this transaction inserted or found, as 64-bit hashes of (table, key): 8 bytes a
+    /// row, so the cache holds a large import's parents (a `[Value]` set of 200,000 keys
+    /// took 20 MB). Bounded, emptied by any delete (a cascade reaches other tables) and by
+    /// the transaction's end. Two keys sharing a hash (about 1 in 10^9 for a full cache)
+    /// would let a child through to a missing parent, which the deferred foreign key then
+    /// refuses at commit: an error, never a silent row.
+    private var knownRows: Set<Int> = []
+    private static let knownRowLimit = 500_000
+
+    private static func rowHash(_ table: String, _ key: [Value]) -> Int {
+        var hasher = Hasher()
+        hasher.combine(table)
+        hasher.combine(key)
+        return hasher.finalize()
+    }
 
     func rowsKnown(in table: String, _ key: [Value]) -> Bool {
-        connection.isInTransaction && knownRows[table]?.contains(key) == true
+        connection.isInTransaction && knownRows.contains(Self.rowHash(table, key))
     }
 
     func rememberRow(in table: String, _ key: [Value]) {
         guard connection.isInTransaction else { return }
-        if knownRowCount >= Self.knownRowLimit { forgetRows(in: nil) }
-        if knownRows[table, default: []].insert(key).inserted { knownRowCount += 1 }
+        if knownRows.count >= Self.knownRowLimit { knownRows.removeAll(keepingCapacity: true) }
+        knownRows.insert(Self.rowHash(table, key))
     }
 
-    func forgetRows(in table: String?) {
-        if let table {
-            knownRowCount -= knownRows[table]?.count ?? 0
-            knownRows[table] = nil
-        } else {
-            knownRows = [:]
-            knownRowCount = 0
-        }
+    /// Forgets what the cache knows (of every table: a hash does not say which table it is of).
+    func forgetRows() {
+        knownRows.removeAll(keepingCapacity: false)
     }
 
     /// Tables this transaction inserted into: their identity and serial sequences move
@@ -110,11 +115,11 @@ public final class PostgresStore: Store {
             try advanceSequences()
             try connection.execute("COMMIT")
             insertedIds = []
-            forgetRows(in: nil)
+            forgetRows()
             return result
         } catch {
             insertedIds = []
-            forgetRows(in: nil)
+            forgetRows()
             declaredCache = [:] // tables this transaction made are gone
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error

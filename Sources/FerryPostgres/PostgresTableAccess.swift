@@ -194,14 +194,14 @@ final class PostgresTableAccess: TableAccess {
             let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")
             return "UPDATE \(name) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
         }
-        if columns.contains(where: table.primaryKey.contains) { store.forgetRows(in: table.name) }
+        if columns.contains(where: table.primaryKey.contains) { store.forgetRows() }
         return try store.write(statement, values + key).affectedRows > 0
     }
 
     func delete(at key: [Value]) throws {
         let statement = try statement("delete") { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
         // A delete may cascade into other tables: what any table knew is forgotten.
-        store.forgetRows(in: nil)
+        store.forgetRows()
         _ = try store.write(statement, key)
     }
 }
