@@ -196,14 +196,7 @@ public final class PostgresStore: Store {
     // MARK: Reading
 
     public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws {
-        var select = columns.map { "t.\(Identifier.quote($0))" }
-        var joins = ""
-        for (index, join) in references.enumerated() {
-            let alias = "p\(index)"
-            select += join.parentColumns.map { "\(alias).\(Identifier.quote($0))" }
-            let on = zip(join.reference.columns, join.reference.to).map { "\(alias).\(Identifier.quote($1)) = t.\(Identifier.quote($0))" }.joined(separator: " AND ")
-            joins += " LEFT JOIN \(qualified(join.reference.table)) AS \(alias) ON \(on)"
-        }
+        let (select, joins) = ReferenceJoin.scanSQL(columns: columns, joining: references, table: qualified)
         let sql = "SELECT \(select.joined(separator: ", ")) FROM \(qualified(table.name)) AS t\(joins)"
         // Worked out once per scan: a per-cell look at the type name cost most of an export.
         var affinities = try { let own = try convertingAffinities(of: table.name); return columns.map { own[$0] } }()

@@ -79,8 +79,7 @@ final class PostgresSyncBook: SyncBook {
         if let id = try Self.state(connection, "storeId"), recordedPlace == nil || recordedPlace == place {
             storeId = id
         } else {
-            var generator = SystemRandomNumberGenerator()
-            storeId = String(UInt64.random(in: 0..<(1 << 48), using: &generator), radix: 16).leftPadded(to: 12)
+            storeId = SyncState.newStoreId()
             try Self.setState(connection, "storeId", storeId)
         }
         if let place, place != recordedPlace { try Self.setState(connection, "file", place) }

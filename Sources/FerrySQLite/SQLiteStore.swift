@@ -70,15 +70,7 @@ public final class SQLiteStore: Store {
 
     private func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], where filter: String,
                       bookTable: Int64? = nil, _ body: (RowCursor) throws -> Void) throws {
-        // Parents are read by LEFT JOIN, inside SQLite, instead of one lookup per row from Swift.
-        var select = columns.map { "t.\(Identifier.quote($0))" }
-        var joins = ""
-        for (index, join) in references.enumerated() {
-            let alias = "p\(index)"
-            select += join.parentColumns.map { "\(alias).\(Identifier.quote($0))" }
-            let on = zip(join.reference.columns, join.reference.to).map { "\(alias).\(Identifier.quote($1)) = t.\(Identifier.quote($0))" }.joined(separator: " AND ")
-            joins += " LEFT JOIN \(Identifier.quote(join.reference.table)) AS \(alias) ON \(on)"
-        }
+        var (select, joins) = ReferenceJoin.scanSQL(columns: columns, joining: references, table: Identifier.quote)
         if let bookTable, !table.primaryKey.isEmpty {
             // The book keeps a one-column key of an integer or plain text as the value itself,
             // any other as the JSON array of its values (BookPacking), which json_array writes

@@ -168,9 +168,7 @@ package final class SQLiteSyncBook: SyncBook {
            recordedFile == nil || file == nil || recordedFile == file {
             storeId = id
         } else {
-            // 48 random bits: stores that sync together never share one.
-            var generator = SystemRandomNumberGenerator()
-            storeId = String(UInt64.random(in: 0..<(1 << 48), using: &generator), radix: 16).leftPadded(to: 12)
+            storeId = SyncState.newStoreId()
             try Self.setState(database, "storeId", storeId)
         }
         if let file, file != recordedFile { try Self.setState(database, "file", file) }

@@ -160,6 +160,22 @@ public struct ReferenceJoin: Sendable {
         self.reference = reference
         self.parentColumns = parentColumns
     }
+
+    /// The select list and LEFT JOINs of a scan of `t` that reads each row's `columns`, then
+    /// each reference's parent columns (aliases `p0`, `p1`, …): parents are joined inside the
+    /// database, not looked up one row at a time. `table` writes a table's name as the
+    /// store names it (quoted, schema-qualified).
+    public static func scanSQL(columns: [String], joining references: [ReferenceJoin], table: (String) -> String) -> (select: [String], joins: String) {
+        var select = columns.map { "t.\(Identifier.quote($0))" }
+        var joins = ""
+        for (index, join) in references.enumerated() {
+            let alias = "p\(index)"
+            select += join.parentColumns.map { "\(alias).\(Identifier.quote($0))" }
+            let on = zip(join.reference.columns, join.reference.to).map { "\(alias).\(Identifier.quote($1)) = t.\(Identifier.quote($0))" }.joined(separator: " AND ")
+            joins += " LEFT JOIN \(table(join.reference.table)) AS \(alias) ON \(on)"
+        }
+        return (select, joins)
+    }
 }
 
 /// The current row of a scan. Accessors are valid until the next row.
