@@ -111,6 +111,20 @@ final class PostgresTableAccess: TableAccess {
         }
     }
 
+    /// A value as this table's column takes it. Prisma keeps a DateTime in SQLite as the
+    /// INTEGER milliseconds since 1970 (its native connector); PostgreSQL's timestamp
+    /// columns take no number, so every such row of a Prisma pair was refused. An integer
+    /// bound for a timestamp column is that instant: milliseconds when its size says so
+    /// (from 10^11, 1973 in milliseconds and year 5138 in seconds), else seconds, in UTC.
+    private func adapted(_ values: [Value], for columns: [String]) -> [Value] {
+        guard values.contains(where: { if case .integer = $0 { return true } else { return false } }) else { return values }
+        return zip(columns, values).map { column, value in
+            guard case .integer(let number) = value, let type = types[column],
+                  type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz else { return value }
+            return .text(PostgresTypes.timestampText(epoch: number))
+        }
+    }
+
     private func checkWritable(_ columns: [String], _ values: [Value]) throws {
         for (column, value) in zip(columns, values) {
             if let reason = refusal(value, for: column) {
@@ -130,6 +144,7 @@ final class PostgresTableAccess: TableAccess {
 
     func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]] {
         if Self.holdsNUL(values) { return [] }
+        let values = adapted(values, for: columns)
         // A child's parent, asked by its primary key: rows written or found before need no round trip.
         let byPrimaryKey = !table.primaryKey.isEmpty && columns == table.primaryKey && limit >= 1
         if byPrimaryKey, store.rowsKnown(in: table.name, values) { return [values] }
@@ -170,6 +185,7 @@ final class PostgresTableAccess: TableAccess {
     }
 
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value] {
+        let values = adapted(values, for: columns)
         try checkWritable(columns, values)
         let statement = try statement("insert\u{0}\(columns.joined(separator: "\u{0}"))") {
             // OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the id the
@@ -188,6 +204,7 @@ final class PostgresTableAccess: TableAccess {
 
     func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {
         guard !columns.isEmpty else { return false }
+        let values = adapted(values, for: columns)
         try checkWritable(columns, values)
         let statement = try statement("update\u{0}\(columns.joined(separator: "\u{0}"))") {
             let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = $\($0 + 1)" }.joined(separator: ", ")

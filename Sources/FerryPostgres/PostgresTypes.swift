@@ -1,3 +1,4 @@
+import Foundation
 import FerryKit
 import FerrySQLite
 /// How PostgreSQL's types cross to Ferry's values (SQLite's five storage classes) and back.
@@ -14,6 +15,7 @@ import FerrySQLite
 public enum PostgresTypes {
     static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
     static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043
+    static let timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184
 
     static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32, modifier: Int32 = -1) -> Value {
         switch type {
@@ -130,6 +132,20 @@ public enum PostgresTypes {
     static func convertingAffinity(of declared: String) -> Affinity? {
         let affinity = affinity(of: declared)
         return affinity == .integer || affinity == .real || affinity == .numeric ? affinity : nil
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.fff+00` for seconds (below 10^11) or milliseconds since 1970.
+    static func timestampText(epoch number: Int64) -> String {
+        let milliseconds = abs(number) >= 100_000_000_000 ? number : number &* 1000
+        let seconds = Int64((Double(milliseconds) / 1000).rounded(.down))
+        let fraction = milliseconds - seconds * 1000
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let year = Int(parts.tm_year) + 1900
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let millis = fraction < 10 ? "00\(fraction)" : fraction < 100 ? "0\(fraction)" : "\(fraction)"
+        return "\(year)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis)+00"
     }
 
     /// SQLite's affinity of a declared type name.

@@ -536,6 +536,27 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A Prisma pair: the SQLite side keeps DateTime as INTEGER milliseconds (Prisma's native
+    /// connector), the PostgreSQL side as timestamp(3). Every row was refused before.
+    @Test func prismaDateTimeMillisecondsLandInATimestampColumn() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "createdAt" TIMESTAMP(3) NOT NULL, "seenAt" TIMESTAMPTZ, "published" BOOLEAN NOT NULL DEFAULT false)
+                    """)
+                let (report, _) = try carry("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "createdAt" DATETIME NOT NULL, "seenAt" DATETIME, "published" BOOLEAN NOT NULL DEFAULT false);
+                    INSERT INTO "Post" VALUES ('a', 1704450600123, 1704450600, 1), ('b', '2024-01-05T10:30:00.000Z', NULL, 0), ('c', -100000000000, 0, 0);
+                    """, into: postgres, in: directory)
+                #expect(report.totals.inserted == 3 && report.totals.rejected == 0)
+                let rows = try postgres.connection.query("SELECT \"createdAt\"::text, \"seenAt\"::text FROM \"Post\" ORDER BY id")
+                #expect((0..<rows.rowCount).map { "\(rows.string(row: $0, column: 0) ?? "NULL") \(rows.string(row: $0, column: 1) ?? "NULL")" }
+                            == ["2024-01-05 10:30:00.123 2024-01-05 10:30:00+00", "2024-01-05 10:30:00 NULL", "1966-10-31 14:13:20 1970-01-01 00:00:00+00"])
+            }
+        }
+    }
+
     @Test func namesPostgreSQLCannotHoldAreRefusedClearly() throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { uri in
