@@ -25,9 +25,13 @@ final class SQLiteTableAccess: TableAccess {
         let columns: [String]
     }
 
+    private let tableName: String
+    private var millisecondColumns: [String: Bool] = [:]
+
     init(database: SQLiteDatabase, table: TableDefinition) {
         self.database = database
         self.table = Identifier.quote(table.name)
+        tableName = table.name
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
     }
 
@@ -126,6 +130,78 @@ final class SQLiteTableAccess: TableAccess {
         try statement.bind(values + key)
         try statement.step()
         return database.changes > 0
+    }
+
+    /// Values that PostgreSQL's own types print otherwise than SQLite applications store
+    /// them, so an untouched row compares equal and a changed one is written as this table
+    /// writes it. Only values of a column whose changeset type is PostgreSQL's (`pg:` /
+    /// `pgblob:`) bound for a column that is not, so a SQLite value, or PostgreSQL text
+    /// kept exactly in SQLite, crosses as it is:
+    /// - a moment of a `timestamp` (`2024-01-05 10:30:00.123`) bound for a date-time column
+    ///   whose rows here hold integers (Prisma's SQLite connector keeps a DateTime as
+    ///   milliseconds) is those milliseconds;
+    /// - a `jsonb` document bound for a column declared JSON loses jsonb's spaces.
+    func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] {
+        var row = row
+        for (index, column) in columns.enumerated() where index < sourceTypes.count {
+            guard case .text(let bytes) = row[index], let source = Self.postgresType(sourceTypes[index]) else { continue }
+            let here = try declaredType(column)
+            if here.hasPrefix("PG:") || here.hasPrefix("PGBLOB:") { continue }
+            if source.hasPrefix("timestamp"), try holdsMilliseconds(column), let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)) {
+                row[index] = .integer(milliseconds)
+            } else if source == "jsonb" && here.contains("JSON") {
+                // jsonb prints `{"a": 1}`; JSON.stringify (Prisma, most applications) wrote
+                // `{"a":1}`. The same document, without the spaces between tokens.
+                row[index] = .text(Self.compactJSON(bytes))
+            }
+        }
+        return row
+    }
+
+    /// The PostgreSQL type of a changeset's `pg:` / `pgblob:` column type, lowercased (the
+    /// marks FerryPostgres gives its own types: `PostgresTypes.sqliteDeclaredType`).
+    private static func postgresType(_ declared: String) -> String? {
+        for prefix in ["pg:", "pgblob:"] where declared.hasPrefix(prefix) { return declared.dropFirst(prefix.count).lowercased() }
+        return nil
+    }
+
+    private var declaredTypes: [String: String] = [:]
+    private func declaredType(_ column: String) throws -> String {
+        if let known = declaredTypes[column] { return known }
+        let type = (try database.scalar("SELECT type FROM pragma_table_xinfo(?) WHERE name = ?", [.text(tableName), .text(column)])?.string ?? "").uppercased()
+        declaredTypes[column] = type
+        return type
+    }
+
+    /// JSON text without whitespace outside its strings.
+    static func compactJSON(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                out.append(byte)
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+                out.append(byte)
+            } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\t") && byte != UInt8(ascii: "\r") {
+                out.append(byte)
+            }
+        }
+        return out
+    }
+
+    /// Whether `column` is declared as a date or time and its rows hold integers.
+    private func holdsMilliseconds(_ column: String) throws -> Bool {
+        if let known = millisecondColumns[column] { return known }
+        var holds = false
+        let type = try declaredType(column)
+        if type.contains("DATE") || type.contains("TIME") {
+            holds = try database.scalar("SELECT typeof(\(Identifier.quote(column))) FROM \(table) WHERE \(Identifier.quote(column)) IS NOT NULL LIMIT 1") == .text("integer")
+        }
+        millisecondColumns[column] = holds
+        return holds
     }
 
     func delete(at key: [Value]) throws {

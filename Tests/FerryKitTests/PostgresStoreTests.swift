@@ -557,6 +557,49 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// The field scenario's last assertion for a Prisma pair: the cloud's changeset brought
+    /// back changes only the row edited there, though PostgreSQL prints as text the
+    /// moments SQLite keeps as milliseconds.
+    @Test func aPrismaPairBroughtBackChangesOnlyTheEditedRow() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "slug" TEXT NOT NULL UNIQUE, "createdAt" TIMESTAMP(3) NOT NULL,
+                                         "published" BOOLEAN NOT NULL DEFAULT false, "price" DECIMAL(65,30), "meta" JSONB)
+                    """)
+                let (first, local) = try carry("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "slug" TEXT NOT NULL UNIQUE, "createdAt" DATETIME NOT NULL,
+                                         "published" BOOLEAN NOT NULL DEFAULT false, "price" DECIMAL, "meta" JSONB);
+                    INSERT INTO "Post" VALUES ('l1', 'one', 1704450600123, 1, 12.5, '{"a":1}'), ('l2', 'two', 1704450601000, 0, 3, NULL),
+                                              ('l3', 'three', 1704450602500, 1, NULL, '[]');
+                    """, into: postgres, in: directory)
+                #expect(first.totals.inserted == 3 && first.totals.rejected == 0)
+                try postgres.connection.execute(#"UPDATE "Post" SET "published" = false WHERE slug = 'three'"#)
+                let localStore = try SQLiteStore(path: directory.appendingPathComponent("carried.db").path, mode: .readWrite)
+                let back = try importChangeset(try exportStore(postgres, to: directory, name: "cloud"), into: localStore, in: directory,
+                                               options: ImportOptions(onConflict: .sourceWins))
+                #expect(back.totals.updated == 1)
+                #expect(back.totals.unchanged == 2)
+                #expect(back.totals.inserted == 0 && back.totals.conflicts == 0 && back.totals.rejected == 0)
+                // The moments stay as this table keeps them: integer milliseconds.
+                #expect(try local.rows(#"SELECT typeof("createdAt"), "createdAt" FROM "Post" ORDER BY id"#).map { $0.map(\.description) }
+                            == [["\"integer\"", "1704450600123"], ["\"integer\"", "1704450601000"], ["\"integer\"", "1704450602500"]])
+            }
+        }
+    }
+
+    @Test func momentsAsPostgreSQLAndISOWriteThemAreMilliseconds() {
+        #expect(EpochMilliseconds.parse("2024-01-05 10:30:00.123") == 1_704_450_600_123)
+        #expect(EpochMilliseconds.parse("2024-01-05T10:30:00.123Z") == 1_704_450_600_123)
+        #expect(EpochMilliseconds.parse("2024-01-05 12:30:00+02") == 1_704_450_600_000)
+        #expect(EpochMilliseconds.parse("2024-01-05 05:00:00.5-05:30") == 1_704_450_600_500)
+        #expect(EpochMilliseconds.parse("2024-01-05 10:30:00.123456") == nil) // finer than a millisecond
+        #expect(EpochMilliseconds.parse("2024-01-05 10:30:00.123000") == 1_704_450_600_123)
+        #expect(EpochMilliseconds.parse("2024-01-05") == nil)
+        #expect(EpochMilliseconds.parse("soon") == nil)
+    }
+
     @Test func namesPostgreSQLCannotHoldAreRefusedClearly() throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { uri in

@@ -22,6 +22,8 @@ final class TableReconciler {
     }
 
     let incoming: ManifestTable
+    /// The changeset's declared type of each column (`TableAccess.adapted`).
+    let sourceTypes: [String]
     let target: TableDefinition
     let context: ImportContext
     let access: TableAccess
@@ -79,6 +81,7 @@ final class TableReconciler {
         matcher = IdentityMatcher(table: target, access: access)
         portable = PortableRow(table: target)
         columns = incoming.columns.map(\.name)
+        sourceTypes = incoming.columns.map(\.type)
         missingColumns = columns.filter { target.column(named: $0) == nil }
         let position = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         self.position = position
@@ -129,6 +132,7 @@ final class TableReconciler {
         if let absent = present.firstIndex(of: false) {
             return .rejected(Rejection(reason: .schema, message: "the row lacks column \"\(columns[absent])\"."))
         }
+        row = try access.adapted(row, columns: columns, sourceTypes: sourceTypes)
 
         // References first: a match set may contain a foreign key, compared by the target's id.
         var broken: [CycleFixup] = []

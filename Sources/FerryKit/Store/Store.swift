@@ -215,9 +215,17 @@ public protocol TableAccess: AnyObject {
     /// column's affinity); returns whether it changed.
     func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool
     func delete(at key: [Value]) throws
+    /// `row` (values of `columns`, declared in the changeset as `sourceTypes`) as this table
+    /// keeps such values, where two stores write one value differently: a moment that
+    /// PostgreSQL prints as text and Prisma keeps in SQLite as integer milliseconds. Called
+    /// before matching and comparing, so an untouched row compares equal. The default keeps
+    /// the row as it is.
+    func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value]
 }
 
 extension TableAccess {
+    public func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] { row }
+
     func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
         try keys(where: columns, equal: values, limit: limit, nullsEqual: false)
     }
