@@ -120,9 +120,16 @@ final class PostgresTableAccess: TableAccess {
         guard values.contains(where: { if case .integer = $0 { return true } else { return false } }) else { return values }
         return zip(columns, values).map { column, value in
             guard case .integer(let number) = value, let type = types[column],
-                  type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz else { return value }
-            return .text(PostgresTypes.timestampText(epoch: number))
+                  type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz,
+                  let text = PostgresTypes.timestampText(epoch: number, withZone: type == PostgresTypes.timestamptz) else { return value }
+            return .text(text)
         }
+    }
+
+    /// Before matching and comparing, in the text this table reads back (see `adapted(_:for:)`),
+    /// so an untouched row of a Prisma pair compares equal.
+    func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] {
+        adapted(row, for: columns)
     }
 
     private func checkWritable(_ columns: [String], _ values: [Value]) throws {

@@ -15,7 +15,7 @@ import FerrySQLite
 public enum PostgresTypes {
     static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
     static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043
-    static let timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184
+    static let timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184, jsonb: UInt32 = 3802
 
     static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32, modifier: Int32 = -1) -> Value {
         switch type {
@@ -35,6 +35,10 @@ public enum PostgresTypes {
             // A numeric(p,s) prints every value with s decimals: its trailing zeros say
             // nothing. An unconstrained numeric keeps the scale it was given (12.50).
             return numericValue(String(decoding: bytes, as: UTF8.self), scaleIsTyped: modifier >= 0)
+        case jsonb:
+            // jsonb prints `{"a": 1}`; applications (JSON.stringify) write `{"a":1}`. jsonb keeps
+            // no spacing of its own, so it reads without the spaces between tokens.
+            return .text(JSONText.compact(Array(bytes)))
         case bytea:
             // `\x` then two hex digits a byte (bytea_output = 'hex', set per connection).
             if bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"),
@@ -61,12 +65,19 @@ public enum PostgresTypes {
             guard scaleIsTyped || digits.last != UInt8(ascii: "0") else { return .text(text) }
             while digits.last == UInt8(ascii: "0") { digits = digits.dropLast() }
         }
-        let significant = digits.filter { $0 != UInt8(ascii: ".") }.drop { $0 == UInt8(ascii: "0") }
-        if significant.count <= 15, let real = Double(text) {
-            if real.rounded() == real, abs(real) < 9.2e18 { return .integer(Int64(real)) } // 12.00 is SQLite's 12
-            return .real(real)
+        let significant = Array(digits.filter { $0 != UInt8(ascii: ".") }.drop { $0 == UInt8(ascii: "0") })
+        guard let real = Double(text) else { return .text(text) }
+        // Up to 15 digits a double gives the decimal back; beyond, only when the decimal is
+        // that double's shortest form (0.30000000000000004, SQLite's REAL 0.1 + 0.2).
+        if significant.count > 15 {
+            var shortest = Array("\(abs(real))".utf8.prefix { $0 != UInt8(ascii: "e") }.filter { $0 != UInt8(ascii: ".") }.drop { $0 == UInt8(ascii: "0") })
+            while shortest.last == UInt8(ascii: "0") { shortest.removeLast() }
+            var mine = significant
+            while mine.last == UInt8(ascii: "0") { mine.removeLast() }
+            guard mine == shortest, !"\(real)".contains("e") else { return .text(text) }
         }
-        return .text(text)
+        if real.rounded() == real, abs(real) < 9.2e18 { return .integer(Int64(real)) } // 12.00 is SQLite's 12
+        return .real(real)
     }
 
     /// How a SQLite table made from a PostgreSQL changeset declares a column of `type`:
@@ -134,18 +145,32 @@ public enum PostgresTypes {
         return affinity == .integer || affinity == .real || affinity == .numeric ? affinity : nil
     }
 
-    /// `YYYY-MM-DD HH:MM:SS.fff+00` for seconds (below 10^11) or milliseconds since 1970.
-    static func timestampText(epoch number: Int64) -> String {
-        let milliseconds = abs(number) >= 100_000_000_000 ? number : number &* 1000
-        let seconds = Int64((Double(milliseconds) / 1000).rounded(.down))
-        let fraction = milliseconds - seconds * 1000
+    /// An epoch count as PostgreSQL prints a `timestamp` (`timestamptz` with `+00`) in a UTC
+    /// session: `YYYY-MM-DD HH:MM:SS`, a fraction only when there is one, its trailing zeros
+    /// cut. Milliseconds from 10^10 up (1970-04-26; as seconds that would be past 2286),
+    /// seconds below, where Unix times of today lie; a count of milliseconds within 115
+    /// days of 1970 is read as seconds. nil before year 1.
+    static func timestampText(epoch number: Int64, withZone: Bool) -> String? {
+        let milliseconds = abs(number) >= 10_000_000_000 ? number : number.multipliedReportingOverflow(by: 1000).partialValue
+        var seconds = milliseconds / 1000
+        var fraction = milliseconds % 1000
+        if fraction < 0 { fraction += 1000; seconds -= 1 }
         var time = time_t(seconds)
         var parts = tm()
-        gmtime_r(&time, &parts)
+        guard gmtime_r(&time, &parts) != nil else { return nil }
         let year = Int(parts.tm_year) + 1900
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let millis = fraction < 10 ? "00\(fraction)" : fraction < 100 ? "0\(fraction)" : "\(fraction)"
-        return "\(year)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis)+00"
+        guard year >= 1 else { return nil }
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        var text = "\(padded(year, 4))-\(padded(Int(parts.tm_mon) + 1, 2))-\(padded(Int(parts.tm_mday), 2)) \(padded(Int(parts.tm_hour), 2)):\(padded(Int(parts.tm_min), 2)):\(padded(Int(parts.tm_sec), 2))"
+        if fraction != 0 {
+            var digits = padded(Int(fraction), 3)
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        return withZone ? text + "+00" : text
     }
 
     /// SQLite's affinity of a declared type name.

@@ -26,7 +26,6 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     private let tableName: String
-    private var millisecondColumns: [String: Bool] = [:]
 
     init(database: SQLiteDatabase, table: TableDefinition) {
         self.database = database
@@ -147,12 +146,13 @@ final class SQLiteTableAccess: TableAccess {
             guard case .text(let bytes) = row[index], let source = Self.postgresType(sourceTypes[index]) else { continue }
             let here = try declaredType(column)
             if here.hasPrefix("PG:") || here.hasPrefix("PGBLOB:") { continue }
-            if source.hasPrefix("timestamp"), try holdsMilliseconds(column), let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)) {
-                row[index] = .integer(milliseconds)
+            if source.hasPrefix("timestamp"), let unit = try epochUnit(column), let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)) {
+                guard unit == 1 || milliseconds % 1000 == 0 else { continue } // a fraction a count of seconds cannot hold
+                row[index] = .integer(milliseconds / unit)
             } else if source == "jsonb" && here.contains("JSON") {
                 // jsonb prints `{"a": 1}`; JSON.stringify (Prisma, most applications) wrote
                 // `{"a":1}`. The same document, without the spaces between tokens.
-                row[index] = .text(Self.compactJSON(bytes))
+                row[index] = .text(JSONText.compact(bytes))
             }
         }
         return row
@@ -173,36 +173,31 @@ final class SQLiteTableAccess: TableAccess {
         return type
     }
 
-    /// JSON text without whitespace outside its strings.
-    static func compactJSON(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var inString = false, escaped = false
-        for byte in bytes {
-            if inString {
-                out.append(byte)
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-                out.append(byte)
-            } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\t") && byte != UInt8(ascii: "\r") {
-                out.append(byte)
-            }
-        }
-        return out
-    }
 
-    /// Whether `column` is declared as a date or time and its rows hold integers.
-    private func holdsMilliseconds(_ column: String) throws -> Bool {
-        if let known = millisecondColumns[column] { return known }
-        var holds = false
+    /// For a column declared as a date or time whose rows all hold integers: the count's
+    /// unit in milliseconds (1: milliseconds, as Prisma keeps a DateTime; 1000: Unix
+    /// seconds), told by the largest count (from 10^10, milliseconds: as seconds that would
+    /// be past 2286). nil when the column is no such column, is empty, or mixes integers
+    /// with text: then nothing is converted, so no row is rewritten into another form.
+    private func epochUnit(_ column: String) throws -> Int64? {
+        if let known = epochUnits[column] { return known == 0 ? nil : known }
+        var unit: Int64?
         let type = try declaredType(column)
         if type.contains("DATE") || type.contains("TIME") {
-            holds = try database.scalar("SELECT typeof(\(Identifier.quote(column))) FROM \(table) WHERE \(Identifier.quote(column)) IS NOT NULL LIMIT 1") == .text("integer")
+            let name = Identifier.quote(column)
+            let row = try database.rows("""
+                SELECT count(*) FILTER (WHERE typeof(\(name)) = 'integer'), count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')),
+                       max(abs(\(name))) FILTER (WHERE typeof(\(name)) = 'integer') FROM \(table)
+                """).first ?? []
+            if row.count == 3, case .integer(let integers) = row[0], integers > 0, row[1] == .integer(0), case .integer(let largest) = row[2] {
+                unit = largest >= 10_000_000_000 ? 1 : 1000
+            }
         }
-        millisecondColumns[column] = holds
-        return holds
+        epochUnits[column] = unit ?? 0
+        return unit
     }
+    /// Each column's `epochUnit`, 0 for none.
+    private var epochUnits: [String: Int64] = [:]
 
     func delete(at key: [Value]) throws {
         let statement = try statement(.delete, []) {

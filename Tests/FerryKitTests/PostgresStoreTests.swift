@@ -598,6 +598,62 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         #expect(EpochMilliseconds.parse("2024-01-05 10:30:00.123000") == 1_704_450_600_123)
         #expect(EpochMilliseconds.parse("2024-01-05") == nil)
         #expect(EpochMilliseconds.parse("soon") == nil)
+        // And back, as PostgreSQL prints a timestamp: years padded, a fraction only when there is one.
+        #expect(PostgresTypes.timestampText(epoch: -62_135_596_800_000, withZone: false) == "0001-01-01 00:00:00")
+        #expect(PostgresTypes.timestampText(epoch: 13_046_400_000, withZone: false) == "1970-06-01 00:00:00") // milliseconds from 10^10
+        #expect(PostgresTypes.timestampText(epoch: 1_704_450_600_500, withZone: true) == "2024-01-05 10:30:00.5+00")
+        #expect(PostgresTypes.timestampText(epoch: 1_704_450_600, withZone: false) == "2024-01-05 10:30:00") // Unix seconds
+        #expect(PostgresTypes.timestampText(epoch: -62_135_596_800_001, withZone: false) == nil) // before year 1
+    }
+
+    /// A Prisma pair meeting for the first time (the same posts under other ids): nothing
+    /// differs, though SQLite keeps milliseconds and compact JSON, and PostgreSQL timestamps
+    /// and jsonb. Every row was a first-contact conflict before.
+    @Test func aPrismaPairMeetsWithoutFalseConflicts() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "slug" TEXT NOT NULL UNIQUE, "createdAt" TIMESTAMP(3) NOT NULL,
+                                         "published" BOOLEAN NOT NULL, "price" DECIMAL(65,30), "meta" JSONB);
+                    INSERT INTO "Post" VALUES ('c1', 'one', '2024-01-05 10:30:00.123', true, 0.30000000000000004, '{"n": 1, "tags": ["a"]}'),
+                                              ('c2', 'two', '1970-06-01 00:00:00', false, 3, NULL);
+                    """)
+                let (report, _) = try carry("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "slug" TEXT NOT NULL UNIQUE, "createdAt" DATETIME NOT NULL,
+                                         "published" BOOLEAN NOT NULL, "price" DECIMAL, "meta" JSONB);
+                    INSERT INTO "Post" VALUES ('l1', 'one', 1704450600123, 1, 0.1 + 0.2, '{"n":1,"tags":["a"]}'), ('l2', 'two', 13046400000, 0, 3, NULL);
+                    """, into: postgres, in: directory)
+                #expect(report.totals.unchanged == 2)
+                #expect(report.totals.conflicts == 0 && report.totals.updated == 0 && report.totals.inserted == 0)
+            }
+        }
+    }
+
+    /// A SQLite date-time column adapts only when its rows are all integers, in their own
+    /// unit: Unix seconds stay seconds, and a column mixing integers and text is left alone.
+    @Test func momentsComeBackInTheUnitTheColumnKeeps() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE "Log" ("id" TEXT PRIMARY KEY, "secs" TIMESTAMP(3), "mixed" TIMESTAMP(3));
+                    INSERT INTO "Log" VALUES ('a', '2024-01-05 10:30:00', '2024-01-05 10:30:00'), ('b', '2024-01-05 10:30:01', '2024-01-05 10:30:01');
+                    """)
+                let local = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
+                try local.database.execute("""
+                    CREATE TABLE "Log" ("id" TEXT PRIMARY KEY, "secs" DATETIME, "mixed" DATETIME);
+                    INSERT INTO "Log" VALUES ('a', 1704450600, 1704450600000), ('b', 1704450601, '2024-01-05 10:30:01');
+                    """)
+                let report = try importChangeset(try exportStore(postgres, to: directory, name: "cloud"), into: local, in: directory,
+                                                 options: ImportOptions(onConflict: .sourceWins))
+                #expect(report.totals.rejected == 0)
+                #expect(try local.database.rows(#"SELECT typeof("secs"), "secs" FROM "Log" ORDER BY id"#).map { $0.map(\.description) }
+                            == [["\"integer\"", "1704450600"], ["\"integer\"", "1704450601"]])
+                // Mixed: no row is rewritten into the other form by a conversion.
+                #expect(try local.database.scalar(#"SELECT typeof("mixed") FROM "Log" WHERE id = 'b'"#) == .text("text"))
+            }
+        }
     }
 
     @Test func namesPostgreSQLCannotHoldAreRefusedClearly() throws {
@@ -655,8 +711,12 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         #expect(PostgresTypes.numericValue("3") == .integer(3))
         #expect(PostgresTypes.numericValue("12.000") == .integer(12))
         #expect(PostgresTypes.numericValue("-0.000001") == .real(-0.000001))
-        #expect(PostgresTypes.numericValue("123456789012345.6") == .text("123456789012345.6")) // 16 digits
+        #expect(PostgresTypes.numericValue("123456789012345.6") == .real(123456789012345.6)) // 16 digits, the double's shortest form
+        #expect(PostgresTypes.numericValue("0.12345678901234567890") == .text("0.12345678901234567890")) // no double prints it back
         #expect(PostgresTypes.numericValue("99999999999999999999") == .text("99999999999999999999"))
         #expect(PostgresTypes.numericValue("NaN") == .text("NaN"))
+        // More than 15 digits: a number only when the decimal is that double's shortest form.
+        #expect(PostgresTypes.numericValue("0.300000000000000040000000000000") == .real(0.1 + 0.2))
+        #expect(PostgresTypes.numericValue("1234567.1234567891") == .text("1234567.1234567891"))
     }
 }
