@@ -589,6 +589,50 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// The same pair, both sides prepared, exchanging incremental changesets: after the first
+    /// round nothing ships (an adapted row was booked in the incoming form and shipped again
+    /// every round), and edits on each side still arrive.
+    @Test func aTrackedPrismaPairGoesQuiet() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "slug" TEXT NOT NULL UNIQUE, "createdAt" TIMESTAMP(3) NOT NULL, "meta" JSONB);
+                    INSERT INTO "Post" VALUES ('c1', 'one', '2024-01-05 10:30:00.123', '{"n": 1}');
+                    """)
+                let local = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
+                try local.database.execute("""
+                    CREATE TABLE "Post" ("id" TEXT NOT NULL PRIMARY KEY, "slug" TEXT NOT NULL UNIQUE, "createdAt" DATETIME NOT NULL, "meta" JSONB);
+                    INSERT INTO "Post" VALUES ('l1', 'one', 1704450600123, '{"n":1}'), ('l2', 'two', 1704450601000, NULL);
+                    """)
+                for store in [local as Store, cloud] { _ = try Preparer.prepare(store: store, tables: ["Post"], profile: .empty) }
+                var round = 0
+                func exchange() throws -> (fromLocal: Int, fromCloud: Int) {
+                    round += 1
+                    func export(_ store: Store, _ name: String) throws -> (String, Int) {
+                        let summary = try Exporter(store: store, options: ExportOptions(incremental: round > 1)).export(to: directory.appendingPathComponent("\(name)-\(round)").path)
+                        return (summary.path, summary.manifest.tables.reduce(0) { $0 + $1.rows })
+                    }
+                    let (toCloud, shippedLocal) = try export(local, "local")
+                    _ = try importChangeset(toCloud, into: cloud, in: directory)
+                    let (toLocal, shippedCloud) = try export(cloud, "cloud")
+                    _ = try importChangeset(toLocal, into: local, in: directory)
+                    return (shippedLocal, shippedCloud)
+                }
+                _ = try exchange()
+                let quiet = try exchange()
+                #expect(quiet.fromLocal == 0 && quiet.fromCloud == 0)
+                try cloud.connection.execute(#"UPDATE "Post" SET meta = '{"n": 2}' WHERE slug = 'one'"#)
+                try local.database.execute(#"UPDATE "Post" SET "createdAt" = 1704450609999 WHERE slug = 'two'"#)
+                _ = try exchange()
+                _ = try exchange()
+                #expect(try exchange() == (0, 0))
+                #expect(try local.database.scalar(#"SELECT meta FROM "Post" WHERE slug = 'one'"#) == .text(#"{"n":2}"#))
+                #expect(try cloud.connection.scalar(#"SELECT "createdAt"::text FROM "Post" WHERE slug = 'two'"#) == .text("2024-01-05 10:30:09.999"))
+            }
+        }
+    }
+
     @Test func momentsAsPostgreSQLAndISOWriteThemAreMilliseconds() {
         #expect(EpochMilliseconds.parse("2024-01-05 10:30:00.123") == 1_704_450_600_123)
         #expect(EpochMilliseconds.parse("2024-01-05T10:30:00.123Z") == 1_704_450_600_123)

@@ -107,6 +107,7 @@ final class TableReconciler {
     }
 
     func apply(_ record: Record, line: Int) throws -> Outcome {
+        var record = record
         // Versions that credit this store with changes it never made (more than its own
         // change counter) are forged, or come from a copy of this database: believing them
         // would let a stranger's delete or edit pass as newer than an edit made here.
@@ -132,7 +133,15 @@ final class TableReconciler {
         if let absent = present.firstIndex(of: false) {
             return .rejected(Rejection(reason: .schema, message: "the row lacks column \"\(columns[absent])\"."))
         }
-        row = try access.adapted(row, columns: columns, sourceTypes: sourceTypes)
+        let adapted = try access.adapted(row, columns: columns, sourceTypes: sourceTypes)
+        if adapted != row {
+            // The record as this store writes it: its book entry then holds the version the
+            // row has here, and the next export finds the row unchanged (booked under the
+            // incoming form, an adapted row shipped again every round).
+            row = adapted
+            record.row = record.row.map { name, value in (name, position[name].map { row[$0] } ?? value) }
+            record.portable = nil
+        }
 
         // References first: a match set may contain a foreign key, compared by the target's id.
         var broken: [CycleFixup] = []
