@@ -163,46 +163,47 @@ public final class PostgresConnection {
     /// a text parameter, so a NUL byte would cut it short; such a value is refused), BLOBs
     /// in binary with their length.
     private func withParameters(_ parameters: [Value], _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Oid>?) throws -> PostgresResult) throws -> PostgresResult {
-        var buffers: [[CChar]?] = []
+        // Every parameter's bytes in one buffer (text NUL-terminated), pointed into once it is
+        // complete: one allocation a statement, not two a value.
+        var arena: [UInt8] = []
+        var offsets: [Int?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
         var types: [Oid] = []
+        func add(_ bytes: some Sequence<UInt8>, binary: Bool) {
+            offsets.append(arena.count)
+            let start = arena.count
+            arena.append(contentsOf: bytes)
+            lengths.append(binary ? Int32(arena.count - start) : 0)
+            if !binary { arena.append(0) }
+            formats.append(binary ? 1 : 0)
+            types.append(binary ? 17 : 0) // bytea
+        }
         for value in parameters {
             switch value {
             case .null:
-                buffers.append(nil); lengths.append(0); formats.append(0); types.append(0)
+                offsets.append(nil); lengths.append(0); formats.append(0); types.append(0)
             case .integer(let v):
-                buffers.append(Array("\(v)".utf8CString)); lengths.append(0); formats.append(0); types.append(0)
+                add("\(v)".utf8, binary: false)
             case .real(let v):
-                let text = v.isNaN ? "NaN" : v.isInfinite ? (v < 0 ? "-Infinity" : "Infinity") : "\(v)"
-                buffers.append(Array(text.utf8CString)); lengths.append(0); formats.append(0); types.append(0)
+                add((v.isNaN ? "NaN" : v.isInfinite ? (v < 0 ? "-Infinity" : "Infinity") : "\(v)").utf8, binary: false)
             case .text(let bytes):
                 if bytes.contains(0) {
                     throw FerryError(.store, "a text value holds a NUL byte, which PostgreSQL's text types cannot store. Remove the NUL from the value at the source, or make the column bytea.",
                                      storeFailure: StoreFailure(.datatype, code: "22021"))
                 }
-                buffers.append(bytes.map { CChar(bitPattern: $0) } + [0]); lengths.append(0); formats.append(0); types.append(0)
+                add(bytes, binary: false)
             case .blob(let bytes):
-                buffers.append(bytes.map { CChar(bitPattern: $0) }); lengths.append(Int32(bytes.count)); formats.append(1); types.append(17) // bytea
+                add(bytes, binary: true)
             }
         }
-        return try withPointers(buffers) { pointers in
-            try body(Int32(parameters.count), pointers, lengths, formats, types)
+        // Never empty: an empty BLOB's pointer must not be nil, which libpq reads as NULL.
+        arena.append(0)
+        return try arena.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            let pointers = offsets.map { offset in offset.flatMap { offset in base.map { $0 + offset } } }
+            return try pointers.withUnsafeBufferPointer { try body(Int32(parameters.count), $0.baseAddress, lengths, formats, types) }
         }
-    }
-
-    private func withPointers<R>(_ buffers: [[CChar]?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) throws -> R) rethrows -> R {
-        var pointers: [UnsafePointer<CChar>?] = []
-        var owned: [UnsafeMutablePointer<CChar>] = []
-        defer { owned.forEach { $0.deallocate() } }
-        for buffer in buffers {
-            guard let buffer else { pointers.append(nil); continue }
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(buffer.count, 1))
-            copy.initialize(from: buffer, count: buffer.count)
-            owned.append(copy)
-            pointers.append(UnsafePointer(copy))
-        }
-        return try pointers.withUnsafeBufferPointer { try body($0.baseAddress) }
     }
 
     private func check(_ result: OpaquePointer?, _ sql: String) throws -> PostgresResult {

@@ -221,7 +221,6 @@ public final class PostgresStore: Store {
         }
     }
 
-
     // MARK: Writing
 
     public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws {
@@ -282,7 +281,6 @@ public final class PostgresStore: Store {
         try declaredTypes(of: table).compactMapValues(PostgresTypes.convertingAffinity)
     }
 
-
     public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
         let covered = try connection.query("""
             SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -305,7 +303,6 @@ public final class PostgresStore: Store {
     static func arrayLiteral(_ items: [String]) -> String {
         "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
     }
-
 
     public func autoincrementSequence(of table: String) throws -> Int64? {
         for column in try identityColumns(of: table) {

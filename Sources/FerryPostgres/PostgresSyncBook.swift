@@ -184,10 +184,16 @@ final class PostgresSyncBook: SyncBook {
         guard !indexedGone.contains(id) else { return }
         indexedGone.insert(id)
         guard let column = table.cloudId, !table.primaryKey.isEmpty else { return }
+        // The server keeps only entries whose row no longer spells their identity (the result
+        // is held whole, so it must be the few, not the table); Swift confirms each below, as
+        // the server's JSON escaping may differ from Ferry's (a false "lost" only puts an
+        // entry back in the index).
+        let cloudId = "t.\(Identifier.quote(column))"
         let rows = try connection.query("""
-            SELECT b.rowKey, b.identity, t.\(Identifier.quote(column)) FROM _ferry_rows AS b
+            SELECT b.rowKey, b.identity, \(cloudId) FROM _ferry_rows AS b
             LEFT JOIN \(store.qualified(table.name)) AS t ON \(Self.rowOfEntry(table))
             WHERE b.tableId = $1 AND b.inTable AND NOT b.deleted
+              AND (\(cloudId) IS NULL OR b.identity <> convert_to('{"cloudId":' || to_json(\(cloudId)::text)::text || '}', 'UTF8'))
             """, [.integer(id)])
         for row in 0..<rows.rowCount {
             let cloudId = rows.value(row: row, column: 2)

@@ -9,7 +9,19 @@ final class PostgresTableAccess: TableAccess {
     private unowned let store: PostgresStore
     private let table: TableDefinition
     private let name: String
-    private var cache: [String: PostgresStatement] = [:]
+    private var cache: [StatementKey: PostgresStatement] = [:]
+
+    /// What a prepared statement does and to which columns (hashed, never joined into a
+    /// string per call).
+    private struct StatementKey: Hashable {
+        enum Kind: Hashable {
+            case keys(limit: Int, nullsEqual: Bool)
+            case expression(limit: Int, templates: [String?])
+            case values, insert, update, delete
+        }
+        let kind: Kind
+        let columns: [String]
+    }
     /// Each column's type (its oid), for the values PostgreSQL would convert silently.
     private let types: [String: UInt32]
     /// The SQLite type of each column Ferry made from one (its comment), whose values read
@@ -27,7 +39,8 @@ final class PostgresTableAccess: TableAccess {
 
     private var connection: PostgresConnection { store.connection }
 
-    private func statement(_ key: String, _ make: () -> String) throws -> PostgresStatement {
+    private func statement(_ kind: StatementKey.Kind, _ columns: [String], _ make: () -> String) throws -> PostgresStatement {
+        let key = StatementKey(kind: kind, columns: columns)
         if let cached = cache[key] { return cached }
         let statement = try connection.prepare(make())
         cache[key] = statement
@@ -117,14 +130,26 @@ final class PostgresTableAccess: TableAccess {
     /// bound for a timestamp column is that instant: milliseconds when its size says so
     /// (from 10^11, 1973 in milliseconds and year 5138 in seconds), else seconds, in UTC.
     private func adapted(_ values: [Value], for columns: [String]) -> [Value] {
-        guard values.contains(where: { if case .integer = $0 { return true } else { return false } }) else { return values }
-        return zip(columns, values).map { column, value in
-            guard case .integer(let number) = value, let type = types[column],
-                  type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz,
-                  let text = PostgresTypes.timestampText(epoch: number, withZone: type == PostgresTypes.timestamptz) else { return value }
-            return .text(text)
+        var values = values
+        for (index, withZone) in timestampPositions(in: columns) {
+            guard case .integer(let number) = values[index], let text = PostgresTypes.timestampText(epoch: number, withZone: withZone) else { continue }
+            values[index] = .text(text)
         }
+        return values
     }
+
+    /// The positions of this table's timestamp columns in `columns` (and whether each has a
+    /// zone), worked out once per column list: a caller passes the same list row after row.
+    private func timestampPositions(in columns: [String]) -> [(Int, Bool)] {
+        if let last = lastTimestampPositions, last.columns == columns { return last.positions }
+        let positions = columns.enumerated().compactMap { index, column -> (Int, Bool)? in
+            guard let type = types[column], type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz else { return nil }
+            return (index, type == PostgresTypes.timestamptz)
+        }
+        lastTimestampPositions = (columns, positions)
+        return positions
+    }
+    private var lastTimestampPositions: (columns: [String], positions: [(Int, Bool)])?
 
     /// Before matching and comparing, in the text this table reads back (see `adapted(_:for:)`),
     /// so an untouched row of a Prisma pair compares equal.
@@ -155,7 +180,7 @@ final class PostgresTableAccess: TableAccess {
         // A child's parent, asked by its primary key: rows written or found before need no round trip.
         let byPrimaryKey = !table.primaryKey.isEmpty && columns == table.primaryKey && limit >= 1
         if byPrimaryKey, store.rowsKnown(in: table.name, values) { return [values] }
-        let statement = try statement("keys\(limit)\(nullsEqual)\u{0}\(columns.joined(separator: "\u{0}"))") {
+        let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
             "SELECT \(keySQL) FROM \(name) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
         let found = try lookup(statement, columns, values).map(keys) ?? []
@@ -167,7 +192,7 @@ final class PostgresTableAccess: TableAccess {
         if Self.holdsNUL(values) { return [] }
         // A template is one expression of a UNIQUE index of this very table, as PostgreSQL
         // printed it (PostgresCatalog): never text from a changeset.
-        let statement = try statement("expression\(limit)\u{0}\(key.columns.joined(separator: "\u{0}"))\u{0}\(key.templates.map { $0 ?? "" }.joined(separator: "\u{0}"))") {
+        let statement = try statement(.expression(limit: limit, templates: key.templates), key.columns) {
             let conditions = zip(key.columns, key.templates).enumerated().map { index, part in
                 let column = Identifier.quote(part.0)
                 guard let template = part.1 else { return "\(column) = $\(index + 1)" }
@@ -183,7 +208,7 @@ final class PostgresTableAccess: TableAccess {
         // Whether a parent row exists is asked for every child that points at it: rows this
         // transaction wrote or found are answered here, without a round trip.
         if columns.isEmpty, store.rowsKnown(in: table.name, key) { return [] }
-        let statement = try statement("values\u{0}\(columns.joined(separator: "\u{0}"))") {
+        let statement = try statement(.values, columns) {
             "SELECT \(columns.isEmpty ? "1" : Identifier.quoteList(columns)) FROM \(name) WHERE \(equality(keyColumns, from: 1))"
         }
         guard let result = try lookup(statement, keyColumns, key), result.rowCount > 0 else { return nil }
@@ -194,7 +219,7 @@ final class PostgresTableAccess: TableAccess {
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value] {
         let values = adapted(values, for: columns)
         try checkWritable(columns, values)
-        let statement = try statement("insert\u{0}\(columns.joined(separator: "\u{0}"))") {
+        let statement = try statement(.insert, columns) {
             // OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the id the
             // changeset carries, as any other key column does (PostgreSQL refuses it otherwise).
             let list = columns.isEmpty ? "DEFAULT VALUES"
@@ -213,7 +238,7 @@ final class PostgresTableAccess: TableAccess {
         guard !columns.isEmpty else { return false }
         let values = adapted(values, for: columns)
         try checkWritable(columns, values)
-        let statement = try statement("update\u{0}\(columns.joined(separator: "\u{0}"))") {
+        let statement = try statement(.update, columns) {
             let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = $\($0 + 1)" }.joined(separator: ", ")
             let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")
             return "UPDATE \(name) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
@@ -223,7 +248,7 @@ final class PostgresTableAccess: TableAccess {
     }
 
     func delete(at key: [Value]) throws {
-        let statement = try statement("delete") { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
+        let statement = try statement(.delete, []) { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
         // A delete may cascade into other tables: what any table knew is forgotten.
         store.forgetRows()
         _ = try store.write(statement, key)

@@ -131,32 +131,39 @@ final class SQLiteTableAccess: TableAccess {
         return database.changes > 0
     }
 
-    /// Values that PostgreSQL's own types print otherwise than SQLite applications store
-    /// them, so an untouched row compares equal and a changed one is written as this table
-    /// writes it. Only values of a column whose changeset type is PostgreSQL's (`pg:` /
-    /// `pgblob:`) bound for a column that is not, so a SQLite value, or PostgreSQL text
-    /// kept exactly in SQLite, crosses as it is:
-    /// - a moment of a `timestamp` (`2024-01-05 10:30:00.123`) bound for a date-time column
-    ///   whose rows here hold integers (Prisma's SQLite connector keeps a DateTime as
-    ///   milliseconds) is those milliseconds;
-    /// - a `jsonb` document bound for a column declared JSON loses jsonb's spaces.
+    /// A moment of a PostgreSQL `timestamp` (`2024-01-05 10:30:00.123`) bound for a
+    /// date-time column whose rows here hold integers (Prisma's SQLite connector keeps a
+    /// DateTime as milliseconds) is that count, so an untouched row compares equal and a
+    /// changed one is written as this table writes it. Only for a column whose changeset
+    /// type is PostgreSQL's (`pg:`) bound for one that is not, so a SQLite value, or
+    /// PostgreSQL text kept exactly in SQLite, crosses as it is. (jsonb's spacing needs no
+    /// adapting here: PostgreSQL reads jsonb without it, `PostgresTypes.value`.)
     func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] {
         var row = row
-        for (index, column) in columns.enumerated() where index < sourceTypes.count {
-            guard case .text(let bytes) = row[index], let source = Self.postgresType(sourceTypes[index]) else { continue }
-            let here = try declaredType(column)
-            if here.hasPrefix("PG:") || here.hasPrefix("PGBLOB:") { continue }
-            if source.hasPrefix("timestamp"), let unit = try epochUnit(column), let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)) {
-                guard unit == 1 || milliseconds % 1000 == 0 else { continue } // a fraction a count of seconds cannot hold
-                row[index] = .integer(milliseconds / unit)
-            } else if source == "jsonb" && here.contains("JSON") {
-                // jsonb prints `{"a": 1}`; JSON.stringify (Prisma, most applications) wrote
-                // `{"a":1}`. The same document, without the spaces between tokens.
-                row[index] = .text(JSONText.compact(bytes))
-            }
+        for (index, unit) in try momentPositions(columns, sourceTypes) {
+            guard case .text(let bytes) = row[index], let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)),
+                  unit == 1 || milliseconds % 1000 == 0 else { continue } // a fraction a count of seconds cannot hold
+            row[index] = .integer(milliseconds / unit)
         }
         return row
     }
+
+    /// The positions of PostgreSQL timestamps bound for date-time columns of integers here,
+    /// with the unit of each, worked out once per column list (the reconciler passes the
+    /// same lists for every record of a table).
+    private func momentPositions(_ columns: [String], _ sourceTypes: [String]) throws -> [(Int, Int64)] {
+        if let last = lastMomentPositions, last.columns == columns, last.sourceTypes == sourceTypes { return last.positions }
+        var positions: [(Int, Int64)] = []
+        for (index, column) in columns.enumerated() where index < sourceTypes.count {
+            guard let source = Self.postgresType(sourceTypes[index]), source.hasPrefix("timestamp") else { continue }
+            let here = try declaredType(column)
+            guard !here.hasPrefix("PG:"), !here.hasPrefix("PGBLOB:"), let unit = try epochUnit(column) else { continue }
+            positions.append((index, unit))
+        }
+        lastMomentPositions = (columns, sourceTypes, positions)
+        return positions
+    }
+    private var lastMomentPositions: (columns: [String], sourceTypes: [String], positions: [(Int, Int64)])?
 
     /// The PostgreSQL type of a changeset's `pg:` / `pgblob:` column type, lowercased (the
     /// marks FerryPostgres gives its own types: `PostgresTypes.sqliteDeclaredType`).

@@ -14,17 +14,8 @@ public enum Demo {
         let localPath = workDirectory + "/local.db"
         let cloudPath = workDirectory + "/cloud.db"
         let profile = try Profile.load(path: sample.profilePath)
-        func indented(_ text: String) -> String {
-            text.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n")
-        }
         func counts(_ store: SQLiteStore) throws -> [String: Int] {
             Dictionary(uniqueKeysWithValues: try store.tables(profile: .empty).map { ($0.name, try store.rowCount($0.name)) })
-        }
-        func holdsTheLocalRows(_ counts: [String: Int]) -> Bool {
-            SampleCRM.tables.allSatisfy { counts[$0] == SampleCRM.localCounts[$0] }
-        }
-        func describe(_ counts: [String: Int]) -> String {
-            SampleCRM.tables.map { "\($0) \(counts[$0] ?? 0)" }.joined(separator: ", ")
         }
 
         log("1. Build the two databases of the field report from \(sample.folder)")
@@ -88,11 +79,23 @@ public enum Demo {
         log("Files are in \(workDirectory); `ferry inspect --db \(cloudPath)` shows the import log.")
     }
 
+    private static func indented(_ text: String) -> String {
+        text.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n")
+    }
+
+    private static func holdsTheLocalRows(_ counts: [String: Int]) -> Bool {
+        SampleCRM.tables.allSatisfy { counts[$0] == SampleCRM.localCounts[$0] }
+    }
+
+    private static func describe(_ counts: [String: Int]) -> String {
+        SampleCRM.tables.map { "\($0) \(counts[$0] ?? 0)" }.joined(separator: ", ")
+    }
+
     /// The field scenario with the cloud on PostgreSQL (`ferry demo --postgres URI`): the
     /// sample's cloud rows are loaded into an empty PostgreSQL database, the local SQLite
     /// store reconciles into it, an edit made there comes back, and bringing it back
-    /// changes only the edited row. PostgreSQL keeps no sync book yet, so only the local
-    /// side is prepared.
+    /// changes only the edited row. Only the local side is prepared: the cloud is matched
+    /// by natural keys, as a server nobody prepared for Ferry would be.
     public static func runWithPostgresCloud(uri: String, schema: String = "public", workDirectory: String, log: (String) -> Void, observer: ProgressObserver? = nil) throws {
         let sample = try SampleCRM.locate()
         let localPath = workDirectory + "/local.db"
@@ -101,8 +104,6 @@ public enum Demo {
         func counts(_ store: Store) throws -> [String: Int] {
             Dictionary(uniqueKeysWithValues: try SampleCRM.tables.map { ($0, try store.tableExists($0) ? store.rowCount($0) : 0) })
         }
-        func describe(_ counts: [String: Int]) -> String { SampleCRM.tables.map { "\($0) \(counts[$0] ?? 0)" }.joined(separator: ", ") }
-        func indented(_ text: String) -> String { text.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n") }
 
         let cloud = try PostgresStore(uri: uri, schema: schema)
         let existing = try SampleCRM.tables.filter { try cloud.tableExists($0) }
@@ -124,7 +125,7 @@ public enum Demo {
         let first = try Importer(store: cloud, changeset: try ChangesetReader(path: localExport.path), options: ImportOptions(), observer: observer).run(targetPath: workDirectory + "/cloud")
         log(indented(first.table()))
         let cloudCounts = try counts(cloud)
-        guard SampleCRM.tables.allSatisfy({ cloudCounts[$0] == SampleCRM.localCounts[$0] }), first.totals.rejected == 0 else {
+        guard holdsTheLocalRows(cloudCounts), first.totals.rejected == 0 else {
             throw FerryError(.data, "demo: the cloud should hold \(describe(SampleCRM.localCounts)) with no rejects, but holds \(describe(cloudCounts)) (\(first.totals.rejected) rejected)")
         }
         log("   cloud now: \(describe(cloudCounts)); no duplicates, and PostgreSQL checked every foreign key")

@@ -1,8 +1,8 @@
 /// JSON text as bytes.
-package enum JSONText {
+enum JSONText {
     /// The document without whitespace between its tokens (strings untouched): jsonb's
     /// `{"a": 1}` as `JSON.stringify` writes it, `{"a":1}`.
-    package static func compact(_ bytes: [UInt8]) -> [UInt8] {
+    static func compact(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var inString = false, escaped = false
