@@ -71,3 +71,14 @@ func loadProfile(_ path: String?) throws -> Profile {
     try path.map { try Profile.load(path: $0) } ?? .empty
 }
 
+
+/// `--trust PUBKEY` (repeatable; a file or a folder of `.pub` files).
+struct TrustOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Accept the changeset only if signed by this public key (repeatable; a .pub file or a folder of them).", valueName: "pubkey"))
+    var trust: [String] = []
+
+    /// The trusted keys, or nil when none were named (a signature is then checked, not required).
+    func keys() throws -> [SignerKey]? {
+        trust.isEmpty ? nil : try trust.flatMap { try SignerKey.load(trust: $0) }
+    }
+}

@@ -49,6 +49,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Like --incremental, since this earlier export of the database (id or path), whichever exports came after it.")
     var since: String?
 
+    @Option(help: "Sign the changeset with this private key (from `ferry keygen`); importers check it with --trust.")
+    var sign: String?
+
     @Flag(help: "Replace --out if it exists.")
     var force = false
 
@@ -67,7 +70,8 @@ struct ExportCommand: ParsableCommand {
         try runReportingErrors(common) {
             let store = try StoreOpener.open(db, for: .export, schema: common.schema)
             let options = ExportOptions(tables: tableList(tables), profile: try loadProfile(profile), compressionLevel: level, force: force,
-                                        incremental: incremental, since: since.map(changesetId))
+                                        incremental: incremental, since: since.map(changesetId),
+                                        signingKey: try sign.map { try SigningKey.load(path: $0) })
             let summary = try Exporter(store: store, options: options, observer: TerminalProgress.make(quiet: common.quiet)).export(to: out)
             for warning in summary.manifest.warnings ?? [] { printError("warning: \(warning)") }
             if !common.quiet {

@@ -15,7 +15,7 @@ struct Ferry: ParsableCommand {
             into another database, exactly. Run `ferry demo` to see it on the bundled sample CRM.
             """,
         version: FerryVersion.current,
-        subcommands: [PrepareCommand.self, ProfileCommand.self, ExportCommand.self, ImportCommand.self, ReplayCommand.self, VerifyCommand.self, InspectCommand.self, CompactCommand.self, DemoCommand.self]
+        subcommands: [PrepareCommand.self, ProfileCommand.self, ExportCommand.self, ImportCommand.self, ReplayCommand.self, VerifyCommand.self, InspectCommand.self, CompactCommand.self, KeygenCommand.self, DemoCommand.self]
     )
 
     /// ArgumentParser's own errors (a missing --db, a typo) print as one `error:` line too,

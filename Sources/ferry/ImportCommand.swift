@@ -85,6 +85,8 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Let the changeset's CREATE statements call any SQL function (by default only bounded ones such as lower, length or datetime). Only for a changeset from someone you trust.")
     var trustSchema = false
 
+    @OptionGroup var trust: TrustOptions
+
     @OptionGroup var lineSize: LineSizeOptions
 
     @OptionGroup var common: CommonOptions
@@ -104,7 +106,8 @@ struct ImportCommand: ParsableCommand {
             if let pins { allPins += try Pin.load(path: pins) }
             let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
-                                        pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema, pins: allPins, track: track)
+                                        pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema, pins: allPins, track: track,
+                                        trust: try trust.keys())
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: target.path)
             if !dryRun { target.commit() }
             if let report {

@@ -36,6 +36,7 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var trust: TrustOptions
     @OptionGroup var common: CommonOptions
     @OptionGroup var lineSize: LineSizeOptions
 
@@ -57,8 +58,10 @@ struct InspectCommand: ParsableCommand {
                 return
             }
             let reader = try ChangesetReader(path: changeset!, maximumLineLength: lineSize.bytes)
+            let signature = try reader.checkSignature(trusting: try trust.keys())
             let samples = try Inspector.samples(reader, table: table, count: rows)
-            printOutput(json ? try Inspector.json(reader, table: table, samples: samples) : try Inspector.summary(reader, table: table, samples: samples))
+            printOutput(json ? try Inspector.json(reader, table: table, samples: samples, signature: signature)
+                        : try Inspector.summary(reader, table: table, samples: samples, signature: signature))
         }
     }
 }

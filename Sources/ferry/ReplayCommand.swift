@@ -34,6 +34,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Let the changesets' CREATE statements call any SQL function (by default only bounded ones such as lower, length or datetime). Only for changesets from someone you trust.")
     var trustSchema = false
 
+    @OptionGroup var trust: TrustOptions
+
     @OptionGroup var lineSize: LineSizeOptions
 
     @OptionGroup var common: CommonOptions
@@ -45,12 +47,13 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var partial = false
         try runReportingErrors(common) {
+            let trusted = try trust.keys()
             let target = try TargetDatabase(db: db, schema: common.schema)
             for (index, path) in changesets.enumerated() {
                 let result: ImportReport
                 do {
                     let reader = try ChangesetReader(path: path, target: target.store, maximumLineLength: lineSize.bytes)
-                    result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force, trustSchema: trustSchema, track: track),
+                    result = try Importer(store: target.store, changeset: reader, options: ImportOptions(force: force, trustSchema: trustSchema, track: track, trust: trusted),
                                           observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: target.path)
                 } catch let error as FerryError {
                     // Each changeset is its own transaction: say which ones stay applied.

@@ -21,6 +21,8 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The changeset: a folder or a .ferry file.")
     var changeset: String
 
+    @OptionGroup var trust: TrustOptions
+
     @OptionGroup var lineSize: LineSizeOptions
 
     @OptionGroup var common: CommonOptions
@@ -28,11 +30,13 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors(common) {
             let reader = try ChangesetReader(path: changeset, maximumLineLength: lineSize.bytes)
+            let signature = try reader.checkSignature(trusting: try trust.keys())
             let results = try Verifier.verify(reader, observer: TerminalProgress.make(quiet: common.quiet))
             if !common.quiet {
                 for table in results {
                     printOutput("ok  \(table.file)  \(counted(table.rows, "row"))  \(counted(table.bytes, "byte"))")
                 }
+                if let signature { printOutput(signature.description) }
                 printOutput("\(changeset): ok, \(counted(results.count, "file")), \(counted(results.reduce(0) { $0 + $1.rows }, "record"))")
             }
         }

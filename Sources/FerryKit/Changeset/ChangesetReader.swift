@@ -5,6 +5,8 @@ import Foundation
 public final class ChangesetReader {
     public let path: String
     public let manifest: Manifest
+    /// The manifest's bytes as read: what a signature covers.
+    private let manifestBytes: [UInt8]
     private let files: [String: ByteRange]?
     private let folder: String?
     /// A rejects file (plain NDJSON with `reject` annotations) read as a changeset.
@@ -30,6 +32,7 @@ public final class ChangesetReader {
             files = nil
             rejectsFile = range
             manifest = try RejectsFile.manifest(for: range, name: (path as NSString).lastPathComponent, target: target, maximumLineLength: maximumLineLength)
+            manifestBytes = []
             return
         }
         rejectsFile = nil
@@ -53,7 +56,52 @@ public final class ChangesetReader {
         guard manifestRange.count <= 64 * 1024 * 1024 else {
             throw FerryError(.format, "\(path)/\(Manifest.fileName) is larger than 64 MiB; it is not a Ferry manifest.")
         }
-        manifest = try Manifest.decode(try manifestRange.readAll(), location: path)
+        manifestBytes = try manifestRange.readAll()
+        manifest = try Manifest.decode(manifestBytes, location: path)
+    }
+
+    /// Checks `manifest.sig`, before anything is written. A signature that does not match
+    /// the manifest is refused always. With `trusted` keys (`--trust`), the changeset must be
+    /// signed by one of them and hold nothing the signature does not cover: in an archive,
+    /// every header and padding byte must be the ones Ferry writes. Returns who signed (nil:
+    /// unsigned, and no keys were asked for).
+    public func checkSignature(trusting trusted: [SignerKey]?) throws -> SignatureCheck? {
+        let fix = "Copy the changeset again, or ask its sender for a new signed export."
+        guard rejectsFile == nil else {
+            if trusted != nil { throw FerryError(.unsafe, "\(path) is a rejects file, which carries no signature; --trust cannot vouch for it. Import it without --trust only if you made it yourself.") }
+            return nil
+        }
+        let signaturePlace = "\(path)/\(ChangesetSignature.fileName)"
+        let bytes: [UInt8]?
+        if let files {
+            bytes = try files[ChangesetSignature.fileName]?.readAll(limit: 4096, place: signaturePlace)
+        } else if Self.entryExists(folder! + "/" + ChangesetSignature.fileName) {
+            bytes = try ByteRange(file: try InputFile(path: folder! + "/" + ChangesetSignature.fileName, regularOnly: true)).readAll(limit: 4096, place: signaturePlace)
+        } else {
+            bytes = nil
+        }
+        guard let bytes else {
+            if trusted != nil { throw FerryError(.unsafe, "\(path) is not signed, and --trust asks for a signed changeset. Ask its sender to export it with --sign KEYFILE.") }
+            return nil
+        }
+        let signature = try ChangesetSignature.parse(bytes, place: signaturePlace)
+        guard signature.isValid(for: manifestBytes) else {
+            throw FerryError(.checksum, "\(path): the signature does not match the manifest (key \(signature.key.fingerprint)); the changeset was changed after it was signed. \(fix)")
+        }
+        guard let trusted else { return SignatureCheck(key: signature.key, trusted: nil) }
+        guard let match = trusted.first(where: { $0.raw == signature.key.raw }) else {
+            throw FerryError(.unsafe, "\(path) is signed by key \(signature.key.fingerprint) (\(signature.key.name.isEmpty ? "unnamed" : "says \"\(signature.key.name)\"")), which is not among the \(trusted.count) trusted key\(trusted.count == 1 ? "" : "s") (\(trusted.map(\.fingerprint).joined(separator: ", "))). Ask its sender which key signed it, or trust that key with --trust.")
+        }
+        let expected = Set([Manifest.fileName, ChangesetSignature.fileName] + manifest.tables.map(\.file))
+        if let files {
+            try TarArchive.checkCanonical(try InputFile(path: path), members: expected)
+        } else {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder!)) ?? []
+            if let stranger = entries.sorted().first(where: { !expected.contains($0) }) {
+                throw FerryError(.unsafe, "\(path) holds \(stranger), which the signed manifest does not name. A signed changeset holds only its own files: remove it, or ask for a new export.")
+            }
+        }
+        return SignatureCheck(key: signature.key, trusted: match)
     }
 
     /// The bytes of a table's file. The name was validated by `Manifest.decode`, so it is one path component.

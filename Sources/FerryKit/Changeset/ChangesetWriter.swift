@@ -63,12 +63,21 @@ final class ChangesetWriter {
 
     /// Writes the manifest and publishes the changeset at the output path.
     /// Writes the manifest (and packs the archive): the changeset is whole, not yet in place.
-    func seal(_ manifest: Manifest) throws {
+    /// With `signingKey`, also `manifest.sig`: the key's signature over the manifest's bytes.
+    func seal(_ manifest: Manifest, signingKey: SigningKey? = nil) throws {
+        let bytes = try manifest.encoded()
         let manifestFile = try OutputFile(creating: stagingPath + "/" + Manifest.fileName)
-        try manifestFile.write(try manifest.encoded())
+        try manifestFile.write(bytes)
         try manifestFile.close()
+        var files = [Manifest.fileName]
+        if let signingKey {
+            let signatureFile = try OutputFile(creating: stagingPath + "/" + ChangesetSignature.fileName)
+            try signatureFile.write(try ChangesetSignature.make(manifest: bytes, with: signingKey).fileBytes)
+            try signatureFile.close()
+            files.append(ChangesetSignature.fileName)
+        }
         if asArchive {
-            try TarArchive.write(folder: stagingPath, files: [Manifest.fileName] + manifest.tables.map(\.file), to: stagingPath + ".ferry")
+            try TarArchive.write(folder: stagingPath, files: files + manifest.tables.map(\.file), to: stagingPath + ".ferry")
         }
     }
 
@@ -174,7 +183,7 @@ final class ChangesetWriter {
               isFerryManifest(try? ByteRange(file: try InputFile(path: manifestPath)).readAll()) else {
             throw refuse("a folder without a Ferry manifest\(entries.isEmpty ? "" : " (it holds \(describe(entries)))")")
         }
-        let others = entries.filter { $0 != Manifest.fileName && !($0.hasSuffix(ChangesetFileName.suffix) && !$0.hasPrefix(".") && isGzipFile(path + "/" + $0)) }
+        let others = entries.filter { $0 != Manifest.fileName && $0 != ChangesetSignature.fileName && !($0.hasSuffix(ChangesetFileName.suffix) && !$0.hasPrefix(".") && isGzipFile(path + "/" + $0)) }
         guard others.isEmpty else {
             throw refuse("a changeset folder that also holds other files (\(describe(others)))")
         }

@@ -96,6 +96,47 @@ enum TarArchive {
         return result
     }
 
+    /// Checks that the archive is exactly what `write` makes of `members`: each header the
+    /// one Ferry writes for that name and size, zero padding, two zero blocks, nothing after.
+    /// A signature covers the manifest and the manifest every member's bytes; this covers
+    /// the rest, so no byte of a signed archive can change unnoticed (a header checksum alone
+    /// misses a changed byte inside the checksum field, and the last zero block is never read).
+    static func checkCanonical(_ file: InputFile, members expected: Set<String>) throws {
+        let damaged = { (what: String) in
+            FerryError(.checksum, "\(file.path): \(what), so the archive is not the one that was signed. Copy it again, or ask its sender for a new signed export.")
+        }
+        var offset = 0
+        var seen = Set<String>()
+        var block = [UInt8](repeating: 0, count: blockSize)
+        func readBlock(at position: Int) throws -> Bool {
+            guard position + blockSize <= file.size else { return false }
+            return try block.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: blockSize, at: position) } == blockSize
+        }
+        while true {
+            guard try readBlock(at: offset) else { throw damaged("it ends without the closing zero blocks") }
+            if block.allSatisfy({ $0 == 0 }) { break }
+            let name = cString(block[0..<100])
+            guard expected.contains(name), seen.insert(name).inserted else { throw damaged("member \"\(name)\" is not one the signed manifest names (or appears twice)") }
+            guard let size = octalValue(block[124..<136]), let mtime = octalValue(block[136..<148]),
+                  let canonical = try? header(name: name, size: size, mtime: mtime), canonical == block else {
+                throw damaged("the header of \(name) at byte \(offset) is not the one Ferry writes")
+            }
+            let dataEnd = offset + blockSize + size
+            let next = offset + blockSize + (size + blockSize - 1) / blockSize * blockSize
+            guard next <= file.size else { throw damaged("member \(name) is cut short") }
+            if next > dataEnd {
+                var padding = [UInt8](repeating: 0, count: next - dataEnd)
+                _ = try padding.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: next - dataEnd, at: dataEnd) }
+                guard padding.allSatisfy({ $0 == 0 }) else { throw damaged("the padding after \(name) is not zero") }
+            }
+            offset = next
+        }
+        guard try readBlock(at: offset + blockSize), block.allSatisfy({ $0 == 0 }), offset + 2 * blockSize == file.size else {
+            throw damaged("its end is not two zero blocks and nothing after them")
+        }
+        guard seen == expected else { throw damaged("it lacks \(expected.subtracting(seen).sorted().joined(separator: ", "))") }
+    }
+
     private static func octalValue(_ bytes: ArraySlice<UInt8>) -> Int? {
         var value = 0
         var sawDigit = false

@@ -39,6 +39,14 @@ public enum Base64 {
         }
     }
 
+    /// The base64 of `bytes`.
+    public static func encode(_ bytes: [UInt8]) -> [UInt8] {
+        guard !bytes.isEmpty else { return [] }
+        var output = [UInt8](repeating: 0, count: encodedCount(bytes.count))
+        _ = bytes.withUnsafeBufferPointer { data in output.withUnsafeMutableBufferPointer { encode(data, into: $0.baseAddress!) } }
+        return output
+    }
+
     /// Decodes strict padded base64; nil when the text is not that.
     public static func decode(_ text: [UInt8]) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }

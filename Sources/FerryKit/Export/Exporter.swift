@@ -14,8 +14,12 @@ public struct ExportOptions: Sendable {
     public var incremental: Bool
     /// With `incremental`: the changeset id this export continues, any earlier export of this store (nil: the last one).
     public var since: String?
+    /// `--sign`: the manifest is signed with this key (`manifest.sig`).
+    public var signingKey: SigningKey?
 
-    public init(tables: [String]? = nil, profile: Profile = .empty, compressionLevel: Int = 1, force: Bool = false, incremental: Bool = false, since: String? = nil) {
+    public init(tables: [String]? = nil, profile: Profile = .empty, compressionLevel: Int = 1, force: Bool = false, incremental: Bool = false, since: String? = nil,
+                signingKey: SigningKey? = nil) {
+        self.signingKey = signingKey
         self.tables = tables
         self.profile = profile
         self.compressionLevel = compressionLevel
@@ -99,7 +103,7 @@ public final class Exporter {
             try book?.recordExport(changesetId)
             let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.profile).profile,
                                              incrementalTo: previous, warnings: warnings)
-            try writer.seal(manifest)
+            try writer.seal(manifest, signingKey: self.options.signingKey)
             return manifest
         }
         let manifest = try book == nil ? store.withReadSnapshot(body) : store.withTransaction(body)

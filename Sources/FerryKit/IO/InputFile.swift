@@ -89,4 +89,10 @@ struct ByteRange {
         try forEachChunk { result.append(contentsOf: $0) }
         return result
     }
+
+    /// `readAll`, refusing a range longer than `limit` (a small file that a stranger made large).
+    func readAll(limit: Int, place: String) throws -> [UInt8] {
+        guard count <= limit else { throw FerryError(.format, "\(place) is larger than \(limit) bytes; it is not what Ferry writes there. The changeset was changed or damaged.") }
+        return try readAll()
+    }
 }

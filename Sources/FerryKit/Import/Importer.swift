@@ -30,11 +30,15 @@ public struct ImportOptions: Sendable {
     /// Keep a sync book in a target nobody prepared (`--track`): the import remembers every
     /// row it applies, so the target can take part in sync. A prepared target always does.
     public var track: Bool
+    /// `--trust`: the changeset must be signed by one of these keys (nil: a signature is
+    /// checked when there is one, and not asked for).
+    public var trust: [SignerKey]?
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
                 conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false,
-                pruneLimit: Double? = ImportOptions.defaultPruneLimit, trustSchema: Bool = false, pins: [Pin] = [], track: Bool = false) {
+                pruneLimit: Double? = ImportOptions.defaultPruneLimit, trustSchema: Bool = false, pins: [Pin] = [], track: Bool = false, trust: [SignerKey]? = nil) {
         self.pins = pins
+        self.trust = trust
         self.track = track
         self.prune = prune
         self.pruneLimit = pruneLimit
@@ -68,7 +72,8 @@ public final class Importer {
     /// Runs the import. Throws, leaving the target as it was, on any error (and with
     /// `strict` on any reject).
     public func run(targetPath: String? = nil) throws -> ImportReport {
-        // Safety rule: every checksum is verified before anything is written.
+        // Safety rule: the signature and every checksum are verified before anything is written.
+        _ = try changeset.checkSignature(trusting: options.trust)
         try changeset.verifyChecksums()
         // No value may outgrow the line it came in (nor an expression build a bigger one);
         // at least 1 MiB, so a small --max-line-size still leaves room for CREATE statements.

@@ -38,7 +38,7 @@ public enum Inspector {
     }
 
     /// The summary as text: source, creation, then one block per table.
-    public static func summary(_ changeset: ChangesetReader, table only: String?, samples: [Sample]) throws -> String {
+    public static func summary(_ changeset: ChangesetReader, table only: String?, samples: [Sample], signature: SignatureCheck? = nil) throws -> String {
         let manifest = changeset.manifest
         var out = """
             changeset  \(manifest.changesetId)
@@ -46,6 +46,7 @@ public enum Inspector {
             created    \(manifest.createdAt) by \(manifest.tool.name) \(manifest.tool.version)
             source     \(manifest.source.kind) \(manifest.source.name ?? "") (fingerprint \(manifest.source.fingerprint), schema \(manifest.source.schemaHash.prefix(12)))
             tables     \(manifest.tables.count), \(counted(manifest.tables.reduce(0) { $0 + $1.rows }, "row")), \(byteCount(manifest.tables.reduce(0) { $0 + $1.bytes }))
+            signature  \(signature?.description ?? "none (unsigned)")
 
             """
         for table in try selected(changeset, only) {
@@ -68,7 +69,7 @@ public enum Inspector {
     }
 
     /// The same as JSON: the manifest's figures plus samples, for scripts.
-    public static func json(_ changeset: ChangesetReader, table only: String?, samples: [Sample]) throws -> String {
+    public static func json(_ changeset: ChangesetReader, table only: String?, samples: [Sample], signature: SignatureCheck? = nil) throws -> String {
         var out = JSONBuffer()
         let manifest = changeset.manifest
         out.append(raw: "{\"changesetId\":")
@@ -83,7 +84,17 @@ public enum Inspector {
         if let name = manifest.source.name { out.appendString(name) } else { out.append(raw: "null") }
         out.append(raw: ",\"fingerprint\":")
         out.appendString(manifest.source.fingerprint)
-        out.append(raw: "},\"tables\":[")
+        out.append(raw: "},\"signature\":")
+        if let signature {
+            out.append(raw: "{\"signer\":")
+            out.appendString((signature.trusted ?? signature.key).name)
+            out.append(raw: ",\"fingerprint\":")
+            out.appendString(signature.key.fingerprint)
+            out.append(raw: signature.trusted == nil ? ",\"trusted\":false}" : ",\"trusted\":true}")
+        } else {
+            out.append(raw: "null")
+        }
+        out.append(raw: ",\"tables\":[")
         for (index, table) in try selected(changeset, only).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(raw: "{\"name\":")
