@@ -37,6 +37,8 @@ public final class SQLiteStatement {
 
     public var sql: String { String(cString: sqlite3_sql(handle)) }
     public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+    /// Whether running it would write nothing (sqlite3_stmt_readonly).
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
 
     /// Steps once: true when a row is ready, false when done. Resets itself on error.
     @discardableResult

@@ -20,11 +20,20 @@ struct ExportCommand: ParsableCommand {
             came between: a hub keeps one chain per peer, each continuing the last changeset \
             that peer imported.
 
+            For a support ticket, --where TABLE:CONDITION (repeatable) exports just those rows \
+            and every row they point at, so the changeset imports into an empty database; \
+            --with-children adds the rows that point at them. --redact replaces a column's \
+            values (null, drop, mask, or hash: a keyed pseudonym that still matches across \
+            tables and tickets made with the same --redact-key). Such a changeset is a \
+            snapshot: it carries no sync state and leaves the sync book alone.
+
             Examples:
               ferry export --db app.db --out changes/
               ferry export --db app.db --out ticket-4711.ferry --tables users,roles
               ferry export --db app.db --out week-48 --incremental
               ferry export --db cloud.db --out to-laptop-18.ferry --since to-laptop-17.ferry
+              ferry export --db app.db --out ticket-4711.ferry --where "customers:email = 'ann@example.com'" --with-children \\
+                --redact users.email=hash --redact customers.phone=mask --redact-key support.key --sign ops.key
             """
     )
 
@@ -49,6 +58,18 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Like --incremental, since this earlier export of the database (id or path), whichever exports came after it.")
     var since: String?
 
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only these rows, with every row they point at (repeatable): TABLE:CONDITION, an SQL condition on that table alone.", valueName: "table:condition"))
+    var filters: [String] = []
+
+    @Flag(help: "With --where: also the rows that point at the selection, and theirs (a customer's proposals and their lines).")
+    var withChildren = false
+
+    @Option(help: ArgumentHelp("Redact a column (repeatable): TABLE.COLUMN=null|drop|mask|hash. hash needs --redact-key.", valueName: "table.column=rule"))
+    var redact: [String] = []
+
+    @Option(help: "The secret for --redact …=hash (16 or more bytes, e.g. head -c 32 /dev/urandom > redact.key). The same key makes the same pseudonyms.")
+    var redactKey: String?
+
     @Option(help: "Sign the changeset with this private key (from `ferry keygen`); importers check it with --trust.")
     var sign: String?
 
@@ -69,9 +90,14 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors(common) {
             let store = try StoreOpener.open(db, for: .export, schema: common.schema)
-            let options = ExportOptions(tables: tableList(tables), profile: try loadProfile(profile), compressionLevel: level, force: force,
+            let loadedProfile = try loadProfile(profile)
+            var options = ExportOptions(tables: tableList(tables), profile: loadedProfile, compressionLevel: level, force: force,
                                         incremental: incremental, since: since.map(changesetId),
                                         signingKey: try sign.map { try SigningKey.load(path: $0) })
+            options.filters = try filters.map(RowFilter.parse)
+            options.withChildren = withChildren
+            let redaction = try Redaction(arguments: redact, profile: loadedProfile, keyPath: redactKey)
+            if !redaction.isEmpty { options.redaction = redaction }
             let summary = try Exporter(store: store, options: options, observer: TerminalProgress.make(quiet: common.quiet)).export(to: out)
             for warning in summary.manifest.warnings ?? [] { printError("warning: \(warning)") }
             if !common.quiet {

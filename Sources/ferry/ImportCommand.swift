@@ -85,6 +85,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Let the changeset's CREATE statements call any SQL function (by default only bounded ones such as lower, length or datetime). Only for a changeset from someone you trust.")
     var trustSchema = false
 
+    @Flag(help: "Import a redacted changeset (--redact) into a database that holds real values all the same.")
+    var allowRedacted = false
+
     @OptionGroup var trust: TrustOptions
 
     @OptionGroup var lineSize: LineSizeOptions
@@ -104,10 +107,11 @@ struct ImportCommand: ParsableCommand {
             let reader = try ChangesetReader(path: changeset, target: target.store, maximumLineLength: lineSize.bytes)
             var allPins = try pin.map { try Pin.parse($0, place: "--pin") }
             if let pins { allPins += try Pin.load(path: pins) }
-            let options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
+            var options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,
                                         conflictsPath: conflicts, onConflict: onConflict, force: force, prune: prune,
                                         pruneLimit: yes ? nil : pruneLimit / 100, trustSchema: trustSchema, pins: allPins, track: track,
                                         trust: try trust.keys())
+            options.allowRedacted = allowRedacted
             let result = try Importer(store: target.store, changeset: reader, options: options, observer: TerminalProgress.make(quiet: common.quiet)).run(targetPath: target.path)
             if !dryRun { target.commit() }
             if let report {

@@ -56,6 +56,34 @@ private let postgresEnabled: Bool = {
         }
     }
 
+    /// A support ticket from the PostgreSQL cloud: --where with its closure, redacted and
+    /// signed, into an empty SQLite file; a condition reading another table is refused.
+    @Test func aTicketFromPostgresCarriesTheCaseAndRefusesOtherTables() throws {
+        try withTemporaryDirectory { directory in
+            try withPostgresDatabase { uri in
+                let changeset = try exportSample(in: directory)
+                #expect(try ferry(["import", changeset.path, "--db", uri, "-q"]).status == 0)
+                let key = directory.appendingPathComponent("redact.key")
+                try Data("sixteen bytes or more of secret".utf8).write(to: key)
+                let ticket = directory.appendingPathComponent("ticket.ferry")
+                let exported = try ferry(["export", "--db", uri, "--out", ticket.path, "-q", "--where", "customers:email = 'contact@testcompanyxyz.com'",
+                                          "--with-children", "--redact", "users.email=hash", "--redact", "customers.phone=mask", "--redact-key", key.path])
+                #expect(exported.status == 0, "\(exported.stderr)")
+                let target = directory.appendingPathComponent("support.db")
+                let imported = try ferry(["import", ticket.path, "--db", target.path, "-q"])
+                #expect(imported.status == 0, "\(imported.stderr)")
+                let counts = try rowCounts(ofDatabase: target)
+                #expect(counts["customers"] == 1 && counts["proposals"] == 2 && counts["users"] == 2 && counts["roles"] == 2 && counts["products"] == 1, "\(counts)")
+                #expect(try sqlite3(target, "PRAGMA foreign_key_check").isEmpty)
+                #expect(try sqlite3(target, "SELECT phone FROM customers") == "+* *** **00\n")
+                for condition in ["customers:\"createdBy\" IN (SELECT id FROM users)", "customers:1 = 1; DELETE FROM users", "customers:EXISTS (SELECT 1 FROM generate_series(1, 2))"] {
+                    let refused = try ferry(["export", "--db", uri, "--out", directory.appendingPathComponent("x.ferry").path, "--where", condition])
+                    expectCleanRefusal(refused, condition, mentions: ["was refused"])
+                }
+            }
+        }
+    }
+
     @Test func aBadURIIsOneClearLineWithoutThePassword() throws {
         let unreachable = try ferry(["export", "--db", "postgresql://ann:hunter2@/crm?host=/nonexistent-socket-folder", "--out", "/tmp/never.ferry"])
         #expect(unreachable.status == 1)

@@ -9,6 +9,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public static let currentVersion = 2
     public static let readableVersions = 1...2
     public static let fileName = "manifest.json"
+    /// The mode of a filtered export (`--where`).
+    public static let selectionMode = "selection"
 
     public struct Tool: Codable, Sendable, Equatable {
         public var name: String
@@ -36,6 +38,11 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Tables in apply order: parents before children.
     public var tables: [ManifestTable]
     public var warnings: [String]?
+    /// A filtered export's `--where` filters (mode `selection`): the changeset holds those
+    /// rows and their closure, not a whole store, so `--prune` refuses it.
+    public var selection: ManifestSelection?
+    /// The columns a redacted export left out or replaced, and how (never the key).
+    public var redaction: ManifestRedaction?
     /// sha256 of this manifest's own bytes with this field's hex zeroed (`ManifestDigest`);
     /// `encoded()` fills it in, `decode` checks it.
     public var manifestSha256: String? = nil
@@ -58,6 +65,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         try container.encode(profile, forKey: .profile)
         try container.encode(tables, forKey: .tables)
         try container.encodeIfPresent(warnings, forKey: .warnings)
+        try container.encodeIfPresent(selection, forKey: .selection)
+        try container.encodeIfPresent(redaction, forKey: .redaction)
         try container.encodeIfPresent(manifestSha256, forKey: .manifestSha256)
     }
 

@@ -16,6 +16,17 @@ public struct ExportOptions: Sendable {
     public var since: String?
     /// `--sign`: the manifest is signed with this key (`manifest.sig`).
     public var signingKey: SigningKey?
+    /// `--where`: only these rows, with the rows they point at (a support ticket's case).
+    public var filters: [RowFilter] = []
+    /// `--with-children`: also the rows that point at the selected ones, transitively.
+    public var withChildren = false
+    /// `--redact`: columns whose values never leave the source as they are.
+    public var redaction: Redaction?
+
+    /// A ticket's changeset (filtered or redacted) is a snapshot of a case, not a step of
+    /// sync: it neither reads nor writes the sync book, and its records carry no hashes or
+    /// bases (a base's column digests would let a guess at a redacted value be checked).
+    var isTicket: Bool { !filters.isEmpty || redaction != nil }
 
     public init(tables: [String]? = nil, profile: Profile = .empty, compressionLevel: Int = 1, force: Bool = false, incremental: Bool = false, since: String? = nil,
                 signingKey: SigningKey? = nil) {
@@ -53,8 +64,17 @@ public final class Exporter {
     }
 
     public func export(to outputPath: String) throws -> ExportSummary {
+        if options.isTicket && options.incremental {
+            throw FerryError(.usage, "--where and --redact make a snapshot of a case, which continues no chain: leave out --incremental and --since.")
+        }
+        if !options.filters.isEmpty && options.tables != nil {
+            throw FerryError(.usage, "--where exports the selected rows with every row they point at, in whatever tables those are: leave out --tables.")
+        }
+        if options.withChildren && options.filters.isEmpty {
+            throw FerryError(.usage, "--with-children adds the rows that point at a selection: give the selection with --where TABLE:CONDITION.")
+        }
         let writer = try ChangesetWriter(outputPath: outputPath, force: options.force)
-        let book = try store.syncBook(create: false)
+        let book = options.isTicket ? nil : try store.syncBook(create: false)
         var previous: String?
         // The change counter of the changeset this export continues: entries changed after
         // it ship. nil for a full export.
@@ -80,18 +100,35 @@ public final class Exporter {
         let body = { () throws -> Manifest in
             // Without a book nothing is looked up per row, so ranges of a table can be scanned
             // on both cores, from a second connection on the same snapshot when the store has one.
-            let connections = try book == nil ? ScanConnections([self.store] + (self.store.openSnapshotReader().map { [$0] } ?? [])) : nil
-            let all = try self.store.tables(profile: self.profile)
-            let tables = try self.selectedTables(from: all)
-            var entries: [ManifestTable] = []
+            let connections = try book == nil && self.options.filters.isEmpty ? ScanConnections([self.store] + (self.store.openSnapshotReader().map { [$0] } ?? [])) : nil
+            var profile = self.profile
+            var all = try self.store.tables(profile: profile)
             var warnings: [String] = []
+            var redaction: RedactionPlan?
+            if let wanted = self.options.redaction {
+                let plan = try RedactionPlan(wanted, tables: all)
+                // A dropped column leaves the changeset as a skipped one does.
+                var drops = false
+                for table in all where !plan.dropped(from: table.name).isEmpty {
+                    profile.tables[table.name, default: Profile.Table()].skip = (profile.tables[table.name]?.skip ?? []) + plan.dropped(from: table.name)
+                    drops = true
+                }
+                if drops { all = try self.store.tables(profile: profile) }
+                warnings += plan.warnings
+                redaction = plan
+            }
+            let tables = try self.selectedTables(from: all)
+            let selection = self.options.filters.isEmpty ? nil
+                : try RowSelection.build(store: self.store, tables: all, filters: self.options.filters, withChildren: self.options.withChildren)
+            var entries: [ManifestTable] = []
             // The first export after `prepare` fills an empty book: its identity index is
             // built once at the end instead of growing by a random insert per row.
             let deferredIndex = try book?.deferIdentityIndexIfEmpty() ?? false
             for table in ForeignKeyOrder.sorted(tables) {
-                entries.append(try self.export(table, into: writer, allTables: all, book: book, since: watermark, connections: connections))
+                entries.append(try self.export(table, into: writer, allTables: all, book: book, since: watermark, connections: connections, selection: selection,
+                                               redactor: redaction.flatMap { plan in { plan.cellRules(for: $0, table: table.name) } }))
                 // In a store with a book the export gives such rows a cloudId itself.
-                if book == nil || table.primaryKey.isEmpty, let column = table.cloudId {
+                if selection == nil, book == nil || table.primaryKey.isEmpty, let column = table.cloudId {
                     let missing = try self.store.nullCount(of: column, in: table.name)
                     if missing > 0 {
                         warnings.append("\(counted(missing, "row")) of \(table.name) \(missing == 1 ? "has" : "have") no \(column); they will match by natural keys only. Run `ferry prepare --db \(self.store.filePath != nil ? self.store.displayName : "URI")` to give them one.")
@@ -101,8 +138,14 @@ public final class Exporter {
             if deferredIndex { try book?.buildIdentityIndex() }
             try book?.setState(SyncState.lastExport, changesetId)
             try book?.recordExport(changesetId)
-            let manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: self.profile).profile,
+            var manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: profile).profile,
                                              incrementalTo: previous, warnings: warnings)
+            manifest.redaction = redaction?.manifest
+            if selection != nil {
+                manifest.mode = Manifest.selectionMode
+                manifest.selection = ManifestSelection(filters: self.options.filters.map { .init(table: $0.table, condition: redaction == nil ? $0.condition : nil) },
+                                                       withChildren: self.options.withChildren)
+            }
             try writer.seal(manifest, signingKey: self.options.signingKey)
             return manifest
         }
@@ -127,26 +170,33 @@ public final class Exporter {
     }
 
     private func export(_ table: TableDefinition, into writer: ChangesetWriter, allTables: [TableDefinition], book: SyncBook?, since watermark: Int64?,
-                        connections: ScanConnections?) throws -> ManifestTable {
+                        connections: ScanConnections?, selection: RowSelection?, redactor makeRedactor: ((RecordEncoder) -> CellRedactor?)?) throws -> ManifestTable {
         let (file, fileName) = try writer.tableWriter(for: table, level: options.compressionLevel)
         let encoder = RecordEncoder(table: table, tables: allTables, hiddenRowKey: store.hiddenRowKey(of: table))
-        var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try store.rowCount(table.name))
+        let redactor = makeRedactor?(encoder)
+        let selected = selection.map { $0.keys[table.name] ?? [] }
+        var ticker = ProgressTicker(observer: observer, task: "export \(table.name)", total: try selected?.count ?? store.rowCount(table.name))
         let rows: Int
-        if let connections, let positions = try store.scanPositions(of: table) {
-            rows = try exportInRanges(table, positions: positions, encoder: encoder, connections: connections, into: file, ticker: &ticker)
+        if let selected, let selection {
+            rows = try exportSelected(table, keyColumns: selection.keyColumns[table.name] ?? [], keys: selected, encoder: encoder, redactor: redactor,
+                                      into: file, ticker: &ticker)
+        } else if let connections, let positions = try store.scanPositions(of: table) {
+            rows = try exportInRanges(table, positions: positions, encoder: encoder, redactor: redactor, connections: connections, into: file, ticker: &ticker)
         } else {
-            rows = try exportInOneScan(table, encoder: encoder, book: book, since: watermark, into: file, ticker: &ticker)
+            rows = try exportInOneScan(table, encoder: encoder, redactor: redactor, book: book, since: watermark, into: file, ticker: &ticker)
         }
         ticker.finish()
         let (bytes, sha256) = try file.finish()
         var entry = ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
-        entry.sequence = try store.autoincrementSequence(of: table.name)
+        // The counter is the largest id handed out: a value of the key, which a redacted key must not show.
+        let keyRedacted = table.primaryKey.contains { redactor?.covers(column: $0, in: encoder) == true }
+        entry.sequence = keyRedacted ? nil : try store.autoincrementSequence(of: table.name)
         return entry
     }
 
     /// One scan on this thread: for a store's sync book, which is read and written per row
     /// inside the export's transaction, and for tables that cannot be cut into ranges.
-    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook?, since watermark: Int64?, into file: GzipFileWriter,
+    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, redactor: CellRedactor?, book: SyncBook?, since watermark: Int64?, into file: GzipFileWriter,
                                  ticker: inout ProgressTicker) throws -> Int {
         var line = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
         var rows = 0
@@ -296,7 +346,7 @@ public final class Exporter {
                     try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint)
                 }
             } else {
-                encoder.append(cursor, to: &line)
+                encoder.append(redactor?.wrap(cursor) ?? cursor, to: &line)
             }
             rows += 1
             ticker.advance()
@@ -304,6 +354,24 @@ public final class Exporter {
                 // The encoded lines become the next gzip block as they are, without a copy.
                 let block = FilledBlock(taking: &line)
                 try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
+            }
+        }
+        try line.withBytes { try file.write($0) }
+        return rows
+    }
+
+    /// The rows of a filtered export, read by key.
+    private func exportSelected(_ table: TableDefinition, keyColumns: [String], keys: [[Value]], encoder: RecordEncoder, redactor: CellRedactor?,
+                                into file: GzipFileWriter, ticker: inout ProgressTicker) throws -> Int {
+        var line = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
+        var rows = 0
+        try store.scan(table, columns: encoder.scanColumns, joining: encoder.joins, keyColumns: keyColumns, keys: keys) { cursor in
+            encoder.append(redactor?.wrap(cursor) ?? cursor, to: &line)
+            rows += 1
+            ticker.advance()
+            if line.count >= GzipFileWriter.blockSize {
+                try line.withBytes { try file.write($0) }
+                line.removeAll()
             }
         }
         try line.withBytes { try file.write($0) }
@@ -328,7 +396,7 @@ public final class Exporter {
     /// Cuts the table into position ranges, each scanned, encoded and deflated by one job on
     /// a worker; members land in the file in range order, so the file is the same as one
     /// scan's. Returns the rows written.
-    private func exportInRanges(_ table: TableDefinition, positions: ClosedRange<Int64>, encoder: RecordEncoder, connections: ScanConnections,
+    private func exportInRanges(_ table: TableDefinition, positions: ClosedRange<Int64>, encoder: RecordEncoder, redactor: CellRedactor?, connections: ScanConnections,
                                 into file: GzipFileWriter, ticker: inout ProgressTicker) throws -> Int {
         let tally = RangeTally(positions: positions, rows: ticker.total ?? 0, targetBytes: GzipFileWriter.blockSize)
         var start = positions.lowerBound
@@ -344,7 +412,7 @@ public final class Exporter {
                     var lines = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
                     var rows = 0
                     try reader.scan(table, columns: encoder.scanColumns, joining: encoder.joins, within: range) { cursor in
-                        encoder.append(cursor, to: &lines)
+                        encoder.append(redactor?.wrap(cursor) ?? cursor, to: &lines)
                         rows += 1
                     }
                     tally.record(width: width, rows: rows, bytes: lines.count)

@@ -33,6 +33,8 @@ public struct ImportOptions: Sendable {
     /// `--trust`: the changeset must be signed by one of these keys (nil: a signature is
     /// checked when there is one, and not asked for).
     public var trust: [SignerKey]?
+    /// `--allow-redacted`: import a redacted changeset into a store that holds real values.
+    public var allowRedacted = false
 
     public init(dryRun: Bool = false, strict: Bool = false, profile: Profile? = nil, rejectsPath: String? = nil,
                 conflictsPath: String? = nil, onConflict: ConflictPolicy? = nil, force: Bool = false, prune: Bool = false,
@@ -81,7 +83,11 @@ public final class Importer {
         store.limitValueLength(to: valueLimit)
         let manifest = changeset.manifest
         if options.prune && manifest.mode != "full" {
-            throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is incremental, so rows it does not hold are not absent from the source. Export in full to mirror.")
+            let what = manifest.mode == Manifest.selectionMode ? "a selection (--where)" : "incremental"
+            throw FerryError(.usage, "--prune needs a full changeset: \(manifest.changesetId) is \(what), so rows it does not hold are not absent from the source. Export in full to mirror.")
+        }
+        if options.prune && manifest.redaction != nil {
+            throw FerryError(.usage, "--prune mirrors a store, and \(manifest.changesetId) is redacted: its rows are pseudonyms of the source's. Mirror from an unredacted export.")
         }
         // Side files: checked before anything is written, filled during the import, and put
         // in place only once it has committed. A dry run writes none.
@@ -98,6 +104,7 @@ public final class Importer {
             try store.withTransaction {
                 let log = try store.importLog()
                 try checkChain(log)
+                try checkRedaction(log)
                 var session = try ImportSession(store: store, changeset: changeset, profile: mergedProfile(), policy: options.onConflict,
                                                 prune: options.prune, pruneLimit: options.dryRun ? nil : options.pruneLimit, trustSchema: options.trustSchema, pins: options.pins,
                                                 track: options.track,
@@ -125,7 +132,8 @@ public final class Importer {
                 if changed || !logged {
                     try store.appendImportLog(ImportLogEntry(
                         changesetId: manifest.changesetId, appliedAt: ISO8601DateFormatter().string(from: Date()),
-                        sourceName: manifest.source.name ?? "", sourceFingerprint: manifest.source.fingerprint, mode: manifest.mode, totals: totals))
+                        sourceName: manifest.source.name ?? "", sourceFingerprint: manifest.source.fingerprint,
+                        mode: manifest.mode + (manifest.redaction.map { " \(Self.redactedMark)\($0.keyId ?? "nokey")" } ?? ""), totals: totals))
                 }
                 // Nothing written (a replay): roll back, so even the scratch lookup indexes
                 // leave no trace and the file stays byte-identical.
@@ -169,6 +177,27 @@ public final class Importer {
 
     /// An incremental changeset continues another; applying it without its predecessor
     /// would silently miss every change in between.
+    /// The import log's mark of a redacted changeset: `full redacted:KEYID`.
+    static let redactedMark = "redacted:"
+
+    /// A redacted changeset goes into a store of redacted rows (a support database), or into
+    /// tables that are empty: next to real values its pseudonyms match nothing and would
+    /// become duplicates of real rows. Pseudonyms made with another key match nothing either.
+    private func checkRedaction(_ log: [ImportLogEntry]) throws {
+        guard let redaction = changeset.manifest.redaction, !options.allowRedacted else { return }
+        let marks = log.compactMap { entry in entry.mode.range(of: Self.redactedMark).map { String(entry.mode[$0.upperBound...]) } }
+        if let keyId = redaction.keyId, let other = marks.first(where: { $0 != keyId && $0 != "nokey" }) {
+            throw FerryError(.usage, "\(store.displayName) holds rows redacted with another key (key id \(other); this changeset's is \(keyId)): their pseudonyms would not match, and every row would arrive twice. Ask for the ticket again with the key used before, or import with --allow-redacted.")
+        }
+        guard marks.isEmpty else { return }
+        // Any table with rows, not only the redacted ones: a customer whose owner's email is a
+        // pseudonym would be attached to a new, pseudonymous owner beside the real one.
+        for table in changeset.manifest.tables where try store.tableExists(table.name) && !store.isEmpty(table.name) {
+            let redacted = redaction.columns.prefix(3).map { "\($0.table).\($0.column)=\($0.rule.rawValue)" }.joined(separator: ", ")
+            throw FerryError(.usage, "\(changeset.path) is redacted (\(redacted)\(redaction.columns.count > 3 ? ", …" : "")), and \(table.name) in \(store.displayName) holds real rows: pseudonyms match none of them and would sit beside them as new rows. Import it into a separate support database, or pass --allow-redacted if that is what you want.")
+        }
+    }
+
     private func checkChain(_ log: [ImportLogEntry]) throws {
         let manifest = changeset.manifest
         guard manifest.mode == "incremental", let previous = manifest.incrementalTo, !options.force else { return }

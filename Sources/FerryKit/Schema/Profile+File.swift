@@ -16,7 +16,7 @@ extension Profile {
         try checkKeys(json, allowed: ["cloudId", "tables", "exclude", "include", "onConflict"], at: "the top level", path: path)
         if case .object(let tables)? = json["tables"] {
             for (table, settings) in tables {
-                try checkKeys(settings, allowed: ["match", "skip", "cloudId", "updatedAt", "onConflict"], at: "tables.\(table)", path: path)
+                try checkKeys(settings, allowed: ["match", "skip", "cloudId", "updatedAt", "onConflict", "redact"], at: "tables.\(table)", path: path)
             }
         }
         do {

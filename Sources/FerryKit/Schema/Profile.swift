@@ -11,6 +11,8 @@ public struct Profile: Codable, Sendable, Equatable {
         public var updatedAt: String?
         /// This table's conflict policy, over the import's `--on-conflict`.
         public var onConflict: ConflictPolicy?
+        /// Columns an export redacts: column → rule (`null`, `drop`, `mask`, `hash`), as `--redact` does.
+        public var redact: [String: String]?
 
         public init(match: [[String]]? = nil, skip: [String]? = nil, cloudId: String? = nil, updatedAt: String? = nil, onConflict: ConflictPolicy? = nil) {
             self.match = match

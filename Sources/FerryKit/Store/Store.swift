@@ -65,6 +65,15 @@ public protocol StoreReader: AnyObject {
     /// `withReadSnapshot`), so another thread can scan beside this one; it holds that
     /// snapshot until released. Nil when the store cannot promise the same snapshot.
     func openSnapshotReader() throws -> Store?
+    /// Calls `body` with the key (of `keyColumns`, as `makeTableAccess` names them) of each
+    /// row of `table` where `condition` holds: a person's `--where`. The store makes sure
+    /// the condition is one expression that reads `table` alone and writes nothing, and
+    /// refuses it otherwise, naming what it tried.
+    func selectKeys(of table: TableDefinition, keyColumns: [String], where condition: String, _ body: ([Value]) throws -> Void) throws
+    /// `scan`, for the rows at `keys` (values of `keyColumns`), in that order: a filtered
+    /// export reads its few rows by key, never the whole table.
+    func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], keyColumns: [String], keys: [[Value]],
+              _ body: (RowCursor) throws -> Void) throws
 }
 
 extension StoreReader {
@@ -80,6 +89,13 @@ extension StoreReader {
         throw FerryError(.usage, "internal: \(table.name) was scanned with its book entries, which this store's book never asks for.")
     }
     public func openSnapshotReader() throws -> Store? { nil }
+    public func selectKeys(of table: TableDefinition, keyColumns: [String], where condition: String, _ body: ([Value]) throws -> Void) throws {
+        throw FerryError(.usage, "this store cannot select rows with --where; export in full.")
+    }
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], keyColumns: [String], keys: [[Value]],
+                     _ body: (RowCursor) throws -> Void) throws {
+        throw FerryError(.usage, "this store cannot read rows by key; export in full.")
+    }
 }
 
 /// Rows into a store, in one transaction.

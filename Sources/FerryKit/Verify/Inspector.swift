@@ -49,6 +49,13 @@ public enum Inspector {
             signature  \(signature?.description ?? "none (unsigned)")
 
             """
+        if let selection = manifest.selection {
+            out += "selection  \(selection.filters.map { "\($0.table): \($0.condition ?? "(condition withheld: the export is redacted)")" }.joined(separator: "; "))\(selection.withChildren ? ", with children" : ""), and every row they point at\n"
+        }
+        if let redaction = manifest.redaction {
+            let columns = redaction.columns.map { "\($0.table).\($0.column)=\($0.rule.rawValue)\($0.follows.map { " (follows \($0))" } ?? "")" }
+            out += "redacted   \(columns.joined(separator: ", "))\(redaction.keyId.map { "; key id \($0)" } ?? "")\n"
+        }
         for table in try selected(changeset, only) {
             let definition = table.definition
             out += "\n\(table.name)  \(counted(table.rows, "row")), \(byteCount(table.bytes)), \(table.file)\n"

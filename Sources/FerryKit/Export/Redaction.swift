@@ -1,0 +1,290 @@
+import Crypto
+import Foundation
+
+/// What becomes of a redacted column's values in a changeset.
+public enum RedactionRule: String, Codable, Sendable, CaseIterable {
+    /// Every value becomes NULL.
+    case null
+    /// The column is left out of the changeset.
+    case drop
+    /// The shape stays, the person goes: an email keeps its domain, a phone number its last
+    /// two digits, other text its punctuation and spaces.
+    case mask
+    /// A keyed pseudonym (HMAC-SHA256 under `--redact-key`): the same value gives the same
+    /// pseudonym in every table and every changeset made with the key, so redacted keys,
+    /// foreign keys and cloudIds still match each other.
+    case hash
+}
+
+/// One redacted column, as the manifest records it.
+public struct RedactedColumn: Codable, Sendable, Equatable {
+    public var table: String
+    public var column: String
+    public var rule: RedactionRule
+    /// Set when the rule was not asked for but follows a foreign key to a hashed column, so
+    /// the reference still matches its parent.
+    public var follows: String?
+
+    public init(table: String, column: String, rule: RedactionRule, follows: String? = nil) {
+        self.table = table
+        self.column = column
+        self.rule = rule
+        self.follows = follows
+    }
+}
+
+/// The manifest's record of a redacted export: which columns, how, and which key (by an
+/// id derived from it, never the key itself).
+public struct ManifestRedaction: Codable, Sendable, Equatable {
+    public var columns: [RedactedColumn]
+    /// The first 16 hex digits of HMAC(key, "ferry redaction key id"): two changesets whose
+    /// pseudonyms match show the same id.
+    public var keyId: String?
+}
+
+/// `--redact TABLE.COLUMN=RULE` (and a profile's `redact`), with `--redact-key FILE`.
+public struct Redaction: Sendable {
+    public var columns: [RedactedColumn]
+    let key: SymmetricKey?
+
+    /// `arguments`: `TABLE.COLUMN=RULE` each; `profile`: its tables' `redact` maps;
+    /// `keyPath`: the secret for `hash`.
+    public init(arguments: [String], profile: Profile, keyPath: String?) throws {
+        var columns: [RedactedColumn] = []
+        func add(_ table: String, _ column: String, _ ruleName: String, place: String) throws {
+            guard let rule = RedactionRule(rawValue: ruleName.lowercased()) else {
+                throw FerryError(.usage, "\(place): unknown rule \"\(ruleName)\". Rules: \(RedactionRule.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            columns.removeAll { $0.table.lowercased() == table.lowercased() && $0.column.lowercased() == column.lowercased() }
+            columns.append(RedactedColumn(table: table, column: column, rule: rule))
+        }
+        for (table, settings) in profile.tables.sorted(by: { $0.key < $1.key }) {
+            for (column, rule) in (settings.redact ?? [:]).sorted(by: { $0.key < $1.key }) {
+                try add(table, column, rule, place: "profile: tables.\(table).redact.\(column)")
+            }
+        }
+        for argument in arguments {
+            guard let equals = argument.lastIndex(of: "="), let dot = argument[..<equals].firstIndex(of: ".") else {
+                throw FerryError(.usage, "--redact \(argument.prefix(80)): expected TABLE.COLUMN=RULE, e.g. --redact customers.email=hash.")
+            }
+            try add(String(argument[..<dot]), String(argument[argument.index(after: dot)..<equals]), String(argument[argument.index(after: equals)...]),
+                    place: "--redact \(argument.prefix(80))")
+        }
+        self.columns = columns
+        if let keyPath {
+            let file = try InputFile(path: keyPath)
+            guard file.size <= 4096 else { throw FerryError(.usage, "--redact-key \(keyPath) is larger than 4 KiB; give a small file holding a secret.") }
+            let secret = try ByteRange(file: file).readAll()
+            guard secret.count >= 16 else {
+                throw FerryError(.usage, "--redact-key \(keyPath) holds \(secret.count) bytes; a key needs at least 16 (make one with: head -c 32 /dev/urandom > \(keyPath)).")
+            }
+            key = SymmetricKey(data: secret)
+        } else {
+            key = nil
+        }
+        if key == nil, let hashed = columns.first(where: { $0.rule == .hash }) {
+            throw FerryError(.usage, "\(hashed.table).\(hashed.column)=hash needs a secret: --redact-key FILE (make one with: head -c 32 /dev/urandom > redact.key, and keep it to make later tickets match).")
+        }
+    }
+
+    public var isEmpty: Bool { columns.isEmpty }
+
+    var keyId: String? {
+        key.map { String(Array(HMAC<SHA256>.authenticationCode(for: Array("ferry redaction key id".utf8), using: $0)).hexString.prefix(16)) }
+    }
+}
+
+/// The redaction worked out for a store's tables: each table's rules, with hashing carried
+/// along foreign keys (a child's `ownerId` is hashed as its parent's `id` is), checked so
+/// that the changeset still imports.
+struct RedactionPlan: Sendable {
+    /// Lowercased table name → column → rule.
+    private let rules: [String: [String: RedactionRule]]
+    private let key: SymmetricKey?
+    let manifest: ManifestRedaction
+    /// Advice for rules that will make trouble on import without being wrong (a masked natural key).
+    let warnings: [String]
+
+    init(_ redaction: Redaction, tables: [TableDefinition]) throws {
+        var byName: [String: TableDefinition] = [:]
+        for table in tables { byName[table.name.lowercased()] = table }
+        var rules: [String: [String: RedactionRule]] = [:]
+        var recorded: [RedactedColumn] = []
+        for wanted in redaction.columns {
+            guard let table = byName[wanted.table.lowercased()] else {
+                throw FerryError(.usage, "--redact \(wanted.table).\(wanted.column): no table \(wanted.table) (or it is excluded). Tables: \(tables.map(\.name).joined(separator: ", ")).")
+            }
+            guard let column = table.columns.first(where: { $0.name.lowercased() == wanted.column.lowercased() }) else {
+                throw FerryError(.usage, "--redact \(wanted.table).\(wanted.column): table \(table.name) has no column \(wanted.column). Columns: \(table.columnNames.joined(separator: ", ")).")
+            }
+            rules[table.name.lowercased(), default: [:]][column.name] = wanted.rule
+            recorded.append(RedactedColumn(table: table.name, column: column.name, rule: wanted.rule))
+        }
+        // A column others point at: only a pseudonym keeps their references matching.
+        for table in tables {
+            for reference in table.references {
+                for (child, parentColumn) in zip(reference.columns, reference.to) {
+                    guard let rule = rules[reference.table.lowercased()]?[parentColumn], rule != .hash else { continue }
+                    throw FerryError(.usage, "--redact \(reference.table).\(parentColumn)=\(rule.rawValue): \(table.name).\(child) points at that column, and would point at nothing. Use hash, which gives \(table.name).\(child) the same pseudonym.")
+                }
+            }
+            for (column, rule) in rules[table.name.lowercased()] ?? [:] where rule != .hash {
+                if table.primaryKey.contains(column) {
+                    throw FerryError(.usage, "--redact \(table.name).\(column)=\(rule.rawValue): \(column) is \(table.name)'s primary key; only hash keeps rows apart and matchable.")
+                }
+                if rule == .null || rule == .drop, let definition = table.column(named: column), definition.notNull, definition.default == nil || rule == .null {
+                    throw FerryError(.usage, "--redact \(table.name).\(column)=\(rule.rawValue): \(column) is NOT NULL\(rule == .drop ? " without a default" : ""), so no row could be imported. Use mask or hash.")
+                }
+            }
+        }
+        // Hashing follows foreign keys, transitively: a child's key column takes its parent's rule.
+        var changed = true
+        while changed {
+            changed = false
+            for table in tables {
+                for reference in table.references {
+                    for (child, parentColumn) in zip(reference.columns, reference.to) where rules[reference.table.lowercased()]?[parentColumn] == .hash {
+                        if rules[table.name.lowercased()]?[child] == .hash { continue }
+                        if let other = rules[table.name.lowercased()]?[child] {
+                            throw FerryError(.usage, "--redact \(table.name).\(child)=\(other.rawValue): the column points at \(reference.table).\(parentColumn), which is hashed; it is hashed alike so the reference still matches. Leave out the rule for \(table.name).\(child).")
+                        }
+                        rules[table.name.lowercased(), default: [:]][child] = .hash
+                        recorded.append(RedactedColumn(table: table.name, column: child, rule: .hash, follows: "\(reference.table).\(parentColumn)"))
+                        changed = true
+                    }
+                }
+            }
+        }
+        var warnings: [String] = []
+        for table in tables {
+            for (column, rule) in rules[table.name.lowercased()] ?? [:] where rule == .mask && table.matchSets.contains(where: { $0.contains(column) }) {
+                warnings.append("\(table.name).\(column) is masked but is part of a natural key: masked values repeat, so rows may collide on import. hash keeps them apart.")
+            }
+        }
+        self.rules = rules
+        key = redaction.key
+        manifest = ManifestRedaction(columns: recorded, keyId: redaction.keyId)
+        self.warnings = warnings.sorted()
+    }
+
+    func rules(of table: String) -> [String: RedactionRule] { rules[table.lowercased()] ?? [:] }
+
+    /// The columns left out of the changeset.
+    func dropped(from table: String) -> [String] { rules(of: table).filter { $0.value == .drop }.map(\.key).sorted() }
+
+    /// The rule of each cursor index of an encoder's scan: the table's own columns, then
+    /// each joined parent's columns under the parent's rules.
+    func cellRules(for encoder: RecordEncoder, table: String) -> CellRedactor? {
+        var byIndex: [Int: RedactionRule] = [:]
+        let own = rules(of: table)
+        for (index, column) in encoder.scanColumns.enumerated() { if let rule = own[column] { byIndex[index] = rule } }
+        var next = encoder.scanColumns.count
+        for join in encoder.joins {
+            let parent = rules(of: join.reference.table)
+            for column in join.parentColumns {
+                if let rule = parent[column] { byIndex[next] = rule }
+                next += 1
+            }
+        }
+        return byIndex.isEmpty ? nil : CellRedactor(rules: byIndex, key: key)
+    }
+}
+
+/// Replaces the redacted cells of a scan's rows.
+struct CellRedactor: Sendable {
+    let rules: [Int: RedactionRule]
+    let key: SymmetricKey?
+
+    func wrap(_ cursor: RowCursor) -> RowCursor { RedactedCursor(base: cursor, redactor: self) }
+
+    /// Whether the table's own `column` (in `encoder`'s scan) is redacted.
+    func covers(column: String, in encoder: RecordEncoder) -> Bool {
+        encoder.scanColumns.firstIndex(of: column).map { rules[$0] != nil } ?? false
+    }
+
+    func redact(_ value: Value, _ rule: RedactionRule) -> Value {
+        if value.isNull { return value }
+        switch rule {
+        case .null, .drop: return .null
+        case .mask: return Self.mask(value)
+        case .hash: return pseudonym(value)
+        }
+    }
+
+    static func mask(_ value: Value) -> Value {
+        switch value {
+        case .integer(let number): return .integer(Int64(number.magnitude % 100))
+        case .real: return .real(0)
+        case .blob(let bytes): return .blob([UInt8](repeating: 0, count: bytes.count))
+        case .text(let bytes): return .text(maskText(String(decoding: bytes, as: UTF8.self)))
+        case .null: return .null
+        }
+    }
+
+    /// `ann.lee@example.com` → `***@example.com`; `+1 555-123-4567` → `+* ***-***-**67`;
+    /// other text keeps its spaces and punctuation, every letter and digit a `*`.
+    static func maskText(_ text: String) -> String {
+        if let at = text.lastIndex(of: "@"), at != text.startIndex {
+            return "***" + text[at...]
+        }
+        let digits = text.filter(\.isNumber).count
+        let phoneLike = digits >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }
+        var seen = 0
+        return String(text.map { character -> Character in
+            guard character.isLetter || character.isNumber else { return character }
+            if phoneLike && character.isNumber {
+                seen += 1
+                return seen > digits - 2 ? character : "*"
+            }
+            return "*"
+        })
+    }
+
+    /// HMAC-SHA256 of the value's type and bytes: an integer stays a (positive) integer, a
+    /// REAL a REAL, a BLOB 32 bytes, text 24 hex digits (`…@redacted.invalid` for an email,
+    /// so a CHECK on its shape still holds).
+    func pseudonym(_ value: Value) -> Value {
+        guard let key else { return .null }
+        let input: [UInt8]
+        switch value {
+        case .integer(let number): input = Array("i:\(number)".utf8)
+        case .real(let number): input = Array("r:\(number.bitPattern)".utf8)
+        case .text(let bytes): input = Array("t:".utf8) + bytes
+        case .blob(let bytes): input = Array("b:".utf8) + bytes
+        case .null: return .null
+        }
+        let code = Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
+        let high = code.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        switch value {
+        case .integer: return .integer(Int64(high >> 1) | 1)
+        case .real: return .real(Double(high >> 11))
+        case .blob: return .blob(code)
+        case .text(let bytes):
+            let hex = code.prefix(12).hexString
+            return .text(bytes.contains(UInt8(ascii: "@")) ? hex + "@redacted.invalid" : hex)
+        case .null: return .null
+        }
+    }
+}
+
+/// A scan's row with its redacted cells replaced; every other cell read as it is.
+private struct RedactedCursor: RowCursor {
+    let base: RowCursor
+    let redactor: CellRedactor
+
+    func value(at index: Int) -> Value {
+        let value = base.value(at: index)
+        guard let rule = redactor.rules[index] else { return value }
+        return redactor.redact(value, rule)
+    }
+
+    func isNull(at index: Int) -> Bool {
+        guard redactor.rules[index] != nil else { return base.isNull(at: index) }
+        return value(at: index).isNull
+    }
+
+    func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
+        guard redactor.rules[index] != nil else { return base.appendJSON(at: index, to: &buffer) }
+        buffer.appendValue(value(at: index))
+    }
+}
