@@ -21,7 +21,7 @@ public struct SampleCRM {
     }
 
     /// Finds `samples/crm`: `$FERRY_SAMPLES`, then the current folder and its parents, then
-    /// the source checkout this binary was built from.
+    /// beside the binary (a packaged ferry), then the source checkout this binary was built from.
     public static func locate() throws -> SampleCRM {
         var candidates: [String] = []
         if let env = ProcessInfo.processInfo.environment["FERRY_SAMPLES"] { candidates.append(env) }
@@ -30,8 +30,11 @@ public struct SampleCRM {
             candidates.append(directory.appendingPathComponent("samples/crm").path)
             directory.deleteLastPathComponent()
         }
-        // Sources/FerryKit/Demo/SampleCRM.swift → the package root.
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        // A packaged ferry (scripts/package) carries samples/crm beside the binary.
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("samples/crm").path)
+        // Sources/FerryStores/SampleCRM.swift → the package root.
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(packageRoot.appendingPathComponent("samples/crm").path)
         for candidate in candidates where FileManager.default.fileExists(atPath: candidate + "/schema.sql") {
             return SampleCRM(folder: candidate)
