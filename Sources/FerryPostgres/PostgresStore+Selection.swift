@@ -7,7 +7,7 @@ import Foundation
 extension PostgresStore {
     public func selectKeys(of table: TableDefinition, keyColumns: [String], where condition: String, _ body: ([Value]) throws -> Void) throws {
         let keys = keyColumns.map { $0 == "rowid" && table.primaryKey.isEmpty ? "t.ctid::text" : "t.\(Identifier.quote($0))" }.joined(separator: ", ")
-        let sql = "SELECT \(keys) FROM \(qualified(table.name)) AS t WHERE (\(condition))"
+        let sql = "SELECT \(keys) FROM \(qualified(table.name)) AS t WHERE (\n\(condition)\n)"
         let refuse = { (why: String) in
             FerryError(.usage, "--where \(table.name):\(condition.prefix(200)) was refused: \(why) Write it as a condition on \(table.name) alone, e.g. --where '\(table.name):id = 42'.")
         }

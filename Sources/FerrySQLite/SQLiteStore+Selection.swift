@@ -6,7 +6,8 @@ import FerryKit
 extension SQLiteStore {
     public func selectKeys(of table: TableDefinition, keyColumns: [String], where condition: String, _ body: ([Value]) throws -> Void) throws {
         let keys = keyColumns.map { keyExpression($0, of: table) }.joined(separator: ", ")
-        let sql = "SELECT \(keys) FROM \(Identifier.quote(table.name)) AS t WHERE (\(condition))"
+        // On lines of its own, so a trailing `-- comment` ends at its line, not at the `)`.
+        let sql = "SELECT \(keys) FROM \(Identifier.quote(table.name)) AS t WHERE (\n\(condition)\n)"
         let authorization = SelectionAuthorization(table: table.name)
         let statement: SQLiteStatement
         do {
@@ -14,9 +15,9 @@ extension SQLiteStore {
         } catch let error as FerryError {
             let sqlite = database.errorMessage
             let why = authorization.denied.map { " It \($0), and a condition may only read \(table.name)'s own columns and call bounded functions (lower, like, date, …)." }
-                ?? (error.message.contains("exactly one SQL statement") || sqlite.contains("syntax error")
-                    ? " It must be one SQL expression, with no ; or a second statement (SQLite: \(sqlite))."
-                    : " SQLite: \(sqlite).")
+                ?? (error.message.contains("exactly one SQL statement") || (condition.contains(";") && sqlite.contains("\";\""))
+                    ? " It must be one SQL expression, with no ; or a second statement."
+                    : " SQLite cannot read it as a condition (\(sqlite)). Quote text with straight single quotes ('…') and names with double quotes.")
             throw FerryError(.usage, "--where \(table.name):\(condition.prefix(200)) was refused.\(why) Write it as a condition on \(table.name) alone, e.g. --where '\(table.name):id = 42'.")
         }
         guard statement.isReadOnly else {

@@ -48,6 +48,19 @@ struct ReplayCommand: ParsableCommand {
         var partial = false
         try runReportingErrors(common) {
             let trusted = try trust.keys()
+            if trusted != nil {
+                // Every changeset is checked before the first is applied: a tampered third one
+                // must not leave the first two applied.
+                for path in changesets {
+                    do {
+                        let reader = try ChangesetReader(path: path, maximumLineLength: lineSize.bytes)
+                        _ = try reader.checkSignature(trusting: trusted)
+                        try reader.verifyChecksums()
+                    } catch let error as FerryError {
+                        throw error.rephrased("\(path): \(error.message) Nothing was applied to \(StoreOpener.describe(db)).")
+                    }
+                }
+            }
             let target = try TargetDatabase(db: db, schema: common.schema)
             for (index, path) in changesets.enumerated() {
                 let result: ImportReport

@@ -2,6 +2,11 @@ import Foundation
 import FerryKit
 import Testing
 
+extension String {
+    /// Left-padded with "0" to `width` characters.
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
 /// Signed changesets for air gaps: `ferry keygen`, `export --sign`, and `verify`/`import`
 /// `--trust`. With --trust, an unsigned changeset, another key's signature, or any changed
 /// byte is refused before anything is written.
@@ -156,6 +161,57 @@ import Testing
                 checked += 1
             }
             #expect(checked > 5000, "only \(checked) positions checked")
+        }
+    }
+
+    /// Found by a tester: members in another order, or every mtime rewritten with its header
+    /// checksum, left the archive's content whole and passed.
+    @Test func reorderedMembersOrRewrittenTimesAreRefused() throws {
+        try withTemporaryDirectory { directory in
+            let (key, pub) = try keygen("ops", in: directory)
+            let bundle = try signedExport(in: directory, key: key)
+            let original = [UInt8](try fileBytes(bundle))
+            var members: [[UInt8]] = []
+            var offset = 0
+            while original[offset..<offset + 512].contains(where: { $0 != 0 }) {
+                let size = Int(String(decoding: original[offset + 124..<offset + 135], as: UTF8.self), radix: 8)!
+                let end = offset + 512 + (size + 511) / 512 * 512
+                members.append(Array(original[offset..<end]))
+                offset = end
+            }
+            let trailer = Array(original[offset...])
+            var swapped = members
+            swapped.swapAt(0, 1)
+            var retimed = members
+            for index in retimed.indices {
+                var header = Array(retimed[index][0..<512])
+                header.replaceSubrange(136..<147, with: Array(String(0o1_000_000, radix: 8).leftPadded(11).utf8))
+                header.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
+                let sum = header.reduce(0) { $0 + Int($1) }
+                header.replaceSubrange(148..<155, with: Array(String(sum, radix: 8).leftPadded(6).utf8) + [0])
+                retimed[index].replaceSubrange(0..<512, with: header)
+            }
+            for (label, parts) in [("reordered", swapped), ("retimed", retimed)] {
+                let changed = directory.appendingPathComponent("\(label).ferry")
+                try Data(parts.flatMap { $0 } + trailer).write(to: changed)
+                expectCleanRefusal(try ferry(["verify", changed.path, "--trust", pub.path]), label, mentions: ["not the one that was signed"])
+            }
+        }
+    }
+
+    /// Found by a tester: inspect showed a swapped table's rows as "trusted", and replay
+    /// applied the changesets before a tampered one.
+    @Test func inspectAndReplayUnderTrustCheckEveryTableFirst() throws {
+        try withTemporaryDirectory { directory in
+            let (key, pub) = try keygen("ops", in: directory)
+            let good = try signedExport(in: directory, key: key, name: "good")
+            let bad = try signedExport(in: directory, key: key, name: "bad")
+            try gzip(#"{"op":"upsert","keys":{"name":"admin"},"row":{"id":"x","name":"EVIL","description":null,"createdAt":"2026"}}"# + "\n",
+                     to: bad.appendingPathComponent("roles.ndjson.gz"))
+            expectCleanRefusal(try ferry(["inspect", bad.path, "--trust", pub.path]), mentions: ["roles.ndjson.gz", "checksum mismatch"])
+            let target = directory.appendingPathComponent("replayed.db")
+            expectCleanRefusal(try ferry(["replay", good.path, bad.path, "--db", target.path, "--trust", pub.path]), mentions: ["checksum mismatch", "Nothing was applied"])
+            #expect(!FileManager.default.fileExists(atPath: target.path), "replay applied the good changeset before refusing the bad one")
         }
     }
 

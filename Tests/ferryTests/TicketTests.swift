@@ -246,11 +246,92 @@ import Testing
                 (["--redact", "customers.id=mask"], ["primary key"]),
                 (["--redact", "users.nickname=mask"], ["no column nickname"]),
                 (["--redact", "users.email=scramble"], ["unknown rule"]),
+                (["--redact", "users.email=mask"], ["unique key", "hash"]),
+                (["--redact", "proposals.customerId=hash", "--redact-key", key.path], ["points at customers.id", "no row"]),
+                (["--redact", "content.parentId=mask"], ["points at content.id"]),
+                (["--redact", "users.email=hash", "--redact-key", "/dev/urandom"], ["not a regular file"]),
                 (["--redact", "users.email=hash", "--redact-key", directory.appendingPathComponent("missing.key").path], ["missing.key"]),
             ]
             for (index, (arguments, mentions)) in cases.enumerated() {
                 expectCleanRefusal(try export(source, to: directory.appendingPathComponent("t\(index)"), arguments), arguments.joined(separator: " "), mentions: mentions)
             }
+        }
+    }
+
+    /// Found by a tester: SQLite names a referenced column in any case (`REFERENCES
+    /// Person(id)` for `ID`), and hashing must follow it all the same.
+    @Test func hashingFollowsAForeignKeyWhateverTheCaseOfItsNames() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("c.db")
+            try database(source, """
+                CREATE TABLE Person (ID INTEGER PRIMARY KEY, Email TEXT UNIQUE NOT NULL);
+                CREATE TABLE a (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES person(id));
+                CREATE TABLE b (id INTEGER PRIMARY KEY, pe TEXT REFERENCES Person(email));
+                INSERT INTO Person VALUES (4711, 'ann@secret.example'); INSERT INTO a VALUES (1, 4711); INSERT INTO b VALUES (1, 'ann@secret.example');
+                """)
+            let key = directory.appendingPathComponent("redact.key")
+            try Data("sixteen bytes or more of secret".utf8).write(to: key)
+            let ticket = directory.appendingPathComponent("ticket")
+            let exported = try export(source, to: ticket, ["--redact", "Person.ID=hash", "--redact", "Person.Email=hash", "--redact-key", key.path])
+            #expect(exported.status == 0, "\(exported.stderr)")
+            try expectNoOriginal(["ann@secret.example", "secret.example", "4711"], in: ticket)
+            let target = directory.appendingPathComponent("target.db")
+            let imported = try ferry(["import", ticket.path, "--db", target.path, "-q"])
+            #expect(imported.status == 0, "every reference still matches its parent: \(imported.stderr)")
+            #expect(try sqlite3(target, "SELECT count(*) FROM a JOIN Person ON Person.ID = a.pid") == "1\n")
+            #expect(try sqlite3(target, "SELECT count(*) FROM b JOIN Person ON Person.Email = b.pe") == "1\n")
+        }
+    }
+
+    /// Found by a tester: mask kept the text after an `@` inside free text, and an integer's
+    /// last two digits (half of a PIN).
+    @Test func maskKeepsOnlyTheShapeOfAWholeAddressOrPhoneNumber() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("n.db")
+            try database(source, """
+                CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT, contact TEXT, phone TEXT, pin INTEGER, salary REAL);
+                INSERT INTO note VALUES (1, 'call ann@secret.example at +1 555 123 4567, PIN 4711', 'ann@secret.example', '+1 555 123 4567', 4711, 123456.5);
+                """)
+            let ticket = directory.appendingPathComponent("ticket")
+            let exported = try export(source, to: ticket, ["--redact", "note.body=mask", "--redact", "note.contact=mask", "--redact", "note.phone=mask",
+                                                           "--redact", "note.pin=mask", "--redact", "note.salary=mask"])
+            #expect(exported.status == 0, "\(exported.stderr)")
+            try expectNoOriginal(["ann@secret", "4711", "123456", "4567"], in: ticket)
+            let line = try #require(try tableLines(ticket, "note").first)
+            #expect(line.contains(#""body":"**** ***@******.******* ** +* *** *** ****, *** ****""#), "\(line)")
+            #expect(line.contains(#""contact":"***@secret.example""#) && line.contains(#""phone":"+* *** *** **67""#), "\(line)")
+            #expect(line.contains(#""pin":0"#) && line.contains(#""salary":0.0"#), "\(line)")
+        }
+    }
+
+    /// Found by a tester: once one redacted ticket was in the log, any later one went in
+    /// beside the real rows a full import brought.
+    @Test func aStoreThatTookRealRowsStaysRealAfterATicket() throws {
+        try withTemporaryDirectory { directory in
+            let source = try sampleSource(in: directory)
+            let key = directory.appendingPathComponent("redact.key")
+            try Data("sixteen bytes or more of secret".utf8).write(to: key)
+            let redact = ["--redact", "users.email=hash", "--redact-key", key.path]
+            let first = directory.appendingPathComponent("first"), full = directory.appendingPathComponent("full"), third = directory.appendingPathComponent("third")
+            #expect(try export(source, to: first, ["--where", "customers:company LIKE 'Acme%'", "--with-children"] + redact).status == 0)
+            #expect(try export(source, to: full, []).status == 0)
+            #expect(try export(source, to: third, redact).status == 0)
+            let mixed = directory.appendingPathComponent("mixed.db")
+            #expect(try ferry(["import", first.path, "--db", mixed.path, "-q"]).status == 0)
+            #expect(try ferry(["import", full.path, "--db", mixed.path, "-q", "--on-conflict", "source-wins"]).status != 1)
+            expectCleanRefusal(try ferry(["import", third.path, "--db", mixed.path]), mentions: ["holds real rows"])
+        }
+    }
+
+    @Test func aSelectionWhoseParentTableIsExcludedSaysSo() throws {
+        try withTemporaryDirectory { directory in
+            let source = try sampleSource(in: directory)
+            let profile = directory.appendingPathComponent("profile.json")
+            try Data(#"{"exclude": ["users"]}"#.utf8).write(to: profile)
+            let result = try ferry(["export", "--db", source.path, "--out", directory.appendingPathComponent("t").path, "--profile", profile.path,
+                                    "--where", "customers:company LIKE 'Acme%' -- the Acme case"])
+            #expect(result.status == 0, "a trailing comment is part of the condition: \(result.stderr)")
+            #expect(result.stderr.contains("customers.createdBy points at users, which the profile excludes"), "\(result.stderr)")
         }
     }
 

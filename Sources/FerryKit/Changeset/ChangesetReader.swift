@@ -92,9 +92,10 @@ public final class ChangesetReader {
         guard let match = trusted.first(where: { $0.raw == signature.key.raw }) else {
             throw FerryError(.unsafe, "\(path) is signed by key \(signature.key.fingerprint) (\(signature.key.name.isEmpty ? "unnamed" : "says \"\(signature.key.name)\"")), which is not among the \(trusted.count) trusted key\(trusted.count == 1 ? "" : "s") (\(trusted.map(\.fingerprint).joined(separator: ", "))). Ask its sender which key signed it, or trust that key with --trust.")
         }
-        let expected = Set([Manifest.fileName, ChangesetSignature.fileName] + manifest.tables.map(\.file))
-        if let files {
-            try TarArchive.checkCanonical(try InputFile(path: path), members: expected)
+        let order = [Manifest.fileName, ChangesetSignature.fileName] + manifest.tables.map(\.file)
+        let expected = Set(order)
+        if files != nil {
+            try TarArchive.checkCanonical(try InputFile(path: path), members: order, mtime: manifest.createdSeconds)
         } else {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder!)) ?? []
             if let stranger = entries.sorted().first(where: { !expected.contains($0) }) {

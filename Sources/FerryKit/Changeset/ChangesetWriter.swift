@@ -77,7 +77,7 @@ final class ChangesetWriter {
             files.append(ChangesetSignature.fileName)
         }
         if asArchive {
-            try TarArchive.write(folder: stagingPath, files: files + manifest.tables.map(\.file), to: stagingPath + ".ferry")
+            try TarArchive.write(folder: stagingPath, files: files + manifest.tables.map(\.file), to: stagingPath + ".ferry", mtime: manifest.createdSeconds)
         }
     }
 

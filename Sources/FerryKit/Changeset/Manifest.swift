@@ -70,6 +70,14 @@ public struct Manifest: Codable, Sendable, Equatable {
         try container.encodeIfPresent(manifestSha256, forKey: .manifestSha256)
     }
 
+    /// `createdAt` in whole seconds since 1970 (0 when it does not parse): every member of a
+    /// `.ferry` archive carries it as its mtime, so the manifest, and a signature, cover it.
+    var createdSeconds: Int {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return (formatter.date(from: createdAt) ?? ISO8601DateFormatter().date(from: createdAt)).map { max(0, Int($0.timeIntervalSince1970)) } ?? 0
+    }
+
     public func table(named name: String) -> ManifestTable? {
         tables.first { $0.name == name }
     }

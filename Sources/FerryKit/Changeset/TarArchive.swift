@@ -7,9 +7,9 @@ enum TarArchive {
     static let blockSize = 512
 
     /// Writes `files` (plain names inside `folder`) into a new archive at `path`.
-    static func write(folder: String, files: [String], to path: String) throws {
+    /// Every member's mtime is `mtime` (the manifest's createdAt, so a signature covers it).
+    static func write(folder: String, files: [String], to path: String, mtime: Int) throws {
         let output = try OutputFile(creating: path)
-        let mtime = Int(Date().timeIntervalSince1970)
         for name in files {
             let input = try InputFile(path: folder + "/" + name)
             try output.write(try header(name: name, size: input.size, mtime: mtime))
@@ -101,7 +101,8 @@ enum TarArchive {
     /// A signature covers the manifest and the manifest every member's bytes; this covers
     /// the rest, so no byte of a signed archive can change unnoticed (a header checksum alone
     /// misses a changed byte inside the checksum field, and the last zero block is never read).
-    static func checkCanonical(_ file: InputFile, members expected: Set<String>) throws {
+    static func checkCanonical(_ file: InputFile, members expectedOrder: [String], mtime expectedTime: Int) throws {
+        let expected = Set(expectedOrder)
         let damaged = { (what: String) in
             FerryError(.checksum, "\(file.path): \(what), so the archive is not the one that was signed. Copy it again, or ask its sender for a new signed export.")
         }
@@ -117,8 +118,9 @@ enum TarArchive {
             if block.allSatisfy({ $0 == 0 }) { break }
             let name = cString(block[0..<100])
             guard expected.contains(name), seen.insert(name).inserted else { throw damaged("member \"\(name)\" is not one the signed manifest names (or appears twice)") }
-            guard let size = octalValue(block[124..<136]), let mtime = octalValue(block[136..<148]),
-                  let canonical = try? header(name: name, size: size, mtime: mtime), canonical == block else {
+            guard name == expectedOrder[seen.count - 1] else { throw damaged("member \(name) is out of the order Ferry writes") }
+            guard let size = octalValue(block[124..<136]),
+                  let canonical = try? header(name: name, size: size, mtime: expectedTime), canonical == block else {
                 throw damaged("the header of \(name) at byte \(offset) is not the one Ferry writes")
             }
             let dataEnd = offset + blockSize + size

@@ -109,8 +109,8 @@ public final class Exporter {
                 let plan = try RedactionPlan(wanted, tables: all)
                 // A dropped column leaves the changeset as a skipped one does.
                 var drops = false
-                for table in all where !plan.dropped(from: table.name).isEmpty {
-                    profile.tables[table.name, default: Profile.Table()].skip = (profile.tables[table.name]?.skip ?? []) + plan.dropped(from: table.name)
+                for table in all where !plan.dropped(from: table).isEmpty {
+                    profile.tables[table.name, default: Profile.Table()].skip = (profile.tables[table.name]?.skip ?? []) + plan.dropped(from: table)
                     drops = true
                 }
                 if drops { all = try self.store.tables(profile: profile) }
@@ -120,6 +120,7 @@ public final class Exporter {
             let tables = try self.selectedTables(from: all)
             let selection = self.options.filters.isEmpty ? nil
                 : try RowSelection.build(store: self.store, tables: all, filters: self.options.filters, withChildren: self.options.withChildren)
+            warnings += selection?.warnings ?? []
             var entries: [ManifestTable] = []
             // The first export after `prepare` fills an empty book: its identity index is
             // built once at the end instead of growing by a random insert per row.

@@ -72,11 +72,15 @@ public struct Redaction: Sendable {
         }
         self.columns = columns
         if let keyPath {
+            var info = stat()
+            guard stat(keyPath, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                throw FerryError(.usage, "--redact-key \(keyPath) is not a regular file. Give a file holding the secret: make one with head -c 32 /dev/urandom > redact.key, and keep it to make later tickets match.")
+            }
             let file = try InputFile(path: keyPath)
             guard file.size <= 4096 else { throw FerryError(.usage, "--redact-key \(keyPath) is larger than 4 KiB; give a small file holding a secret.") }
             let secret = try ByteRange(file: file).readAll()
             guard secret.count >= 16 else {
-                throw FerryError(.usage, "--redact-key \(keyPath) holds \(secret.count) bytes; a key needs at least 16 (make one with: head -c 32 /dev/urandom > \(keyPath)).")
+                throw FerryError(.usage, "--redact-key \(keyPath) holds \(secret.count) bytes; a key needs at least 16 (make a new one with: head -c 32 /dev/urandom > redact.key).")
             }
             key = SymmetricKey(data: secret)
         } else {
@@ -108,7 +112,10 @@ struct RedactionPlan: Sendable {
     init(_ redaction: Redaction, tables: [TableDefinition]) throws {
         var byName: [String: TableDefinition] = [:]
         for table in tables { byName[table.name.lowercased()] = table }
+        // Table and column names compare without case, as SQL's do (`REFERENCES Person(id)`
+        // names the column `ID`).
         var rules: [String: [String: RedactionRule]] = [:]
+        func rule(_ table: String, _ column: String) -> RedactionRule? { rules[table.lowercased()]?[column.lowercased()] }
         var recorded: [RedactedColumn] = []
         for wanted in redaction.columns {
             guard let table = byName[wanted.table.lowercased()] else {
@@ -117,23 +124,33 @@ struct RedactionPlan: Sendable {
             guard let column = table.columns.first(where: { $0.name.lowercased() == wanted.column.lowercased() }) else {
                 throw FerryError(.usage, "--redact \(wanted.table).\(wanted.column): table \(table.name) has no column \(wanted.column). Columns: \(table.columnNames.joined(separator: ", ")).")
             }
-            rules[table.name.lowercased(), default: [:]][column.name] = wanted.rule
+            rules[table.name.lowercased(), default: [:]][column.name.lowercased()] = wanted.rule
             recorded.append(RedactedColumn(table: table.name, column: column.name, rule: wanted.rule))
         }
-        // A column others point at: only a pseudonym keeps their references matching.
         for table in tables {
             for reference in table.references {
                 for (child, parentColumn) in zip(reference.columns, reference.to) {
-                    guard let rule = rules[reference.table.lowercased()]?[parentColumn], rule != .hash else { continue }
-                    throw FerryError(.usage, "--redact \(reference.table).\(parentColumn)=\(rule.rawValue): \(table.name).\(child) points at that column, and would point at nothing. Use hash, which gives \(table.name).\(child) the same pseudonym.")
+                    // A column others point at: only a pseudonym keeps their references matching.
+                    if let parentRule = rule(reference.table, parentColumn), parentRule != .hash {
+                        throw FerryError(.usage, "--redact \(reference.table).\(parentColumn)=\(parentRule.rawValue): \(table.name).\(child) points at that column, and would point at nothing. Use hash, which gives \(table.name).\(child) the same pseudonym.")
+                    }
+                    // A reference changed on its own side points at nothing: only NULL (no parent) or dropping it is safe.
+                    if let childRule = rule(table.name, child), childRule == .mask || (childRule == .hash && rule(reference.table, parentColumn) != .hash) {
+                        throw FerryError(.usage, "--redact \(table.name).\(child)=\(childRule.rawValue): the column points at \(reference.table).\(parentColumn), and a changed value would point at no row. Hash \(reference.table).\(parentColumn) instead (the reference follows it), or use null.")
+                    }
                 }
             }
-            for (column, rule) in rules[table.name.lowercased()] ?? [:] where rule != .hash {
-                if table.primaryKey.contains(column) {
-                    throw FerryError(.usage, "--redact \(table.name).\(column)=\(rule.rawValue): \(column) is \(table.name)'s primary key; only hash keeps rows apart and matchable.")
+            for column in table.columns {
+                guard let columnRule = rule(table.name, column.name), columnRule != .hash else { continue }
+                if table.primaryKey.contains(column.name) {
+                    throw FerryError(.usage, "--redact \(table.name).\(column.name)=\(columnRule.rawValue): \(column.name) is \(table.name)'s primary key; only hash keeps rows apart and matchable.")
                 }
-                if rule == .null || rule == .drop, let definition = table.column(named: column), definition.notNull, definition.default == nil || rule == .null {
-                    throw FerryError(.usage, "--redact \(table.name).\(column)=\(rule.rawValue): \(column) is NOT NULL\(rule == .drop ? " without a default" : ""), so no row could be imported. Use mask or hash.")
+                if columnRule == .null || columnRule == .drop, column.notNull, column.default == nil || columnRule == .null {
+                    throw FerryError(.usage, "--redact \(table.name).\(column.name)=\(columnRule.rawValue): \(column.name) is NOT NULL\(columnRule == .drop ? " without a default" : ""), so no row could be imported. Use mask or hash.")
+                }
+                // Masked values repeat: rows of a unique key would merge into one on import.
+                if columnRule == .mask, let key = table.matchSets.first(where: { $0.contains(column.name) }) {
+                    throw FerryError(.usage, "--redact \(table.name).\(column.name)=mask: \(column.name) is part of the unique key (\(key.joined(separator: ", "))), and masked values repeat, so different rows would be taken for one on import. Use hash, which keeps them apart.")
                 }
             }
         }
@@ -143,13 +160,15 @@ struct RedactionPlan: Sendable {
             changed = false
             for table in tables {
                 for reference in table.references {
-                    for (child, parentColumn) in zip(reference.columns, reference.to) where rules[reference.table.lowercased()]?[parentColumn] == .hash {
-                        if rules[table.name.lowercased()]?[child] == .hash { continue }
-                        if let other = rules[table.name.lowercased()]?[child] {
+                    for (child, parentColumn) in zip(reference.columns, reference.to) where rule(reference.table, parentColumn) == .hash {
+                        if rule(table.name, child) == .hash { continue }
+                        if let other = rule(table.name, child) {
                             throw FerryError(.usage, "--redact \(table.name).\(child)=\(other.rawValue): the column points at \(reference.table).\(parentColumn), which is hashed; it is hashed alike so the reference still matches. Leave out the rule for \(table.name).\(child).")
                         }
-                        rules[table.name.lowercased(), default: [:]][child] = .hash
-                        recorded.append(RedactedColumn(table: table.name, column: child, rule: .hash, follows: "\(reference.table).\(parentColumn)"))
+                        rules[table.name.lowercased(), default: [:]][child.lowercased()] = .hash
+                        let parentName = byName[reference.table.lowercased()]?.column(named: parentColumn)?.name
+                            ?? byName[reference.table.lowercased()]?.columns.first { $0.name.lowercased() == parentColumn.lowercased() }?.name ?? parentColumn
+                        recorded.append(RedactedColumn(table: table.name, column: child, rule: .hash, follows: "\(byName[reference.table.lowercased()]?.name ?? reference.table).\(parentName)"))
                         changed = true
                     }
                 }
@@ -157,8 +176,8 @@ struct RedactionPlan: Sendable {
         }
         var warnings: [String] = []
         for table in tables {
-            for (column, rule) in rules[table.name.lowercased()] ?? [:] where rule == .mask && table.matchSets.contains(where: { $0.contains(column) }) {
-                warnings.append("\(table.name).\(column) is masked but is part of a natural key: masked values repeat, so rows may collide on import. hash keeps them apart.")
+            for column in table.columns where rule(table.name, column.name) == .mask && table.fallbackMatchSets.contains(where: { $0.contains(column.name) }) {
+                warnings.append("\(table.name).\(column.name) is masked but the profile matches \(table.name) by it: masked values repeat, so rows may be taken for one another on import. hash keeps them apart.")
             }
         }
         self.rules = rules
@@ -167,22 +186,26 @@ struct RedactionPlan: Sendable {
         self.warnings = warnings.sorted()
     }
 
+    /// Column (lowercased) → rule.
     func rules(of table: String) -> [String: RedactionRule] { rules[table.lowercased()] ?? [:] }
 
     /// The columns left out of the changeset.
-    func dropped(from table: String) -> [String] { rules(of: table).filter { $0.value == .drop }.map(\.key).sorted() }
+    func dropped(from table: TableDefinition) -> [String] {
+        let own = rules(of: table.name)
+        return table.columnNames.filter { own[$0.lowercased()] == .drop }
+    }
 
     /// The rule of each cursor index of an encoder's scan: the table's own columns, then
     /// each joined parent's columns under the parent's rules.
     func cellRules(for encoder: RecordEncoder, table: String) -> CellRedactor? {
         var byIndex: [Int: RedactionRule] = [:]
         let own = rules(of: table)
-        for (index, column) in encoder.scanColumns.enumerated() { if let rule = own[column] { byIndex[index] = rule } }
+        for (index, column) in encoder.scanColumns.enumerated() { if let rule = own[column.lowercased()] { byIndex[index] = rule } }
         var next = encoder.scanColumns.count
         for join in encoder.joins {
             let parent = rules(of: join.reference.table)
             for column in join.parentColumns {
-                if let rule = parent[column] { byIndex[next] = rule }
+                if let rule = parent[column.lowercased()] { byIndex[next] = rule }
                 next += 1
             }
         }
@@ -213,7 +236,8 @@ struct CellRedactor: Sendable {
 
     static func mask(_ value: Value) -> Value {
         switch value {
-        case .integer(let number): return .integer(Int64(number.magnitude % 100))
+        // A number has no shape to keep that is not its value (a PIN's last digits are half of it).
+        case .integer: return .integer(0)
         case .real: return .real(0)
         case .blob(let bytes): return .blob([UInt8](repeating: 0, count: bytes.count))
         case .text(let bytes): return .text(maskText(String(decoding: bytes, as: UTF8.self)))
@@ -221,11 +245,14 @@ struct CellRedactor: Sendable {
         }
     }
 
-    /// `ann.lee@example.com` → `***@example.com`; `+1 555-123-4567` → `+* ***-***-**67`;
-    /// other text keeps its spaces and punctuation, every letter and digit a `*`.
+    /// `ann.lee@example.com` → `***@example.com` (only when the whole value is one address);
+    /// `+1 555-123-4567` → `+* ***-***-**67` (only when the whole value is a phone number);
+    /// any other text keeps its spaces and punctuation, every letter and digit a `*`.
     static func maskText(_ text: String) -> String {
-        if let at = text.lastIndex(of: "@"), at != text.startIndex {
-            return "***" + text[at...]
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        if parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+           !text.contains(where: { $0.isWhitespace || $0 == "," || $0 == ";" || $0 == "<" || $0 == ">" }) {
+            return "***@" + parts[1]
         }
         let digits = text.filter(\.isNumber).count
         let phoneLike = digits >= 4 && text.allSatisfy { $0.isNumber || " +-().".contains($0) }

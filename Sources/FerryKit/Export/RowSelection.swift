@@ -48,6 +48,8 @@ struct RowSelection {
     private(set) var keys: [String: [[Value]]] = [:]
     /// The columns each table's keys are values of (`TableAccess.keyColumns`).
     private(set) var keyColumns: [String: [String]] = [:]
+    /// Why the closure may be incomplete (a parent table left out).
+    var warnings: [String] = []
     private var seen: [String: Set<[Value]>] = [:]
 
     var rowCount: Int { keys.values.reduce(0) { $0 + $1.count } }
@@ -109,6 +111,12 @@ struct RowSelection {
                 for parentKey in try access(parent).keys(where: reference.to, equal: values, limit: 2) where selection.insert(parent.name, parentKey) {
                     found.append((parent, parentKey))
                 }
+            }
+        }
+        // A parent table the profile leaves out: its rows cannot come along.
+        for table in tables {
+            for reference in table.references where byName[reference.table.lowercased()] == nil && selection.keys[table.name]?.isEmpty == false {
+                selection.warnings.append("\(table.name).\(reference.columns.joined(separator: ", ")) points at \(reference.table), which the profile excludes: those rows are not in the changeset, so it will not import into an empty database with every reference intact.")
             }
         }
         return selection

@@ -133,7 +133,8 @@ public final class Importer {
                     try store.appendImportLog(ImportLogEntry(
                         changesetId: manifest.changesetId, appliedAt: ISO8601DateFormatter().string(from: Date()),
                         sourceName: manifest.source.name ?? "", sourceFingerprint: manifest.source.fingerprint,
-                        mode: manifest.mode + (manifest.redaction.map { " \(Self.redactedMark)\($0.keyId ?? "nokey")" } ?? ""), totals: totals))
+                        mode: manifest.mode + (manifest.redaction.map { " \(options.allowRedacted ? Self.mixedMark : Self.redactedMark)\($0.keyId ?? "nokey")" } ?? ""),
+                        totals: totals))
                 }
                 // Nothing written (a replay): roll back, so even the scratch lookup indexes
                 // leave no trace and the file stays byte-identical.
@@ -177,19 +178,28 @@ public final class Importer {
 
     /// An incremental changeset continues another; applying it without its predecessor
     /// would silently miss every change in between.
-    /// The import log's mark of a redacted changeset: `full redacted:KEYID`.
+    /// The import log's mark of a redacted changeset: `full redacted:KEYID`, or
+    /// `redacted-beside-real:KEYID` when `--allow-redacted` let it in beside real rows.
     static let redactedMark = "redacted:"
+    static let mixedMark = "redacted-beside-real:"
 
     /// A redacted changeset goes into a store of redacted rows (a support database), or into
     /// tables that are empty: next to real values its pseudonyms match nothing and would
     /// become duplicates of real rows. Pseudonyms made with another key match nothing either.
+    /// A store counts as redacted only while every changeset it took was redacted, under one
+    /// key, without `--allow-redacted`: one real import, or rows nobody imported, make it real.
     private func checkRedaction(_ log: [ImportLogEntry]) throws {
         guard let redaction = changeset.manifest.redaction, !options.allowRedacted else { return }
-        let marks = log.compactMap { entry in entry.mode.range(of: Self.redactedMark).map { String(entry.mode[$0.upperBound...]) } }
-        if let keyId = redaction.keyId, let other = marks.first(where: { $0 != keyId && $0 != "nokey" }) {
+        let marks = log.map { entry -> String? in
+            if entry.mode.contains(Self.mixedMark) { return nil }
+            return entry.mode.range(of: Self.redactedMark).map { String(entry.mode[$0.upperBound...]) }
+        }
+        let keyIds = Set(marks.compactMap { $0 }.filter { $0 != "nokey" })
+        if let keyId = redaction.keyId, let other = keyIds.first(where: { $0 != keyId }) {
             throw FerryError(.usage, "\(store.displayName) holds rows redacted with another key (key id \(other); this changeset's is \(keyId)): their pseudonyms would not match, and every row would arrive twice. Ask for the ticket again with the key used before, or import with --allow-redacted.")
         }
-        guard marks.isEmpty else { return }
+        let onlyRedacted = !log.isEmpty && marks.allSatisfy { $0 != nil }
+        if onlyRedacted { return }
         // Any table with rows, not only the redacted ones: a customer whose owner's email is a
         // pseudonym would be attached to a new, pseudonymous owner beside the real one.
         for table in changeset.manifest.tables where try store.tableExists(table.name) && !store.isEmpty(table.name) {
