@@ -39,6 +39,12 @@ extension PostgresStore {
         }
         walk(json)
         if let first = reads.first { throw refuse("it reads \(first), and a condition may only read \(table.name)'s own columns.") }
+        // PostgreSQL has no authorizer, and a function can read anything inside its body
+        // (query_to_xml runs a query of its own): every function the plan calls must be one
+        // of the bounded built-ins a condition needs.
+        if let function = Self.functionsCalled(inPlan: json).first(where: { !Self.selectionFunctions.contains($0.lowercased()) }) {
+            throw refuse("it calls \(function), and a condition may only call bounded built-in functions (lower, length, coalesce, date_trunc, …).")
+        }
         let result = try connection.query(sql)
         let affinities = try convertingAffinities(of: table.name)
         for row in 0..<result.rowCount {
@@ -69,5 +75,50 @@ extension PostgresStore {
                 try body(cursor)
             }
         }
+    }
+
+    /// The functions a `--where` condition may call on PostgreSQL: scalar built-ins whose
+    /// result depends on their arguments (and the clock), as SQLite's list for a schema.
+    static let selectionFunctions: Set<String> = [
+        // Words of SQL itself that the plan prints before a parenthesis.
+        "and", "or", "not", "in", "is", "exists", "case", "when", "then", "else", "end", "from", "like", "ilike", "between",
+        "similar", "escape", "distinct",
+        "any", "all", "array", "coalesce", "nullif", "greatest", "least", "extract", "row",
+        "lower", "upper", "length", "char_length", "character_length", "octet_length", "bit_length", "initcap",
+        "substr", "substring", "trim", "btrim", "ltrim", "rtrim", "strpos", "position", "left", "right", "lpad", "rpad",
+        "concat", "concat_ws", "split_part", "starts_with", "replace", "translate", "reverse", "md5", "regexp_replace",
+        "regexp_match", "regexp_like", "like_escape", "unaccent",
+        "abs", "round", "trunc", "floor", "ceil", "ceiling", "sign", "mod", "div", "power", "sqrt",
+        "date_trunc", "date_part", "now", "age", "to_char", "to_date", "to_timestamp", "to_number", "make_date",
+        "make_timestamp", "make_interval", "timezone", "statement_timestamp", "transaction_timestamp", "clock_timestamp",
+        "jsonb_extract_path", "jsonb_extract_path_text", "json_extract_path", "json_extract_path_text", "jsonb_typeof",
+        "json_typeof", "jsonb_array_length", "json_array_length", "array_length", "cardinality", "array_position",
+    ]
+
+    /// Names called as functions anywhere in an EXPLAIN (VERBOSE, FORMAT JSON) plan: each
+    /// `name(` outside a string literal, casts (`::numeric(10,2)`) left out.
+    static func functionsCalled(inPlan plan: Any) -> [String] {
+        var texts: [String] = []
+        func collect(_ node: Any) {
+            if let text = node as? String { texts.append(text) }
+            else if let object = node as? [String: Any] { object.values.forEach(collect) }
+            else if let array = node as? [Any] { array.forEach(collect) }
+        }
+        collect(plan)
+        var names: [String] = []
+        for text in texts {
+            // Literals out first ('it''s' included), then casts with their type modifiers.
+            var bare = text.replacingOccurrences(of: #"'(?:[^']|'')*'"#, with: "''", options: .regularExpression)
+            bare = bare.replacingOccurrences(of: #"::\s*"?[A-Za-z_][A-Za-z0-9_ ."]*(\([0-9, ]*\))?(\[\])*"#, with: "", options: .regularExpression)
+            guard let pattern = try? NSRegularExpression(pattern: #"([A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)*)\s*\("#) else { continue }
+            for match in pattern.matches(in: bare, range: NSRange(bare.startIndex..., in: bare)) {
+                guard let range = Range(match.range(at: 1), in: bare) else { continue }
+                let name = String(bare[range])
+                // Only pg_catalog's own functions count as built-ins; any other schema is the application's.
+                if name.contains(".") && !name.lowercased().hasPrefix("pg_catalog.") { names.append(name); continue }
+                names.append(String(name.split(separator: ".").last ?? Substring(name)))
+            }
+        }
+        return names
     }
 }

@@ -76,7 +76,15 @@ private let postgresEnabled: Bool = {
                 #expect(counts["customers"] == 1 && counts["proposals"] == 2 && counts["users"] == 2 && counts["roles"] == 2 && counts["products"] == 1, "\(counts)")
                 #expect(try sqlite3(target, "PRAGMA foreign_key_check").isEmpty)
                 #expect(try sqlite3(target, "SELECT phone FROM customers") == "+* *** **00\n")
-                for condition in ["customers:\"createdBy\" IN (SELECT id FROM users)", "customers:1 = 1; DELETE FROM users", "customers:EXISTS (SELECT 1 FROM generate_series(1, 2))"] {
+                // Conditions real tickets use: casts, IN lists, CASE, date functions, a subquery on the table itself.
+                let ordinary = try ferry(["export", "--db", uri, "--out", directory.appendingPathComponent("ordinary.ferry").path, "-q", "--where",
+                                          "customers:lower(email) IN ('contact@testcompanyxyz.com', 'x') AND CASE WHEN phone IS NULL THEN false ELSE true END AND \"createdAt\"::text > '2020' AND id IN (SELECT c.id FROM customers c)"])
+                #expect(ordinary.status == 0, "\(ordinary.stderr)")
+                // Another table; a second statement; a function scan; built-ins that run a
+                // query of their own or read the server's files.
+                for condition in ["customers:\"createdBy\" IN (SELECT id FROM users)", "customers:1 = 1; DELETE FROM users", "customers:EXISTS (SELECT 1 FROM generate_series(1, 2))",
+                                  "customers:query_to_xml('select * from users', true, true, '') IS NOT NULL", "customers:pg_read_file('/etc/hostname') IS NOT NULL",
+                                  "customers:nextval('customers_seq') > 0"] {
                     let refused = try ferry(["export", "--db", uri, "--out", directory.appendingPathComponent("x.ferry").path, "--where", condition])
                     expectCleanRefusal(refused, condition, mentions: ["was refused"])
                 }
