@@ -281,7 +281,7 @@ public final class PostgresStore: Store {
         try declaredTypes(of: table).compactMapValues(PostgresTypes.convertingAffinity)
     }
 
-    public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
+    public func hasIndex(on table: String, startingWith columns: [String]) throws -> Bool {
         let covered = try connection.query("""
             SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = $1 AND c.relname = $2 AND i.indpred IS NULL
@@ -289,7 +289,11 @@ public final class PostgresStore: Store {
                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) = (SELECT array_agg(x ORDER BY x) FROM unnest($3::text[]) AS x)
             LIMIT 1
             """, [.text(schema), .text(table), .text(Self.arrayLiteral(columns))])
-        if covered.rowCount > 0 { return nil }
+        return covered.rowCount > 0
+    }
+
+    public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
+        if try hasIndex(on: table, startingWith: columns) { return nil }
         let name = "_ferry_lookup_" + UUID().uuidString.prefix(8).lowercased()
         try connection.execute("CREATE INDEX \(Identifier.quote(name)) ON \(qualified(table)) (\(Identifier.quoteList(columns)))")
         return name

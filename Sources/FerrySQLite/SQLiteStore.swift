@@ -135,13 +135,18 @@ public final class SQLiteStore: Store {
         return reader
     }
 
-    public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
-        let wanted = Set(columns)
+    public func hasIndex(on table: String, startingWith columns: [String]) throws -> Bool {
+        let wanted = Set(columns.map { $0.lowercased() })
         for row in try database.rows("SELECT name FROM pragma_index_list(?) WHERE partial = 0", [.text(table)]) {
             guard let index = row[0].string else { continue }
-            let indexed = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(index)]).map { $0[0].string }
-            if indexed.count >= columns.count, Set(indexed.prefix(columns.count).compactMap { $0 }) == wanted { return nil }
+            let indexed = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(index)]).map { $0[0].string?.lowercased() }
+            if indexed.count >= columns.count, Set(indexed.prefix(columns.count).compactMap { $0 }) == wanted { return true }
         }
+        return false
+    }
+
+    public func addLookupIndex(on table: String, columns: [String]) throws -> String? {
+        if try hasIndex(on: table, startingWith: columns) { return nil }
         let name = "_ferry_lookup_" + UUID().uuidString.prefix(8).lowercased()
         try database.execute("CREATE INDEX \(Identifier.quote(name)) ON \(Identifier.quote(table)) (\(Identifier.quoteList(columns)))")
         return name

@@ -17,6 +17,16 @@ private func withPostgresDatabase<T>(_ body: (String) throws -> T) throws -> T {
     return try body(server.replacingOccurrences(of: "///postgres?", with: "///\(name)?"))
 }
 
+/// Another new database on the test server, named with `suffix`, dropped after `body`.
+private func withPostgresDatabaseNamed<T>(_ suffix: String, _ body: (String) throws -> T) throws -> T {
+    let server = try #require(ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"])
+    let name = "ferry_cli_\(suffix)_\(UUID().uuidString.prefix(8).lowercased())"
+    let admin = try PostgresConnection(uri: server)
+    try admin.execute("CREATE DATABASE \(Identifier.quote(name))")
+    defer { try? admin.execute("DROP DATABASE IF EXISTS \(Identifier.quote(name)) WITH (FORCE)") }
+    return try body(server.replacingOccurrences(of: "///postgres?", with: "///\(name)?"))
+}
+
 private let postgresEnabled: Bool = {
     let enabled = ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"] != nil || ProcessInfo.processInfo.environment["CI"] == "true"
     if !enabled { FileHandle.standardError.write(Data("WARNING: FERRY_TEST_POSTGRES is not set; the PostgreSQL CLI tests are SKIPPED. Run scripts/test.\n".utf8)) }
@@ -87,6 +97,43 @@ private let postgresEnabled: Bool = {
                                   "customers:nextval('customers_seq') > 0"] {
                     let refused = try ferry(["export", "--db", uri, "--out", directory.appendingPathComponent("x.ferry").path, "--where", condition])
                     expectCleanRefusal(refused, condition, mentions: ["was refused"])
+                }
+            }
+        }
+    }
+
+    /// Found by a tester: pseudonyms and masks must be values the PostgreSQL column takes (a
+    /// 63-bit hash into an integer, hex into a uuid); a type no pseudonym fits is refused.
+    @Test func redactedValuesFitPostgresColumnTypes() throws {
+        try withTemporaryDirectory { directory in
+            try withPostgresDatabase { uri in
+                let connection = try PostgresConnection(uri: uri)
+                try connection.execute("""
+                    CREATE TABLE org (id serial PRIMARY KEY, code smallint NOT NULL, name varchar(12) NOT NULL, UNIQUE (id, code));
+                    CREATE TABLE person (id integer PRIMARY KEY, org integer NOT NULL, org_code smallint NOT NULL, uid uuid UNIQUE, meta jsonb,
+                        salary numeric(12,2), born timestamptz, email varchar(30), token uuid, FOREIGN KEY (org, org_code) REFERENCES org (id, code));
+                    INSERT INTO org (code, name) VALUES (7, 'Acme'), (8, 'Bravo');
+                    INSERT INTO person VALUES (1, 1, 7, gen_random_uuid(), '{"a": 1}', 1234.5, now(), 'ann@secret.example', gen_random_uuid()),
+                                              (2, 2, 8, gen_random_uuid(), '{"b": 2}', 99, now(), 'bob@secret.example', gen_random_uuid());
+                    """)
+                let key = directory.appendingPathComponent("redact.key")
+                try Data("sixteen bytes or more of secret".utf8).write(to: key)
+                let ticket = directory.appendingPathComponent("ticket")
+                let exported = try ferry(["export", "--db", uri, "--out", ticket.path, "-q", "--where", "person:id = 1", "--redact-key", key.path,
+                                          "--redact", "org.id=hash", "--redact", "org.code=hash", "--redact", "org.name=mask", "--redact", "person.id=hash",
+                                          "--redact", "person.uid=hash", "--redact", "person.meta=hash", "--redact", "person.salary=mask", "--redact", "person.email=hash"])
+                #expect(exported.status == 0, "\(exported.stderr)")
+                try withPostgresDatabaseNamed("empty") { empty in
+                    let imported = try ferry(["import", ticket.path, "--db", empty, "-q", "--rejects", directory.appendingPathComponent("r.ndjson").path])
+                    #expect(imported.status == 0, "every redacted value fits its column: \(imported.stderr)")
+                    let target = try PostgresConnection(uri: empty)
+                    #expect(try target.scalar("SELECT count(*) FROM person JOIN org ON (org.id, org.code) = (person.org, person.org_code)") == .integer(1))
+                    #expect(try target.scalar("SELECT salary::text FROM person") == .text("0.00"))
+                    #expect(try target.scalar("SELECT email FROM person")?.string?.contains("secret") == false)
+                }
+                for (rule, mentions) in [("person.born=hash", "use null or drop"), ("person.salary=hash", "use mask"), ("person.meta=mask", "JSON"), ("person.token=mask", "uuid")] {
+                    let refused = try ferry(["export", "--db", uri, "--out", directory.appendingPathComponent("x").path, "--redact", rule, "--redact-key", key.path])
+                    expectCleanRefusal(refused, rule, mentions: [mentions])
                 }
             }
         }

@@ -33,6 +33,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(result.stdout.contains("10|10"), "\(result.stdout)")
+        #expect(result.stdout.contains("\n8\n"), "the records the company's absence is checked in: \(result.stdout)")
         #expect(result.stdout.contains("redacted   users.email=hash"), "\(result.stdout)")
     }
 

@@ -250,6 +250,8 @@ import Testing
                 (["--redact", "proposals.customerId=hash", "--redact-key", key.path], ["points at customers.id", "no row"]),
                 (["--redact", "content.parentId=mask"], ["points at content.id"]),
                 (["--redact", "users.email=hash", "--redact-key", "/dev/urandom"], ["not a regular file"]),
+                (["--redact", "customers.phone=hash", "--redact", "customers.phone=null", "--redact-key", key.path], ["already redacted with hash"]),
+                (["--profile", sampleProfile.path, "--redact", "proposals.title=mask"], ["the profile matches proposals by", "hash"]),
                 (["--redact", "users.email=hash", "--redact-key", directory.appendingPathComponent("missing.key").path], ["missing.key"]),
             ]
             for (index, (arguments, mentions)) in cases.enumerated() {
@@ -332,6 +334,44 @@ import Testing
                                     "--where", "customers:company LIKE 'Acme%' -- the Acme case"])
             #expect(result.status == 0, "a trailing comment is part of the condition: \(result.stderr)")
             #expect(result.stderr.contains("customers.createdBy points at users, which the profile excludes"), "\(result.stderr)")
+        }
+    }
+
+    /// Found by a tester: a child table without an index on its reference was scanned once
+    /// per selected parent (quadratic). Without an index it is now scanned once per level;
+    /// either way the same rows ship.
+    @Test func childrenAreTheSameWithOrWithoutAnIndexOnTheReference() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("p.db")
+            try database(source, """
+                CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT);
+                CREATE TABLE c (id TEXT PRIMARY KEY, p INTEGER REFERENCES p(id), note TEXT);
+                CREATE TABLE g (n INTEGER, c TEXT REFERENCES c(id));
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                INSERT INTO p SELECT i, 'p' || i FROM n;
+                INSERT INTO c SELECT 'c' || id, id, 'x' FROM p;
+                INSERT INTO c SELECT 'd' || id, id, 'y' FROM p WHERE id % 3 = 0;
+                INSERT INTO g SELECT id, 'c' || id FROM p WHERE id % 2 = 0;
+                """)
+            func shipped(_ name: String) throws -> [String: Int] {
+                let out = directory.appendingPathComponent(name)
+                let result = try export(source, to: out, ["--where", "p:id % 10 = 0", "--with-children"])
+                #expect(result.status == 0, "\(result.stderr)")
+                return Dictionary(uniqueKeysWithValues: try (readManifest(out)["tables"] as? [[String: Any]] ?? []).map { ($0["name"] as! String, $0["rows"] as! Int) })
+            }
+            let scanned = try shipped("scanned")
+            #expect(scanned == ["p": 300, "c": 400, "g": 300], "\(scanned)")
+            try database(source, "CREATE INDEX c_p ON c(p); CREATE INDEX g_c ON g(c);")
+            #expect(try shipped("indexed") == scanned)
+        }
+    }
+
+    @Test func aSelectionOfNoRowsSaysSo() throws {
+        try withTemporaryDirectory { directory in
+            let source = try sampleSource(in: directory)
+            let result = try ferry(["export", "--db", source.path, "--out", directory.appendingPathComponent("t").path, "--where", "customers:id = 'nope'"])
+            #expect(result.status == 0)
+            #expect(result.stderr.contains("selected no row of customers"), "\(result.stderr)")
         }
     }
 

@@ -55,7 +55,12 @@ public struct Redaction: Sendable {
             guard let rule = RedactionRule(rawValue: ruleName.lowercased()) else {
                 throw FerryError(.usage, "\(place): unknown rule \"\(ruleName)\". Rules: \(RedactionRule.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
-            columns.removeAll { $0.table.lowercased() == table.lowercased() && $0.column.lowercased() == column.lowercased() }
+            if let earlier = columns.first(where: { $0.table.lowercased() == table.lowercased() && $0.column.lowercased() == column.lowercased() }) {
+                guard earlier.rule == rule else {
+                    throw FerryError(.usage, "\(place): \(table).\(column) is already redacted with \(earlier.rule.rawValue); give one rule per column.")
+                }
+                return
+            }
             columns.append(RedactedColumn(table: table, column: column, rule: rule))
         }
         for (table, settings) in profile.tables.sorted(by: { $0.key < $1.key }) {
@@ -98,12 +103,68 @@ public struct Redaction: Sendable {
     }
 }
 
+/// What kind of value a column holds, as far as a pseudonym or a mask must fit it: a
+/// PostgreSQL column refuses an integer beyond its width, text that is not a uuid or JSON,
+/// and a value longer than varchar(n). SQLite takes anything (`.any`).
+enum RedactedValueKind: Sendable, Equatable {
+    case any
+    /// An integer of this many bits (PostgreSQL's integer 32, smallint 16).
+    case integer(bits: Int)
+    case uuid
+    case json
+    /// Text of at most this many characters (varchar(n), char(n)).
+    case text(limit: Int)
+    /// A number kept exactly (numeric, real, double precision, money): masked to 0, never hashed.
+    case number
+    /// A type whose values no pseudonym or mask fits (timestamps, dates, booleans, arrays, …).
+    case other(String)
+
+    /// The kind of a column from its declared type (`pg:TYPE` for a PostgreSQL column).
+    init(declaredType: String) {
+        let declared = declaredType.lowercased()
+        guard let colon = declared.firstIndex(of: ":"), declared.hasPrefix("pg") else { self = .any; return }
+        let base = String(declared[declared.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        let limit = base.range(of: #"\((\d+)\)$"#, options: .regularExpression).flatMap { Int(base[$0].dropFirst().dropLast()) }
+        switch base {
+        case "integer", "int", "int4", "serial": self = .integer(bits: 32)
+        case "smallint", "int2", "smallserial": self = .integer(bits: 16)
+        case "bigint", "int8", "bigserial", "text", "bytea", "citext", "name": self = .any
+        case "uuid": self = .uuid
+        case "json", "jsonb": self = .json
+        case _ where base.hasPrefix("character varying") || base.hasPrefix("varchar") || base.hasPrefix("character") || base.hasPrefix("char"):
+            self = limit.map { .text(limit: $0) } ?? .any
+        case _ where base.hasPrefix("numeric") || base.hasPrefix("decimal") || base == "real" || base == "double precision" || base == "money" || base.hasPrefix("float"):
+            self = .number
+        default: self = .other(base)
+        }
+    }
+
+    /// Why `rule` cannot make a value of this kind, or nil when it can.
+    func refusal(of rule: RedactionRule) -> String? {
+        switch (self, rule) {
+        case (.number, .hash): return "a pseudonym of a number would not be a number the column keeps exactly; use mask (0) or null"
+        case (.json, .mask): return "masked JSON is not JSON; use hash (a JSON string) or null"
+        case (.uuid, .mask): return "a masked uuid is not a uuid; use hash (a uuid-shaped pseudonym) or null"
+        case (.other(let type), .hash), (.other(let type), .mask): return "no pseudonym or mask is a valid \(type); use null or drop"
+        default: return nil
+        }
+    }
+}
+
+/// A redacted cell's rule, and the kind of value its column takes.
+struct CellRule: Sendable {
+    let rule: RedactionRule
+    let kind: RedactedValueKind
+}
+
 /// The redaction worked out for a store's tables: each table's rules, with hashing carried
 /// along foreign keys (a child's `ownerId` is hashed as its parent's `id` is), checked so
 /// that the changeset still imports.
 struct RedactionPlan: Sendable {
     /// Lowercased table name → column → rule.
     private let rules: [String: [String: RedactionRule]]
+    /// Lowercased table name → column → the kind of value it takes (redacted columns only).
+    private let kinds: [String: [String: RedactedValueKind]]
     private let key: SymmetricKey?
     let manifest: ManifestRedaction
     /// Advice for rules that will make trouble on import without being wrong (a masked natural key).
@@ -174,13 +235,27 @@ struct RedactionPlan: Sendable {
                 }
             }
         }
-        var warnings: [String] = []
+        var kinds: [String: [String: RedactedValueKind]] = [:]
         for table in tables {
-            for column in table.columns where rule(table.name, column.name) == .mask && table.fallbackMatchSets.contains(where: { $0.contains(column.name) }) {
-                warnings.append("\(table.name).\(column.name) is masked but the profile matches \(table.name) by it: masked values repeat, so rows may be taken for one another on import. hash keeps them apart.")
+            for column in table.columns {
+                guard let columnRule = rule(table.name, column.name) else { continue }
+                let kind = RedactedValueKind(declaredType: column.type)
+                if let why = kind.refusal(of: columnRule) {
+                    throw FerryError(.usage, "--redact \(table.name).\(column.name)=\(columnRule.rawValue): the column is \(column.type.split(separator: ":").last.map(String.init) ?? column.type), and \(why).")
+                }
+                // A profile's fallback composite is matched on: masked values repeat, and rows would be taken for one another.
+                if columnRule == .mask, let composite = table.fallbackMatchSets.first(where: { $0.contains(column.name) }) {
+                    throw FerryError(.usage, "--redact \(table.name).\(column.name)=mask: the profile matches \(table.name) by (\(composite.joined(separator: ", "))), and masked values repeat, so rows would be taken for one another on import. Use hash, which keeps them apart.")
+                }
+                kinds[table.name.lowercased(), default: [:]][column.name.lowercased()] = kind
             }
         }
+        var warnings: [String] = []
+        if redaction.key != nil && !redaction.columns.contains(where: { $0.rule == .hash }) {
+            warnings.append("--redact-key is given but no column is hashed: the key changes nothing. Did you mean --redact TABLE.COLUMN=hash?")
+        }
         self.rules = rules
+        self.kinds = kinds
         key = redaction.key
         manifest = ManifestRedaction(columns: recorded, keyId: redaction.keyId)
         self.warnings = warnings.sorted()
@@ -198,14 +273,15 @@ struct RedactionPlan: Sendable {
     /// The rule of each cursor index of an encoder's scan: the table's own columns, then
     /// each joined parent's columns under the parent's rules.
     func cellRules(for encoder: RecordEncoder, table: String) -> CellRedactor? {
-        var byIndex: [Int: RedactionRule] = [:]
-        let own = rules(of: table)
-        for (index, column) in encoder.scanColumns.enumerated() { if let rule = own[column.lowercased()] { byIndex[index] = rule } }
+        var byIndex: [Int: CellRule] = [:]
+        func cell(_ table: String, _ column: String) -> CellRule? {
+            rules(of: table)[column.lowercased()].map { CellRule(rule: $0, kind: kinds[table.lowercased()]?[column.lowercased()] ?? .any) }
+        }
+        for (index, column) in encoder.scanColumns.enumerated() { if let rule = cell(table, column) { byIndex[index] = rule } }
         var next = encoder.scanColumns.count
         for join in encoder.joins {
-            let parent = rules(of: join.reference.table)
             for column in join.parentColumns {
-                if let rule = parent[column.lowercased()] { byIndex[next] = rule }
+                if let rule = cell(join.reference.table, column) { byIndex[next] = rule }
                 next += 1
             }
         }
@@ -215,7 +291,7 @@ struct RedactionPlan: Sendable {
 
 /// Replaces the redacted cells of a scan's rows.
 struct CellRedactor: Sendable {
-    let rules: [Int: RedactionRule]
+    let rules: [Int: CellRule]
     let key: SymmetricKey?
 
     func wrap(_ cursor: RowCursor) -> RowCursor { RedactedCursor(base: cursor, redactor: self) }
@@ -225,12 +301,14 @@ struct CellRedactor: Sendable {
         encoder.scanColumns.firstIndex(of: column).map { rules[$0] != nil } ?? false
     }
 
-    func redact(_ value: Value, _ rule: RedactionRule) -> Value {
+    func redact(_ value: Value, _ cell: CellRule) -> Value {
         if value.isNull { return value }
-        switch rule {
+        switch cell.rule {
         case .null, .drop: return .null
-        case .mask: return Self.mask(value)
-        case .hash: return pseudonym(value)
+        case .mask:
+            if case .text(limit: let limit) = cell.kind, case .text(let bytes) = Self.mask(value) { return .text(Array(String(decoding: bytes, as: UTF8.self).prefix(limit).utf8)) }
+            return Self.mask(value)
+        case .hash: return pseudonym(value, kind: cell.kind)
         }
     }
 
@@ -270,7 +348,7 @@ struct CellRedactor: Sendable {
     /// HMAC-SHA256 of the value's type and bytes: an integer stays a (positive) integer, a
     /// REAL a REAL, a BLOB 32 bytes, text 24 hex digits (`…@redacted.invalid` for an email,
     /// so a CHECK on its shape still holds).
-    func pseudonym(_ value: Value) -> Value {
+    func pseudonym(_ value: Value, kind: RedactedValueKind = .any) -> Value {
         guard let key else { return .null }
         let input: [UInt8]
         switch value {
@@ -282,14 +360,24 @@ struct CellRedactor: Sendable {
         }
         let code = Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
         let high = code.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        switch value {
-        case .integer: return .integer(Int64(high >> 1) | 1)
-        case .real: return .real(Double(high >> 11))
-        case .blob: return .blob(code)
-        case .text(let bytes):
+        switch (value, kind) {
+        case (.integer, .integer(bits: let bits)): return .integer(Int64(high >> UInt64(65 - bits)) | 1)
+        case (.integer, _): return .integer(Int64(high >> 1) | 1)
+        case (.real, _): return .real(Double(high >> 11))
+        case (.blob, _): return .blob(code)
+        case (.text, .uuid):
+            let hex = code.prefix(16).hexString
+            let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+            return .text(parts.joined(separator: "-"))
+        case (.text, .json): return .text("\"\(code.prefix(12).hexString)\"")
+        case (.text(let bytes), _):
             let hex = code.prefix(12).hexString
-            return .text(bytes.contains(UInt8(ascii: "@")) ? hex + "@redacted.invalid" : hex)
-        case .null: return .null
+            let email = hex + "@redacted.invalid"
+            if case .text(limit: let limit) = kind {
+                return .text(String((bytes.contains(UInt8(ascii: "@")) && email.count <= limit ? email : hex).prefix(limit)))
+            }
+            return .text(bytes.contains(UInt8(ascii: "@")) ? email : hex)
+        case (.null, _): return .null
         }
     }
 }

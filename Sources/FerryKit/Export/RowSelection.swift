@@ -78,26 +78,50 @@ struct RowSelection {
             guard let table = byName[filter.table.lowercased()] else {
                 throw FerryError(.usage, "--where \(filter.table): no such table in \(store.displayName) (or it is excluded). Tables: \(tables.map(\.name).joined(separator: ", ")).")
             }
+            var matched = 0
             try store.selectKeys(of: table, keyColumns: try access(table).keyColumns, where: filter.condition) { key in
+                matched += 1
                 if selection.insert(table.name, key) { found.append((table, key)) }
+            }
+            // A mistyped condition must not look like a ticket that was made.
+            if matched == 0 {
+                selection.warnings.append("--where \(table.name):\(filter.condition.prefix(200)) selected no row of \(table.name). Check the condition.")
             }
         }
         if withChildren {
-            // Rows pointing at a selected row, and rows pointing at those: a customer's
-            // proposals, then their lines. Parents reached later are not expanded this way,
-            // or a customer's owner would bring every customer of that owner.
-            var next = 0
-            while next < found.count {
-                let (parent, key) = found[next]
-                next += 1
+            // Rows pointing at a selected row, and rows pointing at those, level by level: a
+            // customer's proposals, then their lines. Parents reached later are not expanded
+            // this way, or a customer's owner would bring every customer of that owner.
+            var frontier = found
+            while !frontier.isEmpty {
+                var next: [(table: TableDefinition, key: [Value])] = []
+                let byParent = Dictionary(grouping: frontier, by: { $0.table.name.lowercased() })
                 for child in tables {
-                    for reference in child.references where reference.table.lowercased() == parent.name.lowercased() {
-                        guard let values = try access(parent).values(reference.to, at: key), !values.contains(where: \.isNull) else { continue }
-                        for childKey in try access(child).keys(where: reference.columns, equal: values, limit: Int(Int32.max)) where selection.insert(child.name, childKey) {
-                            found.append((child, childKey))
+                    for reference in child.references {
+                        guard let parents = byParent[reference.table.lowercased()], let parentTable = parents.first?.table else { continue }
+                        var wanted = Set<[Value]>()
+                        for parent in parents {
+                            if let values = try access(parentTable).values(reference.to, at: parent.key), !values.contains(where: \.isNull) { wanted.insert(values) }
+                        }
+                        if wanted.isEmpty { continue }
+                        let add = { (key: [Value]) in if selection.insert(child.name, key) { next.append((child, key)) } }
+                        // Without an index on the reference, each lookup would scan the table:
+                        // one scan serves every parent of this level instead.
+                        let scanKey = child.primaryKey.isEmpty ? store.hiddenRowKey(of: child).map { [$0] } : child.primaryKey
+                        if let scanKey, try !store.hasIndex(on: child.name, startingWith: reference.columns) {
+                            try store.scan(child, columns: scanKey + reference.columns, joining: []) { cursor in
+                                guard wanted.contains(reference.columns.indices.map { cursor.value(at: scanKey.count + $0) }) else { return }
+                                add(scanKey.indices.map { cursor.value(at: $0) })
+                            }
+                        } else {
+                            for values in wanted {
+                                for childKey in try access(child).keys(where: reference.columns, equal: values, limit: Int(Int32.max)) { add(childKey) }
+                            }
                         }
                     }
                 }
+                found += next
+                frontier = next
             }
         }
         // Every row a shipped row points at, transitively.

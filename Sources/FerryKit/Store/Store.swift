@@ -74,6 +74,9 @@ public protocol StoreReader: AnyObject {
     /// export reads its few rows by key, never the whole table.
     func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], keyColumns: [String], keys: [[Value]],
               _ body: (RowCursor) throws -> Void) throws
+    /// Whether an index of `table` starts with `columns` (in any order), so a lookup by them
+    /// seeks instead of scanning.
+    func hasIndex(on table: String, startingWith columns: [String]) throws -> Bool
 }
 
 extension StoreReader {
@@ -92,6 +95,7 @@ extension StoreReader {
     public func selectKeys(of table: TableDefinition, keyColumns: [String], where condition: String, _ body: ([Value]) throws -> Void) throws {
         throw FerryError(.usage, "this store cannot select rows with --where; export in full.")
     }
+    public func hasIndex(on table: String, startingWith columns: [String]) throws -> Bool { true }
     public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], keyColumns: [String], keys: [[Value]],
                      _ body: (RowCursor) throws -> Void) throws {
         throw FerryError(.usage, "this store cannot read rows by key; export in full.")
