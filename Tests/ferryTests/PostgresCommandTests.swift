@@ -139,6 +139,32 @@ private let postgresEnabled: Bool = {
         }
     }
 
+    /// Found by a tester: in a schema whose foreign keys are checked at once (not
+    /// DEFERRABLE), taking out a row of a cycle whose partner was rejected failed with the
+    /// server's own foreign-key error. Now it is the message SQLite gives, and nothing is applied.
+    @Test func aCycleRowTakenOutUnderImmediateForeignKeysIsAClearRefusal() throws {
+        try withTemporaryDirectory { directory in
+            let schema = """
+                CREATE TABLE person (id serial PRIMARY KEY, email text NOT NULL UNIQUE, manager_id int REFERENCES person(id));
+                """
+            try withPostgresDatabase { source in
+                try withPostgresDatabaseNamed("target") { target in
+                    try PostgresConnection(uri: source).execute(schema + """
+                        INSERT INTO person (email) VALUES ('alice@acme.com');
+                        INSERT INTO person (email, manager_id) VALUES ('bob@acme.com', 1), ('carol@acme.com', 2);
+                        """)
+                    let connection = try PostgresConnection(uri: target)
+                    try connection.execute(schema + "ALTER TABLE person ADD CONSTRAINT no_alice CHECK (email <> 'alice@acme.com');")
+                    let changeset = directory.appendingPathComponent("cs")
+                    #expect(try ferry(["export", "--db", source, "--out", changeset.path, "-q"]).status == 0)
+                    let result = try ferry(["import", changeset.path, "--db", target, "--rejects", directory.appendingPathComponent("r.ndjson").path])
+                    expectCleanRefusal(result, mentions: ["partner in the cycle", "Nothing was imported"])
+                    #expect(try connection.scalar("SELECT count(*) FROM person") == .integer(0))
+                }
+            }
+        }
+    }
+
     @Test func aBadURIIsOneClearLineWithoutThePassword() throws {
         let unreachable = try ferry(["export", "--db", "postgresql://ann:hunter2@/crm?host=/nonexistent-socket-folder", "--out", "/tmp/never.ferry"])
         #expect(unreachable.status == 1)

@@ -264,8 +264,16 @@ struct ImportSession {
         context.pending = []
         for (tableIndex, reconciler) in reconcilers.enumerated() {
             for (fixup, rejection) in try reconciler.resolveCycleFixups() {
-                try reconciler.undoInsert(at: fixup.key)
-                undoneCycleRows.append("table \(reconciler.target.name), line \(fixup.line): \(rejection.reason.rawValue)")
+                let undone = "table \(reconciler.target.name), line \(fixup.line): \(rejection.reason.rawValue)"
+                do {
+                    try reconciler.undoInsert(at: fixup.key)
+                } catch let error as FerryError where error.storeFailure?.kind == .constraint {
+                    // A store that checks foreign keys at once (a PostgreSQL schema whose keys are
+                    // not DEFERRABLE) refuses the delete itself: rows written since point at it.
+                    throw FerryError(.data, "rows of table \(reconciler.target.name) point at a row of a cycle that had to be taken out because its partner in the cycle was rejected (\(undone)). Nothing was imported. Fix the record named (its line in that table's file, and why it was refused), then import again.",
+                                     storeFailure: error.storeFailure, detail: error.detail ?? error.message)
+                }
+                undoneCycleRows.append(undone)
                 results[tableIndex].counts.inserted -= 1
                 results[tableIndex].counts.rejected += 1
                 let table = changeset.manifest.tables[tableIndex]
