@@ -165,6 +165,35 @@ private let postgresEnabled: Bool = {
         }
     }
 
+    /// `compact --applied` on a PostgreSQL book removes only the tombstones the named
+    /// changeset carried, as on SQLite (CompactCommandTests).
+    @Test func compactOnPostgresRemovesOnlyWhatThePeerHasSeen() throws {
+        try withTemporaryDirectory { directory in
+            try withPostgresDatabase { cloud in
+                try PostgresConnection(uri: cloud).execute("CREATE TABLE t (id text PRIMARY KEY, code text NOT NULL UNIQUE); INSERT INTO t VALUES ('1','a'),('2','b'),('3','c')")
+                try #require(try ferry(["prepare", "--db", cloud, "-q"]).status == 0)
+                let laptop = directory.appendingPathComponent("laptop.db")
+                func exportAndApply(_ name: String, apply: Bool) throws -> URL {
+                    let out = directory.appendingPathComponent(name)
+                    try #require(try ferry(["export", "--db", cloud, "--out", out.path, "-q"]).status == 0)
+                    if apply { try #require(try ferry(["import", out.path, "--db", laptop.path, "-q"]).status == 0) }
+                    return out
+                }
+                _ = try exportAndApply("first", apply: true)
+                try PostgresConnection(uri: cloud).execute("DELETE FROM t WHERE id = '1'")
+                let second = try exportAndApply("second", apply: true)
+                try PostgresConnection(uri: cloud).execute("DELETE FROM t WHERE id = '2'")
+                _ = try exportAndApply("third", apply: false)
+                #expect(try ferry(["inspect", "--db", cloud]).stdout.contains("1 row tracked, 2 tombstones"))
+                let compact = try ferry(["compact", "--db", cloud, "--applied", second.path])
+                #expect(compact.status == 0, "\(compact.stderr)")
+                #expect(compact.stderr.contains("removed 1 tombstone, 1 kept"), "\(compact.stderr)")
+                #expect(try ferry(["inspect", "--db", cloud]).stdout.contains("1 row tracked, 1 tombstone"))
+                #expect(try PostgresConnection(uri: cloud).scalar("SELECT count(*) FROM t") == .integer(1), "application rows untouched")
+            }
+        }
+    }
+
     @Test func aBadURIIsOneClearLineWithoutThePassword() throws {
         let unreachable = try ferry(["export", "--db", "postgresql://ann:hunter2@/crm?host=/nonexistent-socket-folder", "--out", "/tmp/never.ferry"])
         #expect(unreachable.status == 1)
