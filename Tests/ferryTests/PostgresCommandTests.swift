@@ -141,8 +141,9 @@ private let postgresEnabled: Bool = {
 
     /// Found by a tester: in a schema whose foreign keys are checked at once (not
     /// DEFERRABLE), taking out a row of a cycle whose partner was rejected failed with the
-    /// server's own foreign-key error. Now it is the message SQLite gives, and nothing is applied.
-    @Test func aCycleRowTakenOutUnderImmediateForeignKeysIsAClearRefusal() throws {
+    /// server's own foreign-key error. Now the rows pointing at it are taken out first, each
+    /// rejected, and the rest applies.
+    @Test func aCycleRowTakenOutUnderImmediateForeignKeysTakesItsDependentsWithIt() throws {
         try withTemporaryDirectory { directory in
             let schema = """
                 CREATE TABLE person (id serial PRIMARY KEY, email text NOT NULL UNIQUE, manager_id int REFERENCES person(id));
@@ -158,7 +159,8 @@ private let postgresEnabled: Bool = {
                     let changeset = directory.appendingPathComponent("cs")
                     #expect(try ferry(["export", "--db", source, "--out", changeset.path, "-q"]).status == 0)
                     let result = try ferry(["import", changeset.path, "--db", target, "--rejects", directory.appendingPathComponent("r.ndjson").path])
-                    expectCleanRefusal(result, mentions: ["partner in the cycle", "Nothing was imported"])
+                    #expect(result.status == 3, "\(result.stderr)")
+                    #expect(result.stderr.contains("3 records rejected"), "alice, bob whom she manages, carol whom he manages: \(result.stderr)")
                     #expect(try connection.scalar("SELECT count(*) FROM person") == .integer(0))
                 }
             }

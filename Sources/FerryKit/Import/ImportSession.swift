@@ -259,32 +259,87 @@ struct ImportSession {
     }
 
     /// Points the references that were NULL to break cycles at their parents. A row whose
-    /// parent never arrived is taken out again and rejected, so it is not left half-linked.
+    /// parent never arrived is taken out again and rejected, so it is not left half-linked;
+    /// so are the rows this import inserted that point at it, transitively (a report line
+    /// whose manager was rejected: the staff it manages). A row that was here before and now
+    /// points at it cannot be taken out: the import is refused then, with nothing applied.
     private mutating func settleCycleFixups() throws {
         context.pending = []
+        var takenOut = Set<String>()
         for (tableIndex, reconciler) in reconcilers.enumerated() {
             for (fixup, rejection) in try reconciler.resolveCycleFixups() {
-                let undone = "table \(reconciler.target.name), line \(fixup.line): \(rejection.reason.rawValue)"
-                do {
-                    try reconciler.undoInsert(at: fixup.key)
-                } catch let error as FerryError where error.storeFailure?.kind == .constraint {
-                    // A store that checks foreign keys at once (a PostgreSQL schema whose keys are
-                    // not DEFERRABLE) refuses the delete itself: rows written since point at it.
-                    throw FerryError(.data, "rows of table \(reconciler.target.name) point at a row of a cycle that had to be taken out because its partner in the cycle was rejected (\(undone)). Nothing was imported. Fix the record named (its line in that table's file, and why it was refused), then import again.",
-                                     storeFailure: error.storeFailure, detail: error.detail ?? error.message)
-                }
-                undoneCycleRows.append(undone)
-                results[tableIndex].counts.inserted -= 1
-                results[tableIndex].counts.rejected += 1
-                let table = changeset.manifest.tables[tableIndex]
-                var line = JSONBuffer()
-                line.append(raw: #"{"op":"upsert","keys":"#)
-                line.appendObject(zip(reconciler.target.primaryKey, fixup.key).map { ($0, $1) })
-                line.append(UInt8(ascii: "}"))
-                try line.withBytes {
-                    try rejects.write(line: $0, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: fixup.line, rejection: rejection)
+                try takeOut(tableIndex, key: fixup.key, line: fixup.line, rejection: rejection, fixup: fixup, done: &takenOut)
+            }
+        }
+    }
+
+    /// Takes out a row this import inserted, and first every row it inserted that points at
+    /// it, each counted and written as a reject.
+    private mutating func takeOut(_ tableIndex: Int, key: [Value], line: Int, rejection: Rejection, fixup: TableReconciler.CycleFixup? = nil,
+                                  done: inout Set<String>) throws {
+        let reconciler = reconcilers[tableIndex]
+        guard done.insert(reconciler.target.name + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)).inserted else { return }
+        let undone = "table \(reconciler.target.name), line \(line): \(rejection.reason.rawValue)"
+        for (childIndex, child) in reconcilers.enumerated() {
+            for reference in child.target.references where reference.table.lowercased() == reconciler.target.name.lowercased() {
+                guard let values = try reconciler.access.values(reference.to, at: key), !values.contains(where: \.isNull) else { continue }
+                for dependent in try child.access.keys(where: reference.columns, equal: values, limit: Int(Int32.max)) {
+                    if childIndex == tableIndex && dependent == key { continue } // a row pointing at itself
+                    // Inserted by this import: every row of a table that was empty, else as the key map recorded it.
+                    let insertedHere = try emptyAtStart.contains(child.target.name.lowercased()) || context.keyMap.isReassigned(table: child.target.name, key: dependent)
+                    guard insertedHere else {
+                        throw FerryError(.data, "a row of \(child.target.name) that was here before now points at a row of a cycle that had to be taken out because its partner in the cycle was rejected (\(undone)). Nothing was imported. Fix the record named (its line in that table's file, and why it was refused), then import again.")
+                    }
+                    try takeOut(childIndex, key: dependent, line: 0, rejection: Rejection(reason: .missingParent,
+                        message: "it points at a row of \(reconciler.target.name) that was taken out (\(undone)); import it again once that record is fixed"), done: &done)
                 }
             }
+        }
+        // The row as it was written here (its references as this store's ids), so the
+        // rejects file can be fixed and imported into this store again.
+        var written = try reconciler.access.values(reconciler.target.columnNames, at: key)
+        // The reference the cycle left NULL goes back to what the record said, with its identity.
+        var brokenReference: (column: String, identity: Record.ReferenceIdentity)?
+        if let fixup, var row = written {
+            let reference = reconciler.references[fixup.referenceIndex].reference
+            for (column, value) in zip(reference.columns, fixup.raw) {
+                if let index = reconciler.target.columnNames.firstIndex(of: column) { row[index] = value }
+            }
+            written = row
+            brokenReference = fixup.identity.map { (reference.columns[0], $0) }
+        }
+        do {
+            try reconciler.undoInsert(at: key)
+        } catch let error as FerryError where error.storeFailure?.kind == .constraint {
+            // A store that checks foreign keys at once refuses the delete itself.
+            throw FerryError(.data, "rows of table \(reconciler.target.name) point at a row of a cycle that had to be taken out because its partner in the cycle was rejected (\(undone)). Nothing was imported. Fix the record named (its line in that table's file, and why it was refused), then import again.",
+                             storeFailure: error.storeFailure, detail: error.detail ?? error.message)
+        }
+        undoneCycleRows.append(undone)
+        results[tableIndex].counts.inserted -= 1
+        results[tableIndex].counts.rejected += 1
+        let table = changeset.manifest.tables[tableIndex]
+        var rejected = JSONBuffer()
+        rejected.append(raw: #"{"op":"upsert","keys":"#)
+        rejected.appendObject(zip(reconciler.target.primaryKey, key).map { ($0, $1) })
+        if let written {
+            rejected.append(raw: #","row":"#)
+            rejected.appendObject(zip(reconciler.target.columnNames, written).map { ($0, $1) })
+        }
+        if let (column, identity) = brokenReference {
+            rejected.append(raw: #","refs":{"#)
+            rejected.appendString(column)
+            rejected.append(raw: #":{"table":"#)
+            rejected.appendString(identity.table)
+            rejected.append(raw: #","cloudId":"#)
+            rejected.appendValue(identity.cloudId)
+            rejected.append(raw: #","keys":"#)
+            rejected.appendObject(identity.keys)
+            rejected.append(raw: "}}")
+        }
+        rejected.append(UInt8(ascii: "}"))
+        try rejected.withBytes {
+            try rejects.write(line: $0, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: line, rejection: rejection)
         }
     }
 }
