@@ -81,4 +81,14 @@ struct TrustOptions: ParsableArguments {
     func keys() throws -> [SignerKey]? {
         trust.isEmpty ? nil : try trust.flatMap { try SignerKey.load(trust: $0) }
     }
+
+    /// Opens a changeset; with --trust, a manifest too damaged to read is named for what it
+    /// means here: not the changeset that was signed.
+    func open(_ open: () throws -> ChangesetReader) throws -> ChangesetReader {
+        do {
+            return try open()
+        } catch let error as FerryError where !trust.isEmpty && (error.kind == .format || error.kind == .checksum) {
+            throw error.rephrased("the changeset is not the one that was signed, and is refused: \(error.message)")
+        }
+    }
 }

@@ -104,7 +104,7 @@ struct ImportCommand: ParsableCommand {
             // applied". It never replaces a file Ferry did not write (the target, say).
             if let report { try SideFile.checkReplaceable(report, kind: .report) }
             let target = try TargetDatabase(db: db, schema: common.schema)
-            let reader = try ChangesetReader(path: changeset, target: target.store, maximumLineLength: lineSize.bytes)
+            let reader = try trust.open { try ChangesetReader(path: changeset, target: target.store, maximumLineLength: lineSize.bytes) }
             var allPins = try pin.map { try Pin.parse($0, place: "--pin") }
             if let pins { allPins += try Pin.load(path: pins) }
             var options = ImportOptions(dryRun: dryRun, strict: strict, profile: try profile.map { try Profile.load(path: $0) }, rejectsPath: rejects,

@@ -57,7 +57,7 @@ struct InspectCommand: ParsableCommand {
                 if !json, let book = try store.syncBookSummary() { printOutput("\n" + book.text) }
                 return
             }
-            let reader = try ChangesetReader(path: changeset!, maximumLineLength: lineSize.bytes)
+            let reader = try trust.open { try ChangesetReader(path: changeset!, maximumLineLength: lineSize.bytes) }
             let trusted = try trust.keys()
             let signature = try reader.checkSignature(trusting: trusted)
             // "Trusted" covers the rows shown too: the table files must be the ones the manifest names.

@@ -53,7 +53,7 @@ struct ReplayCommand: ParsableCommand {
                 // must not leave the first two applied.
                 for path in changesets {
                     do {
-                        let reader = try ChangesetReader(path: path, maximumLineLength: lineSize.bytes)
+                        let reader = try trust.open { try ChangesetReader(path: path, maximumLineLength: lineSize.bytes) }
                         _ = try reader.checkSignature(trusting: trusted)
                         try reader.verifyChecksums()
                     } catch let error as FerryError {

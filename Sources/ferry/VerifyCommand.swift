@@ -29,7 +29,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors(common) {
-            let reader = try ChangesetReader(path: changeset, maximumLineLength: lineSize.bytes)
+            let reader = try trust.open { try ChangesetReader(path: changeset, maximumLineLength: lineSize.bytes) }
             let signature = try reader.checkSignature(trusting: try trust.keys())
             let results = try Verifier.verify(reader, observer: TerminalProgress.make(quiet: common.quiet))
             if !common.quiet {

@@ -88,6 +88,12 @@ extension String {
                 expectCleanRefusal(try ferry(command + ["--trust", strangerPub.path]), mentions: ["not among the 1 trusted key", "ops"])
             }
             #expect(try fileBytes(target) == before, "a refused import changed the target")
+            // A manifest too damaged to read is named for what it means under --trust.
+            let damaged = directory.appendingPathComponent("damaged.ferry")
+            var bytes = [UInt8](try fileBytes(signed))
+            bytes[700] ^= 0x01
+            try Data(bytes).write(to: damaged)
+            expectCleanRefusal(try ferry(["verify", damaged.path, "--trust", opsPub.path]), mentions: ["not the one that was signed"])
             let fresh = directory.appendingPathComponent("fresh.db")
             expectCleanRefusal(try ferry(["import", signed.path, "--db", fresh.path, "--trust", strangerPub.path]), mentions: ["not among"])
             #expect(!FileManager.default.fileExists(atPath: fresh.path), "a refused import left a new database behind")

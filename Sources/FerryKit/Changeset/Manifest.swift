@@ -100,7 +100,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(bytes))
         } catch {
-            throw FerryError(.format, "\(place) is not valid JSON (\(describe(error))). The changeset is damaged: ask for a new export.")
+            throw FerryError(.format, "\(place) cannot be read: \(describe(error)). The changeset is damaged: ask for a new export.")
         }
         guard header.format == formatName else {
             throw FerryError(.format, "\(place) is not a Ferry manifest (format is \(header.format.map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\").")
