@@ -48,11 +48,10 @@ struct RowSelection {
     private(set) var keys: [String: [[Value]]] = [:]
     /// The columns each table's keys are values of (`TableAccess.keyColumns`).
     private(set) var keyColumns: [String: [String]] = [:]
-    /// Why the closure may be incomplete (a parent table left out).
+    /// What the person should know: a condition that selected nothing, a parent table the
+    /// profile leaves out (the closure is then incomplete).
     var warnings: [String] = []
     private var seen: [String: Set<[Value]>] = [:]
-
-    var rowCount: Int { keys.values.reduce(0) { $0 + $1.count } }
 
     /// Adds a row; false when it was there already.
     mutating func insert(_ table: String, _ key: [Value]) -> Bool {
