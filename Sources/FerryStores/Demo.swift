@@ -14,9 +14,6 @@ public enum Demo {
         let localPath = workDirectory + "/local.db"
         let cloudPath = workDirectory + "/cloud.db"
         let profile = try Profile.load(path: sample.profilePath)
-        func counts(_ store: SQLiteStore) throws -> [String: Int] {
-            Dictionary(uniqueKeysWithValues: try store.tables(profile: .empty).map { ($0.name, try store.rowCount($0.name)) })
-        }
 
         log("1. Build the two databases of the field report from \(sample.folder)")
         try sample.build(.local, at: localPath)
@@ -39,22 +36,16 @@ public enum Demo {
         log("   \(localExport.path): \(counted(verified.count, "file")), \(counted(verified.reduce(0) { $0 + $1.rows }, "record")), checksums ok")
         let first = try Importer(store: cloud, changeset: toCloud, options: ImportOptions(), observer: observer).run(targetPath: cloudPath)
         log(indented(first.table()))
-        let cloudCounts = try counts(cloud)
-        guard holdsTheLocalRows(cloudCounts), first.totals.rejected == 0 else {
-            throw FerryError(.data, "demo: the cloud should hold \(describe(SampleCRM.localCounts)) with no rejects, but holds \(describe(cloudCounts)) (\(first.totals.rejected) rejected)")
-        }
+        let cloudCounts = try expectTheLocalRows(in: cloud, after: first)
         let dangling = try SampleCRM.tables.flatMap { try cloud.foreignKeyViolations(in: $0) }
         guard dangling.isEmpty else { throw FerryError(.data, "demo: dangling foreign keys in the cloud: \(dangling[0])") }
         log("   cloud now: \(describe(cloudCounts)); no duplicates, no dangling foreign keys")
 
         log("4. In the cloud, someone edits \"Test Company XYZ\"")
-        try cloud.database.execute("UPDATE customers SET phone = '+1 555 0199', name = 'Dana Whitfield' WHERE company = 'Test Company XYZ'")
+        try cloud.database.execute(cloudEdit)
 
         log("5. Export cloud, import into local")
-        let cloudExport = try Exporter(store: cloud, options: ExportOptions(profile: profile), observer: observer).export(to: workDirectory + "/cloud-to-local")
-        let back = try Importer(store: local, changeset: try ChangesetReader(path: cloudExport.path), options: ImportOptions(), observer: observer).run(targetPath: localPath)
-        log(indented(back.table()))
-        let phone = try local.database.scalar("SELECT phone FROM customers WHERE company = 'Test Company XYZ'")
+        let (cloudExport, back, phone) = try bringTheEditBack(from: cloud, to: local, localPath: localPath, workDirectory: workDirectory, profile: profile, log: log, observer: observer)
         let localCounts = try counts(local)
         guard phone == .text("+1 555 0199"), holdsTheLocalRows(localCounts) else {
             throw FerryError(.data, "demo: the edit did not arrive in local, or rows were duplicated (\(describe(localCounts)))")
@@ -79,6 +70,33 @@ public enum Demo {
         log("Files are in \(workDirectory); `ferry inspect --db \(cloudPath)` shows the import log.")
     }
 
+    /// The edit the demo makes in the cloud, for the way back.
+    private static let cloudEdit = "UPDATE customers SET phone = '+1 555 0199', name = 'Dana Whitfield' WHERE company = 'Test Company XYZ'"
+
+    /// Row counts of the sample's tables (0 for one the store lacks).
+    private static func counts(_ store: Store) throws -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: try SampleCRM.tables.map { ($0, try store.tableExists($0) ? store.rowCount($0) : 0) })
+    }
+
+    /// Checks that the cloud holds every local row, none rejected, after `report`; returns its counts.
+    private static func expectTheLocalRows(in cloud: Store, after report: ImportReport) throws -> [String: Int] {
+        let cloudCounts = try counts(cloud)
+        guard holdsTheLocalRows(cloudCounts), report.totals.rejected == 0 else {
+            throw FerryError(.data, "demo: the cloud should hold \(describe(SampleCRM.localCounts)) with no rejects, but holds \(describe(cloudCounts)) (\(report.totals.rejected) rejected)")
+        }
+        return cloudCounts
+    }
+
+    /// Exports the cloud and imports it into local; returns the changeset, the report and
+    /// the edited customer's phone as local now holds it.
+    private static func bringTheEditBack(from cloud: Store, to local: SQLiteStore, localPath: String, workDirectory: String, profile: Profile,
+                                         log: (String) -> Void, observer: ProgressObserver?) throws -> (ExportSummary, ImportReport, Value?) {
+        let cloudExport = try Exporter(store: cloud, options: ExportOptions(profile: profile), observer: observer).export(to: workDirectory + "/cloud-to-local")
+        let back = try Importer(store: local, changeset: try ChangesetReader(path: cloudExport.path), options: ImportOptions(), observer: observer).run(targetPath: localPath)
+        log(indented(back.table()))
+        return (cloudExport, back, try local.database.scalar("SELECT phone FROM customers WHERE company = 'Test Company XYZ'"))
+    }
+
     private static func indented(_ text: String) -> String {
         text.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n")
     }
@@ -101,9 +119,6 @@ public enum Demo {
         let localPath = workDirectory + "/local.db"
         let cloudSeedPath = workDirectory + "/cloud-seed.db"
         let profile = try Profile.load(path: sample.profilePath)
-        func counts(_ store: Store) throws -> [String: Int] {
-            Dictionary(uniqueKeysWithValues: try SampleCRM.tables.map { ($0, try store.tableExists($0) ? store.rowCount($0) : 0) })
-        }
 
         let cloud = try PostgresStore(uri: uri, schema: schema)
         let existing = try SampleCRM.tables.filter { try cloud.tableExists($0) }
@@ -124,20 +139,14 @@ public enum Demo {
         let localExport = try Exporter(store: local, options: ExportOptions(profile: profile), observer: observer).export(to: workDirectory + "/local-to-cloud")
         let first = try Importer(store: cloud, changeset: try ChangesetReader(path: localExport.path), options: ImportOptions(), observer: observer).run(targetPath: workDirectory + "/cloud")
         log(indented(first.table()))
-        let cloudCounts = try counts(cloud)
-        guard holdsTheLocalRows(cloudCounts), first.totals.rejected == 0 else {
-            throw FerryError(.data, "demo: the cloud should hold \(describe(SampleCRM.localCounts)) with no rejects, but holds \(describe(cloudCounts)) (\(first.totals.rejected) rejected)")
-        }
+        let cloudCounts = try expectTheLocalRows(in: cloud, after: first)
         log("   cloud now: \(describe(cloudCounts)); no duplicates, and PostgreSQL checked every foreign key")
 
         log("3. In the cloud, someone edits \"Test Company XYZ\"")
-        try cloud.connection.execute("UPDATE customers SET phone = '+1 555 0199', name = 'Dana Whitfield' WHERE company = 'Test Company XYZ'")
+        try cloud.connection.execute(cloudEdit)
 
         log("4. Export the cloud, import into local: only the edited row changes")
-        let cloudExport = try Exporter(store: cloud, options: ExportOptions(profile: profile), observer: observer).export(to: workDirectory + "/cloud-to-local")
-        let back = try Importer(store: local, changeset: try ChangesetReader(path: cloudExport.path), options: ImportOptions(), observer: observer).run(targetPath: localPath)
-        log(indented(back.table()))
-        let phone = try local.database.scalar("SELECT phone FROM customers WHERE company = 'Test Company XYZ'")
+        let (_, back, phone) = try bringTheEditBack(from: cloud, to: local, localPath: localPath, workDirectory: workDirectory, profile: profile, log: log, observer: observer)
         guard phone == .text("+1 555 0199"), back.totals.updated == 1, back.totals.inserted == 0, back.totals.rejected == 0 else {
             throw FerryError(.data, "demo: bringing the cloud back should update exactly the edited row, but \(back.totals.updated) updated, \(back.totals.inserted) inserted, \(back.totals.rejected) rejected")
         }

@@ -313,46 +313,52 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
     /// carried PostgreSQL → SQLite → a new PostgreSQL database: the same counts, exact
     /// sums, hierarchy and timestamps.
     @Test func aPostgresDatabaseCrossesSQLiteIntoANewPostgresUnchanged() throws {
+        try withSourceAndTarget("""
+                CREATE TABLE staff (staff_id serial PRIMARY KEY, email varchar(80) NOT NULL UNIQUE, reports_to integer REFERENCES staff (staff_id),
+                                    hired timestamptz NOT NULL, salary numeric(12,2) NOT NULL);
+                CREATE TABLE payment (payment_id bigserial PRIMARY KEY, staff_id integer NOT NULL REFERENCES staff (staff_id) ON DELETE RESTRICT,
+                                      amount numeric(30,10) NOT NULL, paid_at timestamp(3) NOT NULL, ref uuid NOT NULL UNIQUE, note jsonb);
+                INSERT INTO staff (email, reports_to, hired, salary) VALUES ('boss@x', NULL, '2001-02-03 04:05:06.789+02', 250000.50);
+                INSERT INTO staff (email, reports_to, hired, salary)
+                    SELECT 'e' || g || '@x', 1 + (g - 2) / 3, timestamptz '2020-01-01 00:00:00+00' + g * interval '1 day 1 second', 1000 + g * 0.01
+                    FROM generate_series(2, 40) AS g;
+                INSERT INTO payment (staff_id, amount, paid_at, ref, note)
+                    SELECT 1 + g % 40, (g * 1234567.123456789)::numeric(30,10), timestamp '2023-05-06 07:08:09.123' + g * interval '1 minute',
+                           md5(g::text)::uuid, jsonb_build_object('g', g, 'tags', jsonb_build_array('a', g))
+                    FROM generate_series(1, 500) AS g;
+            """) { directory, source, target in
+            let facts = """
+                SELECT (SELECT count(*) FROM staff)::text, (SELECT count(*) FROM payment)::text, (SELECT sum(amount) FROM payment)::text,
+                       (SELECT sum(salary) FROM staff)::text,
+                       (WITH RECURSIVE tree AS (SELECT staff_id, 0 AS depth FROM staff WHERE reports_to IS NULL
+                         UNION ALL SELECT s.staff_id, t.depth + 1 FROM staff s JOIN tree t ON s.reports_to = t.staff_id)
+                        SELECT string_agg(depth::text, ',' ORDER BY staff_id) FROM tree),
+                       (SELECT string_agg(hired::text, ',' ORDER BY email) FROM staff), (SELECT string_agg(paid_at::text || ref::text || note::text, ',' ORDER BY ref) FROM payment)
+                """
+            func read(_ store: PostgresStore) throws -> [String] {
+                let result = try store.connection.query(facts)
+                return (0..<result.columnCount).map { result.string(row: 0, column: $0) ?? "NULL" }
+            }
+            let expected = try read(source)
+
+            let sqlite = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
+            #expect(try importChangeset(try exportStore(source, to: directory, name: "out"), into: sqlite, in: directory).totals.inserted == 540)
+            let report = try importChangeset(try exportStore(sqlite, to: directory, name: "back"), into: target, in: directory)
+            #expect(report.totals.inserted == 540 && report.totals.rejected == 0)
+            #expect(try read(target) == expected)
+            // The new serial-like key hands out the next id, past the carried ones.
+            #expect(try target.connection.scalar("INSERT INTO staff (email, hired, salary) VALUES ('new@x', now(), 1) RETURNING staff_id") == .integer(41))
+        }
+    }
+
+    /// A scratch folder, a source database made by `sql`, and an empty target database.
+    private func withSourceAndTarget(_ sql: String, _ body: (URL, PostgresStore, PostgresStore) throws -> Void) throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { sourceURI in
                 try PostgresTestServer.withDatabase { targetURI in
                     let source = try PostgresStore(uri: sourceURI)
-                    try source.connection.execute("""
-                        CREATE TABLE staff (staff_id serial PRIMARY KEY, email varchar(80) NOT NULL UNIQUE, reports_to integer REFERENCES staff (staff_id),
-                                            hired timestamptz NOT NULL, salary numeric(12,2) NOT NULL);
-                        CREATE TABLE payment (payment_id bigserial PRIMARY KEY, staff_id integer NOT NULL REFERENCES staff (staff_id) ON DELETE RESTRICT,
-                                              amount numeric(30,10) NOT NULL, paid_at timestamp(3) NOT NULL, ref uuid NOT NULL UNIQUE, note jsonb);
-                        INSERT INTO staff (email, reports_to, hired, salary) VALUES ('boss@x', NULL, '2001-02-03 04:05:06.789+02', 250000.50);
-                        INSERT INTO staff (email, reports_to, hired, salary)
-                            SELECT 'e' || g || '@x', 1 + (g - 2) / 3, timestamptz '2020-01-01 00:00:00+00' + g * interval '1 day 1 second', 1000 + g * 0.01
-                            FROM generate_series(2, 40) AS g;
-                        INSERT INTO payment (staff_id, amount, paid_at, ref, note)
-                            SELECT 1 + g % 40, (g * 1234567.123456789)::numeric(30,10), timestamp '2023-05-06 07:08:09.123' + g * interval '1 minute',
-                                   md5(g::text)::uuid, jsonb_build_object('g', g, 'tags', jsonb_build_array('a', g))
-                            FROM generate_series(1, 500) AS g;
-                        """)
-                    let facts = """
-                        SELECT (SELECT count(*) FROM staff)::text, (SELECT count(*) FROM payment)::text, (SELECT sum(amount) FROM payment)::text,
-                               (SELECT sum(salary) FROM staff)::text,
-                               (WITH RECURSIVE tree AS (SELECT staff_id, 0 AS depth FROM staff WHERE reports_to IS NULL
-                                 UNION ALL SELECT s.staff_id, t.depth + 1 FROM staff s JOIN tree t ON s.reports_to = t.staff_id)
-                                SELECT string_agg(depth::text, ',' ORDER BY staff_id) FROM tree),
-                               (SELECT string_agg(hired::text, ',' ORDER BY email) FROM staff), (SELECT string_agg(paid_at::text || ref::text || note::text, ',' ORDER BY ref) FROM payment)
-                        """
-                    func read(_ store: PostgresStore) throws -> [String] {
-                        let result = try store.connection.query(facts)
-                        return (0..<result.columnCount).map { result.string(row: 0, column: $0) ?? "NULL" }
-                    }
-                    let expected = try read(source)
-
-                    let sqlite = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
-                    #expect(try importChangeset(try exportStore(source, to: directory, name: "out"), into: sqlite, in: directory).totals.inserted == 540)
-                    let target = try PostgresStore(uri: targetURI)
-                    let report = try importChangeset(try exportStore(sqlite, to: directory, name: "back"), into: target, in: directory)
-                    #expect(report.totals.inserted == 540 && report.totals.rejected == 0)
-                    #expect(try read(target) == expected)
-                    // The new serial-like key hands out the next id, past the carried ones.
-                    #expect(try target.connection.scalar("INSERT INTO staff (email, hired, salary) VALUES ('new@x', now(), 1) RETURNING staff_id") == .integer(41))
+                    try source.connection.execute(sql)
+                    try body(directory, source, try PostgresStore(uri: targetURI))
                 }
             }
         }
@@ -408,58 +414,44 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
     /// unconstrained numeric; the same changeset imported again, and through SQLite and
     /// back, finds nothing changed.
     @Test func postgresOwnTypesAndDatesCrossUnchangedAndSettle() throws {
-        try withTemporaryDirectory { directory in
-            try PostgresTestServer.withDatabase { sourceURI in
-                try PostgresTestServer.withDatabase { targetURI in
-                    let source = try PostgresStore(uri: sourceURI)
-                    try source.connection.execute("""
-                        CREATE TABLE shapes (id int PRIMARY KEY, at point, span int4range, words tsvector, day date, price numeric);
-                        INSERT INTO shapes VALUES (1, '(1,2)', '[1,5)', 'a fat cat', 'infinity', 12.50), (2, '(0,0)', 'empty', '', '0044-03-15 BC', 123456789012345678.5),
-                                                  (3, NULL, NULL, NULL, '-infinity', -0.001)
-                        """)
-                    let facts = "SELECT string_agg(concat_ws('|', at::text, span::text, words::text, day::text, price::text), ';' ORDER BY id) FROM shapes"
-                    let changeset = try exportStore(source, to: directory, name: "shapes")
-                    let target = try PostgresStore(uri: targetURI)
-                    let first = try importChangeset(changeset, into: target, in: directory)
-                    #expect(first.totals.inserted == 3 && first.totals.rejected == 0)
-                    #expect(try target.connection.scalar(facts) == source.connection.scalar(facts))
-                    #expect(try importChangeset(changeset, into: target, in: directory).totals.unchanged == 3)
-                    // Through SQLite: the exact decimal and the text types settle there too.
-                    let middle = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
-                    _ = try importChangeset(changeset, into: middle, in: directory)
-                    let again = try importChangeset(changeset, into: middle, in: directory)
-                    #expect(again.totals.unchanged == 3 && again.totals.conflicts == 0)
-                    let back = try importChangeset(try exportStore(middle, to: directory, name: "back"), into: target, in: directory)
-                    #expect(back.totals.unchanged == 3 && back.totals.conflicts == 0 && back.totals.updated == 0)
-                }
-            }
+        try withSourceAndTarget("""
+                CREATE TABLE shapes (id int PRIMARY KEY, at point, span int4range, words tsvector, day date, price numeric);
+                INSERT INTO shapes VALUES (1, '(1,2)', '[1,5)', 'a fat cat', 'infinity', 12.50), (2, '(0,0)', 'empty', '', '0044-03-15 BC', 123456789012345678.5),
+                                          (3, NULL, NULL, NULL, '-infinity', -0.001)
+            """) { directory, source, target in
+            let facts = "SELECT string_agg(concat_ws('|', at::text, span::text, words::text, day::text, price::text), ';' ORDER BY id) FROM shapes"
+            let changeset = try exportStore(source, to: directory, name: "shapes")
+            let first = try importChangeset(changeset, into: target, in: directory)
+            #expect(first.totals.inserted == 3 && first.totals.rejected == 0)
+            #expect(try target.connection.scalar(facts) == source.connection.scalar(facts))
+            #expect(try importChangeset(changeset, into: target, in: directory).totals.unchanged == 3)
+            // Through SQLite: the exact decimal and the text types settle there too.
+            let middle = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
+            _ = try importChangeset(changeset, into: middle, in: directory)
+            let again = try importChangeset(changeset, into: middle, in: directory)
+            #expect(again.totals.unchanged == 3 && again.totals.conflicts == 0)
+            let back = try importChangeset(try exportStore(middle, to: directory, name: "back"), into: target, in: directory)
+            #expect(back.totals.unchanged == 3 && back.totals.conflicts == 0 && back.totals.updated == 0)
         }
     }
 
     /// PostgreSQL → SQLite → PostgreSQL for the types whose text SQLite's NUMERIC affinity
     /// would read as a number: json 1.0, a bit string 0010, an unconstrained numeric.
     @Test func jsonBitStringsAndLongDecimalsCrossSQLiteAsTheyWere() throws {
-        try withTemporaryDirectory { directory in
-            try PostgresTestServer.withDatabase { sourceURI in
-                try PostgresTestServer.withDatabase { targetURI in
-                    let source = try PostgresStore(uri: sourceURI)
-                    try source.connection.execute("""
-                        CREATE TABLE odd (id int PRIMARY KEY, doc json, docb jsonb, bits bit varying(8), fixed bit(4), big numeric, tags text[]);
-                        INSERT INTO odd VALUES (1, '1.0', '1.50', B'0010', B'0000', 123456789012345678901234567890.000000001, '{a,"b c"}'),
-                                               (2, '{"z": 1, "a": [1.0]}', '"x"', B'1', B'1111', -0.5, '{}')
-                        """)
-                    let facts = "SELECT string_agg(doc::text || '|' || docb::text || '|' || bits::text || '|' || fixed::text || '|' || big::text || '|' || tags::text, ';' ORDER BY id) FROM odd"
-                    let expected = try source.connection.scalar(facts)
-                    let middle = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
-                    _ = try importChangeset(try exportStore(source, to: directory, name: "out"), into: middle, in: directory)
-                    let target = try PostgresStore(uri: targetURI)
-                    let report = try importChangeset(try exportStore(middle, to: directory, name: "back"), into: target, in: directory)
-                    #expect(report.totals.inserted == 2 && report.totals.rejected == 0)
-                    #expect(try target.connection.scalar(facts) == expected)
-                    let types = try target.connection.query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'odd'::regclass AND attnum > 0 ORDER BY attnum")
-                    #expect((0..<types.rowCount).map { types.string(row: $0, column: 0) ?? "" } == ["integer", "json", "jsonb", "bit varying(8)", "bit(4)", "numeric", "text[]"])
-                }
-            }
+        try withSourceAndTarget("""
+                CREATE TABLE odd (id int PRIMARY KEY, doc json, docb jsonb, bits bit varying(8), fixed bit(4), big numeric, tags text[]);
+                INSERT INTO odd VALUES (1, '1.0', '1.50', B'0010', B'0000', 123456789012345678901234567890.000000001, '{a,"b c"}'),
+                                       (2, '{"z": 1, "a": [1.0]}', '"x"', B'1', B'1111', -0.5, '{}')
+            """) { directory, source, target in
+            let facts = "SELECT string_agg(doc::text || '|' || docb::text || '|' || bits::text || '|' || fixed::text || '|' || big::text || '|' || tags::text, ';' ORDER BY id) FROM odd"
+            let expected = try source.connection.scalar(facts)
+            let middle = try SQLiteStore(path: directory.appendingPathComponent("middle.db").path, mode: .readWriteCreate)
+            _ = try importChangeset(try exportStore(source, to: directory, name: "out"), into: middle, in: directory)
+            let report = try importChangeset(try exportStore(middle, to: directory, name: "back"), into: target, in: directory)
+            #expect(report.totals.inserted == 2 && report.totals.rejected == 0)
+            #expect(try target.connection.scalar(facts) == expected)
+            let types = try target.connection.query("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'odd'::regclass AND attnum > 0 ORDER BY attnum")
+            #expect((0..<types.rowCount).map { types.string(row: $0, column: 0) ?? "" } == ["integer", "json", "jsonb", "bit varying(8)", "bit(4)", "numeric", "text[]"])
         }
     }
 

@@ -49,7 +49,8 @@ import Testing
 /// right manager; and the rejects file, once the target stops refusing, brings back the
 /// rest with every link.
 @Suite struct CycleRejectModelTests {
-    struct Generator: RandomNumberGenerator {
+    /// SplitMix64, as FerryKitTests' (test targets share no code): a failing seed replays.
+    struct SplitMix64: RandomNumberGenerator {
         var state: UInt64
         mutating func next() -> UInt64 {
             state &+= 0x9E37_79B9_7F4A_7C15
@@ -61,7 +62,7 @@ import Testing
     }
 
     @Test(arguments: 1...12) func peopleArriveExactlyWhenNobodyUpTheirChainWasRefused(seed: UInt64) throws {
-        var random = Generator(state: seed)
+        var random = SplitMix64(state: seed)
         let count = Int.random(in: 8...30, using: &random)
         // Ids in a random order; each person's manager is anyone (or nobody), so chains,
         // self-management and longer cycles all occur.

@@ -285,21 +285,26 @@ struct RedactionPlan: Sendable {
                 next += 1
             }
         }
-        return byIndex.isEmpty ? nil : CellRedactor(rules: byIndex, key: key)
+        guard let last = byIndex.keys.max() else { return nil }
+        // By position, not hashed: the cursor asks for every cell of every row.
+        return CellRedactor(rules: (0...last).map { byIndex[$0] }, key: key)
     }
 }
 
 /// Replaces the redacted cells of a scan's rows.
 struct CellRedactor: Sendable {
-    let rules: [Int: CellRule]
+    /// Each scan position's rule, nil where the cell goes out as it is (past the end too).
+    let rules: [CellRule?]
     let key: SymmetricKey?
 
     func wrap(_ cursor: RowCursor) -> RowCursor { RedactedCursor(base: cursor, redactor: self) }
 
     /// Whether the table's own `column` (in `encoder`'s scan) is redacted.
     func covers(column: String, in encoder: RecordEncoder) -> Bool {
-        encoder.scanColumns.firstIndex(of: column).map { rules[$0] != nil } ?? false
+        encoder.scanColumns.firstIndex(of: column).map { rule(at: $0) != nil } ?? false
     }
+
+    func rule(at index: Int) -> CellRule? { index < rules.count ? rules[index] : nil }
 
     func redact(_ value: Value, _ cell: CellRule) -> Value {
         if value.isNull { return value }
@@ -391,17 +396,17 @@ private struct RedactedCursor: RowCursor {
 
     func value(at index: Int) -> Value {
         let value = base.value(at: index)
-        guard let rule = redactor.rules[index] else { return value }
+        guard let rule = redactor.rule(at: index) else { return value }
         return redactor.redact(value, rule)
     }
 
     func isNull(at index: Int) -> Bool {
-        guard redactor.rules[index] != nil else { return base.isNull(at: index) }
+        guard redactor.rule(at: index) != nil else { return base.isNull(at: index) }
         return value(at: index).isNull
     }
 
     func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
-        guard redactor.rules[index] != nil else { return base.appendJSON(at: index, to: &buffer) }
+        guard redactor.rule(at: index) != nil else { return base.appendJSON(at: index, to: &buffer) }
         buffer.appendValue(value(at: index))
     }
 }
