@@ -40,6 +40,9 @@ struct DemoCommand: ParsableCommand {
         try runReportingErrors(common) {
             let folder = try workDir ?? makeTemporaryFolder()
             try prepareWorkDirectory(folder)
+            // A demo that fails leaves no temporary folder of its own behind (a --work-dir stays).
+            var succeeded = false
+            defer { if !succeeded && workDir == nil { try? FileManager.default.removeItem(atPath: folder) } }
             // The narrative is the demo's output (stdout); --quiet silences stderr, as everywhere.
             if let postgres {
                 guard PostgresConnection.isURI(postgres) else {
@@ -50,6 +53,7 @@ struct DemoCommand: ParsableCommand {
             } else {
                 try Demo.run(workDirectory: folder, log: { printOutput($0) }, observer: TerminalProgress.make(quiet: common.quiet))
             }
+            succeeded = true
             if !common.quiet { printError("The demo's databases and changesets are in \(folder).") }
         }
     }

@@ -39,6 +39,7 @@ private let postgresEnabled: Bool = {
     @Test func demoWithThePostgresCloudRunsTheFieldScenario() throws {
         try withPostgresDatabase { uri in
             let result = try ferry(["demo", "--postgres", uri, "--quiet"])
+            defer { removeDemoFolder(named: result.stdout) }
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("1 row updated, nothing else touched"))
             let again = try ferry(["demo", "--postgres", uri, "--quiet"])
