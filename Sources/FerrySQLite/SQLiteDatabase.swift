@@ -202,6 +202,7 @@ public final class SQLiteDatabase {
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowid: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// A column's declared collation (BINARY when it declares none); nil when SQLite does
     /// not know the column.

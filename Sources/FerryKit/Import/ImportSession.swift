@@ -231,6 +231,10 @@ struct ImportSession {
     /// what is left is missing_parent.
     private mutating func retryDeferred(_ first: SpillFile) throws {
         var queue = first
+        for reconciler in reconcilers {
+            reconciler.cachesParents = false
+            reconciler.parentKeyCache.removeAll()
+        }
         var final = false
         var brokeCycles = false
         var breakCycles = false

@@ -28,15 +28,17 @@ extension TableReconciler {
         var columns: String { reference.columns.joined(separator: ", ") }
         if let parent = resolved.parent, resolved.pointsAtParentKey {
             let name = resolved.parentName
-            let keysKept = context.keysKept.contains(name)
-            if !keysKept || context.remapped.contains(name), let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
-                return .success(mapped)
-            }
-            // In a table that keeps keys, a row with this key that was not inserted for
-            // another source row was inserted for the source row with this very key.
-            if keysKept, try !context.access(parent).keys(where: reference.to, equal: raw, limit: 1).isEmpty,
-               try !context.reassigned.contains(name) || !context.keyMap.isReassigned(table: parent.name, key: raw) {
-                return .success(raw)
+            // A parent table that is complete, in the first pass: what its key resolves to
+            // cannot change before this table ends (its rows only grow; this table's own
+            // deletes clear the cache, a cascade could reach a parent in a cycle).
+            let cacheable = cachesParents && !breakingCycles && !context.pending.contains(name) && name != target.name.lowercased()
+            if cacheable, let known = parentKeyCache[name]?[raw] { return .success(known) }
+            if let found = try parentByKey(parent, resolved, raw: raw) {
+                if cacheable {
+                    if parentKeyCache[name, default: [:]].count >= Self.parentKeyCacheLimit { parentKeyCache[name] = [:] }
+                    parentKeyCache[name, default: [:]][raw] = found
+                }
+                return .success(found)
             }
         }
         if let identity {
@@ -57,6 +59,22 @@ extension TableReconciler {
             return .success(raw)
         }
         return .failure(Rejection(reason: .missingParent, message: "\(columns) = \(raw.map(\.description).joined(separator: ", ")) points at a row of \(reference.table) that is neither in the target nor in the changeset."))
+    }
+
+    /// The target row the parent's source key became in this import: the key map's entry,
+    /// or in a table that keeps keys, a row with this key that was not inserted for another
+    /// source row (it was inserted for the source row with this very key).
+    private func parentByKey(_ parent: TableDefinition, _ resolved: ResolvedReference, raw: [Value]) throws -> [Value]? {
+        let name = resolved.parentName
+        let keysKept = context.keysKept.contains(name)
+        if !keysKept || context.remapped.contains(name), let mapped = try context.keyMap.lookup(table: parent.name, source: raw) {
+            return mapped
+        }
+        if keysKept, try !context.access(parent).keys(where: resolved.reference.to, equal: raw, limit: 1).isEmpty,
+           try !context.reassigned.contains(name) || !context.keyMap.isReassigned(table: parent.name, key: raw) {
+            return raw
+        }
+        return nil
     }
 
     /// Remembers which target row this source row became, for children that point at it.

@@ -53,6 +53,14 @@ final class TableReconciler {
     /// In the last rounds of an import: insert rows whose parent waits for them (a cycle)
     /// with that reference NULL, to be set by `resolveCycleFixups`.
     var breakingCycles = false
+    /// Parents' source keys → target keys, found by key in the first pass
+    /// (`resolveParent`): a child table of many rows names the same parents again and
+    /// again, and each lookup was an index probe or two (a fifth of a replay's applying
+    /// thread on a narrow schema). Bounded: cleared when a parent table's entries reach the limit.
+    var parentKeyCache: [String: [[Value]: [Value]]] = [:]
+    static let parentKeyCacheLimit = 50_000
+    /// Off once the first pass ends: later rounds break cycles and take rows out again.
+    var cachesParents = true
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
     let hiddenRowKey: String?
     /// Whether the book had entries for this table when the import began (else no key can
@@ -116,6 +124,7 @@ final class TableReconciler {
         }
         if record.operation == .delete {
             insertsFirst = false // a later record of the row would be "deleted here", which only matching sees
+            parentKeyCache.removeAll()
             return try applyDelete(record, line: line)
         }
         guard missingColumns.isEmpty else {
