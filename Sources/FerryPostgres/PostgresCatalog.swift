@@ -163,7 +163,11 @@ struct PostgresCatalog {
     /// mapped by `PostgresTypes.columnType`, a single integer key as an identity column, the
     /// natural keys and the cloudId UNIQUE, every foreign key DEFERRABLE (checked at commit,
     /// as the importer writes a cycle's rows in two steps).
-    static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool) throws -> String {
+    /// `CREATE TABLE` with the foreign keys whose parent `exists` (itself included); the
+    /// others are left to `foreignKeyStatement` once their parent is made (two tables that
+    /// point at each other, pagila's store and staff, cannot both be made first).
+    static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool,
+                                parentExists: (String) throws -> Bool = { _ in true }) throws -> (sql: String, postponed: [Reference]) {
         try checkNames(table)
         let integerKey = table.primaryKey.count == 1 && (table.column(named: table.primaryKey[0]).map { $0.type.uppercased().contains("INT") } ?? false)
         var parts: [String] = []
@@ -184,14 +188,29 @@ struct PostgresCatalog {
         var unique = table.matchSets
         if let cloudId = table.cloudId, !unique.contains([cloudId]) { unique.append([cloudId]) }
         for key in unique { parts.append("UNIQUE (\(Identifier.quoteList(key)))") }
+        var postponed: [Reference] = []
         for reference in table.references where !reference.to.contains("") {
-            var text = "FOREIGN KEY (\(Identifier.quoteList(reference.columns))) REFERENCES \(Identifier.quote(schema)).\(Identifier.quote(reference.table)) (\(Identifier.quoteList(reference.to)))"
-            if let action = reference.onDelete.flatMap(allowedAction) { text += " ON DELETE \(action)" }
-            if let action = reference.onUpdate.flatMap(allowedAction) { text += " ON UPDATE \(action)" }
-            parts.append(text + " DEFERRABLE INITIALLY DEFERRED")
+            guard try reference.table == table.name || parentExists(reference.table) else {
+                postponed.append(reference)
+                continue
+            }
+            parts.append(foreignKeyClause(reference, in: schema))
         }
-        return (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + comments)
+        let sql = (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + comments)
             .joined(separator: ";\n")
+        return (sql, postponed)
+    }
+
+    /// `ALTER TABLE … ADD FOREIGN KEY`, for a reference `createStatement` postponed.
+    static func foreignKeyStatement(_ reference: Reference, of table: String, in schema: String) -> String {
+        "ALTER TABLE \(Identifier.quote(schema)).\(Identifier.quote(table)) ADD \(foreignKeyClause(reference, in: schema))"
+    }
+
+    private static func foreignKeyClause(_ reference: Reference, in schema: String) -> String {
+        var text = "FOREIGN KEY (\(Identifier.quoteList(reference.columns))) REFERENCES \(Identifier.quote(schema)).\(Identifier.quote(reference.table)) (\(Identifier.quoteList(reference.to)))"
+        if let action = reference.onDelete.flatMap(allowedAction) { text += " ON DELETE \(action)" }
+        if let action = reference.onUpdate.flatMap(allowedAction) { text += " ON UPDATE \(action)" }
+        return text + " DEFERRABLE INITIALLY DEFERRED"
     }
 
     /// PostgreSQL cuts a name past 63 bytes (the rows would then name a column the table

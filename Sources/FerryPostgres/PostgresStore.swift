@@ -54,6 +54,10 @@ public final class PostgresStore: Store {
     /// Tables this transaction inserted into: their identity and serial sequences move
     /// past the largest id before it commits (PostgreSQL never advances one for an explicit id).
     var insertedIds: Set<String> = []
+    /// Foreign keys of tables this import made whose parent did not exist yet (table, reference).
+    private var postponedForeignKeys: [(String, Reference)] = []
+    /// Triggers disabled for the import's transaction (table, trigger), and those that could not be.
+    private var suspendedTriggers: [(String, String)] = []
 
     public init(uri: String, schema: String = "public") throws {
         connection = try PostgresConnection(uri: uri)
@@ -120,6 +124,8 @@ public final class PostgresStore: Store {
         } catch {
             insertedIds = []
             forgetRows()
+            suspendedTriggers = [] // the roll-back enabled them again
+            postponedForeignKeys = []
             declaredCache = [:] // tables this transaction made are gone
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error
@@ -226,16 +232,87 @@ public final class PostgresStore: Store {
     public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws {
         // The DDL is written here from the definition's names and types, never taken from
         // the changeset's `create` text: a stranger's changeset runs no SQL of its own.
-        let sql = try PostgresCatalog.createStatement(for: definition, in: schema) { type in
+        let (sql, postponed) = try PostgresCatalog.createStatement(for: definition, in: schema, known: { type in
             // to_regtype raises on some names (`int(11)`) instead of saying no: asked in a savepoint.
             (try? isolated { try connection.scalar("SELECT to_regtype($1) IS NOT NULL", [.text(type)]) }) == .integer(1)
-        }
+        }, parentExists: { try tableExists($0) })
         declaredCache[definition.name] = nil
         do {
             try isolated { try connection.execute(sql) }
         } catch let error as FerryError {
-            throw error.rephrased("table \(definition.name) could not be created in \(displayName): \(error.message). Create it yourself, then import again.", kind: .schema)
+            throw error.rephrased("table \(definition.name) could not be created in \(displayName): \(error.clause). Create it yourself, then import again.", kind: .schema)
         }
+        postponedForeignKeys += postponed.map { (definition.name, $0) }
+    }
+
+    /// A stamp on PostgreSQL is a BEFORE ROW trigger on INSERT or UPDATE that sets columns
+    /// of NEW (pagila's `last_updated`, a tsvector kept by `tsvector_update_trigger`): each
+    /// such trigger that fires in an ordinary session (`tgenabled = 'O'`) is disabled for the
+    /// import's transaction, as a replica session would skip it, and enabled again before
+    /// commit. A trigger marked `ENABLE ALWAYS` keeps firing; AFTER triggers (audit rows,
+    /// notifications) fire. A table this user does not own keeps its triggers, said in a warning.
+    public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension {
+        var suspension = TriggerSuspension()
+        for table in tables where try tableExists(table) {
+            let result = try connection.query("""
+                SELECT tgname FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled = 'O'
+                  AND (tgtype & 3) = 3 AND (tgtype & 20) <> 0 ORDER BY tgname
+                """, [.text(qualified(table))])
+            for row in 0..<result.rowCount {
+                guard let name = result.string(row: row, column: 0) else { continue }
+                do {
+                    try isolated { try connection.execute("ALTER TABLE \(qualified(table)) DISABLE TRIGGER \(Identifier.quote(name))") }
+                } catch let error as FerryError {
+                    suspension.kept.append("\(table).\(name) (\(error.clause))")
+                    continue
+                }
+                suspendedTriggers.append((table, name))
+                suspension.suspended.append("\(table).\(name)")
+            }
+        }
+        return suspension
+    }
+
+    public func restoreTriggers() throws {
+        defer { suspendedTriggers = [] }
+        for (table, name) in suspendedTriggers {
+            try connection.execute("ALTER TABLE \(qualified(table)) ENABLE TRIGGER \(Identifier.quote(name))")
+        }
+    }
+
+    /// Declares the foreign keys `createTable` postponed until their parent existed.
+    public func finishCreatingTables() throws {
+        defer { postponedForeignKeys = [] }
+        for (table, reference) in postponedForeignKeys {
+            guard try tableExists(reference.table) else {
+                throw FerryError(.schema, "table \(table) could not be created in \(displayName) with its foreign key (\(reference.columns.joined(separator: ", "))): it points at table \(reference.table), which is neither in \(displayName) nor in the changeset. Create that table first, or export it too, then import again.")
+            }
+            do {
+                try isolated { try connection.execute(PostgresCatalog.foreignKeyStatement(reference, of: table, in: schema)) }
+            } catch let error as FerryError {
+                throw error.rephrased("the foreign key (\(reference.columns.joined(separator: ", "))) of table \(table) could not be declared in \(displayName): \(error.clause). Declare it yourself, then import again.", kind: .schema)
+            }
+        }
+    }
+
+    /// A foreign key Ferry declares, or one declared DEFERRABLE, is checked at commit
+    /// (`withTransaction` defers every deferrable one); a NOT DEFERRABLE one at each row.
+    public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool {
+        let result = try connection.query("""
+            SELECT con.oid::bigint, con.condeferrable::text, a.attname
+            FROM pg_constraint con CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(n, o)
+            JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
+            WHERE con.conrelid = $1::regclass AND con.contype = 'f' AND con.confrelid = $2::regclass ORDER BY 1, k.o
+            """, [.text(qualified(table)), .text(qualified(reference.table))])
+        var constraints: [(columns: [String], deferrable: Bool)] = []
+        var last: Value?
+        for row in 0..<result.rowCount {
+            let oid = result.value(row: row, column: 0)
+            if oid != last { constraints.append(([], result.string(row: row, column: 1) == "true")); last = oid }
+            constraints[constraints.count - 1].columns.append(result.string(row: row, column: 2) ?? "")
+        }
+        // No constraint on these columns checks nothing; one Ferry postponed is deferrable.
+        return constraints.allSatisfy { $0.columns != reference.columns || $0.deferrable }
     }
 
     public func makeTableAccess(_ table: TableDefinition) throws -> TableAccess {

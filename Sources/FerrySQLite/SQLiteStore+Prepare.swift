@@ -10,6 +10,31 @@ extension SQLiteStore {
         return try withTriggersSuspended(on: table.name) { try fill(column, in: table, value) }
     }
 
+    /// SQLite triggers cannot change the row being written; a stamp is a statement that
+    /// writes the trigger's own table (`UPDATE t SET updated_at = … WHERE id = NEW.id`).
+    /// Those are dropped and created again by `restoreTriggers` from their own SQL, in their
+    /// order. Checks (`SELECT RAISE(…)`) and writes to other tables (an audit log, a search
+    /// index kept by triggers) still run.
+    public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension {
+        precondition(database.isInTransaction, "triggers may only be suspended inside a transaction")
+        var suspended: [String] = []
+        for table in tables {
+            let triggers = try database.rows("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL ORDER BY rowid", [.text(table)])
+            for row in triggers {
+                guard let name = row[0].string, let sql = row[1].string, TriggerBody.writesOwnTable(sql, table: table) else { continue }
+                try database.execute("DROP TRIGGER \(Identifier.quote(name))")
+                suspendedTriggers.append(sql)
+                suspended.append("\(table).\(name)")
+            }
+        }
+        return TriggerSuspension(suspended: suspended)
+    }
+
+    public func restoreTriggers() throws {
+        defer { suspendedTriggers = [] }
+        for sql in suspendedTriggers { try database.execute(sql) }
+    }
+
     /// Drops the table's triggers, runs `body`, and creates them again from their own SQL, in
     /// their original order. SQLite has no switch to silence triggers for one connection.
     private func withTriggersSuspended<T>(on table: String, _ body: () throws -> T) throws -> T {

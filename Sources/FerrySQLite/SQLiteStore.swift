@@ -11,6 +11,8 @@ public final class SQLiteStore: Store {
 
     /// Run once when this store goes: a snapshot reader gives its cache budget back here.
     private var onRelease: (() -> Void)?
+    /// The SQL of triggers `suspendRowStampingTriggers` dropped, in their order, for `restoreTriggers`.
+    var suspendedTriggers: [String] = []
 
     public init(path: String, mode: SQLiteDatabase.Mode) throws {
         database = try SQLiteDatabase(path: path, mode: mode)
@@ -47,6 +49,7 @@ public final class SQLiteStore: Store {
             return result
         } catch {
             if database.isInTransaction { try? database.execute("ROLLBACK") }
+            suspendedTriggers = [] // the roll-back brought them back
             throw error
         }
     }
@@ -166,6 +169,12 @@ public final class SQLiteStore: Store {
             lines.append("row \(rowid) of \(table) points at a missing row of \(parent)")
         }
         return lines
+    }
+
+    /// SQLite enforces no foreign key on a connection that did not ask (Ferry never does):
+    /// the import checks them itself at the end (`foreignKeyViolations`).
+    public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool {
+        try database.scalar("PRAGMA foreign_keys") == .integer(0)
     }
 
     public func makeTableAccess(_ table: TableDefinition) throws -> TableAccess {

@@ -119,15 +119,28 @@ public final class SideFile {
     /// keys; a rejects or conflicts file's first line is an object with that file's keys.
     static func isFerryFile(_ path: String, kind: Kind) -> Bool {
         guard let input = try? InputFile(path: path) else { return false }
-        let limit = kind == .report ? 16 << 20 : 1 << 20
-        var bytes = [UInt8](repeating: 0, count: min(input.size, limit))
-        let read = (try? bytes.withUnsafeMutableBytes { try input.read(into: $0.baseAddress!, count: $0.count, at: 0) }) ?? 0
-        bytes.removeSubrange(read...)
         if kind == .report {
-            guard input.size <= limit, let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return false }
+            let limit = 16 << 20
+            guard input.size <= limit else { return false }
+            var bytes = [UInt8](repeating: 0, count: input.size)
+            let read = (try? bytes.withUnsafeMutableBytes { try input.read(into: $0.baseAddress!, count: $0.count, at: 0) }) ?? 0
+            guard read == input.size, let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return false }
             return object["changeset"] is String && object["totals"] is [String: Any] && object["tables"] is [Any]
         }
-        let firstLine = bytes.prefix { $0 != 0x0A }
+        // The first line whole: a record carries its row first, and a row may be as large
+        // as a changeset line may be (a 1.6 MB text made Ferry refuse its own conflicts file).
+        var firstLine: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while firstLine.count <= ChangesetReader.defaultMaximumLineLength {
+            let offset = firstLine.count
+            let read = (try? chunk.withUnsafeMutableBytes { try input.read(into: $0.baseAddress!, count: $0.count, at: offset) }) ?? 0
+            guard read > 0 else { break }
+            if let end = chunk[..<read].firstIndex(of: 0x0A) {
+                firstLine += chunk[..<end]
+                break
+            }
+            firstLine += chunk[..<read]
+        }
         guard let object = try? JSONSerialization.jsonObject(with: Data(firstLine)) as? [String: Any] else { return false }
         switch kind {
         case .rejects: return (object["reject"] as? [String: Any])?["reason"] is String

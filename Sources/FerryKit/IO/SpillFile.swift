@@ -6,6 +6,8 @@ final class SpillFile {
     private let path: String
     private var output: OutputFile?
     private(set) var count = 0
+    /// The tables (by index) of the records it holds.
+    private(set) var tableIndexes = Set<Int>()
 
     init() throws {
         path = NSTemporaryDirectory() + "ferry-deferred-\(UUID().uuidString).ndjson"
@@ -20,6 +22,7 @@ final class SpillFile {
         if output == nil { output = try OutputFile(creating: path) }
         try output!.write(Array("\(tableIndex) \(lineNumber) ".utf8) + Array(line) + [0x0A])
         count += 1
+        tableIndexes.insert(tableIndex)
     }
 
     func forEach(_ body: (Int, Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {

@@ -28,6 +28,9 @@ final class ImportContext {
     var emptyAtStart = Set<String>()
     /// Tables (lowercased) whose rows may still arrive in this import.
     var pending = Set<String>()
+    /// In the last round: tables (lowercased) with records still waiting for a parent. A
+    /// child of one waits in a cycle that could not be broken, not for a row that is absent.
+    var waitingInLastRound = Set<String>()
     /// Tables (lowercased) that were empty when the import began: the key map holds only
     /// their rows whose target key differs from the source key, so a key it lacks that
     /// exists in the table, and that was not inserted for another source row, is that same

@@ -46,6 +46,9 @@ public struct ImportReport: Sendable, Equatable {
     public var warnings: [String] = []
     /// Whether the target keeps a sync book, and how many of its entries this import wrote.
     public var syncBook: SyncBookNote?
+    /// The target's triggers ("table.trigger") set aside while the import wrote
+    /// (`Store.suspendRowStampingTriggers`), in place again after it.
+    public var triggersSetAside: [String] = []
 
     public enum SyncBookNote: Sendable, Equatable {
         /// The target is prepared for sync (or `--track`): the book remembers what crossed.
@@ -99,6 +102,14 @@ public struct ImportReport: Sendable, Equatable {
             case .notKept: out.append(raw: ",\n  \"syncBook\": {\"kept\": false, \"entries\": 0}")
             }
         }
+        if !triggersSetAside.isEmpty {
+            out.append(raw: ",\n  \"triggersSetAside\": [")
+            for (index, trigger) in triggersSetAside.enumerated() {
+                if index > 0 { out.append(raw: ", ") }
+                out.appendString(trigger)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         if !warnings.isEmpty {
             out.append(raw: ",\n  \"warnings\": [")
             for (index, warning) in warnings.enumerated() {
@@ -127,6 +138,9 @@ public struct ImportReport: Sendable, Equatable {
         var lines = [format(headers)]
         lines += rows.map(format)
         if let syncBook { lines.append(syncBook.text) }
+        if !triggersSetAside.isEmpty {
+            lines.append("triggers set aside while rows were written (they stamp the rows themselves; the changeset carries the source's values): \(triggersSetAside.joined(separator: ", "))")
+        }
         if dryRun { lines.append("(dry run: nothing was written)") }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -15,6 +15,8 @@ struct ImportSession {
     private(set) var createdTables = false
     /// Said to the user without failing the import (tables matched by raw id alone).
     private(set) var warnings: [String] = []
+    /// The target's triggers this import set aside while it wrote ("table.trigger").
+    private(set) var triggersSetAside: [String] = []
     private let pruneLimit: Double?
     /// Tables (lowercased) created by this import or empty when it began: a replay into them
     /// also takes the source's AUTOINCREMENT counter.
@@ -54,6 +56,7 @@ struct ImportSession {
                 createdTables = true
             }
         }
+        try store.finishCreatingTables()
         var targets: [String: TableDefinition] = [:]
         for definition in try store.tables(profile: profile) {
             targets[definition.name.lowercased()] = definition
@@ -94,6 +97,11 @@ struct ImportSession {
             reconcilers.append(try TableReconciler(incoming: table, target: target, context: context, policy: policy(for: table.name)))
         }
         let violationsBefore = try tables.map { try store.foreignKeyViolations(in: $0.name).count }
+        let suspension = try store.suspendRowStampingTriggers(on: tables.map(\.name))
+        triggersSetAside = suspension.suspended
+        if !suspension.kept.isEmpty {
+            warnings.append("triggers that stamp the rows Ferry writes still fired, because they could not be set aside: \(suspension.kept.joined(separator: "; ")). The rows they stamped will look changed to the other side. Import as the tables' owner to set them aside.")
+        }
         let lookupIndexes = try addLookupIndexes()
         let identityIndexDeferred = try context.book.deferIdentityIndexIfEmpty()
         let deferred = try SpillFile()
@@ -135,6 +143,7 @@ struct ImportSession {
             if let sequence = table.sequence { try store.raiseAutoincrementSequence(of: table.name, to: sequence) }
         }
         for name in lookupIndexes { try store.dropLookupIndex(name) }
+        try store.restoreTriggers()
         if identityIndexDeferred { try context.book.buildIdentityIndex() }
         try context.book.saveSequence()
         return results
@@ -241,6 +250,7 @@ struct ImportSession {
         while queue.count > 0 {
             let next = try SpillFile()
             context.pending = final ? [] : Set(changeset.manifest.tables.map { $0.name.lowercased() })
+            if final { context.waitingInLastRound = Set(queue.tableIndexes.map { changeset.manifest.tables[$0].name.lowercased() }) }
             for reconciler in reconcilers { reconciler.breakingCycles = breakCycles }
             var applied = 0
             try queue.forEach { tableIndex, lineNumber, line in

@@ -113,6 +113,7 @@ public final class Importer {
                                                 rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
                 report.warnings = session.warnings
+                report.triggersSetAside = session.triggersSetAside
                 report.syncBook = session.bookNote
                 if rejects.hasFile { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
                 if conflicts.hasFile { report.conflictsFile = URL(fileURLWithPath: conflicts.path).standardizedFileURL.path }

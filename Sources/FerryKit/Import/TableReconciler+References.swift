@@ -13,6 +13,10 @@ extension TableReconciler {
             let columns = resolved.reference.columns.joined(separator: ", ")
             return .failure(Rejection(reason: .missingParent, message: "\(columns) points at the row of \(resolved.reference.table) on line \(parent.line) of this changeset, which was itself rejected (\(parent.reason.rawValue)). Fix that record first; the rejects file holds both, parent first."))
         }
+        if case .failure(let rejection) = result, rejection.reason == .missingParent, context.waitingInLastRound.contains(resolved.parentName) {
+            let columns = resolved.reference.columns.joined(separator: ", ")
+            return .failure(Rejection(reason: .missingParent, message: "\(columns) points at a row of \(resolved.reference.table) that is not in the target, and the rows of \(resolved.reference.table) still waiting in this changeset wait themselves for a parent. Either that row is not in the changeset, or it is in a cycle of foreign keys that the target checks at once and that cannot be NULL, so no row of the cycle can go in first: declare one of them DEFERRABLE (PostgreSQL) or nullable, then import the rejects file."))
+        }
         return result
     }
 

@@ -49,6 +49,11 @@ final class TableReconciler {
         let parentName: String
         /// Whether every column of it may be NULL in the target, so a cycle can be broken there.
         let nullable: Bool
+        /// Whether the target checks it only at commit, so a cycle of NOT NULL references
+        /// can be broken there: the row goes in pointing at its source key until the
+        /// parent is in, then at the parent.
+        let checkedAtCommit: Bool
+        var breaksCycles: Bool { nullable || checkedAtCommit }
     }
     /// In the last rounds of an import: insert rows whose parent waits for them (a cycle)
     /// with that reference NULL, to be set by `resolveCycleFixups`.
@@ -96,13 +101,14 @@ final class TableReconciler {
         let keyColumns = Set(access.keyColumns)
         let columns = self.columns
         updateColumns = columns.indices.filter { !keyColumns.contains(columns[$0]) }
-        references = target.references.compactMap { reference in
+        references = try target.references.compactMap { reference in
             let indexes = reference.columns.compactMap { position[$0] }
             guard indexes.count == reference.columns.count else { return nil }
             let parent = context.targets[reference.table.lowercased()]
             return ResolvedReference(reference: reference, indexes: indexes, parent: parent, pointsAtParentKey: parent?.primaryKey == reference.to,
                                      parentName: parent?.name.lowercased() ?? reference.table.lowercased(),
-                                     nullable: reference.columns.allSatisfy { target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false })
+                                     nullable: reference.columns.allSatisfy { target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false },
+                                     checkedAtCommit: try context.store.checksReferenceAtCommit(reference, of: target.name))
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
         hiddenRowKey = context.store.hiddenRowKey(of: target)
@@ -171,10 +177,13 @@ final class TableReconciler {
                 }
                 if rejection.reason == .missingParent && context.pending.contains(resolved.parentName) {
                     // A cycle (a row that is its own manager, a department and its head): the
-                    // row goes in with this reference NULL, set once its parent is in.
-                    guard breakingCycles && resolved.nullable else { return .deferred }
+                    // row goes in with this reference NULL, set once its parent is in. A NOT
+                    // NULL one the target checks at commit holds the source's key meanwhile.
+                    guard breakingCycles && resolved.breaksCycles else { return .deferred }
                     broken.append(CycleFixup(key: [], referenceIndex: referenceIndex, raw: raw, identity: identity, line: line))
-                    for index in resolved.indexes { row[index] = .null }
+                    if resolved.nullable {
+                        for index in resolved.indexes { row[index] = .null }
+                    }
                     continue
                 }
                 return .rejected(rejection)
@@ -189,6 +198,9 @@ final class TableReconciler {
             if case .inserted = outcome, let key = lastInsertedKey {
                 cycleFixups += broken.map { var fixup = $0; fixup.key = key; return fixup }
             }
+            // A placeholder key can collide with a UNIQUE column (pagila's one manager per
+            // store): the row waits for a later round, where its parent may be in.
+            if case .rejected = outcome, broken.contains(where: { !references[$0.referenceIndex].nullable }) { return .deferred }
             return outcome
         }
 

@@ -116,6 +116,21 @@ public protocol StoreWriter: AnyObject {
     /// Foreign-key violations in `table`, as readable lines (empty when none, or when the
     /// store checks every foreign key itself).
     func foreignKeyViolations(in table: String) throws -> [String]
+    /// Whether a row of `table` may point through `reference` at a row that is not there
+    /// yet, until the transaction ends (SQLite: foreign keys checked by Ferry after the
+    /// import; PostgreSQL: a DEFERRABLE constraint). A cycle of NOT NULL references
+    /// (pagila's store and staff) can then be broken: the row goes in with a placeholder.
+    func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool
+    /// Sets aside, until `restoreTriggers`, the application's triggers that would rewrite
+    /// the rows an import writes (a stamp of `updated_at` on each update): the changeset
+    /// carries the source's values, stamps included, and a stamp made here would ship back
+    /// as a change, and again, forever. Returns each one as "table.trigger". Must run
+    /// inside the import's transaction, so no other connection sees a table without them.
+    func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension
+    func restoreTriggers() throws
+    /// Called once the import has created every table it needed: a store that could not
+    /// declare a foreign key before its parent existed declares it now.
+    func finishCreatingTables() throws
     /// Makes lookups of `table` by `columns` index-backed for the current transaction:
     /// creates a scratch index when no index starts with those columns. Returns its name
     /// (for `dropLookupIndex`), or nil when an index already serves.
@@ -142,6 +157,10 @@ public protocol StoreWriter: AnyObject {
 
 extension StoreWriter {
     public func foreignKeyViolations(in table: String) throws -> [String] { [] }
+    public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool { false }
+    public func finishCreatingTables() throws {}
+    public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension { TriggerSuspension() }
+    public func restoreTriggers() throws {}
     public func addLookupIndex(on table: String, columns: [String]) throws -> String? { nil }
     public func dropLookupIndex(_ name: String) throws {}
     public func limitValueLength(to bytes: Int) {}
@@ -168,6 +187,16 @@ extension Store {
     /// `createTable(_:trustSchema:)` for a changeset from a stranger: only bounded functions.
     public func createTable(_ definition: TableDefinition) throws {
         try createTable(definition, trustSchema: false)
+    }
+}
+
+/// The triggers an import set aside ("table.trigger"), and those it could not, with why.
+public struct TriggerSuspension: Sendable {
+    public var suspended: [String] = []
+    public var kept: [String] = []
+    public init(suspended: [String] = [], kept: [String] = []) {
+        self.suspended = suspended
+        self.kept = kept
     }
 }
 

@@ -51,6 +51,9 @@ public struct FerryError: Error, CustomStringConvertible, Sendable, Equatable {
     public func rephrased(_ message: String, kind: Kind? = nil) -> FerryError {
         FerryError(kind ?? self.kind, message, storeFailure: storeFailure, detail: detail)
     }
+
+    /// The message without its final full stop, to quote inside a sentence of another.
+    public var clause: String { message.hasSuffix(".") ? String(message.dropLast()) : message }
 }
 
 /// A store's refusal in store-neutral terms, so the importer can tell "this record's

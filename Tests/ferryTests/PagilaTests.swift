@@ -1,0 +1,167 @@
+import FerryKit
+import FerryPostgres
+import Foundation
+import Testing
+
+/// A new database on the server `scripts/test` started, dropped after `body`.
+private func withPagilaDatabase<T>(_ suffix: String, _ body: (String) throws -> T) throws -> T {
+    let server = try #require(ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"], "CI=true: the PostgreSQL tests must run, and no server is at hand")
+    let name = "ferry_pagila_\(suffix)_\(UUID().uuidString.prefix(8).lowercased())"
+    let admin = try PostgresConnection(uri: server)
+    try admin.execute("CREATE DATABASE \(Identifier.quote(name))")
+    defer { try? admin.execute("DROP DATABASE IF EXISTS \(Identifier.quote(name)) WITH (FORCE)") }
+    return try body(server.replacingOccurrences(of: "///postgres?", with: "///\(name)?"))
+}
+
+private let pagilaEnabled: Bool = {
+    ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"] != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+}()
+
+/// The pagila fixture (Tests/Fixtures/pagila.sql): the shape of PostgreSQL's public sample
+/// database, with its enum, domain, arrays, partitioned payments, triggers, and store and
+/// staff pointing at each other through NOT NULL foreign keys.
+private func loadPagila(into uri: String) throws {
+    let sql = try String(contentsOf: packageRoot.appendingPathComponent("Tests/Fixtures/pagila.sql"), encoding: .utf8)
+    try PostgresConnection(uri: uri).execute(sql)
+}
+
+/// Every column of every table of `uri`, as text in UTC, in primary-key order: one digest
+/// per column, with the row count. Two databases that print alike hold the same values.
+private func fingerprint(_ uri: String) throws -> [String: String] {
+    let connection = try PostgresConnection(uri: uri)
+    try connection.execute("SET TIME ZONE 'UTC'")
+    let tables = try connection.query("""
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT LIKE '\\_ferry%' ORDER BY 1
+        """)
+    var digests: [String: String] = [:]
+    for row in 0..<tables.rowCount {
+        let table = try #require(tables.string(row: row, column: 0))
+        let qualified = "public.\(Identifier.quote(table))"
+        let key = try connection.scalar("""
+            SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, a.attnum)) FROM pg_index i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = $1::regclass AND i.indisprimary
+            """, [.text(qualified)])?.string ?? "1"
+        let columns = try connection.query("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'cloudId'", [.text(qualified)])
+        for column in 0..<columns.rowCount {
+            let name = try #require(columns.string(row: column, column: 0))
+            let type = columns.string(row: column, column: 1) ?? ""
+            let text = type == "bytea" ? "encode(\(Identifier.quote(name)), 'hex')" : "\(Identifier.quote(name))::text"
+            digests["\(table).\(name)"] = try connection.scalar("SELECT md5(coalesce(string_agg(coalesce(\(text), '<NULL>'), '|' ORDER BY \(key)), '')) || ' ' || count(*) FROM \(qualified)")?.string
+        }
+    }
+    return digests
+}
+
+@Suite(.enabled(if: pagilaEnabled)) struct PagilaTests {
+    /// PostgreSQL's public sample, carried PostgreSQL → SQLite → a new PostgreSQL database:
+    /// every value of every column comes back, the store/staff cycle included, and neither
+    /// changeset finds anything to change a second time.
+    @Test func pagilaCrossesSQLiteIntoANewDatabaseWithEveryValue() throws {
+        try withTemporaryDirectory { directory in
+            try withPagilaDatabase("source") { source in
+                try withPagilaDatabase("copy") { copy in
+                    try loadPagila(into: source)
+                    let first = directory.appendingPathComponent("pg.changeset"), second = directory.appendingPathComponent("sqlite.changeset")
+                    let local = directory.appendingPathComponent("local.db")
+                    #expect(try ferry(["export", "--db", source, "--out", first.path, "-q"]).status == 0)
+                    let intoSQLite = try ferry(["import", first.path, "--db", local.path, "-q"])
+                    #expect(intoSQLite.status == 0, "\(intoSQLite.stderr)")
+                    #expect(try sqlite3(local, "SELECT count(*) FROM store JOIN staff ON staff.staff_id = store.manager_staff_id AND staff.store_id = store.store_id") == "2\n")
+                    #expect(try sqlite3(local, "PRAGMA foreign_key_check").isEmpty)
+                    #expect(try ferry(["export", "--db", local.path, "--out", second.path, "-q"]).status == 0)
+                    let intoCopy = try ferry(["import", second.path, "--db", copy, "-q"])
+                    #expect(intoCopy.status == 0, "\(intoCopy.stderr)")
+
+                    let original = try fingerprint(source), copied = try fingerprint(copy)
+                    #expect(original.count > 80)
+                    for (column, digest) in original.sorted(by: { $0.key < $1.key }) {
+                        #expect(copied[column] == digest, "\(column)")
+                    }
+                    let sums = "SELECT sum(amount)::text || ' ' || count(*) FROM payment"
+                    #expect(try PostgresConnection(uri: copy).scalar(sums) == PostgresConnection(uri: source).scalar(sums))
+
+                    for (changeset, target) in [(second, copy), (first, copy), (first, local.path)] {
+                        let again = try ferry(["import", changeset.path, "--db", target, "--report", directory.appendingPathComponent("r-\(UUID()).json").path, "-q"])
+                        #expect(again.status == 0, "\(again.stderr)")
+                    }
+                    #expect(try fingerprint(copy) == copied, "a second import changed nothing")
+                }
+            }
+        }
+    }
+
+    /// pagila's `last_updated` triggers stamp every updated row with the time. Two prepared
+    /// copies swapping full exports: the first meeting stamps each row with the other side's
+    /// cloudId, which must not move a single `last_update`, and the next round ships nothing.
+    @Test func stampingTriggersDoNotRewriteImportedRows() throws {
+        try withTemporaryDirectory { directory in
+            try withPagilaDatabase("a") { a in
+                try withPagilaDatabase("b") { b in
+                    try loadPagila(into: a)
+                    try loadPagila(into: b)
+                    let before = try fingerprint(a)
+                    for side in [a, b] { #expect(try ferry(["prepare", "--db", side, "--tables", "actor,country", "-q"]).status == 0) }
+                    func exchange(_ from: String, _ to: String, _ name: String, incremental: Bool) throws -> CommandResult {
+                        let out = directory.appendingPathComponent(name)
+                        let export = try ferry(["export", "--db", from, "--out", out.path, "--tables", "actor,country", "-q"] + (incremental ? ["--incremental"] : []))
+                        #expect(export.status == 0, "\(export.stderr)")
+                        return try ferry(["import", out.path, "--db", to])
+                    }
+                    let ab = try exchange(a, b, "ab", incremental: false), ba = try exchange(b, a, "ba", incremental: false)
+                    #expect(ab.status == 0 && ba.status == 0, "\(ab.stderr)\n\(ba.stderr)")
+                    #expect(ba.stderr.contains("triggers set aside"), "\(ba.stderr)")
+                    let after = try fingerprint(a)
+                    for column in ["actor.last_update", "country.last_update"] {
+                        #expect(after[column] == before[column], "\(column) was rewritten by a trigger")
+                    }
+                    #expect(try fingerprint(b)["actor.last_update"] == before["actor.last_update"])
+                    try PostgresConnection(uri: a).execute("UPDATE actor SET first_name = 'EDITED' WHERE actor_id = 3")
+                    _ = try exchange(a, b, "ab2", incremental: true)
+                    _ = try exchange(b, a, "ba2", incremental: true)
+                    let quiet = directory.appendingPathComponent("ab3")
+                    #expect(try ferry(["export", "--db", a, "--out", quiet.path, "--tables", "actor,country", "--incremental", "-q"]).status == 0)
+                    let summary = try ferry(["inspect", quiet.path])
+                    #expect(summary.stdout.contains("0 rows"), "the exchange settled: \(summary.stdout)")
+                    // The triggers are in place again, enabled.
+                    #expect(try PostgresConnection(uri: a).scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'last_updated' AND tgenabled = 'O'") == .integer(14))
+                }
+            }
+        }
+    }
+
+    /// Two tables whose NOT NULL foreign keys point at each other, both checked at once:
+    /// no row can go in first. Each record is rejected saying so, not "not in the changeset".
+    @Test func aCycleOfImmediateNotNullKeysIsRejectedSayingWhy() throws {
+        try withTemporaryDirectory { directory in
+            try withPagilaDatabase("cycle") { source in
+                try withPagilaDatabase("strict") { target in
+                    let schema = """
+                        CREATE TABLE store (store_id int PRIMARY KEY, manager_staff_id int NOT NULL, name text);
+                        CREATE TABLE staff (staff_id int PRIMARY KEY, name text, store_id int NOT NULL REFERENCES store);
+                        ALTER TABLE store ADD FOREIGN KEY (manager_staff_id) REFERENCES staff
+                        """
+                    try PostgresConnection(uri: source).execute("""
+                        \(schema) DEFERRABLE INITIALLY DEFERRED;
+                        BEGIN; INSERT INTO store VALUES (1, 1, 's1'); INSERT INTO staff VALUES (1, 'a', 1); COMMIT;
+                        """)
+                    try PostgresConnection(uri: target).execute(schema + ";")
+                    let changeset = directory.appendingPathComponent("cs")
+                    #expect(try ferry(["export", "--db", source, "--out", changeset.path, "-q"]).status == 0)
+                    let rejects = directory.appendingPathComponent("rejects.ndjson")
+                    let result = try ferry(["import", changeset.path, "--db", target, "--rejects", rejects.path, "-q"])
+                    #expect(result.status == 3, "\(result.stderr)")
+                    let text = try String(contentsOf: rejects, encoding: .utf8)
+                    #expect(text.contains("cycle of foreign keys"), "\(text)")
+                    #expect(!text.contains("neither in the target nor in the changeset"), "\(text)")
+                    // Into a new database Ferry declares the keys itself (deferrable): both arrive.
+                    try withPagilaDatabase("fresh") { fresh in
+                        let imported = try ferry(["import", changeset.path, "--db", fresh, "-q"])
+                        #expect(imported.status == 0, "\(imported.stderr)")
+                        #expect(try PostgresConnection(uri: fresh).scalar("SELECT count(*) FROM store JOIN staff ON staff.store_id = store.store_id AND store.manager_staff_id = staff.staff_id") == .integer(1))
+                    }
+                }
+            }
+        }
+    }
+}
