@@ -49,7 +49,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "What to do with rows changed on both sides: \(ConflictPolicy.allCases.map(\.rawValue).joined(separator: ", ")). Default: defer, or the profile's.")
     var onConflict: ConflictPolicy?
 
-    @Option(help: "Where to write conflicts (default: beside the target, DB.conflicts-ID.ndjson).")
+    @Option(help: "Where to write conflicts (default: beside the target, DB.conflicts-ID.ndjson; for a server database, ferry-NAME.conflicts-ID.ndjson in the current folder).")
     var conflicts: String?
 
     @Flag(help: "Apply an incremental changeset even if its predecessor was never applied here.")
@@ -70,7 +70,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "A profile file (JSON) extending the one embedded in the changeset.")
     var profile: String?
 
-    @Option(help: "Where to write rejected records (default: beside the target, DB.rejects-ID.ndjson).")
+    @Option(help: "Where to write rejected records (default: beside the target, DB.rejects-ID.ndjson; for a server database, ferry-NAME.rejects-ID.ndjson in the current folder).")
     var rejects: String?
 
     @Option(help: "Also write the report as JSON to this file.")

@@ -63,4 +63,17 @@ import Testing
             try SideFile.checkReplaceable(path, kind: .rejects) // empty: nothing to lose
         }
     }
+
+    /// A conflict whose row holds a 3 MB text is one line of that size: Ferry's own file,
+    /// which the next import may replace (it read only the first megabyte, and refused).
+    @Test func aSideFileWhoseFirstLineIsLargeIsStillKnownAsFerrys() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("conflicts.ndjson").path
+            let large = String(repeating: "long ✓ ", count: 400_000)
+            try Data(#"{"table":"t","incoming":{"t":"\#(large)"},"kind":"update","resolution":"kept","policy":"defer"}"#.utf8 + Data("\n{}\n".utf8))
+                .write(to: URL(fileURLWithPath: path))
+            try SideFile.checkReplaceable(path, kind: .conflicts)
+            #expect(throws: FerryError.self) { try SideFile.checkReplaceable(path, kind: .rejects) }
+        }
+    }
 }

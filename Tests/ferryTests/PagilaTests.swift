@@ -130,6 +130,30 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
         }
     }
 
+    /// pagila's payments are partitioned by date, and PostgreSQL takes a UNIQUE index on a
+    /// partitioned table only over the partition key too: `prepare` gives the table its
+    /// cloudIds with a plain index, and the prepared database syncs as any other.
+    @Test func preparingPagilaGivesThePartitionedPaymentsCloudIds() throws {
+        try withTemporaryDirectory { directory in
+            try withPagilaDatabase("prepared") { source in
+                try withPagilaDatabase("peer") { peer in
+                    try loadPagila(into: source)
+                    let prepared = try ferry(["prepare", "--db", source])
+                    #expect(prepared.status == 0, "\(prepared.stderr)")
+                    let connection = try PostgresConnection(uri: source)
+                    #expect(try connection.scalar("SELECT count(*) FILTER (WHERE \"cloudId\" IS NULL) FROM payment") == .integer(0))
+                    #expect(try connection.scalar("SELECT count(*) FROM payment_p2022_01 WHERE \"cloudId\" IS NOT NULL") != .integer(0))
+                    let changeset = directory.appendingPathComponent("cs")
+                    #expect(try ferry(["export", "--db", source, "--out", changeset.path, "-q"]).status == 0)
+                    let imported = try ferry(["import", changeset.path, "--db", peer, "-q"])
+                    #expect(imported.status == 0, "\(imported.stderr)")
+                    let cloudIds = "SELECT count(DISTINCT \"cloudId\") || ' ' || count(*) FROM payment"
+                    #expect(try PostgresConnection(uri: peer).scalar(cloudIds) == connection.scalar(cloudIds))
+                }
+            }
+        }
+    }
+
     /// Two tables whose NOT NULL foreign keys point at each other, both checked at once:
     /// no row can go in first. Each record is rejected saying so, not "not in the changeset".
     @Test func aCycleOfImmediateNotNullKeysIsRejectedSayingWhy() throws {
@@ -160,6 +184,28 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
                         #expect(imported.status == 0, "\(imported.stderr)")
                         #expect(try PostgresConnection(uri: fresh).scalar("SELECT count(*) FROM store JOIN staff ON staff.store_id = store.store_id AND store.manager_staff_id = staff.staff_id") == .integer(1))
                     }
+                }
+            }
+        }
+    }
+    /// A server database has no folder to put side files beside: they go in the current
+    /// folder under the database's name, so two targets' rejects never replace each other.
+    @Test func rejectsOfTwoServerDatabasesNeverReplaceEachOther() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("source.db")
+            try database(source, "CREATE TABLE item (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL); INSERT INTO item VALUES (1, 5), (2, -1), (3, -2);")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "-q"]).status == 0)
+            try withPagilaDatabase("one") { one in
+                try withPagilaDatabase("two") { two in
+                    for (target, bad) in [(one, "qty < 0"), (two, "qty < -1")] {
+                        try PostgresConnection(uri: target).execute("CREATE TABLE item (id bigint PRIMARY KEY, qty bigint NOT NULL CHECK (NOT (\(bad))))")
+                        #expect(try ferry(["import", changeset.path, "--db", target, "-q"], in: directory).status == 3)
+                    }
+                    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".rejects-") }.sorted()
+                    #expect(files.count == 2, "\(files)")
+                    let lines = try files.map { try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8).split(separator: "\n").count }
+                    #expect(lines.sorted() == [1, 2], "\(files): \(lines)")
                 }
             }
         }

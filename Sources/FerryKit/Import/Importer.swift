@@ -172,7 +172,12 @@ public final class Importer {
     }
 
     private func defaultPath(_ targetPath: String?, _ kind: String) -> String {
-        let location = targetPath ?? store.filePath ?? FileManager.default.currentDirectoryPath + "/ferry"
+        // A server database has no folder: the files go in the current one, named after the
+        // database (and schema), so imports into two databases never replace each other's.
+        let serverName = "ferry-" + String(store.displayName.unicodeScalars.map { scalar in
+            CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "-_".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
+        })
+        let location = targetPath ?? store.filePath ?? FileManager.default.currentDirectoryPath + "/" + serverName
         let base = URL(fileURLWithPath: location).standardizedFileURL.path
         return "\(base).\(kind)-\(changeset.manifest.changesetId.prefix(8)).ndjson"
     }

@@ -151,6 +151,6 @@ extension TableReconciler {
             let table = failure.table ?? "TABLE"
             return "\(text): the target already has a row with these values. If it is the same logical row, let Ferry match on them: add \(PrimaryKeyIdentity.profileLine(table: table, match: columns)) to a profile file and import again with --profile FILE. If it is a different row, change the value at the source and export again."
         }
-        return "\(text). Fix the value in the record (or relax the target's constraint), then import the rejects file."
+        return "\(text.hasSuffix(".") ? String(text.dropLast()) : text). Fix the value in the record (or relax the target's constraint), then import the rejects file."
     }
 }
