@@ -333,6 +333,24 @@ public final class PostgresStore: Store {
         return types
     }
 
+    /// The scale of each column of `table` declared `numeric(p,s)` (domains over one included).
+    func numericScales(of table: String) throws -> [String: Int] {
+        let result = try connection.query("""
+            SELECT a.attname, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END::bigint
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+              AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END) = 'numeric'::regtype
+            """, [.text(qualified(table))])
+        var scales: [String: Int] = [:]
+        for row in 0..<result.rowCount {
+            // typmod = ((precision << 16) | scale) + 4; -1 for an unconstrained numeric.
+            if let name = result.string(row: row, column: 0), case .integer(let typmod) = result.value(row: row, column: 1), typmod >= 4 {
+                scales[name] = Int((typmod - 4) & 0xFFFF)
+            }
+        }
+        return scales
+    }
+
     /// The SQLite type each column of `table` was made from, when Ferry made it (its
     /// comment); such a column's values read back under that type's affinity.
     func declaredTypes(of table: String) throws -> [String: String] {

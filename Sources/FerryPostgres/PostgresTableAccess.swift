@@ -27,6 +27,9 @@ final class PostgresTableAccess: TableAccess {
     /// The SQLite type of each column Ferry made from one (its comment), whose values read
     /// back under that type's affinity.
     private let affinities: [String: PostgresTypes.Affinity]
+    /// The scale of each `numeric(p,s)` column: PostgreSQL rounds a value with more decimal
+    /// places to it without a word (SQLite's NUMERIC keeps whatever it is given).
+    private let numericScales: [String: Int]
 
     init(store: PostgresStore, table: TableDefinition) throws {
         self.store = store
@@ -35,6 +38,7 @@ final class PostgresTableAccess: TableAccess {
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
         types = try store.columnTypes(of: table.name)
         affinities = try store.convertingAffinities(of: table.name)
+        numericScales = try store.numericScales(of: table.name)
     }
 
     private var connection: PostgresConnection { store.connection }
@@ -84,8 +88,34 @@ final class PostgresTableAccess: TableAccess {
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):
             return Self.isPlainDate(String(decoding: bytes, as: UTF8.self)) ? nil : "column \(column) is a date and takes YYYY-MM-DD, which this value is not"
+        case (.real, _), (.text, _):
+            guard let scale = numericScales[column], let places = Self.decimalPlaces(of: value), places > scale else { return nil }
+            return "column \(column) keeps \(scale) decimal place\(scale == 1 ? "" : "s") (numeric with scale \(scale)), and this value (\(value.description)) has \(places): PostgreSQL would round it"
         default: return nil
         }
+    }
+
+    /// The decimal places a number written as `value` has (`1.5550` → 3, `1e-5` → 5, `12` → 0),
+    /// or nil when it is not a number (text such as 'NaN' is PostgreSQL's to read or refuse).
+    static func decimalPlaces(of value: Value) -> Int? {
+        let text: String
+        switch value {
+        case .real(let number): guard number.isFinite else { return nil }; text = "\(number)"
+        case .text(let bytes): text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        default: return nil
+        }
+        var mantissa = Substring(text.lowercased()), exponent = 0
+        if let e = mantissa.firstIndex(of: "e") {
+            guard let power = Int(mantissa[mantissa.index(after: e)...]) else { return nil }
+            exponent = power
+            mantissa = mantissa[..<e]
+        }
+        if mantissa.hasPrefix("-") || mantissa.hasPrefix("+") { mantissa = mantissa.dropFirst() }
+        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, !mantissa.isEmpty, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return nil }
+        var fraction = parts.count == 2 ? parts[1] : ""
+        while fraction.hasSuffix("0") { fraction = fraction.dropLast() }
+        return max(0, fraction.count - exponent)
     }
 
     /// A date as PostgreSQL prints one (ISO, `YYYY-MM-DD`, a year of four or more digits,

@@ -210,4 +210,27 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
             }
         }
     }
+    /// SQLite keeps any number in a NUMERIC column; PostgreSQL's numeric(5,2) rounds 1.555
+    /// to 1.56 without a word, and every later import would meet the row as changed. The
+    /// record is rejected alone, saying so; values that fit go in.
+    @Test func aValuePostgresWouldRoundIsRejectedAlone() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("source.db")
+            try database(source, """
+                CREATE TABLE price (id INTEGER PRIMARY KEY, amount NUMERIC NOT NULL);
+                INSERT INTO price VALUES (1, 1.555), (2, '2.50'), (3, 3), (4, 4.1), (5, 1e-3), (6, 12.250000);
+                """)
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "-q"]).status == 0)
+            try withPagilaDatabase("numeric") { target in
+                try PostgresConnection(uri: target).execute("CREATE TABLE price (id bigint PRIMARY KEY, amount numeric(5,2) NOT NULL)")
+                let rejects = directory.appendingPathComponent("rejects.ndjson")
+                let result = try ferry(["import", changeset.path, "--db", target, "--rejects", rejects.path, "-q"])
+                #expect(result.status == 3, "\(result.stderr)")
+                let text = try String(contentsOf: rejects, encoding: .utf8)
+                #expect(text.split(separator: "\n").count == 2 && text.contains("would round it"), "\(text)")
+                #expect(try PostgresConnection(uri: target).scalar("SELECT string_agg(amount::text, ' ' ORDER BY id) FROM price") == .text("2.50 3.00 4.10 12.25"))
+            }
+        }
+    }
 }
