@@ -133,6 +133,11 @@ struct PostgresCatalog {
         if text == "true" { return "1" }
         if text == "false" { return "0" }
         if text.uppercased() == "NULL" { return "NULL" }
+        // The moment a row is written means the same in both stores, and both spell it so
+        // (pagila's `last_update … DEFAULT now() NOT NULL` would otherwise refuse every
+        // insert that leaves it out, in the new database).
+        if ["now()", "current_timestamp", "transaction_timestamp()"].contains(text.lowercased()) { return "CURRENT_TIMESTAMP" }
+        if ["current_date", "current_time"].contains(text.lowercased()) { return text.uppercased() }
         if Double(text) != nil, text.allSatisfy({ "0123456789.-+eE".contains($0) }) { return text }
         if text.hasPrefix("'"), text.hasSuffix("'"), text.count >= 2, !text.dropFirst().dropLast().replacingOccurrences(of: "''", with: "").contains("'") { return text }
         return nil

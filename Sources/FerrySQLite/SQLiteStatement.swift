@@ -105,6 +105,10 @@ public final class SQLiteStatement {
         switch value {
         case .null: rc = sqlite3_bind_null(handle, index)
         case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
+        case .real(let v) where v.isNaN:
+            // SQLite stores a NaN double as NULL: kept as the text NaN, read back as NaN
+            // from a column of REAL affinity (`isNaNText`), so PostgreSQL's NaN crosses.
+            rc = sqlite3_bind_text64(handle, index, "NaN", 3, ferry_sqlite_transient(), UInt8(SQLITE_UTF8))
         case .real(let v): rc = sqlite3_bind_double(handle, index, v)
         case .text(let bytes):
             rc = bytes.withUnsafeBufferPointer { buffer in
@@ -140,10 +144,22 @@ public final class SQLiteStatement {
         switch columnType(at: index) {
         case SQLITE_INTEGER: return .integer(int64(at: index))
         case SQLITE_FLOAT: return .real(double(at: index))
-        case SQLITE_TEXT: return .text(Array(bytes(at: index, text: true)))
+        case SQLITE_TEXT:
+            let text = bytes(at: index, text: true)
+            return Self.isNaNText(text, declared: sqlite3_column_decltype(handle, Int32(index))) ? .real(.nan) : .text(Array(text))
         case SQLITE_BLOB: return .blob(Array(bytes(at: index, text: false)))
         default: return .null
         }
+    }
+
+    /// The text NaN in a column declared with REAL affinity: a NaN that `bind` kept as text
+    /// (SQLite would store the double as NULL). Checked by its three bytes first: the
+    /// declared type is read only for them.
+    static func isNaNText(_ text: UnsafeBufferPointer<UInt8>, declared: UnsafePointer<CChar>?) -> Bool {
+        guard text.count == 3, text[0] == 0x4E, text[1] == 0x61, text[2] == 0x4E, let declared else { return false }
+        let type = String(cString: declared).uppercased()
+        return !type.contains("INT") && !type.contains("CHAR") && !type.contains("CLOB") && !type.contains("TEXT")
+            && (type.contains("REAL") || type.contains("FLOA") || type.contains("DOUB"))
     }
 }
 

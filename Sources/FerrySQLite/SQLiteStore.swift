@@ -253,7 +253,9 @@ struct SQLiteRowCursor: RowCursor {
         switch sqlite3_value_type(value) {
         case SQLITE_INTEGER: buffer.appendInteger(sqlite3_value_int64(value))
         case SQLITE_FLOAT: buffer.appendReal(sqlite3_value_double(value))
-        case SQLITE_TEXT: buffer.appendText(Self.bytes(UnsafeRawPointer(sqlite3_value_text(value)), sqlite3_value_bytes(value)))
+        case SQLITE_TEXT:
+            let text = Self.bytes(UnsafeRawPointer(sqlite3_value_text(value)), sqlite3_value_bytes(value))
+            if SQLiteStatement.isNaNText(text, declared: sqlite3_column_decltype(statement.handle, Int32(index))) { buffer.appendReal(.nan) } else { buffer.appendText(text) }
         case SQLITE_BLOB: buffer.appendBase64Object(Self.bytes(sqlite3_value_blob(value), sqlite3_value_bytes(value)))
         default: buffer.append(raw: "null")
         }
