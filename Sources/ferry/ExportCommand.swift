@@ -103,6 +103,13 @@ struct ExportCommand: ParsableCommand {
             if !common.quiet {
                 let rows = summary.manifest.tables.reduce(0) { $0 + $1.rows }
                 printError("exported \(counted(summary.manifest.tables.count, "table")), \(counted(rows, "row")) to \(summary.path)")
+                // Say what was left out without being asked: a table missing from a copy
+                // should never be a surprise.
+                let exported = Set(summary.manifest.tables.map { $0.name.lowercased() })
+                let bookkeeping = try store.catalog().map(\.name).filter { Profile.bookkeepingTables.contains($0.lowercased()) && !exported.contains($0.lowercased()) }
+                if !bookkeeping.isEmpty {
+                    printError("left out: \(bookkeeping.sorted().joined(separator: ", ")) (migration bookkeeping: each database records the migrations run on it). Name \(bookkeeping.count == 1 ? "it" : "them") in --tables, or in the profile's \"include\", to export \(bookkeeping.count == 1 ? "it" : "them").")
+                }
             }
         }
     }
