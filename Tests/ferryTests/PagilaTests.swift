@@ -3,20 +3,6 @@ import FerryPostgres
 import Foundation
 import Testing
 
-/// A new database on the server `scripts/test` started, dropped after `body`.
-private func withPagilaDatabase<T>(_ suffix: String, _ body: (String) throws -> T) throws -> T {
-    let server = try #require(ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"], "CI=true: the PostgreSQL tests must run, and no server is at hand")
-    let name = "ferry_pagila_\(suffix)_\(UUID().uuidString.prefix(8).lowercased())"
-    let admin = try PostgresConnection(uri: server)
-    try admin.execute("CREATE DATABASE \(Identifier.quote(name))")
-    defer { try? admin.execute("DROP DATABASE IF EXISTS \(Identifier.quote(name)) WITH (FORCE)") }
-    return try body(server.replacingOccurrences(of: "///postgres?", with: "///\(name)?"))
-}
-
-private let pagilaEnabled: Bool = {
-    ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"] != nil || ProcessInfo.processInfo.environment["CI"] == "true"
-}()
-
 /// The pagila fixture (Tests/Fixtures/pagila.sql): the shape of PostgreSQL's public sample
 /// database, with its enum, domain, arrays, partitioned payments, triggers, and store and
 /// staff pointing at each other through NOT NULL foreign keys.
@@ -53,14 +39,14 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
     return digests
 }
 
-@Suite(.enabled(if: pagilaEnabled)) struct PagilaTests {
+@Suite(.enabled(if: postgresEnabled)) struct PagilaTests {
     /// PostgreSQL's public sample, carried PostgreSQL → SQLite → a new PostgreSQL database:
     /// every value of every column comes back, the store/staff cycle included, and neither
     /// changeset finds anything to change a second time.
     @Test func pagilaCrossesSQLiteIntoANewDatabaseWithEveryValue() throws {
         try withTemporaryDirectory { directory in
-            try withPagilaDatabase("source") { source in
-                try withPagilaDatabase("copy") { copy in
+            try withPostgresDatabaseNamed("source") { source in
+                try withPostgresDatabaseNamed("copy") { copy in
                     try loadPagila(into: source)
                     let first = directory.appendingPathComponent("pg.changeset"), second = directory.appendingPathComponent("sqlite.changeset")
                     let local = directory.appendingPathComponent("local.db")
@@ -98,8 +84,8 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
     /// cloudId, which must not move a single `last_update`, and the next round ships nothing.
     @Test func stampingTriggersDoNotRewriteImportedRows() throws {
         try withTemporaryDirectory { directory in
-            try withPagilaDatabase("a") { a in
-                try withPagilaDatabase("b") { b in
+            try withPostgresDatabaseNamed("a") { a in
+                try withPostgresDatabaseNamed("b") { b in
                     try loadPagila(into: a)
                     try loadPagila(into: b)
                     let before = try fingerprint(a)
@@ -137,8 +123,8 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
     /// cloudIds with a plain index, and the prepared database syncs as any other.
     @Test func preparingPagilaGivesThePartitionedPaymentsCloudIds() throws {
         try withTemporaryDirectory { directory in
-            try withPagilaDatabase("prepared") { source in
-                try withPagilaDatabase("peer") { peer in
+            try withPostgresDatabaseNamed("prepared") { source in
+                try withPostgresDatabaseNamed("peer") { peer in
                     try loadPagila(into: source)
                     let prepared = try ferry(["prepare", "--db", source])
                     #expect(prepared.status == 0, "\(prepared.stderr)")
@@ -160,8 +146,8 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
     /// no row can go in first. Each record is rejected saying so, not "not in the changeset".
     @Test func aCycleOfImmediateNotNullKeysIsRejectedSayingWhy() throws {
         try withTemporaryDirectory { directory in
-            try withPagilaDatabase("cycle") { source in
-                try withPagilaDatabase("strict") { target in
+            try withPostgresDatabaseNamed("cycle") { source in
+                try withPostgresDatabaseNamed("strict") { target in
                     let schema = """
                         CREATE TABLE store (store_id int PRIMARY KEY, manager_staff_id int NOT NULL, name text);
                         CREATE TABLE staff (staff_id int PRIMARY KEY, name text, store_id int NOT NULL REFERENCES store);
@@ -181,7 +167,7 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
                     #expect(text.contains("cycle of foreign keys"), "\(text)")
                     #expect(!text.contains("neither in the target nor in the changeset"), "\(text)")
                     // Into a new database Ferry declares the keys itself (deferrable): both arrive.
-                    try withPagilaDatabase("fresh") { fresh in
+                    try withPostgresDatabaseNamed("fresh") { fresh in
                         let imported = try ferry(["import", changeset.path, "--db", fresh, "-q"])
                         #expect(imported.status == 0, "\(imported.stderr)")
                         #expect(try PostgresConnection(uri: fresh).scalar("SELECT count(*) FROM store JOIN staff ON staff.store_id = store.store_id AND store.manager_staff_id = staff.staff_id") == .integer(1))
@@ -198,8 +184,8 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
             try database(source, "CREATE TABLE item (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL); INSERT INTO item VALUES (1, 5), (2, -1), (3, -2);")
             let changeset = directory.appendingPathComponent("cs")
             #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "-q"]).status == 0)
-            try withPagilaDatabase("one") { one in
-                try withPagilaDatabase("two") { two in
+            try withPostgresDatabaseNamed("one") { one in
+                try withPostgresDatabaseNamed("two") { two in
                     for (target, bad) in [(one, "qty < 0"), (two, "qty < -1")] {
                         try PostgresConnection(uri: target).execute("CREATE TABLE item (id bigint PRIMARY KEY, qty bigint NOT NULL CHECK (NOT (\(bad))))")
                         #expect(try ferry(["import", changeset.path, "--db", target, "-q"], in: directory).status == 3)
@@ -224,7 +210,7 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
                 """)
             let changeset = directory.appendingPathComponent("cs")
             #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "-q"]).status == 0)
-            try withPagilaDatabase("numeric") { target in
+            try withPostgresDatabaseNamed("numeric") { target in
                 try PostgresConnection(uri: target).execute("CREATE TABLE price (id bigint PRIMARY KEY, amount numeric(5,2) NOT NULL)")
                 let rejects = directory.appendingPathComponent("rejects.ndjson")
                 let result = try ferry(["import", changeset.path, "--db", target, "--rejects", rejects.path, "-q"])
@@ -240,8 +226,8 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
     /// and neither side sees a change on the next import.
     @Test func aFloatNaNCrossesSQLiteAndBack() throws {
         try withTemporaryDirectory { directory in
-            try withPagilaDatabase("nan") { source in
-                try withPagilaDatabase("nancopy") { copy in
+            try withPostgresDatabaseNamed("nan") { source in
+                try withPostgresDatabaseNamed("nancopy") { copy in
                     try PostgresConnection(uri: source).execute("""
                         CREATE TABLE m (id int PRIMARY KEY, f float8, r real, t text);
                         INSERT INTO m VALUES (1, 'NaN', 'NaN', 'NaN'), (2, 'Infinity', '-Infinity', 'x'), (3, 1.5, NULL, NULL);

@@ -18,7 +18,7 @@ private func withPostgresDatabase<T>(_ body: (String) throws -> T) throws -> T {
 }
 
 /// Another new database on the test server, named with `suffix`, dropped after `body`.
-private func withPostgresDatabaseNamed<T>(_ suffix: String, _ body: (String) throws -> T) throws -> T {
+func withPostgresDatabaseNamed<T>(_ suffix: String, _ body: (String) throws -> T) throws -> T {
     let server = try #require(ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"])
     let name = "ferry_cli_\(suffix)_\(UUID().uuidString.prefix(8).lowercased())"
     let admin = try PostgresConnection(uri: server)
@@ -27,7 +27,7 @@ private func withPostgresDatabaseNamed<T>(_ suffix: String, _ body: (String) thr
     return try body(server.replacingOccurrences(of: "///postgres?", with: "///\(name)?"))
 }
 
-private let postgresEnabled: Bool = {
+let postgresEnabled: Bool = {
     let enabled = ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"] != nil || ProcessInfo.processInfo.environment["CI"] == "true"
     if !enabled { FileHandle.standardError.write(Data("WARNING: FERRY_TEST_POSTGRES is not set; the PostgreSQL CLI tests are SKIPPED. Run scripts/test.\n".utf8)) }
     return enabled

@@ -102,19 +102,11 @@ public struct ImportReport: Sendable, Equatable {
             case .notKept: out.append(raw: ",\n  \"syncBook\": {\"kept\": false, \"entries\": 0}")
             }
         }
-        if !triggersSetAside.isEmpty {
-            out.append(raw: ",\n  \"triggersSetAside\": [")
-            for (index, trigger) in triggersSetAside.enumerated() {
+        for (name, strings) in [("triggersSetAside", triggersSetAside), ("warnings", warnings)] where !strings.isEmpty {
+            out.append(utf8: ",\n  \"\(name)\": [")
+            for (index, string) in strings.enumerated() {
                 if index > 0 { out.append(raw: ", ") }
-                out.appendString(trigger)
-            }
-            out.append(UInt8(ascii: "]"))
-        }
-        if !warnings.isEmpty {
-            out.append(raw: ",\n  \"warnings\": [")
-            for (index, warning) in warnings.enumerated() {
-                if index > 0 { out.append(raw: ", ") }
-                out.appendString(warning)
+                out.appendString(string)
             }
             out.append(UInt8(ascii: "]"))
         }
