@@ -74,6 +74,9 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
                     #expect(try fingerprint(copy) == copied, "a second import changed nothing")
                     // A row the application adds later is stamped as in the original (DEFAULT now()).
                     #expect(try PostgresConnection(uri: copy).scalar("INSERT INTO language (language_id, name) VALUES (99, 'Klingon') RETURNING last_update IS NOT NULL") == .integer(1))
+                    // …and a payment gets the next id, though payment_id is a serial inside a composite key.
+                    let next = try PostgresConnection(uri: copy).scalar("SELECT max(payment_id) + 1 FROM payment")
+                    #expect(try PostgresConnection(uri: copy).scalar("INSERT INTO payment (customer_id, staff_id, rental_id, amount, payment_date) VALUES (1, 1, 1, 1.00, '2022-01-05') RETURNING payment_id") == next)
                 }
             }
         }
