@@ -229,6 +229,7 @@ public final class PostgresConnection {
         switch state {
         case "23505": kind = .unique
         case let s where s.hasPrefix("23"): kind = .constraint
+        case "P0001": kind = .constraint // RAISE EXCEPTION in a trigger or check function: the target's own rule refused the row
         case "42804": kind = .datatype
         case let s where s.hasPrefix("22"): kind = .datatype
         case "54000": kind = .tooBig

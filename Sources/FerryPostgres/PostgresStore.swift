@@ -56,7 +56,7 @@ public final class PostgresStore: Store {
     var insertedIds: Set<String> = []
     /// Foreign keys of tables this import made whose parent did not exist yet (table, reference).
     private var postponedForeignKeys: [(String, Reference)] = []
-    /// Triggers disabled for the import's transaction (table, trigger), and those that could not be.
+    /// Triggers disabled for the import's transaction: (the relation as PostgreSQL names it, trigger).
     private var suspendedTriggers: [(String, String)] = []
 
     public init(uri: String, schema: String = "public") throws {
@@ -245,29 +245,48 @@ public final class PostgresStore: Store {
         postponedForeignKeys += postponed.map { (definition.name, $0) }
     }
 
-    /// A stamp on PostgreSQL is a BEFORE ROW trigger on INSERT or UPDATE that sets columns
-    /// of NEW (pagila's `last_updated`, a tsvector kept by `tsvector_update_trigger`): each
-    /// such trigger that fires in an ordinary session (`tgenabled = 'O'`) is disabled for the
-    /// import's transaction, as a replica session would skip it, and enabled again before
-    /// commit. A trigger marked `ENABLE ALWAYS` keeps firing; AFTER triggers (audit rows,
-    /// notifications) fire. A table this user does not own keeps its triggers, said in a warning.
+    /// A stamp on PostgreSQL is a BEFORE ROW trigger on INSERT or UPDATE whose function only
+    /// sets columns of NEW to the current time (pagila's `last_updated`, `moddatetime`;
+    /// `PostgresTriggerFunction`). Each one that fires in an ordinary session (`tgenabled =
+    /// 'O'`) is disabled for the import's transaction, on the table and on each partition by
+    /// itself (`ALTER TABLE ONLY`, so every partition keeps its own state), and enabled again
+    /// before commit. Checks (`RAISE`), values derived from the row (a tsvector, a slug),
+    /// `ENABLE ALWAYS` triggers and AFTER triggers keep firing. A trigger that cannot be set
+    /// aside (the user does not own the table, or another session holds it past the busy
+    /// timeout) keeps firing too, said in `kept`.
     public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension {
         var suspension = TriggerSuspension()
         for table in tables where try tableExists(table) {
             let result = try connection.query("""
-                SELECT tgname FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled = 'O'
-                  AND (tgtype & 3) = 3 AND (tgtype & 20) <> 0 ORDER BY tgname
+                SELECT g.tgrelid::regclass::text, g.tgname, p.proname, l.lanname, p.prosrc
+                FROM (SELECT $1::regclass AS relid, 0 AS level UNION SELECT relid, level FROM pg_partition_tree($1::regclass)) AS tree
+                JOIN pg_trigger g ON g.tgrelid = tree.relid
+                JOIN pg_proc p ON p.oid = g.tgfoid JOIN pg_language l ON l.oid = p.prolang
+                WHERE NOT g.tgisinternal AND g.tgenabled = 'O' AND (g.tgtype & 3) = 3 AND (g.tgtype & 20) <> 0
+                ORDER BY tree.level, 1, 2
                 """, [.text(qualified(table))])
             for row in 0..<result.rowCount {
-                guard let name = result.string(row: row, column: 0) else { continue }
+                guard let relation = result.string(row: row, column: 0), let name = result.string(row: row, column: 1) else { continue }
+                let kind = PostgresTriggerFunction.kind(name: result.string(row: row, column: 2) ?? "", language: result.string(row: row, column: 3) ?? "",
+                                                        source: result.string(row: row, column: 4) ?? "")
+                if kind == .stampAndMore {
+                    suspension.kept.append("\(relation).\(name) (its function also does more than stamp, so it was left to fire; give the stamp a trigger of its own)")
+                }
+                guard kind == .stamp else { continue }
                 do {
-                    try isolated { try connection.execute("ALTER TABLE \(qualified(table)) DISABLE TRIGGER \(Identifier.quote(name))") }
+                    try isolated {
+                        try connection.execute("SET LOCAL lock_timeout = \(LockHolder.busyTimeoutMilliseconds)")
+                        try connection.execute("ALTER TABLE ONLY \(relation) DISABLE TRIGGER \(Identifier.quote(name))")
+                        try connection.execute("SET LOCAL lock_timeout = DEFAULT")
+                    }
                 } catch let error as FerryError {
-                    suspension.kept.append("\(table).\(name) (\(error.clause))")
+                    let why = error.storeFailure?.kind == .notAuthorized ? "only the table's owner may set it aside"
+                        : error.storeFailure?.kind == .busy ? "another session held the table" : error.clause
+                    suspension.kept.append("\(relation).\(name) (\(why))")
                     continue
                 }
-                suspendedTriggers.append((table, name))
-                suspension.suspended.append("\(table).\(name)")
+                suspendedTriggers.append((relation, name))
+                suspension.suspended.append("\(relation).\(name)")
             }
         }
         return suspension
@@ -276,7 +295,7 @@ public final class PostgresStore: Store {
     public func restoreTriggers() throws {
         defer { suspendedTriggers = [] }
         for (table, name) in suspendedTriggers {
-            try connection.execute("ALTER TABLE \(qualified(table)) ENABLE TRIGGER \(Identifier.quote(name))")
+            try connection.execute("ALTER TABLE ONLY \(table) ENABLE TRIGGER \(Identifier.quote(name))")
         }
     }
 
@@ -333,19 +352,24 @@ public final class PostgresStore: Store {
         return types
     }
 
-    /// The scale of each column of `table` declared `numeric(p,s)` (domains over one included).
+    /// The scale of each column of `table` declared `numeric(p,s)`, through domains over
+    /// domains; negative since PostgreSQL 15 (`numeric(5,-2)` keeps hundreds).
     func numericScales(of table: String) throws -> [String: Int] {
         let result = try connection.query("""
-            SELECT a.attname, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END::bigint
-            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
-              AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END) = 'numeric'::regtype
+            WITH RECURSIVE chain(attname, typid, typmod) AS (
+                SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
+                WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                UNION ALL
+                SELECT c.attname, t.typbasetype, CASE WHEN c.typmod >= 0 THEN c.typmod ELSE t.typtypmod END
+                FROM chain c JOIN pg_type t ON t.oid = c.typid WHERE t.typtype = 'd')
+            SELECT attname, typmod::bigint FROM chain WHERE typid = 'numeric'::regtype
             """, [.text(qualified(table))])
         var scales: [String: Int] = [:]
         for row in 0..<result.rowCount {
-            // typmod = ((precision << 16) | scale) + 4; -1 for an unconstrained numeric.
+            // typmod = ((precision << 16) | (scale & 0x7ff)) + 4, the scale an 11-bit signed
+            // number; -1 for an unconstrained numeric.
             if let name = result.string(row: row, column: 0), case .integer(let typmod) = result.value(row: row, column: 1), typmod >= 4 {
-                scales[name] = Int((typmod - 4) & 0xFFFF)
+                scales[name] = Int((((typmod - 4) & 0x7FF) ^ 1024) - 1024)
             }
         }
         return scales

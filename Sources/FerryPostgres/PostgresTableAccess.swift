@@ -88,20 +88,24 @@ final class PostgresTableAccess: TableAccess {
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):
             return Self.isPlainDate(String(decoding: bytes, as: UTF8.self)) ? nil : "column \(column) is a date and takes YYYY-MM-DD, which this value is not"
-        case (.real, _), (.text, _):
+        case (.real, _), (.text, _), (.integer, _):
             guard let scale = numericScales[column], let places = Self.decimalPlaces(of: value), places > scale else { return nil }
+            if scale < 0 { return "column \(column) keeps numbers to the nearest 1\(String(repeating: "0", count: -scale)) (numeric with scale \(scale)), and this value (\(value.description)) is finer: PostgreSQL would round it" }
             return "column \(column) keeps \(scale) decimal place\(scale == 1 ? "" : "s") (numeric with scale \(scale)), and this value (\(value.description)) has \(places): PostgreSQL would round it"
         default: return nil
         }
     }
 
     /// The decimal places a number written as `value` has (`1.5550` → 3, `1e-5` → 5, `12` → 0),
-    /// or nil when it is not a number (text such as 'NaN' is PostgreSQL's to read or refuse).
+    /// negative for trailing zeros before the point (`1200` → -2, as a negative scale
+    /// counts them), or nil for zero and for what is not a number (text such as 'NaN' is
+    /// PostgreSQL's to read or refuse).
     static func decimalPlaces(of value: Value) -> Int? {
         let text: String
         switch value {
+        case .integer(let number): text = String(number)
         case .real(let number): guard number.isFinite else { return nil }; text = "\(number)"
-        case .text(let bytes): text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        case .text(let bytes): text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         default: return nil
         }
         var mantissa = Substring(text.lowercased()), exponent = 0
@@ -115,7 +119,12 @@ final class PostgresTableAccess: TableAccess {
         guard parts.count <= 2, !mantissa.isEmpty, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return nil }
         var fraction = parts.count == 2 ? parts[1] : ""
         while fraction.hasSuffix("0") { fraction = fraction.dropLast() }
-        return max(0, fraction.count - exponent)
+        if !fraction.isEmpty { return fraction.count - exponent }
+        var whole = parts[0].drop { $0 == "0" }
+        guard !whole.isEmpty else { return nil } // zero fits every scale
+        var zeros = 0
+        while whole.hasSuffix("0") { whole = whole.dropLast(); zeros += 1 }
+        return -zeros - exponent
     }
 
     /// A date as PostgreSQL prints one (ISO, `YYYY-MM-DD`, a year of four or more digits,

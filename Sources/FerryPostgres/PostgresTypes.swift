@@ -58,6 +58,8 @@ public enum PostgresTypes {
     static func numericValue(_ text: String, scaleIsTyped: Bool = true) -> Value {
         if text == "Infinity" { return .real(.infinity) }
         if text == "-Infinity" { return .real(-.infinity) }
+        // As SQLite keeps it (the text NaN in a NUMERIC column, read back as NaN): one value on both sides.
+        if text == "NaN" { return .real(.nan) }
         var digits = text.utf8.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
         guard !digits.isEmpty, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }) else { return .text(text) } // NaN, Infinity
         if !digits.contains(UInt8(ascii: ".")), let whole = Int64(text) { return .integer(whole) }

@@ -6,12 +6,12 @@ import Foundation
 /// ranges (https://www.sqlite.org/lockingv3.html; os_unix.c): the pending, reserved and
 /// shared bytes at 1 GiB in the database file, and in WAL mode the writer's byte at offset
 /// 120 of the `-shm` file. `fcntl(F_GETLK)` reports the process holding a conflicting lock.
-enum LockHolder {
+package enum LockHolder {
     private static let pendingByte: off_t = 0x4000_0000
     private static let walWriteLockOffset: off_t = 120
 
     /// How long Ferry waits for a lock before it gives up, in milliseconds (`--busy-timeout`).
-    nonisolated(unsafe) static var busyTimeoutMilliseconds: Int32 = 5_000
+    nonisolated(unsafe) package static var busyTimeoutMilliseconds: Int32 = 5_000
 
     static func describe(databasePath path: String) -> String {
         let waited = Double(busyTimeoutMilliseconds) / 1000

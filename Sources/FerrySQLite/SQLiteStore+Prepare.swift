@@ -10,29 +10,51 @@ extension SQLiteStore {
         return try withTriggersSuspended(on: table.name) { try fill(column, in: table, value) }
     }
 
-    /// SQLite triggers cannot change the row being written; a stamp is a statement that
-    /// writes the trigger's own table (`UPDATE t SET updated_at = … WHERE id = NEW.id`).
-    /// Those are dropped and created again by `restoreTriggers` from their own SQL, in their
-    /// order. Checks (`SELECT RAISE(…)`) and writes to other tables (an audit log, a search
-    /// index kept by triggers) still run.
+    /// SQLite triggers cannot change the row being written; a stamp is a trigger whose every
+    /// statement sets columns of its own table to the current time (`UPDATE t SET
+    /// updated_at = CURRENT_TIMESTAMP WHERE id = NEW.id`, `TriggerBody`). Those are dropped
+    /// here and made again by `restoreTriggers` from their own SQL. Checks (`SELECT
+    /// RAISE(…)`), writes to other tables (an audit log, a search index) and values derived
+    /// from the row still run; a trigger that stamps and does more keeps firing, said in
+    /// `kept`. The triggers after the first one set aside are made again with it, so every
+    /// trigger of the table keeps its place in the order SQLite fires them.
     public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension {
         precondition(database.isInTransaction, "triggers may only be suspended inside a transaction")
-        var suspended: [String] = []
+        var suspension = TriggerSuspension()
         for table in tables {
             let triggers = try database.rows("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL ORDER BY rowid", [.text(table)])
-            for row in triggers {
-                guard let name = row[0].string, let sql = row[1].string, TriggerBody.writesOwnTable(sql, table: table) else { continue }
-                try database.execute("DROP TRIGGER \(Identifier.quote(name))")
-                suspendedTriggers.append(sql)
-                suspended.append("\(table).\(name)")
+                .compactMap { row -> (name: String, sql: String)? in
+                    guard let name = row[0].string, let sql = row[1].string else { return nil }
+                    return (name, sql)
+                }
+            var firstSetAside: Int?
+            for (index, trigger) in triggers.enumerated() {
+                switch TriggerBody.kind(of: trigger.sql, table: table) {
+                case .stamp:
+                    try database.execute("DROP TRIGGER \(Identifier.quote(trigger.name))")
+                    firstSetAside = firstSetAside ?? index
+                    suspension.suspended.append("\(table).\(trigger.name)")
+                case .stampAndMore:
+                    suspension.kept.append("\(table).\(trigger.name) (it also does more than stamp, so it was left to fire; give the stamp a trigger of its own)")
+                case .other:
+                    break
+                }
+            }
+            if let first = firstSetAside {
+                let later = triggers[first...]
+                let stillThere = later.filter { trigger in TriggerBody.kind(of: trigger.sql, table: table) != .stamp }.map(\.name)
+                suspendedTriggers.append((dropFirst: stillThere, create: later.map(\.sql)))
             }
         }
-        return TriggerSuspension(suspended: suspended)
+        return suspension
     }
 
     public func restoreTriggers() throws {
         defer { suspendedTriggers = [] }
-        for sql in suspendedTriggers { try database.execute(sql) }
+        for plan in suspendedTriggers {
+            for name in plan.dropFirst { try database.execute("DROP TRIGGER \(Identifier.quote(name))") }
+            for sql in plan.create { try database.execute(sql) }
+        }
     }
 
     /// Drops the table's triggers, runs `body`, and creates them again from their own SQL, in

@@ -11,8 +11,10 @@ public final class SQLiteStore: Store {
 
     /// Run once when this store goes: a snapshot reader gives its cache budget back here.
     private var onRelease: (() -> Void)?
-    /// The SQL of triggers `suspendRowStampingTriggers` dropped, in their order, for `restoreTriggers`.
-    var suspendedTriggers: [String] = []
+    /// Per table whose stamps `suspendRowStampingTriggers` dropped: the triggers after the
+    /// first of them still there (dropped again first), and every trigger from that first
+    /// one on, in order, to make again (`restoreTriggers`).
+    var suspendedTriggers: [(dropFirst: [String], create: [String])] = []
 
     public init(path: String, mode: SQLiteDatabase.Mode) throws {
         database = try SQLiteDatabase(path: path, mode: mode)

@@ -1,46 +1,88 @@
 import FerryKit
 
-/// What a SQLite trigger's SQL writes, read from its tokens (string literals, comments and
-/// quoted names skipped as SQLite reads them), so that an import can set aside exactly the
-/// triggers that rewrite the rows it writes.
+/// What a SQLite trigger does, read from its tokens (string literals, comments and quoted
+/// names read as SQLite reads them), so that an import can set aside exactly the triggers
+/// that stamp the rows it writes with the time, and nothing else.
 enum TriggerBody {
-    /// Whether the trigger's statements write `table` itself: `UPDATE [OR …] t SET`,
-    /// `INSERT [OR …] INTO t`, `REPLACE INTO t`, `DELETE FROM t` (schema-qualified or not).
-    /// A stamp (`UPDATE t SET updated_at = …` after each update) is such a trigger; a check
-    /// (`SELECT RAISE(…)`), an audit row or a search index written elsewhere is not.
-    static func writesOwnTable(_ sql: String, table: String) -> Bool {
+    enum Kind: Equatable {
+        /// Every statement sets columns of its own table to the current time
+        /// (`UPDATE t SET updated_at = CURRENT_TIMESTAMP WHERE id = NEW.id`): set aside.
+        case stamp
+        /// Stamps with the time, and does more (keeps a search index, writes an audit row,
+        /// checks): it keeps firing, and what it stamps will look changed to the other side.
+        case stampAndMore
+        /// Anything else: checks, other tables, values derived from the row.
+        case other
+    }
+
+    static func kind(of sql: String, table: String) -> Kind {
         let tokens = tokenize(sql)
-        func isWord(_ index: Int, _ word: String) -> Bool {
-            index < tokens.count && !tokens[index].quoted && tokens[index].text.uppercased() == word
+        guard let begin = tokens.firstIndex(where: { $0.isWord("BEGIN") }) else { return .other }
+        var statements: [[Token]] = [[]]
+        for token in tokens[(begin + 1)...] {
+            if token.text == ";" && !token.quoted { statements.append([]) } else { statements[statements.count - 1].append(token) }
         }
-        /// The table named at `index` (`name` or `schema.name`), and the index after it.
-        func name(at index: Int) -> (String, Int)? {
-            guard index < tokens.count, tokens[index].text != "." else { return nil }
-            if index + 2 < tokens.count, tokens[index + 1].text == ".", !tokens[index + 1].quoted { return (tokens[index + 2].text, index + 3) }
-            return (tokens[index].text, index + 1)
+        statements = statements.filter { !$0.isEmpty && !($0.count == 1 && $0[0].isWord("END")) }
+        let stamps = statements.filter { isTimeStamp($0, of: table) }.count
+        if stamps == 0 { return .other }
+        return stamps == statements.count ? .stamp : .stampAndMore
+    }
+
+    /// `UPDATE [OR …] t SET a = <now>, b = <now> …` on the trigger's own table, every value
+    /// the current time.
+    private static func isTimeStamp(_ statement: [Token], of table: String) -> Bool {
+        guard statement.first?.isWord("UPDATE") == true else { return false }
+        var index = 1
+        if index < statement.count, statement[index].isWord("OR") { index += 2 }
+        // The table, plain or schema-qualified.
+        guard index < statement.count else { return false }
+        var named = statement[index]
+        if index + 2 < statement.count, statement[index + 1].text == ".", !statement[index + 1].quoted {
+            named = statement[index + 2]
+            index += 2
         }
-        let target = table.lowercased()
-        for index in tokens.indices {
-            var next = index + 1
-            if isWord(index, "UPDATE") || isWord(index, "INSERT") {
-                if isWord(next, "OR") { next += 2 }
-                if isWord(index, "INSERT") {
-                    guard isWord(next, "INTO") else { continue }
-                    next += 1
-                }
-                guard let (named, after) = name(at: next), named.lowercased() == target else { continue }
-                if isWord(index, "INSERT") || isWord(after, "SET") { return true }
-            } else if (isWord(index, "REPLACE") && isWord(next, "INTO")) || (isWord(index, "DELETE") && isWord(next, "FROM")) {
-                if let (named, _) = name(at: next + 1), named.lowercased() == target { return true }
-            }
+        guard !named.isString, sameName(named.text, table), index + 1 < statement.count, statement[index + 1].isWord("SET") else { return false }
+        // Assignments up to WHERE / FROM / RETURNING, split at top-level commas.
+        var assignments: [[Token]] = [[]]
+        var depth = 0
+        for token in statement[(index + 2)...] {
+            if depth == 0, token.isWord("WHERE") || token.isWord("FROM") || token.isWord("RETURNING") { break }
+            if token.text == "(" && !token.quoted { depth += 1 }
+            if token.text == ")" && !token.quoted { depth -= 1 }
+            if depth == 0 && token.text == "," && !token.quoted { assignments.append([]) } else { assignments[assignments.count - 1].append(token) }
+        }
+        return assignments.allSatisfy { assignment in
+            guard let equals = assignment.firstIndex(where: { $0.text == "=" && !$0.quoted }) else { return false }
+            return readsTheTime(Array(assignment[(equals + 1)...]))
+        }
+    }
+
+    /// Whether an expression takes the current time: CURRENT_TIMESTAMP / _DATE / _TIME, a
+    /// date function given 'now', or unixepoch() without arguments.
+    private static func readsTheTime(_ expression: [Token]) -> Bool {
+        for (index, token) in expression.enumerated() {
+            if token.isWord("CURRENT_TIMESTAMP") || token.isWord("CURRENT_DATE") || token.isWord("CURRENT_TIME") { return true }
+            if token.isString && token.text.lowercased() == "now" { return true }
+            if token.isWord("UNIXEPOCH"), index + 2 < expression.count, expression[index + 1].text == "(", expression[index + 2].text == ")" { return true }
         }
         return false
     }
 
+    /// SQLite compares names case-insensitively for ASCII letters only ("Été" and "été"
+    /// are two tables).
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        func folded(_ text: String) -> [UInt8] { text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 } }
+        return folded(a) == folded(b)
+    }
+
     struct Token {
         let text: String
-        /// A quoted name ("t", `t`, [t]): never a keyword.
+        /// A quoted name ("t", `t`, [t]) or a string literal: never a keyword.
         let quoted: Bool
+        /// A string literal ('now').
+        let isString: Bool
+
+        func isWord(_ word: String) -> Bool { !quoted && text.uppercased() == word }
     }
 
     static func tokenize(_ sql: String) -> [Token] {
@@ -75,17 +117,16 @@ enum TriggerBody {
                     index += 1
                 }
                 index += 1
-                // A string literal is never a name here; keep it apart so it matches nothing.
-                tokens.append(Token(text: c == "'" ? "\u{0}" : String(text), quoted: true))
+                tokens.append(Token(text: String(text), quoted: true, isString: c == "'"))
                 continue
             }
             if isNamePart(c) {
                 var text = String.UnicodeScalarView()
                 while index < characters.count, isNamePart(characters[index]) { text.append(characters[index]); index += 1 }
-                tokens.append(Token(text: String(text), quoted: false))
+                tokens.append(Token(text: String(text), quoted: false, isString: false))
                 continue
             }
-            tokens.append(Token(text: String(c), quoted: false))
+            tokens.append(Token(text: String(c), quoted: false, isString: false))
             index += 1
         }
         return tokens

@@ -100,7 +100,7 @@ struct ImportSession {
         let suspension = try store.suspendRowStampingTriggers(on: tables.map(\.name))
         triggersSetAside = suspension.suspended
         if !suspension.kept.isEmpty {
-            warnings.append("triggers that stamp the rows Ferry writes still fired, because they could not be set aside: \(suspension.kept.joined(separator: "; ")). The rows they stamped will look changed to the other side. Import as the tables' owner to set them aside.")
+            warnings.append("triggers that stamp the rows Ferry writes with the time still fired: \(suspension.kept.joined(separator: "; ")). The rows they stamped will look changed to the other side.")
         }
         let lookupIndexes = try addLookupIndexes()
         let identityIndexDeferred = try context.book.deferIdentityIndexIfEmpty()

@@ -15,7 +15,7 @@ extension TableReconciler {
         }
         if case .failure(let rejection) = result, rejection.reason == .missingParent, context.waitingInLastRound.contains(resolved.parentName) {
             let columns = resolved.reference.columns.joined(separator: ", ")
-            return .failure(Rejection(reason: .missingParent, message: "\(columns) points at a row of \(resolved.reference.table) that is not in the target, and the rows of \(resolved.reference.table) still waiting in this changeset wait themselves for a parent. Either that row is not in the changeset, or it is in a cycle of foreign keys that the target checks at once and that cannot be NULL, so no row of the cycle can go in first: declare one of them DEFERRABLE (PostgreSQL) or nullable, then import the rejects file."))
+            return .failure(Rejection(reason: .missingParent, message: "\(columns) points at a row of \(resolved.reference.table) that is not in the target, and the rows of \(resolved.reference.table) still waiting in this changeset wait themselves for a parent. Either that row is not in the changeset, or it is in a cycle of foreign keys whose rows could not go in first: each would have to hold, for a moment, the key of a row not there yet, which the target refuses where it checks the key at once (declare it DEFERRABLE, or let it be NULL) or where that key meets another row through a UNIQUE column. Fix that, then import the rejects file."))
         }
         return result
     }
