@@ -61,9 +61,12 @@ final class TableReconciler {
     /// Parents' source keys → target keys, found by key in the first pass
     /// (`resolveParent`): a child table of many rows names the same parents again and
     /// again, and each lookup was an index probe or two (a fifth of a replay's applying
-    /// thread on a narrow schema). Bounded: cleared when a parent table's entries reach the limit.
+    /// thread on a narrow schema). Bounded, so memory stays flat: cleared when a parent
+    /// table's entries reach the limit. A few thousand parents named again and again are
+    /// what it is for; a million named at random would not be helped by any size (50,000
+    /// entries a parent took the bench's reconcile from 58 to 80 MB).
     var parentKeyCache: [String: [[Value]: [Value]]] = [:]
-    static let parentKeyCacheLimit = 50_000
+    static let parentKeyCacheLimit = 4_096
     /// Off once the first pass ends: later rounds break cycles and take rows out again.
     var cachesParents = true
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
