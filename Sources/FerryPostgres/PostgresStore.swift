@@ -353,8 +353,9 @@ public final class PostgresStore: Store {
     }
 
     /// The scale of each column of `table` declared `numeric(p,s)`, through domains over
-    /// domains; negative since PostgreSQL 15 (`numeric(5,-2)` keeps hundreds).
-    func numericScales(of table: String) throws -> [String: Int] {
+    /// domains; negative since PostgreSQL 15 (`numeric(5,-2)` keeps hundreds). An array of
+    /// them (`numeric(6,2)[]`) is listed in `arrays`.
+    func numericScales(of table: String) throws -> (scalars: [String: Int], arrays: [String: Int]) {
         let result = try connection.query("""
             WITH RECURSIVE chain(attname, typid, typmod) AS (
                 SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
@@ -362,17 +363,18 @@ public final class PostgresStore: Store {
                 UNION ALL
                 SELECT c.attname, t.typbasetype, CASE WHEN c.typmod >= 0 THEN c.typmod ELSE t.typtypmod END
                 FROM chain c JOIN pg_type t ON t.oid = c.typid WHERE t.typtype = 'd')
-            SELECT attname, typmod::bigint FROM chain WHERE typid = 'numeric'::regtype
+            SELECT attname, typmod::bigint, typid = 'numeric[]'::regtype FROM chain WHERE typid IN ('numeric'::regtype, 'numeric[]'::regtype)
             """, [.text(qualified(table))])
-        var scales: [String: Int] = [:]
+        var scales: [String: Int] = [:], arrays: [String: Int] = [:]
         for row in 0..<result.rowCount {
             // typmod = ((precision << 16) | (scale & 0x7ff)) + 4, the scale an 11-bit signed
             // number; -1 for an unconstrained numeric.
             if let name = result.string(row: row, column: 0), case .integer(let typmod) = result.value(row: row, column: 1), typmod >= 4 {
-                scales[name] = Int((((typmod - 4) & 0x7FF) ^ 1024) - 1024)
+                let scale = Int((((typmod - 4) & 0x7FF) ^ 1024) - 1024)
+                if result.value(row: row, column: 2) == .integer(1) { arrays[name] = scale } else { scales[name] = scale }
             }
         }
-        return scales
+        return (scales, arrays)
     }
 
     /// The SQLite type each column of `table` was made from, when Ferry made it (its

@@ -208,9 +208,9 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
         try withTemporaryDirectory { directory in
             let source = directory.appendingPathComponent("source.db")
             try database(source, """
-                CREATE TABLE price (id INTEGER PRIMARY KEY, amount NUMERIC NOT NULL, hundreds NUMERIC);
-                INSERT INTO price VALUES (1, 1.555, 100), (2, '2.50', 1200), (3, 3, 1300), (4, 4.1, 1250), (5, 1e-3, 0), (6, 12.250000, NULL),
-                                         (7, '1.555' || char(10), 100);
+                CREATE TABLE price (id INTEGER PRIMARY KEY, amount NUMERIC NOT NULL, hundreds NUMERIC, tiers TEXT);
+                INSERT INTO price VALUES (1, 1.555, 100, NULL), (2, '2.50', 1200, '{1.50,2}'), (3, 3, 1300, NULL), (4, 4.1, 1250, NULL), (5, 1e-3, 0, NULL),
+                                         (6, 12.250000, NULL, NULL), (7, '1.555' || char(10), 100, NULL), (8, 8, NULL, '{{1.5,NULL},{2.125,3}}');
                 """)
             let changeset = directory.appendingPathComponent("cs")
             #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "-q"]).status == 0)
@@ -218,13 +218,13 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
                 // A domain over a domain over numeric(5,2), and a negative scale (hundreds).
                 try PostgresConnection(uri: target).execute("""
                     CREATE DOMAIN money2 AS numeric(5,2); CREATE DOMAIN price2 AS money2 CHECK (VALUE >= 0);
-                    CREATE TABLE price (id bigint PRIMARY KEY, amount price2 NOT NULL, hundreds numeric(5,-2))
+                    CREATE TABLE price (id bigint PRIMARY KEY, amount price2 NOT NULL, hundreds numeric(5,-2), tiers numeric(6,2)[])
                     """)
                 let rejects = directory.appendingPathComponent("rejects.ndjson")
                 let result = try ferry(["import", changeset.path, "--db", target, "--rejects", rejects.path, "-q"], in: directory)
                 #expect(result.status == 3, "\(result.stderr)")
                 let text = try String(contentsOf: rejects, encoding: .utf8)
-                #expect(text.split(separator: "\n").count == 4 && text.contains("would round it"), "1, 4 (1250 in hundreds), 5 and 7: \(text)")
+                #expect(text.split(separator: "\n").count == 5 && text.contains("would round it"), "1, 4 (1250 in hundreds), 5, 7 and 8 (2.125 in an array): \(text)")
                 #expect(try PostgresConnection(uri: target).scalar("SELECT string_agg(amount::text || '/' || coalesce(hundreds::text, '-'), ' ' ORDER BY id) FROM price")
                         == .text("2.50/1200 3.00/1300 12.25/-"))
             }
