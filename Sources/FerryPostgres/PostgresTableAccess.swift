@@ -90,14 +90,15 @@ final class PostgresTableAccess: TableAccess {
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):
             return Self.isPlainDate(String(decoding: bytes, as: UTF8.self)) ? nil : "column \(column) is a date and takes YYYY-MM-DD, which this value is not"
-        case (.text(let bytes), _) where numericArrayScales[column] != nil:
+        case (.text(let bytes), _) where !numericArrayScales.isEmpty && numericArrayScales[column] != nil:
             let scale = numericArrayScales[column]!
             // `{1.555,2}`, nested or not: the elements are what lies between braces and commas.
             let elements = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { "{},\"".contains($0) })
             guard let finer = elements.first(where: { (Self.decimalPlaces(of: .text(Array($0.utf8))) ?? .min) > scale }) else { return nil }
             return "column \(column) is an array of numbers with scale \(scale), and this value's element \(finer) is finer: PostgreSQL would round it"
         case (.real, _), (.text, _), (.integer, _):
-            guard let scale = numericScales[column], let places = Self.decimalPlaces(of: value), places > scale else { return nil }
+            // Most tables have no numeric(p,s) column: no lookup per cell then.
+            guard !numericScales.isEmpty, let scale = numericScales[column], let places = Self.decimalPlaces(of: value), places > scale else { return nil }
             if scale < 0 { return "column \(column) keeps numbers to the nearest 1\(String(repeating: "0", count: -scale)) (numeric with scale \(scale)), and this value (\(value.description)) is finer: PostgreSQL would round it" }
             return "column \(column) keeps \(scale) decimal place\(scale == 1 ? "" : "s") (numeric with scale \(scale)), and this value (\(value.description)) has \(places): PostgreSQL would round it"
         default: return nil

@@ -61,7 +61,7 @@ public enum PostgresTypes {
         // As SQLite keeps it (the text NaN in a NUMERIC column, read back as NaN): one value on both sides.
         if text == "NaN" { return .real(.nan) }
         var digits = text.utf8.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
-        guard !digits.isEmpty, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }) else { return .text(text) } // NaN, Infinity
+        guard !digits.isEmpty, digits.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }) else { return .text(text) }
         if !digits.contains(UInt8(ascii: ".")), let whole = Int64(text) { return .integer(whole) }
         if digits.contains(UInt8(ascii: ".")) {
             guard scaleIsTyped || digits.last != UInt8(ascii: "0") else { return .text(text) }
@@ -138,7 +138,7 @@ public enum PostgresTypes {
         return "text" // NUMERIC affinity (and no type at all): integers, reals and text side by side
     }
 
-    enum Affinity { case integer, text, blob, real, numeric }
+    typealias Affinity = SQLiteAffinity
 
     /// The affinity under which a `text` column made for a SQLite column of `declared` type
     /// reads back, when that affinity converts text at all (INTEGER, REAL, NUMERIC).
@@ -176,14 +176,7 @@ public enum PostgresTypes {
     }
 
     /// SQLite's affinity of a declared type name.
-    static func affinity(of declared: String) -> Affinity {
-        let upper = declared.uppercased()
-        if upper.contains("INT") { return .integer }
-        if upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT") { return .text }
-        if upper.contains("BLOB") || upper.trimmingCharacters(in: .whitespaces).isEmpty { return .blob }
-        if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") { return .real }
-        return .numeric
-    }
+    static func affinity(of declared: String) -> Affinity { SQLiteAffinity(declared: declared) }
 
     /// A TEXT value read from a `text` column Ferry made for a SQLite column of `declared`
     /// type, as that SQLite column would hold it: its affinity turns numeric text into a

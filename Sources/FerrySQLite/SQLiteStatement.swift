@@ -155,15 +155,15 @@ public final class SQLiteStatement {
     /// The text NaN in a column declared with REAL or NUMERIC affinity: a NaN that `bind` kept as text
     /// (SQLite would store the double as NULL). Checked by its three bytes first: the
     /// declared type is read only for them.
-    static func isNaNText(_ text: UnsafeBufferPointer<UInt8>, declared: UnsafePointer<CChar>?) -> Bool {
-        guard text.count == 3, text[0] == 0x4E, text[1] == 0x61, text[2] == 0x4E, let declared else { return false }
-        // REAL or NUMERIC affinity: a column that holds numbers and would never keep the
-        // text NaN as a number (TEXT and untyped columns keep text as text).
-        // So is PostgreSQL's long numeric, which SQLite keeps as given (`pgblob:numeric`).
-        let type = String(cString: declared).uppercased()
-        if type.hasPrefix("PGBLOB:NUMERIC") { return true }
-        return !type.contains("INT") && !type.contains("CHAR") && !type.contains("CLOB") && !type.contains("TEXT")
-            && !type.contains("BLOB") && !type.trimmingCharacters(in: .whitespaces).isEmpty
+    static func isNaNText(_ text: UnsafeBufferPointer<UInt8>, declared: @autoclosure () -> UnsafePointer<CChar>?) -> Bool {
+        guard text.count == 3, text[0] == 0x4E, text[1] == 0x61, text[2] == 0x4E, let declared = declared() else { return false }
+        // REAL or NUMERIC affinity: a column that holds numbers (TEXT and untyped columns
+        // keep text as text); so is PostgreSQL's long numeric, which SQLite keeps as given
+        // (`pgblob:numeric`).
+        let type = String(cString: declared)
+        if type.uppercased().hasPrefix("PGBLOB:NUMERIC") { return true }
+        let affinity = SQLiteAffinity(declared: type)
+        return affinity == .real || affinity == .numeric
     }
 }
 

@@ -27,9 +27,10 @@ extension SQLiteStore {
                     guard let name = row[0].string, let sql = row[1].string else { return nil }
                     return (name, sql)
                 }
+            let kinds = triggers.map { TriggerBody.kind(of: $0.sql, table: table) }
             var firstSetAside: Int?
             for (index, trigger) in triggers.enumerated() {
-                switch TriggerBody.kind(of: trigger.sql, table: table) {
+                switch kinds[index] {
                 case .stamp:
                     try database.execute("DROP TRIGGER \(Identifier.quote(trigger.name))")
                     firstSetAside = firstSetAside ?? index
@@ -41,9 +42,8 @@ extension SQLiteStore {
                 }
             }
             if let first = firstSetAside {
-                let later = triggers[first...]
-                let stillThere = later.filter { trigger in TriggerBody.kind(of: trigger.sql, table: table) != .stamp }.map(\.name)
-                suspendedTriggers.append((dropFirst: stillThere, create: later.map(\.sql)))
+                let stillThere = triggers.indices[first...].filter { kinds[$0] != .stamp }.map { triggers[$0].name }
+                suspendedTriggers.append((dropFirst: stillThere, create: triggers[first...].map(\.sql)))
             }
         }
         return suspension

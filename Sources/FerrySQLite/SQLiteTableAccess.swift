@@ -32,40 +32,26 @@ final class SQLiteTableAccess: TableAccess {
         self.table = Identifier.quote(table.name)
         tableName = table.name
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
-        keyAffinities = table.primaryKey.isEmpty ? [.rowid] : table.primaryKey.map { name in StoredKeyAffinity(table.column(named: name)?.type ?? "") }
+        keyAffinities = table.primaryKey.isEmpty ? [nil] : table.primaryKey.map { name in SQLiteAffinity(declared: table.column(named: name)?.type ?? "") }
     }
 
-    /// How SQLite stores a value bound for a key column, as far as `insert` must know to
-    /// tell the stored key from the bound one without asking (`RETURNING` costs SQLite an
-    /// ephemeral table per statement: a fifth of an import's applying thread on a narrow
-    /// schema). `rowid`: the key of a table without a declared primary key.
-    private enum StoredKeyAffinity {
-        case rowid, integer, text, blob, real, numeric
-
-        init(_ declared: String) {
-            let upper = declared.uppercased()
-            if upper.contains("INT") { self = .integer }
-            else if upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT") { self = .text }
-            else if upper.contains("BLOB") || upper.trimmingCharacters(in: .whitespaces).isEmpty { self = .blob }
-            else if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") { self = .real }
-            else { self = .numeric }
-        }
-
-        /// Whether SQLite stores `value` in a column of this affinity exactly as bound
-        /// (https://www.sqlite.org/datatype3.html#type_affinity): a blob always, text in a
-        /// TEXT or untyped column, an integer where no conversion to text or real applies,
-        /// a real only where it cannot become an integer or text.
-        func keeps(_ value: Value) -> Bool {
-            switch (value, self) {
-            case (.blob, _): return true
-            case (.text, .text), (.text, .blob): return true
-            case (.integer, .integer), (.integer, .numeric), (.integer, .blob): return true
-            case (.real, .real), (.real, .blob): return true
-            default: return false
-            }
+    /// Whether SQLite stores `value` in a key column of `affinity` exactly as bound
+    /// (https://www.sqlite.org/datatype3.html#type_affinity), so `insert` knows the stored
+    /// key without asking (`RETURNING` costs SQLite an ephemeral table per statement: a
+    /// fifth of an import's applying thread on a narrow schema): a blob always, text in a
+    /// TEXT or untyped column, an integer where no conversion to text or real applies, a
+    /// real only where it cannot become an integer or text.
+    private static func keeps(_ value: Value, _ affinity: SQLiteAffinity) -> Bool {
+        switch (value, affinity) {
+        case (.blob, _): return true
+        case (.text, .text), (.text, .blob): return true
+        case (.integer, .integer), (.integer, .numeric), (.integer, .blob): return true
+        case (.real, .real), (.real, .blob): return true
+        default: return false
         }
     }
-    private var keyAffinities: [StoredKeyAffinity]
+    /// Each key column's affinity; nil for the rowid of a table without a declared key.
+    private let keyAffinities: [SQLiteAffinity?]
     /// Where each key column sits in the last column list `insert` was given.
     private var keyPositions: (columns: [String], positions: [Int?])?
 
@@ -171,14 +157,15 @@ final class SQLiteTableAccess: TableAccess {
         var rowidFromSQLite = false
         for (index, position) in positions.enumerated() {
             let affinity = keyAffinities[index]
-            guard let position, values[position] != .null else {
-                // A table without a declared key: its rowid is SQLite's to give. A declared
-                // key left unbound (an alias of the rowid, or a default) is read back.
-                guard affinity == .rowid else { return nil }
+            guard let affinity else {
+                // A table without a declared key: its rowid is SQLite's to give, unless this
+                // insert names it (a replay keeping the hidden row number): then read back.
+                guard position == nil else { return nil }
                 rowidFromSQLite = true
                 continue
             }
-            guard affinity.keeps(values[position]) else { return nil }
+            // A declared key left unbound (an alias of the rowid, or a default) is read back.
+            guard let position, values[position] != .null, Self.keeps(values[position], affinity) else { return nil }
             key.append(values[position])
         }
         let statement = try statement(.insert, columns) {

@@ -757,3 +757,27 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         #expect(PostgresTypes.numericValue("1234567.1234567891") == .text("1234567.1234567891"))
     }
 }
+
+/// Which PostgreSQL trigger functions are stamps: only those whose statements set NEW's
+/// columns to the current time (under an IF, too) and return; `moddatetime` is one.
+@Suite struct PostgresTriggerFunctionTests {
+    @Test func aStampSetsNewColumnsToTheTimeAndNothingElse() {
+        let stamps = [
+            " BEGIN NEW.last_update = CURRENT_TIMESTAMP; RETURN NEW; END ",
+            "begin\n  -- keep the time\n  new.updated_at := now();\n  new.touched = clock_timestamp();\n  return new;\nend;",
+            "BEGIN IF row(NEW.*) IS DISTINCT FROM row(OLD.*) THEN NEW.updated_at = now(); RETURN NEW; ELSE RETURN OLD; END IF; END",
+        ]
+        for source in stamps { #expect(PostgresTriggerFunction.kind(name: "stamp", language: "plpgsql", source: source) == .stamp, "\(source)") }
+        #expect(PostgresTriggerFunction.kind(name: "moddatetime", language: "c", source: "moddatetime") == .stamp)
+        #expect(PostgresTriggerFunction.kind(name: "stamp", language: "plpgsql",
+                                             source: "BEGIN NEW.updated_at = now(); INSERT INTO audit VALUES (NEW.id); RETURN NEW; END") == .stampAndMore)
+        let others = [
+            "BEGIN IF NEW.v < 0 THEN RAISE EXCEPTION 'v must be >= 0'; END IF; RETURN NEW; END",
+            "BEGIN NEW.slug = lower(NEW.name); RETURN NEW; END",
+            "BEGIN NEW.updated_at = 'STAMPED'; RETURN NEW; END",
+            "BEGIN NEW.due = NEW.created + interval '1 day' + (now() - now()); RETURN NEW; END",
+        ]
+        for source in others { #expect(PostgresTriggerFunction.kind(name: "f", language: "plpgsql", source: source) == .other, "\(source)") }
+        #expect(PostgresTriggerFunction.kind(name: "tsvector_update_trigger", language: "internal", source: "tsvector_update_trigger_byid") == .other)
+    }
+}

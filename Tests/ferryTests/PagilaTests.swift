@@ -303,4 +303,36 @@ private func fingerprint(_ uri: String) throws -> [String: String] {
             }
         }
     }
+    /// Only a table's owner may disable its triggers. Another user's import goes on with
+    /// the stamp firing, and says so, naming why.
+    @Test func aUserWhoDoesNotOwnTheTableIsToldTheStampStillFired() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("source.db")
+            try database(source, "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT, updated_at TEXT); INSERT INTO note VALUES (1, 'hello', '2020-01-01 00:00:00+00');")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "-q"]).status == 0)
+            let server = try #require(ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"])
+            let clerk = "ferry_clerk_\(UUID().uuidString.prefix(8).lowercased())"
+            let admin = try PostgresConnection(uri: server)
+            try admin.execute("CREATE ROLE \(clerk) LOGIN")
+            defer { try? admin.execute("DROP ROLE IF EXISTS \(clerk)") }
+            try withPostgresDatabaseNamed("owner") { target in
+                let owner = try PostgresConnection(uri: target)
+                try owner.execute("""
+                    CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$;
+                    CREATE TABLE note (id bigint PRIMARY KEY, body text, updated_at timestamptz);
+                    CREATE TRIGGER note_stamp BEFORE INSERT OR UPDATE ON note FOR EACH ROW EXECUTE FUNCTION stamp();
+                    GRANT USAGE, CREATE ON SCHEMA public TO \(clerk);
+                    GRANT SELECT, INSERT, UPDATE, DELETE ON note TO \(clerk);
+                    """)
+                defer { try? owner.execute("DROP OWNED BY \(clerk)") }
+                let asClerk = target.contains("user=") ? target.replacingOccurrences(of: #"user=[^&]*"#, with: "user=\(clerk)", options: .regularExpression)
+                    : target + (target.contains("?") ? "&" : "?") + "user=\(clerk)"
+                let result = try ferry(["import", changeset.path, "--db", asClerk], in: directory)
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.stderr.contains("note_stamp (only the table's owner may set it aside)"), "\(result.stderr)")
+                #expect(try owner.scalar("SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'note_stamp'") == .text("O"))
+            }
+        }
+    }
 }

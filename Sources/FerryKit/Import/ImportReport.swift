@@ -131,7 +131,7 @@ public struct ImportReport: Sendable, Equatable {
         lines += rows.map(format)
         if let syncBook { lines.append(syncBook.text) }
         if !triggersSetAside.isEmpty {
-            lines.append("triggers set aside while rows were written (they stamp the rows themselves; the changeset carries the source's values): \(triggersSetAside.joined(separator: ", "))")
+            lines.append("triggers set aside while rows were written (they stamp rows with the current time; the changeset carries the source's stamps): \(triggersSetAside.joined(separator: ", "))")
         }
         if dryRun { lines.append("(dry run: nothing was written)") }
         return lines.joined(separator: "\n") + "\n"

@@ -56,7 +56,8 @@ final class TableReconciler {
         var breaksCycles: Bool { nullable || checkedAtCommit }
     }
     /// In the last rounds of an import: insert rows whose parent waits for them (a cycle)
-    /// with that reference NULL, to be set by `resolveCycleFixups`.
+    /// with that reference NULL, or holding the source's key where the target checks it
+    /// only at commit, to be set by `resolveCycleFixups`.
     var breakingCycles = false
     /// Parents' source keys → target keys, found by key in the first pass
     /// (`resolveParent`): a child table of many rows names the same parents again and

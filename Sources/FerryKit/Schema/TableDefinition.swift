@@ -17,14 +17,9 @@ public struct ColumnDefinition: Codable, Sendable, Equatable {
         self.default = `default`
     }
 
-    /// SQLite's affinity rules (https://www.sqlite.org/datatype3.html#determination_of_column_affinity):
-    /// a declared type containing INT has INTEGER affinity; else one containing CHAR, CLOB or
-    /// TEXT has TEXT affinity.
-    public var hasIntegerAffinity: Bool { type.uppercased().contains("INT") }
-    public var hasTextAffinity: Bool {
-        let upper = type.uppercased()
-        return !hasIntegerAffinity && (upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT"))
-    }
+    public var affinity: SQLiteAffinity { SQLiteAffinity(declared: type) }
+    public var hasIntegerAffinity: Bool { affinity == .integer }
+    public var hasTextAffinity: Bool { affinity == .text }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -33,6 +28,23 @@ public struct ColumnDefinition: Codable, Sendable, Equatable {
         try container.encode(notNull, forKey: .notNull)
         try container.encode(primaryKey, forKey: .primaryKey)
         try container.encode(self.default, forKey: .default) // null, not absent
+    }
+}
+
+/// SQLite's affinity of a declared type name
+/// (https://www.sqlite.org/datatype3.html#determination_of_column_affinity): INT anywhere
+/// makes INTEGER; else CHAR, CLOB or TEXT makes TEXT; else BLOB, or no type at all, makes
+/// BLOB (values kept as given); else REAL, FLOA or DOUB makes REAL; else NUMERIC.
+public enum SQLiteAffinity: Sendable, Equatable {
+    case integer, text, blob, real, numeric
+
+    public init(declared: String) {
+        let upper = declared.uppercased()
+        if upper.contains("INT") { self = .integer }
+        else if upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT") { self = .text }
+        else if upper.contains("BLOB") || upper.trimmingCharacters(in: .whitespaces).isEmpty { self = .blob }
+        else if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") { self = .real }
+        else { self = .numeric }
     }
 }
 

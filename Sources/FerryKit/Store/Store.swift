@@ -121,12 +121,14 @@ public protocol StoreWriter: AnyObject {
     /// import; PostgreSQL: a DEFERRABLE constraint). A cycle of NOT NULL references
     /// (pagila's store and staff) can then be broken: the row goes in with a placeholder.
     func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool
-    /// Sets aside, until `restoreTriggers`, the application's triggers that would rewrite
-    /// the rows an import writes (a stamp of `updated_at` on each update): the changeset
+    /// Sets aside, until `restoreTriggers`, the application's triggers that stamp the rows
+    /// an import writes with the current time (`updated_at` on each update): the changeset
     /// carries the source's values, stamps included, and a stamp made here would ship back
-    /// as a change, and again, forever. Returns each one as "table.trigger". Must run
-    /// inside the import's transaction, so no other connection sees a table without them.
+    /// as a change, and again, forever. Says which were set aside, and which stamp but were
+    /// left to fire. Must run inside the import's transaction, so no other connection sees
+    /// a table without them.
     func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension
+    /// Puts back what `suspendRowStampingTriggers` set aside, before the import commits.
     func restoreTriggers() throws
     /// Called once the import has created every table it needed: a store that could not
     /// declare a foreign key before its parent existed declares it now.
