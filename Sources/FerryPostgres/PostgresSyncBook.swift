@@ -258,6 +258,12 @@ final class PostgresSyncBook: SyncBook {
         return try connection.scalar("SELECT 1 FROM _ferry_rows WHERE tableId = $1 LIMIT 1", [.integer(id)]) != nil
     }
 
+    func liveEntryCount(table: String) throws -> Int {
+        guard let id = try tableId(table) else { return 0 }
+        if case .integer(let count)? = try connection.scalar("SELECT count(*) FROM _ferry_rows WHERE tableId = $1 AND NOT deleted", [.integer(id)]) { return Int(count) }
+        return 0
+    }
+
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
         guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
         let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(b.hash::text, b.hashText)" : "b.\($0)" }.joined(separator: ", ")

@@ -77,21 +77,36 @@ extension SQLiteStore {
         let keyList = keys.map { $0 == "rowid" ? "rowid" : Identifier.quote($0) }.joined(separator: ", ")
         let name = Identifier.quote(table.name)
         let quoted = Identifier.quote(column)
-        let select = try database.prepare("SELECT \(keyList) FROM \(name) WHERE \(quoted) IS NULL LIMIT 10000")
-        let update = try database.prepare("UPDATE \(name) SET \(quoted) = ?1 WHERE \(keys.enumerated().map { "\($1 == "rowid" ? "rowid" : Identifier.quote($1)) = ?\($0 + 2)" }.joined(separator: " AND "))")
+        // Rows are found again by their rowid where the table has one: SQLite lets a
+        // composite primary key hold NULLs, and `key = NULL` finds no row.
+        let rowid = Self.rowidAlias(of: table).flatMap { alias in
+            (try? database.prepare("SELECT \(alias) FROM \(name) LIMIT 0")) != nil ? alias : nil
+        }
+        let select = try database.prepare("SELECT \(keyList)\(rowid.map { ", \($0)" } ?? "") FROM \(name) WHERE \(quoted) IS NULL LIMIT 10000")
+        let update = try database.prepare(rowid.map { "UPDATE \(name) SET \(quoted) = ?1 WHERE \($0) = ?2" }
+            ?? "UPDATE \(name) SET \(quoted) = ?1 WHERE \(keys.enumerated().map { "\(Identifier.quote($1)) = ?\($0 + 2)" }.joined(separator: " AND "))")
         var filled = 0
         // In batches, so memory stays flat on large tables; each batch's rows leave the NULL set.
         while true {
-            var batch: [[Value]] = []
+            var batch: [(key: [Value], locator: [Value])] = []
             try select.bind([])
-            while try select.step() { batch.append((0..<keys.count).map { select.value(at: $0) }) }
+            while try select.step() {
+                let key = (0..<keys.count).map { select.value(at: $0) }
+                batch.append((key, rowid == nil ? key : [select.value(at: keys.count)]))
+            }
             select.reset()
             if batch.isEmpty { return filled }
-            for key in batch {
-                try update.bind([.text(try value(key))] + key)
+            var changed = 0
+            for row in batch {
+                try update.bind([.text(try value(row.key))] + row.locator)
                 try update.step()
+                changed += database.changes
             }
-            filled += batch.count
+            // A row its key cannot find again would be selected forever.
+            guard changed > 0 else {
+                throw FerryError(.schema, "table \(table.name): \(batch.count) rows with no value in \(column) cannot be found again by their primary key (\(keys.joined(separator: ", "))), so Ferry cannot give them one. Give each of them a key, or fill \(column) yourself, and run prepare again.")
+            }
+            filled += changed
         }
     }
 

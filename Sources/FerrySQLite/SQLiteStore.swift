@@ -100,7 +100,7 @@ public final class SQLiteStore: Store {
     }
 
     /// The first of SQLite's names for the rowid that no column of `table` takes.
-    private static func rowidAlias(of table: TableDefinition) -> String? {
+    static func rowidAlias(of table: TableDefinition) -> String? {
         let taken = Set(table.columnNames.map { $0.lowercased() })
         return ["_rowid_", "rowid", "oid"].first { !taken.contains($0) }
     }

@@ -432,6 +432,12 @@ package final class SQLiteSyncBook: SyncBook {
         return database.changes
     }
 
+    package func liveEntryCount(table: String) throws -> Int {
+        guard let id = try tableId(table) else { return 0 }
+        if case .integer(let count)? = try database.scalar("SELECT count(*) FROM _ferry_rows WHERE tableId = ? AND deleted = 0", [.integer(id)]) { return Int(count) }
+        return 0
+    }
+
     package func tombstoneCount() throws -> Int {
         if case .integer(let count)? = try database.scalar("SELECT count(*) FROM _ferry_rows WHERE deleted = 1") { return Int(count) }
         return 0

@@ -227,7 +227,16 @@ public final class Exporter {
                 try Self.appendTombstone(entry, to: &line)
                 rows += 1
             }
-            // Rows that crossed before and are gone now: deleted here since the last export.
+        }
+        // Rows that crossed before and are gone now (deleted here since the last export)
+        // ship next, before any row of the scan. Finding them costs a seek into the table per
+        // entry, so it waits for the first row the scan cannot skip as unchanged: until then
+        // nothing was written after the tombstones and the book is as it was. A scan that
+        // skipped every row finds none gone when it met each live entry once.
+        var vanishedShipped = !tracked
+        func shipVanished() throws {
+            guard !vanishedShipped, let book else { return }
+            vanishedShipped = true
             try book.vanished(from: table) { entry in
                 var gone = entry
                 gone.versions = entry.versions.bumped(book.storeId)
@@ -235,6 +244,13 @@ public final class Exporter {
                 try book.markDeleted(table: table.name, rowKey: entry.rowKey, versions: gone.versions)
                 rows += 1
             }
+        }
+        var skippedUnchanged = 0
+        // Rows with a NULL in their key may share one entry: the count proves nothing then.
+        var skippedWithNullKey = false
+        func skipUnchanged(_ cursor: RowCursor) {
+            skippedUnchanged += 1
+            if !skippedWithNullKey, keyIndexes.contains(where: { cursor.isNull(at: $0) }) { skippedWithNullKey = true }
         }
         let scanWidth = encoder.scanWidth
         var cells = JSONBuffer(capacity: 1024)
@@ -272,7 +288,7 @@ public final class Exporter {
                 if bookJoin != nil, case .integer(let sequence) = cursor.value(at: scanWidth + 1) {
                     var known: Int64?
                     if case .integer(let value) = cursor.value(at: scanWidth + 2) { known = value }
-                    if unchangedSinceWatermark(sequence, known) { return }
+                    if unchangedSinceWatermark(sequence, known) { return skipUnchanged(cursor) }
                     switch cursor.value(at: scanWidth) {
                     case .integer(let bits): seen = (PortableRow.hex(UInt64(bitPattern: bits)), sequence, known)
                     case let other: seen = (other.string ?? "", sequence, known) // a version 1 hash, kept as text
@@ -281,8 +297,9 @@ public final class Exporter {
                 let rowKey = PortableRow.rowKey(keyIndexes.map { cursor.value(at: $0) })
                 if seen == nil, watermark != nil, bookKnowsTable {
                     seen = try book.hash(table: table.name, rowKey: rowKey)
-                    if let seen, unchangedSinceWatermark(seen.sequence, seen.fingerprint) { return }
+                    if let seen, unchangedSinceWatermark(seen.sequence, seen.fingerprint) { return skipUnchanged(cursor) }
                 }
+                try shipVanished()
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
                                            identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })
                 let hash = form.hash
@@ -356,6 +373,9 @@ public final class Exporter {
                 let block = FilledBlock(taking: &line)
                 try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
             }
+        }
+        if !vanishedShipped, let book {
+            if try skippedWithNullKey || book.liveEntryCount(table: table.name) != skippedUnchanged { try shipVanished() }
         }
         try line.withBytes { try file.write($0) }
         return rows

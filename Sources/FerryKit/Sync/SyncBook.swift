@@ -65,6 +65,9 @@ public protocol SyncBook: AnyObject {
     func buildIdentityIndex() throws
     /// Entries whose row no longer exists in the table: deletions since the last crossing.
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws
+    /// How many live entries (not tombstones) the book keeps for `table`: a scan that found
+    /// as many rows with an entry, each a different one, leaves no entry whose row is gone.
+    func liveEntryCount(table: String) throws -> Int
     func state(_ key: String) throws -> String?
     func setState(_ key: String, _ value: String) throws
 }

@@ -23,6 +23,7 @@ final class UntrackedBook: SyncBook {
     func deferIdentityIndexIfEmpty() throws -> Bool { false }
     func buildIdentityIndex() throws {}
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {}
+    func liveEntryCount(table: String) throws -> Int { 0 }
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {}
     func compactTombstones(before sequence: Int64?) throws -> Int { 0 }
     func tombstoneCount() throws -> Int { 0 }
