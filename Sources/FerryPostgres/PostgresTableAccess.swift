@@ -86,6 +86,14 @@ final class PostgresTableAccess: TableAccess {
         case (.blob, _): return "column \(column) holds bytes (a BLOB) only as bytea, and this one is not"
         // Text into bytea would be read as bytea's escapes (`\x414243` becomes 3 bytes).
         case (.text, PostgresTypes.bytea): return "column \(column) is bytea and holds bytes (a BLOB), and this value is text"
+        // A number into bytea would be stored as the bytes of its digits.
+        case (_, PostgresTypes.bytea): return "column \(column) is bytea and holds bytes (a BLOB), and this value is a number"
+        case (.text(let bytes), PostgresTypes.timestamp), (.text(let bytes), PostgresTypes.timestamptz),
+             (.text(let bytes), PostgresTypes.time), (.text(let bytes), PostgresTypes.timetz):
+            // 'now', 'today' and the like are read as the moment of the import (and 'epoch'
+            // as 1970): a value other than the one the record carries, stored without a word.
+            guard let word = Self.specialTimeWord(bytes) else { return nil }
+            return "column \(column) holds moments, and PostgreSQL reads '\(word)' as a moment of its own choosing, not the value the record carries"
         case (.integer(0), PostgresTypes.bool), (.integer(1), PostgresTypes.bool): return nil
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):
@@ -143,6 +151,14 @@ final class PostgresTableAccess: TableAccess {
         let date = text.hasSuffix(" BC") ? text.dropLast(3) : Substring(text)
         let parts = date.split(separator: "-", omittingEmptySubsequences: false)
         return parts.count == 3 && parts[0].count >= 4 && parts[1].count == 2 && parts[2].count == 2 && parts.allSatisfy { $0.allSatisfy(\.isNumber) && !$0.isEmpty }
+    }
+
+    /// The word among PostgreSQL's special date/time inputs that `bytes` spells (any case,
+    /// spaces around), or nil. 'infinity' is not among them: it is stored as it reads.
+    static func specialTimeWord(_ bytes: [UInt8]) -> String? {
+        guard bytes.count <= 16 else { return nil }
+        let word = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return ["now", "today", "tomorrow", "yesterday", "epoch", "allballs"].contains(word) ? word : nil
     }
 
     /// Whether PostgreSQL may fail to read `value` as `column`'s type (text into a uuid):

@@ -483,6 +483,31 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A number bound for bytea was stored as the bytes of its digits; 'now' bound for a
+    /// timestamp column was stored as the moment of the import. Both are rejected records.
+    @Test func numbersIntoByteaAndWordsPostgreSQLReadsAsMomentsAreRejected() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("CREATE TABLE events (id bigint PRIMARY KEY, body bytea, at timestamptz, local timestamp, clock time)")
+                let rejects = directory.appendingPathComponent("rejects.ndjson").path
+                let (report, _) = try carry("""
+                    CREATE TABLE events (id INTEGER PRIMARY KEY, body BLOB, at TEXT, local TEXT, clock TEXT);
+                    INSERT INTO events VALUES (1, 123, NULL, NULL, NULL), (2, 1.5, NULL, NULL, NULL), (3, NULL, 'now', NULL, NULL),
+                                              (4, NULL, NULL, ' Today ', NULL), (5, NULL, NULL, 'epoch', NULL), (6, NULL, NULL, NULL, 'allballs'),
+                                              (7, x'00ff', '2026-12-02 10:00:00+00', '2026-12-02 10:00:00', '10:00:00'),
+                                              (8, NULL, 'infinity', '-infinity', NULL);
+                    """, into: postgres, in: directory, options: ImportOptions(rejectsPath: rejects))
+                #expect(report.totals.inserted == 2)
+                #expect(report.totals.rejected == 6)
+                #expect(try postgres.connection.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM events") == .text("7,8"))
+                let text = try String(contentsOfFile: rejects, encoding: .utf8)
+                #expect(text.contains("is bytea and holds bytes (a BLOB), and this value is a number"))
+                for word in ["now", "today", "epoch", "allballs"] { #expect(text.contains("reads '\(word)' as a moment"), "\(word)") }
+            }
+        }
+    }
+
     @Test func generatedAlwaysIdentityAndCompositeSerialKeysTakeCarriedIds() throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { uri in
