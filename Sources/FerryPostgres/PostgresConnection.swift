@@ -146,6 +146,37 @@ public final class PostgresConnection {
         }
     }
 
+    /// Runs `COPY (…) TO STDOUT` (text format) and hands each data row to `row`, without its
+    /// newline. The server writes rows while this side reads them: no batch waits for the
+    /// other side, as a cursor's FETCH does. Nothing else may run on this connection until
+    /// it returns; when `row` throws, the rest of the rows are read and dropped first.
+    public func copyOut(_ sql: String, _ row: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        _ = try check(PQexec(handle, sql), sql)
+        var failure: Error?
+        while true {
+            var data: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(handle, &data, 0)
+            if length == -1 { break }
+            guard length >= 0, let data else { throw connectionError() }
+            defer { PQfreemem(data) }
+            guard failure == nil else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: Int(length))
+            do {
+                try row(bytes.last == UInt8(ascii: "\n") ? UnsafeBufferPointer(rebasing: bytes.dropLast()) : bytes)
+            } catch {
+                failure = error
+            }
+        }
+        // The COPY's own outcome: an error the server met while writing rows ends up here.
+        var outcome: Error?
+        while let result = PQgetResult(handle) {
+            let owned = PostgresResult(handle: result)
+            if outcome == nil, PQresultStatus(result) != PGRES_COMMAND_OK { outcome = error(of: owned, sql) }
+        }
+        if let failure { throw failure }
+        if let outcome { throw outcome }
+    }
+
     private func connectionError() -> FerryError {
         FerryError(.io, "the connection to PostgreSQL (\(displayName)) was lost: \(Self.oneLine(String(cString: PQerrorMessage(handle))).trimmingCharacters(in: CharacterSet(charactersIn: "."))). The server stopped or the network failed; nothing of this command was committed. Run again when the server is back.",
                    storeFailure: StoreFailure(.other, code: "connection"))
@@ -285,6 +316,7 @@ public final class PostgresResult {
     public func isNull(row: Int, column: Int) -> Bool { PQgetisnull(handle, Int32(row), Int32(column)) != 0 }
 
     public func type(of column: Int) -> UInt32 { PQftype(handle, Int32(column)) }
+    public func modifier(of column: Int) -> Int32 { PQfmod(handle, Int32(column)) }
 
     public func bytes(row: Int, column: Int) -> UnsafeBufferPointer<UInt8> {
         let count = Int(PQgetlength(handle, Int32(row), Int32(column)))

@@ -528,6 +528,46 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// An export's scans stream with COPY (text format, escapes undone by Ferry); every
+    /// other scan fetches from a cursor. Both must read every value alike: tabs, newlines,
+    /// backslashes, the text `\N`, empty text, NULL, bytes, arrays, json, numbers.
+    @Test func aStreamedScanReadsEveryValueAsTheCursorDoes() throws {
+        try PostgresTestServer.withDatabase { uri in
+            let postgres = try PostgresStore(uri: uri)
+            try postgres.connection.execute(#"""
+                CREATE TABLE odd (id int PRIMARY KEY, t text, b bytea, a text[], j jsonb, n numeric, f double precision, d date, ts timestamptz, flag boolean, parent int REFERENCES odd(id));
+                INSERT INTO odd VALUES
+                  (1, E'tab\there\nnew line\\back\\slash', '\x00ff5c4e09'::bytea, ARRAY['a\tb', 'c"d', NULL, E'e\\f'], '{"k": "v\\n", "x": [1, 2.5]}', 12.50, 0.1, '2024-02-29', '2024-02-29 12:00:00+02', true, NULL),
+                  (2, '\N', ''::bytea, '{}', 'null', -0.000001, 'NaN', 'infinity', '-infinity', false, 1),
+                  (3, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 2),
+                  (4, NULL, '\x5c5c'::bytea, ARRAY[E'\r\u000b\f\b'], '"\u00e9\ud83d\ude00"', 1e20, -1.5e-300, '0044-03-15 BC', '1999-12-31 23:59:59.999999+00', NULL, 4);
+                """#)
+            let table = try #require(try postgres.tables(profile: .empty).first { $0.name == "odd" })
+            let joins = [ReferenceJoin(reference: table.references[0], parentColumns: ["t", "b"])]
+            func scan() throws -> [[Value]] {
+                var rows: [[Value]] = []
+                var json = JSONBuffer()
+                try postgres.scan(table, columns: table.columnNames, joining: joins) { cursor in
+                    let width = table.columnNames.count + 2
+                    var row = (0..<width).map { cursor.value(at: $0) }
+                    json.removeAll()
+                    for index in 0..<width { cursor.appendJSON(at: index, to: &json); json.append(UInt8(ascii: ",")) }
+                    row.append(.text(json.withBytes { Array($0) }))
+                    rows.append(row)
+                }
+                return rows.sorted { $0[0].description < $1[0].description }
+            }
+            let fetched = try scan()
+            let streamed = try postgres.withReadSnapshot { try scan() }
+            #expect(fetched.count == 4)
+            #expect(streamed.count == fetched.count)
+            for (a, b) in zip(streamed, fetched) { #expect(a == b) }
+            #expect(streamed.first?[1] == .text(Array("tab\there\nnew line\\back\\slash".utf8)))
+            #expect(streamed.dropFirst().first?[1] == .text(Array("\\N".utf8)))
+            #expect(streamed.dropFirst(2).first?[2] == .null)
+        }
+    }
+
     /// A case-insensitive unique email (`lower(email)`), common on PostgreSQL, is a natural
     /// key: `Ann@X.com` from SQLite finds the target's `ann@x.com` instead of colliding.
     @Test func aUniqueIndexOverLowerEmailMatchesRows() throws {
