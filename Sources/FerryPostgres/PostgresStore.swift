@@ -46,10 +46,48 @@ public final class PostgresStore: Store {
         knownRows.insert(Self.rowHash(table, key))
     }
 
-    /// Forgets what the cache knows (of every table: a hash does not say which table it is of).
+    /// Forgets what the cache knows (of every table: a hash does not say which table it is of),
+    /// and every table's prefetched rows with it (`rowsEpoch`).
     func forgetRows() {
         knownRows.removeAll(keepingCapacity: false)
+        rowsEpoch &+= 1
     }
+
+    /// Moves on with every `forgetRows`: a table access drops rows it prefetched under
+    /// another epoch (a delete may have cascaded into its table).
+    private(set) var rowsEpoch = 0
+
+    /// Whether rows a table access prefetched stay current through Ferry's own writes: no
+    /// trigger (beyond those set aside) and no rule of this schema writes behind them.
+    /// Asked once per transaction.
+    func prefetchIsSafe() throws -> Bool {
+        guard prefetching else { return false }
+        if let prefetchSafe { return prefetchSafe }
+        let safe = try connection.scalar("""
+            SELECT NOT EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                               WHERE n.nspname = $1 AND NOT g.tgisinternal AND g.tgenabled <> 'D')
+               AND NOT EXISTS (SELECT 1 FROM pg_rules WHERE schemaname = $1)
+            """, [.text(schema)]) == .integer(1)
+        if connection.isInTransaction { prefetchSafe = safe }
+        return safe
+    }
+    private var prefetchSafe: Bool?
+    /// Off: every lookup asks the server (the tests compare both ways).
+    package var prefetching = true
+
+    /// Columns of `table` that a foreign key with an ON UPDATE action points at: an update
+    /// of one changes rows of other tables.
+    func cascadingColumns(of table: String) throws -> Set<String> {
+        if let known = cascading[table] { return known }
+        let result = try connection.query("""
+            SELECT a.attname FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = ANY (k.confkey)
+            WHERE k.contype = 'f' AND k.confrelid = $1::regclass AND k.confupdtype NOT IN ('a', 'r')
+            """, [.text(qualified(table))])
+        let columns = Set((0..<result.rowCount).compactMap { result.string(row: $0, column: 0) })
+        cascading[table] = columns
+        return columns
+    }
+    private var cascading: [String: Set<String>] = [:]
 
     /// Tables this transaction inserted into: their identity and serial sequences move
     /// past the largest id before it commits (PostgreSQL never advances one for an explicit id).
@@ -127,10 +165,12 @@ public final class PostgresStore: Store {
             try connection.execute("COMMIT")
             insertedIds = []
             forgetRows()
+            prefetchSafe = nil
             return result
         } catch {
             insertedIds = []
             forgetRows()
+            prefetchSafe = nil
             suspendedTriggers = [] // the roll-back enabled them again
             postponedForeignKeys = []
             declaredCache = [:] // tables this transaction made are gone

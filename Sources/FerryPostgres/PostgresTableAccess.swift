@@ -15,6 +15,7 @@ final class PostgresTableAccess: TableAccess {
     /// string per call).
     private struct StatementKey: Hashable {
         enum Kind: Hashable {
+            case prefetch
             case keys(limit: Int, nullsEqual: Bool)
             case expression(limit: Int, templates: [String?])
             case values, insert, update, delete
@@ -230,6 +231,166 @@ final class PostgresTableAccess: TableAccess {
         }
     }
 
+    // MARK: Prefetching a batch's rows
+
+    /// One batch's lookups answered ahead (column → value → the keys `keys(where:)` would
+    /// give) and its rows (key → every column, in the definition's order), kept true through
+    /// this access's own writes; dropped when the store forgets rows (a delete, a cascading
+    /// update) and by the next batch. Only where nothing else writes (`prefetchIsSafe`).
+    private var answers: [String: [Value: [[Value]]]] = [:]
+    private var prefetchedRows: [[Value]: [Value]] = [:]
+    private var prefetchEpoch = 0
+    private lazy var columnPositions = Dictionary(table.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+
+    /// What a column is, for prefetching: the array type its lookups are asked with, and
+    /// whether a value of one form (text in a text column of a deterministic collation, an
+    /// integer in an integer column) equals only the values written the same way, so a
+    /// value nothing matched can be answered "none".
+    private struct Prefetchable {
+        let arrayType: String
+        let exactWhenText: Bool
+        let exactWhenInteger: Bool
+    }
+    /// Columns with a UNIQUE index of their own (no predicate, no expression): a value finds
+    /// at most one row.
+    private var prefetchableColumns: [String: Prefetchable]?
+    private func prefetchable() throws -> [String: Prefetchable] {
+        if let prefetchableColumns { return prefetchableColumns }
+        let result = try connection.query("""
+            SELECT a.attname, coalesce(co.collisdeterministic, true) FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation
+            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+              AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnatts = 1
+                          AND i.indkey[0] = a.attnum AND i.indpred IS NULL AND i.indexprs IS NULL)
+            """, [.text(name)])
+        var columns: [String: Prefetchable] = [:]
+        for row in 0..<result.rowCount {
+            guard let column = result.string(row: row, column: 0), let type = types[column] else { continue }
+            let deterministic = result.value(row: row, column: 1) == .integer(1)
+            switch type {
+            case PostgresTypes.text, PostgresTypes.varchar: columns[column] = Prefetchable(arrayType: "text[]", exactWhenText: deterministic, exactWhenInteger: false)
+            case PostgresTypes.int2, PostgresTypes.int4, PostgresTypes.int8: columns[column] = Prefetchable(arrayType: "bigint[]", exactWhenText: false, exactWhenInteger: true)
+            case PostgresTypes.uuid: columns[column] = Prefetchable(arrayType: "uuid[]", exactWhenText: false, exactWhenInteger: false)
+            default: break
+            }
+        }
+        prefetchableColumns = columns
+        return columns
+    }
+
+    var prefetches: Bool { !table.primaryKey.isEmpty && connection.isInTransaction && ((try? store.prefetchIsSafe()) ?? false) }
+
+    func prefetch(_ lookups: [(column: String, values: [Value])]) throws {
+        answers.removeAll(keepingCapacity: true)
+        prefetchedRows.removeAll(keepingCapacity: true)
+        prefetchEpoch = store.rowsEpoch
+        guard connection.isInTransaction, !table.primaryKey.isEmpty else { return }
+        let prefetchable = try prefetchable()
+        for (column, values) in lookups {
+            guard let kind = prefetchable[column], let position = columnPositions[column] else { continue }
+            var wanted: [Value] = [], seen = Set<Value>()
+            for value in values {
+                let value = adapted([value], for: [column])[0]
+                // What `keys(where:)` answers without asking the server, it answers again.
+                guard !Self.holdsNUL([value]), refusal(value, for: column) == nil else { continue }
+                switch value {
+                case .text, .integer: if seen.insert(value).inserted { wanted.append(value) }
+                default: continue
+                }
+            }
+            guard !wanted.isEmpty else { continue }
+            let statement = try statement(.prefetch, [column]) {
+                "SELECT \(keySQL), \(Identifier.quoteList(table.columnNames)) FROM \(name) WHERE \(quoted(column)) = ANY ($1::\(kind.arrayType))"
+            }
+            let parameter = Value.text(Array(Self.arrayLiteral(wanted).utf8))
+            let result: PostgresResult
+            if wanted.contains(where: { mayFail($0, for: column) }) {
+                // Text that is no uuid fails the whole array: each value is then asked alone.
+                do { result = try connection.runInSavepoint(statement, [parameter]) } catch let error as FerryError where error.storeFailure?.kind == .datatype { continue }
+            } else {
+                result = try connection.run(statement, [parameter])
+            }
+            var found: [Value: [[Value]]] = [:]
+            for row in 0..<result.rowCount {
+                let key = keyColumns.indices.map { read(result, row: row, column: $0, name: keyColumns[$0]) }
+                let cells = table.columnNames.indices.map { read(result, row: row, column: keyColumns.count + $0, name: table.columnNames[$0]) }
+                prefetchedRows[key] = cells
+                found[cells[position], default: []].append(key)
+            }
+            var known: [Value: [[Value]]] = [:]
+            for value in wanted {
+                if let keys = found[value] {
+                    known[value] = keys
+                } else if Self.isExact(value, kind) {
+                    known[value] = []
+                }
+                // Else the row may hold it written otherwise (a uuid in capitals): asked alone.
+            }
+            answers[column] = known
+        }
+    }
+
+    private static func isExact(_ value: Value, _ kind: Prefetchable) -> Bool {
+        switch value {
+        case .text: return kind.exactWhenText
+        case .integer: return kind.exactWhenInteger
+        default: return false
+        }
+    }
+
+    /// `{"a","b\"c",5}`: PostgreSQL's array input, each element quoted with its quotes and
+    /// backslashes escaped.
+    static func arrayLiteral(_ values: [Value]) -> String {
+        var literal = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { literal += "," }
+            switch value {
+            case .integer(let number): literal += String(number)
+            case .text(let bytes):
+                literal += "\""
+                for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+                    if scalar == "\"" || scalar == "\\" { literal += "\\" }
+                    literal.unicodeScalars.append(scalar)
+                }
+                literal += "\""
+            default: literal += "NULL"
+            }
+        }
+        return literal + "}"
+    }
+
+    /// Whether this batch's answers still hold (nothing cascaded into the table since).
+    private var prefetchCurrent: Bool {
+        if prefetchEpoch != store.rowsEpoch, !answers.isEmpty || !prefetchedRows.isEmpty {
+            answers.removeAll(keepingCapacity: true)
+            prefetchedRows.removeAll(keepingCapacity: true)
+        }
+        return !answers.isEmpty || !prefetchedRows.isEmpty
+    }
+
+    /// Keeps this batch's answers true after this access wrote `values` into `columns` of
+    /// the row at `key` (inserted, or updated).
+    private func notePrefetchedWrite(at key: [Value], _ columns: [String], _ values: [Value], inserted: Bool) {
+        guard prefetchCurrent else { return }
+        // Read again when asked: the row as stored may be written otherwise than sent.
+        prefetchedRows[key] = nil
+        for (column, var known) in answers {
+            guard let index = columns.firstIndex(of: column) else {
+                // A default (or NULL) filled the column of an inserted row: unknown here.
+                if inserted { answers[column] = nil }
+                continue
+            }
+            if !inserted { known = known.filter { !$0.value.contains(key) } }
+            let value = values[index]
+            guard let kind = prefetchableColumns?[column], Self.isExact(value, kind) else {
+                // Written in a form whose equals are not known: "none" answers may be wrong now.
+                answers[column] = known.filter { !$0.value.isEmpty }
+                continue
+            }
+            known[value] = [key]
+            answers[column] = known
+        }
+    }
+
     // MARK: TableAccess
 
     /// PostgreSQL's text holds no NUL byte, so no row equals a value with one (and libpq
@@ -244,6 +405,9 @@ final class PostgresTableAccess: TableAccess {
         // A child's parent, asked by its primary key: rows written or found before need no round trip.
         let byPrimaryKey = !table.primaryKey.isEmpty && columns == table.primaryKey && limit >= 1
         if byPrimaryKey, store.rowsKnown(in: table.name, values) { return [values] }
+        if columns.count == 1, !nullsEqual, limit >= 1, prefetchCurrent, let known = answers[columns[0]]?[values[0]] {
+            return Array(known.prefix(limit))
+        }
         let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
             "SELECT \(keySQL) FROM \(name) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
@@ -272,6 +436,15 @@ final class PostgresTableAccess: TableAccess {
         // Whether a parent row exists is asked for every child that points at it: rows this
         // transaction wrote or found are answered here, without a round trip.
         if columns.isEmpty, store.rowsKnown(in: table.name, key) { return [] }
+        if prefetchCurrent, let row = prefetchedRows[key] {
+            var cells: [Value] = []
+            cells.reserveCapacity(columns.count)
+            for column in columns {
+                guard let position = columnPositions[column] else { break }
+                cells.append(row[position])
+            }
+            if cells.count == columns.count { return cells }
+        }
         let statement = try statement(.values, columns) {
             "SELECT \(columns.isEmpty ? "1" : Identifier.quoteList(columns)) FROM \(name) WHERE \(equality(keyColumns, from: 1))"
         }
@@ -295,6 +468,7 @@ final class PostgresTableAccess: TableAccess {
         guard result.rowCount > 0 else { return [] }
         let key = keys(result)[0]
         if !table.primaryKey.isEmpty { store.rememberRow(in: table.name, key) }
+        notePrefetchedWrite(at: key, columns, values, inserted: true)
         return key
     }
 
@@ -308,7 +482,11 @@ final class PostgresTableAccess: TableAccess {
             return "UPDATE \(name) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
         }
         if columns.contains(where: table.primaryKey.contains) { store.forgetRows() }
-        return try store.write(statement, values + key).affectedRows > 0
+        // A foreign key with ON UPDATE CASCADE carries the change into other tables.
+        if try columns.contains(where: store.cascadingColumns(of: table.name).contains) { store.forgetRows() }
+        let changed = try store.write(statement, values + key).affectedRows > 0
+        if changed { notePrefetchedWrite(at: key, columns, values, inserted: false) }
+        return changed
     }
 
     func delete(at key: [Value]) throws {

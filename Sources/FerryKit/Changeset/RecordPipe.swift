@@ -34,7 +34,9 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
     /// Calls `body(lineNumber, record, line)` for each record of `table`, in file order, with
     /// the errors `ChangesetReader.forEachRecord` would throw, at the same point of the stream.
     /// `prepare` runs on the reading thread for each record before it is handed over.
+    /// `beforeBatch` sees each batch's records before `body` gets the first of them.
     static func forEachRecord(of reader: ChangesetReader, in table: ManifestTable, prepare: (@Sendable (inout Record) -> Void)? = nil,
+                              beforeBatch: (([Record]) throws -> Void)? = nil,
                               _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let pipe = RecordPipe()
         let source = UncheckedReader(reader: reader)
@@ -64,6 +66,7 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
         defer { pipe.cancelAndWait() }
         while true {
             guard let batch = try pipe.take() else { break }
+            if let beforeBatch, !batch.records.isEmpty { try beforeBatch(batch.records.map(\.record)) }
             try batch.bytes.withUnsafeBufferPointer { bytes in
                 var start = 0
                 for (index, entry) in batch.records.enumerated() {

@@ -112,7 +112,8 @@ struct ImportSession {
             let started = Date()
             results.append(ImportReport.Table(name: table.name))
             var ticker = ProgressTicker(observer: observer, task: "import \(table.name)", total: table.rows)
-            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm) { lineNumber, record, line in
+            let prefetch = reconcilers[index].access.prefetches ? reconcilers[index].prefetch : nil
+            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm, beforeBatch: prefetch) { lineNumber, record, line in
                 try handle(reconcilers[index].apply(record, line: lineNumber), record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
                 ticker.advance()
             }

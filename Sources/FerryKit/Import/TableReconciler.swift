@@ -250,6 +250,22 @@ final class TableReconciler {
         }
     }
 
+    /// Before a batch: the values the matcher will look its rows up by (cloudId, natural
+    /// keys of one column), so a store that pays a round trip per lookup fetches them at
+    /// once (`TableAccess.prefetch`). A table filled by inserts first looks nothing up.
+    func prefetch(_ records: [Record]) throws {
+        guard !insertsFirst else { return }
+        var lookups: [String: [Value]] = [:]
+        let naturalKeys = target.matchSets.compactMap { $0.count == 1 && target.reference(for: $0[0]) == nil ? $0[0] : nil }
+        for record in records where record.operation == .upsert {
+            if let column = target.cloudId, !record.cloudId.isNull { lookups[column, default: []].append(record.cloudId) }
+            for column in naturalKeys {
+                if let value = record.row.first(where: { $0.0 == column })?.1, !value.isNull { lookups[column, default: []].append(value) }
+            }
+        }
+        if !lookups.isEmpty { try access.prefetch(lookups.map { (column: $0.key, values: $0.value) }) }
+    }
+
     /// For a table with no key at all: a target row equal to the incoming one in every
     /// column (NULL equals NULL) that no earlier record of this import took, so two equal
     /// log lines in the changeset stay two rows. Not for a table that began empty: there

@@ -272,10 +272,19 @@ public protocol TableAccess: AnyObject {
     /// before matching and comparing, so an untouched row compares equal. The default keeps
     /// the row as it is.
     func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value]
+    /// Whether `prefetch` saves anything: true for a store whose every lookup is a round trip.
+    var prefetches: Bool { get }
+    /// A hint before a batch of records is matched: each lookup names a column the matcher
+    /// will look rows up by (`keys(where:equal:)`) and the values it will ask for. The store
+    /// may fetch those rows at once; every lookup and read must still answer exactly as it
+    /// would have without the hint, after any write.
+    func prefetch(_ lookups: [(column: String, values: [Value])]) throws
 }
 
 extension TableAccess {
     public func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] { row }
+    public var prefetches: Bool { false }
+    public func prefetch(_ lookups: [(column: String, values: [Value])]) throws {}
 
     func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
         try keys(where: columns, equal: values, limit: limit, nullsEqual: false)
