@@ -74,6 +74,8 @@ public final class PostgresStore: Store {
     private var prefetchSafe: Bool?
     /// Off: every lookup asks the server (the tests compare both ways).
     package var prefetching = true
+    /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
+    package var rowsInsertedTogether = 0
 
     /// Columns of `table` that a foreign key with an ON UPDATE action points at: an update
     /// of one changes rows of other tables.

@@ -19,6 +19,7 @@ final class PostgresTableAccess: TableAccess {
             case keys(limit: Int, nullsEqual: Bool)
             case expression(limit: Int, templates: [String?])
             case values, insert, update, delete
+            case insertRows(Int)
         }
         let kind: Kind
         let columns: [String]
@@ -238,6 +239,9 @@ final class PostgresTableAccess: TableAccess {
     /// this access's own writes; dropped when the store forgets rows (a delete, a cascading
     /// update) and by the next batch. Only where nothing else writes (`prefetchIsSafe`).
     private var answers: [String: [Value: [[Value]]]] = [:]
+    /// Where each key stands in `answers` (column → the value that finds it), so a write
+    /// moves its entries without searching.
+    private var answeredKeys: [[Value]: [String: Value]] = [:]
     private var prefetchedRows: [[Value]: [Value]] = [:]
     private var prefetchEpoch = 0
     private lazy var columnPositions = Dictionary(table.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -281,6 +285,7 @@ final class PostgresTableAccess: TableAccess {
 
     func prefetch(_ lookups: [(column: String, values: [Value])]) throws {
         answers.removeAll(keepingCapacity: true)
+        answeredKeys.removeAll(keepingCapacity: true)
         prefetchedRows.removeAll(keepingCapacity: true)
         prefetchEpoch = store.rowsEpoch
         guard connection.isInTransaction, !table.primaryKey.isEmpty else { return }
@@ -320,6 +325,7 @@ final class PostgresTableAccess: TableAccess {
             for value in wanted {
                 if let keys = found[value] {
                     known[value] = keys
+                    for key in keys { answeredKeys[key, default: [:]][column] = value }
                 } else if Self.isExact(value, kind) {
                     known[value] = []
                 }
@@ -362,6 +368,7 @@ final class PostgresTableAccess: TableAccess {
     private var prefetchCurrent: Bool {
         if prefetchEpoch != store.rowsEpoch, !answers.isEmpty || !prefetchedRows.isEmpty {
             answers.removeAll(keepingCapacity: true)
+            answeredKeys.removeAll(keepingCapacity: true)
             prefetchedRows.removeAll(keepingCapacity: true)
         }
         return !answers.isEmpty || !prefetchedRows.isEmpty
@@ -373,21 +380,31 @@ final class PostgresTableAccess: TableAccess {
         guard prefetchCurrent else { return }
         // Read again when asked: the row as stored may be written otherwise than sent.
         prefetchedRows[key] = nil
-        for (column, var known) in answers {
+        var standing = inserted ? [:] : (answeredKeys[key] ?? [:])
+        for column in Array(answers.keys) {
             guard let index = columns.firstIndex(of: column) else {
                 // A default (or NULL) filled the column of an inserted row: unknown here.
-                if inserted { answers[column] = nil }
+                if inserted { forgetAnswers(of: column) }
                 continue
             }
-            if !inserted { known = known.filter { !$0.value.contains(key) } }
+            // The value the row held no longer finds it (unique: it found only this row).
+            if let old = standing.removeValue(forKey: column) { answers[column]?[old] = nil }
             let value = values[index]
             guard let kind = prefetchableColumns?[column], Self.isExact(value, kind) else {
                 // Written in a form whose equals are not known: "none" answers may be wrong now.
-                answers[column] = known.filter { !$0.value.isEmpty }
+                answers[column] = answers[column]?.filter { !$0.value.isEmpty }
                 continue
             }
-            known[value] = [key]
-            answers[column] = known
+            answers[column]?[value] = [key]
+            standing[column] = value
+        }
+        answeredKeys[key] = standing.isEmpty ? nil : standing
+    }
+
+    private func forgetAnswers(of column: String) {
+        guard let dropped = answers.removeValue(forKey: column) else { return }
+        for keys in dropped.values {
+            for key in keys { answeredKeys[key]?[column] = nil }
         }
     }
 
@@ -470,6 +487,51 @@ final class PostgresTableAccess: TableAccess {
         if !table.primaryKey.isEmpty { store.rememberRow(in: table.name, key) }
         notePrefetchedWrite(at: key, columns, values, inserted: true)
         return key
+    }
+
+    var insertsRowsTogether: Bool { true }
+
+    func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? {
+        guard rows.count > 1, !columns.isEmpty, !table.primaryKey.isEmpty, connection.isInTransaction else { return nil }
+        let positions = keyColumns.compactMap { columns.firstIndex(of: $0) }
+        guard positions.count == keyColumns.count else { return nil }
+        let rows = rows.map { adapted($0, for: columns) }
+        // The key as bound is the key as stored only for text in a text column and an
+        // integer in an integer one (a uuid reads back in its own spelling): else row by row.
+        var keys: [[Value]] = []
+        keys.reserveCapacity(rows.count)
+        for row in rows {
+            let key = positions.map { row[$0] }
+            for (column, value) in zip(keyColumns, key) {
+                switch (value, types[column]) {
+                case (.text, PostgresTypes.text?), (.text, PostgresTypes.varchar?): continue
+                case (.integer, PostgresTypes.int2?), (.integer, PostgresTypes.int4?), (.integer, PostgresTypes.int8?): continue
+                default: return nil
+                }
+            }
+            keys.append(key)
+            try checkWritable(columns, row)
+        }
+        // A statement takes at most 65,535 parameters.
+        let perStatement = max(1, 65_535 / columns.count)
+        try store.isolated {
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(start + perStatement, rows.count)]
+                let statement = try statement(.insertRows(chunk.count), columns) {
+                    let tuples = (0..<chunk.count).map { row in
+                        "(" + columns.indices.map { "$\(row * columns.count + $0 + 1)" }.joined(separator: ", ") + ")"
+                    }
+                    return "INSERT INTO \(name) (\(Identifier.quoteList(columns))) OVERRIDING SYSTEM VALUE VALUES \(tuples.joined(separator: ", "))"
+                }
+                try connection.run(statement, Array(chunk.joined()))
+                start += chunk.count
+            }
+        }
+        store.insertedIds.insert(table.name)
+        store.rowsInsertedTogether += keys.count
+        for key in keys { store.rememberRow(in: table.name, key) }
+        return keys
     }
 
     func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {

@@ -78,3 +78,61 @@ import Testing
         }
     }
 }
+
+/// Into an empty PostgreSQL table, a batch's records go in with one statement; when the
+/// server refuses one row of it (a duplicate in the changeset, a CHECK, a NOT NULL), the
+/// batch is applied record by record. The model: the same changeset into SQLite, which
+/// inserts row by row.
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresInsertSetTests {
+    @Test(arguments: 1...6)
+    func anEmptyTableFilledInSetsEndsAsSQLiteFilledRowByRow(seed: UInt64) throws {
+        try withTemporaryDirectory { directory in
+            var random = SplitMix64(seed: seed)
+            // Seeds 1-3: only duplicates of a natural key, now and then; 4-6: refused rows too.
+            let refusals = seed > 3 ? 0.004 : 0
+            let duplicates = seed % 3 == 0 ? 0.0 : 0.003
+            let sourcePath = directory.appendingPathComponent("source.db").path
+            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
+            try source.execute("CREATE TABLE items (id TEXT PRIMARY KEY, sku TEXT, qty INTEGER, note TEXT)")
+            let insert = try source.prepare("INSERT INTO items VALUES (?, ?, ?, ?)")
+            var skus: [String] = []
+            for index in 0..<700 {
+                var sku = "SKU-\(index)"
+                if !skus.isEmpty, Double.random(in: 0..<1, using: &random) < duplicates { sku = skus[Int.random(in: 0..<skus.count, using: &random)] }
+                skus.append(sku)
+                let refused = Double.random(in: 0..<1, using: &random) < refusals
+                let qty: Value = refused && index % 2 == 0 ? .integer(-1) : .integer(Int64(index % 97))
+                let skuValue: Value = refused && index % 2 == 1 ? .null : .text(Array(sku.utf8))
+                try insert.bind([.text(Array("i\(index)".utf8)), skuValue, qty, .text(Array(#"a "quoted", back\slash {x} \#(index)"#.utf8))])
+                try insert.step()
+                insert.reset()
+            }
+            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
+            let schema = "CREATE TABLE items (id text PRIMARY KEY, sku text NOT NULL UNIQUE, qty bigint CHECK (qty >= 0), note text)"
+
+            let sqlite = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            try sqlite.database.execute(schema.replacingOccurrences(of: "bigint", with: "INTEGER"))
+            let expected = try importChangeset(changeset, into: sqlite, in: directory, options: ImportOptions(onConflict: .sourceWins))
+            var expectedRows: [[Value]] = []
+            try sqlite.database.rows("SELECT id, sku, qty, note FROM items ORDER BY id").forEach { expectedRows.append($0) }
+
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute(schema)
+                let report = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                let t = report.totals, e = expected.totals
+                let got: [Int] = [t.inserted, t.updated, t.unchanged, t.conflicts, t.rejected]
+                let want: [Int] = [e.inserted, e.updated, e.unchanged, e.conflicts, e.rejected]
+                #expect(got == want, "seed \(seed)")
+                let result = try postgres.connection.query(#"SELECT id, sku, qty, note FROM items ORDER BY id COLLATE "C""#)
+                let rows = (0..<result.rowCount).map { row in (0..<4).map { result.value(row: row, column: $0) } }
+                #expect(rows == expectedRows, "seed \(seed)")
+                // Sets went in (a refused one is halved until the halves go in); the 700
+                // records are three batches.
+                #expect(postgres.rowsInsertedTogether > 500, "seed \(seed): \(e)")
+                if refusals == 0 && duplicates == 0 { #expect(postgres.rowsInsertedTogether == 700) }
+            }
+            #expect(expected.totals.inserted > 600)
+        }
+    }
+}

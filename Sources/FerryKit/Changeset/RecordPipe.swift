@@ -34,9 +34,10 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
     /// Calls `body(lineNumber, record, line)` for each record of `table`, in file order, with
     /// the errors `ChangesetReader.forEachRecord` would throw, at the same point of the stream.
     /// `prepare` runs on the reading thread for each record before it is handed over.
-    /// `beforeBatch` sees each batch's records before `body` gets the first of them.
+    /// `beforeBatch` sees each batch's records before `body` gets the first of them;
+    /// `afterBatch` runs after the last, while the lines `body` got are still valid.
     static func forEachRecord(of reader: ChangesetReader, in table: ManifestTable, prepare: (@Sendable (inout Record) -> Void)? = nil,
-                              beforeBatch: (([Record]) throws -> Void)? = nil,
+                              beforeBatch: (([Record]) throws -> Void)? = nil, afterBatch: () throws -> Void = {},
                               _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let pipe = RecordPipe()
         let source = UncheckedReader(reader: reader)
@@ -74,6 +75,7 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
                     try body(entry.lineNumber, entry.record, UnsafeBufferPointer(rebasing: bytes[start..<end]))
                     start = end
                 }
+                try afterBatch()
             }
             pipe.recycle(consume batch)
         }

@@ -113,8 +113,33 @@ struct ImportSession {
             results.append(ImportReport.Table(name: table.name))
             var ticker = ProgressTicker(observer: observer, task: "import \(table.name)", total: table.rows)
             let prefetch = reconcilers[index].access.prefetches ? reconcilers[index].prefetch : nil
-            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm, beforeBatch: prefetch) { lineNumber, record, line in
-                try handle(reconcilers[index].apply(record, line: lineNumber), record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
+            // The lines of records the reconciler holds to insert together (valid until the
+            // batch ends, when they are flushed).
+            var queuedLines: [(number: Int, line: UnsafeBufferPointer<UInt8>)] = []
+            func flush() throws {
+                guard !queuedLines.isEmpty else { return }
+                // Records refused in a set are applied alone (not queued again), in order.
+                let queues = reconcilers[index].queuesInserts
+                reconcilers[index].queuesInserts = false
+                defer { reconcilers[index].queuesInserts = queues }
+                let lines = queuedLines
+                queuedLines = []
+                try reconcilers[index].flushQueued { position, record, outcome in
+                    let (number, line) = lines[position]
+                    let final = try outcome ?? reconcilers[index].apply(record, line: number)
+                    try handle(final, record: record, tableIndex: index, lineNumber: number, line: line, deferred: deferred)
+                }
+            }
+            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm, beforeBatch: prefetch,
+                                         afterBatch: flush) { lineNumber, record, line in
+                // A delete of a row still waiting must find it in.
+                if record.operation == .delete, !queuedLines.isEmpty { try flush() }
+                let outcome = try reconcilers[index].apply(record, line: lineNumber)
+                if case .queued = outcome {
+                    queuedLines.append((lineNumber, line))
+                } else {
+                    try handle(outcome, record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
+                }
                 ticker.advance()
             }
             ticker.finish()
@@ -190,6 +215,8 @@ struct ImportSession {
         case .deferred:
             deferredRecords[tableIndex] += 1
             try deferred.append(tableIndex: tableIndex, lineNumber: lineNumber, line: line)
+        case .queued:
+            preconditionFailure("a queued record is handled when its batch is flushed")
         case .rejected(let rejection):
             results[tableIndex].counts.rejected += 1
             if context.seen != nil { try reconcilers[tableIndex].markRowsStoodFor(record) }
@@ -244,6 +271,7 @@ struct ImportSession {
         for reconciler in reconcilers {
             reconciler.cachesParents = false
             reconciler.parentKeyCache.removeAll()
+            reconciler.queuesInserts = false
         }
         var final = false
         var brokeCycles = false

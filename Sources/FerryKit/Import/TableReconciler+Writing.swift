@@ -14,6 +14,43 @@ extension TableReconciler {
         return try inserted(record, row, at: key)
     }
 
+    /// Inserts the queued records a set at a time, and hands each to `settle` in file order
+    /// with its outcome, or with nil where it must be applied again alone. A set the store
+    /// refuses (one row breaks a constraint, or repeats another's key) is halved and each half
+    /// tried in turn, down to `smallestSet` records, which are then applied alone: a record
+    /// applied alone always meets the rows of the records before it and none after, as when
+    /// every record goes in by itself.
+    func flushQueued(_ settle: (Int, Record, Outcome?) throws -> Void) throws {
+        let batch = queued
+        queued = []
+        func flush(_ range: Range<Int>) throws {
+            guard !range.isEmpty else { return }
+            guard range.count >= Self.smallestSet else {
+                for index in range { try settle(index, batch[index].record, nil) }
+                return
+            }
+            let keys: [[Value]]?
+            do {
+                keys = try access.insert(columns, rows: batch[range].map(\.row))
+            } catch let error as FerryError where Self.isRecordError(error) {
+                let middle = range.lowerBound + range.count / 2
+                try flush(range.lowerBound..<middle)
+                try flush(middle..<range.upperBound)
+                return
+            }
+            guard let keys, keys.count == range.count else {
+                // The store cannot tell these keys without asking: row by row.
+                for index in range { try settle(index, batch[index].record, nil) }
+                return
+            }
+            for (index, key) in zip(range, keys) {
+                try settle(index, batch[index].record, try inserted(batch[index].record, batch[index].row, at: key))
+            }
+        }
+        try flush(batch.indices)
+    }
+    static let smallestSet = 16
+
     /// A reference set to NULL to break a cycle, and what it must point at once the parent is in.
     struct CycleFixup {
         var key: [Value]

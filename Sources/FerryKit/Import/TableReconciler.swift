@@ -19,6 +19,9 @@ final class TableReconciler {
         /// A reference points at a row that may still arrive later in this import.
         case deferred
         case rejected(Rejection)
+        /// Held to be inserted with the rest of its batch (`flushQueued`), which gives its
+        /// outcome.
+        case queued
     }
 
     let incoming: ManifestTable
@@ -70,6 +73,12 @@ final class TableReconciler {
     static let parentKeyCacheLimit = 4_096
     /// Off once the first pass ends: later rounds break cycles and take rows out again.
     var cachesParents = true
+    /// Records of a table filled by inserts first wait here to go in together, a batch at
+    /// a time (`flushQueued`): one statement for the lot instead of one per row, on a store
+    /// that pays a round trip per statement. Off for a table that points at itself (a row may point at
+    /// one still waiting), a table with pins, and in the rounds after the first pass.
+    var queuesInserts: Bool
+    var queued: [(record: Record, row: [Value])] = []
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
     let hiddenRowKey: String?
     /// Whether the book had entries for this table when the import began (else no key can
@@ -121,6 +130,7 @@ final class TableReconciler {
         let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
             && !target.resolvesConflictsItself
         insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
+        queuesInserts = insertsFirst && access.insertsRowsTogether && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
     }
 
@@ -213,7 +223,13 @@ final class TableReconciler {
             return try write { try merge(record, row, into: pinned, line: line, pinned: true) }
         }
 
-        if insertsFirst, let outcome = try insertFirst(record, row) { return outcome }
+        if insertsFirst {
+            if queuesInserts, !breakingCycles, primaryKeyIndexes.count == target.primaryKey.count, !primaryKeyIndexes.contains(where: { row[$0].isNull }) {
+                queued.append((record, row))
+                return .queued
+            }
+            if let outcome = try insertFirst(record, row) { return outcome }
+        }
 
         let match = try matcher.match(cloudId: record.cloudId, checkDrift: true, fromReference: false) { column in
             position[column].map { row[$0] }

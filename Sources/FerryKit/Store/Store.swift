@@ -279,12 +279,23 @@ public protocol TableAccess: AnyObject {
     /// may fetch those rows at once; every lookup and read must still answer exactly as it
     /// would have without the hint, after any write.
     func prefetch(_ lookups: [(column: String, values: [Value])]) throws
+    /// Whether `insert(_:rows:)` saves anything: true for a store that pays a round trip per
+    /// statement. (SQLite does not: a statement of 256 rows took as long as 256 statements
+    /// of one, docs/decisions.md.)
+    var insertsRowsTogether: Bool { get }
+    /// Inserts `rows` (each the values of `columns`) all or none, and returns their keys in
+    /// order: nil, having written nothing, when the store cannot tell them without asking
+    /// row by row (the caller then inserts each with `insert`). Throws as `insert` does when
+    /// one row is refused, and then none of them is in.
+    func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]?
 }
 
 extension TableAccess {
     public func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] { row }
     public var prefetches: Bool { false }
     public func prefetch(_ lookups: [(column: String, values: [Value])]) throws {}
+    public var insertsRowsTogether: Bool { false }
+    public func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? { nil }
 
     func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
         try keys(where: columns, equal: values, limit: limit, nullsEqual: false)
