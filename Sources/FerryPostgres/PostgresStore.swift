@@ -76,6 +76,9 @@ public final class PostgresStore: Store {
     package var prefetching = true
     /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
     package var rowsInsertedTogether = 0
+    /// Entries the book was asked for by key, one round trip each (the scan's join found
+    /// none), for the tests.
+    package var bookLookupsByKey = 0
 
     /// Columns of `table` that a foreign key with an ON UPDATE action points at: an update
     /// of one changes rows of other tables.
@@ -251,7 +254,39 @@ public final class PostgresStore: Store {
     // MARK: Reading
 
     public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], _ body: (RowCursor) throws -> Void) throws {
-        let (select, joins) = ReferenceJoin.scanSQL(columns: columns, joining: references, table: qualified)
+        try scan(table, columns: columns, joining: references, bookTable: nil, body)
+    }
+
+    /// Each row with its book entry's hash, sequence and fingerprint after its cells, joined
+    /// by the entry's key: Ferry's JSON array of the key's values, which SQL rebuilds here
+    /// for integers and for text with nothing to escape. A row whose key SQL cannot spell
+    /// so joins nothing, and the export asks the book by key (a round trip each, as every row
+    /// did before).
+    public func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], withBookEntriesOf bookTable: Int64,
+                     _ body: (RowCursor) throws -> Void) throws {
+        try scan(table, columns: columns, joining: references, bookTable: bookTable, body)
+    }
+
+    private func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], bookTable: Int64?,
+                      _ body: (RowCursor) throws -> Void) throws {
+        var (select, joins) = ReferenceJoin.scanSQL(columns: columns, joining: references, table: qualified)
+        if let bookTable, !table.primaryKey.isEmpty {
+            let types = try columnTypes(of: table.name)
+            // Characters Ferry's JSON escapes: a key holding one is not spelled here.
+            let escaped = "('[' || chr(34) || chr(92) || chr(92) || '[:cntrl:]' || chr(8232) || chr(8233) || ']')"
+            let parts = table.primaryKey.map { column -> String in
+                let cell = "t.\(Identifier.quote(column))"
+                switch types[column] {
+                case PostgresTypes.int2?, PostgresTypes.int4?, PostgresTypes.int8?: return "\(cell)::text"
+                case PostgresTypes.text?, PostgresTypes.varchar?, PostgresTypes.uuid?:
+                    return "CASE WHEN \(cell)::text ~ \(escaped) THEN NULL ELSE '\"' || \(cell)::text || '\"' END"
+                default: return "NULL"
+                }
+            }
+            let key = "convert_to('[' || \(parts.joined(separator: " || ',' || ")) || ']', 'UTF8')"
+            select += ["b.hash", "b.seq", "b.fingerprint"]
+            joins += " LEFT JOIN _ferry_rows AS b ON b.tableId = \(bookTable) AND b.rowKey = \(key) AND b.hash IS NOT NULL AND NOT b.deleted"
+        }
         let sql = "SELECT \(select.joined(separator: ", ")) FROM \(qualified(table.name)) AS t\(joins)"
         // Worked out once per scan: a per-cell look at the type name cost most of an export.
         var affinities = try { let own = try convertingAffinities(of: table.name); return columns.map { own[$0] } }()
@@ -625,121 +660,4 @@ struct PostgresRowCursor: RowCursor {
         }
         buffer.appendValue(value(at: index))
     }
-}
-
-/// A row of `COPY … TO STDOUT` in text format: fields split at tabs, `\N` for NULL,
-/// backslash escapes undone into a buffer of its own, each field then read as the cursor
-/// of a query result reads it (by the column's type, then its converting affinity).
-struct PostgresCopyRowCursor: RowCursor {
-    let types: [UInt32]
-    let modifiers: [Int32]
-    let affinities: [PostgresTypes.Affinity?]
-    private var bytes: [UInt8] = []
-    /// Each field's start and length in `bytes`; a length of -1 is NULL.
-    private var fields: [(start: Int, count: Int)] = []
-
-    init(types: [UInt32], modifiers: [Int32], affinities: [PostgresTypes.Affinity?]) {
-        self.types = types
-        self.modifiers = modifiers
-        self.affinities = affinities
-        fields.reserveCapacity(types.count)
-    }
-
-    mutating func read(_ line: UnsafeBufferPointer<UInt8>) throws {
-        bytes.removeAll(keepingCapacity: true)
-        fields.removeAll(keepingCapacity: true)
-        var start = 0, escapedNull = false
-        func endField() {
-            fields.append(escapedNull ? (start, -1) : (start, bytes.count - start))
-            start = bytes.count
-            escapedNull = false
-        }
-        if let base = line.baseAddress {
-            let count = line.count
-            var index = 0
-            while true {
-                // The run up to the next tab or backslash goes in whole.
-                var end = index
-                while end < count, base[end] != 0x09, base[end] != 0x5C { end += 1 }
-                if end > index { bytes.append(contentsOf: UnsafeBufferPointer(start: base + index, count: end - index)) }
-                guard end < count else { break }
-                index = end + 1
-                if base[end] == 0x09 { endField(); continue }
-                guard index < count else { bytes.append(0x5C); break }
-                let escaped = base[index]
-                index += 1
-                switch escaped {
-                case UInt8(ascii: "N") where bytes.count == start && (index == count || base[index] == 0x09): escapedNull = true
-                case UInt8(ascii: "b"): bytes.append(8)
-                case UInt8(ascii: "f"): bytes.append(12)
-                case UInt8(ascii: "n"): bytes.append(10)
-                case UInt8(ascii: "r"): bytes.append(13)
-                case UInt8(ascii: "t"): bytes.append(9)
-                case UInt8(ascii: "v"): bytes.append(11)
-                case UInt8(ascii: "0")...UInt8(ascii: "7"):
-                    // Up to three octal digits; COPY writes none today, but the format allows them.
-                    var value = Int(escaped - UInt8(ascii: "0")), digits = 1
-                    while digits < 3, index < count, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(base[index]) {
-                        value = value * 8 + Int(base[index] - UInt8(ascii: "0"))
-                        index += 1
-                        digits += 1
-                    }
-                    bytes.append(UInt8(truncatingIfNeeded: value))
-                case UInt8(ascii: "x") where index < count && base[index].isHexDigit:
-                    var value = Int(base[index].hexValue)
-                    index += 1
-                    if index < count, base[index].isHexDigit {
-                        value = value * 16 + Int(base[index].hexValue)
-                        index += 1
-                    }
-                    bytes.append(UInt8(value))
-                default: bytes.append(escaped)
-                }
-            }
-        }
-        endField()
-        guard fields.count == types.count else {
-            throw FerryError(.store, "PostgreSQL's COPY gave a row of \(fields.count) fields for a scan of \(types.count) columns. This is a fault in Ferry: please report it, with the table's definition.")
-        }
-    }
-
-    func isNull(at index: Int) -> Bool { fields[index].count < 0 }
-
-    func value(at index: Int) -> Value {
-        guard !isNull(at: index) else { return .null }
-        let value = bytes.withUnsafeBufferPointer { all in
-            let (start, count) = fields[index]
-            return PostgresTypes.value(UnsafeBufferPointer(rebasing: all[start..<(start + count)]), type: types[index], modifier: modifiers[index])
-        }
-        guard index < affinities.count, let affinity = affinities[index] else { return value }
-        return PostgresTypes.applyingAffinity(value, affinity)
-    }
-
-    func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
-        // As PostgresRowCursor: integers and text go in as they are, the rest through a Value.
-        if index >= affinities.count || affinities[index] == nil, !isNull(at: index) {
-            switch types[index] {
-            case PostgresTypes.int8, PostgresTypes.int4, PostgresTypes.int2:
-                bytes.withUnsafeBufferPointer { all in
-                    let (start, count) = fields[index]
-                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: all[start..<(start + count)]))
-                }
-                return
-            case PostgresTypes.text, PostgresTypes.varchar:
-                bytes.withUnsafeBufferPointer { all in
-                    let (start, count) = fields[index]
-                    buffer.appendText(UnsafeBufferPointer(rebasing: all[start..<(start + count)]))
-                }
-                return
-            default:
-                break
-            }
-        }
-        buffer.appendValue(value(at: index))
-    }
-}
-
-private extension UInt8 {
-    var isHexDigit: Bool { (48...57).contains(self) || (65...70).contains(self) || (97...102).contains(self) }
-    var hexValue: UInt8 { self <= 57 ? self - 48 : (self | 0x20) - 87 }
 }

@@ -127,6 +127,7 @@ final class PostgresSyncBook: SyncBook {
 
     func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
         guard let id = try tableId(table) else { return nil }
+        store.bookLookupsByKey += 1
         let result = try connection.run(hashByKey, [.integer(id), .blob(rowKey)])
         guard result.rowCount > 0 else { return nil }
         var hash = result.string(row: 0, column: 0) ?? ""
@@ -137,9 +138,9 @@ final class PostgresSyncBook: SyncBook {
         return (hash, sequence, fingerprint)
     }
 
-    /// The scan does not join this book (a key's bytes are Ferry's JSON, which SQL on the
-    /// server does not rebuild exactly), so the export asks by key: nil.
-    func scanKey(of table: String) throws -> Int64? { nil }
+    /// The scan joins this book by the key's bytes rebuilt in SQL (`PostgresStore.scan(…,
+    /// withBookEntriesOf:)`), where SQL can spell them as Ferry's JSON does.
+    func scanKey(of table: String) throws -> Int64? { try tableId(table) }
 
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
         guard let id = try tableId(table) else { return }
