@@ -57,10 +57,12 @@ public final class PostgresStore: Store {
     /// another epoch (a delete may have cascaded into its table).
     private(set) var rowsEpoch = 0
 
-    /// Whether rows a table access prefetched stay current through Ferry's own writes: no
-    /// trigger (beyond those set aside) and no rule of this schema writes behind them.
-    /// Asked once per transaction.
-    func prefetchIsSafe() throws -> Bool {
+    /// Whether a write does exactly what Ferry's statement says: no trigger (beyond those
+    /// set aside) and no rule of this schema is enabled. Only then do rows a table access
+    /// prefetched stay current through Ferry's own writes, and does a set of rows inserted
+    /// by one statement end as the same rows inserted one by one (a BEFORE trigger may
+    /// change a key; a statement trigger fires once a statement). Asked once per transaction.
+    func onlyFerryWrites() throws -> Bool {
         guard prefetching else { return false }
         if let prefetchSafe { return prefetchSafe }
         let safe = try connection.scalar("""

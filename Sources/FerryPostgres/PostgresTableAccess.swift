@@ -237,7 +237,7 @@ final class PostgresTableAccess: TableAccess {
     /// One batch's lookups answered ahead (column → value → the keys `keys(where:)` would
     /// give) and its rows (key → every column, in the definition's order), kept true through
     /// this access's own writes; dropped when the store forgets rows (a delete, a cascading
-    /// update) and by the next batch. Only where nothing else writes (`prefetchIsSafe`).
+    /// update) and by the next batch. Only where nothing else writes (`onlyFerryWrites`).
     private var answers: [String: [Value: [[Value]]]] = [:]
     /// Where each key stands in `answers` (column → the value that finds it), so a write
     /// moves its entries without searching.
@@ -281,7 +281,7 @@ final class PostgresTableAccess: TableAccess {
         return columns
     }
 
-    var prefetches: Bool { !table.primaryKey.isEmpty && connection.isInTransaction && ((try? store.prefetchIsSafe()) ?? false) }
+    var prefetches: Bool { !table.primaryKey.isEmpty && connection.isInTransaction && ((try? store.onlyFerryWrites()) ?? false) }
 
     func prefetch(_ lookups: [(column: String, values: [Value])]) throws {
         answers.removeAll(keepingCapacity: true)
@@ -489,7 +489,7 @@ final class PostgresTableAccess: TableAccess {
         return key
     }
 
-    var insertsRowsTogether: Bool { true }
+    var insertsRowsTogether: Bool { (try? store.onlyFerryWrites()) ?? false }
 
     func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? {
         guard rows.count > 1, !columns.isEmpty, !table.primaryKey.isEmpty, connection.isInTransaction else { return nil }

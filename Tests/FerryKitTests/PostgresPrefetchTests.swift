@@ -137,6 +137,43 @@ import Testing
     }
 }
 
+/// A table with a trigger or a rule takes its rows one by one: a BEFORE trigger may change
+/// the key a child points at, and a statement trigger fires once per statement (found by a
+/// tester: children rejected, one audit line for twenty rows).
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresInsertSetTriggerTests {
+    @Test func triggersSeeEveryRowAsIfInsertedAlone() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE parents (id int PRIMARY KEY, name text);
+                    CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id), name text);
+                    CREATE TABLE audit (n serial, op text);
+                    CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN IF NEW.id < 100 THEN NEW.id := NEW.id + 1000; END IF; RETURN NEW; END$$;
+                    CREATE TRIGGER bump BEFORE INSERT ON parents FOR EACH ROW EXECUTE FUNCTION bump();
+                    CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN INSERT INTO audit (op) VALUES (TG_OP); RETURN NULL; END$$;
+                    CREATE TRIGGER note AFTER INSERT ON children FOR EACH STATEMENT EXECUTE FUNCTION note();
+                    """)
+                let sourcePath = directory.appendingPathComponent("source.db").path
+                let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
+                try source.execute("""
+                    CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT);
+                    CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), name TEXT);
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+                    INSERT INTO parents SELECT i, 'parent ' || i FROM n;
+                    INSERT INTO children SELECT id, id, 'child ' || id FROM parents;
+                    """)
+                let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
+                let report = try importChangeset(changeset, into: postgres, in: directory)
+                #expect(report.totals.inserted == 80 && report.totals.rejected == 0, "\(report.totals)")
+                #expect(try postgres.connection.scalar("SELECT count(*) FROM children c JOIN parents p ON p.id = c.parent_id WHERE p.id > 1000") == .integer(40))
+                #expect(try postgres.connection.scalar("SELECT count(*) FROM audit") == .integer(40))
+                #expect(postgres.rowsInsertedTogether == 0)
+            }
+        }
+    }
+}
+
 /// An incremental export of a prepared PostgreSQL store reads each row's book entry in its
 /// scan, joined by the key rebuilt in SQL; a key SQL cannot spell as Ferry's JSON (a quote,
 /// a backslash, a control character) is asked for by key instead. Either way exactly the

@@ -102,6 +102,9 @@ struct ImportSession {
         if !suspension.kept.isEmpty {
             warnings.append("triggers that stamp the rows Ferry writes with the time still fired: \(suspension.kept.joined(separator: "; ")). The rows they stamped will look changed to the other side.")
         }
+        // A set of rows in one statement ends as the rows one by one only where nothing but
+        // Ferry's statement writes (no trigger left, no rule): the store says.
+        for reconciler in reconcilers where reconciler.queuesInserts { reconciler.queuesInserts = reconciler.access.insertsRowsTogether }
         let lookupIndexes = try addLookupIndexes()
         let identityIndexDeferred = try context.book.deferIdentityIndexIfEmpty()
         let deferred = try SpillFile()

@@ -130,7 +130,8 @@ final class TableReconciler {
         let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
             && !target.resolvesConflictsItself
         insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
-        queuesInserts = insertsFirst && access.insertsRowsTogether && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
+        // Whether the store takes sets is asked once its triggers that stamp rows are set aside.
+        queuesInserts = insertsFirst && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
     }
 
