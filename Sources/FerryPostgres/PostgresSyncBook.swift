@@ -121,11 +121,13 @@ final class PostgresSyncBook: SyncBook {
     private static func versionsText(_ versions: VersionVector) -> Value { .text(versions.isEmpty ? [] : versions.bytes) }
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return nil }
         return entries(try connection.run(byKey, [.integer(id), .blob(rowKey)])).first
     }
 
     func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return nil }
         store.bookLookupsByKey += 1
         let result = try connection.run(hashByKey, [.integer(id), .blob(rowKey)])
@@ -143,11 +145,13 @@ final class PostgresSyncBook: SyncBook {
     func scanKey(of table: String) throws -> Int64? { try tableId(table) }
 
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return }
         try connection.run(fingerprintByKey, [.integer(id), .blob(rowKey), .integer(fingerprint)])
     }
 
     func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry] {
+        try writeNewEntries()
         guard let id = try tableId(table.name) else { return [] }
         try indexRowsGoneHere(table, id)
         var result = entries(try connection.run(byIdentity, [.integer(id), .blob(identity)]))
@@ -212,6 +216,7 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func record(table: String, entry: SyncBookEntry) throws {
+        try writeNewEntries()
         // XXH64 as a bigint; a version 1 tombstone's sha256 as the text it is.
         let stored = SQLiteSyncBook.storedHash(entry.hash)
         let (bits, text): (Value, Value) = if case .integer = stored { (stored, .null) } else { (.null, stored) }
@@ -220,7 +225,50 @@ final class PostgresSyncBook: SyncBook {
                                 entry.fingerprint.map { .integer($0) } ?? .null, .integer(entry.inTable && !entry.deleted ? 1 : 0)])
     }
 
+    /// New entries waiting to go in together (`recordNew`), each its parameters, sequence
+    /// number included: every read and write of the book writes them first.
+    private var newEntries: [[Value]] = []
+
+    func recordNew(table: String, entry: SyncBookEntry) throws {
+        guard !entry.deleted else { return try record(table: table, entry: entry) }
+        let stored = SQLiteSyncBook.storedHash(entry.hash)
+        let (bits, text): (Value, Value) = if case .integer = stored { (stored, .null) } else { (.null, stored) }
+        sequence += 1
+        recorded += 1
+        changed = true
+        newEntries.append([.integer(try tableId(table, create: true)!), .blob(entry.rowKey), .blob(entry.identity), bits, text,
+                           .blob(entry.digests.blob), Self.versionsText(entry.versions), entry.fingerprint.map { .integer($0) } ?? .null,
+                           .integer(entry.inTable ? 1 : 0), .integer(sequence)])
+        if newEntries.count >= 256 { try writeNewEntries() }
+    }
+
+    /// Writes the waiting new entries with one statement. An entry whose key the book held
+    /// after all (two rows sharing a key with a NULL in it) is written as `record` writes it.
+    private func writeNewEntries() throws {
+        guard !newEntries.isEmpty else { return }
+        let rows = newEntries
+        newEntries = []
+        let width = rows[0].count
+        if newEntriesStatement?.rows != rows.count {
+            let tuples = (0..<rows.count).map { row in "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")" }
+            newEntriesStatement = (rows.count, try connection.prepare("""
+                INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, hashText, digests, versions, fingerprint, inTable, seq)
+                VALUES \(tuples.joined(separator: ", ")) ON CONFLICT (tableId, rowKey) DO NOTHING RETURNING tableId, rowKey
+                """))
+        }
+        let written = try connection.run(newEntriesStatement!.statement, Array(rows.joined()))
+        guard written.rowCount < rows.count else { return }
+        var done = Set<[Value]>()
+        for row in 0..<written.rowCount { done.insert([written.value(row: row, column: 0), written.value(row: row, column: 1)]) }
+        for row in rows where !done.contains([row[0], row[1]]) {
+            // Counted when it waited; counted again if the upsert changes the entry.
+            try runCounted(upsert, [row[0], row[1], row[2], row[3], row[4], row[5], .integer(0), row[6], row[7], row[8]])
+        }
+    }
+    private var newEntriesStatement: (rows: Int, statement: PostgresStatement)?
+
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return }
         try runCounted(tombstone, [.integer(id), .blob(rowKey), versions.map(Self.versionsText) ?? .null])
     }
@@ -231,11 +279,13 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return }
         try runCounted(joinVersions, [.integer(id), .blob(rowKey), Self.versionsText(versions)])
     }
 
     func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
+        try writeNewEntries()
         guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty,
               let id = try tableId(table) else { return }
         let aside = SQLiteSyncBook.asideKey(identity: existing.identity, hash: existing.hash)
@@ -247,6 +297,7 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func remove(table: String, rowKey: [UInt8]) throws {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return }
         if try connection.run(delete, [.integer(id), .blob(rowKey)]).affectedRows > 0 { changed = true }
     }
@@ -255,17 +306,20 @@ final class PostgresSyncBook: SyncBook {
     func buildIdentityIndex() throws {}
 
     func hasEntries(table: String) throws -> Bool {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return false }
         return try connection.scalar("SELECT 1 FROM _ferry_rows WHERE tableId = $1 LIMIT 1", [.integer(id)]) != nil
     }
 
     func liveEntryCount(table: String) throws -> Int {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return 0 }
         if case .integer(let count)? = try connection.scalar("SELECT count(*) FROM _ferry_rows WHERE tableId = $1 AND NOT deleted", [.integer(id)]) { return Int(count) }
         return 0
     }
 
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
+        try writeNewEntries()
         guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
         let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(b.hash::text, b.hashText)" : "b.\($0)" }.joined(separator: ", ")
         // Entries are small (no row values): the ones that look gone are few, and each is
@@ -283,6 +337,7 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
+        try writeNewEntries()
         guard let id = try tableId(table) else { return }
         let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }.joined(separator: ", ")
         let found = entries(try connection.query("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND deleted AND seq > $2 ORDER BY seq",
@@ -291,33 +346,44 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func compactTombstones(before sequence: Int64?) throws -> Int {
+        try writeNewEntries()
         let removed = try connection.query("DELETE FROM _ferry_rows WHERE deleted AND seq <= $1", [.integer(sequence ?? .max)]).affectedRows
         if removed > 0 { changed = true }
         return removed
     }
 
     func tombstoneCount() throws -> Int {
+        try writeNewEntries()
         if case .integer(let count)? = try connection.scalar("SELECT count(*) FROM _ferry_rows WHERE deleted") { return Int(count) }
         return 0
     }
 
     func saveSequence() throws {
+        try writeNewEntries()
         guard sequence != savedSequence else { return }
         try setState(SyncState.sequence, String(sequence))
         savedSequence = sequence
     }
 
     func exportSequence(of id: String) throws -> Int64? {
-        try state(SyncState.exportPrefix + id.lowercased()).flatMap { Int64($0) }
+        try writeNewEntries()
+        return try state(SyncState.exportPrefix + id.lowercased()).flatMap { Int64($0) }
     }
 
     func recordExport(_ id: String) throws {
+        try writeNewEntries()
         try saveSequence()
         try setState(SyncState.exportPrefix + id.lowercased(), String(sequence))
     }
 
-    func state(_ key: String) throws -> String? { try Self.state(connection, key) }
-    func setState(_ key: String, _ value: String) throws { try Self.setState(connection, key, value) }
+    func state(_ key: String) throws -> String? {
+        try writeNewEntries()
+        return try Self.state(connection, key)
+    }
+    func setState(_ key: String, _ value: String) throws {
+        try writeNewEntries()
+        try Self.setState(connection, key, value)
+    }
 
     private static func state(_ connection: PostgresConnection, _ key: String) throws -> String? {
         try connection.scalar("SELECT value FROM _ferry_state WHERE key = $1", [.text(key)])?.string

@@ -359,7 +359,8 @@ public final class Exporter {
                     var recorded = SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, digests: form.digests, versions: versions)
                     recorded.fingerprint = fingerprint
                     recorded.inTable = inTable
-                    try book.record(table: table.name, entry: recorded)
+                    // The first export after `prepare` finds no entry at any key.
+                    if bookKnowsTable { try book.record(table: table.name, entry: recorded) } else { try book.recordNew(table: table.name, entry: recorded) }
                 } else if let fingerprint, entry?.fingerprint != fingerprint {
                     try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint)
                 }

@@ -20,6 +20,9 @@ public protocol SyncBook: AnyObject {
     /// Records an entry, alive, under the next sequence number; an identical one (same
     /// identity, hash, base and versions) is left alone.
     func record(table: String, entry: SyncBookEntry) throws
+    /// `record` for a key the book has no entry at, alive: a store may write such entries a
+    /// set at a time, before its next read or write of the book.
+    func recordNew(table: String, entry: SyncBookEntry) throws
     /// Whether `record` or `remove` changed the book since it was opened.
     var changed: Bool { get }
     /// Whether this book remembers rows at all (false for a store not prepared for sync).
@@ -73,6 +76,7 @@ public protocol SyncBook: AnyObject {
 }
 
 extension SyncBook {
+    public func recordNew(table: String, entry: SyncBookEntry) throws { try record(table: table, entry: entry) }
     /// The first entry with this identity.
     func entry(table: TableDefinition, identity: [UInt8]) throws -> SyncBookEntry? {
         try entries(table: table, identity: identity).first
