@@ -154,13 +154,15 @@ extension TableReconciler {
     /// Remembers that the target and the source now agree on the incoming version of this row.
     /// `rowHoldsCloudId`: the row at `key` holds `record.cloudId` in its cloudId column (it
     /// was written with it), so the table's own index finds the entry's row.
-    func remember(_ record: Record, at key: [Value], rowHoldsCloudId: Bool) throws {
+    /// `isNew`: the book had no entry at this key when the import began (a row inserted into
+    /// a table the book did not know), so the store may write it with others.
+    func remember(_ record: Record, at key: [Value], rowHoldsCloudId: Bool, isNew: Bool = false) throws {
         guard !target.primaryKey.isEmpty, context.book.keepsEntries else { return }
         let form = record.portable ?? portable.encode(record: record)
         var entry = SyncBookEntry(rowKey: PortableRow.rowKey(key), identity: bookIdentity(record) ?? [], hash: form.hash, digests: form.digests,
                                   versions: record.versions ?? VersionVector())
         entry.inTable = rowHoldsCloudId && target.cloudIdIsUnique && !record.cloudId.isNull
-        try context.book.record(table: target.name, entry: entry)
+        if isNew { try context.book.recordNew(table: target.name, entry: entry) } else { try context.book.record(table: target.name, entry: entry) }
     }
 
     /// The base a record is merged against: its column digests, and, from a version 1

@@ -76,7 +76,7 @@ extension TableReconciler {
         }
         try context.markSeen(target, key)
         try mapKey(row, to: key, inserted: true)
-        try remember(record, at: key, rowHoldsCloudId: target.cloudId.map { record.value(of: $0) == record.cloudId } ?? false)
+        try remember(record, at: key, rowHoldsCloudId: target.cloudId.map { record.value(of: $0) == record.cloudId } ?? false, isNew: !bookKnewTable)
         return .inserted
     }
 

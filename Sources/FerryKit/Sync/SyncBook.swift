@@ -20,8 +20,9 @@ public protocol SyncBook: AnyObject {
     /// Records an entry, alive, under the next sequence number; an identical one (same
     /// identity, hash, base and versions) is left alone.
     func record(table: String, entry: SyncBookEntry) throws
-    /// `record` for a key the book has no entry at, alive: a store may write such entries a
-    /// set at a time, before its next read or write of the book.
+    /// `record` for a key the book had no entry at when the command began, alive: a store may
+    /// write such entries a set at a time, before its next read or write of the book (one
+    /// recorded at that key since is written as `record` writes it).
     func recordNew(table: String, entry: SyncBookEntry) throws
     /// Whether `record` or `remove` changed the book since it was opened.
     var changed: Bool { get }
