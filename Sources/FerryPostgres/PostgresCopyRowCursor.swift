@@ -78,36 +78,23 @@ struct PostgresCopyRowCursor: RowCursor {
 
     func isNull(at index: Int) -> Bool { fields[index].count < 0 }
 
+    private func affinity(_ index: Int) -> PostgresTypes.Affinity? { index < affinities.count ? affinities[index] : nil }
+
+    /// Field `index`'s bytes, for `body` (NULL: none).
+    private func withField<T>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        bytes.withUnsafeBufferPointer { all in
+            let (start, count) = fields[index]
+            return body(UnsafeBufferPointer(rebasing: all[start..<(start + max(count, 0))]))
+        }
+    }
+
     func value(at index: Int) -> Value {
         guard !isNull(at: index) else { return .null }
-        let value = bytes.withUnsafeBufferPointer { all in
-            let (start, count) = fields[index]
-            return PostgresTypes.value(UnsafeBufferPointer(rebasing: all[start..<(start + count)]), type: types[index], modifier: modifiers[index])
-        }
-        guard index < affinities.count, let affinity = affinities[index] else { return value }
-        return PostgresTypes.applyingAffinity(value, affinity)
+        return withField(index) { PostgresTypes.cell($0, type: types[index], modifier: modifiers[index], affinity: affinity(index)) }
     }
 
     func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
-        // As PostgresRowCursor: integers and text go in as they are, the rest through a Value.
-        if index >= affinities.count || affinities[index] == nil, !isNull(at: index) {
-            switch types[index] {
-            case PostgresTypes.int8, PostgresTypes.int4, PostgresTypes.int2:
-                bytes.withUnsafeBufferPointer { all in
-                    let (start, count) = fields[index]
-                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: all[start..<(start + count)]))
-                }
-                return
-            case PostgresTypes.text, PostgresTypes.varchar:
-                bytes.withUnsafeBufferPointer { all in
-                    let (start, count) = fields[index]
-                    buffer.appendText(UnsafeBufferPointer(rebasing: all[start..<(start + count)]))
-                }
-                return
-            default:
-                break
-            }
-        }
+        if !isNull(at: index), withField(index, { PostgresTypes.appendVerbatim($0, type: types[index], affinity: affinity(index), to: &buffer) }) { return }
         buffer.appendValue(value(at: index))
     }
 }

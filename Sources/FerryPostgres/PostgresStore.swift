@@ -64,17 +64,19 @@ public final class PostgresStore: Store {
     /// change a key; a statement trigger fires once a statement). Asked once per transaction.
     func onlyFerryWrites() throws -> Bool {
         guard prefetching else { return false }
-        if let prefetchSafe { return prefetchSafe }
+        if let onlyFerryWritesHere { return onlyFerryWritesHere }
         let safe = try connection.scalar("""
             SELECT NOT EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                                WHERE n.nspname = $1 AND NOT g.tgisinternal AND g.tgenabled <> 'D')
                AND NOT EXISTS (SELECT 1 FROM pg_rules WHERE schemaname = $1)
             """, [.text(schema)]) == .integer(1)
-        if connection.isInTransaction { prefetchSafe = safe }
+        if connection.isInTransaction { onlyFerryWritesHere = safe }
         return safe
     }
-    private var prefetchSafe: Bool?
-    /// Off: every lookup asks the server (the tests compare both ways).
+    /// `onlyFerryWrites`, once asked in this transaction.
+    private var onlyFerryWritesHere: Bool?
+    /// Off: every lookup asks the server and every row goes in alone (the tests compare
+    /// both ways).
     package var prefetching = true
     /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
     package var rowsInsertedTogether = 0
@@ -172,12 +174,12 @@ public final class PostgresStore: Store {
             try connection.execute("COMMIT")
             insertedIds = []
             forgetRows()
-            prefetchSafe = nil
+            onlyFerryWritesHere = nil
             return result
         } catch {
             insertedIds = []
             forgetRows()
-            prefetchSafe = nil
+            onlyFerryWritesHere = nil
             suspendedTriggers = [] // the roll-back enabled them again
             postponedForeignKeys = []
             declaredCache = [:] // tables this transaction made are gone
@@ -639,27 +641,15 @@ struct PostgresRowCursor: RowCursor {
     /// The converting SQLite affinity of each column, by position (`convertingAffinities`).
     let affinities: [PostgresTypes.Affinity?]
 
+    private func affinity(_ index: Int) -> PostgresTypes.Affinity? { index < affinities.count ? affinities[index] : nil }
+
     func value(at index: Int) -> Value {
-        let value = result.value(row: row, column: index)
-        guard index < affinities.count, let affinity = affinities[index] else { return value }
-        return PostgresTypes.applyingAffinity(value, affinity)
+        guard !isNull(at: index) else { return .null }
+        return PostgresTypes.cell(result.bytes(row: row, column: index), type: result.type(of: index), modifier: result.modifier(of: index), affinity: affinity(index))
     }
     func isNull(at index: Int) -> Bool { result.isNull(row: row, column: index) }
     func appendJSON(at index: Int, to buffer: inout JSONBuffer) {
-        // The export's hot path: an integer's text and a text column's bytes go into the
-        // record as they are, without a Value in between (the rest through `value(at:)`).
-        if index >= affinities.count || affinities[index] == nil, !result.isNull(row: row, column: index) {
-            switch result.type(of: index) {
-            case PostgresTypes.int8, PostgresTypes.int4, PostgresTypes.int2:
-                buffer.append(contentsOf: result.bytes(row: row, column: index))
-                return
-            case PostgresTypes.text, PostgresTypes.varchar:
-                buffer.appendText(result.bytes(row: row, column: index))
-                return
-            default:
-                break
-            }
-        }
+        if !isNull(at: index), PostgresTypes.appendVerbatim(result.bytes(row: row, column: index), type: result.type(of: index), affinity: affinity(index), to: &buffer) { return }
         buffer.appendValue(value(at: index))
     }
 }

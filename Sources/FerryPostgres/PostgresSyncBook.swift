@@ -242,21 +242,25 @@ final class PostgresSyncBook: SyncBook {
         if newEntries.count >= 256 { try writeNewEntries() }
     }
 
-    /// Writes the waiting new entries with one statement. An entry whose key the book held
-    /// after all (two rows sharing a key with a NULL in it) is written as `record` writes it.
+    /// Writes the waiting new entries with one statement. An entry whose key the book holds
+    /// after all (the caller's word was wrong) is written as `record` writes it.
     private func writeNewEntries() throws {
         guard !newEntries.isEmpty else { return }
         let rows = newEntries
         newEntries = []
         let width = rows[0].count
-        if newEntriesStatement?.rows != rows.count {
+        // Prepared once per size: a table's last set, or one written early because the book
+        // was read, is smaller than 256.
+        let statement = try newEntriesStatements[rows.count] ?? {
             let tuples = (0..<rows.count).map { row in "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")" }
-            newEntriesStatement = (rows.count, try connection.prepare("""
+            let prepared = try connection.prepare("""
                 INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, hashText, digests, versions, fingerprint, inTable, seq)
                 VALUES \(tuples.joined(separator: ", ")) ON CONFLICT (tableId, rowKey) DO NOTHING RETURNING tableId, rowKey
-                """))
-        }
-        let written = try connection.run(newEntriesStatement!.statement, Array(rows.joined()))
+                """)
+            newEntriesStatements[rows.count] = prepared
+            return prepared
+        }()
+        let written = try connection.run(statement, Array(rows.joined()))
         guard written.rowCount < rows.count else { return }
         var done = Set<[Value]>()
         for row in 0..<written.rowCount { done.insert([written.value(row: row, column: 0), written.value(row: row, column: 1)]) }
@@ -265,7 +269,7 @@ final class PostgresSyncBook: SyncBook {
             try runCounted(upsert, [row[0], row[1], row[2], row[3], row[4], row[5], .integer(0), row[6], row[7], row[8]])
         }
     }
-    private var newEntriesStatement: (rows: Int, statement: PostgresStatement)?
+    private var newEntriesStatements: [Int: PostgresStatement] = [:]
 
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
         try writeNewEntries()

@@ -17,6 +17,26 @@ public enum PostgresTypes {
     static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043
     static let timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184, jsonb: UInt32 = 3802, time: UInt32 = 1083, timetz: UInt32 = 1266, uuid: UInt32 = 2950
 
+    /// A cell of PostgreSQL's text output (a query result's or a COPY row's), as Ferry reads
+    /// it: by the column's type, then by its converting affinity (`nil`: none).
+    static func cell(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32, modifier: Int32, affinity: Affinity?) -> Value {
+        let read = value(bytes, type: type, modifier: modifier)
+        return affinity.map { applyingAffinity(read, $0) } ?? read
+    }
+
+    /// The export's hot path: a cell whose text goes into a record as it is (an integer's
+    /// digits, a text column's bytes) is appended without a Value in between. False, having
+    /// appended nothing, for any other.
+    static func appendVerbatim(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32, affinity: Affinity?, to buffer: inout JSONBuffer) -> Bool {
+        guard affinity == nil else { return false }
+        switch type {
+        case int8, int4, int2: buffer.append(contentsOf: bytes)
+        case text, varchar: buffer.appendText(bytes)
+        default: return false
+        }
+        return true
+    }
+
     static func value(_ bytes: UnsafeBufferPointer<UInt8>, type: UInt32, modifier: Int32 = -1) -> Value {
         switch type {
         case int8, int2, int4, oid:

@@ -38,10 +38,14 @@ extension TableReconciler {
                 try flush(middle..<range.upperBound)
                 return
             }
-            guard let keys, keys.count == range.count else {
+            guard let keys else {
                 // The store cannot tell these keys without asking: row by row.
                 for index in range { try settle(index, batch[index].record, nil) }
                 return
+            }
+            // The rows are in: applying any of them again would insert it twice.
+            guard keys.count == range.count else {
+                throw FerryError(.store, "internal: table \(target.name): \(range.count) rows went in together but the store named \(keys.count) keys. Nothing was imported; please report this.")
             }
             for (index, key) in zip(range, keys) {
                 try settle(index, batch[index].record, try inserted(batch[index].record, batch[index].row, at: key))

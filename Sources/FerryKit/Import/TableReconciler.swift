@@ -75,8 +75,9 @@ final class TableReconciler {
     var cachesParents = true
     /// Records of a table filled by inserts first wait here to go in together, a batch at
     /// a time (`flushQueued`): one statement for the lot instead of one per row, on a store
-    /// that pays a round trip per statement. Off for a table that points at itself (a row may point at
-    /// one still waiting), a table with pins, and in the rounds after the first pass.
+    /// that pays a round trip per statement. Off for a table that points at itself (a row
+    /// may point at one still waiting), a table with pins, and in the rounds after the
+    /// first pass.
     var queuesInserts: Bool
     var queued: [(record: Record, row: [Value])] = []
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
