@@ -77,30 +77,52 @@ public final class PostgresConnection {
         return parts.string ?? "the --db URI"
     }
 
+    /// Work that must reach the server before anything else does: updates the store holds
+    /// to send together (`PostgresStore.heldUpdates`). Run, and cleared, before the next
+    /// statement of any kind, so every read sees them and COMMIT writes them.
+    var beforeNextStatement: (() throws -> Void)?
+
+    private func sendHeldWork() throws {
+        guard let work = beforeNextStatement else { return }
+        beforeNextStatement = nil
+        try work()
+    }
+
     /// Runs one or more statements that take no parameters.
     public func execute(_ sql: String) throws {
+        try sendHeldWork()
         _ = try check(PQexec(handle, sql), sql)
+    }
+
+    /// Ends the transaction without sending held work (it belonged to the transaction).
+    func rollBack() throws {
+        beforeNextStatement = nil
+        _ = try check(PQexec(handle, "ROLLBACK"), "ROLLBACK")
     }
 
     /// Runs one statement with `parameters` bound as $1, $2, …
     @discardableResult
     public func query(_ sql: String, _ parameters: [Value] = []) throws -> PostgresResult {
-        try withParameters(parameters) { count, values, lengths, formats, types in
+        try sendHeldWork()
+        return try withParameters(parameters) { count, values, lengths, formats, types in
             try check(PQexecParams(handle, sql, count, types, values, lengths, formats, 0), sql)
         }
     }
 
-    /// Prepares `sql` once on this connection; run it with `run(_:_:)`.
-    public func prepare(_ sql: String) throws -> PostgresStatement {
+    /// Prepares `sql` once on this connection; run it with `run(_:_:)`. `types`: the type
+    /// of each parameter (0 or absent: inferred from where it stands).
+    public func prepare(_ sql: String, types: [UInt32] = []) throws -> PostgresStatement {
+        try sendHeldWork()
         preparedCount += 1
         let name = "ferry_\(preparedCount)"
-        _ = try check(PQprepare(handle, name, sql, 0, nil), sql)
+        _ = try check(PQprepare(handle, name, sql, Int32(types.count), types.isEmpty ? nil : types), sql)
         return PostgresStatement(name: name, sql: sql)
     }
 
     @discardableResult
     public func run(_ statement: PostgresStatement, _ parameters: [Value] = []) throws -> PostgresResult {
-        try withParameters(parameters) { count, values, lengths, formats, _ in
+        try sendHeldWork()
+        return try withParameters(parameters) { count, values, lengths, formats, _ in
             try check(PQexecPrepared(handle, statement.name, count, values, lengths, formats, 0), statement.sql)
         }
     }
@@ -111,6 +133,7 @@ public final class PostgresConnection {
     /// were most of an import's time.
     @discardableResult
     public func runInSavepoint(_ statement: PostgresStatement, _ parameters: [Value]) throws -> PostgresResult {
+        try sendHeldWork()
         let savepoint = "SAVEPOINT ferry_write", release = "RELEASE SAVEPOINT ferry_write"
         var outcome: Result<PostgresResult, Error>?
         _ = try withParameters(parameters) { count, values, lengths, formats, _ in
@@ -151,6 +174,7 @@ public final class PostgresConnection {
     /// other side, as a cursor's FETCH does. Nothing else may run on this connection until
     /// it returns; when `row` throws, the rest of the rows are read and dropped first.
     public func copyOut(_ sql: String, _ row: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        try sendHeldWork()
         _ = try check(PQexec(handle, sql), sql)
         var failure: Error?
         while true {

@@ -183,8 +183,58 @@ public final class PostgresStore: Store {
             suspendedTriggers = [] // the roll-back enabled them again
             postponedForeignKeys = []
             declaredCache = [:] // tables this transaction made are gone
-            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            held = HeldUpdates()
+            refusal = nil
+            if connection.isInTransaction { try? connection.rollBack() }
             throw error
+        }
+    }
+
+    // MARK: Held updates
+
+    /// Whether updates may be held to go to the server together (`hold`); off for an import
+    /// run again after the server refused a set.
+    public private(set) var holdsWrites = true
+    public func sendEachWriteAlone() { holdsWrites = false }
+    private var held = HeldUpdates()
+    /// A held set the server refused: every later statement of the transaction fails with it,
+    /// so nothing can commit what followed it (a `try?` that swallows it changes nothing).
+    private var refusal: HeldWritesRefused?
+    /// Rows updated a set at a time, for the tests.
+    package var rowsUpdatedTogether = 0
+
+    /// Holds an update made on trust, to be written with the others before the connection
+    /// runs any other statement (a read sees it; COMMIT writes it), or once 256 are held.
+    /// A reconcile of rows matched under other ids was one round trip per updated row.
+    /// The caller has checked that the order held rows are written in cannot matter
+    /// (`PostgresTableAccess.uniqueMoves`); rows that could are written in turn here.
+    func hold(_ update: HeldUpdate) throws {
+        if let refusal { throw refusal }
+        if held.mustSendFirst(update) { try sendHeld() }
+        held.add(update)
+        connection.beforeNextStatement = { [unowned self] in try self.sendHeld() }
+        if held.count >= HeldUpdates.limit { try sendHeld() }
+    }
+
+    private func sendHeld() throws {
+        if let refusal { throw refusal }
+        connection.beforeNextStatement = nil
+        do {
+            try held.send()
+        } catch {
+            // The transaction is aborted, and records after the refused one were applied as
+            // though it had been written: the importer rolls back and runs again.
+            let refusal = HeldWritesRefused(cause: error)
+            self.refusal = refusal
+            refuseEveryStatement()
+            throw refusal
+        }
+    }
+
+    private func refuseEveryStatement() {
+        connection.beforeNextStatement = { [unowned self] in
+            self.refuseEveryStatement()
+            if let refusal = self.refusal { throw refusal }
         }
     }
 

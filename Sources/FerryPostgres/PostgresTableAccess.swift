@@ -20,6 +20,7 @@ final class PostgresTableAccess: TableAccess {
             case expression(limit: Int, templates: [String?])
             case values, insert, update, delete
             case insertRows(Int)
+            case updateRows(Int)
         }
         let kind: Kind
         let columns: [String]
@@ -534,21 +535,139 @@ final class PostgresTableAccess: TableAccess {
         return keys
     }
 
-    func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {
-        guard !columns.isEmpty else { return false }
+    func update(at key: [Value], _ columns: [String], _ values: [Value], previous: [Value]?) throws {
+        guard !columns.isEmpty else { return }
         let values = adapted(values, for: columns)
         try checkWritable(columns, values)
-        let statement = try statement(.update, columns) {
-            let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = $\($0 + 1)" }.joined(separator: ", ")
-            let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS DISTINCT FROM $\($0 + 1)" }.joined(separator: " OR ")
-            return "UPDATE \(name) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
+        if store.holdsWrites, connection.isInTransaction, try store.onlyFerryWrites(),
+           let moves = try uniqueMoves(at: key, columns, values, previous: previous.map { adapted($0, for: columns) }) {
+            try store.hold(HeldUpdate(access: self, table: table.name, key: key, columns: columns, values: values, moves: moves))
+            notePrefetchedWrite(at: key, columns, values, inserted: false)
+            return
         }
+        let statement = try updateStatement(columns)
         if columns.contains(where: table.primaryKey.contains) { store.forgetRows() }
         // A foreign key with ON UPDATE CASCADE carries the change into other tables.
         if try columns.contains(where: store.cascadingColumns(of: table.name).contains) { store.forgetRows() }
-        let changed = try store.write(statement, values + key).affectedRows > 0
-        if changed { notePrefetchedWrite(at: key, columns, values, inserted: false) }
-        return changed
+        if try store.write(statement, values + key).affectedRows > 0 {
+            notePrefetchedWrite(at: key, columns, values, inserted: false)
+        }
+    }
+
+    /// `UPDATE … SET columns = $1… WHERE key = $n…`. No "AND column IS DISTINCT FROM $n"
+    /// guard: json and point have no equality (the statement failed), and citext, interval
+    /// ('1 day' = '24 hours'), numeric scale and nondeterministic collations call different
+    /// values equal, so a change was counted and never written. The reconciler writes only
+    /// columns whose values differ.
+    private func updateStatement(_ columns: [String]) throws -> PostgresStatement {
+        try statement(.update, columns) {
+            let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = $\($0 + 1)" }.joined(separator: ", ")
+            return "UPDATE \(name) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1))"
+        }
+    }
+
+    // MARK: Held updates
+
+    /// What an update of this table may be held for (`PostgresStore.hold`): only one whose
+    /// effect cannot depend on the order the held rows are written in. Sent together, a
+    /// set's rows are checked one by one in an order PostgreSQL picks, and a value that must
+    /// be unique could find its row already moved away (a set passes where rows sent in
+    /// file order fail) or still there. So: no key column (a cascade, a moved row), no
+    /// column another table's foreign key points at, no column of a multi-column unique
+    /// index, none of a unique index with an expression or predicate or an exclusion
+    /// constraint; a column with a unique index of its own only where a value equals only
+    /// itself (`prefetchable`), so the store can see two held rows trade a value.
+    private struct HoldRules {
+        /// An exclusion constraint, or a unique index over expressions or with a predicate:
+        /// nothing of the table is held.
+        let never: Bool
+        let forbidden: Set<String>
+    }
+    private var holdRules: HoldRules?
+    private func rules() throws -> HoldRules {
+        if let holdRules { return holdRules }
+        let never = try connection.scalar("""
+            SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL))
+                OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = $1::regclass AND k.contype = 'x')
+            """, [.text(name)]) != .integer(0)
+        let result = try connection.query("""
+            SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+            WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indnatts > 1
+            UNION SELECT a.attname FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = ANY (k.confkey)
+            WHERE k.contype = 'f' AND k.confrelid = $1::regclass
+            """, [.text(name)])
+        let forbidden = Set((0..<result.rowCount).compactMap { result.string(row: $0, column: 0) }).union(keyColumns)
+        let rules = HoldRules(never: never || table.primaryKey.isEmpty, forbidden: forbidden)
+        holdRules = rules
+        return rules
+    }
+
+    /// The unique values an update moves (column, value it takes, value it leaves), when the
+    /// update may be held; nil when it must go to the server now. A value it takes must be
+    /// known free (this batch's lookups found no other row holding it): one that another
+    /// row holds fails the update, and a held set would fail whole and the import run again.
+    private func uniqueMoves(at key: [Value], _ columns: [String], _ values: [Value], previous: [Value]?) throws -> [HeldUpdate.Move]? {
+        let rules = try rules()
+        guard !rules.never, columns.count + keyColumns.count <= Self.heldParameterLimit else { return nil }
+        let unique = try prefetchable()
+        var moves: [HeldUpdate.Move] = []
+        for (index, column) in columns.enumerated() {
+            guard !rules.forbidden.contains(column), types[column] != nil else { return nil }
+            guard let kind = unique[column] else { continue }
+            guard let previous, Self.isExactOrNull(values[index], kind), Self.isExactOrNull(previous[index], kind) else { return nil }
+            if !values[index].isNull {
+                guard prefetchCurrent, let holders = answers[column]?[values[index]], holders.allSatisfy({ $0 == key }) else { return nil }
+            }
+            moves.append(HeldUpdate.Move(column: column, takes: values[index], leaves: previous[index]))
+        }
+        guard keyColumns.allSatisfy({ types[$0] != nil }) else { return nil }
+        return moves
+    }
+
+    private static func isExactOrNull(_ value: Value, _ kind: Prefetchable) -> Bool {
+        value.isNull || isExact(value, kind)
+    }
+
+    /// A statement takes at most 65,535 parameters: a set of 256 rows of up to 255 columns.
+    static let heldParameterLimit = 255
+    /// How many rows go in one statement: a few sizes, so each column set prepares a few.
+    static let heldSetSizes = [256, 64, 16, 4, 1]
+
+    /// Writes held updates of `columns` (each row: the values, then the key), in sets.
+    func sendHeld(_ columns: [String], _ rows: [[Value]]) throws {
+        var start = 0
+        while start < rows.count {
+            let size = Self.heldSetSizes.first { $0 <= rows.count - start }!
+            let chunk = rows[start..<start + size]
+            start += size
+            if size == 1 {
+                try connection.run(try updateStatement(columns), chunk[chunk.startIndex])
+                continue
+            }
+            let width = columns.count + keyColumns.count
+            let key = StatementKey(kind: .updateRows(size), columns: columns)
+            let statement: PostgresStatement
+            if let cached = cache[key] {
+                statement = cached
+            } else {
+                // Each parameter typed as its column (a domain as its base type, which the
+                // assignment then checks): VALUES would read an untyped one as text.
+                let parameterTypes = (0..<size).flatMap { _ in (columns + keyColumns).map { types[$0] ?? 0 } }
+                let tuples = (0..<size).map { row in "(" + (0..<width).map { "$\(row * width + $0 + 1)" }.joined(separator: ", ") + ")" }
+                let names = columns.indices.map { "c\($0)" } + keyColumns.indices.map { "k\($0)" }
+                let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = v.c\($0)" }.joined(separator: ", ")
+                let match = keyColumns.enumerated().map { "t.\(Identifier.quote($1)) = v.k\($0)" }.joined(separator: " AND ")
+                statement = try connection.prepare("""
+                    UPDATE \(name) AS t SET \(assignments) FROM (VALUES \(tuples.joined(separator: ", "))) AS v(\(names.joined(separator: ", "))) WHERE \(match)
+                    """, types: parameterTypes)
+                cache[key] = statement
+            }
+            let result = try connection.run(statement, Array(chunk.joined()))
+            guard result.affectedRows <= size else {
+                throw FerryError(.store, "internal: a set of \(size) updates of \(table.name) changed \(result.affectedRows) rows. Nothing was imported; please report this.")
+            }
+        }
+        store.rowsUpdatedTogether += rows.count
     }
 
     func delete(at key: [Value]) throws {

@@ -179,17 +179,19 @@ final class SQLiteTableAccess: TableAccess {
         return rowidFromSQLite ? [.integer(database.lastInsertRowid)] : key
     }
 
-    func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool {
-        guard !columns.isEmpty else { return false }
+    func update(at key: [Value], _ columns: [String], _ values: [Value], previous: [Value]?) throws {
+        guard !columns.isEmpty else { return }
         let statement = try statement(.update, columns) {
             let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = ?\($0 + 1)" }.joined(separator: ", ")
-            let changed = columns.enumerated().map { "\(Identifier.quote($1)) IS NOT ?\($0 + 1)" }.joined(separator: " OR ")
-            return "UPDATE \(table) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1)) AND (\(changed))"
+            // No "AND column IS NOT ?" guard: it compares under the column's collation, and
+            // under NOCASE 'bob@x.com' IS NOT 'Bob@X.com' is false, so a change of case was
+            // reported as applied and never written. The reconciler writes only columns whose
+            // bytes differ.
+            return "UPDATE \(table) SET \(assignments) WHERE \(equality(keyColumns, from: columns.count + 1))"
         }
         defer { statement.reset() }
         try statement.bind(values + key)
         try statement.step()
-        return database.changes > 0
     }
 
     /// A moment of a PostgreSQL `timestamp` (`2024-01-05 10:30:00.123`) bound for a

@@ -43,8 +43,22 @@ enum StoreContract {
             #expect(try access.keys(where: ["email"], equal: [.text("ann@x")], limit: 2) == [[.integer(2)]])
             #expect(try access.keys(where: ["email"], equal: [.text("nobody@x")], limit: 2).isEmpty)
             #expect(try access.values(["email", "manager", "score"], at: [.integer(2)]) == [.text("ann@x"), .integer(1), .null])
-            #expect(try access.update(at: [.integer(2)], ["score"], [.real(2.5)]))
-            #expect(try !access.update(at: [.integer(2)], ["score"], [.real(2.5)])) // unchanged: nothing written
+            try access.update(at: [.integer(2)], ["score"], [.real(2.5)], previous: [.null])
+            #expect(try access.values(["score"], at: [.integer(2)]) == [.real(2.5)])
+            try access.update(at: [.integer(2)], ["email", "score"], [.text("ann@y"), .null], previous: [.text("ann@x"), .real(2.5)])
+            #expect(try access.keys(where: ["email"], equal: [.text("ann@x")], limit: 2).isEmpty)
+            #expect(try access.keys(where: ["email"], equal: [.text("ann@y")], limit: 2) == [[.integer(2)]])
+            #expect(try access.values(["email", "score"], at: [.integer(2)]) == [.text("ann@y"), .null])
+            // Two writes of one row, nothing read between them: the later one stands (a store
+            // that holds writes to send together must not send these two together).
+            try access.update(at: [.integer(1)], ["score"], [.real(0.5)], previous: [.real(1.5)])
+            var previous: Value = .null
+            for score in [3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5] {
+                try access.update(at: [.integer(2)], ["score"], [.real(score)], previous: [previous])
+                previous = .real(score)
+            }
+            #expect(try access.values(["score"], at: [.integer(2)]) == [.real(9.5)])
+            #expect(try access.values(["score"], at: [.integer(1)]) == [.real(0.5)])
             try access.delete(at: [.integer(2)])
             #expect(try access.values([], at: [.integer(2)]) == nil)
             #expect(try store.nullCount(of: "manager", in: "people") == 1)

@@ -89,6 +89,25 @@ public final class Importer {
         if options.prune && manifest.redaction != nil {
             throw FerryError(.usage, "--prune mirrors a store, and \(manifest.changesetId) is redacted: its rows are pseudonyms of the source's. Mirror from an unredacted export.")
         }
+        do {
+            return try apply(targetPath: targetPath, valueLimit: valueLimit)
+        } catch is HeldWritesRefused where store.holdsWrites {
+            // Updates the store held to send together were refused (a value the target's
+            // constraints refuse). The records after the refused one were applied as though it
+            // had been written, so all is rolled back, and applied again with each write
+            // alone: exactly the refused records are rejected, as they would have been.
+            store.sendEachWriteAlone()
+            do {
+                return try apply(targetPath: targetPath, valueLimit: valueLimit)
+            } catch let refused as HeldWritesRefused {
+                throw refused.cause
+            }
+        }
+    }
+
+    /// Applies the changeset in one transaction, once the checks that need no target passed.
+    private func apply(targetPath: String?, valueLimit: Int) throws -> ImportReport {
+        let manifest = changeset.manifest
         // Side files: checked before anything is written, filled during the import, and put
         // in place only once it has committed. A dry run writes none.
         let writesSideFiles = !options.dryRun

@@ -271,7 +271,7 @@ extension TableReconciler {
             guard let sourceWins else {
                 if let cloudIdColumn = target.cloudId, !record.cloudId.isNull, let position = names.firstIndex(of: cloudIdColumn),
                    current[position].isNull || (pinned && current[position] != record.cloudId) {
-                    _ = try access.update(at: key, [cloudIdColumn], [record.cloudId])
+                    try access.update(at: key, [cloudIdColumn], [record.cloudId], previous: [current[position]])
                 }
                 try mapKey(row, to: key, inserted: false)
                 return .conflict
@@ -293,7 +293,7 @@ extension TableReconciler {
             if case .unchanged = outcome { outcome = .updated }
         }
         if !write.isEmpty {
-            _ = try access.update(at: key, write.map { names[$0] }, write.map { row[updateColumns[$0]] })
+            try access.update(at: key, write.map { names[$0] }, write.map { row[updateColumns[$0]] }, previous: write.map { current[$0] })
         }
         try mapKey(row, to: key, inserted: false)
         var remembered = record
@@ -440,7 +440,7 @@ extension ImportContext {
                     }
                 case "SET NULL":
                     for childKey in children {
-                        _ = try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
+                        try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
                         nulledBySetNull[child.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(childKey), as: UTF8.self), default: []]
                             .formUnion(reference.columns)
                     }

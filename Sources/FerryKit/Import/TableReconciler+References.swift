@@ -103,7 +103,7 @@ extension TableReconciler {
             let resolved = references[fixup.referenceIndex]
             switch try resolve(resolved, raw: fixup.raw, identity: fixup.identity) {
             case .success(let values):
-                _ = try access.update(at: fixup.key, resolved.reference.columns, values)
+                try access.update(at: fixup.key, resolved.reference.columns, values)
             case .failure(let rejection):
                 failed.append((fixup, rejection))
             }

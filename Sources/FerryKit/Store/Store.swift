@@ -102,10 +102,25 @@ extension StoreReader {
     }
 }
 
+/// Writes a store held to send together (`StoreWriter.holdsWrites`) of which the store
+/// refused one. Which record's it was cannot be told, and the records after it were
+/// applied as though it had been written: the transaction is rolled back, and the import
+/// runs again with each write sent alone (`StoreWriter.sendEachWriteAlone`).
+public struct HeldWritesRefused: Error {
+    public let cause: Error
+    public init(cause: Error) { self.cause = cause }
+}
+
 /// Rows into a store, in one transaction.
 public protocol StoreWriter: AnyObject {
     /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
     func withTransaction<T>(_ body: () throws -> T) throws -> T
+    /// Whether this store may hold writes to send them together (`TableAccess.update`),
+    /// so that a refused one surfaces as `HeldWritesRefused` from a later call.
+    var holdsWrites: Bool { get }
+    /// From now on every write goes to the store when it is made, alone: for the run again
+    /// of an import whose held writes were refused.
+    func sendEachWriteAlone()
     /// Creates a table and its indexes from a changeset's definition. A stranger's changeset
     /// must not run SQL of its own: SQLite runs only CREATE TABLE and CREATE INDEX for that
     /// one table, whose expressions may call only bounded functions unless `trustSchema`;
@@ -158,6 +173,8 @@ public protocol StoreWriter: AnyObject {
 }
 
 extension StoreWriter {
+    public var holdsWrites: Bool { false }
+    public func sendEachWriteAlone() {}
     public func foreignKeyViolations(in table: String) throws -> [String] { [] }
     public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool { false }
     public func finishCreatingTables() throws {}
@@ -262,9 +279,12 @@ public protocol TableAccess: AnyObject {
     func values(_ columns: [String], at key: [Value]) throws -> [Value]?
     /// Inserts a row and returns its key.
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value]
-    /// Updates the row at `key` when any of `columns` differs (SQL `IS NOT`, with the
-    /// column's affinity); returns whether it changed.
-    func update(at key: [Value], _ columns: [String], _ values: [Value]) throws -> Bool
+    /// Writes `values` into `columns` of the row at `key`; `previous`: what those columns
+    /// hold now, when the caller read them (nil: not known). A store that pays a round trip
+    /// per statement may hold the write to send it with others (`StoreWriter.holdsWrites`):
+    /// every later read then answers as if it were written, and a refusal surfaces later,
+    /// as `HeldWritesRefused`.
+    func update(at key: [Value], _ columns: [String], _ values: [Value], previous: [Value]?) throws
     func delete(at key: [Value]) throws
     /// `row` (values of `columns`, declared in the changeset as `sourceTypes`) as this table
     /// keeps such values, where two stores write one value differently: a moment that
@@ -296,6 +316,11 @@ extension TableAccess {
     public func prefetch(_ lookups: [(column: String, values: [Value])]) throws {}
     public var insertsRowsTogether: Bool { false }
     public func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? { nil }
+
+    /// Writes `values` into `columns` of the row at `key` (see `update(at:_:_:previous:)`).
+    public func update(at key: [Value], _ columns: [String], _ values: [Value]) throws {
+        try update(at: key, columns, values, previous: nil)
+    }
 
     func keys(where columns: [String], equal values: [Value], limit: Int) throws -> [[Value]] {
         try keys(where: columns, equal: values, limit: limit, nullsEqual: false)
