@@ -83,9 +83,41 @@ public final class PostgresConnection {
     var beforeNextStatement: (() throws -> Void)?
 
     private func sendHeldWork() throws {
+        try collectUnawaited()
         guard let work = beforeNextStatement else { return }
         beforeNextStatement = nil
         try work()
+    }
+
+    /// A statement sent without waiting (`sendWithoutWaiting`), whose result is read
+    /// before the next one goes out.
+    private var unawaited: (sql: String, failure: (Error) -> Error)?
+
+    /// Sends `statement` and returns at once: the server runs it while this side goes on.
+    /// Its result is read before the next statement of any kind; a refusal is thrown there,
+    /// as `failure` makes it.
+    func sendWithoutWaiting(_ statement: PostgresStatement, _ parameters: [Value], failure: @escaping (Error) -> Error) throws {
+        try sendHeldWork()
+        _ = try withParameters(parameters) { count, values, lengths, formats, _ in
+            guard PQsendQueryPrepared(handle, statement.name, count, values, lengths, formats, 0) == 1 else { throw connectionError() }
+            return PostgresResult(handle: PQmakeEmptyPGresult(handle, PGRES_COMMAND_OK))
+        }
+        unawaited = (statement.sql, failure)
+    }
+
+    private func collectUnawaited() throws {
+        guard let (sql, failure) = unawaited else { return }
+        unawaited = nil
+        var refusal: Error?
+        var results = 0
+        while let result = PQgetResult(handle) {
+            let owned = PostgresResult(handle: result)
+            results += 1
+            let status = PQresultStatus(result)
+            if refusal == nil, status != PGRES_COMMAND_OK, status != PGRES_TUPLES_OK { refusal = error(of: owned, sql) }
+        }
+        if results == 0 { refusal = connectionError() }
+        if let refusal { throw failure(refusal) }
     }
 
     /// Runs one or more statements that take no parameters.
@@ -97,6 +129,10 @@ public final class PostgresConnection {
     /// Ends the transaction without sending held work (it belonged to the transaction).
     func rollBack() throws {
         beforeNextStatement = nil
+        if unawaited != nil {
+            unawaited = nil
+            while let result = PQgetResult(handle) { PQclear(result) }
+        }
         _ = try check(PQexec(handle, "ROLLBACK"), "ROLLBACK")
     }
 

@@ -70,10 +70,14 @@ struct HeldUpdates {
     }
 
     /// Writes every held update, and holds none after (even when the server refuses one).
-    mutating func send() throws {
+    /// `lastUnawaited`: the last statement goes out without waiting for its result (read,
+    /// and a refusal thrown as `failure` makes it, before the connection's next statement).
+    mutating func send(lastUnawaited failure: ((Error) -> Error)? = nil) throws {
         let groups = self.groups
         self = HeldUpdates()
-        for group in groups { try group.access.sendHeld(group.columns, group.rows) }
+        for (index, group) in groups.enumerated() {
+            try group.access.sendHeld(group.columns, group.rows, lastUnawaited: index == groups.count - 1 ? failure : nil)
+        }
     }
 
     private static func rowKey(_ update: HeldUpdate) -> [Value] { [.text(Array(update.table.utf8))] + update.key }

@@ -213,22 +213,30 @@ public final class PostgresStore: Store {
         if held.mustSendFirst(update) { try sendHeld() }
         held.add(update)
         connection.beforeNextStatement = { [unowned self] in try self.sendHeld() }
-        if held.count >= HeldUpdates.limit { try sendHeld() }
+        if held.count >= HeldUpdates.limit { try sendHeld(waiting: false) }
     }
 
-    private func sendHeld() throws {
+    /// `waiting` false: the last set goes out while the import goes on (the server's time
+    /// and Ferry's overlap); its result is read before the next statement.
+    private func sendHeld(waiting: Bool = true) throws {
         if let refusal { throw refusal }
         connection.beforeNextStatement = nil
         do {
-            try held.send()
-        } catch {
-            // The transaction is aborted, and records after the refused one were applied as
-            // though it had been written: the importer rolls back and runs again.
-            let refusal = HeldWritesRefused(cause: error)
-            self.refusal = refusal
-            refuseEveryStatement()
+            try held.send(lastUnawaited: waiting ? nil : { [unowned self] error in self.refused(error) })
+        } catch let refusal as HeldWritesRefused {
             throw refusal
+        } catch {
+            throw refused(error)
         }
+    }
+
+    /// The transaction is aborted, and records after the refused one were applied as though
+    /// it had been written: the importer rolls back and runs again.
+    private func refused(_ error: Error) -> HeldWritesRefused {
+        let refusal = self.refusal ?? HeldWritesRefused(cause: error)
+        self.refusal = refusal
+        refuseEveryStatement()
+        return refusal
     }
 
     private func refuseEveryStatement() {
@@ -641,7 +649,13 @@ public final class PostgresStore: Store {
     /// The import's scratch key map and key sets live on this side, in a private temporary
     /// SQLite file (on disk, memory flat, gone when the store is): kept on the server they
     /// cost a round trip per lookup, most of an import's time.
-    private lazy var scratch: Result<SQLiteDatabase, Error> = Result { try SQLiteDatabase(path: "", mode: .readWriteCreate) }
+    /// One transaction, never committed: in autocommit each key written was a commit of its
+    /// own (a twentieth of a reconcile's time), and nothing here outlives the store.
+    private lazy var scratch: Result<SQLiteDatabase, Error> = Result {
+        let database = try SQLiteDatabase(path: "", mode: .readWriteCreate)
+        try database.execute("PRAGMA journal_mode = OFF; BEGIN")
+        return database
+    }
 
     public func makeKeyMap() throws -> KeyMap { try SQLiteKeyMap(database: scratch.get()) }
 

@@ -245,7 +245,8 @@ final class PostgresTableAccess: TableAccess {
     private var answeredKeys: [[Value]: [String: Value]] = [:]
     private var prefetchedRows: [[Value]: [Value]] = [:]
     private var prefetchEpoch = 0
-    private lazy var columnPositions = Dictionary(table.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    private lazy var columnNames = table.columnNames
+    private lazy var columnPositions = Dictionary(columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
 
     /// What a column is, for prefetching: the array type its lookups are asked with, and
     /// whether a value of one form (text in a text column of a deterministic collation, an
@@ -305,9 +306,9 @@ final class PostgresTableAccess: TableAccess {
             }
             guard !wanted.isEmpty else { continue }
             let statement = try statement(.prefetch, [column]) {
-                "SELECT \(keySQL), \(Identifier.quoteList(table.columnNames)) FROM \(name) WHERE \(quoted(column)) = ANY ($1::\(kind.arrayType))"
+                "SELECT \(keySQL), \(Identifier.quoteList(columnNames)) FROM \(name) WHERE \(quoted(column)) = ANY ($1::\(kind.arrayType))"
             }
-            let parameter = Value.text(Array(Self.arrayLiteral(wanted).utf8))
+            let parameter = Value.text(Self.arrayLiteral(wanted))
             let result: PostgresResult
             if wanted.contains(where: { mayFail($0, for: column) }) {
                 // Text that is no uuid fails the whole array: each value is then asked alone.
@@ -316,9 +317,10 @@ final class PostgresTableAccess: TableAccess {
                 result = try connection.run(statement, [parameter])
             }
             var found: [Value: [[Value]]] = [:]
+            let names = columnNames
             for row in 0..<result.rowCount {
                 let key = keyColumns.indices.map { read(result, row: row, column: $0, name: keyColumns[$0]) }
-                let cells = table.columnNames.indices.map { read(result, row: row, column: keyColumns.count + $0, name: table.columnNames[$0]) }
+                let cells = names.indices.map { read(result, row: row, column: keyColumns.count + $0, name: names[$0]) }
                 prefetchedRows[key] = cells
                 found[cells[position], default: []].append(key)
             }
@@ -346,23 +348,25 @@ final class PostgresTableAccess: TableAccess {
 
     /// `{"a","b\"c",5}`: PostgreSQL's array input, each element quoted with its quotes and
     /// backslashes escaped.
-    static func arrayLiteral(_ values: [Value]) -> String {
-        var literal = "{"
+    static func arrayLiteral(_ values: [Value]) -> [UInt8] {
+        var literal: [UInt8] = [UInt8(ascii: "{")]
+        literal.reserveCapacity(values.count * 32)
         for (index, value) in values.enumerated() {
-            if index > 0 { literal += "," }
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
             switch value {
-            case .integer(let number): literal += String(number)
+            case .integer(let number): literal += String(number).utf8
             case .text(let bytes):
-                literal += "\""
-                for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-                    if scalar == "\"" || scalar == "\\" { literal += "\\" }
-                    literal.unicodeScalars.append(scalar)
+                literal.append(UInt8(ascii: "\""))
+                for byte in bytes {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                    literal.append(byte)
                 }
-                literal += "\""
-            default: literal += "NULL"
+                literal.append(UInt8(ascii: "\""))
+            default: literal += "NULL".utf8
             }
         }
-        return literal + "}"
+        literal.append(UInt8(ascii: "}"))
+        return literal
     }
 
     /// Whether this batch's answers still hold (nothing cascaded into the table since).
@@ -634,7 +638,7 @@ final class PostgresTableAccess: TableAccess {
     static let heldSetSizes = [256, 64, 16, 4, 1]
 
     /// Writes held updates of `columns` (each row: the values, then the key), in sets.
-    func sendHeld(_ columns: [String], _ rows: [[Value]]) throws {
+    func sendHeld(_ columns: [String], _ rows: [[Value]], lastUnawaited failure: ((Error) -> Error)? = nil) throws {
         var start = 0
         while start < rows.count {
             let size = Self.heldSetSizes.first { $0 <= rows.count - start }!
@@ -662,9 +666,10 @@ final class PostgresTableAccess: TableAccess {
                     """, types: parameterTypes)
                 cache[key] = statement
             }
-            let result = try connection.run(statement, Array(chunk.joined()))
-            guard result.affectedRows <= size else {
-                throw FerryError(.store, "internal: a set of \(size) updates of \(table.name) changed \(result.affectedRows) rows. Nothing was imported; please report this.")
+            if start == rows.count, let failure {
+                try connection.sendWithoutWaiting(statement, Array(chunk.joined()), failure: failure)
+            } else {
+                try connection.run(statement, Array(chunk.joined()))
             }
         }
         store.rowsUpdatedTogether += rows.count
