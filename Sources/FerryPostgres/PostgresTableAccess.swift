@@ -15,7 +15,7 @@ final class PostgresTableAccess: TableAccess {
     /// string per call).
     private struct StatementKey: Hashable {
         enum Kind: Hashable {
-            case prefetch
+            case prefetch, existing
             case keys(limit: Int, nullsEqual: Bool)
             case expression(limit: Int, templates: [String?])
             case values, insert, update, delete
@@ -338,6 +338,31 @@ final class PostgresTableAccess: TableAccess {
         }
     }
 
+    /// Asks which of `keys` are rows of the table, with one query, and remembers those
+    /// that are (`PostgresStore.rememberRow`): a child's parent found then needs no round
+    /// trip. Only for a key of one text or integer column.
+    func prefetchKeys(_ keys: [[Value]]) throws {
+        guard connection.isInTransaction, keyColumns == table.primaryKey, keyColumns.count == 1, let type = types[keyColumns[0]] else { return }
+        let arrayType: String
+        switch type {
+        case PostgresTypes.text, PostgresTypes.varchar: arrayType = "text[]"
+        case PostgresTypes.int2, PostgresTypes.int4, PostgresTypes.int8: arrayType = "bigint[]"
+        default: return
+        }
+        let wanted = keys.compactMap { key -> Value? in
+            guard !store.rowsKnown(in: table.name, key) else { return nil }
+            switch (key[0], arrayType) {
+            case (.text(let bytes), "text[]") where !bytes.contains(0): return key[0]
+            case (.integer, "bigint[]"): return key[0]
+            default: return nil
+            }
+        }
+        guard !wanted.isEmpty else { return }
+        let statement = try statement(.existing, keyColumns) { "SELECT \(keySQL) FROM \(name) WHERE \(quoted(keyColumns[0])) = ANY ($1::\(arrayType))" }
+        let result = try connection.run(statement, [.text(Self.arrayLiteral(wanted))])
+        for row in 0..<result.rowCount { store.rememberRow(in: table.name, [read(result, row: row, column: 0, name: keyColumns[0])]) }
+    }
+
     private static func isExact(_ value: Value, _ kind: Prefetchable) -> Bool {
         switch value {
         case .text: return kind.exactWhenText
@@ -433,6 +458,7 @@ final class PostgresTableAccess: TableAccess {
         let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
             "SELECT \(keySQL) FROM \(name) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
+        if byPrimaryKey { store.rowLookupsByKey += 1 }
         let found = try lookup(statement, columns, values).map(keys) ?? []
         if byPrimaryKey, let key = found.first { store.rememberRow(in: table.name, key) }
         return found

@@ -214,3 +214,34 @@ import Testing
         }
     }
 }
+
+/// Children whose parents went in under their own keys ask for those parents a batch at a
+/// time (`TableAccess.prefetchKeys`), not one round trip each, once the store's cache of
+/// rows it wrote has forgotten them (a million parents outgrow it; here its limit is 300).
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresParentPrefetchTests {
+    @Test func childrenAskForTheirParentsABatchAtATime() throws {
+        try withTemporaryDirectory { directory in
+            let sourcePath = directory.appendingPathComponent("source.db").path
+            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
+            try source.execute("""
+                CREATE TABLE owners (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+                CREATE TABLE pets (id TEXT PRIMARY KEY, owner TEXT REFERENCES owners (id), name TEXT);
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 399)
+                INSERT INTO owners SELECT 'o' || i, 'owner' || i || '@x' FROM n;
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 899)
+                INSERT INTO pets SELECT 'p' || i, CASE WHEN i % 97 = 0 THEN NULL ELSE 'o' || ((i * 7) % 400) END, 'pet ' || i FROM n;
+                """)
+            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                postgres.knownRowLimit = 300
+                let report = try importChangeset(changeset, into: postgres, in: directory)
+                #expect(report.totals.inserted == 1300 && report.totals.rejected == 0)
+                #expect(try postgres.connection.scalar("SELECT count(*) FROM pets p JOIN owners o ON o.id = p.owner") == .integer(900 - 10))
+                // Without the hint, each of the 890 children would ask for its owner: the
+                // cache of 50 forgets them as fast as they come.
+                #expect(postgres.rowLookupsByKey < 100, "\(postgres.rowLookupsByKey) parents asked for one by one")
+            }
+        }
+    }
+}

@@ -272,6 +272,7 @@ final class TableReconciler {
     /// keys of one column), so a store that pays a round trip per lookup fetches them at
     /// once (`TableAccess.prefetch`). A table filled by inserts first looks nothing up.
     func prefetch(_ records: [Record]) throws {
+        try prefetchParents(records)
         guard !insertsFirst else { return }
         var lookups: [String: [Value]] = [:]
         let naturalKeys = target.matchSets.compactMap { $0.count == 1 && target.reference(for: $0[0]) == nil ? $0[0] : nil }
@@ -282,6 +283,25 @@ final class TableReconciler {
             }
         }
         if !lookups.isEmpty { try access.prefetch(lookups.map { (column: $0.key, values: $0.value) }) }
+    }
+
+    /// Before a batch: the parents its records point at by a key their table kept (rows
+    /// went in under the source's keys), which `resolveParent` asks for one by one. (A
+    /// store's cache of rows it wrote answers most, until a table of a million parents
+    /// outgrows it: half a million round trips in the bench's import into empty tables.)
+    private func prefetchParents(_ records: [Record]) throws {
+        for resolved in references where resolved.pointsAtParentKey && resolved.indexes.count == 1 {
+            guard let parent = resolved.parent, context.keysKept.contains(resolved.parentName),
+                  !context.remapped.contains(resolved.parentName) else { continue }
+            let access = try context.access(parent)
+            guard access.prefetches else { continue }
+            let column = columns[resolved.indexes[0]]
+            var keys = Set<Value>()
+            for record in records where record.operation == .upsert {
+                if let value = record.value(of: column), !value.isNull { keys.insert(value) }
+            }
+            if !keys.isEmpty { try access.prefetchKeys(keys.map { [$0] }) }
+        }
     }
 
     /// For a table with no key at all: a target row equal to the incoming one in every

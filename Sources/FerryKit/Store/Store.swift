@@ -299,6 +299,9 @@ public protocol TableAccess: AnyObject {
     /// may fetch those rows at once; every lookup and read must still answer exactly as it
     /// would have without the hint, after any write.
     func prefetch(_ lookups: [(column: String, values: [Value])]) throws
+    /// A hint before a batch of child records: each of `keys` (primary-key values) will be
+    /// asked whether its row exists (`keys(where:)` on the key). The store may ask at once.
+    func prefetchKeys(_ keys: [[Value]]) throws
     /// Whether `insert(_:rows:)` saves anything: true for a store that pays a round trip per
     /// statement. (SQLite does not: a statement of 256 rows took as long as 256 statements
     /// of one, docs/decisions.md.)
@@ -314,6 +317,7 @@ extension TableAccess {
     public func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] { row }
     public var prefetches: Bool { false }
     public func prefetch(_ lookups: [(column: String, values: [Value])]) throws {}
+    public func prefetchKeys(_ keys: [[Value]]) throws {}
     public var insertsRowsTogether: Bool { false }
     public func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? { nil }
 
