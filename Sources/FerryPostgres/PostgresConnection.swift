@@ -82,42 +82,83 @@ public final class PostgresConnection {
     /// statement of any kind, so every read sees them and COMMIT writes them.
     var beforeNextStatement: (() throws -> Void)?
 
-    private func sendHeldWork() throws {
-        try collectUnawaited()
+    func sendHeldWork() throws {
+        try collectInFlight()
+        try runHeldWork()
+    }
+
+    private func runHeldWork() throws {
         guard let work = beforeNextStatement else { return }
         beforeNextStatement = nil
         try work()
     }
 
-    /// A statement sent without waiting (`sendWithoutWaiting`), whose result is read
-    /// before the next one goes out.
-    private var unawaited: (sql: String, failure: (Error) -> Error)?
+    /// Statements sent without waiting (`sendWithoutWaiting`), oldest first, in libpq's
+    /// pipeline mode: their results are read before the next statement that waits, or when
+    /// a caller needs one (`collect(through:)`).
+    private struct InFlight {
+        let id: Int
+        let sql: String
+        let result: (PostgresResult) -> Void
+        let failure: (Error) -> Error
+    }
+    private var inFlight: [InFlight] = []
+    private var sentWithoutWaiting = 0
 
-    /// Sends `statement` and returns at once: the server runs it while this side goes on.
-    /// Its result is read before the next statement of any kind; a refusal is thrown there,
-    /// as `failure` makes it.
-    func sendWithoutWaiting(_ statement: PostgresStatement, _ parameters: [Value], failure: @escaping (Error) -> Error) throws {
-        try sendHeldWork()
+    /// Sends `statement` and returns at once: the server runs it while this side goes on,
+    /// after any statement sent before it. `result` gets its result once read; a refusal is
+    /// thrown, as `failure` makes it, from the call that reads it. Returns its number, for
+    /// `collect(through:)`.
+    @discardableResult
+    func sendWithoutWaiting(_ statement: PostgresStatement, _ parameters: [Value], result: @escaping (PostgresResult) -> Void = { _ in },
+                            failure: @escaping (Error) -> Error) throws -> Int {
+        try runHeldWork()
+        if PQpipelineStatus(handle) == PQ_PIPELINE_OFF {
+            guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        }
         _ = try withParameters(parameters) { count, values, lengths, formats, _ in
-            guard PQsendQueryPrepared(handle, statement.name, count, values, lengths, formats, 0) == 1 else { throw connectionError() }
+            guard PQsendQueryPrepared(handle, statement.name, count, values, lengths, formats, 0) == 1, PQpipelineSync(handle) == 1 else { throw connectionError() }
             return PostgresResult(handle: PQmakeEmptyPGresult(handle, PGRES_COMMAND_OK))
         }
-        unawaited = (statement.sql, failure)
+        sentWithoutWaiting += 1
+        inFlight.append(InFlight(id: sentWithoutWaiting, sql: statement.sql, result: result, failure: failure))
+        return sentWithoutWaiting
     }
 
-    private func collectUnawaited() throws {
-        guard let (sql, failure) = unawaited else { return }
-        unawaited = nil
+    /// Reads the results of statements in flight, oldest first, through number `id` (every
+    /// one: nil). The first refusal among them is thrown once they are read.
+    func collect(through id: Int? = nil) throws {
         var refusal: Error?
-        var results = 0
-        while let result = PQgetResult(handle) {
-            let owned = PostgresResult(handle: result)
-            results += 1
-            let status = PQresultStatus(result)
-            if refusal == nil, status != PGRES_COMMAND_OK, status != PGRES_TUPLES_OK { refusal = error(of: owned, sql) }
+        while let first = inFlight.first, id.map({ first.id <= $0 }) ?? true {
+            inFlight.removeFirst()
+            var outcome: PostgresResult?
+            var failed: Error?
+            while let result = PQgetResult(handle) {
+                let owned = PostgresResult(handle: result)
+                let status = PQresultStatus(result)
+                if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+                    if outcome == nil { outcome = owned }
+                } else if failed == nil {
+                    failed = error(of: owned, first.sql)
+                }
+            }
+            guard let sync = PQgetResult(handle) else { throw connectionError() }
+            PQclear(sync)
+            if let failed {
+                if refusal == nil { refusal = first.failure(failed) }
+            } else if let outcome {
+                first.result(outcome)
+            } else if refusal == nil {
+                refusal = first.failure(connectionError())
+            }
         }
-        if results == 0 { refusal = connectionError() }
-        if let refusal { throw failure(refusal) }
+        if inFlight.isEmpty, PQpipelineStatus(handle) != PQ_PIPELINE_OFF { PQexitPipelineMode(handle) }
+        if let refusal { throw refusal }
+    }
+
+    private func collectInFlight() throws {
+        guard !inFlight.isEmpty else { return }
+        try collect()
     }
 
     /// Runs one or more statements that take no parameters.
@@ -129,9 +170,15 @@ public final class PostgresConnection {
     /// Ends the transaction without sending held work (it belonged to the transaction).
     func rollBack() throws {
         beforeNextStatement = nil
-        if unawaited != nil {
-            unawaited = nil
-            while let result = PQgetResult(handle) { PQclear(result) }
+        if !inFlight.isEmpty {
+            // Their results, refusals included, belong to the transaction being ended.
+            let count = inFlight.count
+            inFlight = []
+            for _ in 0..<count {
+                while let result = PQgetResult(handle) { PQclear(result) }
+                if let sync = PQgetResult(handle) { PQclear(sync) }
+            }
+            PQexitPipelineMode(handle)
         }
         _ = try check(PQexec(handle, "ROLLBACK"), "ROLLBACK")
     }

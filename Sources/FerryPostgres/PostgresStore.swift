@@ -79,6 +79,9 @@ public final class PostgresStore: Store {
     /// Off: every lookup asks the server and every row goes in alone (the tests compare
     /// both ways).
     package var prefetching = true
+    /// Batches whose lookups were answered by a query sent while the batch before was
+    /// applied, for the tests.
+    package var batchesAnsweredAhead = 0
     /// Rows asked for by primary key, one round trip each (no cache knew them), for the tests.
     package var rowLookupsByKey = 0
     /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
@@ -199,6 +202,7 @@ public final class PostgresStore: Store {
     /// run again after the server refused a set.
     public private(set) var holdsWrites = true
     public func sendEachWriteAlone() { holdsWrites = false }
+    public func sendHeldWrites() throws { try connection.sendHeldWork() }
     private var held = HeldUpdates()
     /// A held set the server refused: every later statement of the transaction fails with it,
     /// so nothing can commit what followed it (a `try?` that swallows it changes nothing).

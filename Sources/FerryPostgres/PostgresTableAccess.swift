@@ -15,7 +15,7 @@ final class PostgresTableAccess: TableAccess {
     /// string per call).
     private struct StatementKey: Hashable {
         enum Kind: Hashable {
-            case prefetch, existing
+            case prefetch, prefetchAhead, existing
             case keys(limit: Int, nullsEqual: Bool)
             case expression(limit: Int, templates: [String?])
             case values, insert, update, delete
@@ -197,6 +197,7 @@ final class PostgresTableAccess: TableAccess {
     /// bound for a timestamp column is that instant: milliseconds when its size says so
     /// (from 10^11, 1973 in milliseconds and year 5138 in seconds), else seconds, in UTC.
     private func adapted(_ values: [Value], for columns: [String]) -> [Value] {
+        guard hasTimestampColumns else { return values }
         var values = values
         for (index, withZone) in timestampPositions(in: columns) {
             guard case .integer(let number) = values[index], let text = PostgresTypes.timestampText(epoch: number, withZone: withZone) else { continue }
@@ -217,6 +218,9 @@ final class PostgresTableAccess: TableAccess {
         return positions
     }
     private var lastTimestampPositions: (columns: [String], positions: [(Int, Bool)])?
+    /// Most tables have none, and then nothing is adapted (the lists' comparison was a
+    /// fiftieth of a reconcile, lookups, updates and prefetches each passing its own list).
+    private lazy var hasTimestampColumns = types.values.contains { $0 == PostgresTypes.timestamp || $0 == PostgresTypes.timestamptz }
 
     /// Before matching and comparing, in the text this table reads back (see `adapted(_:for:)`),
     /// so an untouched row of a Prisma pair compares equal.
@@ -285,15 +289,20 @@ final class PostgresTableAccess: TableAccess {
 
     var prefetches: Bool { !table.primaryKey.isEmpty && connection.isInTransaction && ((try? store.onlyFerryWrites()) ?? false) }
 
-    func prefetch(_ lookups: [(column: String, values: [Value])]) throws {
-        answers.removeAll(keepingCapacity: true)
-        answeredKeys.removeAll(keepingCapacity: true)
-        prefetchedRows.removeAll(keepingCapacity: true)
-        prefetchEpoch = store.rowsEpoch
-        guard connection.isInTransaction, !table.primaryKey.isEmpty else { return }
+    /// One column's lookups of a batch: the values worth asking the server for.
+    private struct Wanted: Equatable {
+        let column: String
+        let position: Int
+        let values: [Value]
+        let arrayType: String
+        /// A value may fail the array's type (text that is no uuid): asked in a savepoint.
+        let mayFail: Bool
+    }
+
+    private func wanted(_ lookups: [(column: String, values: [Value])]) throws -> [Wanted] {
         let prefetchable = try prefetchable()
-        for (column, values) in lookups {
-            guard let kind = prefetchable[column], let position = columnPositions[column] else { continue }
+        return lookups.compactMap { column, values in
+            guard let kind = prefetchable[column], let position = columnPositions[column] else { return nil }
             var wanted: [Value] = [], seen = Set<Value>()
             for value in values {
                 let value = adapted([value], for: [column])[0]
@@ -304,37 +313,116 @@ final class PostgresTableAccess: TableAccess {
                 default: continue
                 }
             }
-            guard !wanted.isEmpty else { continue }
-            let statement = try statement(.prefetch, [column]) {
-                "SELECT \(keySQL), \(Identifier.quoteList(columnNames)) FROM \(name) WHERE \(quoted(column)) = ANY ($1::\(kind.arrayType))"
+            guard !wanted.isEmpty else { return nil }
+            return Wanted(column: column, position: position, values: wanted, arrayType: kind.arrayType, mayFail: wanted.contains { mayFail($0, for: column) })
+        }
+    }
+
+    /// The next batch's rows, asked for while this batch is applied: what was asked, the
+    /// result once read, and the writes made here since it was sent (the server ran it
+    /// before them), to be applied to its answers as they were to this batch's.
+    private struct Lookahead {
+        let wanted: [Wanted]
+        let id: Int
+        let epoch: Int
+        let answer: Answer
+        var writes: [(key: [Value], columns: [String], values: [Value], inserted: Bool)] = []
+    }
+    /// Where a lookahead's result lands when the connection reads it (a lookahead dropped
+    /// meanwhile is read into nothing anyone looks at).
+    private final class Answer {
+        var result: PostgresResult?
+    }
+    private var lookahead: Lookahead?
+
+    func prefetch(_ lookups: [(column: String, values: [Value])], next: [(column: String, values: [Value])]?) throws {
+        answers.removeAll(keepingCapacity: true)
+        answeredKeys.removeAll(keepingCapacity: true)
+        prefetchedRows.removeAll(keepingCapacity: true)
+        prefetchEpoch = store.rowsEpoch
+        let ahead = lookahead
+        lookahead = nil
+        guard connection.isInTransaction, !table.primaryKey.isEmpty else { return }
+        let wanted = try wanted(lookups)
+        // Columns a value of may fail their type are asked as they come, in a savepoint.
+        let aheadable = wanted.filter { !$0.mayFail }
+        if let ahead, !aheadable.isEmpty, ahead.wanted == aheadable, ahead.epoch == store.rowsEpoch {
+            // Asked while the last batch was applied: its answers, then that batch's writes.
+            if ahead.answer.result == nil { try connection.collect(through: ahead.id) }
+            if let result = ahead.answer.result {
+                store.batchesAnsweredAhead += 1
+                fill(from: result, aheadable)
+                for write in ahead.writes { notePrefetchedWrite(at: write.key, write.columns, write.values, inserted: write.inserted) }
+                try ask(wanted.filter(\.mayFail))
+            } else {
+                try ask(wanted)
             }
-            let parameter = Value.text(Self.arrayLiteral(wanted))
+        } else {
+            try ask(wanted)
+        }
+        if let next { try askAhead(try self.wanted(next).filter { !$0.mayFail }) }
+    }
+
+    /// Asks the server for the rows of `wanted`, one query per column, and waits.
+    private func ask(_ wanted: [Wanted]) throws {
+        for one in wanted {
+            let statement = try statement(.prefetch, [one.column]) {
+                "SELECT \(keySQL), \(Identifier.quoteList(columnNames)) FROM \(name) WHERE \(quoted(one.column)) = ANY ($1::\(one.arrayType))"
+            }
+            let parameter = Value.text(Self.arrayLiteral(one.values))
             let result: PostgresResult
-            if wanted.contains(where: { mayFail($0, for: column) }) {
+            if one.mayFail {
                 // Text that is no uuid fails the whole array: each value is then asked alone.
                 do { result = try connection.runInSavepoint(statement, [parameter]) } catch let error as FerryError where error.storeFailure?.kind == .datatype { continue }
             } else {
                 result = try connection.run(statement, [parameter])
             }
-            var found: [Value: [[Value]]] = [:]
-            let names = columnNames
-            for row in 0..<result.rowCount {
-                let key = keyColumns.indices.map { read(result, row: row, column: $0, name: keyColumns[$0]) }
-                let cells = names.indices.map { read(result, row: row, column: keyColumns.count + $0, name: names[$0]) }
-                prefetchedRows[key] = cells
-                found[cells[position], default: []].append(key)
-            }
+            fill(from: result, [one])
+        }
+    }
+
+    /// Sends the next batch's query without waiting: one query for every column, rows
+    /// matching any. Not when a value may fail its column's type (then asked as it comes).
+    private func askAhead(_ wanted: [Wanted]) throws {
+        guard !wanted.isEmpty else { return }
+        let columns = wanted.map(\.column)
+        let statement = try statement(.prefetchAhead, columns) {
+            let conditions = wanted.enumerated().map { "\(quoted($1.column)) = ANY ($\($0 + 1)::\($1.arrayType))" }
+            return "SELECT \(keySQL), \(Identifier.quoteList(columnNames)) FROM \(name) WHERE \(conditions.joined(separator: " OR "))"
+        }
+        let table = self.table.name
+        let answer = Answer()
+        let id = try connection.sendWithoutWaiting(statement, wanted.map { .text(Self.arrayLiteral($0.values)) }, result: { answer.result = $0 }, failure: { error in
+            // Never a record's reject: the transaction is aborted, and the import with it.
+            FerryError(.store, "PostgreSQL refused to look up rows of \(table) ahead: \((error as? FerryError)?.message ?? "\(error)") Nothing was imported; please report this.")
+        })
+        lookahead = Lookahead(wanted: wanted, id: id, epoch: store.rowsEpoch, answer: answer)
+    }
+
+    /// This batch's answers for `wanted`, from a result of rows (key, then every column).
+    private func fill(from result: PostgresResult, _ wanted: [Wanted]) {
+        var found: [String: [Value: [[Value]]]] = [:]
+        let names = columnNames
+        for row in 0..<result.rowCount {
+            let key = keyColumns.indices.map { read(result, row: row, column: $0, name: keyColumns[$0]) }
+            let cells = names.indices.map { read(result, row: row, column: keyColumns.count + $0, name: names[$0]) }
+            prefetchedRows[key] = cells
+            for one in wanted { found[one.column, default: [:]][cells[one.position], default: []].append(key) }
+        }
+        let prefetchable = prefetchableColumns ?? [:]
+        for one in wanted {
+            guard let kind = prefetchable[one.column] else { continue }
             var known: [Value: [[Value]]] = [:]
-            for value in wanted {
-                if let keys = found[value] {
+            for value in one.values {
+                if let keys = found[one.column]?[value] {
                     known[value] = keys
-                    for key in keys { answeredKeys[key, default: [:]][column] = value }
+                    for key in keys { answeredKeys[key, default: [:]][one.column] = value }
                 } else if Self.isExact(value, kind) {
                     known[value] = []
                 }
                 // Else the row may hold it written otherwise (a uuid in capitals): asked alone.
             }
-            answers[column] = known
+            answers[one.column] = known
         }
     }
 
@@ -407,6 +495,7 @@ final class PostgresTableAccess: TableAccess {
     /// Keeps this batch's answers true after this access wrote `values` into `columns` of
     /// the row at `key` (inserted, or updated).
     private func notePrefetchedWrite(at key: [Value], _ columns: [String], _ values: [Value], inserted: Bool) {
+        lookahead?.writes.append((key, columns, values, inserted))
         guard prefetchCurrent else { return }
         // Read again when asked: the row as stored may be written otherwise than sent.
         prefetchedRows[key] = nil

@@ -100,7 +100,7 @@ import Testing
         return try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
     }
 
-    private func run(_ changeset: String, holding: Bool, in directory: URL) throws -> (Outcome, updatedTogether: Int, ranAgain: Bool) {
+    private func run(_ changeset: String, holding: Bool, dryRun: Bool = false, in directory: URL) throws -> (Outcome, updatedTogether: Int, ranAgain: Bool) {
         return try PostgresTestServer.withDatabase { uri in
             let postgres = try PostgresStore(uri: uri)
             if !holding { postgres.sendEachWriteAlone() }
@@ -112,7 +112,7 @@ import Testing
                 INSERT INTO badges SELECT 'b' || g, 'k' || g FROM generate_series(0, 299, 7) AS g;
                 """)
             let rejectsPath = directory.appendingPathComponent("rejects-\(holding).ndjson").path
-            let report = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(rejectsPath: rejectsPath, onConflict: .sourceWins))
+            let report = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(dryRun: dryRun, rejectsPath: rejectsPath, onConflict: .sourceWins))
             let t = report.totals
             let result = try postgres.connection.query(#"SELECT id, "cloudId", email, code, handle, region, score, doc::text, spot::text FROM accounts ORDER BY id COLLATE "C""#)
             let rows = (0..<result.rowCount).map { row in (0..<9).map { result.value(row: row, column: $0) } }
@@ -138,6 +138,9 @@ import Testing
             }
             #expect(held.rows.count == alone.rows.count)
             #expect(none == 0)
+            // A dry run reports what the import would do, refused updates included.
+            let (dry, _, _) = try run(changeset, holding: true, dryRun: true, in: directory)
+            #expect(dry.totals == alone.totals, "seed \(seed): a dry run")
             // Records of every kind happened, and updates went in sets. An odd seed's values
             // refused in a set made the import run again, each write alone.
             #expect(alone.totals[0] > 0 && alone.totals[1] > 400 && alone.totals[5] > 0, "\(alone.totals)")

@@ -34,10 +34,12 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
     /// Calls `body(lineNumber, record, line)` for each record of `table`, in file order, with
     /// the errors `ChangesetReader.forEachRecord` would throw, at the same point of the stream.
     /// `prepare` runs on the reading thread for each record before it is handed over.
-    /// `beforeBatch` sees each batch's records before `body` gets the first of them;
-    /// `afterBatch` runs after the last, while the lines `body` got are still valid.
+    /// `beforeBatch` sees each batch's records before `body` gets the first of them, with
+    /// the next batch's when the reader has it (nil at the end, or when the reader failed:
+    /// its error comes after this batch, as before); `afterBatch` runs after the last, while
+    /// the lines `body` got are still valid.
     static func forEachRecord(of reader: ChangesetReader, in table: ManifestTable, prepare: (@Sendable (inout Record) -> Void)? = nil,
-                              beforeBatch: (([Record]) throws -> Void)? = nil, afterBatch: () throws -> Void = {},
+                              beforeBatch: (([Record], [Record]?) throws -> Void)? = nil, afterBatch: () throws -> Void = {},
                               _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let pipe = RecordPipe()
         let source = UncheckedReader(reader: reader)
@@ -65,9 +67,17 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
         }
         // However the caller leaves (done, or its own error), the reader thread stops first.
         defer { pipe.cancelAndWait() }
+        // With `beforeBatch`, the next batch is taken before this one is applied, so the
+        // caller can look ahead (a store starts asking for its rows meanwhile).
+        var upcoming: Result<Batch?, Error>?
         while true {
-            guard let batch = try pipe.take() else { break }
-            if let beforeBatch, !batch.records.isEmpty { try beforeBatch(batch.records.map(\.record)) }
+            guard let batch = try (upcoming ?? Result { try pipe.take() }).get() else { break }
+            upcoming = nil
+            if let beforeBatch, !batch.records.isEmpty {
+                upcoming = Result { try pipe.take() }
+                let next = (try? upcoming?.get())??.records.map(\.record)
+                try beforeBatch(batch.records.map(\.record), next)
+            }
             try batch.bytes.withUnsafeBufferPointer { bytes in
                 var start = 0
                 for (index, entry) in batch.records.enumerated() {

@@ -131,6 +131,8 @@ public final class Importer {
                                                 continuesSource: log.contains { $0.sourceFingerprint == manifest.source.fingerprint },
                                                 rejects: rejects, conflicts: conflicts, observer: observer)
                 report.tables = try session.run()
+                // A write the store still holds could be refused: that must show in the report.
+                try store.sendHeldWrites()
                 report.warnings = session.warnings
                 report.triggersSetAside = session.triggersSetAside
                 report.syncBook = session.bookNote

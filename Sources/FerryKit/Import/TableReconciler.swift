@@ -271,9 +271,14 @@ final class TableReconciler {
     /// Before a batch: the values the matcher will look its rows up by (cloudId, natural
     /// keys of one column), so a store that pays a round trip per lookup fetches them at
     /// once (`TableAccess.prefetch`). A table filled by inserts first looks nothing up.
-    func prefetch(_ records: [Record]) throws {
+    func prefetch(_ records: [Record], next: [Record]?) throws {
         try prefetchParents(records)
         guard !insertsFirst else { return }
+        let lookups = self.lookups(records)
+        if !lookups.isEmpty { try access.prefetch(lookups, next: next.map(self.lookups)) }
+    }
+
+    private func lookups(_ records: [Record]) -> [(column: String, values: [Value])] {
         var lookups: [String: [Value]] = [:]
         let naturalKeys = target.matchSets.compactMap { $0.count == 1 && target.reference(for: $0[0]) == nil ? $0[0] : nil }
         for record in records where record.operation == .upsert {
@@ -282,7 +287,7 @@ final class TableReconciler {
                 if let value = record.row.first(where: { $0.0 == column })?.1, !value.isNull { lookups[column, default: []].append(value) }
             }
         }
-        if !lookups.isEmpty { try access.prefetch(lookups.map { (column: $0.key, values: $0.value) }) }
+        return lookups.sorted { $0.key < $1.key }.map { (column: $0.key, values: $0.value) }
     }
 
     /// Before a batch: the parents its records point at by a key their table kept (rows

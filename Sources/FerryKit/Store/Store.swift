@@ -121,6 +121,9 @@ public protocol StoreWriter: AnyObject {
     /// From now on every write goes to the store when it is made, alone: for the run again
     /// of an import whose held writes were refused.
     func sendEachWriteAlone()
+    /// Sends the writes held so far, so a refusal surfaces now (before a report is made of
+    /// a dry run, which never commits).
+    func sendHeldWrites() throws
     /// Creates a table and its indexes from a changeset's definition. A stranger's changeset
     /// must not run SQL of its own: SQLite runs only CREATE TABLE and CREATE INDEX for that
     /// one table, whose expressions may call only bounded functions unless `trustSchema`;
@@ -175,6 +178,7 @@ public protocol StoreWriter: AnyObject {
 extension StoreWriter {
     public var holdsWrites: Bool { false }
     public func sendEachWriteAlone() {}
+    public func sendHeldWrites() throws {}
     public func foreignKeyViolations(in table: String) throws -> [String] { [] }
     public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool { false }
     public func finishCreatingTables() throws {}
@@ -298,7 +302,9 @@ public protocol TableAccess: AnyObject {
     /// will look rows up by (`keys(where:equal:)`) and the values it will ask for. The store
     /// may fetch those rows at once; every lookup and read must still answer exactly as it
     /// would have without the hint, after any write.
-    func prefetch(_ lookups: [(column: String, values: [Value])]) throws
+    /// `next`: the next batch's lookups, when known, which the store may start asking for
+    /// while this batch is applied.
+    func prefetch(_ lookups: [(column: String, values: [Value])], next: [(column: String, values: [Value])]?) throws
     /// A hint before a batch of child records: each of `keys` (primary-key values) will be
     /// asked whether its row exists (`keys(where:)` on the key). The store may ask at once.
     func prefetchKeys(_ keys: [[Value]]) throws
@@ -316,7 +322,7 @@ public protocol TableAccess: AnyObject {
 extension TableAccess {
     public func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] { row }
     public var prefetches: Bool { false }
-    public func prefetch(_ lookups: [(column: String, values: [Value])]) throws {}
+    public func prefetch(_ lookups: [(column: String, values: [Value])], next: [(column: String, values: [Value])]?) throws {}
     public func prefetchKeys(_ keys: [[Value]]) throws {}
     public var insertsRowsTogether: Bool { false }
     public func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? { nil }
