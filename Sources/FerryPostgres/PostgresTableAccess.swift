@@ -322,7 +322,11 @@ final class PostgresTableAccess: TableAccess {
     /// result once read, and the writes made here since it was sent (the server ran it
     /// before them), to be applied to its answers as they were to this batch's.
     private struct Lookahead {
+        /// The lookups as the caller named them, and what of them was asked.
+        let lookups: [(column: String, values: [Value])]
         let wanted: [Wanted]
+        /// Columns of them asked as they come (`Wanted.mayFail`).
+        let failing: [Wanted]
         let id: Int
         let epoch: Int
         let answer: Answer
@@ -343,7 +347,9 @@ final class PostgresTableAccess: TableAccess {
         let ahead = lookahead
         lookahead = nil
         guard connection.isInTransaction, !table.primaryKey.isEmpty else { return }
-        let wanted = try wanted(lookups)
+        // The same lookups as asked ahead: what was worked out of them then holds.
+        let same = ahead.map { Self.same($0.lookups, lookups) } ?? false
+        let wanted = try same ? ahead!.wanted + ahead!.failing : self.wanted(lookups)
         // Columns a value of may fail their type are asked as they come, in a savepoint.
         let aheadable = wanted.filter { !$0.mayFail }
         if let ahead, !aheadable.isEmpty, ahead.wanted == aheadable, ahead.epoch == store.rowsEpoch {
@@ -360,7 +366,11 @@ final class PostgresTableAccess: TableAccess {
         } else {
             try ask(wanted)
         }
-        if let next { try askAhead(try self.wanted(next).filter { !$0.mayFail }) }
+        if let next { try askAhead(next) }
+    }
+
+    private static func same(_ a: [(column: String, values: [Value])], _ b: [(column: String, values: [Value])]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.column == $1.column && $0.values == $1.values }
     }
 
     /// Asks the server for the rows of `wanted`, one query per column, and waits.
@@ -383,7 +393,9 @@ final class PostgresTableAccess: TableAccess {
 
     /// Sends the next batch's query without waiting: one query for every column, rows
     /// matching any. Not when a value may fail its column's type (then asked as it comes).
-    private func askAhead(_ wanted: [Wanted]) throws {
+    private func askAhead(_ lookups: [(column: String, values: [Value])]) throws {
+        let all = try self.wanted(lookups)
+        let wanted = all.filter { !$0.mayFail }
         guard !wanted.isEmpty else { return }
         let columns = wanted.map(\.column)
         let statement = try statement(.prefetchAhead, columns) {
@@ -396,7 +408,7 @@ final class PostgresTableAccess: TableAccess {
             // Never a record's reject: the transaction is aborted, and the import with it.
             FerryError(.store, "PostgreSQL refused to look up rows of \(table) ahead: \((error as? FerryError)?.message ?? "\(error)") Nothing was imported; please report this.")
         })
-        lookahead = Lookahead(wanted: wanted, id: id, epoch: store.rowsEpoch, answer: answer)
+        lookahead = Lookahead(lookups: lookups, wanted: wanted, failing: all.filter(\.mayFail), id: id, epoch: store.rowsEpoch, answer: answer)
     }
 
     /// This batch's answers for `wanted`, from a result of rows (key, then every column).

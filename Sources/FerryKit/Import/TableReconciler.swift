@@ -70,6 +70,8 @@ final class TableReconciler {
     /// what it is for; a million named at random would not be helped by any size (50,000
     /// entries a parent took the bench's reconcile from 58 to 80 MB).
     var parentKeyCache: [String: [[Value]: [Value]]] = [:]
+    /// The lookups of the batch after the current one (`prefetch`), and its size.
+    private var nextLookups: (count: Int, lookups: [(column: String, values: [Value])])?
     static let parentKeyCacheLimit = 4_096
     /// Off once the first pass ends: later rounds break cycles and take rows out again.
     var cachesParents = true
@@ -274,8 +276,11 @@ final class TableReconciler {
     func prefetch(_ records: [Record], next: [Record]?) throws {
         try prefetchParents(records)
         guard !insertsFirst else { return }
-        let lookups = self.lookups(records)
-        if !lookups.isEmpty { try access.prefetch(lookups, next: next.map(self.lookups)) }
+        // The batch named as `next` last time is this one (RecordPipe's order): its
+        // lookups were worked out then.
+        let lookups = nextLookups.flatMap { $0.count == records.count ? $0.lookups : nil } ?? self.lookups(records)
+        nextLookups = next.map { (count: $0.count, lookups: self.lookups($0)) }
+        if !lookups.isEmpty { try access.prefetch(lookups, next: nextLookups?.lookups) }
     }
 
     private func lookups(_ records: [Record]) -> [(column: String, values: [Value])] {
