@@ -713,6 +713,10 @@ final class PostgresTableAccess: TableAccess {
         /// nothing of the table is held.
         let never: Bool
         let forbidden: Set<String>
+        /// Columns with a unique index of their own, whose moves are tracked when their
+        /// values are exact (`prefetchable`), and which are never held otherwise: citext
+        /// calls `K1` and `k1` equal, char(n) ignores trailing spaces.
+        let unique: Set<String>
     }
     private var holdRules: HoldRules?
     private func rules() throws -> HoldRules {
@@ -728,7 +732,12 @@ final class PostgresTableAccess: TableAccess {
             WHERE k.contype = 'f' AND k.confrelid = $1::regclass
             """, [.text(name)])
         let forbidden = Set((0..<result.rowCount).compactMap { result.string(row: $0, column: 0) }).union(keyColumns)
-        let rules = HoldRules(never: never || table.primaryKey.isEmpty, forbidden: forbidden)
+        let single = try connection.query("""
+            SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indnatts = 1
+            """, [.text(name)])
+        let unique = Set((0..<single.rowCount).compactMap { single.string(row: $0, column: 0) })
+        let rules = HoldRules(never: never || table.primaryKey.isEmpty, forbidden: forbidden, unique: unique)
         holdRules = rules
         return rules
     }
@@ -744,8 +753,9 @@ final class PostgresTableAccess: TableAccess {
         var moves: [HeldUpdate.Move] = []
         for (index, column) in columns.enumerated() {
             guard !rules.forbidden.contains(column), types[column] != nil else { return nil }
-            guard let kind = unique[column] else { continue }
-            guard let previous, Self.isExactOrNull(values[index], kind), Self.isExactOrNull(previous[index], kind) else { return nil }
+            guard rules.unique.contains(column) else { continue }
+            guard let kind = unique[column], let previous, Self.isExactOrNull(values[index], kind), Self.isExactOrNull(previous[index], kind),
+                  !Self.endsInSpace(values[index]), !Self.endsInSpace(previous[index]) else { return nil }
             if !values[index].isNull {
                 guard prefetchCurrent, let holders = answers[column]?[values[index]], holders.allSatisfy({ $0 == key }) else { return nil }
             }
@@ -757,6 +767,13 @@ final class PostgresTableAccess: TableAccess {
 
     private static func isExactOrNull(_ value: Value, _ kind: Prefetchable) -> Bool {
         value.isNull || isExact(value, kind)
+    }
+
+    /// varchar(n) cuts trailing spaces beyond n without a word: `'k1 '` may be stored as a
+    /// `'k1'` that another row holds.
+    private static func endsInSpace(_ value: Value) -> Bool {
+        if case .text(let bytes) = value { return bytes.last == UInt8(ascii: " ") }
+        return false
     }
 
     /// A statement takes at most 65,535 parameters: a set of 256 rows of up to 255 columns.
