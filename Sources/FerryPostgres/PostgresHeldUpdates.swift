@@ -10,7 +10,8 @@ struct HeldUpdate {
         let takes: Value
         let leaves: Value
     }
-    unowned let access: PostgresTableAccess
+    /// Held strongly: the access must outlive its held writes, whatever ends first.
+    let access: PostgresTableAccess
     let table: String
     let key: [Value]
     let columns: [String]
@@ -24,7 +25,7 @@ struct HeldUpdate {
 /// (`mustSendFirst`).
 struct HeldUpdates {
     private struct Group {
-        unowned let access: PostgresTableAccess
+        let access: PostgresTableAccess
         let columns: [String]
         var rows: [[Value]] // the values, then the key
     }
