@@ -78,7 +78,7 @@ public final class PostgresConnection {
     }
 
     /// Work that must reach the server before anything else does: updates the store holds
-    /// to send together (`PostgresStore.heldUpdates`). Run, and cleared, before the next
+    /// to send together (`PostgresStore.hold`). Run, and cleared, before the next
     /// statement of any kind, so every read sees them and COMMIT writes them.
     var beforeNextStatement: (() throws -> Void)?
 

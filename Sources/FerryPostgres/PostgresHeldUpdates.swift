@@ -35,10 +35,19 @@ struct HeldUpdates {
     }
     private var groups: [Group] = []
     private var groupIndex: [GroupKey: Int] = [:]
-    private var heldRows: Set<[Value]> = []
-    /// Unique values taken and left so far, as (table, column, value).
-    private var taken: Set<[Value]> = []
-    private var left: Set<[Value]> = []
+    private struct RowKey: Hashable {
+        let table: String
+        let key: [Value]
+    }
+    private struct UniqueValue: Hashable {
+        let table: String
+        let column: String
+        let value: Value
+    }
+    private var heldRows: Set<RowKey> = []
+    /// Unique values taken and left so far.
+    private var taken: Set<UniqueValue> = []
+    private var left: Set<UniqueValue> = []
     private(set) var count = 0
     /// Updates a set holds at most: memory stays small, and a set is one statement or few.
     static let limit = 256
@@ -47,10 +56,10 @@ struct HeldUpdates {
 
     /// Whether `update` may only follow the held ones once they are written.
     func mustSendFirst(_ update: HeldUpdate) -> Bool {
-        if heldRows.contains(Self.rowKey(update)) { return true }
+        if heldRows.contains(RowKey(table: update.table, key: update.key)) { return true }
         return update.moves.contains { move in
-            (!move.takes.isNull && left.contains(Self.valueKey(update.table, move.column, move.takes)))
-                || (!move.leaves.isNull && taken.contains(Self.valueKey(update.table, move.column, move.leaves)))
+            (!move.takes.isNull && left.contains(UniqueValue(table: update.table, column: move.column, value: move.takes)))
+                || (!move.leaves.isNull && taken.contains(UniqueValue(table: update.table, column: move.column, value: move.leaves)))
         }
     }
 
@@ -62,10 +71,10 @@ struct HeldUpdates {
             groupIndex[key] = groups.count
             groups.append(Group(access: update.access, columns: update.columns, rows: [update.values + update.key]))
         }
-        heldRows.insert(Self.rowKey(update))
+        heldRows.insert(RowKey(table: update.table, key: update.key))
         for move in update.moves {
-            if !move.takes.isNull { taken.insert(Self.valueKey(update.table, move.column, move.takes)) }
-            if !move.leaves.isNull { left.insert(Self.valueKey(update.table, move.column, move.leaves)) }
+            if !move.takes.isNull { taken.insert(UniqueValue(table: update.table, column: move.column, value: move.takes)) }
+            if !move.leaves.isNull { left.insert(UniqueValue(table: update.table, column: move.column, value: move.leaves)) }
         }
         count += 1
     }
@@ -81,8 +90,4 @@ struct HeldUpdates {
         }
     }
 
-    private static func rowKey(_ update: HeldUpdate) -> [Value] { [.text(Array(update.table.utf8))] + update.key }
-    private static func valueKey(_ table: String, _ column: String, _ value: Value) -> [Value] {
-        [.text(Array(table.utf8)), .text(Array(column.utf8)), value]
-    }
 }

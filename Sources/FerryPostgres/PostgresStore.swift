@@ -4,9 +4,11 @@ import Foundation
 
 /// The PostgreSQL store: one schema of a server database, through libpq.
 ///
-/// What it does not do yet (docs/decisions.md, "PostgreSQL store"): stream with COPY, or
-/// write in sets; rows are read through a cursor and written one statement each, inside
-/// savepoints, and the sync book is asked by key for each row an export reads.
+/// How it saves round trips (docs/decisions.md, "PostgreSQL export: COPY …" and the
+/// entries after it): exports stream with COPY and join the book in their scan; an import
+/// looks a batch up at once (the next batch's query in flight meanwhile), inserts into
+/// empty tables and holds updates to write them in sets. What stays one statement each,
+/// in a savepoint: other writes, deletes, and the book entries of matched rows.
 ///
 /// It leans on the protocol's defaults where PostgreSQL needs nothing of its own: it checks
 /// every foreign key itself (deferred ones at commit), caps values at 1 GB itself and runs

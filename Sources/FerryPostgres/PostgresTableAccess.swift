@@ -1,9 +1,11 @@
 import FerryKit
 import FerrySQLite
 /// Row access to one PostgreSQL table: statements prepared once per column set on the
-/// connection; every write runs in a savepoint (`PostgresStore.write`), so a refused
-/// record is rejected alone. A table without a primary key is addressed by `ctid`, which
-/// holds until the row is next written: enough for one import's find-then-write.
+/// connection. A write runs in a savepoint (`PostgresStore.write`), so a refused record is
+/// rejected alone, unless it goes in a set: inserts into a table that was empty, updates
+/// held where their order cannot matter (`PostgresStore.hold`). A table without a primary
+/// key is addressed by `ctid`, which holds until the row is next written: enough for one
+/// import's find-then-write.
 final class PostgresTableAccess: TableAccess {
     let keyColumns: [String]
     private unowned let store: PostgresStore
@@ -48,10 +50,11 @@ final class PostgresTableAccess: TableAccess {
 
     private var connection: PostgresConnection { store.connection }
 
-    private func statement(_ kind: StatementKey.Kind, _ columns: [String], _ make: () -> String) throws -> PostgresStatement {
+    /// `types`: each parameter's type, where the statement cannot infer it.
+    private func statement(_ kind: StatementKey.Kind, _ columns: [String], types: [UInt32] = [], _ make: () -> String) throws -> PostgresStatement {
         let key = StatementKey(kind: kind, columns: columns)
         if let cached = cache[key] { return cached }
-        let statement = try connection.prepare(make())
+        let statement = try connection.prepare(make(), types: types)
         cache[key] = statement
         return statement
     }
@@ -290,7 +293,7 @@ final class PostgresTableAccess: TableAccess {
     var prefetches: Bool { !table.primaryKey.isEmpty && connection.isInTransaction && ((try? store.onlyFerryWrites()) ?? false) }
 
     /// One column's lookups of a batch: the values worth asking the server for.
-    private struct Wanted: Equatable {
+    private struct Wanted {
         let column: String
         let position: Int
         let values: [Value]
@@ -347,25 +350,20 @@ final class PostgresTableAccess: TableAccess {
         let ahead = lookahead
         lookahead = nil
         guard connection.isInTransaction, !table.primaryKey.isEmpty else { return }
-        // The same lookups as asked ahead: what was worked out of them then holds.
-        let same = ahead.map { Self.same($0.lookups, lookups) } ?? false
-        let wanted = try same ? ahead!.wanted + ahead!.failing : self.wanted(lookups)
-        // Columns a value of may fail their type are asked as they come, in a savepoint.
-        let aheadable = wanted.filter { !$0.mayFail }
-        if let ahead, !aheadable.isEmpty, ahead.wanted == aheadable, ahead.epoch == store.rowsEpoch {
+        var answered = false
+        if let ahead, Self.same(ahead.lookups, lookups), ahead.epoch == store.rowsEpoch {
             // Asked while the last batch was applied: its answers, then that batch's writes.
+            // (Reading the result throws if the server refused the query.)
             if ahead.answer.result == nil { try connection.collect(through: ahead.id) }
             if let result = ahead.answer.result {
                 store.batchesAnsweredAhead += 1
-                fill(from: result, aheadable)
+                fill(from: result, ahead.wanted)
                 for write in ahead.writes { notePrefetchedWrite(at: write.key, write.columns, write.values, inserted: write.inserted) }
-                try ask(wanted.filter(\.mayFail))
-            } else {
-                try ask(wanted)
+                try ask(ahead.failing)
+                answered = true
             }
-        } else {
-            try ask(wanted)
         }
+        if !answered { try ask(try wanted(lookups)) }
         if let next { try askAhead(next) }
     }
 
@@ -709,8 +707,8 @@ final class PostgresTableAccess: TableAccess {
     /// constraint; a column with a unique index of its own only where a value equals only
     /// itself (`prefetchable`), so the store can see two held rows trade a value.
     private struct HoldRules {
-        /// An exclusion constraint, or a unique index over expressions or with a predicate:
-        /// nothing of the table is held.
+        /// An exclusion constraint, a unique index over expressions or with a predicate, no
+        /// primary key, or a key column of a type not known here: nothing of the table is held.
         let never: Bool
         let forbidden: Set<String>
         /// Columns with a unique index of their own, whose moves are tracked when their
@@ -737,7 +735,7 @@ final class PostgresTableAccess: TableAccess {
             WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indnatts = 1
             """, [.text(name)])
         let unique = Set((0..<single.rowCount).compactMap { single.string(row: $0, column: 0) })
-        let rules = HoldRules(never: never || table.primaryKey.isEmpty, forbidden: forbidden, unique: unique)
+        let rules = HoldRules(never: never || table.primaryKey.isEmpty || !keyColumns.allSatisfy { types[$0] != nil }, forbidden: forbidden, unique: unique)
         holdRules = rules
         return rules
     }
@@ -761,7 +759,6 @@ final class PostgresTableAccess: TableAccess {
             }
             moves.append(HeldUpdate.Move(column: column, takes: values[index], leaves: previous[index]))
         }
-        guard keyColumns.allSatisfy({ types[$0] != nil }) else { return nil }
         return moves
     }
 
@@ -793,22 +790,15 @@ final class PostgresTableAccess: TableAccess {
                 continue
             }
             let width = columns.count + keyColumns.count
-            let key = StatementKey(kind: .updateRows(size), columns: columns)
-            let statement: PostgresStatement
-            if let cached = cache[key] {
-                statement = cached
-            } else {
-                // Each parameter typed as its column (a domain as its base type, which the
-                // assignment then checks): VALUES would read an untyped one as text.
-                let parameterTypes = (0..<size).flatMap { _ in (columns + keyColumns).map { types[$0] ?? 0 } }
+            // Each parameter typed as its column (a domain as its base type, which the
+            // assignment then checks): VALUES would read an untyped one as text.
+            let parameterTypes = (0..<size).flatMap { _ in (columns + keyColumns).map { types[$0] ?? 0 } }
+            let statement = try statement(.updateRows(size), columns, types: parameterTypes) {
                 let tuples = (0..<size).map { row in "(" + (0..<width).map { "$\(row * width + $0 + 1)" }.joined(separator: ", ") + ")" }
                 let names = columns.indices.map { "c\($0)" } + keyColumns.indices.map { "k\($0)" }
                 let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = v.c\($0)" }.joined(separator: ", ")
                 let match = keyColumns.enumerated().map { "t.\(Identifier.quote($1)) = v.k\($0)" }.joined(separator: " AND ")
-                statement = try connection.prepare("""
-                    UPDATE \(name) AS t SET \(assignments) FROM (VALUES \(tuples.joined(separator: ", "))) AS v(\(names.joined(separator: ", "))) WHERE \(match)
-                    """, types: parameterTypes)
-                cache[key] = statement
+                return "UPDATE \(name) AS t SET \(assignments) FROM (VALUES \(tuples.joined(separator: ", "))) AS v(\(names.joined(separator: ", "))) WHERE \(match)"
             }
             if start == rows.count, let failure {
                 try connection.sendWithoutWaiting(statement, Array(chunk.joined()), failure: failure)

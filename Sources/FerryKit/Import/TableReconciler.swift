@@ -70,11 +70,11 @@ final class TableReconciler {
     /// what it is for; a million named at random would not be helped by any size (50,000
     /// entries a parent took the bench's reconcile from 58 to 80 MB).
     var parentKeyCache: [String: [[Value]: [Value]]] = [:]
-    /// The lookups of the batch after the current one (`prefetch`), and its size.
-    private var nextLookups: (count: Int, lookups: [(column: String, values: [Value])])?
     static let parentKeyCacheLimit = 4_096
     /// Off once the first pass ends: later rounds break cycles and take rows out again.
     var cachesParents = true
+    /// The lookups of the batch after the current one (`prefetch`), and its size.
+    private var nextLookups: (count: Int, lookups: [(column: String, values: [Value])])?
     /// Records of a table filled by inserts first wait here to go in together, a batch at
     /// a time (`flushQueued`): one statement for the lot instead of one per row, on a store
     /// that pays a round trip per statement. Off for a table that points at itself (a row
