@@ -91,6 +91,12 @@ public final class PostgresStore: Store {
     /// Entries the book was asked for by key, one round trip each (the scan's join found
     /// none), for the tests.
     package var bookLookupsByKey = 0
+    /// Batches whose book entries were read at once (`SyncBook.prefetch`), and entries
+    /// written a set at a time, for the tests.
+    package var bookBatchesReadAhead = 0
+    /// Off: the book reads and writes each entry alone (the tests compare both ways).
+    package var readsBookAhead = true
+    package var bookEntriesWrittenTogether = 0
 
     /// Columns of `table` that a foreign key with an ON UPDATE action points at: an update
     /// of one changes rows of other tables.
@@ -181,11 +187,13 @@ public final class PostgresStore: Store {
             try advanceSequences()
             try connection.execute("COMMIT")
             insertedIds = []
+            growth = [:]
             forgetRows()
             onlyFerryWritesHere = nil
             return result
         } catch {
             insertedIds = []
+            growth = [:]
             forgetRows()
             onlyFerryWritesHere = nil
             suspendedTriggers = [] // the roll-back enabled them again
@@ -502,8 +510,41 @@ public final class PostgresStore: Store {
     }
 
     public func makeTableAccess(_ table: TableDefinition) throws -> TableAccess {
-        try PostgresTableAccess(store: self, table: table)
+        let access = try PostgresTableAccess(store: self, table: table)
+        accessesMade[table.name] = WeakAccess(access: access)
+        return access
     }
+
+    /// Rows written into each table in this transaction since its statistics were last
+    /// refreshed, and how many it takes to refresh them again.
+    private var growth: [String: (written: Int, next: Int)] = [:]
+
+    /// A table that grows a lot inside one transaction (an import into empty tables, the
+    /// book's first entries after `prepare`) keeps the statistics of its start. PostgreSQL
+    /// then plans lookups as over a table of a few rows, by sequential scan, and the import
+    /// turns quadratic (21 ms a lookup at 100,000 rows of the book). So its statistics are
+    /// refreshed (ANALYZE, which counts this transaction's own rows, and makes prepared
+    /// statements plan again) at 10,000 rows written, then each time the writes since
+    /// reach three times as many again.
+    func noteGrowth(of table: String, sql: @autoclosure () -> String, by rows: Int) throws {
+        guard connection.isInTransaction, rows > 0 else { return }
+        var state = growth[table] ?? (0, 10_000)
+        state.written += rows
+        if state.written >= state.next {
+            try connection.execute("ANALYZE \(sql())")
+            state.next = state.written * 4
+            statisticsRefreshed += 1
+        }
+        growth[table] = state
+    }
+    /// ANALYZEs run by `noteGrowth`, for the tests.
+    package var statisticsRefreshed = 0
+
+    /// The last access made for each table: the book asks it for rows by cloudId, which its
+    /// batch's lookups have mostly answered already.
+    private var accessesMade: [String: WeakAccess] = [:]
+    private struct WeakAccess { weak var access: PostgresTableAccess? }
+    func accessMade(for table: String) -> PostgresTableAccess? { accessesMade[table]?.access }
 
     /// Each column of `table` and its type's oid (domains as their base type).
     func columnTypes(of table: String) throws -> [String: UInt32] {

@@ -121,13 +121,14 @@ final class PostgresSyncBook: SyncBook {
     private static func versionsText(_ versions: VersionVector) -> Value { .text(versions.isEmpty ? [] : versions.bytes) }
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
-        try writeNewEntries()
+        if let known = prefetched(table)?.byKey[.blob(rowKey)] { return known?.entry }
+        try writePending()
         guard let id = try tableId(table) else { return nil }
         return entries(try connection.run(byKey, [.integer(id), .blob(rowKey)])).first
     }
 
     func hash(table: String, rowKey: [UInt8]) throws -> (hash: String, sequence: Int64, fingerprint: Int64?)? {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return nil }
         store.bookLookupsByKey += 1
         let result = try connection.run(hashByKey, [.integer(id), .blob(rowKey)])
@@ -145,27 +146,47 @@ final class PostgresSyncBook: SyncBook {
     func scanKey(of table: String) throws -> Int64? { try tableId(table) }
 
     func setFingerprint(table: String, rowKey: [UInt8], _ fingerprint: Int64) throws {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return }
         try connection.run(fingerprintByKey, [.integer(id), .blob(rowKey), .integer(fingerprint)])
+        if batch?.table == table {
+            if case var known?? = batch?.byKey[.blob(rowKey)] {
+                known.entry.fingerprint = fingerprint
+                batch?.byKey[.blob(rowKey)] = known
+            }
+            batch?.byIdentity = [:] // their copies of the entry
+        }
     }
 
     func entries(table: TableDefinition, identity: [UInt8]) throws -> [SyncBookEntry] {
-        try writeNewEntries()
-        guard let id = try tableId(table.name) else { return [] }
-        try indexRowsGoneHere(table, id)
-        var result = entries(try connection.run(byIdentity, [.integer(id), .blob(identity)]))
+        var result: [SyncBookEntry]
+        if let listed = prefetched(table.name)?.byIdentity[.blob(identity)] {
+            result = listed
+        } else {
+            try writePending()
+            guard let id = try tableId(table.name) else { return [] }
+            try indexRowsGoneHere(table, id)
+            result = entries(try connection.run(byIdentity, [.integer(id), .blob(identity)]))
+        }
         if let column = table.cloudId, !table.primaryKey.isEmpty, let cloudId = PortableRow.cloudId(inIdentity: identity) {
-            let lookup = try rowByCloudId(table, column)
-            let rows = try connection.run(lookup, [cloudId])
-            for row in 0..<rows.rowCount {
-                let key = table.primaryKey.indices.map { rows.value(row: row, column: $0) }
+            for key in try rows(of: table, column, holding: cloudId) {
                 guard let entry = try entry(table: table.name, rowKey: PortableRow.rowKey(key)), entry.inTable, !entry.deleted,
                       entry.identity == identity, !result.contains(where: { $0.rowKey == entry.rowKey }) else { continue }
                 result.append(entry)
             }
         }
         return result
+    }
+
+    /// The keys of the rows whose cloudId column holds `cloudId`: through the import's own
+    /// access to the table, whose batch lookups have mostly answered it, else asked.
+    private func rows(of table: TableDefinition, _ column: String, holding cloudId: Value) throws -> [[Value]] {
+        if let access = store.accessMade(for: table.name), access.prefetches {
+            return try access.keys(where: [column], equal: [cloudId], limit: 16, nullsEqual: false)
+        }
+        try writePending()
+        let rows = try connection.run(try rowByCloudId(table, column), [cloudId])
+        return (0..<rows.rowCount).map { row in table.primaryKey.indices.map { rows.value(row: row, column: $0) } }
     }
 
     private func rowByCloudId(_ table: TableDefinition, _ column: String) throws -> PostgresStatement {
@@ -216,14 +237,226 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func record(table: String, entry: SyncBookEntry) throws {
-        try writeNewEntries()
-        // XXH64 as a bigint; a version 1 tombstone's sha256 as the text it is.
-        let stored = SQLiteSyncBook.storedHash(entry.hash)
-        let (bits, text): (Value, Value) = if case .integer = stored { (stored, .null) } else { (.null, stored) }
-        try runCounted(upsert, [.integer(try tableId(table, create: true)!), .blob(entry.rowKey), .blob(entry.identity), bits, text,
-                                .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), Self.versionsText(entry.versions),
-                                entry.fingerprint.map { .integer($0) } ?? .null, .integer(entry.inTable && !entry.deleted ? 1 : 0)])
+        let id = try tableId(table, create: true)!
+        let stored = StoredEntry(entry)
+        let parameters: [Value] = [.integer(id), .blob(entry.rowKey), .blob(stored.identity), stored.hash, stored.hashText,
+                                   .blob(stored.digests), .integer(stored.deleted ? 1 : 0), .text(stored.versions),
+                                   entry.fingerprint.map { .integer($0) } ?? .null, .integer(stored.inTable ? 1 : 0)]
+        if let known = prefetched(table)?.byKey[.blob(entry.rowKey)] {
+            // The entry there is known: the upsert's "only when it differs" is decided here,
+            // so the entry can wait to go in with others under its sequence number.
+            if let known, known.stored == stored { return }
+            sequence += 1
+            recorded += 1
+            changed = true
+            let key = PendingKey(table: id, rowKey: .blob(entry.rowKey))
+            if pendingNewKeys.contains(key) || pendingUpsertKeys.contains(key) { try writePending() }
+            pendingUpserts.append(parameters + [.integer(sequence)])
+            if known == nil { pendingInserts += 1 }
+            pendingUpsertKeys.insert(key)
+            var written = entry
+            written.hash = SQLiteSyncBook.hashText(stored.hash.isNull ? stored.hashText : stored.hash)
+            written.digests = ColumnDigests(blob: stored.digests)
+            written.inTable = stored.inTable
+            written.sequence = sequence
+            notePrefetchedWrite(table, entry.rowKey, now: CachedEntry(entry: written, stored: stored), was: known)
+            if pendingUpserts.count >= Self.setSize { try writePending() }
+            return
+        }
+        try writePending()
+        try runCounted(upsert, parameters)
+        // Its key was not read ahead; an identity's list may now lack or hold it.
+        forgetPrefetched(table, entry.rowKey)
     }
+
+    // MARK: Entries read and written a batch at a time
+
+    /// The columns the upsert compares (its WHERE) as stored: XXH64 as a bigint, a version 1
+    /// tombstone's sha256 as the text it is.
+    private struct StoredEntry: Equatable {
+        var identity: [UInt8]
+        var hash: Value
+        var hashText: Value
+        var digests: [UInt8]
+        var deleted: Bool
+        var versions: [UInt8]
+        var inTable: Bool
+
+        init(_ entry: SyncBookEntry) {
+            identity = entry.identity
+            let stored = SQLiteSyncBook.storedHash(entry.hash)
+            (hash, hashText) = if case .integer = stored { (stored, .null) } else { (.null, stored) }
+            digests = entry.digests.blob
+            deleted = entry.deleted
+            versions = entry.versions.isEmpty ? [] : entry.versions.bytes
+            inTable = entry.inTable && !entry.deleted
+        }
+
+        /// As read: columns 9 to 15 of `prefetchColumns` (inTable as the column holds it: a
+        /// tombstone may keep it true).
+        init(_ result: PostgresResult, row: Int) {
+            func bytes(_ column: Int) -> [UInt8] {
+                switch result.value(row: row, column: column) {
+                case .blob(let value), .text(let value): return value
+                default: return []
+                }
+            }
+            identity = bytes(9)
+            hash = result.value(row: row, column: 10)
+            hashText = result.value(row: row, column: 11)
+            digests = bytes(12)
+            deleted = result.value(row: row, column: 13) == .integer(1)
+            versions = bytes(14)
+            inTable = result.value(row: row, column: 15) == .integer(1)
+        }
+    }
+
+    private struct CachedEntry {
+        var entry: SyncBookEntry
+        var stored: StoredEntry
+    }
+
+    /// One table's entries read for the batch being applied (`prefetch`): by key (nil: the
+    /// book has none there), and by identity, the entries its identity index lists
+    /// (deleted, or not found through the table's cloudId). This book's writes keep them
+    /// true; a write whose effect is not worked out here forgets what it touches.
+    private struct Prefetched {
+        let table: String
+        let tableId: Int64
+        var byKey: [Value: CachedEntry?] = [:]
+        var byIdentity: [Value: [SyncBookEntry]] = [:]
+    }
+    private var batch: Prefetched?
+
+    private func prefetched(_ table: String) -> Prefetched? {
+        guard let batch, batch.table == table else { return nil }
+        return batch
+    }
+
+    private struct PendingKey: Hashable {
+        let table: Int64
+        let rowKey: Value // .blob: a byte array's own hash takes a call per byte
+    }
+    /// Changed entries waiting to go in together (`record` of a key read ahead), each its
+    /// parameters, sequence number included.
+    private var pendingUpserts: [[Value]] = []
+    private var pendingUpsertKeys = Set<PendingKey>()
+    private var pendingNewKeys = Set<PendingKey>()
+    /// Of the waiting changed entries, those at a key that had none (inserts).
+    private var pendingInserts = 0
+    private static let setSize = 256
+
+    var readsAhead: Bool { store.readsBookAhead && connection.isInTransaction }
+
+    private static let prefetchColumns = entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }
+        + ["identity", "hash", "hashText", "digests", "deleted", "versions", "inTable"]
+
+    func prefetch(table: TableDefinition, rowKeys: [[UInt8]], identities: [[UInt8]]) throws {
+        batch = nil
+        try writePending()
+        guard readsAhead else { return }
+        guard let id = try tableId(table.name) else { return }
+        try indexRowsGoneHere(table, id)
+        var batch = Prefetched(table: table.name, tableId: id)
+        let keys = Array(Set(rowKeys)), identities = Array(Set(identities))
+        let columns = Self.prefetchColumns.joined(separator: ", ")
+        if !keys.isEmpty {
+            let statement = try prefetchByKey ?? connection.prepare(
+                "SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND rowKey = ANY (ARRAY (SELECT decode(k, 'hex') FROM unnest($2::text[]) AS k))")
+            prefetchByKey = statement
+            let result = try connection.run(statement, [.integer(id), .text(Self.hexArray(keys))])
+            for key in keys { batch.byKey[.blob(key)] = .some(nil) }
+            for row in 0..<result.rowCount {
+                let entry = read(result, row: row)
+                batch.byKey[.blob(entry.rowKey)] = CachedEntry(entry: entry, stored: StoredEntry(result, row: row))
+            }
+        }
+        if !identities.isEmpty {
+            let statement = try prefetchByIdentity ?? connection.prepare(
+                "SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND (deleted OR NOT inTable) AND identity = ANY (ARRAY (SELECT decode(k, 'hex') FROM unnest($2::text[]) AS k))")
+            prefetchByIdentity = statement
+            let result = try connection.run(statement, [.integer(id), .text(Self.hexArray(identities))])
+            for identity in identities { batch.byIdentity[.blob(identity)] = [] }
+            for row in 0..<result.rowCount {
+                let entry = read(result, row: row)
+                // As the single lookup (LIMIT 16): a few entries an identity.
+                if batch.byIdentity[.blob(entry.identity), default: []].count < 16 { batch.byIdentity[.blob(entry.identity), default: []].append(entry) }
+            }
+        }
+        store.bookBatchesReadAhead += 1
+        self.batch = batch
+    }
+    private var prefetchByKey: PostgresStatement?
+    private var prefetchByIdentity: PostgresStatement?
+
+    /// `{hex,hex}`: a text[] of hex digits needs no quoting.
+    private static func hexArray(_ values: [[UInt8]]) -> [UInt8] {
+        var literal: [UInt8] = [UInt8(ascii: "{")]
+        let digits = Array("0123456789abcdef".utf8)
+        for (index, value) in values.enumerated() {
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
+            for byte in value {
+                literal.append(digits[Int(byte >> 4)])
+                literal.append(digits[Int(byte & 0x0F)])
+            }
+        }
+        literal.append(UInt8(ascii: "}"))
+        return literal
+    }
+
+    /// Keeps the batch's entries true after `record` wrote `now` at `rowKey` over `was`.
+    private func notePrefetchedWrite(_ table: String, _ rowKey: [UInt8], now: CachedEntry, was: CachedEntry?) {
+        guard var batch = prefetched(table) else { return }
+        self.batch = nil // no copy on write
+        batch.byKey[.blob(rowKey)] = now
+        if let was { batch.byIdentity[.blob(was.entry.identity)]?.removeAll { $0.rowKey == rowKey } }
+        if now.entry.deleted || !now.stored.inTable {
+            // Listed under its identity now; a list not read is asked for when wanted.
+            let identity = Value.blob(now.entry.identity)
+            batch.byIdentity[identity]?.removeAll { $0.rowKey == rowKey }
+            batch.byIdentity[identity]?.append(now.entry)
+        }
+        self.batch = batch
+    }
+
+    /// After a write whose effect on the entry at `rowKey` is not worked out here: that
+    /// entry, and every identity's list, are read again when asked for.
+    private func forgetPrefetched(_ table: String, _ rowKeys: [UInt8]...) {
+        guard batch?.table == table else { return }
+        for rowKey in rowKeys { batch?.byKey[.blob(rowKey)] = nil }
+        batch?.byIdentity = [:]
+    }
+
+    /// Writes the waiting entries: new ones, then changed ones, each kind a set at a time.
+    private func writePending() throws {
+        try writeNewEntries()
+        guard !pendingUpserts.isEmpty else { return }
+        let rows = pendingUpserts
+        pendingUpserts = []
+        pendingUpsertKeys = []
+        let width = rows[0].count
+        let statement = try upsertSetStatements[rows.count] ?? {
+            let tuples = (0..<rows.count).map { row in
+                let p = { (column: Int) in "$\(row * width + column)" }
+                return "(" + (1...width).map { p($0) }.joined(separator: ", ") + ", CASE WHEN \(p(7))::boolean THEN extract(epoch FROM now())::bigint ELSE 0 END)"
+            }
+            let prepared = try connection.prepare("""
+                INSERT INTO _ferry_rows AS r (tableId, rowKey, identity, hash, hashText, digests, deleted, versions, fingerprint, inTable, seq, changedAt)
+                VALUES \(tuples.joined(separator: ", "))
+                ON CONFLICT (tableId, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, hashText = excluded.hashText,
+                    digests = excluded.digests, deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq,
+                    changedAt = excluded.changedAt, fingerprint = excluded.fingerprint, inTable = excluded.inTable
+                """)
+            upsertSetStatements[rows.count] = prepared
+            return prepared
+        }()
+        let inserted = pendingInserts
+        pendingInserts = 0
+        try connection.run(statement, Array(rows.joined()))
+        store.bookEntriesWrittenTogether += rows.count
+        try store.noteGrowth(of: "_ferry_rows", sql: "_ferry_rows", by: inserted)
+    }
+    private var upsertSetStatements: [Int: PostgresStatement] = [:]
 
     /// New entries waiting to go in together (`recordNew`), each its parameters, sequence
     /// number included: every read and write of the book writes them first.
@@ -233,13 +466,18 @@ final class PostgresSyncBook: SyncBook {
         guard !entry.deleted else { return try record(table: table, entry: entry) }
         let stored = SQLiteSyncBook.storedHash(entry.hash)
         let (bits, text): (Value, Value) = if case .integer = stored { (stored, .null) } else { (.null, stored) }
+        let key = PendingKey(table: try tableId(table, create: true)!, rowKey: .blob(entry.rowKey))
+        // One statement cannot write a key twice (its second row would be skipped unseen).
+        if pendingUpsertKeys.contains(key) || pendingNewKeys.contains(key) { try writePending() }
+        pendingNewKeys.insert(key)
+        forgetPrefetched(table, entry.rowKey)
         sequence += 1
         recorded += 1
         changed = true
         newEntries.append([.integer(try tableId(table, create: true)!), .blob(entry.rowKey), .blob(entry.identity), bits, text,
                            .blob(entry.digests.blob), Self.versionsText(entry.versions), entry.fingerprint.map { .integer($0) } ?? .null,
                            .integer(entry.inTable ? 1 : 0), .integer(sequence)])
-        if newEntries.count >= 256 { try writeNewEntries() }
+        if newEntries.count >= 256 { try writePending() }
     }
 
     /// Writes the waiting new entries with one statement. An entry whose key the book holds
@@ -248,6 +486,7 @@ final class PostgresSyncBook: SyncBook {
         guard !newEntries.isEmpty else { return }
         let rows = newEntries
         newEntries = []
+        pendingNewKeys = []
         let width = rows[0].count
         // Prepared once per size: a table's last set, or one written early because the book
         // was read, is smaller than 256.
@@ -261,6 +500,7 @@ final class PostgresSyncBook: SyncBook {
             return prepared
         }()
         let written = try connection.run(statement, Array(rows.joined()))
+        try store.noteGrowth(of: "_ferry_rows", sql: "_ferry_rows", by: written.rowCount)
         guard written.rowCount < rows.count else { return }
         var done = Set<[Value]>()
         for row in 0..<written.rowCount { done.insert([written.value(row: row, column: 0), written.value(row: row, column: 1)]) }
@@ -272,9 +512,10 @@ final class PostgresSyncBook: SyncBook {
     private var newEntriesStatements: [Int: PostgresStatement] = [:]
 
     func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return }
         try runCounted(tombstone, [.integer(id), .blob(rowKey), versions.map(Self.versionsText) ?? .null])
+        forgetPrefetched(table, rowKey)
     }
 
     func recordTombstone(table: String, identity: [UInt8], hash: String, digests: ColumnDigests, versions: VersionVector) throws {
@@ -283,13 +524,14 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func joinTombstone(table: String, rowKey: [UInt8], versions: VersionVector) throws {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return }
         try runCounted(joinVersions, [.integer(id), .blob(rowKey), Self.versionsText(versions)])
+        forgetPrefetched(table, rowKey)
     }
 
     func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
-        try writeNewEntries()
+        try writePending()
         guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty,
               let id = try tableId(table) else { return }
         let aside = SQLiteSyncBook.asideKey(identity: existing.identity, hash: existing.hash)
@@ -297,33 +539,35 @@ final class PostgresSyncBook: SyncBook {
         try connection.query("DELETE FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2", [.integer(id), .blob(aside)])
         try connection.query("UPDATE _ferry_rows SET rowKey = $3, deleted = deleted OR $4, inTable = false WHERE tableId = $1 AND rowKey = $2",
                              [.integer(id), .blob(rowKey), .blob(aside), .integer(shipped ? 1 : 0)])
+        forgetPrefetched(table, rowKey, aside)
         changed = true
     }
 
     func remove(table: String, rowKey: [UInt8]) throws {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return }
         if try connection.run(delete, [.integer(id), .blob(rowKey)]).affectedRows > 0 { changed = true }
+        forgetPrefetched(table, rowKey)
     }
 
     func deferIdentityIndexIfEmpty() throws -> Bool { false }
     func buildIdentityIndex() throws {}
 
     func hasEntries(table: String) throws -> Bool {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return false }
         return try connection.scalar("SELECT 1 FROM _ferry_rows WHERE tableId = $1 LIMIT 1", [.integer(id)]) != nil
     }
 
     func liveEntryCount(table: String) throws -> Int {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return 0 }
         if case .integer(let count)? = try connection.scalar("SELECT count(*) FROM _ferry_rows WHERE tableId = $1 AND NOT deleted", [.integer(id)]) { return Int(count) }
         return 0
     }
 
     func vanished(from table: TableDefinition, _ body: (SyncBookEntry) throws -> Void) throws {
-        try writeNewEntries()
+        try writePending()
         guard !table.primaryKey.isEmpty, let id = try tableId(table.name) else { return }
         let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(b.hash::text, b.hashText)" : "b.\($0)" }.joined(separator: ", ")
         // Entries are small (no row values): the ones that look gone are few, and each is
@@ -341,7 +585,7 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
-        try writeNewEntries()
+        try writePending()
         guard let id = try tableId(table) else { return }
         let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }.joined(separator: ", ")
         let found = entries(try connection.query("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND deleted AND seq > $2 ORDER BY seq",
@@ -350,42 +594,43 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func compactTombstones(before sequence: Int64?) throws -> Int {
-        try writeNewEntries()
+        try writePending()
         let removed = try connection.query("DELETE FROM _ferry_rows WHERE deleted AND seq <= $1", [.integer(sequence ?? .max)]).affectedRows
+        batch = nil
         if removed > 0 { changed = true }
         return removed
     }
 
     func tombstoneCount() throws -> Int {
-        try writeNewEntries()
+        try writePending()
         if case .integer(let count)? = try connection.scalar("SELECT count(*) FROM _ferry_rows WHERE deleted") { return Int(count) }
         return 0
     }
 
     func saveSequence() throws {
-        try writeNewEntries()
+        try writePending()
         guard sequence != savedSequence else { return }
         try setState(SyncState.sequence, String(sequence))
         savedSequence = sequence
     }
 
     func exportSequence(of id: String) throws -> Int64? {
-        try writeNewEntries()
+        try writePending()
         return try state(SyncState.exportPrefix + id.lowercased()).flatMap { Int64($0) }
     }
 
     func recordExport(_ id: String) throws {
-        try writeNewEntries()
+        try writePending()
         try saveSequence()
         try setState(SyncState.exportPrefix + id.lowercased(), String(sequence))
     }
 
     func state(_ key: String) throws -> String? {
-        try writeNewEntries()
+        try writePending()
         return try Self.state(connection, key)
     }
     func setState(_ key: String, _ value: String) throws {
-        try writeNewEntries()
+        try writePending()
         try Self.setState(connection, key, value)
     }
 

@@ -251,6 +251,9 @@ final class PostgresTableAccess: TableAccess {
     /// moves its entries without searching.
     private var answeredKeys: [[Value]: [String: Value]] = [:]
     private var prefetchedRows: [[Value]: [Value]] = [:]
+    /// The keys of every row this batch's lookups found, as they were found (a write here
+    /// since does not take one out): the rows whose book entries the batch will read.
+    private(set) var keysFoundByPrefetch: [[Value]] = []
     private var prefetchEpoch = 0
     private lazy var columnNames = table.columnNames
     private lazy var columnPositions = Dictionary(columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -346,6 +349,7 @@ final class PostgresTableAccess: TableAccess {
         answers.removeAll(keepingCapacity: true)
         answeredKeys.removeAll(keepingCapacity: true)
         prefetchedRows.removeAll(keepingCapacity: true)
+        keysFoundByPrefetch.removeAll(keepingCapacity: true)
         prefetchEpoch = store.rowsEpoch
         let ahead = lookahead
         lookahead = nil
@@ -417,6 +421,7 @@ final class PostgresTableAccess: TableAccess {
             let key = keyColumns.indices.map { read(result, row: row, column: $0, name: keyColumns[$0]) }
             let cells = names.indices.map { read(result, row: row, column: keyColumns.count + $0, name: names[$0]) }
             prefetchedRows[key] = cells
+            keysFoundByPrefetch.append(key)
             for one in wanted { found[one.column, default: [:]][cells[one.position], default: []].append(key) }
         }
         let prefetchable = prefetchableColumns ?? [:]
@@ -612,6 +617,7 @@ final class PostgresTableAccess: TableAccess {
         }
         let result = try store.write(statement, values)
         store.insertedIds.insert(table.name)
+        try store.noteGrowth(of: table.name, sql: name, by: result.affectedRows)
         guard result.rowCount > 0 else { return [] }
         let key = keys(result)[0]
         if !table.primaryKey.isEmpty { store.rememberRow(in: table.name, key) }
@@ -660,6 +666,7 @@ final class PostgresTableAccess: TableAccess {
         }
         store.insertedIds.insert(table.name)
         store.rowsInsertedTogether += keys.count
+        try store.noteGrowth(of: table.name, sql: name, by: keys.count)
         for key in keys { store.rememberRow(in: table.name, key) }
         return keys
     }

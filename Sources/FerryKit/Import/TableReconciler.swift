@@ -281,6 +281,26 @@ final class TableReconciler {
         let lookups = nextLookups.flatMap { $0.count == records.count ? $0.lookups : nil } ?? self.lookups(records)
         nextLookups = next.map { (count: $0.count, lookups: self.lookups($0)) }
         if !lookups.isEmpty { try access.prefetch(lookups, next: nextLookups?.lookups) }
+        try prefetchBookEntries(records)
+    }
+
+    /// Before a batch, in a book that pays a round trip per read (`SyncBook.readsAhead`):
+    /// the entries its merges will ask for, read at once. They are the entries of the rows
+    /// the lookups found, of the keys its rows would go in under when the table keeps the
+    /// source's keys (an insert asks whether its key held another row), and of its
+    /// identities (tombstones, rows known by cloudId). A key or identity missed here is
+    /// still read, alone.
+    private func prefetchBookEntries(_ records: [Record]) throws {
+        guard context.book.keepsEntries, context.book.readsAhead, !target.primaryKey.isEmpty else { return }
+        var rowKeys = access.keysFoundByPrefetch.map(PortableRow.rowKey)
+        var identities: [[UInt8]] = []
+        for record in records {
+            if let identity = bookIdentity(record) { identities.append(identity) }
+            guard record.operation == .upsert else { continue }
+            let key = target.primaryKey.compactMap { record.value(of: $0) }
+            if key.count == target.primaryKey.count { rowKeys.append(PortableRow.rowKey(key)) }
+        }
+        try context.book.prefetch(table: target, rowKeys: rowKeys, identities: identities)
     }
 
     private func lookups(_ records: [Record]) -> [(column: String, values: [Value])] {

@@ -308,6 +308,9 @@ public protocol TableAccess: AnyObject {
     /// A hint before a batch of child records: each of `keys` (primary-key values) will be
     /// asked whether its row exists (`keys(where:)` on the key). The store may ask at once.
     func prefetchKeys(_ keys: [[Value]]) throws
+    /// The keys of the rows the last `prefetch` found (so a batch's book entries can be
+    /// read at once too); empty when it fetched none.
+    var keysFoundByPrefetch: [[Value]] { get }
     /// Whether `insert(_:rows:)` saves anything: true for a store that pays a round trip per
     /// statement. (SQLite does not: a statement of 256 rows took as long as 256 statements
     /// of one, docs/decisions.md.)
@@ -324,6 +327,7 @@ extension TableAccess {
     public var prefetches: Bool { false }
     public func prefetch(_ lookups: [(column: String, values: [Value])], next: [(column: String, values: [Value])]?) throws {}
     public func prefetchKeys(_ keys: [[Value]]) throws {}
+    public var keysFoundByPrefetch: [[Value]] { [] }
     public var insertsRowsTogether: Bool { false }
     public func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? { nil }
 

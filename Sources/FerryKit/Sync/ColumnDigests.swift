@@ -71,7 +71,12 @@ public struct ColumnDigests: Sendable, Equatable {
     package var blob: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(digests.count * 4)
-        for digest in digests { out += [UInt8(digest >> 24), UInt8(truncatingIfNeeded: digest >> 16), UInt8(truncatingIfNeeded: digest >> 8), UInt8(truncatingIfNeeded: digest)] }
+        for digest in digests {
+            out.append(UInt8(digest >> 24))
+            out.append(UInt8(truncatingIfNeeded: digest >> 16))
+            out.append(UInt8(truncatingIfNeeded: digest >> 8))
+            out.append(UInt8(truncatingIfNeeded: digest))
+        }
         return out
     }
 

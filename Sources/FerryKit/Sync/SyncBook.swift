@@ -74,10 +74,19 @@ public protocol SyncBook: AnyObject {
     func liveEntryCount(table: String) throws -> Int
     func state(_ key: String) throws -> String?
     func setState(_ key: String, _ value: String) throws
+    /// Whether `prefetch` saves anything: true for a book whose every read is a round trip.
+    var readsAhead: Bool { get }
+    /// A hint before a batch of `table` is applied: its reads will ask for the entries at
+    /// `rowKeys` and with `identities`. The book may read them at once; every read must
+    /// still answer as it would have without the hint, after any write. Replaces the hint
+    /// of the batch before.
+    func prefetch(table: TableDefinition, rowKeys: [[UInt8]], identities: [[UInt8]]) throws
 }
 
 extension SyncBook {
     public func recordNew(table: String, entry: SyncBookEntry) throws { try record(table: table, entry: entry) }
+    public var readsAhead: Bool { false }
+    public func prefetch(table: TableDefinition, rowKeys: [[UInt8]], identities: [[UInt8]]) throws {}
     /// The first entry with this identity.
     func entry(table: TableDefinition, identity: [UInt8]) throws -> SyncBookEntry? {
         try entries(table: table, identity: identity).first
