@@ -585,6 +585,28 @@ public final class PostgresStore: Store {
         return (scales, arrays)
     }
 
+    /// The declared length of each `character(n)` (padded) and `character varying(n)` column
+    /// of `table`, domains followed to their base type.
+    func characterLengths(of table: String) throws -> [String: CharacterLength] {
+        let result = try connection.query("""
+            WITH RECURSIVE chain(attname, typid, typmod) AS (
+                SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
+                WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                UNION ALL
+                SELECT c.attname, t.typbasetype, CASE WHEN c.typmod >= 0 THEN c.typmod ELSE t.typtypmod END
+                FROM chain c JOIN pg_type t ON t.oid = c.typid WHERE t.typtype = 'd')
+            SELECT attname, typmod::bigint, typid = 'bpchar'::regtype FROM chain WHERE typid IN ('bpchar'::regtype, 'varchar'::regtype) AND typmod >= 5
+            """, [.text(qualified(table))])
+        var lengths: [String: CharacterLength] = [:]
+        for row in 0..<result.rowCount {
+            // typmod = the length + 4.
+            if let name = result.string(row: row, column: 0), case .integer(let typmod) = result.value(row: row, column: 1) {
+                lengths[name] = CharacterLength(length: Int(typmod - 4), padded: result.value(row: row, column: 2) == .integer(1))
+            }
+        }
+        return lengths
+    }
+
     /// The SQLite type each column of `table` was made from, when Ferry made it (its
     /// comment); such a column's values read back under that type's affinity.
     func declaredTypes(of table: String) throws -> [String: String] {

@@ -37,6 +37,11 @@ final class PostgresTableAccess: TableAccess {
     private let numericScales: [String: Int]
     /// The same, for arrays of `numeric(p,s)`: their elements are rounded alike.
     private let numericArrayScales: [String: Int]
+    /// character(n) and varchar(n) columns: a value compares, is looked up and is booked
+    /// as the column will hold it (padded; spaces beyond the length cut), or a row written
+    /// with `'English'` into a character(20) reads back other, and counts as updated again
+    /// at every import.
+    private let characterLengths: [String: CharacterLength]
 
     init(store: PostgresStore, table: TableDefinition) throws {
         self.store = store
@@ -46,6 +51,7 @@ final class PostgresTableAccess: TableAccess {
         types = try store.columnTypes(of: table.name)
         affinities = try store.convertingAffinities(of: table.name)
         (numericScales, numericArrayScales) = try store.numericScales(of: table.name)
+        characterLengths = try store.characterLengths(of: table.name)
     }
 
     private var connection: PostgresConnection { store.connection }
@@ -200,30 +206,43 @@ final class PostgresTableAccess: TableAccess {
     /// bound for a timestamp column is that instant: milliseconds when its size says so
     /// (from 10^11, 1973 in milliseconds and year 5138 in seconds), else seconds, in UTC.
     private func adapted(_ values: [Value], for columns: [String]) -> [Value] {
-        guard hasTimestampColumns else { return values }
+        guard adaptsValues else { return values }
         var values = values
-        for (index, withZone) in timestampPositions(in: columns) {
-            guard case .integer(let number) = values[index], let text = PostgresTypes.timestampText(epoch: number, withZone: withZone) else { continue }
-            values[index] = .text(text)
+        for (index, adaptation) in adaptations(in: columns) {
+            switch (adaptation, values[index]) {
+            case (.timestamp(let withZone), .integer(let number)):
+                if let text = PostgresTypes.timestampText(epoch: number, withZone: withZone) { values[index] = .text(text) }
+            case (.characters(let length), .text(let text)):
+                if let stored = length.stored(text) { values[index] = .text(stored) }
+            default:
+                continue
+            }
         }
         return values
     }
 
-    /// The positions of this table's timestamp columns in `columns` (and whether each has a
-    /// zone), worked out once per column list: a caller passes the same list row after row.
-    private func timestampPositions(in columns: [String]) -> [(Int, Bool)] {
-        if let last = lastTimestampPositions, last.columns == columns { return last.positions }
-        let positions = columns.enumerated().compactMap { index, column -> (Int, Bool)? in
+    private enum Adaptation {
+        case timestamp(withZone: Bool)
+        case characters(CharacterLength)
+    }
+
+    /// The positions of this table's timestamp and character(n) columns in `columns`, worked
+    /// out once per column list: a caller passes the same list row after row.
+    private func adaptations(in columns: [String]) -> [(Int, Adaptation)] {
+        if let last = lastAdaptations, last.columns == columns { return last.positions }
+        let positions = columns.enumerated().compactMap { index, column -> (Int, Adaptation)? in
+            if let length = characterLengths[column] { return (index, .characters(length)) }
             guard let type = types[column], type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz else { return nil }
-            return (index, type == PostgresTypes.timestamptz)
+            return (index, .timestamp(withZone: type == PostgresTypes.timestamptz))
         }
-        lastTimestampPositions = (columns, positions)
+        lastAdaptations = (columns, positions)
         return positions
     }
-    private var lastTimestampPositions: (columns: [String], positions: [(Int, Bool)])?
-    /// Most tables have none, and then nothing is adapted (the lists' comparison was a
-    /// fiftieth of a reconcile, lookups, updates and prefetches each passing its own list).
-    private lazy var hasTimestampColumns = types.values.contains { $0 == PostgresTypes.timestamp || $0 == PostgresTypes.timestamptz }
+    private var lastAdaptations: (columns: [String], positions: [(Int, Adaptation)])?
+    /// Most tables have no such column, and then nothing is adapted (the lists' comparison
+    /// was a fiftieth of a reconcile, lookups, updates and prefetches each passing its own).
+    private lazy var adaptsValues = !characterLengths.isEmpty
+        || types.values.contains { $0 == PostgresTypes.timestamp || $0 == PostgresTypes.timestamptz }
 
     /// Before matching and comparing, in the text this table reads back (see `adapted(_:for:)`),
     /// so an untouched row of a Prisma pair compares equal.

@@ -213,3 +213,28 @@ public enum PostgresTypes {
         return .real(real)
     }
 }
+
+/// A `character(n)` or `character varying(n)` column's length: PostgreSQL stores a longer
+/// value cut to it when only spaces are cut (else refuses it), and pads a `character(n)`
+/// value to it. It reads back so.
+struct CharacterLength: Equatable {
+    let length: Int
+    let padded: Bool
+
+    /// `text` as the column stores it; nil when stored as it is (or refused: left for the
+    /// server to refuse).
+    func stored(_ text: [UInt8]) -> [UInt8]? {
+        // Characters, as PostgreSQL counts them in a UTF-8 database: bytes that begin one.
+        var count = 0, end = text.count
+        for (index, byte) in text.enumerated() where byte & 0xC0 != 0x80 {
+            if count == length { end = index; break }
+            count += 1
+        }
+        if end < text.count {
+            guard text[end...].allSatisfy({ $0 == UInt8(ascii: " ") }) else { return nil }
+            return Array(text[..<end])
+        }
+        guard padded, count < length else { return nil }
+        return text + repeatElement(UInt8(ascii: " "), count: length - count)
+    }
+}

@@ -191,3 +191,57 @@ import Testing
         }
     }
 }
+
+/// character(n) pads what it stores to n, and character varying(n) cuts spaces beyond n:
+/// a row written with `'English'` into a character(20) reads back as `'English'` and 13
+/// spaces. Compared as sent, it counted as updated (and was written again) at every
+/// import of the same changeset; booked as sent, the store's next export shipped it back.
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresCharacterColumnTests {
+    /// Unprepared, each import compares the values alone; prepared, the versions would hide
+    /// the difference, and the adapted row's hash must be the one the verdicts compare.
+    @Test(arguments: [false, true])
+    func aValueTheColumnPadsOrCutsSettlesAfterOneImport(prepared: Bool) throws {
+        try withTemporaryDirectory { directory in
+            let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
+            try laptop.database.execute("""
+                CREATE TABLE languages (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, code TEXT, note TEXT);
+                INSERT INTO languages VALUES ('l1', 'English', 'en   ', 'ünï'), ('l2', 'Deutsch', 'de', 'x'), ('l3', 'Français', NULL, 'é  ');
+                """)
+            if prepared { _ = try Preparer.prepare(store: laptop, tables: nil, profile: .empty) }
+            let changeset = try exportStore(laptop, to: directory, name: "first")
+            try PostgresTestServer.withDatabase { uri in
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute("""
+                    CREATE DOMAIN short_code AS varchar(3);
+                    CREATE TABLE languages (id text PRIMARY KEY, name character(20) NOT NULL UNIQUE, code short_code, note char(4)\(prepared ? #", "cloudId" text UNIQUE"# : ""));
+                    INSERT INTO languages (id, name, code, note) VALUES ('c1', 'English', 'en', 'ünï'), ('c2', 'Deutsch', 'de', 'x');
+                    """)
+                if prepared { _ = try Preparer.prepare(store: cloud, tables: nil, profile: .empty) }
+                let first = try importChangeset(changeset, into: cloud, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                // Matched by the padded name.
+                #expect(first.totals.inserted == 1 && first.totals.updated + first.totals.unchanged == 2 && first.totals.rejected == 0, "\(first.totals)")
+                if prepared { _ = try exportStore(cloud, to: directory, name: "full") }
+                let again = try importChangeset(changeset, into: cloud, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                #expect(again.totals.updated == 0 && again.totals.unchanged == 3, "\(again.totals)")
+                guard prepared else { return }
+                // And the cloud's own next export ships nothing: its book holds the rows as stored.
+                let back = try Exporter(store: cloud, options: ExportOptions(profile: .empty, incremental: true)).export(to: directory.appendingPathComponent("back").path)
+                #expect(try ChangesetReader(path: back.path, target: nil).manifest.tables.map(\.rows).reduce(0, +) == 0)
+            }
+            let unpadded = try laptop.database.rows("SELECT code FROM languages WHERE id = 'l1'")
+            #expect(unpadded == [[.text("en   ")]])
+        }
+    }
+
+    @Test(arguments: [
+        ("English", 20, true, "English" + String(repeating: " ", count: 13)),
+        ("en   ", 3, false, "en "),
+        ("ünï", 4, true, "ünï "),
+        ("ab", 2, true, nil),
+        ("abc", 2, false, nil), // refused by the server, so sent as it is
+        ("ab  x", 2, true, nil),
+    ] as [(String, Int, Bool, String?)])
+    func theTextAColumnStores(text: String, length: Int, padded: Bool, stored: String?) {
+        #expect(CharacterLength(length: length, padded: padded).stored(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } == stored)
+    }
+}

@@ -173,7 +173,9 @@ final class TableReconciler {
             // incoming form, an adapted row shipped again every round).
             row = adapted
             record.row = record.row.map { name, value in (name, position[name].map { row[$0] } ?? value) }
-            record.portable = nil
+            // Its hash too: the verdicts compare the incoming version's hash with the book's
+            // (`incomingHash`), which would otherwise be the source's, of the row as sent.
+            record.portable = !target.primaryKey.isEmpty && context.book.keepsEntries ? portable.encode(record: record) : nil
         }
 
         // References first: a match set may contain a foreign key, compared by the target's id.
