@@ -560,17 +560,24 @@ public final class PostgresStore: Store {
         return types
     }
 
-    /// The scale of each column of `table` declared `numeric(p,s)`, through domains over
-    /// domains; negative since PostgreSQL 15 (`numeric(5,-2)` keeps hundreds). An array of
-    /// them (`numeric(6,2)[]`) is listed in `arrays`.
-    func numericScales(of table: String) throws -> (scalars: [String: Int], arrays: [String: Int]) {
-        let result = try connection.query("""
+    /// Each column of the table named by $1, with every type it is declared as down its chain
+    /// of domains (`chain(attname, typid, typmod)`; a domain's own typmod where the column has
+    /// none).
+    private static let columnTypeChain = """
             WITH RECURSIVE chain(attname, typid, typmod) AS (
                 SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
                 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
                 UNION ALL
                 SELECT c.attname, t.typbasetype, CASE WHEN c.typmod >= 0 THEN c.typmod ELSE t.typtypmod END
                 FROM chain c JOIN pg_type t ON t.oid = c.typid WHERE t.typtype = 'd')
+
+        """
+
+    /// The scale of each column of `table` declared `numeric(p,s)`, through domains over
+    /// domains; negative since PostgreSQL 15 (`numeric(5,-2)` keeps hundreds). An array of
+    /// them (`numeric(6,2)[]`) is listed in `arrays`.
+    func numericScales(of table: String) throws -> (scalars: [String: Int], arrays: [String: Int]) {
+        let result = try connection.query(Self.columnTypeChain + """
             SELECT attname, typmod::bigint, typid = 'numeric[]'::regtype FROM chain WHERE typid IN ('numeric'::regtype, 'numeric[]'::regtype)
             """, [.text(qualified(table))])
         var scales: [String: Int] = [:], arrays: [String: Int] = [:]
@@ -588,13 +595,7 @@ public final class PostgresStore: Store {
     /// The declared length of each `character(n)` (padded) and `character varying(n)` column
     /// of `table`, domains followed to their base type.
     func characterLengths(of table: String) throws -> [String: CharacterLength] {
-        let result = try connection.query("""
-            WITH RECURSIVE chain(attname, typid, typmod) AS (
-                SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a
-                WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                UNION ALL
-                SELECT c.attname, t.typbasetype, CASE WHEN c.typmod >= 0 THEN c.typmod ELSE t.typtypmod END
-                FROM chain c JOIN pg_type t ON t.oid = c.typid WHERE t.typtype = 'd')
+        let result = try connection.query(Self.columnTypeChain + """
             SELECT attname, typmod::bigint, typid = 'bpchar'::regtype FROM chain WHERE typid IN ('bpchar'::regtype, 'varchar'::regtype) AND typmod >= 5
             """, [.text(qualified(table))])
         var lengths: [String: CharacterLength] = [:]
