@@ -200,8 +200,14 @@ final class PostgresSyncBook: SyncBook {
     /// with the element of the entry's JSON key: an equality of text, which PostgreSQL joins
     /// by hashing, once for the whole table. A value whose text differs from its JSON (a
     /// BLOB, a REAL written `1.0`) finds no row; callers check such entries one by one.
-    private static func rowOfEntry(_ table: TableDefinition) -> String {
-        table.primaryKey.enumerated().map { "t.\(Identifier.quote($1))::text = (convert_from(b.rowKey, 'UTF8')::jsonb ->> \($0))" }.joined(separator: " AND ")
+    /// A character(n) key's text drops the padding its JSON keeps (`'D'` against `"D   "`,
+    /// which PostgreSQL calls equal): its element is compared without trailing spaces.
+    private func rowOfEntry(_ table: TableDefinition) throws -> String {
+        let types = try store.columnTypes(of: table.name)
+        return table.primaryKey.enumerated().map { index, column in
+            let element = "(convert_from(b.rowKey, 'UTF8')::jsonb ->> \(index))"
+            return "t.\(Identifier.quote(column))::text = \(types[column] == PostgresTypes.bpchar ? "rtrim(\(element), ' ')" : element)"
+        }.joined(separator: " AND ")
     }
 
     /// As in SQLiteSyncBook: entries kept out of the identity index because their row held
@@ -217,7 +223,7 @@ final class PostgresSyncBook: SyncBook {
         let cloudId = "t.\(Identifier.quote(column))"
         let rows = try connection.query("""
             SELECT b.rowKey, b.identity, \(cloudId) FROM _ferry_rows AS b
-            LEFT JOIN \(store.qualified(table.name)) AS t ON \(Self.rowOfEntry(table))
+            LEFT JOIN \(store.qualified(table.name)) AS t ON \(try rowOfEntry(table))
             WHERE b.tableId = $1 AND b.inTable AND NOT b.deleted
               AND (\(cloudId) IS NULL OR b.identity <> convert_to('{"cloudId":' || to_json(\(cloudId)::text)::text || '}', 'UTF8'))
             """, [.integer(id)])
@@ -574,7 +580,7 @@ final class PostgresSyncBook: SyncBook {
         // confirmed by its decoded key, so a key whose text differs from its JSON is not lost.
         let candidates = entries(try connection.query("""
             SELECT \(columns) FROM _ferry_rows AS b
-            WHERE b.tableId = $1 AND NOT b.deleted AND NOT EXISTS (SELECT 1 FROM \(store.qualified(table.name)) AS t WHERE \(Self.rowOfEntry(table)))
+            WHERE b.tableId = $1 AND NOT b.deleted AND NOT EXISTS (SELECT 1 FROM \(store.qualified(table.name)) AS t WHERE \(try rowOfEntry(table)))
             """, [.integer(id)]))
         guard !candidates.isEmpty else { return }
         let access = try PostgresTableAccess(store: store, table: table)

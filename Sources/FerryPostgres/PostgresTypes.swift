@@ -14,7 +14,7 @@ import FerrySQLite
 /// `boolean` as true; a value the type refuses rejects its record.
 public enum PostgresTypes {
     static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
-    static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043
+    static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043, bpchar: UInt32 = 1042
     static let timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184, jsonb: UInt32 = 3802, time: UInt32 = 1083, timetz: UInt32 = 1266, uuid: UInt32 = 2950
 
     /// A cell of PostgreSQL's text output (a query result's or a COPY row's), as Ferry reads

@@ -233,6 +233,32 @@ import Testing
         }
     }
 
+    /// Found by a tester: the book's sweep for rows that gave their cloudId up joined a
+    /// character(n) key's text (`'D'`, PostgreSQL drops the padding) with the entry's JSON
+    /// (`"D   "`), found no row, and took every such entry out of the table's index.
+    @Test func aPaddedKeysEntryStaysFoundThroughItsRow() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute("""
+                    CREATE TABLE codes (code char(4) PRIMARY KEY, label text, "cloudId" text UNIQUE);
+                    INSERT INTO codes VALUES ('A', 'alpha', 'kc-1'), ('CCCC', 'gamma', 'kc-3');
+                    """)
+                _ = try Preparer.prepare(store: cloud, tables: nil, profile: .empty)
+                let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
+                _ = try importChangeset(try exportStore(cloud, to: directory, name: "c1"), into: laptop, in: directory)
+                _ = try Preparer.prepare(store: laptop, tables: nil, profile: .empty)
+                _ = try importChangeset(try exportStore(laptop, to: directory, name: "l1"), into: cloud, in: directory)
+                try laptop.database.execute("INSERT INTO codes VALUES ('D', 'delta', 'kc-5')")
+                _ = try importChangeset(try exportStore(laptop, to: directory, name: "l2"), into: cloud, in: directory)
+                try laptop.database.execute("UPDATE codes SET label = 'x' WHERE code = 'CCCC'")
+                _ = try importChangeset(try exportStore(laptop, to: directory, name: "l3"), into: cloud, in: directory)
+                let entries = try cloud.connection.query("SELECT convert_from(rowKey, 'UTF8') || ' ' || inTable::text FROM _ferry_rows ORDER BY rowKey")
+                #expect((0..<entries.rowCount).map { entries.string(row: $0, column: 0) ?? "" } == [#"["A   "] true"#, #"["CCCC"] true"#, #"["D   "] true"#])
+            }
+        }
+    }
+
     @Test(arguments: [
         ("English", 20, true, "English" + String(repeating: " ", count: 13)),
         ("en   ", 3, false, "en "),
