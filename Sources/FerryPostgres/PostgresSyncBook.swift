@@ -537,6 +537,11 @@ final class PostgresSyncBook: SyncBook {
     }
 
     func retire(table: String, rowKey: [UInt8], unless identity: [UInt8], shipped: Bool) throws {
+        // Asked after every insert of a tracked import: a key read ahead that holds no other
+        // row's entry needs neither a round trip nor the waiting sets sent.
+        if let known = prefetched(table)?.byKey[.blob(rowKey)] {
+            guard let existing = known?.entry, existing.identity != identity, !existing.identity.isEmpty else { return }
+        }
         try writePending()
         guard let existing = try entry(table: table, rowKey: rowKey), existing.identity != identity, !existing.identity.isEmpty,
               let id = try tableId(table) else { return }
