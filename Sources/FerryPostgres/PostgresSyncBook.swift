@@ -111,12 +111,20 @@ final class PostgresSyncBook: SyncBook {
 
     private func tableId(_ table: String, create: Bool = false) throws -> Int64? {
         if let id = tableIds[table] { return id }
+        if !create, tablesWithoutId.contains(table) { return nil }
         var found = try connection.scalar("SELECT id FROM _ferry_tables WHERE name = $1", [.text(table)])
         if found == nil && create { found = try connection.scalar("INSERT INTO _ferry_tables (name) VALUES ($1) RETURNING id", [.text(table)]) }
-        guard case .integer(let id)? = found else { return nil }
+        guard case .integer(let id)? = found else {
+            // Inside a transaction only this book names tables: the answer holds until it
+            // does (a table's first import after prepare asked once a row).
+            if connection.isInTransaction { tablesWithoutId.insert(table) }
+            return nil
+        }
         tableIds[table] = id
+        tablesWithoutId.remove(table)
         return id
     }
+    private var tablesWithoutId = Set<String>()
 
     private static func versionsText(_ versions: VersionVector) -> Value { .text(versions.isEmpty ? [] : versions.bytes) }
 
@@ -328,7 +336,6 @@ final class PostgresSyncBook: SyncBook {
     /// true; a write whose effect is not worked out here forgets what it touches.
     private struct Prefetched {
         let table: String
-        let tableId: Int64
         var byKey: [Value: CachedEntry?] = [:]
         var byIdentity: [Value: [SyncBookEntry]] = [:]
     }
@@ -361,10 +368,17 @@ final class PostgresSyncBook: SyncBook {
         batch = nil
         try writePending()
         guard readsAhead else { return }
-        guard let id = try tableId(table.name) else { return }
-        try indexRowsGoneHere(table, id)
-        var batch = Prefetched(table: table.name, tableId: id)
+        var batch = Prefetched(table: table.name)
         let keys = Array(Set(rowKeys)), identities = Array(Set(identities))
+        guard let id = try tableId(table.name) else {
+            // The book has no entry of this table yet (its first import after prepare):
+            // every key and identity is known to have none.
+            for key in keys { batch.byKey[.blob(key)] = .some(nil) }
+            for identity in identities { batch.byIdentity[.blob(identity)] = [] }
+            self.batch = batch
+            return
+        }
+        try indexRowsGoneHere(table, id)
         let columns = Self.prefetchColumns.joined(separator: ", ")
         if !keys.isEmpty {
             let statement = try prefetchByKey ?? connection.prepare(
