@@ -130,8 +130,8 @@ final class PostgresSyncBook: SyncBook {
 
     func entry(table: String, rowKey: [UInt8]) throws -> SyncBookEntry? {
         if let known = prefetched(table)?.byKey[.blob(rowKey)] { return known?.entry }
-        try writePending()
         guard let id = try tableId(table) else { return nil }
+        try writePending(before: id)
         return entries(try connection.run(byKey, [.integer(id), .blob(rowKey)])).first
     }
 
@@ -171,8 +171,8 @@ final class PostgresSyncBook: SyncBook {
         if let listed = prefetched(table.name)?.byIdentity[.blob(identity)] {
             result = listed
         } else {
-            try writePending()
             guard let id = try tableId(table.name) else { return [] }
+            try writePending(before: id)
             try indexRowsGoneHere(table, id)
             result = entries(try connection.run(byIdentity, [.integer(id), .blob(identity)]))
         }
@@ -447,6 +447,13 @@ final class PostgresSyncBook: SyncBook {
         batch?.byIdentity = [:]
     }
 
+    /// Writes the waiting entries when a set holds one of table `id`: a read of another
+    /// table's entries (a child's parent, asked by its identity) need not send them, or the
+    /// sets of a table whose rows are inserted one by one would hold a row each.
+    private func writePending(before id: Int64) throws {
+        if pendingNewKeys.contains(where: { $0.table == id }) || pendingUpsertKeys.contains(where: { $0.table == id }) { try writePending() }
+    }
+
     /// Writes the waiting entries: new ones, then changed ones, each kind a set at a time.
     private func writePending() throws {
         try writeNewEntries()
@@ -490,7 +497,14 @@ final class PostgresSyncBook: SyncBook {
         // One statement cannot write a key twice (its second row would be skipped unseen).
         if pendingUpsertKeys.contains(key) || pendingNewKeys.contains(key) { try writePending() }
         pendingNewKeys.insert(key)
-        forgetPrefetched(table, entry.rowKey)
+        if case .some(.none) = prefetched(table)?.byKey[.blob(entry.rowKey)] {
+            // No entry there before: only the new entry's own identity can list it (after
+            // every insert of a tracked import, so the batch's other answers stay).
+            batch?.byKey[.blob(entry.rowKey)] = nil
+            batch?.byIdentity[.blob(entry.identity)] = nil
+        } else {
+            forgetPrefetched(table, entry.rowKey)
+        }
         sequence += 1
         recorded += 1
         changed = true
