@@ -7,8 +7,9 @@ import Foundation
 /// How it saves round trips (docs/decisions.md, "PostgreSQL export: COPY …" and the
 /// entries after it): exports stream with COPY and join the book in their scan; an import
 /// looks a batch up at once (the next batch's query in flight meanwhile), inserts into
-/// empty tables and holds updates to write them in sets. What stays one statement each,
-/// in a savepoint: other writes, deletes, and the book entries of matched rows.
+/// empty tables and holds updates to write them in sets, and its sync book reads a batch's
+/// entries at once and writes them in sets. What stays one statement each, in a savepoint:
+/// other writes (inserts into a table that was not empty), and deletes.
 ///
 /// It leans on the protocol's defaults where PostgreSQL needs nothing of its own: it checks
 /// every foreign key itself (deferred ones at commit), caps values at 1 GB itself and runs
@@ -94,9 +95,9 @@ public final class PostgresStore: Store {
     /// Batches whose book entries were read at once (`SyncBook.prefetch`), and entries
     /// written a set at a time, for the tests.
     package var bookBatchesReadAhead = 0
+    package var bookEntriesWrittenTogether = 0
     /// Off: the book reads and writes each entry alone (the tests compare both ways).
     package var readsBookAhead = true
-    package var bookEntriesWrittenTogether = 0
 
     /// Columns of `table` that a foreign key with an ON UPDATE action points at: an update
     /// of one changes rows of other tables.

@@ -24,6 +24,9 @@ final class PostgresSyncBook: SyncBook {
     private(set) var sequence: Int64
     private var savedSequence: Int64
     private static let entryColumns = ["rowKey", "identity", "hash", "digests", "deleted", "versions", "seq", "fingerprint", "inTable"]
+    /// `entryColumns` as a SELECT list (`read(_:row:)` reads it): the hash as XXH64's bigint or
+    /// a version 1 tombstone's text.
+    private static let entrySelect = entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }.joined(separator: ", ")
     private var tableIds: [String: Int64] = [:]
     private var indexedGone = Set<Int64>()
     private var rowByCloudIdStatements: [String: PostgresStatement] = [:]
@@ -48,11 +51,10 @@ final class PostgresSyncBook: SyncBook {
     private init(store: PostgresStore) throws {
         self.store = store
         let connection = store.connection
-        let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }.joined(separator: ", ")
-        byKey = try connection.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2")
+        byKey = try connection.prepare("SELECT \(Self.entrySelect) FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2")
         hashByKey = try connection.prepare("SELECT coalesce(hash::text, hashText), seq, fingerprint FROM _ferry_rows WHERE tableId = $1 AND rowKey = $2 AND NOT deleted")
         fingerprintByKey = try connection.prepare("UPDATE _ferry_rows SET fingerprint = $3 WHERE tableId = $1 AND rowKey = $2 AND fingerprint IS DISTINCT FROM $3")
-        byIdentity = try connection.prepare("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND identity = $2 AND (deleted OR NOT inTable) LIMIT 16")
+        byIdentity = try connection.prepare("SELECT \(Self.entrySelect) FROM _ferry_rows WHERE tableId = $1 AND identity = $2 AND (deleted OR NOT inTable) LIMIT 16")
         upsert = try connection.prepare("""
             INSERT INTO _ferry_rows AS r (tableId, rowKey, identity, hash, hashText, digests, deleted, versions, fingerprint, inTable, seq, changedAt)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $7 THEN extract(epoch FROM now())::bigint ELSE 0 END)
@@ -253,9 +255,10 @@ final class PostgresSyncBook: SyncBook {
     func record(table: String, entry: SyncBookEntry) throws {
         let id = try tableId(table, create: true)!
         let stored = StoredEntry(entry)
-        let parameters: [Value] = [.integer(id), .blob(entry.rowKey), .blob(stored.identity), stored.hash, stored.hashText,
-                                   .blob(stored.digests), .integer(stored.deleted ? 1 : 0), .text(stored.versions),
-                                   entry.fingerprint.map { .integer($0) } ?? .null, .integer(stored.inTable ? 1 : 0)]
+        var parameters: [Value] {
+            [.integer(id), .blob(entry.rowKey), .blob(stored.identity), stored.hash, stored.hashText, .blob(stored.digests),
+             .integer(stored.deleted ? 1 : 0), .text(stored.versions), entry.fingerprint.map { .integer($0) } ?? .null, .integer(stored.inTable ? 1 : 0)]
+        }
         if let known = prefetched(table)?.byKey[.blob(entry.rowKey)] {
             // The entry there is known: the upsert's "only when it differs" is decided here,
             // so the entry can wait to go in with others under its sequence number.
@@ -306,22 +309,24 @@ final class PostgresSyncBook: SyncBook {
             inTable = entry.inTable && !entry.deleted
         }
 
-        /// As read: columns 9 to 15 of `prefetchColumns` (inTable as the column holds it: a
-        /// tombstone may keep it true).
+        /// As read: the columns of `prefetchSelect` after the entry's (inTable as the column
+        /// holds it: a tombstone may keep it true).
         init(_ result: PostgresResult, row: Int) {
+            let first = PostgresSyncBook.entryColumns.count
+            func value(_ column: Int) -> Value { result.value(row: row, column: first + column) }
             func bytes(_ column: Int) -> [UInt8] {
-                switch result.value(row: row, column: column) {
+                switch value(column) {
                 case .blob(let value), .text(let value): return value
                 default: return []
                 }
             }
-            identity = bytes(9)
-            hash = result.value(row: row, column: 10)
-            hashText = result.value(row: row, column: 11)
-            digests = bytes(12)
-            deleted = result.value(row: row, column: 13) == .integer(1)
-            versions = bytes(14)
-            inTable = result.value(row: row, column: 15) == .integer(1)
+            identity = bytes(0)
+            hash = value(1)
+            hashText = value(2)
+            digests = bytes(3)
+            deleted = value(4) == .integer(1)
+            versions = bytes(5)
+            inTable = value(6) == .integer(1)
         }
     }
 
@@ -361,8 +366,8 @@ final class PostgresSyncBook: SyncBook {
 
     var readsAhead: Bool { store.readsBookAhead && connection.isInTransaction }
 
-    private static let prefetchColumns = entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }
-        + ["identity", "hash", "hashText", "digests", "deleted", "versions", "inTable"]
+    /// An entry, then the columns the upsert compares as they are stored (`StoredEntry`).
+    private static let prefetchSelect = entrySelect + ", identity, hash, hashText, digests, deleted, versions, inTable"
 
     func prefetch(table: TableDefinition, rowKeys: [[UInt8]], identities: [[UInt8]]) throws {
         batch = nil
@@ -379,10 +384,9 @@ final class PostgresSyncBook: SyncBook {
             return
         }
         try indexRowsGoneHere(table, id)
-        let columns = Self.prefetchColumns.joined(separator: ", ")
         if !keys.isEmpty {
             let statement = try prefetchByKey ?? connection.prepare(
-                "SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND rowKey = ANY (ARRAY (SELECT decode(k, 'hex') FROM unnest($2::text[]) AS k))")
+                "SELECT \(Self.prefetchSelect) FROM _ferry_rows WHERE tableId = $1 AND rowKey = ANY (ARRAY (SELECT decode(k, 'hex') FROM unnest($2::text[]) AS k))")
             prefetchByKey = statement
             let result = try connection.run(statement, [.integer(id), .text(Self.hexArray(keys))])
             for key in keys { batch.byKey[.blob(key)] = .some(nil) }
@@ -393,7 +397,7 @@ final class PostgresSyncBook: SyncBook {
         }
         if !identities.isEmpty {
             let statement = try prefetchByIdentity ?? connection.prepare(
-                "SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND (deleted OR NOT inTable) AND identity = ANY (ARRAY (SELECT decode(k, 'hex') FROM unnest($2::text[]) AS k))")
+                "SELECT \(Self.prefetchSelect) FROM _ferry_rows WHERE tableId = $1 AND (deleted OR NOT inTable) AND identity = ANY (ARRAY (SELECT decode(k, 'hex') FROM unnest($2::text[]) AS k))")
             prefetchByIdentity = statement
             let result = try connection.run(statement, [.integer(id), .text(Self.hexArray(identities))])
             for identity in identities { batch.byIdentity[.blob(identity)] = [] }
@@ -461,22 +465,16 @@ final class PostgresSyncBook: SyncBook {
         let rows = pendingUpserts
         pendingUpserts = []
         pendingUpsertKeys = []
-        let width = rows[0].count
-        let statement = try upsertSetStatements[rows.count] ?? {
-            let tuples = (0..<rows.count).map { row in
-                let p = { (column: Int) in "$\(row * width + column)" }
-                return "(" + (1...width).map { p($0) }.joined(separator: ", ") + ", CASE WHEN \(p(7))::boolean THEN extract(epoch FROM now())::bigint ELSE 0 END)"
-            }
-            let prepared = try connection.prepare("""
-                INSERT INTO _ferry_rows AS r (tableId, rowKey, identity, hash, hashText, digests, deleted, versions, fingerprint, inTable, seq, changedAt)
-                VALUES \(tuples.joined(separator: ", "))
-                ON CONFLICT (tableId, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, hashText = excluded.hashText,
-                    digests = excluded.digests, deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq,
-                    changedAt = excluded.changedAt, fingerprint = excluded.fingerprint, inTable = excluded.inTable
-                """)
-            upsertSetStatements[rows.count] = prepared
-            return prepared
-        }()
+        let statement = try setStatement(\.upsertSetStatements, rows: rows.count, width: rows[0].count, after: { p in
+            ", CASE WHEN \(p(7))::boolean THEN extract(epoch FROM now())::bigint ELSE 0 END"
+        }) { values in """
+            INSERT INTO _ferry_rows AS r (tableId, rowKey, identity, hash, hashText, digests, deleted, versions, fingerprint, inTable, seq, changedAt)
+            VALUES \(values)
+            ON CONFLICT (tableId, rowKey) DO UPDATE SET identity = excluded.identity, hash = excluded.hash, hashText = excluded.hashText,
+                digests = excluded.digests, deleted = excluded.deleted, versions = excluded.versions, seq = excluded.seq,
+                changedAt = excluded.changedAt, fingerprint = excluded.fingerprint, inTable = excluded.inTable
+            """
+        }
         let inserted = pendingInserts
         pendingInserts = 0
         try connection.run(statement, Array(rows.joined()))
@@ -485,14 +483,29 @@ final class PostgresSyncBook: SyncBook {
     }
     private var upsertSetStatements: [Int: PostgresStatement] = [:]
 
+    /// A statement writing `rows` rows of `width` parameters each (`$1`…, row after row, and
+    /// `after` the row's own SQL after them, given a row's parameter by its column from 1),
+    /// prepared once per number of rows: a set written early, because the book was read,
+    /// is smaller than 256.
+    private func setStatement(_ cache: ReferenceWritableKeyPath<PostgresSyncBook, [Int: PostgresStatement]>, rows: Int, width: Int,
+                              after: ((Int) -> String) -> String = { _ in "" }, _ make: (String) -> String) throws -> PostgresStatement {
+        if let statement = self[keyPath: cache][rows] { return statement }
+        let values = (0..<rows).map { row in
+            let parameter = { (column: Int) in "$\(row * width + column)" }
+            return "(" + (1...width).map(parameter).joined(separator: ", ") + after(parameter) + ")"
+        }
+        let statement = try connection.prepare(make(values.joined(separator: ", ")))
+        self[keyPath: cache][rows] = statement
+        return statement
+    }
+
     /// New entries waiting to go in together (`recordNew`), each its parameters, sequence
     /// number included: every read and write of the book writes them first.
     private var newEntries: [[Value]] = []
 
     func recordNew(table: String, entry: SyncBookEntry) throws {
         guard !entry.deleted else { return try record(table: table, entry: entry) }
-        let stored = SQLiteSyncBook.storedHash(entry.hash)
-        let (bits, text): (Value, Value) = if case .integer = stored { (stored, .null) } else { (.null, stored) }
+        let stored = StoredEntry(entry)
         let key = PendingKey(table: try tableId(table, create: true)!, rowKey: .blob(entry.rowKey))
         // One statement cannot write a key twice (its second row would be skipped unseen).
         if pendingUpsertKeys.contains(key) || pendingNewKeys.contains(key) { try writePending() }
@@ -508,9 +521,9 @@ final class PostgresSyncBook: SyncBook {
         sequence += 1
         recorded += 1
         changed = true
-        newEntries.append([.integer(try tableId(table, create: true)!), .blob(entry.rowKey), .blob(entry.identity), bits, text,
-                           .blob(entry.digests.blob), Self.versionsText(entry.versions), entry.fingerprint.map { .integer($0) } ?? .null,
-                           .integer(entry.inTable ? 1 : 0), .integer(sequence)])
+        newEntries.append([.integer(key.table), .blob(entry.rowKey), .blob(stored.identity), stored.hash, stored.hashText,
+                           .blob(stored.digests), .text(stored.versions), entry.fingerprint.map { .integer($0) } ?? .null,
+                           .integer(stored.inTable ? 1 : 0), .integer(sequence)])
         if newEntries.count >= 256 { try writePending() }
     }
 
@@ -521,18 +534,11 @@ final class PostgresSyncBook: SyncBook {
         let rows = newEntries
         newEntries = []
         pendingNewKeys = []
-        let width = rows[0].count
-        // Prepared once per size: a table's last set, or one written early because the book
-        // was read, is smaller than 256.
-        let statement = try newEntriesStatements[rows.count] ?? {
-            let tuples = (0..<rows.count).map { row in "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")" }
-            let prepared = try connection.prepare("""
-                INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, hashText, digests, versions, fingerprint, inTable, seq)
-                VALUES \(tuples.joined(separator: ", ")) ON CONFLICT (tableId, rowKey) DO NOTHING RETURNING tableId, rowKey
-                """)
-            newEntriesStatements[rows.count] = prepared
-            return prepared
-        }()
+        let statement = try setStatement(\.newEntriesStatements, rows: rows.count, width: rows[0].count) { values in """
+            INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, hashText, digests, versions, fingerprint, inTable, seq)
+            VALUES \(values) ON CONFLICT (tableId, rowKey) DO NOTHING RETURNING tableId, rowKey
+            """
+        }
         let written = try connection.run(statement, Array(rows.joined()))
         try store.noteGrowth(of: "_ferry_rows", sql: "_ferry_rows", by: written.rowCount)
         guard written.rowCount < rows.count else { return }
@@ -626,8 +632,7 @@ final class PostgresSyncBook: SyncBook {
     func tombstones(of table: String, after sequence: Int64?, _ body: (SyncBookEntry) throws -> Void) throws {
         try writePending()
         guard let id = try tableId(table) else { return }
-        let columns = Self.entryColumns.map { $0 == "hash" ? "coalesce(hash::text, hashText)" : $0 }.joined(separator: ", ")
-        let found = entries(try connection.query("SELECT \(columns) FROM _ferry_rows WHERE tableId = $1 AND deleted AND seq > $2 ORDER BY seq",
+        let found = entries(try connection.query("SELECT \(Self.entrySelect) FROM _ferry_rows WHERE tableId = $1 AND deleted AND seq > $2 ORDER BY seq",
                                                  [.integer(id), .integer(sequence ?? -1)]))
         for entry in found { try body(entry) }
     }

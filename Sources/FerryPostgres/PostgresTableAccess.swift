@@ -56,11 +56,12 @@ final class PostgresTableAccess: TableAccess {
 
     private var connection: PostgresConnection { store.connection }
 
-    /// `types`: each parameter's type, where the statement cannot infer it.
-    private func statement(_ kind: StatementKey.Kind, _ columns: [String], types: [UInt32] = [], _ make: () -> String) throws -> PostgresStatement {
+    /// `types`: each parameter's type, where the statement cannot infer it (worked out only
+    /// when the statement is prepared).
+    private func statement(_ kind: StatementKey.Kind, _ columns: [String], types: @autoclosure () -> [UInt32] = [], _ make: () -> String) throws -> PostgresStatement {
         let key = StatementKey(kind: kind, columns: columns)
         if let cached = cache[key] { return cached }
-        let statement = try connection.prepare(make(), types: types)
+        let statement = try connection.prepare(make(), types: types())
         cache[key] = statement
         return statement
     }
@@ -818,8 +819,7 @@ final class PostgresTableAccess: TableAccess {
             let width = columns.count + keyColumns.count
             // Each parameter typed as its column (a domain as its base type, which the
             // assignment then checks): VALUES would read an untyped one as text.
-            let parameterTypes = (0..<size).flatMap { _ in (columns + keyColumns).map { types[$0] ?? 0 } }
-            let statement = try statement(.updateRows(size), columns, types: parameterTypes) {
+            let statement = try statement(.updateRows(size), columns, types: (0..<size).flatMap { _ in (columns + keyColumns).map { types[$0] ?? 0 } }) {
                 let tuples = (0..<size).map { row in "(" + (0..<width).map { "$\(row * width + $0 + 1)" }.joined(separator: ", ") + ")" }
                 let names = columns.indices.map { "c\($0)" } + keyColumns.indices.map { "k\($0)" }
                 let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = v.c\($0)" }.joined(separator: ", ")
