@@ -96,6 +96,8 @@ public final class PostgresStore: Store {
     /// written a set at a time, for the tests.
     package var bookBatchesReadAhead = 0
     package var bookEntriesWrittenTogether = 0
+    /// Queries that learnt how columns spell text (`PostgresTableAccess.learnSpellings`), for the tests.
+    package var spellingQueries = 0
     /// Off: the book reads and writes each entry alone (the tests compare both ways).
     package var readsBookAhead = true
 
@@ -607,6 +609,28 @@ public final class PostgresStore: Store {
             }
         }
         return lengths
+    }
+
+    /// The columns of `table` whose type prints a value given as text in a spelling of its
+    /// own (`26 hours` as `1 day 02:00:00`, jsonb with its keys in its own order, `{"a"}` as
+    /// `{a}`, `[1,5]` as `[1,6)`, a timestamp given with a `T`, a number given as text), each
+    /// with the type a value is cast to, to learn that spelling: the column's base type with
+    /// its modifier (a timestamp(3) rounds a cast as it rounds what it stores), but without
+    /// one where a cast would cut what a write refuses (arrays of varchar(n) or bit(n)).
+    /// Strings, enums, bit strings, booleans, bytea and json keep text as it is given, or
+    /// take none.
+    func respelledColumns(of table: String) throws -> [String: String] {
+        let result = try connection.query(Self.columnTypeChain + """
+            SELECT c.attname, format_type(c.typid, CASE WHEN e.typcategory IN ('S', 'V') THEN -1 ELSE c.typmod END)
+            FROM chain c JOIN pg_type t ON t.oid = c.typid LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+            WHERE t.typtype <> 'd' AND t.typcategory NOT IN ('S', 'E', 'V', 'B', 'P', 'X', 'Z')
+              AND c.typid NOT IN ('bytea'::regtype, 'json'::regtype)
+            """, [.text(qualified(table))])
+        var columns: [String: String] = [:]
+        for row in 0..<result.rowCount {
+            if let name = result.string(row: row, column: 0), let type = result.string(row: row, column: 1) { columns[name] = type }
+        }
+        return columns
     }
 
     /// The SQLite type each column of `table` was made from, when Ferry made it (its

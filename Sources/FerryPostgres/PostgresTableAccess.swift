@@ -23,6 +23,7 @@ final class PostgresTableAccess: TableAccess {
             case values, insert, update, delete
             case insertRows(Int)
             case updateRows(Int)
+            case respell
         }
         let kind: Kind
         let columns: [String]
@@ -42,6 +43,13 @@ final class PostgresTableAccess: TableAccess {
     /// with `'English'` into a character(20) reads back other, and counts as updated again
     /// at every import.
     private let characterLengths: [String: CharacterLength]
+    /// Columns whose type prints text in a spelling of its own (an interval, jsonb, an array,
+    /// a timestamp, a number given as text), each with the type its values are cast to, to
+    /// learn that spelling (`PostgresStore.respelledColumns`).
+    private let respelledTypes: [String: String]
+    /// This batch's text values of those columns, as the column reads them back once
+    /// stored: column → value → spelling (the value itself where the server refused it).
+    private var spellings: [String: [Value: Value]] = [:]
 
     init(store: PostgresStore, table: TableDefinition) throws {
         self.store = store
@@ -52,6 +60,7 @@ final class PostgresTableAccess: TableAccess {
         affinities = try store.convertingAffinities(of: table.name)
         (numericScales, numericArrayScales) = try store.numericScales(of: table.name)
         characterLengths = try store.characterLengths(of: table.name)
+        respelledTypes = try store.respelledColumns(of: table.name)
     }
 
     private var connection: PostgresConnection { store.connection }
@@ -246,9 +255,97 @@ final class PostgresTableAccess: TableAccess {
         || types.values.contains { $0 == PostgresTypes.timestamp || $0 == PostgresTypes.timestamptz }
 
     /// Before matching and comparing, in the text this table reads back (see `adapted(_:for:)`),
-    /// so an untouched row of a Prisma pair compares equal.
+    /// so an untouched row of a Prisma pair compares equal; text bound for a column that
+    /// spells values its own way in that spelling (learnt for the batch, `learnSpellings`,
+    /// or asked now), so an import of the same changeset again finds the row unchanged.
     func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] {
-        adapted(row, for: columns)
+        var values = adapted(row, for: columns)
+        guard !respelledTypes.isEmpty else { return values }
+        var unknown: [String: [Value]] = [:]
+        for (index, column) in columns.enumerated() where respelledTypes[column] != nil {
+            // Only text as the record gave it: a timestamp made from a number is PostgreSQL's own already.
+            guard case .text = row[index], respells(values[index], in: column) else { continue }
+            if let spelled = spellings[column]?[values[index]] { values[index] = spelled } else { unknown[column] = [values[index]] }
+        }
+        guard !unknown.isEmpty else { return values }
+        try learn(unknown)
+        for (index, column) in columns.enumerated() where unknown[column] != nil {
+            values[index] = spellings[column]?[values[index]] ?? values[index]
+        }
+        return values
+    }
+
+    var respellsValues: Bool { !respelledTypes.isEmpty }
+
+    /// Before a batch: the spelling of each text value its records bring to such a column,
+    /// asked in one query (the values of the last batch are forgotten).
+    func learnSpellings(of records: [Record]) throws {
+        guard !respelledTypes.isEmpty else { return }
+        spellings.removeAll(keepingCapacity: true)
+        var wanted: [String: [Value]] = [:]
+        var seen: [String: Set<Value>] = [:]
+        for record in records where record.operation == .upsert {
+            for (column, value) in record.row where respelledTypes[column] != nil {
+                guard case .text = value else { continue }
+                let value = adapted([value], for: [column])[0]
+                if respells(value, in: column), seen[column, default: []].insert(value).inserted { wanted[column, default: []].append(value) }
+            }
+        }
+        if !wanted.isEmpty { try learn(wanted) }
+    }
+
+    /// Whether `value` may read back in another spelling from `column`: text the column takes
+    /// (never one a write refuses: 'now' would be learnt as a moment), not already in the
+    /// spelling every server prints (a lowercase uuid, a plain date).
+    private func respells(_ value: Value, in column: String) -> Bool {
+        guard case .text(let bytes) = value, !bytes.contains(0), refusal(value, for: column) == nil else { return false }
+        switch types[column] {
+        case PostgresTypes.uuid?:
+            return !(bytes.count == 36 && bytes.enumerated().allSatisfy { index, byte in
+                [8, 13, 18, 23].contains(index) ? byte == UInt8(ascii: "-") : (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 102)
+            })
+        case PostgresTypes.date?:
+            return !(bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-"))
+        default:
+            return true
+        }
+    }
+
+    /// Asks the server how each column reads back each of its values once stored: one query
+    /// (in a savepoint) casting them to the column's type. A value the type refuses fails
+    /// the query, which is then asked again in halves, down to that value, which is kept as
+    /// it is (its write will be refused with the server's reason).
+    private func learn(_ wanted: [String: [Value]]) throws {
+        let columns = wanted.keys.sorted()
+        let statement = try statement(.respell, columns) {
+            let casts = columns.indices.map { "u.c\($0)::\(respelledTypes[columns[$0]]!)" }.joined(separator: ", ")
+            let arrays = columns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ")
+            let names = columns.indices.map { "c\($0)" }.joined(separator: ", ")
+            return "SELECT \(casts) FROM unnest(\(arrays)) WITH ORDINALITY AS u(\(names), i) ORDER BY u.i"
+        }
+        let result: PostgresResult
+        store.spellingQueries += 1
+        do {
+            result = try connection.runInSavepoint(statement, columns.map { .text(Self.arrayLiteral(wanted[$0]!)) })
+        } catch let error as FerryError where error.storeFailure?.rejectsRecord == true {
+            let total = wanted.values.map(\.count).reduce(0, +)
+            if total == 1 {
+                for (column, values) in wanted { spellings[column, default: [:]][values[0]] = values[0] }
+            } else if columns.count > 1 {
+                for column in columns { try learn([column: wanted[column]!]) }
+            } else {
+                let values = wanted[columns[0]]!
+                try learn([columns[0]: Array(values[..<(values.count / 2)])])
+                try learn([columns[0]: Array(values[(values.count / 2)...])])
+            }
+            return
+        }
+        for (position, column) in columns.enumerated() {
+            let values = wanted[column]!
+            var learnt = spellings[column] ?? [:]
+            for row in 0..<min(result.rowCount, values.count) { learnt[values[row]] = read(result, row: row, column: position, name: column) }
+            spellings[column] = learnt
+        }
     }
 
     private func checkWritable(_ columns: [String], _ values: [Value]) throws {

@@ -115,7 +115,12 @@ struct ImportSession {
             let started = Date()
             results.append(ImportReport.Table(name: table.name))
             var ticker = ProgressTicker(observer: observer, task: "import \(table.name)", total: table.rows)
-            let prefetch = reconcilers[index].access.prefetches ? reconcilers[index].prefetch : nil
+            let access = reconcilers[index].access
+            let prefetch = access.prefetches ? reconcilers[index].prefetch : nil
+            let beforeBatch: (([Record], [Record]?) throws -> Void)? = prefetch == nil && !access.respellsValues ? nil : { records, next in
+                try access.learnSpellings(of: records)
+                try prefetch?(records, next)
+            }
             // The lines of records the reconciler holds to insert together (valid until the
             // batch ends, when they are flushed).
             var queuedLines: [(number: Int, line: UnsafeBufferPointer<UInt8>)] = []
@@ -133,7 +138,7 @@ struct ImportSession {
                     try handle(final, record: record, tableIndex: index, lineNumber: number, line: line, deferred: deferred)
                 }
             }
-            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm, beforeBatch: prefetch,
+            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm, beforeBatch: beforeBatch,
                                          afterBatch: flush) { lineNumber, record, line in
                 // A delete of a row still waiting must find it in.
                 if record.operation == .delete, !queuedLines.isEmpty { try flush() }

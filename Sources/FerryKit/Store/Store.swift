@@ -296,6 +296,12 @@ public protocol TableAccess: AnyObject {
     /// before matching and comparing, so an untouched row compares equal. The default keeps
     /// the row as it is.
     func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value]
+    /// Whether `adapted` may rewrite text in a spelling the store learns from itself (an
+    /// interval's, jsonb's), so that `learnSpellings` is worth calling before each batch.
+    var respellsValues: Bool { get }
+    /// A hint before a batch of records is matched: the store may learn at once how it
+    /// would spell the text they bring (one round trip, not one a row in `adapted`).
+    func learnSpellings(of records: [Record]) throws
     /// Whether `prefetch` saves anything: true for a store whose every lookup is a round trip.
     var prefetches: Bool { get }
     /// A hint before a batch of records is matched: each lookup names a column the matcher
@@ -324,6 +330,8 @@ public protocol TableAccess: AnyObject {
 
 extension TableAccess {
     public func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] { row }
+    public var respellsValues: Bool { false }
+    public func learnSpellings(of records: [Record]) throws {}
     public var prefetches: Bool { false }
     public func prefetch(_ lookups: [(column: String, values: [Value])], next: [(column: String, values: [Value])]?) throws {}
     public func prefetchKeys(_ keys: [[Value]]) throws {}
