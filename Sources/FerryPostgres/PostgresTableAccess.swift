@@ -706,6 +706,8 @@ final class PostgresTableAccess: TableAccess {
         // transaction wrote or found are answered here, without a round trip.
         if columns.isEmpty, store.rowsKnown(in: table.name, key) { return [] }
         if prefetchCurrent, let row = prefetchedRows[key] {
+            // The row as fetched when the caller asks for every column in the table's order.
+            if columns == columnNames { return row }
             var cells: [Value] = []
             cells.reserveCapacity(columns.count)
             for column in columns {

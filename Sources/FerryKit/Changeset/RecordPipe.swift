@@ -9,7 +9,10 @@ import Foundation
 /// `maxQueued` batches wait, so memory stays flat whatever the table's size.
 final class RecordPipe: @unchecked Sendable { // every field is guarded by `condition`
     struct Batch {
-        var records: [(lineNumber: Int, record: Record)] = []
+        // Records apart from their line numbers: `beforeBatch` gets the array as it is,
+        // where a map copied every record (a retain a field) twice a batch.
+        var records: [Record] = []
+        var lineNumbers: [Int] = []
         var bytes: [UInt8] = []
         var ends: [Int] = []
     }
@@ -49,7 +52,8 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
                 try source.reader.forEachRecord(in: table) { lineNumber, record, line in
                     var record = record
                     prepare?(&record)
-                    batch.records.append((lineNumber, record))
+                    batch.records.append(record)
+                    batch.lineNumbers.append(lineNumber)
                     batch.bytes.append(contentsOf: line)
                     batch.ends.append(batch.bytes.count)
                     if batch.records.count == batchSize || batch.bytes.count >= batchBytes {
@@ -75,14 +79,14 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
             upcoming = nil
             if let beforeBatch, !batch.records.isEmpty {
                 upcoming = Result { try pipe.take() }
-                let next = (try? upcoming?.get())??.records.map(\.record)
-                try beforeBatch(batch.records.map(\.record), next)
+                let next = (try? upcoming?.get())??.records
+                try beforeBatch(batch.records, next)
             }
             try batch.bytes.withUnsafeBufferPointer { bytes in
                 var start = 0
-                for (index, entry) in batch.records.enumerated() {
+                for index in batch.records.indices {
                     let end = batch.ends[index]
-                    try body(entry.lineNumber, entry.record, UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                    try body(batch.lineNumbers[index], batch.records[index], UnsafeBufferPointer(rebasing: bytes[start..<end]))
                     start = end
                 }
                 try afterBatch()

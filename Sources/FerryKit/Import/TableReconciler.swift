@@ -154,17 +154,24 @@ final class TableReconciler {
         guard missingColumns.isEmpty else {
             return .rejected(Rejection(reason: .schema, message: "column\(missingColumns.count == 1 ? "" : "s") \(missingColumns.map { "\"\($0)\"" }.joined(separator: ", ")) of table \(target.name) not in the target. Add the column to the target, or list it under \"skip\" in the profile and export again."))
         }
-        var row = [Value](repeating: .null, count: columns.count)
-        var present = [Bool](repeating: false, count: columns.count)
-        for (name, value) in record.row {
-            guard let index = position[name] else {
-                return .rejected(Rejection(reason: .schema, message: "column \"\(name)\" is not among the manifest's columns of table \(target.name)."))
+        var row: [Value]
+        // A record names the columns in the manifest's order (Ferry writes them so): taken as
+        // they are, without a lookup a cell.
+        if record.row.count == columns.count, record.row.indices.allSatisfy({ record.row[$0].0 == columns[$0] }) {
+            row = record.row.map(\.1)
+        } else {
+            row = [Value](repeating: .null, count: columns.count)
+            var present = [Bool](repeating: false, count: columns.count)
+            for (name, value) in record.row {
+                guard let index = position[name] else {
+                    return .rejected(Rejection(reason: .schema, message: "column \"\(name)\" is not among the manifest's columns of table \(target.name)."))
+                }
+                row[index] = value
+                present[index] = true
             }
-            row[index] = value
-            present[index] = true
-        }
-        if let absent = present.firstIndex(of: false) {
-            return .rejected(Rejection(reason: .schema, message: "the row lacks column \"\(columns[absent])\"."))
+            if let absent = present.firstIndex(of: false) {
+                return .rejected(Rejection(reason: .schema, message: "the row lacks column \"\(columns[absent])\"."))
+            }
         }
         let adapted = try access.adapted(row, columns: columns, sourceTypes: sourceTypes)
         if adapted != row {
