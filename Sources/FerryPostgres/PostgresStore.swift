@@ -362,6 +362,10 @@ public final class PostgresStore: Store {
                 case PostgresTypes.int2?, PostgresTypes.int4?, PostgresTypes.int8?: return "\(cell)::text"
                 case PostgresTypes.text?, PostgresTypes.varchar?, PostgresTypes.uuid?:
                     return "CASE WHEN \(cell)::text ~ \(escaped) THEN NULL ELSE '\"' || \(cell)::text || '\"' END"
+                case PostgresTypes.bpchar?:
+                    // As Ferry reads a character(n), padded to n: `::text` drops the padding
+                    // (and every row then asked the book alone); `concat` prints it.
+                    return "CASE WHEN concat(\(cell)) ~ \(escaped) THEN NULL ELSE '\"' || concat(\(cell)) || '\"' END"
                 default: return "NULL"
                 }
             }
@@ -549,12 +553,10 @@ public final class PostgresStore: Store {
     private struct WeakAccess { weak var access: PostgresTableAccess? }
     func accessMade(for table: String) -> PostgresTableAccess? { accessesMade[table]?.access }
 
-    /// Each column of `table` and its type's oid (domains as their base type).
+    /// Each column of `table` and its type's oid (domains, over domains too, as their base type).
     func columnTypes(of table: String) throws -> [String: UInt32] {
-        let result = try connection.query("""
-            SELECT a.attname, CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END::bigint
-            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+        let result = try connection.query(Self.columnTypeChain + """
+            SELECT c.attname, c.typid::bigint FROM chain c JOIN pg_type t ON t.oid = c.typid WHERE t.typtype <> 'd'
             """, [.text(qualified(table))])
         var types: [String: UInt32] = [:]
         for row in 0..<result.rowCount {
@@ -619,18 +621,44 @@ public final class PostgresStore: Store {
     /// one where a cast would cut what a write refuses (arrays of varchar(n) or bit(n)).
     /// Strings, enums, bit strings, booleans, bytea and json keep text as it is given, or
     /// take none; integers and floats get numbers (SQLite's affinity made them so at the
-    /// source), and are left out so that the bench's tables, and most, learn nothing.
+    /// source), and are left out so that the bench's tables, and most, learn nothing. Never
+    /// xml: it prints a document without the declaration it stores (`<?xml version="1.0"?>`),
+    /// and the spelling learnt is the one written. Nor the reg* types, whose cast of a name
+    /// that does not exist is an error no record can be rejected for (42P01, not 22P02).
     func respelledColumns(of table: String) throws -> [String: String] {
         let result = try connection.query(Self.columnTypeChain + """
             SELECT c.attname, format_type(c.typid, CASE WHEN e.typcategory IN ('S', 'V') THEN -1 ELSE c.typmod END)
             FROM chain c JOIN pg_type t ON t.oid = c.typid LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
             WHERE t.typtype <> 'd' AND t.typcategory NOT IN ('S', 'E', 'V', 'B', 'P', 'X', 'Z')
-              AND c.typid NOT IN ('bytea'::regtype, 'json'::regtype, 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype,
-                                  'real'::regtype, 'double precision'::regtype, 'oid'::regtype)
+              AND c.typid NOT IN ('bytea'::regtype, 'json'::regtype, 'xml'::regtype, 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype,
+                                  'real'::regtype, 'double precision'::regtype)
+              AND NOT (t.typnamespace = 'pg_catalog'::regnamespace AND (t.typname LIKE 'reg%' OR t.typname IN ('oid', '_oid')))
             """, [.text(qualified(table))])
         var columns: [String: String] = [:]
         for row in 0..<result.rowCount {
             if let name = result.string(row: row, column: 0), let type = result.string(row: row, column: 1) { columns[name] = type }
+        }
+        return columns
+    }
+
+    /// The columns of `table` that hold dates or moments inside an array or a range
+    /// (`timestamp[]`, `daterange`, a domain over either, an array of a domain over date),
+    /// each with the base type of those elements: the rules that refuse `'now'` and a date
+    /// with a time in a plain column must reach them too.
+    func temporalElementTypes(of table: String) throws -> [String: UInt32] {
+        let result = try connection.query(Self.columnTypeChain + """
+            , elements(attname, typid) AS (
+                SELECT c.attname, CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE r.rngsubtype END
+                FROM chain c JOIN pg_type t ON t.oid = c.typid LEFT JOIN pg_range r ON r.rngtypid = c.typid OR r.rngmultitypid = c.typid
+                WHERE t.typtype <> 'd' AND (t.typcategory = 'A' OR r.rngtypid IS NOT NULL)
+                UNION ALL
+                SELECT e.attname, t.typbasetype FROM elements e JOIN pg_type t ON t.oid = e.typid WHERE t.typtype = 'd')
+            SELECT e.attname, e.typid::bigint FROM elements e
+            WHERE e.typid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype, 'time'::regtype, 'timetz'::regtype)
+            """, [.text(qualified(table))])
+        var columns: [String: UInt32] = [:]
+        for row in 0..<result.rowCount {
+            if let name = result.string(row: row, column: 0), case .integer(let oid) = result.value(row: row, column: 1) { columns[name] = UInt32(oid) }
         }
         return columns
     }

@@ -50,6 +50,9 @@ final class PostgresTableAccess: TableAccess {
     /// This batch's text values of those columns, as the column reads them back once
     /// stored: column → value → spelling (the value itself where the server refused it).
     private var spellings: [String: [Value: Value]] = [:]
+    /// Arrays and ranges of dates or moments: column → the elements' type
+    /// (`PostgresStore.temporalElementTypes`).
+    private let temporalElements: [String: UInt32]
 
     init(store: PostgresStore, table: TableDefinition) throws {
         self.store = store
@@ -61,6 +64,7 @@ final class PostgresTableAccess: TableAccess {
         (numericScales, numericArrayScales) = try store.numericScales(of: table.name)
         characterLengths = try store.characterLengths(of: table.name)
         respelledTypes = try store.respelledColumns(of: table.name)
+        temporalElements = try store.temporalElementTypes(of: table.name)
     }
 
     private var connection: PostgresConnection { store.connection }
@@ -101,6 +105,10 @@ final class PostgresTableAccess: TableAccess {
     /// binary format (8 bytes into a bigint make a number), takes 'yes' as a boolean and
     /// cuts the time off a date: each would change the value without a word.
     private func refusal(_ value: Value, for column: String) -> String? {
+        if !temporalElements.isEmpty, let element = temporalElements[column], case .text(let bytes) = value,
+           let refused = Self.temporalRefusal(bytes, elements: element, column: column) {
+            return refused
+        }
         guard let type = types[column] else { return nil }
         switch (value, type) {
         case (.null, _): return nil
@@ -177,6 +185,27 @@ final class PostgresTableAccess: TableAccess {
 
     /// The word among PostgreSQL's special date/time inputs that `bytes` spells (any case,
     /// spaces around), or nil. 'infinity' is not among them: it is stored as it reads.
+    /// Why an array or range literal of dates or moments cannot go into `column` unchanged:
+    /// an element PostgreSQL reads as a moment of its own choosing (`{now}`, `[today,)`), or
+    /// a date element that is not YYYY-MM-DD (`{2024-01-05 10:00}` loses its time). The
+    /// elements are what lies between the literal's braces, brackets, parentheses, commas and
+    /// quotes; a date spelled with a comma splits, and is refused as not plain either way.
+    static func temporalRefusal(_ bytes: [UInt8], elements type: UInt32, column: String) -> String? {
+        let delimiters = Set("{}[](),\"".utf8)
+        let elements = bytes.split(whereSeparator: { delimiters.contains($0) }).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty && $0.uppercased() != "NULL" && $0.lowercased() != "empty" }
+        for element in elements {
+            if let word = specialTimeWord(Array(element.utf8)) {
+                return "column \(column) holds \(type == PostgresTypes.date ? "dates" : "moments"), and PostgreSQL reads '\(word)' in it as a moment of its own choosing, not the value the record carries"
+            }
+            if type == PostgresTypes.date, !isPlainDate(element) {
+                return "column \(column) holds dates and takes each as YYYY-MM-DD, which '\(element)' is not"
+            }
+        }
+        return nil
+    }
+
     static func specialTimeWord(_ bytes: [UInt8]) -> String? {
         guard bytes.count <= 16 else { return nil }
         let word = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
@@ -263,8 +292,7 @@ final class PostgresTableAccess: TableAccess {
         guard !respelledTypes.isEmpty else { return values }
         var unknown: [String: [Value]] = [:]
         for (index, column) in columns.enumerated() where respelledTypes[column] != nil {
-            // Only text as the record gave it: a timestamp made from a number is PostgreSQL's own already.
-            guard case .text = row[index], respells(values[index], in: column) else { continue }
+            guard asksSpelling(of: row[index], in: column), respells(values[index], in: column) else { continue }
             if let spelled = spellings[column]?[values[index]] { values[index] = spelled } else { unknown[column] = [values[index]] }
         }
         guard !unknown.isEmpty else { return values }
@@ -286,13 +314,32 @@ final class PostgresTableAccess: TableAccess {
         var seen: [String: Set<Value>] = [:]
         for record in records where record.operation == .upsert {
             for (column, value) in record.row where respelledTypes[column] != nil {
-                guard case .text = value else { continue }
+                guard asksSpelling(of: value, in: column) else { continue }
                 let value = adapted([value], for: [column])[0]
                 if respells(value, in: column), seen[column, default: []].insert(value).inserted { wanted[column, default: []].append(value) }
             }
         }
         if !wanted.isEmpty { try learn(wanted) }
     }
+
+    /// Whether a record's `value` (as given, before `adapted(_:for:)`) is worth asking the
+    /// column's spelling of: text; and a number made into a moment when the column keeps
+    /// fewer than milliseconds (timestamp(0) rounds what Prisma's milliseconds spell).
+    private func asksSpelling(of value: Value, in column: String) -> Bool {
+        switch value {
+        case .text: return true
+        case .integer: return coarseMoments.contains(column)
+        default: return false
+        }
+    }
+
+    /// Timestamp columns that keep fewer than 3 decimals of a second.
+    private lazy var coarseMoments: Set<String> = Set(respelledTypes.compactMap { column, type in
+        guard let type = types[column], type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz,
+              let spelled = respelledTypes[column], let open = spelled.firstIndex(of: "("), let close = spelled.firstIndex(of: ")"),
+              let precision = Int(spelled[spelled.index(after: open)..<close]), precision < 3 else { return nil }
+        return column
+    })
 
     /// Whether `value` may read back in another spelling from `column`: text the column takes
     /// (never one a write refuses: 'now' would be learnt as a moment), not already in the
@@ -327,7 +374,7 @@ final class PostgresTableAccess: TableAccess {
         store.spellingQueries += 1
         do {
             result = try connection.runInSavepoint(statement, columns.map { .text(Self.arrayLiteral(wanted[$0]!)) })
-        } catch let error as FerryError where error.storeFailure?.rejectsRecord == true {
+        } catch let error as FerryError where error.storeFailure?.rejectsRecord == true || error.storeFailure?.kind == .tooBig {
             let total = wanted.values.map(\.count).reduce(0, +)
             if total == 1 {
                 for (column, values) in wanted { spellings[column, default: [:]][values[0]] = values[0] }

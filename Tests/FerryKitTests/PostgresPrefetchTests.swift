@@ -248,6 +248,40 @@ import Testing
     }
 }
 
+/// New rows into a table that already holds rows go in under their own keys once the key
+/// is known to be free: a batch after one that inserted asks for its keys with its other
+/// lookups, not a round trip a row (a key that is taken still finds its row). A batch after
+/// one that inserted nothing does not ask (a probe more for every row that matches).
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresNewRowKeyTests {
+    @Test func newRowsAskWhetherTheirKeysAreFreeABatchAtATime() throws {
+        try withTemporaryDirectory { directory in
+            let sourcePath = directory.appendingPathComponent("source.db").path
+            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
+            try source.execute("""
+                CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
+                INSERT INTO notes SELECT 'n' || i, 'note ' || i FROM n;
+                """)
+            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                // Not empty: every record is matched, then inserted. Two of its keys are taken.
+                try postgres.connection.execute("CREATE TABLE notes (id text PRIMARY KEY, body text); INSERT INTO notes VALUES ('old', 'x'), ('n5', 'note 5'), ('n700', 'other')")
+                let report = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                #expect(report.totals.inserted == 1198 && report.totals.unchanged == 1 && report.totals.updated == 1, "\(report.totals)")
+                #expect(try postgres.connection.scalar("SELECT body FROM notes WHERE id = 'n700'") == .text("note 700"))
+                #expect(try postgres.connection.scalar("SELECT count(*) FROM notes") == .integer(1201))
+                #expect(postgres.rowLookupsByKey < 10, "\(postgres.rowLookupsByKey) keys asked for one by one")
+
+                // The same changeset again: nothing is inserted, so after two batches no key is asked.
+                postgres.rowLookupsByKey = 0
+                let again = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                #expect(again.totals.unchanged == 1200, "\(again.totals)")
+            }
+        }
+    }
+}
+
 /// A batch's lookups go to the server while the batch before it is applied
 /// (`PostgresTableAccess.prefetch(_:next:)`), so the answers miss that batch's writes: a row
 /// it inserts under a new email, which the next batch names again. Those writes are applied

@@ -73,6 +73,7 @@ extension TableReconciler {
     /// Bookkeeping of a row just inserted: prune set, key map, sync book.
     func inserted(_ record: Record, _ row: [Value], at key: [Value]) throws -> Outcome {
         lastInsertedKey = key
+        insertsSinceLookups += 1
         // The key may be one a row deleted here had (its entry waits for the next export):
         // that entry moves aside as a tombstone, or the new row would take over its identity.
         if bookKnewTable, !target.primaryKey.isEmpty, let identity = bookIdentity(record) {

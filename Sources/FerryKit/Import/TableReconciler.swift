@@ -75,6 +75,11 @@ final class TableReconciler {
     var cachesParents = true
     /// The lookups of the batch after the current one (`prefetch`), and its size.
     private var nextLookups: (count: Int, lookups: [(column: String, values: [Value])])?
+    /// Rows inserted since the last batch's lookups were worked out. A batch after one that
+    /// inserted asks with its other lookups whether its primary keys are free (an insert asks
+    /// it), not a round trip a new row; a batch after one that inserted nothing does not
+    /// (every key would be an index probe more for rows that all match).
+    var insertsSinceLookups = 1
     /// Records of a table filled by inserts first wait here to go in together, a batch at
     /// a time (`flushQueued`): one statement for the lot instead of one per row, on a store
     /// that pays a round trip per statement. Off for a table that points at itself (a row
@@ -287,8 +292,10 @@ final class TableReconciler {
         guard !insertsFirst else { return }
         // The batch named as `next` last time is this one (RecordPipe's order): its
         // lookups were worked out then.
-        let lookups = nextLookups.flatMap { $0.count == records.count ? $0.lookups : nil } ?? self.lookups(records)
-        nextLookups = next.map { (count: $0.count, lookups: self.lookups($0)) }
+        let asksKeys = insertsSinceLookups > 0
+        insertsSinceLookups = 0
+        let lookups = nextLookups.flatMap { $0.count == records.count ? $0.lookups : nil } ?? self.lookups(records, keys: asksKeys)
+        nextLookups = next.map { (count: $0.count, lookups: self.lookups($0, keys: asksKeys)) }
         if !lookups.isEmpty { try access.prefetch(lookups, next: nextLookups?.lookups) }
         try prefetchBookEntries(records)
     }
@@ -312,14 +319,17 @@ final class TableReconciler {
         try context.book.prefetch(table: target, rowKeys: rowKeys, identities: identities)
     }
 
-    private func lookups(_ records: [Record]) -> [(column: String, values: [Value])] {
+    private func lookups(_ records: [Record], keys asksKeys: Bool) -> [(column: String, values: [Value])] {
         var lookups: [String: [Value]] = [:]
         let naturalKeys = target.matchSets.compactMap { $0.count == 1 && target.reference(for: $0[0]) == nil ? $0[0] : nil }
+        let keyColumn = asksKeys && target.primaryKey.count == 1 && target.reference(for: target.primaryKey[0]) == nil
+            && target.primaryKey[0] != target.cloudId && !naturalKeys.contains(target.primaryKey[0]) ? target.primaryKey[0] : nil
         for record in records where record.operation == .upsert {
             if let column = target.cloudId, !record.cloudId.isNull { lookups[column, default: []].append(record.cloudId) }
             for column in naturalKeys {
                 if let value = record.row.first(where: { $0.0 == column })?.1, !value.isNull { lookups[column, default: []].append(value) }
             }
+            if let keyColumn, let value = record.value(of: keyColumn), !value.isNull { lookups[keyColumn, default: []].append(value) }
         }
         return lookups.sorted { $0.key < $1.key }.map { (column: $0.key, values: $0.value) }
     }
