@@ -385,6 +385,12 @@ public final class PostgresConnection {
         var failure = StoreFailure(kind, code: "SQLSTATE \(state)", table: field("t"))
         // The columns are read once the failed statement is rolled back (PostgresTableAccess).
         failure.constraint = field("n")
+        // A value the server could not read as its parameter's type (`invalid input syntax
+        // for type interval`) names no column; its context names the parameter
+        // (`unnamed portal parameter $2`), whose column the statement's writer knows.
+        if let context = field("W"), let range = context.range(of: "parameter $") {
+            failure.parameter = Int(context[range.upperBound...].prefix { $0.isNumber })
+        }
         let where_ = [field("t").map { "table \($0)" }, field("c").map { "column \($0)" }].compactMap { $0 }.joined(separator: ", ")
         let message: String
         switch kind {

@@ -781,7 +781,7 @@ final class PostgresTableAccess: TableAccess {
                 : "(\(Identifier.quoteList(columns))) OVERRIDING SYSTEM VALUE VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
             return "INSERT INTO \(name) \(list) RETURNING \(keySQL)"
         }
-        let result = try store.write(statement, values)
+        let result = try naming(columns) { try store.write(statement, values) }
         store.insertedIds.insert(table.name)
         try store.noteGrowth(of: table.name, sql: name, by: result.affectedRows)
         guard result.rowCount > 0 else { return [] }
@@ -851,8 +851,20 @@ final class PostgresTableAccess: TableAccess {
         if columns.contains(where: table.primaryKey.contains) { store.forgetRows() }
         // A foreign key with ON UPDATE CASCADE carries the change into other tables.
         if try columns.contains(where: store.cascadingColumns(of: table.name).contains) { store.forgetRows() }
-        if try store.write(statement, values + key).affectedRows > 0 {
+        if try naming(columns) { try store.write(statement, values + key) }.affectedRows > 0 {
             notePrefetchedWrite(at: key, columns, values, inserted: false)
+        }
+    }
+
+    /// Runs a write whose parameters $1… are the values of `columns`: a value the server
+    /// could not read (it names the parameter, not the column) is refused naming its column.
+    private func naming<T>(_ columns: [String], _ write: () throws -> T) throws -> T {
+        do {
+            return try write()
+        } catch let error as FerryError {
+            guard let parameter = error.storeFailure?.parameter, parameter >= 1, parameter <= columns.count,
+                  !error.message.contains("column ") else { throw error }
+            throw error.rephrased("column \(columns[parameter - 1]): \(error.message)")
         }
     }
 

@@ -342,6 +342,9 @@ import Testing
                 if prepared { _ = try Preparer.prepare(store: cloud, tables: nil, profile: .empty) }
                 let first = try importChangeset(changeset, into: cloud, in: directory)
                 #expect(first.totals.inserted == 2 && first.totals.rejected == 4, "\(first.totals)")
+                // The server's own refusal names the column (its context names the parameter).
+                let rejects = try String(contentsOfFile: first.rejectsFile ?? "", encoding: .utf8)
+                #expect(rejects.contains("column span: invalid input syntax for type interval"), "\(rejects)")
                 let stored = try cloud.connection.query("""
                     SELECT span::text, tags::text, payload::text, amount::text, at::text, atz::text, ref::text, during::text, concat(host), day::text
                     FROM events ORDER BY id

@@ -86,6 +86,9 @@ public struct StoreFailure: Sendable, Equatable {
     public var table: String?
     /// The constraint or index the store names, when it does.
     public var constraint: String?
+    /// The statement's parameter (1-based) the store could not take, when it says which:
+    /// the writer names that parameter's column.
+    public var parameter: Int?
 
     public init(_ kind: Kind, code: String, columns: [String]? = nil, table: String? = nil) {
         self.kind = kind
