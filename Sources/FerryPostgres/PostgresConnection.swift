@@ -370,7 +370,10 @@ public final class PostgresConnection {
         case "P0001": kind = .constraint // RAISE EXCEPTION in a trigger or check function: the target's own rule refused the row
         case "42804": kind = .datatype
         case let s where s.hasPrefix("22"): kind = .datatype
-        case "54000": kind = .tooBig
+        // A value past one of the server's limits (an array of 7 dimensions, a key too long
+        // for its btree index): that record's failure. Not SQLite's "too big", which follows
+        // --max-line-size: 54001 and the other 54 codes are statements, and end the import.
+        case "54000": kind = .datatype
         case "55P03", "40P01", "40001": kind = .busy
         case "42501": kind = .notAuthorized
         default: kind = .other

@@ -374,7 +374,7 @@ final class PostgresTableAccess: TableAccess {
         store.spellingQueries += 1
         do {
             result = try connection.runInSavepoint(statement, columns.map { .text(Self.arrayLiteral(wanted[$0]!)) })
-        } catch let error as FerryError where error.storeFailure?.rejectsRecord == true || error.storeFailure?.kind == .tooBig {
+        } catch let error as FerryError where error.storeFailure?.rejectsRecord == true {
             let total = wanted.values.map(\.count).reduce(0, +)
             if total == 1 {
                 for (column, values) in wanted { spellings[column, default: [:]][values[0]] = values[0] }

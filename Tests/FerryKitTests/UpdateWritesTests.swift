@@ -422,6 +422,28 @@ import Testing
         }
     }
 
+    /// Found by a tester: a value past one of the server's limits (54000) ended the import
+    /// with advice about --max-line-size; it is that record's failure.
+    @Test func aValuePastTheServersLimitsRejectsItsRecord() throws {
+        try withTemporaryDirectory { directory in
+            let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
+            try laptop.database.execute("""
+                CREATE TABLE grids (id INTEGER PRIMARY KEY, cells TEXT, label TEXT);
+                INSERT INTO grids VALUES (1, '{{1,2},{3,4}}', 'ok'), (2, '{{{{{{{1}}}}}}}', 'seven'), (3, '{5}', 'fine');
+                INSERT INTO grids VALUES (4, NULL, (WITH RECURSIVE n(i, s) AS (SELECT 0, '' UNION ALL SELECT i + 1, s || hex(randomblob(16)) FROM n WHERE i < 300) SELECT s FROM n ORDER BY i DESC LIMIT 1));
+                """)
+            let changeset = try exportStore(laptop, to: directory, name: "grids")
+            try PostgresTestServer.withDatabase { uri in
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute("CREATE TABLE grids (id bigint PRIMARY KEY, cells integer[], label text UNIQUE)")
+                let report = try importChangeset(changeset, into: cloud, in: directory)
+                #expect(report.totals.inserted == 2 && report.totals.rejected == 2, "\(report.totals)")
+                let rejects = try String(contentsOfFile: report.rejectsFile ?? "", encoding: .utf8)
+                #expect(rejects.contains("exceeds the maximum allowed (6)") && rejects.contains("index row"), "\(rejects)")
+            }
+        }
+    }
+
     @Test(arguments: [
         ("{now}", PostgresTypes.timestamp, false), (#"{"2024-01-05 10:00", NULL}"#, PostgresTypes.timestamp, true),
         ("[epoch,infinity)", PostgresTypes.timestamptz, false), ("{2024-01-05,-infinity}", PostgresTypes.date, true),
