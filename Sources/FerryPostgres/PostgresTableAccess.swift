@@ -183,8 +183,6 @@ final class PostgresTableAccess: TableAccess {
         return parts.count == 3 && parts[0].count >= 4 && parts[1].count == 2 && parts[2].count == 2 && parts.allSatisfy { $0.allSatisfy(\.isNumber) && !$0.isEmpty }
     }
 
-    /// The word among PostgreSQL's special date/time inputs that `bytes` spells (any case,
-    /// spaces around), or nil. 'infinity' is not among them: it is stored as it reads.
     /// Why an array or range literal of dates or moments cannot go into `column` unchanged:
     /// an element PostgreSQL reads as a moment of its own choosing (`{now}`, `[today,)`), or
     /// a date element that is not YYYY-MM-DD (`{2024-01-05 10:00}` loses its time). The
@@ -206,6 +204,8 @@ final class PostgresTableAccess: TableAccess {
         return nil
     }
 
+    /// The word among PostgreSQL's special date/time inputs that `bytes` spells (any case,
+    /// spaces around), or nil. 'infinity' is not among them: it is stored as it reads.
     static func specialTimeWord(_ bytes: [UInt8]) -> String? {
         guard bytes.count <= 16 else { return nil }
         let word = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
