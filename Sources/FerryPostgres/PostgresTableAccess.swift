@@ -993,6 +993,18 @@ final class PostgresTableAccess: TableAccess {
         store.rowsUpdatedTogether += rows.count
     }
 
+    /// One past the largest id, never the sequence's next value: a sequence is moved past
+    /// the ids this import inserted only when it commits (`advanceSequences`), and ids an
+    /// application wrote itself may lie ahead of it.
+    func freshIntegerKey() throws -> Value? {
+        let largest = try connection.scalar("SELECT max(\(Identifier.quote(keyColumns[0])))::bigint FROM \(name)")
+        guard case .integer(let number)? = largest else { return .integer(1) }
+        guard number < Int64.max else {
+            throw FerryError(.store, "table \(table.name): no integer id is left above \(number) for a row whose id another row here holds.")
+        }
+        return .integer(number + 1)
+    }
+
     func delete(at key: [Value]) throws {
         let statement = try statement(.delete, []) { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
         // A delete may cascade into other tables: what any table knew is forgotten.

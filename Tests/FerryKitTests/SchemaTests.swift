@@ -145,3 +145,30 @@ import Testing
         #expect(throws: FerryError.self) { try load(#"{"tables": {"customers": {"match": "email"}}}"#) }
     }
 }
+
+/// Swift compares names by canonical equivalence, so a column named `é` (U+00E9) and one
+/// named `e` + U+0301 are one name to Ferry while the database keeps two. Such a table used
+/// to export, and its own changeset was then refused as holding a duplicate key.
+@Suite struct LookalikeNameTests {
+    static let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+
+    @Test func columnsThatDifferOnlyInNormalizationAreRefusedAtExportNamingBoth() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.db").path
+            let database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+            try database.execute("CREATE TABLE menu (id INTEGER PRIMARY KEY, \(Identifier.quote(Self.composed)) TEXT, \(Identifier.quote(Self.decomposed)) TEXT); INSERT INTO menu VALUES (1, 'a', 'b')")
+            let store = try SQLiteStore(path: path, mode: .readOnly)
+            let error = #expect(throws: FerryError.self) {
+                try Exporter(store: store, options: ExportOptions()).export(to: directory.appendingPathComponent("out").path)
+            }
+            #expect(error?.kind == .schema)
+            #expect(error?.message.contains("table menu") == true && error?.message.contains("U+0065 U+0301") == true && error?.message.contains("U+00E9") == true, "\(error?.message ?? "")")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("out").path))
+        }
+    }
+
+    @Test func columnNamesTheSameButForCaseOrBytesOfOtherCharactersStayApart() throws {
+        try UnicodeNames.refuseLookalikes(["name", "Name", Self.composed, "cafe"], what: "columns", place: "here")
+        #expect(throws: FerryError.self) { try UnicodeNames.refuseLookalikes(["id", Self.decomposed, Self.composed], what: "columns", place: "here") }
+    }
+}

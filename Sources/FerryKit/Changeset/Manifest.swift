@@ -153,6 +153,7 @@ public struct Manifest: Codable, Sendable, Equatable {
             guard !table.columns.isEmpty else {
                 throw FerryError(.format, "\(place): table \(table.name) lists no columns.")
             }
+            try UnicodeNames.refuseLookalikes(table.columns.map(\.name), what: "columns", place: "\(place), table \(table.name)")
         }
     }
 

@@ -98,19 +98,26 @@ extension TableReconciler {
         if !key.isEmpty, keyIndexes.count == key.count {
             let incomingKey = keyIndexes.map { row[$0] }
             if let taken = try access.keys(where: key, equal: incomingKey, limit: 1).first {
-                if !target.hasIntegerPrimaryKey, try !contradicts(record, row, holder: taken) {
-                    // A text id is globally unique (cuid): the row holding it is this row,
-                    // copied before without an identity Ferry could match (no cloudId yet).
+                // A text id is globally unique (cuid): the row holding it is this row, copied
+                // before without an identity Ferry could match (no cloudId yet). An integer id
+                // is any store's next one: only a row holding every value this one brings is
+                // that copy (two stores that copied a table, then ran `prepare` each).
+                if try !contradicts(record, row, holder: taken),
+                   try !target.hasIntegerPrimaryKey || holdsEveryValue(of: row, at: taken) {
                     return try write { try merge(record, row, into: taken, line: line) }
                 }
                 guard target.hasIntegerPrimaryKey else {
                     let other = try identityDescription(at: taken)
                     return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key.joined(separator: ", ")) = \(incomingKey.map(\.description).joined(separator: ", ")) is taken in the target by another row (\(other)); this record is \(describeRecord(record, row)). Give one of them a new id."))
                 }
-                // An INTEGER key is the rowid: let the target assign a free one.
+                // A local integer id: the row takes one that is free here.
                 if identityLessReplay(record) { return .unchanged }
-                names.remove(at: keyIndexes[0])
-                values.remove(at: keyIndexes[0])
+                if let fresh = try access.freshIntegerKey() {
+                    values[keyIndexes[0]] = fresh
+                } else {
+                    names.remove(at: keyIndexes[0])
+                    values.remove(at: keyIndexes[0])
+                }
             } else if incomingKey.contains(where: \.isNull), identityLessReplay(record) {
                 return .unchanged // a key of NULLs matches nothing, as in SQL
             }
@@ -169,6 +176,13 @@ extension TableReconciler {
             if !incoming.contains(where: \.isNull) && !holder.contains(where: \.isNull) && incoming != holder { return true }
         }
         return false
+    }
+
+    /// Whether the row at `key` holds `row`'s value in every column but the cloudId.
+    func holdsEveryValue(of row: [Value], at key: [Value]) throws -> Bool {
+        let compared = columns.indices.filter { columns[$0] != target.cloudId }
+        guard let held = try access.values(compared.map { columns[$0] }, at: key) else { return false }
+        return zip(compared, held).allSatisfy { row[$0].sameStoredValue($1) }
     }
 
     /// Runs a write; SQLite constraint failures become rejects (the statement alone is rolled back).

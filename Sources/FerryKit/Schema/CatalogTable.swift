@@ -87,7 +87,12 @@ extension Store {
     /// User tables (no store-internal or `_ferry_*` ones) with their keys and references,
     /// under `profile`.
     public func tables(profile: Profile) throws -> [TableDefinition] {
-        let definitions = try catalog().filter { !profile.excludes($0.name) }.map { try $0.definition(profile: profile) }
+        let catalog = try catalog().filter { !profile.excludes($0.name) }
+        try UnicodeNames.refuseLookalikes(catalog.map(\.name), what: "tables", place: displayName)
+        for table in catalog {
+            try UnicodeNames.refuseLookalikes(table.columns.map(\.name), what: "columns", place: "\(displayName), table \(table.name)")
+        }
+        let definitions = try catalog.map { try $0.definition(profile: profile) }
         return Self.resolvingImplicitReferenceTargets(definitions)
     }
 

@@ -175,10 +175,23 @@ public struct TableDefinition: Sendable, Equatable {
     /// The column `newer-wins` compares: named in the profile, or updatedAt / updated_at.
     public var updatedAt: String?
 
-    /// A single INTEGER primary key is SQLite's rowid: the target can assign a new one.
+    /// A single primary key of an integer type: a local id (SQLite's rowid, a serial, an
+    /// identity, Django's and Rails' `id`), which says nothing across stores. A row whose id
+    /// another row here holds is given a new one (`TableAccess.freshIntegerKey`).
     public var hasIntegerPrimaryKey: Bool {
-        primaryKey.count == 1 && column(named: primaryKey[0])?.type.uppercased() == "INTEGER"
+        guard primaryKey.count == 1, let type = column(named: primaryKey[0])?.type else { return false }
+        var name = type.lowercased().trimmingCharacters(in: .whitespaces)
+        // A type PostgreSQL declared (`pg:integer`; ` identity` marks a sequence's column).
+        for prefix in ["pg:", "pgblob:"] where name.hasPrefix(prefix) { name.removeFirst(prefix.count) }
+        if name.hasSuffix(" identity") { name.removeLast(" identity".count) }
+        return Self.integerTypes.contains(name)
     }
+    /// Type names whose every value is an integer, in SQLite's and PostgreSQL's spellings.
+    /// (SQLite's affinity rule would take `interval` and `point` for integers too.)
+    static let integerTypes: Set<String> = [
+        "integer", "int", "bigint", "smallint", "tinyint", "mediumint", "int2", "int4", "int8",
+        "unsigned big int", "big int", "serial", "bigserial", "smallserial", "serial2", "serial4", "serial8",
+    ]
 
     public func column(named name: String) -> ColumnDefinition? {
         columns.first { $0.name == name }

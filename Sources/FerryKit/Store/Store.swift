@@ -283,6 +283,12 @@ public protocol TableAccess: AnyObject {
     func values(_ columns: [String], at key: [Value]) throws -> [Value]?
     /// Inserts a row and returns its key.
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value]
+    /// The key a new row takes when the integer id it brings is another row's here (a
+    /// local id says nothing across stores): one past the largest, or nil when the store
+    /// hands one out itself to an insert that leaves the key out (SQLite's rowid, which
+    /// keeps AUTOINCREMENT's promise never to reuse an id). Asked only of a table whose one
+    /// key column holds integers (`TableDefinition.hasIntegerPrimaryKey`).
+    func freshIntegerKey() throws -> Value?
     /// Writes `values` into `columns` of the row at `key`; `previous`: what those columns
     /// hold now, when the caller read them (nil: not known). A store that pays a round trip
     /// per statement may hold the write to send it with others (`StoreWriter.holdsWrites`):
