@@ -30,6 +30,10 @@ import Testing
 
     /// Set per test: whether peers use `integerIdSchema`.
     @TaskLocal static var integerIds = false
+    /// Set per test, with `integerIds`: every store hands out 1, 2, 3… and, without
+    /// AUTOINCREMENT, hands a deleted highest row's id to its next row, so the ids of rows
+    /// made apart collide across stores and within one.
+    @TaskLocal static var idsFromOne = false
 
     /// What both stores must hold: customers by email, orders by (email, ref).
     struct Model: Equatable {
@@ -49,9 +53,12 @@ import Testing
         init(_ name: String, at path: String) throws {
             self.name = name
             store = try SQLiteStore(path: path, mode: .readWriteCreate)
-            try store.database.execute((ConvergenceTests.integerIds ? ConvergenceTests.integerIdSchema : ConvergenceTests.schema) + "PRAGMA foreign_keys = ON;")
-            // Each store hands out its own integer ids: start them apart, as real stores are.
-            if ConvergenceTests.integerIds {
+            var schema = ConvergenceTests.integerIds ? ConvergenceTests.integerIdSchema : ConvergenceTests.schema
+            if ConvergenceTests.idsFromOne { schema = schema.replacingOccurrences(of: " AUTOINCREMENT", with: "") }
+            try store.database.execute(schema + "PRAGMA foreign_keys = ON;")
+            // Each store hands out its own integer ids: start them apart, as stores that
+            // grew apart are (`idsFromOne` tests the stores that did not).
+            if ConvergenceTests.integerIds && !ConvergenceTests.idsFromOne {
                 let offset = Int(name.unicodeScalars.first!.value) * 1000
                 try store.database.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('customers', \(offset)), ('orders', \(offset))")
             }
@@ -296,6 +303,15 @@ import Testing
     func integerIdSchemasConvergeToo(hub: Bool) throws {
         try Self.$integerIds.withValue(true) {
             try Self.check(base: hub ? 0x1D1D_0000 : 0x1D00_0000, defaultCount: hub ? 100 : 200, hub ? Self.runHub : Self.run)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func integerIdsHandedOutFromOneOnEverySideConverge(hub: Bool) throws {
+        try Self.$integerIds.withValue(true) {
+            try Self.$idsFromOne.withValue(true) {
+                try Self.check(base: hub ? 0x1D1E_0000 : 0x1D01_0000, defaultCount: hub ? 100 : 200, hub ? Self.runHub : Self.run)
+            }
         }
     }
 

@@ -164,3 +164,111 @@ import Testing
         }
     }
 }
+
+/// A natural key edited in place, or an id handed to a new row after its row was deleted:
+/// the row at that primary key has another natural key than the one the book knew. Where
+/// ids differ between stores nothing but that old key finds the row on the other side, so
+/// the record carries it (`was`). Both fail before it: the rename became a second row there,
+/// and a stale copy of the old row came back.
+@Suite struct FormerNaturalKeyTests {
+    static let schema = """
+        PRAGMA foreign_keys = ON;
+        CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, ref TEXT NOT NULL, UNIQUE (user_id, ref));
+        """
+    typealias Peer = IntegerKeyTakenTests.Peer
+
+    /// Two stores whose ids differ (B made two rows before), sharing ann and her order.
+    func pair(_ directory: URL) throws -> (Peer, Peer) {
+        let a = try Peer(sqlite: "a", in: directory, schema: Self.schema)
+        let b = try Peer(sqlite: "b", in: directory, schema: Self.schema + "INSERT INTO users (id, email) VALUES (1, 'b1@x'), (2, 'b2@x');")
+        try a.sql("INSERT INTO users (id, email, name) VALUES (1, 'ann@x', 'Ann'); INSERT INTO orders (user_id, ref) VALUES (1, 'A-1')")
+        try a.prepare()
+        try b.prepare()
+        try b.take(try a.export())
+        try a.take(try b.export())
+        return (a, b)
+    }
+
+    static let users = "SELECT email || ':' || coalesce(name, '') FROM users ORDER BY email"
+    static let orders = "SELECT u.email || '/' || o.ref FROM orders o JOIN users u ON u.id = o.user_id ORDER BY 1"
+
+    @Test func anEditedNaturalKeyRenamesTheRowOnTheOtherSideAndKeepsItsChildren() throws {
+        try withTemporaryDirectory { directory in
+            let (a, b) = try pair(directory)
+            #expect(try b.strings("SELECT id FROM users WHERE email = 'ann@x'") == ["3"], "ann has another id on B")
+            try a.sql("UPDATE users SET email = 'ann@new', name = 'Ann B' WHERE email = 'ann@x'")
+            let changeset = try a.export(incremental: true)
+            let report = try b.take(changeset)
+            #expect(report.totals.inserted == 0 && report.totals.conflicts == 0 && report.totals.rejected == 0, "\(report.table())")
+            #expect(try b.strings(Self.users) == ["ann@new:Ann B", "b1@x:", "b2@x:"])
+            #expect(try b.strings(Self.orders) == ["ann@new/A-1"], "the order stays with its user")
+            let manifest = try ChangesetReader(path: changeset).manifest
+            #expect(manifest.formatVersion == Manifest.formerIdentityVersion)
+            // Back again: nothing changes on either side, and A's next export has no `was`.
+            let back = try a.take(try b.export(incremental: true))
+            #expect(back.totals.inserted == 0 && back.totals.conflicts == 0 && back.totals.rejected == 0, "\(back.table())")
+            #expect(try a.strings(Self.users) == ["ann@new:Ann B", "b1@x:", "b2@x:"])
+            #expect(try ChangesetReader(path: try a.export(incremental: true)).manifest.formatVersion == Manifest.currentVersion)
+        }
+    }
+
+    /// A deletes ann and hands her id to bob; B, before it hears of it, sends its copy of
+    /// ann back (both export, then both import). Ann stays deleted on both sides, bob is on
+    /// both, and her order is gone on both.
+    @Test func anIdHandedToANewRowKeepsTheDeletedRowDeletedOnBothSides() throws {
+        try withTemporaryDirectory { directory in
+            let (a, b) = try pair(directory)
+            try a.sql("DELETE FROM users WHERE email = 'ann@x'; INSERT INTO users (id, email, name) VALUES (1, 'bob@x', 'Bob')")
+            let fromA = try a.export(incremental: true), fromB = try b.export()
+            for report in [try b.take(fromA), try a.take(fromB)] {
+                #expect(report.totals.conflicts == 0 && report.totals.rejected == 0, "\(report.table())")
+            }
+            for _ in 0..<2 {
+                try b.take(try a.export(incremental: true))
+                try a.take(try b.export(incremental: true))
+            }
+            for peer in [a, b] {
+                #expect(try peer.strings(Self.users) == ["b1@x:", "b2@x:", "bob@x:Bob"], "\(peer.name)")
+                #expect(try peer.strings(Self.orders).isEmpty, "\(peer.name)")
+            }
+        }
+    }
+
+    @Test func aRecordsFormerKeyIsReadAndChecked() throws {
+        let line = Array(#"{"op":"upsert","keys":{"email":"new@x"},"row":{"id":1,"email":"new@x"},"was":{"email":"old@x"}}"#.utf8)
+        let record = try line.withUnsafeBufferPointer { try RecordDecoder.decode($0) }
+        #expect(record.was.map(\.0) == ["email"] && record.was.first?.1 == .text(Array("old@x".utf8)))
+        let bad = Array(#"{"op":"upsert","keys":{},"row":{"id":1},"was":"old@x"}"#.utf8)
+        let error = #expect(throws: FerryError.self) { try bad.withUnsafeBufferPointer { try RecordDecoder.decode($0) } }
+        #expect(error?.message.contains("\"was\" must be an object") == true, "\(error?.message ?? "")")
+    }
+}
+
+extension FormerNaturalKeyTests {
+    /// The same rename between two PostgreSQL stores whose ids differ.
+    @Test(.enabled(if: PostgresTestServer.enabled))
+    func anEditedNaturalKeyRenamesTheRowBetweenPostgresStoresToo() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uriA in
+                try PostgresTestServer.withDatabase { uriB in
+                    let schema = """
+                        CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE, name text);
+                        CREATE TABLE orders (id integer PRIMARY KEY, user_id integer NOT NULL REFERENCES users(id) ON DELETE CASCADE, ref text NOT NULL, UNIQUE (user_id, ref));
+                        """
+                    let a = try Peer(postgres: "a", uri: uriA, in: directory, schema: schema)
+                    let b = try Peer(postgres: "b", uri: uriB, in: directory, schema: schema + "INSERT INTO users VALUES (1, 'b1@x', NULL), (2, 'b2@x', NULL);")
+                    try a.sql("INSERT INTO users VALUES (1, 'ann@x', 'Ann'); INSERT INTO orders VALUES (1, 1, 'A-1')")
+                    try a.prepare()
+                    try b.prepare()
+                    try b.take(try a.export())
+                    try a.sql("UPDATE users SET email = 'ann@new' WHERE email = 'ann@x'")
+                    let report = try b.take(try a.export(incremental: true))
+                    #expect(report.totals.inserted == 0 && report.totals.updated == 1 && report.totals.rejected == 0, "\(report.table())")
+                    #expect(try b.strings(Self.users) == ["ann@new:Ann", "b1@x:", "b2@x:"])
+                    #expect(try b.strings(Self.orders) == ["ann@new/A-1"])
+                }
+            }
+        }
+    }
+}

@@ -141,8 +141,8 @@ import Testing
     @Test func aNewerFormatVersionIsRefusedByName() throws {
         try withTemporaryDirectory { directory in
             let changeset = try exportSample(in: directory)
-            try editManifest(changeset) { $0["formatVersion"] = 3 }
-            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "format version 3"])
+            try editManifest(changeset) { $0["formatVersion"] = 4 }
+            try expectImportRefused(changeset, in: directory, mentions: ["manifest.json", "format version 4", "reads versions 1 to 3"])
         }
     }
 

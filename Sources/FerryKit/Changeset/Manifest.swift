@@ -7,7 +7,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// book's version 2). Version 1 changesets are still read; a Ferry that reads only
     /// version 1 refuses a version 2 changeset by name instead of misreading its bases.
     public static let currentVersion = 2
-    public static let readableVersions = 1...2
+    /// A changeset whose records may carry `was` (the natural key a row had before).
+    public static let formerIdentityVersion = 3
+    public static let readableVersions = 1...3
     public static let fileName = "manifest.json"
     /// The mode of a filtered export (`--where`).
     public static let selectionMode = "selection"

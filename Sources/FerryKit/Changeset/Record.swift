@@ -37,6 +37,11 @@ public struct Record: Sendable {
     /// The versions of the row this record carries (a delete's include the delete); nil
     /// from a source without a sync book or from before versions were kept.
     public var versions: VersionVector?
+    /// The natural key the source knew this row by when it last shipped it, when the row
+    /// has another one now (its key edited, or its id handed to a new row): where ids differ
+    /// between stores, the only way to find the row it was. Values and `$ref`s as in `keys`.
+    public var was: [(String, Value)] = []
+    public var wasRefs: [(String, ReferenceIdentity)] = []
     /// The source's hidden row number (SQLite's rowid) of a row of a table without a
     /// primary key; a replay into an empty table keeps it.
     public var rowid: Int64?
@@ -73,12 +78,14 @@ public enum RecordDecoder {
             case "cloudId":
                 record.cloudId = try decodeValue(value, column: "cloudId")
             case "keys":
-                (record.keys, record.keyRefs) = try decodeKeys(value)
+                (record.keys, record.keyRefs) = try decodeKeys(value, field: "keys")
             case "row":
                 record.row = try decodeColumns(value, field: "row")
                 sawRow = true
             case "refs":
                 record.refs = try decodeRefs(value)
+            case "was":
+                (record.was, record.wasRefs) = try decodeKeys(value, field: "was")
             case "hash":
                 record.hash = value.stringValue
             case "base":
@@ -114,15 +121,15 @@ public enum RecordDecoder {
     }
 
     /// `keys`: values, and foreign keys written as their parent's identity.
-    static func decodeKeys(_ value: JSONValue) throws -> ([(String, Value)], [(String, Record.ReferenceIdentity)]) {
+    static func decodeKeys(_ value: JSONValue, field: String) throws -> ([(String, Value)], [(String, Record.ReferenceIdentity)]) {
         guard case .object(let pairs) = value else {
-            throw FerryError(.format, "\"keys\" must be an object of column values, found \(value.kindName)")
+            throw FerryError(.format, "\"\(field)\" must be an object of column values, found \(value.kindName)")
         }
         var values: [(String, Value)] = []
         var refs: [(String, Record.ReferenceIdentity)] = []
         for (column, json) in pairs {
             if case .object = json, let ref = json["$ref"] {
-                refs.append((column, try decodeReference(ref, table: "", field: "keys.\(column)")))
+                refs.append((column, try decodeReference(ref, table: "", field: "\(field).\(column)")))
             } else {
                 values.append((column, try decodeValue(json, column: column)))
             }

@@ -53,6 +53,9 @@ public final class Exporter {
     /// The options' profile, including the bookkeeping tables `--tables` names explicitly.
     private let profile: Profile
     private let observer: ProgressObserver? // strong: the CLI hands over a fresh one and keeps no reference
+    /// Whether a record carries `was` (format version 3): a Ferry that reads only version 2
+    /// then refuses the changeset by its version, not at the first such record.
+    private var wroteFormerIdentity = false
 
     public init(store: Store, options: ExportOptions, observer: ProgressObserver? = nil) {
         self.store = store
@@ -142,6 +145,7 @@ public final class Exporter {
             var manifest = self.makeManifest(id: changesetId, tables: entries, profile: ResolvedProfile(tables: tables, profile: profile).profile,
                                              incrementalTo: previous, warnings: warnings)
             manifest.redaction = redaction?.manifest
+            if self.wroteFormerIdentity { manifest.formatVersion = Manifest.formerIdentityVersion }
             if selection != nil {
                 manifest.mode = Manifest.selectionMode
                 manifest.selection = ManifestSelection(filters: self.options.filters.map { .init(table: $0.table, condition: redaction == nil ? $0.condition : nil) },
@@ -351,7 +355,19 @@ public final class Exporter {
                     for gone in try book.entries(table: table, identity: identity) where gone.deleted { versions = versions.joined(gone.versions) }
                 }
                 if entry?.hash != hash { versions = versions.bumped(book.storeId) }
-                encoder.append(cursor, to: &line, sync: (hash, entry?.digests, versions), assignedCloudId: assigned, parentCloudId: parentCloudId)
+                // The row's natural key is no longer the one the book knew at its key: the key
+                // was edited, or the row was deleted and the application handed its id to a
+                // new one. Where ids differ between stores the other side finds the row by
+                // that old key alone (`was`): it takes the new values, and either way ends as
+                // this side is.
+                let was = entry.flatMap { PortableRow.formerKeys(old: $0.identity, new: identity) }
+                if let old = entry, was != nil {
+                    wroteFormerIdentity = true
+                    // The old key stays known as gone here: a copy of the row under it, from a
+                    // store that has not heard of the change, is stale and stays out.
+                    try book.recordTombstone(table: table.name, identity: old.identity, hash: old.hash, digests: old.digests, versions: versions)
+                }
+                encoder.append(cursor, to: &line, sync: (hash, entry?.digests, versions), was: was, assignedCloudId: assigned, parentCloudId: parentCloudId)
                 // The row holds its identity's cloudId: the table's index finds it, the book's
                 // identity index need not (an entry whose row lost it must go back there).
                 let inTable = table.cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !cursor.isNull(at: $0) } == true

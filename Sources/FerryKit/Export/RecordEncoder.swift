@@ -130,7 +130,7 @@ struct RecordEncoder: Sendable {
     /// `assignedCloudId`: the cloudId the sync book gave a row whose column is NULL (a row
     /// the application inserted after `prepare`), written as the record's and the row's.
     func append(_ cursor: RowCursor, to buffer: inout JSONBuffer, sync: (hash: String, base: ColumnDigests?, versions: VersionVector)? = nil,
-                assignedCloudId: Value? = nil, parentCloudId: ParentCloudId? = nil) {
+                was: JSONValue? = nil, assignedCloudId: Value? = nil, parentCloudId: ParentCloudId? = nil) {
         if let cloudIdIndex {
             buffer.append(raw: #"{"op":"upsert","cloudId":"#)
             if let assignedCloudId { buffer.appendValue(assignedCloudId) } else { cursor.appendJSON(at: cloudIdIndex, to: &buffer) }
@@ -161,6 +161,10 @@ struct RecordEncoder: Sendable {
             buffer.append(UInt8(ascii: "}"))
         }
         if wroteRefs { buffer.append(UInt8(ascii: "}")) }
+        if let was {
+            buffer.append(raw: #","was":"#)
+            buffer.appendJSON(was)
+        }
         if let sync { Self.appendSync(hash: sync.hash, base: sync.base, versions: sync.versions, to: &buffer) }
         buffer.append(raw: "}\n")
     }

@@ -71,6 +71,9 @@ final class ImportContext {
     private var claimedPinTargets: [String: [[Value]: (source: [String]?, line: Int)]] = [:]
     private var usedPins = Set<[String]>()
     private var resolvers: [String: ReferenceResolver] = [:]
+    /// Rows this import found by the natural key their source knew them by before (`was`),
+    /// and gave the new one: table (lowercased) → row key → that former key.
+    private var formerKeys: [String: [[Value]: [(String, Value)]]] = [:]
     private var accesses: [String: TableAccess] = [:]
 
     init(store: Store, book: SyncBook, keyMap: KeyMap, conflicts: ConflictsWriter, targets: [String: TableDefinition], referenced: Set<String>) {
@@ -229,6 +232,21 @@ final class ImportContext {
             cloudId = PortableRow.cloudId(inIdentity: entry.identity) ?? .null
         }
         return Record.ReferenceIdentity(table: parent.name, cloudId: cloudId, keys: Array(zip(identity, read.dropFirst(cloudIdColumns.count))))
+    }
+
+    func noteFormerKey(_ keys: [(String, Value)], of table: TableDefinition, at key: [Value]) {
+        formerKeys[table.name.lowercased(), default: [:]][key] = keys
+    }
+
+    /// The identity of the parent row a reference points at as it was before this import
+    /// gave it a new natural key (`noteFormerKey`); nil when this import gave it none. A
+    /// child's delete still counts the reference unchanged against a base that names the
+    /// parent by its former key: the parent's rename is the source's doing, not this side's.
+    func formerParentIdentity(_ reference: Reference, values: [Value]) throws -> Record.ReferenceIdentity? {
+        guard let renamed = formerKeys[reference.table.lowercased()], !values.contains(where: \.isNull),
+              let parent = targets[reference.table.lowercased()], parent.cloudId == nil else { return nil }
+        guard let key = try access(parent).keys(where: reference.to, equal: values, limit: 1).first, let keys = renamed[key] else { return nil }
+        return Record.ReferenceIdentity(table: parent.name, cloudId: .null, keys: keys)
     }
 
     func access(_ table: TableDefinition) throws -> TableAccess {

@@ -65,8 +65,10 @@ extension TableReconciler {
         let current = try access.values(names, at: key) ?? []
         let nulled = context.nulledColumns(of: target, at: key)
         let digests = base == nil ? [:] : try currentDigests(names: names, current: current, key: key)
+        let formerDigests = base == nil ? [:] : try currentDigests(names: names, current: current, key: key, former: true)
         let changed = names.filter { name in
             !nulled.contains(name) && !(base.flatMap { base in digests[name].map(base.digests.contains) } ?? false)
+                && !(base.flatMap { base in formerDigests[name].map(base.digests.contains) } ?? false)
         }
         if !changed.isEmpty {
             let resolution: (delete: Bool?, text: String)

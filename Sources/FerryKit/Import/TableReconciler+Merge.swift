@@ -116,11 +116,43 @@ extension TableReconciler {
         try liveKey(of: entry) != nil
     }
 
-    /// The key of the row a book entry remembers, when that row still exists here.
+    /// The key of the row a book entry remembers, when that row still exists here. An entry
+    /// that knows its row by a natural key of plain columns needs the row at its key to still
+    /// have that key: an application that hands a deleted row's id to a new row (a plain
+    /// INTEGER PRIMARY KEY, an id written by hand) puts another row there, and a copy of the
+    /// deleted one arriving from a store that had not heard of the delete came back.
     private func liveKey(of entry: SyncBookEntry) throws -> [Value]? {
-        guard let key = PortableRow.keyValues(ofRowKey: entry.rowKey), key.count == target.primaryKey.count,
-              try access.values([], at: key) != nil else { return nil }
-        return key
+        guard let key = PortableRow.keyValues(ofRowKey: entry.rowKey), key.count == target.primaryKey.count else { return nil }
+        guard let columns = plainKeyColumns(ofIdentity: entry.identity) else {
+            return try access.values([], at: key) != nil ? key : nil
+        }
+        guard let held = try access.values(columns, at: key) else { return nil }
+        return PortableRow.identity(cloudId: .null, keys: Array(zip(columns, held))) == entry.identity ? key : nil
+    }
+
+    /// The columns of an identity that is a natural key of this table's plain columns (no
+    /// cloudId, no foreign key, whose identity is its parent's); nil for any other.
+    private func plainKeyColumns(ofIdentity identity: [UInt8]) -> [String]? {
+        guard identity.starts(with: Array(#"{"keys":"#.utf8)), case .object(let pairs)? = try? JSONParser.parse(identity),
+              case .object(let keys)? = pairs.first?.value, !keys.isEmpty else { return nil }
+        let columns = keys.map(\.key)
+        guard columns.allSatisfy({ target.column(named: $0) != nil && target.reference(for: $0) == nil }) else { return nil }
+        return columns
+    }
+
+    /// The row a record's `was` names: the natural key its source knew it by before that
+    /// key was edited there, or its id was handed to a new row. Where ids differ between
+    /// stores nothing else finds it; a key of plain columns only (a foreign key among them
+    /// would hold the source's id of its parent).
+    func rowFormerlyKnownAs(_ record: Record) throws -> [Value]? {
+        guard !record.was.isEmpty, record.wasRefs.isEmpty else { return nil }
+        for set in target.matchSets where !set.isEmpty && set.allSatisfy({ target.reference(for: $0) == nil }) {
+            let values = set.compactMap { column in record.was.first { $0.0 == column }?.1 }
+            guard values.count == set.count, !values.contains(where: \.isNull) else { continue }
+            let keys = try access.keys(where: set, equal: values, limit: 2)
+            if keys.count == 1 { return keys[0] }
+        }
+        return nil
     }
 
     /// With `--prune`: marks every target row this record may stand for (by cloudId, natural
@@ -196,12 +228,23 @@ extension TableReconciler {
     /// The digest of each column of the target row at `key` as it is now (`names` and
     /// `current`: the values read), by column name; a foreign key as the identity of the
     /// row it points at here, as this store's export would write it.
-    func currentDigests(names: [String], current: [Value], key: [Value]) throws -> [String: UInt32] {
+    /// `former`: the references to parents this import renamed (`was`) digested with the
+    /// parent's former key instead; only those (an empty result when there are none).
+    func currentDigests(names: [String], current: [Value], key: [Value], former: Bool = false) throws -> [String: UInt32] {
         var values = Dictionary(zip(names, current), uniquingKeysWith: { a, _ in a })
         for (name, value) in zip(target.primaryKey, key) where values[name] == nil { values[name] = value }
-        return try portable.digests(value: { values[$0] ?? .null }, parent: { reference in
-            try context.parentIdentity(reference, values: reference.columns.map { values[$0] ?? .null })
-        })
+        guard former else {
+            return try portable.digests(value: { values[$0] ?? .null }, parent: { reference in
+                try context.parentIdentity(reference, values: reference.columns.map { values[$0] ?? .null })
+            })
+        }
+        var renamed: [String: UInt32] = [:]
+        for reference in target.references {
+            guard let identity = try context.formerParentIdentity(reference, values: reference.columns.map { values[$0] ?? .null }) else { continue }
+            let digest = ColumnDigests.digest(column: reference.columns[0], parent: identity)
+            for name in reference.columns { renamed[name] = digest }
+        }
+        return renamed
     }
 
     /// The digest of the incoming value of column `name` (a composite foreign key's under

@@ -280,6 +280,17 @@ final class TableReconciler {
                 return try write { try merge(record, row, into: key, line: line) }
             }
             if let key = try rowKnownByCloudIdInBook(record) { return try mergeVersioned(record, row, into: key, line: line) }
+            if let key = try rowFormerlyKnownAs(record) {
+                context.noteFormerKey(record.was, of: target, at: key)
+                // As at the source, the old key stays known as gone (a stale copy of the row
+                // under it stays out).
+                if let own = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)), !own.deleted,
+                   PortableRow.formerKeys(old: own.identity, new: bookIdentity(record) ?? []) != nil {
+                    try context.book.recordTombstone(table: target.name, identity: own.identity, hash: own.hash, digests: own.digests,
+                                                     versions: own.versions.joined(record.versions ?? VersionVector()))
+                }
+                return try mergeVersioned(record, row, into: key, line: line)
+            }
             return try insert(row, record: record, line: line)
         }
     }

@@ -209,6 +209,15 @@ package struct PortableRow {
         return cells
     }
 
+    /// The natural key an entry knew its row by (`old`), when the row now has another one
+    /// (`new`) and neither identity is a cloudId: the `keys` object of `old`. nil otherwise.
+    package static func formerKeys(old: [UInt8], new: [UInt8]) -> JSONValue? {
+        guard old != new, case .object(let pairs)? = try? JSONParser.parse(old), pairs.count == 1, pairs[0].key == "keys",
+              case .object(let keys) = pairs[0].value, !keys.isEmpty,
+              case .object(let newPairs)? = try? JSONParser.parse(new), newPairs.count == 1, newPairs[0].key == "keys" else { return nil }
+        return pairs[0].value
+    }
+
     /// The cloudId of an identity written by `identity(cloudId:keys:)`, if it has one.
     package static func cloudId(inIdentity bytes: [UInt8]) -> Value? {
         guard case .object(let pairs)? = try? JSONParser.parse(bytes), let json = pairs.first(where: { $0.key == "cloudId" })?.value,
