@@ -363,8 +363,18 @@ public final class PostgresConnection {
         }
         let state = field("C") ?? "XX000"
         var primary = Self.oneLine(field("M") ?? String(cString: PQresultErrorMessage(result.handle)))
+        // A value the server could not read as its parameter's type (`invalid input syntax
+        // for type interval`) names no column; its context names the parameter
+        // (`unnamed portal parameter $2`), whose column the statement's writer knows.
+        var parameter: Int?
+        if let context = field("W"), let range = context.range(of: "parameter $") {
+            parameter = Int(context[range.upperBound...].prefix { $0.isNumber })
+        }
         let kind: StoreFailure.Kind
         switch state {
+        // A name a reg* value gives that names nothing here (regclass 'gone', regtype,
+        // regproc, regnamespace): that value's failure when a parameter's cast raised it.
+        case "42P01", "42704", "42883", "3F000" where parameter != nil: kind = .datatype
         case "23505": kind = .unique
         case let s where s.hasPrefix("23"): kind = .constraint
         case "P0001": kind = .constraint // RAISE EXCEPTION in a trigger or check function: the target's own rule refused the row
@@ -388,12 +398,12 @@ public final class PostgresConnection {
         var failure = StoreFailure(kind, code: "SQLSTATE \(state)", table: field("t"))
         // The columns are read once the failed statement is rolled back (PostgresTableAccess).
         failure.constraint = field("n")
-        // A value the server could not read as its parameter's type (`invalid input syntax
-        // for type interval`) names no column; its context names the parameter
-        // (`unnamed portal parameter $2`), whose column the statement's writer knows.
-        if let context = field("W"), let range = context.range(of: "parameter $") {
-            failure.parameter = Int(context[range.upperBound...].prefix { $0.isNumber })
+        // A key too long for its btree index names the index only in its message.
+        if state == "54000", failure.constraint == nil, let range = primary.range(of: "for index \""),
+           let end = primary[range.upperBound...].firstIndex(of: "\"") {
+            failure.constraint = String(primary[range.upperBound..<end])
         }
+        failure.parameter = parameter
         let where_ = [field("t").map { "table \($0)" }, field("c").map { "column \($0)" }].compactMap { $0 }.joined(separator: ", ")
         let message: String
         switch kind {

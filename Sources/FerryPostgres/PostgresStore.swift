@@ -294,9 +294,11 @@ public final class PostgresStore: Store {
     }
 
     /// Names the columns of a violated unique constraint or index, read once the failed
-    /// statement is rolled back, for the advice a reject carries.
+    /// statement is rolled back, for the advice a reject carries; and those of an index a
+    /// key was too long for (54000), in its message.
     private func withUniqueColumns(_ error: Error) throws -> Error {
-        guard let error = error as? FerryError, var failure = error.storeFailure, failure.kind == .unique, let name = failure.constraint else { return error }
+        guard let error = error as? FerryError, var failure = error.storeFailure, let name = failure.constraint,
+              failure.kind == .unique || failure.code == "SQLSTATE 54000" else { return error }
         let result = try connection.query("""
             SELECT a.attname, i.indexprs IS NOT NULL FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
@@ -306,6 +308,15 @@ public final class PostgresStore: Store {
         let columns = (0..<result.rowCount).compactMap { result.string(row: $0, column: 0) }
         let overExpressions = result.rowCount > 0 && result.string(row: 0, column: 1) == "t"
         failure.columns = overExpressions || columns.count != result.rowCount ? nil : columns
+        if failure.kind != .unique {
+            guard let named = failure.columns, !error.message.contains("column ") else { return error }
+            let columns = "column\(named.count == 1 ? "" : "s") \(named.joined(separator: ", "))"
+            var message = "\(columns): \(error.message)"
+            if error.message.hasPrefix("table "), let colon = error.message.range(of: ": ") {
+                message = error.message.replacingCharacters(in: colon, with: ", \(columns): ")
+            }
+            return FerryError(error.kind, message, storeFailure: failure, detail: error.detail)
+        }
         return FerryError(error.kind, error.message, storeFailure: failure, detail: error.detail)
     }
 
@@ -313,24 +324,33 @@ public final class PostgresStore: Store {
     /// tables this transaction inserted into.
     private func advanceSequences() throws {
         for table in insertedIds.sorted() {
-            for column in try identityColumns(of: table) {
+            for (column, sequence) in try sequenceColumns(of: table) {
                 try connection.query("""
-                    SELECT setval(s, greatest(m, coalesce(pg_sequence_last_value(s), 0)))
-                    FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS s, (SELECT max(\(Identifier.quote(column)))::bigint FROM \(qualified(table))) AS m) AS q
-                    WHERE s IS NOT NULL AND m IS NOT NULL
-                    """, [.text(qualified(table)), .text(column)])
+                    SELECT setval($1::regclass, greatest(m, coalesce(pg_sequence_last_value($1::regclass), 0)))
+                    FROM (SELECT max(\(Identifier.quote(column)))::bigint AS m FROM \(qualified(table))) AS q WHERE m IS NOT NULL
+                    """, [.text(sequence)])
             }
         }
     }
 
-    /// Integer columns whose default comes from a sequence: identity columns and serials.
-    private func identityColumns(of table: String) throws -> [String] {
+    /// Columns whose default comes from a sequence, with the sequence: identity columns,
+    /// serials, and a default of `nextval('seq')` written by hand, whose sequence no column
+    /// owns (`pg_get_serial_sequence` knows only owned ones: such a sequence was never moved
+    /// past the ids an import inserted, and the application's next insert collided).
+    private func sequenceColumns(of table: String) throws -> [(column: String, sequence: String)] {
         let result = try connection.query("""
-            SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-              AND pg_get_serial_sequence($3, a.attname) IS NOT NULL ORDER BY a.attnum
+            SELECT a.attname, coalesce(pg_get_serial_sequence($3, a.attname)::regclass,
+                   (SELECT d.refobjid::regclass FROM pg_attrdef ad
+                    JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
+                    JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
+                    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum ORDER BY d.refobjid LIMIT 1))::text
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """, [.text(schema), .text(table), .text(qualified(table))])
-        return (0..<result.rowCount).compactMap { result.string(row: $0, column: 0) }
+        return (0..<result.rowCount).compactMap { row in
+            guard let column = result.string(row: row, column: 0), let sequence = result.string(row: row, column: 1) else { return nil }
+            return (column, sequence)
+        }
     }
 
     // MARK: Reading
@@ -716,9 +736,8 @@ public final class PostgresStore: Store {
     }
 
     public func autoincrementSequence(of table: String) throws -> Int64? {
-        for column in try identityColumns(of: table) {
-            if case .integer(let value)? = try connection.scalar("SELECT pg_sequence_last_value(pg_get_serial_sequence($1, $2)::regclass)",
-                                                                 [.text(qualified(table)), .text(column)]) {
+        for (_, sequence) in try sequenceColumns(of: table) {
+            if case .integer(let value)? = try connection.scalar("SELECT pg_sequence_last_value($1::regclass)", [.text(sequence)]) {
                 return value
             }
         }
@@ -726,11 +745,9 @@ public final class PostgresStore: Store {
     }
 
     public func raiseAutoincrementSequence(of table: String, to value: Int64) throws {
-        for column in try identityColumns(of: table) {
-            try connection.query("""
-                SELECT setval(s, greatest($3::bigint, coalesce(pg_sequence_last_value(s), 0)))
-                FROM (SELECT pg_get_serial_sequence($1, $2)::regclass AS s) AS q WHERE s IS NOT NULL
-                """, [.text(qualified(table)), .text(column), .integer(value)])
+        for (_, sequence) in try sequenceColumns(of: table) {
+            try connection.query("SELECT setval($1::regclass, greatest($2::bigint, coalesce(pg_sequence_last_value($1::regclass), 0)))",
+                                 [.text(sequence), .integer(value)])
         }
     }
 

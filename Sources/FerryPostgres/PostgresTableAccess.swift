@@ -993,16 +993,15 @@ final class PostgresTableAccess: TableAccess {
         store.rowsUpdatedTogether += rows.count
     }
 
-    /// One past the largest id, never the sequence's next value: a sequence is moved past
-    /// the ids this import inserted only when it commits (`advanceSequences`), and ids an
-    /// application wrote itself may lie ahead of it.
-    func freshIntegerKey() throws -> Value? {
-        let largest = try connection.scalar("SELECT max(\(Identifier.quote(keyColumns[0])))::bigint FROM \(name)")
-        guard case .integer(let number)? = largest else { return .integer(1) }
-        guard number < Int64.max else {
-            throw FerryError(.store, "table \(table.name): no integer id is left above \(number) for a row whose id another row here holds.")
+    /// One past the largest id (or, past the type's range, the first free one), never the
+    /// sequence's next value: a sequence is moved past the ids this import inserted only
+    /// when it commits (`advanceSequences`), and ids an application wrote itself may lie
+    /// ahead of it.
+    func freshIntegerKey() throws -> FreshIntegerKey {
+        let column = Identifier.quote(keyColumns[0]), limit = table.integerKeyLimit
+        return try FreshIntegerKey.after(try connection.scalar("SELECT max(\(column))::bigint FROM \(name)"), limit: limit) {
+            try connection.scalar("SELECT k::bigint FROM (\(FreshIntegerKey.firstFreeQuery(column: column, table: name, limit: limit))) AS q")
         }
-        return .integer(number + 1)
     }
 
     func delete(at key: [Value]) throws {

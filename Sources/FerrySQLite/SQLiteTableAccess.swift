@@ -34,6 +34,7 @@ final class SQLiteTableAccess: TableAccess {
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
         keyAffinities = table.primaryKey.isEmpty ? [nil] : table.primaryKey.map { name in SQLiteAffinity(declared: table.column(named: name)?.type ?? "") }
         declaredKeyType = table.primaryKey.count == 1 ? table.column(named: table.primaryKey[0])?.type ?? "" : ""
+        keyLimit = table.integerKeyLimit
     }
 
     /// Whether SQLite stores `value` in a key column of `affinity` exactly as bound
@@ -51,8 +52,9 @@ final class SQLiteTableAccess: TableAccess {
         default: return false
         }
     }
-    /// The declared type of a one-column key ("" otherwise).
+    /// The declared type of a one-column key ("" otherwise), and the largest id it holds.
     private let declaredKeyType: String
+    private let keyLimit: Int64
     /// Each key column's affinity; nil for the rowid of a table without a declared key.
     private let keyAffinities: [SQLiteAffinity?]
     /// Where each key column sits in the last column list `insert` was given.
@@ -272,18 +274,16 @@ final class SQLiteTableAccess: TableAccess {
     /// Each column's `epochUnit`, 0 for none.
     private var epochUnits: [String: Int64] = [:]
 
-    func freshIntegerKey() throws -> Value? {
+    func freshIntegerKey() throws -> FreshIntegerKey {
         // An INTEGER key of a table with a rowid is the rowid: SQLite hands one out, keeping
         // AUTOINCREMENT's counter. Any other (`INT`, `BIGINT`, a WITHOUT ROWID table's, a
         // type from PostgreSQL) has its own index, named with origin 'pk'.
         let declaresRowid = try database.rows("SELECT count(*) FROM pragma_index_list(?1) WHERE origin = 'pk'", [.text(tableName)]).first?.first == .integer(0)
-        if declaresRowid && declaredKeyType.uppercased() == "INTEGER" { return nil }
-        let largest = try database.rows("SELECT max(\(Identifier.quote(keyColumns[0]))) FROM \(table)").first?.first
-        guard case .integer(let number)? = largest else { return .integer(1) }
-        guard number < Int64.max else {
-            throw FerryError(.store, "table \(tableName): no integer id is left above \(number) for a row whose id another row here holds.")
+        if declaresRowid && declaredKeyType.uppercased() == "INTEGER" { return .handedOut }
+        let column = Identifier.quote(keyColumns[0])
+        return try FreshIntegerKey.after(try database.rows("SELECT max(\(column)) FROM \(table)").first?.first, limit: keyLimit) {
+            try database.rows(FreshIntegerKey.firstFreeQuery(column: column, table: table, limit: keyLimit)).first?.first
         }
-        return .integer(number + 1)
     }
 
     func delete(at key: [Value]) throws {

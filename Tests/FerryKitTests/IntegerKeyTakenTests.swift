@@ -242,6 +242,8 @@ import Testing
         let bad = Array(#"{"op":"upsert","keys":{},"row":{"id":1},"was":"old@x"}"#.utf8)
         let error = #expect(throws: FerryError.self) { try bad.withUnsafeBufferPointer { try RecordDecoder.decode($0) } }
         #expect(error?.message.contains("\"was\" must be an object") == true, "\(error?.message ?? "")")
+        let empty = Array(#"{"op":"upsert","keys":{},"row":{"id":1},"was":{}}"#.utf8)
+        #expect(throws: FerryError.self) { try empty.withUnsafeBufferPointer { try RecordDecoder.decode($0) } }
     }
 }
 
@@ -268,6 +270,87 @@ extension FormerNaturalKeyTests {
                     #expect(try b.strings(Self.users) == ["ann@new:Ann", "b1@x:", "b2@x:"])
                     #expect(try b.strings(Self.orders) == ["ann@new/A-1"])
                 }
+            }
+        }
+    }
+}
+
+extension FormerNaturalKeyTests {
+    /// A deletes ann and ships the delete to B; only then does it hand ann's id to bob. The
+    /// delete must still reach C, which has not heard of it: bob's entry used to overwrite
+    /// the tombstone at that key, and C kept ann for good (found by the hub schedules).
+    @Test func aTombstoneSurvivesItsKeyHandedToANewRow() throws {
+        try withTemporaryDirectory { directory in
+            let (a, b) = try pair(directory)
+            let c = try Peer(sqlite: "c", in: directory, schema: Self.schema)
+            try c.prepare()
+            try c.take(try a.export())
+            try a.sql("DELETE FROM users WHERE email = 'ann@x'")
+            try b.take(try a.export())
+            try a.sql("INSERT INTO users (id, email, name) VALUES (1, 'bob@x', 'Bob')")
+            try b.take(try a.export())
+            let report = try c.take(try a.export())
+            #expect(report.totals.conflicts == 0 && report.totals.rejected == 0, "\(report.table())")
+            for peer in [a, b, c] {
+                #expect(try peer.strings(Self.users) == ["b1@x:", "b2@x:", "bob@x:Bob"], "\(peer.name)")
+            }
+        }
+    }
+}
+
+/// Where one past the largest id is out of the key type's range, a new row takes the first
+/// free id; where none is free, that record alone is rejected (found by a tester: a
+/// smallint key holding 32767 rejected a row as out of range although ids were free, and a
+/// bigint key at its maximum ended the whole import).
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct IntegerKeyRangeTests {
+    typealias Peer = IntegerKeyTakenTests.Peer
+
+    func importB(intoA type: String, aRows: String, in directory: URL, _ check: (Peer, ImportReport) throws -> Void) throws {
+        try PostgresTestServer.withDatabase { uriA in
+            try PostgresTestServer.withDatabase { uriB in
+                let schema = "CREATE TABLE u (id \(type) PRIMARY KEY, email text NOT NULL UNIQUE)"
+                let a = try Peer(postgres: "a", uri: uriA, in: directory, schema: schema)
+                let b = try Peer(postgres: "b", uri: uriB, in: directory, schema: schema)
+                try a.sql(aRows)
+                try b.sql("INSERT INTO u VALUES (1, 'b1'), (2, 'b2')")
+                try check(a, try a.take(try b.export()))
+            }
+        }
+    }
+
+    @Test(arguments: [("smallint", "32767"), ("integer", "2147483647"), ("bigint", "9223372036854775807")])
+    func aKeyAtItsTypesLimitGivesTheFirstFreeId(type: String, largest: String) throws {
+        try withTemporaryDirectory { directory in
+            try importB(intoA: type, aRows: "INSERT INTO u VALUES (1, 'a1'), (\(largest), 'amax')", in: directory) { a, report in
+                #expect(report.totals.inserted == 2 && report.totals.rejected == 0, "\(report.table())")
+                let rows = try a.strings("SELECT id || ':' || email FROM u ORDER BY id")
+                #expect(rows == ["1:a1", "2:b1", "3:b2", "\(largest):amax"])
+            }
+        }
+    }
+
+    @Test func aTypeWithNoFreeIdRejectsTheRecordAloneAndSaysWhy() throws {
+        try withTemporaryDirectory { directory in
+            try importB(intoA: "smallint", aRows: "INSERT INTO u SELECT i, 'a' || i FROM generate_series(1, 32767) AS i", in: directory) { a, report in
+                #expect(report.totals.inserted == 0 && report.totals.rejected == 2, "\(report.table())")
+                let rejects = try String(contentsOfFile: report.rejectsFile ?? "", encoding: .utf8)
+                #expect(rejects.contains("pk_collision") && rejects.contains("no other id is free in its type (every one up to 32767 is taken)"), "\(rejects)")
+            }
+        }
+    }
+
+    /// A default of nextval('seq') written by hand: no column owns the sequence, and it was
+    /// never moved past the ids an import inserted (the application's next insert collided).
+    @Test func aSequenceNoColumnOwnsMovesPastInsertedIds() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let laptop = try SQLiteStore(path: directory.appendingPathComponent("l.db").path, mode: .readWriteCreate)
+                try laptop.database.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE); INSERT INTO users VALUES (1, 'x'), (2, 'y'), (3, 'z')")
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute("CREATE SEQUENCE s; CREATE TABLE users (id integer PRIMARY KEY DEFAULT nextval('s'), email text NOT NULL UNIQUE); INSERT INTO users (email) VALUES ('a')")
+                let report = try importChangeset(try exportStore(laptop, to: directory, name: "users"), into: cloud, in: directory)
+                #expect(report.totals.inserted == 3 && report.totals.rejected == 0, "\(report.table())")
+                #expect(try cloud.connection.scalar("INSERT INTO users (email) VALUES ('next') RETURNING id") == .integer(5))
             }
         }
     }

@@ -172,3 +172,19 @@ import Testing
         #expect(throws: FerryError.self) { try UnicodeNames.refuseLookalikes(["id", Self.decomposed, Self.composed], what: "columns", place: "here") }
     }
 }
+
+extension LookalikeNameTests {
+    /// `--tables other` is no business of the table with lookalike columns it leaves out.
+    @Test func aTableLeftOutIsNotChecked() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("s.db").path
+            let database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+            try database.execute("CREATE TABLE menu (id INTEGER PRIMARY KEY, \(Identifier.quote(Self.composed)) TEXT, \(Identifier.quote(Self.decomposed)) TEXT); CREATE TABLE other (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO other VALUES (1, 'x')")
+            let store = try SQLiteStore(path: path, mode: .readWrite)
+            let summary = try Exporter(store: store, options: ExportOptions(tables: ["other"])).export(to: directory.appendingPathComponent("out").path)
+            #expect(summary.manifest.tables.map(\.name) == ["other"] && summary.manifest.tables[0].rows == 1)
+            #expect(try Preparer.prepare(store: store, tables: ["other"], profile: .empty).count == 1)
+            #expect(throws: FerryError.self) { try Preparer.prepare(store: store, tables: nil, profile: .empty) }
+        }
+    }
+}

@@ -431,15 +431,42 @@ import Testing
                 CREATE TABLE grids (id INTEGER PRIMARY KEY, cells TEXT, label TEXT);
                 INSERT INTO grids VALUES (1, '{{1,2},{3,4}}', 'ok'), (2, '{{{{{{{1}}}}}}}', 'seven'), (3, '{5}', 'fine');
                 INSERT INTO grids VALUES (4, NULL, (WITH RECURSIVE n(i, s) AS (SELECT 0, '' UNION ALL SELECT i + 1, s || hex(randomblob(16)) FROM n WHERE i < 300) SELECT s FROM n ORDER BY i DESC LIMIT 1));
+                INSERT INTO grids VALUES (5, NULL, (WITH RECURSIVE n(i, s) AS (SELECT 0, '' UNION ALL SELECT i + 1, s || hex(randomblob(16)) FROM n WHERE i < 100) SELECT s FROM n ORDER BY i DESC LIMIT 1));
                 """)
             let changeset = try exportStore(laptop, to: directory, name: "grids")
             try PostgresTestServer.withDatabase { uri in
                 let cloud = try PostgresStore(uri: uri)
                 try cloud.connection.execute("CREATE TABLE grids (id bigint PRIMARY KEY, cells integer[], label text UNIQUE)")
                 let report = try importChangeset(changeset, into: cloud, in: directory)
-                #expect(report.totals.inserted == 2 && report.totals.rejected == 2, "\(report.totals)")
+                #expect(report.totals.inserted == 2 && report.totals.rejected == 3, "\(report.totals)")
                 let rejects = try String(contentsOfFile: report.rejectsFile ?? "", encoding: .utf8)
-                #expect(rejects.contains("exceeds the maximum allowed (6)") && rejects.contains("index row"), "\(rejects)")
+                // A key too long for its btree index: PostgreSQL names the index (whose column
+                // the reject names), or, past a page, nothing.
+                #expect(rejects.contains("exceeds the maximum allowed (6)") && rejects.contains("index row requires"), "\(rejects)")
+                #expect(rejects.contains("column label: index row size"), "\(rejects)")
+            }
+        }
+    }
+
+    /// A reg* value that names nothing on this server (a table, type or function that does
+    /// not exist) is that record's failure, naming its column; it ended the import.
+    @Test func aRegValueNamingNothingRejectsItsRecord() throws {
+        try withTemporaryDirectory { directory in
+            let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
+            try laptop.database.execute("""
+                CREATE TABLE refs (id TEXT PRIMARY KEY, r TEXT, ty TEXT, p TEXT, ns TEXT);
+                INSERT INTO refs VALUES ('ok', 'pg_class', 'integer', 'now', 'public'), ('rel', 'gone', 'integer', 'now', 'public'),
+                    ('type', 'pg_class', 'nosuchtype', 'now', 'public'), ('proc', 'pg_class', 'integer', 'nosuchfn', 'public'),
+                    ('ns', 'pg_class', 'integer', 'now', 'nosuchschema');
+                """)
+            let changeset = try exportStore(laptop, to: directory, name: "refs")
+            try PostgresTestServer.withDatabase { uri in
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute("CREATE TABLE refs (id text PRIMARY KEY, r regclass, ty regtype, p regproc, ns regnamespace)")
+                let report = try importChangeset(changeset, into: cloud, in: directory)
+                #expect(report.totals.inserted == 1 && report.totals.rejected == 4, "\(report.totals)")
+                let rejects = try String(contentsOfFile: report.rejectsFile ?? "", encoding: .utf8)
+                for column in ["column r:", "column ty:", "column p:", "column ns:"] { #expect(rejects.contains(column), "\(rejects)") }
             }
         }
     }

@@ -86,6 +86,7 @@ public enum RecordDecoder {
                 record.refs = try decodeRefs(value)
             case "was":
                 (record.was, record.wasRefs) = try decodeKeys(value, field: "was")
+                if record.was.isEmpty && record.wasRefs.isEmpty { throw FerryError(.format, "\"was\" must name at least one key column") }
             case "hash":
                 record.hash = value.stringValue
             case "base":

@@ -121,6 +121,7 @@ public final class Exporter {
                 redaction = plan
             }
             let tables = try self.selectedTables(from: all)
+            try UnicodeNames.refuseLookalikeColumns(in: tables, place: self.store.displayName)
             let selection = self.options.filters.isEmpty ? nil
                 : try RowSelection.build(store: self.store, tables: all, filters: self.options.filters, withChildren: self.options.withChildren)
             warnings += selection?.warnings ?? []
@@ -323,7 +324,8 @@ public final class Exporter {
                     return
                 }
                 // A tombstone at this key belonged to a deleted row: this one is new, with no base.
-                let known = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey).flatMap { $0.deleted ? nil : $0 } : nil
+                let atKey = bookKnowsTable ? try book.entry(table: table.name, rowKey: rowKey) : nil
+                let known = atKey.flatMap { $0.deleted ? nil : $0 }
                 // A row the application inserted after `prepare` has no cloudId. The book gives
                 // it one, kept with its entry, and ships it; the application's row is not written.
                 var assigned: Value?
@@ -331,6 +333,12 @@ public final class Exporter {
                     assigned = known.flatMap { PortableRow.cloudId(inIdentity: $0.identity) } ?? .text(generator.next())
                 }
                 let identity = encoder.identity(cursor, assignedCloudId: assigned, parentCloudId: parentCloudId)
+                // The application handed a deleted row's key to this one: the tombstone moves
+                // aside, or this row's entry would overwrite it and a store that has not yet
+                // taken the delete (a hub's other spoke) would never get it.
+                if let tombstone = atKey, tombstone.deleted, tombstone.identity != identity {
+                    try book.retire(table: table.name, rowKey: rowKey, unless: identity, shipped: true)
+                }
                 var entry = known
                 // Another logical row took this key (the application handed it out again): the
                 // old row's delete ships first, and its entry moves aside as a tombstone. Only

@@ -61,6 +61,7 @@ struct ImportSession {
         for definition in try store.tables(profile: profile) {
             targets[definition.name.lowercased()] = definition
         }
+        try UnicodeNames.refuseLookalikeColumns(in: tables.compactMap { targets[$0.name.lowercased()] }, place: store.displayName)
         context = ImportContext(
             store: store, book: try store.syncBook(create: track) ?? UntrackedBook(), keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))

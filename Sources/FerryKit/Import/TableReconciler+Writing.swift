@@ -112,11 +112,15 @@ extension TableReconciler {
                 }
                 // A local integer id: the row takes one that is free here.
                 if identityLessReplay(record) { return .unchanged }
-                if let fresh = try access.freshIntegerKey() {
+                switch try access.freshIntegerKey() {
+                case .free(let fresh):
                     values[keyIndexes[0]] = fresh
-                } else {
+                case .handedOut:
                     names.remove(at: keyIndexes[0])
                     values.remove(at: keyIndexes[0])
+                case .none:
+                    let other = try identityDescription(at: taken)
+                    return .rejected(Rejection(reason: .pkCollision, message: "primary key \(key[0]) = \(incomingKey[0]) is taken in the target by another row (\(other)), and no other id is free in its type (every one up to \(target.integerKeyLimit) is taken); this record is \(describeRecord(record, row)). Widen the column's type, or delete rows the target no longer needs."))
                 }
             } else if incomingKey.contains(where: \.isNull), identityLessReplay(record) {
                 return .unchanged // a key of NULLs matches nothing, as in SQL

@@ -26,6 +26,7 @@ public enum Preparer {
                     return table
                 }
             } ?? all
+            try UnicodeNames.refuseLookalikeColumns(in: selected, place: store.displayName)
             // From now on export and import keep this store's sync book.
             let book = try store.syncBook(create: true)
             var generator = CloudIdGenerator()

@@ -88,10 +88,9 @@ extension Store {
     /// under `profile`.
     public func tables(profile: Profile) throws -> [TableDefinition] {
         let catalog = try catalog().filter { !profile.excludes($0.name) }
+        // Columns are checked where a table is used (`UnicodeNames.refuseLookalikeColumns`):
+        // `--tables other` is no business of a table it leaves out.
         try UnicodeNames.refuseLookalikes(catalog.map(\.name), what: "tables", place: displayName)
-        for table in catalog {
-            try UnicodeNames.refuseLookalikes(table.columns.map(\.name), what: "columns", place: "\(displayName), table \(table.name)")
-        }
         let definitions = try catalog.map { try $0.definition(profile: profile) }
         return Self.resolvingImplicitReferenceTargets(definitions)
     }

@@ -186,6 +186,21 @@ public struct TableDefinition: Sendable, Equatable {
         if name.hasSuffix(" identity") { name.removeLast(" identity".count) }
         return Self.integerTypes.contains(name)
     }
+    /// The largest id the one integer key column's type holds.
+    public var integerKeyLimit: Int64 {
+        guard let type = primaryKey.first.flatMap({ column(named: $0)?.type }) else { return .max }
+        var name = type.lowercased().trimmingCharacters(in: .whitespaces)
+        for prefix in ["pg:", "pgblob:"] where name.hasPrefix(prefix) { name.removeFirst(prefix.count) }
+        if name.hasSuffix(" identity") { name.removeLast(" identity".count) }
+        // PostgreSQL's ranges; SQLite's INTEGER holds 64 bits whatever its name.
+        guard type.lowercased().hasPrefix("pg") else { return .max }
+        switch name {
+        case "smallint", "int2", "smallserial", "serial2": return Int64(Int16.max)
+        case "integer", "int", "int4", "serial", "serial4": return Int64(Int32.max)
+        default: return .max
+        }
+    }
+
     /// Type names whose every value is an integer, in SQLite's and PostgreSQL's spellings.
     /// (SQLite's affinity rule would take `interval` and `point` for integers too.)
     static let integerTypes: Set<String> = [

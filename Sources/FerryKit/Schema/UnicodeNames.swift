@@ -13,6 +13,13 @@ enum UnicodeNames {
         }
     }
 
+    /// Throws for the first of `tables` with two columns that differ only in composition.
+    static func refuseLookalikeColumns(in tables: [TableDefinition], place: String) throws {
+        for table in tables {
+            try refuseLookalikes(table.columns.map(\.name), what: "columns", place: "\(place), table \(table.name)")
+        }
+    }
+
     static func codePoints(_ name: String) -> String {
         name.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(to: 4) }.joined(separator: " ")
     }

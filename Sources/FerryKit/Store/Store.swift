@@ -284,11 +284,9 @@ public protocol TableAccess: AnyObject {
     /// Inserts a row and returns its key.
     func insert(_ columns: [String], _ values: [Value]) throws -> [Value]
     /// The key a new row takes when the integer id it brings is another row's here (a
-    /// local id says nothing across stores): one past the largest, or nil when the store
-    /// hands one out itself to an insert that leaves the key out (SQLite's rowid, which
-    /// keeps AUTOINCREMENT's promise never to reuse an id). Asked only of a table whose one
-    /// key column holds integers (`TableDefinition.hasIntegerPrimaryKey`).
-    func freshIntegerKey() throws -> Value?
+    /// local id says nothing across stores). Asked only of a table whose one key column
+    /// holds integers (`TableDefinition.hasIntegerPrimaryKey`).
+    func freshIntegerKey() throws -> FreshIntegerKey
     /// Writes `values` into `columns` of the row at `key`; `previous`: what those columns
     /// hold now, when the caller read them (nil: not known). A store that pays a round trip
     /// per statement may hold the write to send it with others (`StoreWriter.holdsWrites`):
@@ -332,6 +330,39 @@ public protocol TableAccess: AnyObject {
     /// row by row (the caller then inserts each with `insert`). Throws as `insert` does when
     /// one row is refused, and then none of them is in.
     func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]?
+}
+
+/// Where a new row's integer id comes from when the one it brings is taken.
+public enum FreshIntegerKey: Equatable, Sendable {
+    /// The store hands one out to an insert that leaves the key out (SQLite's rowid, which
+    /// keeps AUTOINCREMENT's promise never to reuse an id).
+    case handedOut
+    /// This one: one past the largest, or, where that is past the type's range, the first free.
+    case free(Value)
+    /// Every id the column's type can hold is taken.
+    case none
+}
+
+extension FreshIntegerKey {
+    /// The SQL, the same on SQLite and PostgreSQL, of the first id from 1 up that no row of
+    /// `table` holds in `column` (both quoted), at most `limit`; no row when none is free.
+    /// Asked only when one past the largest is out of the type's range: it seeks once a row.
+    public static func firstFreeQuery(column: String, table: String, limit: Int64) -> String {
+        """
+        SELECT k FROM (SELECT 1 AS k WHERE NOT EXISTS (SELECT 1 FROM \(table) WHERE \(column) = 1)
+            UNION ALL SELECT k FROM (SELECT f.\(column) + 1 AS k FROM \(table) AS f
+                WHERE f.\(column) >= 1 AND f.\(column) < \(limit) AND NOT EXISTS (SELECT 1 FROM \(table) AS g WHERE g.\(column) = f.\(column) + 1)
+                ORDER BY f.\(column) LIMIT 1) AS gap) AS free ORDER BY k LIMIT 1
+        """
+    }
+
+    /// One past `largest` when the type holds it, else the first free id `firstFree` finds.
+    public static func after(_ largest: Value?, limit: Int64, firstFree: () throws -> Value?) rethrows -> FreshIntegerKey {
+        guard case .integer(let number)? = largest else { return .free(.integer(1)) }
+        if number < limit { return .free(.integer(number + 1)) }
+        if case .integer(let free)? = try firstFree() { return .free(.integer(free)) }
+        return .none
+    }
 }
 
 extension TableAccess {
