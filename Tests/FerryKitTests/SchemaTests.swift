@@ -188,3 +188,21 @@ extension LookalikeNameTests {
         }
     }
 }
+
+extension LookalikeNameTests {
+    /// A changeset spelling a column `é` one way into a target that spells it the other way:
+    /// a schema error naming both, and nothing written (it was SQLite's "no column named
+    /// café", which looks like the name the target has).
+    @Test func aChangesetColumnSpeltOtherwiseThanTheTargetsIsRefusedByName() throws {
+        try withTemporaryDirectory { directory in
+            let source = try SQLiteStore(path: directory.appendingPathComponent("s.db").path, mode: .readWriteCreate)
+            try source.database.execute("CREATE TABLE menu (id INTEGER PRIMARY KEY, \(Identifier.quote(Self.composed)) TEXT); INSERT INTO menu VALUES (1, 'a')")
+            let target = try SQLiteStore(path: directory.appendingPathComponent("t.db").path, mode: .readWriteCreate)
+            try target.database.execute("CREATE TABLE menu (id INTEGER PRIMARY KEY, \(Identifier.quote(Self.decomposed)) TEXT); INSERT INTO menu VALUES (7, 'kept')")
+            let changeset = try exportStore(source, to: directory, name: "menu")
+            let error = #expect(throws: FerryError.self) { try importChangeset(changeset, into: target, in: directory) }
+            #expect(error?.kind == .schema && error?.message.contains("U+00E9") == true && error?.message.contains("U+0065 U+0301") == true, "\(error?.message ?? "")")
+            #expect(try target.database.rows("SELECT id FROM menu").map { $0[0] } == [.integer(7)])
+        }
+    }
+}

@@ -62,6 +62,10 @@ struct ImportSession {
             targets[definition.name.lowercased()] = definition
         }
         try UnicodeNames.refuseLookalikeColumns(in: tables.compactMap { targets[$0.name.lowercased()] }, place: store.displayName)
+        for table in tables {
+            guard let target = targets[table.name.lowercased()] else { continue }
+            try UnicodeNames.refuseMismatchedColumns(table.columns.map(\.name), target: target, store: store.displayName)
+        }
         context = ImportContext(
             store: store, book: try store.syncBook(create: track) ?? UntrackedBook(), keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))

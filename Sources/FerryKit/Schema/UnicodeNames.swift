@@ -20,6 +20,16 @@ enum UnicodeNames {
         }
     }
 
+    /// Throws when a column a changeset brings and one of the target's table differ only in
+    /// composition: Ferry would take one for the other, and the store would not.
+    static func refuseMismatchedColumns(_ incoming: [String], target: TableDefinition, store: String) throws {
+        for name in incoming {
+            guard let held = target.columns.first(where: { $0.name == name }),
+                  !held.name.unicodeScalars.elementsEqual(name.unicodeScalars) else { continue }
+            throw FerryError(.schema, "table \(target.name): the changeset's column \"\(name)\" (\(codePoints(name))) and \(store)'s \"\(held.name)\" (\(codePoints(held.name))) differ only in how their accents are encoded (Unicode normalization), and Ferry cannot tell them apart. Rename one of them so both are spelt alike, then import again. Nothing was imported.")
+        }
+    }
+
     static func codePoints(_ name: String) -> String {
         name.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(to: 4) }.joined(separator: " ")
     }
