@@ -4,6 +4,11 @@ import Foundation
 
 /// The SQLite store: a file on disk, through the C API.
 public final class SQLiteStore: Store {
+    /// Off: every row of a table filled by inserts first goes in alone (the tests compare
+    /// both ways).
+    package var insertsInSets = true
+    /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
+    package var rowsInsertedTogether = 0
     public let database: SQLiteDatabase
     public var kind: String { "sqlite" }
     public var displayName: String { (database.path as NSString).lastPathComponent }
@@ -180,7 +185,7 @@ public final class SQLiteStore: Store {
     }
 
     public func makeTableAccess(_ table: TableDefinition) throws -> TableAccess {
-        SQLiteTableAccess(database: database, table: table)
+        SQLiteTableAccess(database: database, table: table, store: self)
     }
 
     public func syncBook(create: Bool) throws -> SyncBook? {

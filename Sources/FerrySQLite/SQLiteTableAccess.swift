@@ -27,8 +27,12 @@ final class SQLiteTableAccess: TableAccess {
 
     private let tableName: String
 
-    init(database: SQLiteDatabase, table: TableDefinition) {
+    /// The store's switches and counters (`insertsInSets`); nil for an access made alone.
+    private weak var store: SQLiteStore?
+
+    init(database: SQLiteDatabase, table: TableDefinition, store: SQLiteStore? = nil) {
         self.database = database
+        self.store = store
         self.table = Identifier.quote(table.name)
         tableName = table.name
         keyColumns = table.primaryKey.isEmpty ? ["rowid"] : table.primaryKey
@@ -59,6 +63,8 @@ final class SQLiteTableAccess: TableAccess {
     private let keyAffinities: [SQLiteAffinity?]
     /// Where each key column sits in the last column list `insert` was given.
     private var keyPositions: (columns: [String], positions: [Int?])?
+    /// `insert(_:rows:)`'s statements by their number of rows.
+    private var rowSets: [Int: (columns: [String], statement: SQLiteStatement)] = [:]
 
     private func statement(_ kind: StatementKind, _ columns: [String], _ make: () -> String) throws -> SQLiteStatement {
         if let last = recent[kind], last.columns == columns {
@@ -182,6 +188,73 @@ final class SQLiteTableAccess: TableAccess {
         // A schema's `ON CONFLICT IGNORE` skips the row without an error: no key then.
         guard database.changes > 0 else { return [] }
         return rowidFromSQLite ? [.integer(database.lastInsertRowid)] : key
+    }
+
+    /// Only where nothing but Ferry's statement writes: a trigger of the table (one the import
+    /// did not set aside) would see a set's rows go in together, and a BEFORE trigger could
+    /// change a key this access takes as bound.
+    var insertsRowsTogether: Bool {
+        guard store?.insertsInSets ?? true else { return false }
+        return (try? database.rows("SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE", [.text(tableName), .text(tableName)]).isEmpty) ?? false
+    }
+
+    /// One `INSERT … VALUES (…), (…)` for the lot (several in a savepoint past SQLite's
+    /// limit of bound parameters). A statement that fails is rolled back whole by SQLite, so
+    /// the set goes in all or none. Each statement costs SQLite a VDBE program start and a
+    /// cursor on each B-tree, paid once for the set instead of once a row.
+    func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? {
+        guard rows.count > 1, !columns.isEmpty, keyAffinities.allSatisfy({ $0 != nil }) else { return nil }
+        let positions = keyColumns.compactMap { columns.firstIndex(of: $0) }
+        guard positions.count == keyColumns.count else { return nil }
+        var keys: [[Value]] = []
+        keys.reserveCapacity(rows.count)
+        for row in rows {
+            var key: [Value] = []
+            key.reserveCapacity(positions.count)
+            for (index, position) in positions.enumerated() {
+                // The key as bound must be the key as stored (`keeps`), else row by row.
+                guard row[position] != .null, let affinity = keyAffinities[index], Self.keeps(row[position], affinity) else { return nil }
+                key.append(row[position])
+            }
+            keys.append(key)
+        }
+        let limit = Int(sqlite3_limit(database.handle, SQLITE_LIMIT_VARIABLE_NUMBER, -1))
+        let perStatement = max(1, limit / columns.count)
+        let chunks = stride(from: 0, to: rows.count, by: perStatement).map { $0..<min($0 + perStatement, rows.count) }
+        func run(_ chunk: Range<Int>) throws {
+            let statement: SQLiteStatement
+            if let last = rowSets[chunk.count], last.columns == columns {
+                statement = last.statement
+            } else {
+                let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+                statement = try database.prepare("INSERT INTO \(table) (\(Identifier.quoteList(columns))) VALUES " + Array(repeating: tuple, count: chunk.count).joined(separator: ", "))
+                // A few sizes recur (a full batch, its halves); a wide table's statement of
+                // hundreds of rows is large, so no more are kept.
+                if rowSets.count >= 4 { rowSets.removeAll() }
+                rowSets[chunk.count] = (columns, statement)
+            }
+            defer { statement.reset() }
+            try statement.bind(Array(rows[chunk].joined()))
+            try statement.step()
+            guard database.changes == chunk.count else {
+                throw FerryError(.store, "internal: table \(tableName): \(chunk.count) rows went in together but SQLite counted \(database.changes). Nothing was imported; please report this.")
+            }
+        }
+        if chunks.count == 1 {
+            try run(chunks[0])
+        } else {
+            try database.execute("SAVEPOINT ferry_rows")
+            do {
+                for chunk in chunks { try run(chunk) }
+                try database.execute("RELEASE ferry_rows")
+            } catch {
+                try? database.execute("ROLLBACK TO ferry_rows")
+                try? database.execute("RELEASE ferry_rows")
+                throw error
+            }
+        }
+        store?.rowsInsertedTogether += rows.count
+        return keys
     }
 
     func update(at key: [Value], _ columns: [String], _ values: [Value], previous: [Value]?) throws {

@@ -149,21 +149,22 @@ public final class ChangesetReader {
     public func forEachRecord(in table: ManifestTable, _ body: (Int, Record, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let reader = LineReader(range: try range(of: table), name: table.file, allowPlain: rejectsFile != nil, maximumLineLength: maximumLineLength)
         var lines = 0
+        let columns = RecordDecoder.Columns(table.columns.map(\.name))
         try reader.forEachLine { lineNumber, line in
             if rejectsFile != nil {
                 guard try RejectsFile.annotation(of: line, lineNumber: lineNumber, file: table.file).table == table.name else { return }
             }
             lines += 1
-            try body(lineNumber, try Self.decode(line, table: table.name, file: table.file, lineNumber: lineNumber), line)
+            try body(lineNumber, try Self.decode(line, columns: columns, table: table.name, file: table.file, lineNumber: lineNumber), line)
         }
         guard lines == table.rows else {
             throw FerryError(.format, "\(table.file) holds \(lines) records but the manifest says \(table.rows) (table \(table.name)). The changeset is incomplete or was edited: ask for a new export.")
         }
     }
 
-    static func decode(_ line: UnsafeBufferPointer<UInt8>, table: String, file: String, lineNumber: Int) throws -> Record {
+    static func decode(_ line: UnsafeBufferPointer<UInt8>, columns: RecordDecoder.Columns? = nil, table: String, file: String, lineNumber: Int) throws -> Record {
         do {
-            return try RecordDecoder.decode(line)
+            return try columns.map { try RecordDecoder.decode(line, columns: $0) } ?? RecordDecoder.decode(line)
         } catch let error as FerryError {
             throw FerryError(error.kind, "\(error.message) (table \(table)). Fix the line or ask for a new export.").located(file: file, line: lineNumber)
         }

@@ -53,8 +53,94 @@ public struct Record: Sendable {
     }
 }
 
+/// A record being read field by field: what each top-level field of a line means, shared
+/// by the tree decoder and the line reader's fast path (`JSONParser.decodeRecord`).
+struct RecordFields {
+    var record = Record(operation: .upsert, cloudId: .null, keys: [], row: [], refs: [], hash: nil, base: nil)
+    var operation: Record.Operation?
+    var sawRow = false
+
+    mutating func take(_ key: String, _ value: JSONValue) throws {
+        switch key {
+        case "op":
+            guard let text = value.stringValue, let op = Record.Operation(rawValue: text) else {
+                throw FerryError(.format, "\"op\" must be \"upsert\" or \"delete\"")
+            }
+            operation = op
+        case "cloudId":
+            record.cloudId = try RecordDecoder.decodeValue(value, column: "cloudId")
+        case "keys":
+            (record.keys, record.keyRefs) = try RecordDecoder.decodeKeys(value, field: "keys")
+        case "row":
+            record.row = try RecordDecoder.decodeColumns(value, field: "row")
+            sawRow = true
+        case "refs":
+            record.refs = try RecordDecoder.decodeRefs(value)
+        case "was":
+            (record.was, record.wasRefs) = try RecordDecoder.decodeKeys(value, field: "was")
+            if record.was.isEmpty && record.wasRefs.isEmpty { throw FerryError(.format, "\"was\" must name at least one key column") }
+        case "hash":
+            record.hash = value.stringValue
+        case "base":
+            switch value {
+            case .object:
+                record.base = ColumnDigests(portableForm: value)
+                record.legacyBase = value
+            case .string(let hex):
+                guard let digests = ColumnDigests(hex: String(decoding: hex, as: UTF8.self)) else {
+                    throw FerryError(.format, "\"base\" must be a string of column digests, 8 lowercase hex digits each")
+                }
+                record.base = digests
+            case .null:
+                return // the row never crossed
+            default:
+                throw FerryError(.format, "\"base\" must be null, a string of column digests or (from an earlier Ferry) an object, found \(value.kindName)")
+            }
+        case "versions":
+            record.versions = try VersionVector(json: value)
+        case "rowid":
+            guard case .integer(let number) = value else { throw FerryError(.format, "\"rowid\" must be a whole number") }
+            record.rowid = number
+        case "reject":
+            return // the annotation of a rejects file; the record itself is what is imported
+        default:
+            throw FerryError(.format, "unknown field \"\(key)\" in a record")
+        }
+    }
+
+    func finish() throws -> Record {
+        guard let operation else { throw FerryError(.format, "the record has no \"op\"") }
+        var record = record
+        record.operation = operation
+        if operation == .upsert && !sawRow { throw FerryError(.format, "an upsert record has no \"row\"") }
+        return record
+    }
+}
+
 /// Decodes record lines into `Record`s, with errors that name the column and the problem.
 public enum RecordDecoder {
+    /// A table's column names as the fast path of `decode(_:columns:)` compares them.
+    public struct Columns: Sendable {
+        let names: [String]
+        let spellings: [[UInt8]]
+        /// Whether each name is one JSON string spelt without escapes, and no two are equal
+        /// (else a line repeating a column would pass): the fast path is off otherwise.
+        let readable: Bool
+
+        public init(_ names: [String]) {
+            self.names = names
+            spellings = names.map { Array($0.utf8) }
+            readable = Set(names).count == names.count
+                && !spellings.contains { $0.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 } }
+        }
+    }
+
+    /// `decode(_:)`, faster for a line of the shape Ferry writes (`JSONParser.decodeRecord`).
+    public static func decode(_ line: UnsafeBufferPointer<UInt8>, columns: Columns) throws -> Record {
+        if let record = JSONParser.decodeRecord(line, columns: columns) { return record }
+        return try decode(line)
+    }
+
     public static func decode(_ line: UnsafeBufferPointer<UInt8>) throws -> Record {
         let json: JSONValue
         do {
@@ -65,60 +151,11 @@ public enum RecordDecoder {
         guard case .object(let fields) = json else {
             throw FerryError(.format, "a record must be a JSON object, found \(json.kindName)")
         }
-        var operation: Record.Operation?
-        var record = Record(operation: .upsert, cloudId: .null, keys: [], row: [], refs: [], hash: nil, base: nil)
-        var sawRow = false
+        var record = RecordFields()
         for (key, value) in fields {
-            switch key {
-            case "op":
-                guard let text = value.stringValue, let op = Record.Operation(rawValue: text) else {
-                    throw FerryError(.format, "\"op\" must be \"upsert\" or \"delete\"")
-                }
-                operation = op
-            case "cloudId":
-                record.cloudId = try decodeValue(value, column: "cloudId")
-            case "keys":
-                (record.keys, record.keyRefs) = try decodeKeys(value, field: "keys")
-            case "row":
-                record.row = try decodeColumns(value, field: "row")
-                sawRow = true
-            case "refs":
-                record.refs = try decodeRefs(value)
-            case "was":
-                (record.was, record.wasRefs) = try decodeKeys(value, field: "was")
-                if record.was.isEmpty && record.wasRefs.isEmpty { throw FerryError(.format, "\"was\" must name at least one key column") }
-            case "hash":
-                record.hash = value.stringValue
-            case "base":
-                switch value {
-                case .object:
-                    record.base = ColumnDigests(portableForm: value)
-                    record.legacyBase = value
-                case .string(let hex):
-                    guard let digests = ColumnDigests(hex: String(decoding: hex, as: UTF8.self)) else {
-                        throw FerryError(.format, "\"base\" must be a string of column digests, 8 lowercase hex digits each")
-                    }
-                    record.base = digests
-                case .null:
-                    continue // the row never crossed
-                default:
-                    throw FerryError(.format, "\"base\" must be null, a string of column digests or (from an earlier Ferry) an object, found \(value.kindName)")
-                }
-            case "versions":
-                record.versions = try VersionVector(json: value)
-            case "rowid":
-                guard case .integer(let number) = value else { throw FerryError(.format, "\"rowid\" must be a whole number") }
-                record.rowid = number
-            case "reject":
-                continue // the annotation of a rejects file; the record itself is what is imported
-            default:
-                throw FerryError(.format, "unknown field \"\(key)\" in a record")
-            }
+            try record.take(key, value)
         }
-        guard let operation else { throw FerryError(.format, "the record has no \"op\"") }
-        record.operation = operation
-        if operation == .upsert && !sawRow { throw FerryError(.format, "an upsert record has no \"row\"") }
-        return record
+        return try record.finish()
     }
 
     /// `keys`: values, and foreign keys written as their parent's identity.

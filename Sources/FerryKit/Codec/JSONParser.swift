@@ -317,3 +317,210 @@ public struct JSONParser {
         return i == text.count
     }
 }
+
+/// The line reader's fast path: a record line read straight into a `Record`, its row's cells
+/// placed as they are parsed, without a JSON tree (building and freeing a tree a line was
+/// most of the reading thread of an import). Only for the shape Ferry writes: top-level
+/// field names without escapes, the row's columns in the manifest's order. Anything else,
+/// valid or not, gives nil, and the caller decodes the line the tree way, which gives the
+/// record or the error: the fast path never decides what a line means on its own.
+extension JSONParser {
+    static func decodeRecord(_ bytes: UnsafeBufferPointer<UInt8>, columns: RecordDecoder.Columns) -> Record? {
+        guard columns.readable else { return nil }
+        var parser = JSONParser(bytes)
+        return try? parser.record(columns)
+    }
+
+    private static let fieldNames: [(bytes: [UInt8], name: String)] =
+        ["op", "row", "refs", "keys", "cloudId", "hash", "base", "versions", "was", "rowid", "reject"].map { (Array($0.utf8), $0) }
+
+    private struct NotThePlainShape: Error {}
+
+    private mutating func record(_ columns: RecordDecoder.Columns) throws -> Record {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw NotThePlainShape() }
+        try enter()
+        index += 1
+        var fields = RecordFields()
+        var seen: UInt16 = 0
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+        } else {
+            while true {
+                skipWhitespace()
+                guard let field = Self.fieldNames.indices.first(where: { matchesQuoted(Self.fieldNames[$0].bytes) }) else { throw NotThePlainShape() }
+                guard seen & 1 << field == 0 else { throw NotThePlainShape() }
+                seen |= 1 << field
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw NotThePlainShape() }
+                index += 1
+                skipWhitespace()
+                if field == 1, index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                    fields.record.row = try row(columns)
+                    fields.sawRow = true
+                } else if field == 2, index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                    fields.record.refs = try refs()
+                } else {
+                    try fields.take(Self.fieldNames[field].name, try parseValue())
+                }
+                skipWhitespace()
+                guard index < bytes.count else { throw NotThePlainShape() }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; break }
+                throw NotThePlainShape()
+            }
+        }
+        depth -= 1
+        skipWhitespace()
+        guard index == bytes.count else { throw NotThePlainShape() }
+        return try fields.finish()
+    }
+
+    /// The row's cells, each column named as the manifest names the one at its position.
+    private mutating func row(_ columns: RecordDecoder.Columns) throws -> [(String, Value)] {
+        try enter()
+        index += 1
+        var row: [(String, Value)] = []
+        row.reserveCapacity(columns.names.count)
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return row
+        }
+        while true {
+            skipWhitespace()
+            let position = row.count
+            guard position < columns.names.count, matchesQuoted(columns.spellings[position]) else { throw NotThePlainShape() }
+            let name = columns.names[position]
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw NotThePlainShape() }
+            index += 1
+            skipWhitespace()
+            row.append((name, try cell(column: name)))
+            guard try nextMember() else { break }
+        }
+        depth -= 1
+        return row
+    }
+
+    /// A cell as `RecordDecoder.decodeValue` reads it: a string, number, null or (rare) a
+    /// `$real` or `$base64` object.
+    private mutating func cell(column: String) throws -> Value {
+        guard index < bytes.count else { throw NotThePlainShape() }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): return .text(try parseString())
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "{"): return try RecordDecoder.decodeValue(try parseObject(), column: column)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            switch try parseNumber() {
+            case .integer(let number): return .integer(number)
+            case .real(let number): return .real(number)
+            default: throw NotThePlainShape()
+            }
+        default: throw NotThePlainShape()
+        }
+    }
+
+    /// After a member: true past a comma, false past the closing brace.
+    private mutating func nextMember() throws -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw NotThePlainShape() }
+        if bytes[index] == UInt8(ascii: ",") { index += 1; return true }
+        if bytes[index] == UInt8(ascii: "}") { index += 1; return false }
+        throw NotThePlainShape()
+    }
+
+    /// A key and its colon; the key as the tree parser makes it.
+    private mutating func memberName() throws -> String {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw NotThePlainShape() }
+        let name = String(decoding: try parseString(), as: UTF8.self)
+        try colon()
+        return name
+    }
+
+    private mutating func colon() throws {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw NotThePlainShape() }
+        index += 1
+        skipWhitespace()
+    }
+
+    /// Past an opening brace: true when the object is empty (and passed).
+    private mutating func openObject() throws -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw NotThePlainShape() }
+        try enter()
+        index += 1
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "}") else { return false }
+        index += 1
+        depth -= 1
+        return true
+    }
+
+    /// `refs` as `RecordDecoder.decodeRefs` reads it: column → {"table", "cloudId", "keys"}.
+    private mutating func refs() throws -> [(String, Record.ReferenceIdentity)] {
+        var refs: [(String, Record.ReferenceIdentity)] = []
+        if try openObject() { return refs }
+        repeat {
+            let column = try memberName()
+            // A few foreign keys a row; a hostile line of thousands goes the tree way.
+            guard refs.count < 64, !refs.contains(where: { $0.0 == column }) else { throw NotThePlainShape() }
+            refs.append((column, try reference(column)))
+        } while try nextMember()
+        depth -= 1
+        return refs
+    }
+
+    private static let referenceFields: [[UInt8]] = ["table", "cloudId", "keys"].map { Array($0.utf8) }
+
+    private mutating func reference(_ column: String) throws -> Record.ReferenceIdentity {
+        var table: String?
+        var cloudId = Value.null
+        var keys: [(String, Value)] = []
+        var seen: UInt8 = 0
+        if try !openObject() {
+            repeat {
+                skipWhitespace()
+                guard let field = Self.referenceFields.indices.first(where: { matchesQuoted(Self.referenceFields[$0]) }),
+                      seen & 1 << field == 0 else { throw NotThePlainShape() }
+                seen |= 1 << field
+                try colon()
+                switch field {
+                case 0:
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw NotThePlainShape() }
+                    table = String(decoding: try parseString(), as: UTF8.self)
+                case 1:
+                    cloudId = try cell(column: "refs.\(column).cloudId")
+                default:
+                    if try !openObject() {
+                        repeat {
+                            let name = try memberName()
+                            guard keys.count < 64, !keys.contains(where: { $0.0 == name }) else { throw NotThePlainShape() }
+                            keys.append((name, try cell(column: name)))
+                        } while try nextMember()
+                        depth -= 1
+                    }
+                }
+            } while try nextMember()
+            depth -= 1
+        }
+        guard let table else { throw NotThePlainShape() }
+        return Record.ReferenceIdentity(table: table, cloudId: cloudId, keys: keys)
+    }
+
+    /// Whether the next bytes are `"` + `name` + `"` (a name without quote, backslash or
+    /// control byte, so these bytes are that very JSON string); moves past them if so.
+    private mutating func matchesQuoted(_ name: [UInt8]) -> Bool {
+        let end = index + name.count + 2
+        guard end <= bytes.count, bytes[index] == UInt8(ascii: "\""), bytes[end - 1] == UInt8(ascii: "\"") else { return false }
+        let equal = name.withUnsafeBytes { expected in
+            expected.count == 0 || memcmp(bytes.baseAddress! + index + 1, expected.baseAddress!, expected.count) == 0
+        }
+        guard equal else { return false }
+        index = end
+        return true
+    }
+}

@@ -36,12 +36,10 @@ extension TableReconciler {
             // cannot change before this table ends (its rows only grow; this table's own
             // deletes clear the cache, a cascade could reach a parent in a cycle).
             let cacheable = cachesParents && !breakingCycles && !context.pending.contains(name) && name != target.name.lowercased()
-            if cacheable, let known = parentKeyCache[name]?[raw] { return .success(known) }
+            let cached = cacheable ? ParentKeyCache.Key(raw) : nil
+            if let cached, let known = parentKeyCache[name]?[cached] { return .success(known) }
             if let found = try parentByKey(parent, resolved, raw: raw) {
-                if cacheable {
-                    if parentKeyCache[name, default: [:]].count >= Self.parentKeyCacheLimit { parentKeyCache[name] = [:] }
-                    parentKeyCache[name, default: [:]][raw] = found
-                }
+                if let cached { parentKeyCache[name, default: ParentKeyCache()][cached] = found }
                 return .success(found)
             }
         }
@@ -117,5 +115,38 @@ extension TableReconciler {
         if !identity.cloudId.isNull { parts.append("cloudId \(identity.cloudId)") }
         parts += identity.keys.map { "\($0.0) \($0.1)" }
         return parts.joined(separator: " ")
+    }
+}
+
+/// Parents' source keys → the target keys they resolved to (`TableReconciler.resolveParent`).
+/// Each key carries its hash, so a probe compares one integer before it compares the
+/// values (Swift's dictionary stores no hashes: a probe compared whole arrays of values,
+/// a sixth of the applying thread of a replay with a foreign key). Cleared when full: a few
+/// thousand parents named again and again are what it is for; a million named at random
+/// would not be helped by any size (50,000 entries a parent took the bench's reconcile from
+/// 58 to 80 MB).
+struct ParentKeyCache {
+    struct Key: Hashable {
+        let hash: Int
+        let values: [Value]
+
+        init(_ values: [Value]) {
+            self.values = values
+            hash = values.hashValue
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.hash == rhs.hash && lhs.values == rhs.values }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    }
+
+    static let limit = 16_384
+    private var entries: [Key: [Value]] = [:]
+
+    subscript(key: Key) -> [Value]? {
+        get { entries[key] }
+        set {
+            if newValue != nil, entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+            entries[key] = newValue
+        }
     }
 }

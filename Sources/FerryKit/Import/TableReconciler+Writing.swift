@@ -21,17 +21,18 @@ extension TableReconciler {
     /// applied alone always meets the rows of the records before it and none after, as when
     /// every record goes in by itself.
     func flushQueued(_ settle: (Int, Record, Outcome?) throws -> Void) throws {
-        let batch = queued
+        let batch = queued, rows = queuedRows
         queued = []
+        queuedRows = []
         func flush(_ range: Range<Int>) throws {
             guard !range.isEmpty else { return }
             guard range.count >= Self.smallestSet else {
-                for index in range { try settle(index, batch[index].record, nil) }
+                for index in range { try settle(index, batch[index], nil) }
                 return
             }
             let keys: [[Value]]?
             do {
-                keys = try access.insert(columns, rows: batch[range].map(\.row))
+                keys = try access.insert(columns, rows: Array(rows[range]))
             } catch let error as FerryError where Self.isRecordError(error) {
                 let middle = range.lowerBound + range.count / 2
                 try flush(range.lowerBound..<middle)
@@ -40,7 +41,7 @@ extension TableReconciler {
             }
             guard let keys else {
                 // The store cannot tell these keys without asking: row by row.
-                for index in range { try settle(index, batch[index].record, nil) }
+                for index in range { try settle(index, batch[index], nil) }
                 return
             }
             // The rows are in: applying any of them again would insert it twice.
@@ -48,7 +49,7 @@ extension TableReconciler {
                 throw FerryError(.store, "internal: table \(target.name): \(range.count) rows went in together but the store named \(keys.count) keys. Nothing was imported; please report this.")
             }
             for (index, key) in zip(range, keys) {
-                try settle(index, batch[index].record, try inserted(batch[index].record, batch[index].row, at: key))
+                try settle(index, batch[index], try inserted(batch[index], rows[index], at: key))
             }
         }
         try flush(batch.indices)

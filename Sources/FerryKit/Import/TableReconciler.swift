@@ -40,7 +40,9 @@ final class TableReconciler {
     let references: [ResolvedReference]
 
     /// A foreign key of the target with what resolving it needs, looked up once, not per row.
-    struct ResolvedReference {
+    /// A class: the applying thread passes one per foreign key per record, and a copy of
+    /// a struct of arrays is a retain each.
+    final class ResolvedReference {
         let reference: Reference
         /// Positions of its columns in the incoming row.
         let indexes: [Int]
@@ -57,6 +59,16 @@ final class TableReconciler {
         /// parent is in, then at the parent.
         let checkedAtCommit: Bool
         var breaksCycles: Bool { nullable || checkedAtCommit }
+
+        init(reference: Reference, indexes: [Int], parent: TableDefinition?, pointsAtParentKey: Bool, parentName: String, nullable: Bool, checkedAtCommit: Bool) {
+            self.reference = reference
+            self.indexes = indexes
+            self.parent = parent
+            self.pointsAtParentKey = pointsAtParentKey
+            self.parentName = parentName
+            self.nullable = nullable
+            self.checkedAtCommit = checkedAtCommit
+        }
     }
     /// In the last rounds of an import: insert rows whose parent waits for them (a cycle)
     /// with that reference NULL, or holding the source's key where the target checks it
@@ -65,12 +77,8 @@ final class TableReconciler {
     /// Parents' source keys → target keys, found by key in the first pass
     /// (`resolveParent`): a child table of many rows names the same parents again and
     /// again, and each lookup was an index probe or two (a fifth of a replay's applying
-    /// thread on a narrow schema). Bounded, so memory stays flat: cleared when a parent
-    /// table's entries reach the limit. A few thousand parents named again and again are
-    /// what it is for; a million named at random would not be helped by any size (50,000
-    /// entries a parent took the bench's reconcile from 58 to 80 MB).
-    var parentKeyCache: [String: [[Value]: [Value]]] = [:]
-    static let parentKeyCacheLimit = 4_096
+    /// thread on a narrow schema). Bounded, so memory stays flat (`ParentKeyCache`).
+    var parentKeyCache: [String: ParentKeyCache] = [:]
     /// Off once the first pass ends: later rounds break cycles and take rows out again.
     var cachesParents = true
     /// The lookups of the batch after the current one (`prefetch`), and its size.
@@ -86,7 +94,9 @@ final class TableReconciler {
     /// may point at one still waiting), a table with pins, and in the rounds after the
     /// first pass.
     var queuesInserts: Bool
-    var queued: [(record: Record, row: [Value])] = []
+    var queued: [Record] = []
+    /// The rows of `queued`, resolved (two arrays: a set's rows are handed on without its records).
+    var queuedRows: [[Value]] = []
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
     let hiddenRowKey: String?
     /// Whether the book had entries for this table when the import began (else no key can
@@ -144,7 +154,6 @@ final class TableReconciler {
     }
 
     func apply(_ record: Record, line: Int) throws -> Outcome {
-        var record = record
         // Versions that credit this store with changes it never made (more than its own
         // change counter) are forged, or come from a copy of this database: believing them
         // would let a stranger's delete or edit pass as newer than an edit made here.
@@ -183,13 +192,20 @@ final class TableReconciler {
             // The record as this store writes it: its book entry then holds the version the
             // row has here, and the next export finds the row unchanged (booked under the
             // incoming form, an adapted row shipped again every round).
-            row = adapted
-            record.row = record.row.map { name, value in (name, position[name].map { row[$0] } ?? value) }
+            var record = record
+            record.row = record.row.map { name, value in (name, position[name].map { adapted[$0] } ?? value) }
             // Its hash too: the verdicts compare the incoming version's hash with the book's
             // (`incomingHash`), which would otherwise be the source's, of the row as sent.
             record.portable = !target.primaryKey.isEmpty && context.book.keepsEntries ? portable.encode(record: record) : nil
+            return try apply(record, adapted, line: line)
         }
+        // Not copied: the record as read is the record written (a copy is a retain a field).
+        return try apply(record, row, line: line)
+    }
 
+    /// A record whose row is in the manifest's column order, as this store writes it.
+    private func apply(_ record: Record, _ row: [Value], line: Int) throws -> Outcome {
+        var row = row
         // References first: a match set may contain a foreign key, compared by the target's id.
         var broken: [CycleFixup] = []
         for (referenceIndex, resolved) in references.enumerated() {
@@ -243,7 +259,8 @@ final class TableReconciler {
 
         if insertsFirst {
             if queuesInserts, !breakingCycles, primaryKeyIndexes.count == target.primaryKey.count, !primaryKeyIndexes.contains(where: { row[$0].isNull }) {
-                queued.append((record, row))
+                queued.append(record)
+                queuedRows.append(row)
                 return .queued
             }
             if let outcome = try insertFirst(record, row) { return outcome }

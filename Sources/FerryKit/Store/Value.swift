@@ -1,3 +1,5 @@
+import Foundation
+
 /// One SQL cell, typed as SQLite stores it.
 ///
 /// TEXT is kept as bytes: SQLite does not promise valid UTF-8, and a round trip must
@@ -17,10 +19,16 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case (.null, .null): return true
         case let (.integer(a), .integer(b)): return a == b
         case let (.real(a), .real(b)): return a.bitPattern == b.bitPattern
-        case let (.text(a), .text(b)): return a == b
-        case let (.blob(a), .blob(b)): return a == b
+        case let (.text(a), .text(b)): return sameBytes(a, b)
+        case let (.blob(a), .blob(b)): return sameBytes(a, b)
         default: return false
         }
+    }
+
+    /// One `memcmp` ([UInt8]'s own == compares a byte a step: most of a cache probe's time).
+    private static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
     }
 
     public func hash(into hasher: inout Hasher) {
