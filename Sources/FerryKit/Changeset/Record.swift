@@ -16,37 +16,132 @@ public struct Record: Sendable {
         }
     }
 
-    public var operation: Operation
-    public var cloudId: Value
-    public var keys: [(String, Value)]
+    /// The fields live in one object shared by copies until one is changed (copy on
+    /// write): a record crosses threads and queues, and a struct of a dozen arrays and
+    /// strings cost a retain and a release a field at every copy (a tenth of an import's
+    /// applying thread). Accesses are unchecked: a storage is changed only through
+    /// `ownStorage`, by the one record that owns it (the runtime's check was a sixth of the
+    /// reading thread).
+    private final class Storage: @unchecked Sendable {
+        @exclusivity(unchecked) var operation: Operation
+        @exclusivity(unchecked) var cloudId: Value
+        @exclusivity(unchecked) var keys: [(String, Value)]
+        @exclusivity(unchecked) var keyRefs: [(String, ReferenceIdentity)]
+        @exclusivity(unchecked) var row: [(String, Value)]
+        @exclusivity(unchecked) var refs: [(String, ReferenceIdentity)]
+        @exclusivity(unchecked) var hash: String?
+        @exclusivity(unchecked) var base: ColumnDigests?
+        @exclusivity(unchecked) var legacyBase: JSONValue?
+        @exclusivity(unchecked) var versions: VersionVector?
+        @exclusivity(unchecked) var was: [(String, Value)]
+        @exclusivity(unchecked) var wasRefs: [(String, ReferenceIdentity)]
+        @exclusivity(unchecked) var rowid: Int64?
+        @exclusivity(unchecked) var portable: PortableRow.Form?
+
+        init(operation: Operation, cloudId: Value, keys: [(String, Value)], keyRefs: [(String, ReferenceIdentity)], row: [(String, Value)], refs: [(String, ReferenceIdentity)], hash: String?, base: ColumnDigests?, legacyBase: JSONValue?, versions: VersionVector?, was: [(String, Value)], wasRefs: [(String, ReferenceIdentity)], rowid: Int64?, portable: PortableRow.Form?) {
+            self.operation = operation
+            self.cloudId = cloudId
+            self.keys = keys
+            self.keyRefs = keyRefs
+            self.row = row
+            self.refs = refs
+            self.hash = hash
+            self.base = base
+            self.legacyBase = legacyBase
+            self.versions = versions
+            self.was = was
+            self.wasRefs = wasRefs
+            self.rowid = rowid
+            self.portable = portable
+        }
+
+        func copy() -> Storage { Storage(operation: operation, cloudId: cloudId, keys: keys, keyRefs: keyRefs, row: row, refs: refs, hash: hash, base: base, legacyBase: legacyBase, versions: versions, was: was, wasRefs: wasRefs, rowid: rowid, portable: portable) }
+    }
+
+    private var storage: Storage
+
+    public init(operation: Operation, cloudId: Value, keys: [(String, Value)], keyRefs: [(String, ReferenceIdentity)] = [], row: [(String, Value)], refs: [(String, ReferenceIdentity)], hash: String? = nil, base: ColumnDigests? = nil, legacyBase: JSONValue? = nil, versions: VersionVector? = nil, was: [(String, Value)] = [], wasRefs: [(String, ReferenceIdentity)] = [], rowid: Int64? = nil) {
+        storage = Storage(operation: operation, cloudId: cloudId, keys: keys, keyRefs: keyRefs, row: row, refs: refs, hash: hash, base: base, legacyBase: legacyBase, versions: versions, was: was, wasRefs: wasRefs, rowid: rowid, portable: nil)
+    }
+
+    /// Makes the storage this record's own before a change.
+    private mutating func ownStorage() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    public var operation: Operation {
+        _read { yield storage.operation }
+        _modify { ownStorage(); yield &storage.operation }
+    }
+    public var cloudId: Value {
+        _read { yield storage.cloudId }
+        _modify { ownStorage(); yield &storage.cloudId }
+    }
+    public var keys: [(String, Value)] {
+        _read { yield storage.keys }
+        _modify { ownStorage(); yield &storage.keys }
+    }
     /// Key columns given as the identity of the row they point at (`{"$ref":…}`), as a
     /// delete carries a join table's keys; `table` is empty until the target names it.
-    public var keyRefs: [(String, ReferenceIdentity)] = []
+    public var keyRefs: [(String, ReferenceIdentity)] {
+        _read { yield storage.keyRefs }
+        _modify { ownStorage(); yield &storage.keyRefs }
+    }
     /// Column → value, in file order; empty for a delete.
-    public var row: [(String, Value)]
-    public var refs: [(String, ReferenceIdentity)]
+    public var row: [(String, Value)] {
+        _read { yield storage.row }
+        _modify { ownStorage(); yield &storage.row }
+    }
+    public var refs: [(String, ReferenceIdentity)] {
+        _read { yield storage.refs }
+        _modify { ownStorage(); yield &storage.refs }
+    }
     /// The hash of the row's portable form, as the source saw it.
-    public var hash: String?
+    public var hash: String? {
+        _read { yield storage.hash }
+        _modify { ownStorage(); yield &storage.hash }
+    }
     /// The row's version when it last crossed, one digest per column (nil: never crossed,
     /// or unknown): a string of 8 hex digits per column, or, from a version 1 changeset,
     /// the portable form itself (digested when read).
-    public var base: ColumnDigests?
+    public var base: ColumnDigests? {
+        _read { yield storage.base }
+        _modify { ownStorage(); yield &storage.base }
+    }
     /// A version 1 changeset's `base` as it was: a delete's foreign-key keys name their
     /// parents through it.
-    public var legacyBase: JSONValue?
+    public var legacyBase: JSONValue? {
+        _read { yield storage.legacyBase }
+        _modify { ownStorage(); yield &storage.legacyBase }
+    }
     /// The versions of the row this record carries (a delete's include the delete); nil
     /// from a source without a sync book or from before versions were kept.
-    public var versions: VersionVector?
+    public var versions: VersionVector? {
+        _read { yield storage.versions }
+        _modify { ownStorage(); yield &storage.versions }
+    }
     /// The natural key the source knew this row by when it last shipped it, when the row
     /// has another one now (its key edited, or its id handed to a new row): where ids differ
     /// between stores, the only way to find the row it was. Values and `$ref`s as in `keys`.
-    public var was: [(String, Value)] = []
-    public var wasRefs: [(String, ReferenceIdentity)] = []
+    public var was: [(String, Value)] {
+        _read { yield storage.was }
+        _modify { ownStorage(); yield &storage.was }
+    }
+    public var wasRefs: [(String, ReferenceIdentity)] {
+        _read { yield storage.wasRefs }
+        _modify { ownStorage(); yield &storage.wasRefs }
+    }
     /// The source's hidden row number (SQLite's rowid) of a row of a table without a
     /// primary key; a replay into an empty table keeps it.
-    public var rowid: Int64?
+    public var rowid: Int64? {
+        _read { yield storage.rowid }
+        _modify { ownStorage(); yield &storage.rowid }
+    }
     /// The row's portable form and its hash, when computed ahead on the reading thread.
-    var portable: PortableRow.Form?
+    var portable: PortableRow.Form? {
+        _read { yield storage.portable }
+        _modify { ownStorage(); yield &storage.portable }
+    }
 
     public func value(of column: String) -> Value? {
         row.first { $0.0 == column }?.1
@@ -108,9 +203,9 @@ struct RecordFields {
         }
     }
 
-    func finish() throws -> Record {
+    /// The record, once every field is taken (the storage stays unshared: no copy).
+    mutating func finish() throws -> Record {
         guard let operation else { throw FerryError(.format, "the record has no \"op\"") }
-        var record = record
         record.operation = operation
         if operation == .upsert && !sawRow { throw FerryError(.format, "an upsert record has no \"row\"") }
         return record

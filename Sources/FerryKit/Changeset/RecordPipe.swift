@@ -82,14 +82,18 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
                 let next = (try? upcoming?.get())??.records
                 try beforeBatch(batch.records, next)
             }
-            try batch.bytes.withUnsafeBufferPointer { bytes in
-                var start = 0
-                for index in batch.records.indices {
-                    let end = batch.ends[index]
-                    try body(batch.lineNumbers[index], batch.records[index], UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                    start = end
+            // Records handed on from the buffer, borrowed: an array's element would be copied
+            // for the call (a retain and a release a field).
+            try batch.records.withUnsafeBufferPointer { records in
+                try batch.bytes.withUnsafeBufferPointer { bytes in
+                    var start = 0
+                    for index in records.indices {
+                        let end = batch.ends[index]
+                        try body(batch.lineNumbers[index], records[index], UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                        start = end
+                    }
+                    try afterBatch()
                 }
-                try afterBatch()
             }
             pipe.recycle(consume batch)
         }

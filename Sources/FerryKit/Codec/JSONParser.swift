@@ -331,6 +331,8 @@ extension JSONParser {
         return try? parser.record(columns)
     }
 
+    private static let upsert = Array("upsert".utf8), delete = Array("delete".utf8)
+
     private static let fieldNames: [(bytes: [UInt8], name: String)] =
         ["op", "row", "refs", "keys", "cloudId", "hash", "base", "versions", "was", "rowid", "reject"].map { (Array($0.utf8), $0) }
 
@@ -356,11 +358,26 @@ extension JSONParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw NotThePlainShape() }
                 index += 1
                 skipWhitespace()
-                if field == 1, index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                let next = index < bytes.count ? bytes[index] : 0
+                if field == 0, next == UInt8(ascii: "\"") {
+                    if matchesQuoted(Self.upsert) {
+                        fields.operation = .upsert
+                    } else if matchesQuoted(Self.delete) {
+                        fields.operation = .delete
+                    } else {
+                        throw NotThePlainShape()
+                    }
+                } else if field == 1, next == UInt8(ascii: "{") {
                     fields.record.row = try row(columns)
                     fields.sawRow = true
-                } else if field == 2, index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                } else if field == 2, next == UInt8(ascii: "{") {
                     fields.record.refs = try refs()
+                } else if field == 3, next == UInt8(ascii: "{") {
+                    fields.record.keys = try plainKeys()
+                } else if field == 4, next != UInt8(ascii: "{") {
+                    fields.record.cloudId = try cell(column: "cloudId")
+                } else if field == 5, next == UInt8(ascii: "\"") {
+                    fields.record.hash = String(decoding: try parseString(), as: UTF8.self)
                 } else {
                     try fields.take(Self.fieldNames[field].name, try parseValue())
                 }
@@ -405,14 +422,30 @@ extension JSONParser {
         return row
     }
 
+    /// `keys` without a `$ref` (a key that is a foreign key is written as its parent's
+    /// identity: the tree way then), as `RecordDecoder.decodeKeys` reads them.
+    private mutating func plainKeys() throws -> [(String, Value)] {
+        var keys: [(String, Value)] = []
+        if try openObject() { return keys }
+        repeat {
+            let name = try memberName()
+            guard keys.count < 64, !keys.contains(where: { $0.0 == name }), index < bytes.count, bytes[index] != UInt8(ascii: "{") else {
+                throw NotThePlainShape()
+            }
+            keys.append((name, try cell(column: name)))
+        } while try nextMember()
+        depth -= 1
+        return keys
+    }
+
     /// A cell as `RecordDecoder.decodeValue` reads it: a string, number, null or (rare) a
     /// `$real` or `$base64` object.
-    private mutating func cell(column: String) throws -> Value {
+    private mutating func cell(column: @autoclosure () -> String) throws -> Value {
         guard index < bytes.count else { throw NotThePlainShape() }
         switch bytes[index] {
         case UInt8(ascii: "\""): return .text(try parseString())
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "{"): return try RecordDecoder.decodeValue(try parseObject(), column: column)
+        case UInt8(ascii: "{"): return try RecordDecoder.decodeValue(try parseObject(), column: column())
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             switch try parseNumber() {
             case .integer(let number): return .integer(number)

@@ -283,7 +283,7 @@ struct ImportSession {
         var queue = first
         for reconciler in reconcilers {
             reconciler.cachesParents = false
-            reconciler.parentKeyCache.removeAll()
+            reconciler.forgetParentKeys()
             reconciler.queuesInserts = false
         }
         var final = false

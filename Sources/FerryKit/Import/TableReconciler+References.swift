@@ -35,11 +35,11 @@ extension TableReconciler {
             // A parent table that is complete, in the first pass: what its key resolves to
             // cannot change before this table ends (its rows only grow; this table's own
             // deletes clear the cache, a cascade could reach a parent in a cycle).
-            let cacheable = cachesParents && !breakingCycles && !context.pending.contains(name) && name != target.name.lowercased()
+            let cacheable = cachesParents && !breakingCycles && !resolved.pointsAtItself && !context.pending.contains(name)
             let cached = cacheable ? ParentKeyCache.Key(raw) : nil
-            if let cached, let known = parentKeyCache[name]?[cached] { return .success(known) }
+            if let cached, let known = resolved.parentKeys[cached] { return .success(known) }
             if let found = try parentByKey(parent, resolved, raw: raw) {
-                if let cached { parentKeyCache[name, default: ParentKeyCache()][cached] = found }
+                if let cached { resolved.parentKeys[cached] = found }
                 return .success(found)
             }
         }
@@ -139,13 +139,20 @@ struct ParentKeyCache {
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
-    static let limit = 16_384
+    /// Keys held at most, by a table's foreign keys together (memory stays flat however
+    /// many a table has); at least 4,096 each.
+    static let budget = 32_768
+    private let limit: Int
     private var entries: [Key: [Value]] = [:]
+
+    init(references: Int = 1) {
+        limit = max(4_096, Self.budget / max(1, references))
+    }
 
     subscript(key: Key) -> [Value]? {
         get { entries[key] }
         set {
-            if newValue != nil, entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+            if newValue != nil, entries.count >= limit { entries.removeAll(keepingCapacity: true) }
             entries[key] = newValue
         }
     }

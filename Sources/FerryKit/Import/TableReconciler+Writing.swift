@@ -48,8 +48,10 @@ extension TableReconciler {
             guard keys.count == range.count else {
                 throw FerryError(.store, "internal: table \(target.name): \(range.count) rows went in together but the store named \(keys.count) keys. Nothing was imported; please report this.")
             }
-            for (index, key) in zip(range, keys) {
-                try settle(index, batch[index], try inserted(batch[index], rows[index], at: key))
+            try batch.withUnsafeBufferPointer { records in
+                for (index, key) in zip(range, keys) {
+                    try settle(index, records[index], try inserted(records[index], rows[index], at: key))
+                }
             }
         }
         try flush(batch.indices)

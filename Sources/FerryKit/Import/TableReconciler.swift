@@ -59,8 +59,17 @@ final class TableReconciler {
         /// parent is in, then at the parent.
         let checkedAtCommit: Bool
         var breaksCycles: Bool { nullable || checkedAtCommit }
+        /// Parents' source keys → target keys, found by key in the first pass
+        /// (`resolveParent`): a child table of many rows names the same parents again and
+        /// again, and each lookup was an index probe or two (a fifth of a replay's applying
+        /// thread on a narrow schema).
+        var parentKeys = ParentKeyCache()
+        /// Whether the parent is this very table (then nothing is cached: its rows change
+        /// as this table's records are applied).
+        let pointsAtItself: Bool
 
-        init(reference: Reference, indexes: [Int], parent: TableDefinition?, pointsAtParentKey: Bool, parentName: String, nullable: Bool, checkedAtCommit: Bool) {
+        init(reference: Reference, indexes: [Int], parent: TableDefinition?, pointsAtParentKey: Bool, parentName: String, pointsAtItself: Bool,
+             nullable: Bool, checkedAtCommit: Bool) {
             self.reference = reference
             self.indexes = indexes
             self.parent = parent
@@ -68,17 +77,18 @@ final class TableReconciler {
             self.parentName = parentName
             self.nullable = nullable
             self.checkedAtCommit = checkedAtCommit
+            self.pointsAtItself = pointsAtItself
         }
     }
     /// In the last rounds of an import: insert rows whose parent waits for them (a cycle)
     /// with that reference NULL, or holding the source's key where the target checks it
     /// only at commit, to be set by `resolveCycleFixups`.
     var breakingCycles = false
-    /// Parents' source keys → target keys, found by key in the first pass
-    /// (`resolveParent`): a child table of many rows names the same parents again and
-    /// again, and each lookup was an index probe or two (a fifth of a replay's applying
-    /// thread on a narrow schema). Bounded, so memory stays flat (`ParentKeyCache`).
-    var parentKeyCache: [String: ParentKeyCache] = [:]
+    /// Forgets the parents' keys found so far (`ResolvedReference.parentKeys`): this table's
+    /// deletes, and the rounds after the first pass, may take rows out.
+    func forgetParentKeys() {
+        for reference in references { reference.parentKeys = ParentKeyCache(references: references.count) }
+    }
     /// Off once the first pass ends: later rounds break cycles and take rows out again.
     var cachesParents = true
     /// The lookups of the batch after the current one (`prefetch`), and its size.
@@ -138,9 +148,11 @@ final class TableReconciler {
             let parent = context.targets[reference.table.lowercased()]
             return ResolvedReference(reference: reference, indexes: indexes, parent: parent, pointsAtParentKey: parent?.primaryKey == reference.to,
                                      parentName: parent?.name.lowercased() ?? reference.table.lowercased(),
+                                     pointsAtItself: reference.table.lowercased() == target.name.lowercased(),
                                      nullable: reference.columns.allSatisfy { target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false },
                                      checkedAtCommit: try context.store.checksReferenceAtCommit(reference, of: target.name))
         }
+        for reference in references { reference.parentKeys = ParentKeyCache(references: references.count) }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
         hiddenRowKey = context.store.hiddenRowKey(of: target)
         bookKnewTable = try context.book.hasEntries(table: target.name)
@@ -162,7 +174,7 @@ final class TableReconciler {
         }
         if record.operation == .delete {
             insertsFirst = false // a later record of the row would be "deleted here", which only matching sees
-            parentKeyCache.removeAll()
+            forgetParentKeys()
             return try applyDelete(record, line: line)
         }
         guard missingColumns.isEmpty else {
@@ -199,13 +211,14 @@ final class TableReconciler {
             record.portable = !target.primaryKey.isEmpty && context.book.keepsEntries ? portable.encode(record: record) : nil
             return try apply(record, adapted, line: line)
         }
-        // Not copied: the record as read is the record written (a copy is a retain a field).
-        return try apply(record, row, line: line)
+        // The record as read is the record written; the row is handed on as the only
+        // reference to its buffer, so setting its references does not copy it.
+        _ = consume adapted
+        return try apply(record, consume row, line: line)
     }
 
     /// A record whose row is in the manifest's column order, as this store writes it.
-    private func apply(_ record: Record, _ row: [Value], line: Int) throws -> Outcome {
-        var row = row
+    private func apply(_ record: Record, _ row: consuming [Value], line: Int) throws -> Outcome {
         // References first: a match set may contain a foreign key, compared by the target's id.
         var broken: [CycleFixup] = []
         for (referenceIndex, resolved) in references.enumerated() {
@@ -259,6 +272,10 @@ final class TableReconciler {
 
         if insertsFirst {
             if queuesInserts, !breakingCycles, primaryKeyIndexes.count == target.primaryKey.count, !primaryKeyIndexes.contains(where: { row[$0].isNull }) {
+                if queued.isEmpty {
+                    queued.reserveCapacity(RecordPipe.batchSize)
+                    queuedRows.reserveCapacity(RecordPipe.batchSize)
+                }
                 queued.append(record)
                 queuedRows.append(row)
                 return .queued

@@ -321,9 +321,9 @@ public protocol TableAccess: AnyObject {
     /// The keys of the rows the last `prefetch` found (so a batch's book entries can be
     /// read at once too); empty when it fetched none.
     var keysFoundByPrefetch: [[Value]] { get }
-    /// Whether `insert(_:rows:)` saves anything: true for a store that pays a round trip per
-    /// statement. (SQLite does not: a statement of 256 rows took as long as 256 statements
-    /// of one, docs/decisions.md.)
+    /// Whether `insert(_:rows:)` may be used: asked once the import's own triggers are set
+    /// aside, false where anything but Ferry's statement would write (a trigger, a rule).
+    /// PostgreSQL saves a round trip a row, SQLite a statement's start a row.
     var insertsRowsTogether: Bool { get }
     /// Inserts `rows` (each the values of `columns`) all or none, and returns their keys in
     /// order: nil, having written nothing, when the store cannot tell them without asking
