@@ -89,26 +89,13 @@ import Testing
     @Test(arguments: 1...6)
     func anEmptyTableFilledInSetsEndsAsSQLiteFilledRowByRow(seed: UInt64) throws {
         try withTemporaryDirectory { directory in
-            var random = SplitMix64(seed: seed)
             // Seeds 1-3: only duplicates of a natural key, now and then; 4-6: refused rows too.
             let refusals = seed > 3 ? 0.004 : 0
             let duplicates = seed % 3 == 0 ? 0.0 : 0.003
             let sourcePath = directory.appendingPathComponent("source.db").path
             let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
             try source.execute("CREATE TABLE items (id TEXT PRIMARY KEY, sku TEXT, qty INTEGER, note TEXT)")
-            let insert = try source.prepare("INSERT INTO items VALUES (?, ?, ?, ?)")
-            var skus: [String] = []
-            for index in 0..<700 {
-                var sku = "SKU-\(index)"
-                if !skus.isEmpty, Double.random(in: 0..<1, using: &random) < duplicates { sku = skus[Int.random(in: 0..<skus.count, using: &random)] }
-                skus.append(sku)
-                let refused = Double.random(in: 0..<1, using: &random) < refusals
-                let qty: Value = refused && index % 2 == 0 ? .integer(-1) : .integer(Int64(index % 97))
-                let skuValue: Value = refused && index % 2 == 1 ? .null : .text(Array(sku.utf8))
-                try insert.bind([.text(Array("i\(index)".utf8)), skuValue, qty, .text(Array(#"a "quoted", back\slash {x} \#(index)"#.utf8))])
-                try insert.step()
-                insert.reset()
-            }
+            try insertItemsForSetTests(into: source, seed: seed, refusals: refusals, duplicates: duplicates)
             let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
             let schema = "CREATE TABLE items (id text PRIMARY KEY, sku text NOT NULL UNIQUE, qty bigint CHECK (qty >= 0), note text)"
 

@@ -14,7 +14,6 @@ import Testing
     @Test(arguments: 1...8)
     func anEmptyTableFilledInSetsEndsAsFilledRowByRow(seed: UInt64) throws {
         try withTemporaryDirectory { directory in
-            var random = SplitMix64(seed: seed)
             let refusals = seed % 4 == 0 || seed > 6 ? 0.004 : 0
             let duplicates = seed % 3 == 0 ? 0.0 : 0.003
             let source = try SQLiteDatabase(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
@@ -22,19 +21,7 @@ import Testing
                 CREATE TABLE items (id TEXT PRIMARY KEY, sku TEXT, qty INTEGER, note TEXT);
                 CREATE TABLE parts (id INTEGER PRIMARY KEY, itemId TEXT REFERENCES items (id), label TEXT);
                 """)
-            let insert = try source.prepare("INSERT INTO items VALUES (?, ?, ?, ?)")
-            var skus: [String] = []
-            for index in 0..<700 {
-                var sku = "SKU-\(index)"
-                if !skus.isEmpty, Double.random(in: 0..<1, using: &random) < duplicates { sku = skus[Int.random(in: 0..<skus.count, using: &random)] }
-                skus.append(sku)
-                let refused = Double.random(in: 0..<1, using: &random) < refusals
-                let qty: Value = refused && index % 2 == 0 ? .integer(-1) : .integer(Int64(index % 97))
-                let skuValue: Value = refused && index % 2 == 1 ? .null : .text(sku)
-                try insert.bind([.text("i\(index)"), skuValue, qty, .text(#"a "quoted", back\slash {x} \#(index)"#)])
-                try insert.step()
-                insert.reset()
-            }
+            try insertItemsForSetTests(into: source, seed: seed, refusals: refusals, duplicates: duplicates)
             try source.execute("INSERT INTO parts (itemId, label) SELECT id, 'part of ' || id FROM items")
             let changeset = try exportStore(try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readOnly), to: directory, name: "changeset")
 

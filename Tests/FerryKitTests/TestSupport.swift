@@ -83,3 +83,24 @@ final class PreparedPair {
         try sync(b, a, incremental: false)
     }
 }
+
+/// 700 items (`items (id TEXT PRIMARY KEY, sku TEXT, qty INTEGER, note TEXT)`, already
+/// created in `source`) for the tests that fill an empty table in sets: now and then a sku
+/// repeats an earlier one (`duplicates`), or a row carries a value a target's CHECK
+/// (`qty >= 0`) or NOT NULL (`sku`) refuses (`refusals`).
+func insertItemsForSetTests(into source: SQLiteDatabase, seed: UInt64, refusals: Double, duplicates: Double) throws {
+    var random = SplitMix64(seed: seed)
+    let insert = try source.prepare("INSERT INTO items VALUES (?, ?, ?, ?)")
+    var skus: [String] = []
+    for index in 0..<700 {
+        var sku = "SKU-\(index)"
+        if !skus.isEmpty, Double.random(in: 0..<1, using: &random) < duplicates { sku = skus[Int.random(in: 0..<skus.count, using: &random)] }
+        skus.append(sku)
+        let refused = Double.random(in: 0..<1, using: &random) < refusals
+        let qty: Value = refused && index % 2 == 0 ? .integer(-1) : .integer(Int64(index % 97))
+        let skuValue: Value = refused && index % 2 == 1 ? .null : .text(sku)
+        try insert.bind([.text("i\(index)"), skuValue, qty, .text(#"a "quoted", back\slash {x} \#(index)"#)])
+        try insert.step()
+        insert.reset()
+    }
+}
