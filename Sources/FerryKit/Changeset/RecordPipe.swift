@@ -21,7 +21,7 @@ final class RecordPipe: @unchecked Sendable { // every field is guarded by `cond
     /// A batch is also handed over once its lines reach 1 MiB, so a few huge lines (up to
     /// the line size limit each) cannot pile up 256 to a batch.
     static let batchBytes = 1024 * 1024
-    private static let maxQueued = 4
+    private static let maxQueued = 2
 
     private let condition = NSCondition()
     private var queue: [Batch] = []

@@ -141,7 +141,7 @@ struct ParentKeyCache {
 
     /// Keys held at most, by a table's foreign keys together (memory stays flat however
     /// many a table has); at least 4,096 each.
-    static let budget = 32_768
+    static let budget = 16_384
     private let limit: Int
     private var entries: [Key: [Value]] = [:]
 
