@@ -51,7 +51,15 @@ extension SQLiteStore {
                             expressionKeys: try expressionKeys(of: name, columns: columns.map(\.name)), references: references,
                             create: create, indexes: indexes,
                             // A schema's own ON CONFLICT REPLACE / IGNORE lets a colliding insert succeed.
-                            resolvesConflictsItself: create.range(of: "ON CONFLICT", options: .caseInsensitive) != nil)
+                            resolvesConflictsItself: Self.declaresConflictClause(create))
+    }
+
+    /// Whether `create` holds `ON` and `CONFLICT` as two words, whatever whitespace or
+    /// comments part them (SQLite reads `ON  CONFLICT`, `ON<tab>CONFLICT` and
+    /// `ON/**/CONFLICT` alike; a tester's schema with two spaces was taken for one without).
+    /// Text in quotes may match too: that only costs the table its insert-first path.
+    static func declaresConflictClause(_ create: String) -> Bool {
+        create.range(of: #"\bON(\s|/\*[\s\S]*?\*/|--[^\n]*(\n|$))+CONFLICT\b"#, options: [.regularExpression, .caseInsensitive]) != nil
     }
 
     /// Unique, non-partial indexes over plain columns, in declaration order.

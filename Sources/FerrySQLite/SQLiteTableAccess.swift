@@ -65,6 +65,7 @@ final class SQLiteTableAccess: TableAccess {
     private var keyPositions: (columns: [String], positions: [Int?])?
     /// `insert(_:rows:)`'s statements by their number of rows.
     private var rowSets: [Int: (columns: [String], statement: SQLiteStatement)] = [:]
+    private struct SetDiffers: Error {}
 
     private func statement(_ kind: StatementKind, _ columns: [String], _ make: () -> String) throws -> SQLiteStatement {
         if let last = recent[kind], last.columns == columns {
@@ -198,10 +199,11 @@ final class SQLiteTableAccess: TableAccess {
         return (try? database.rows("SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE", [.text(tableName), .text(tableName)]).isEmpty) ?? false
     }
 
-    /// One `INSERT … VALUES (…), (…)` for the lot (several in a savepoint past SQLite's
-    /// limit of bound parameters). A statement that fails is rolled back whole by SQLite, so
-    /// the set goes in all or none. Each statement costs SQLite a VDBE program start and a
-    /// cursor on each B-tree, paid once for the set instead of once a row.
+    /// One `INSERT … VALUES (…), (…)` for the lot (several past SQLite's limit of bound
+    /// parameters), in a savepoint, so the set goes in all or none. Each statement costs
+    /// SQLite a VDBE program start and a cursor on each B-tree, paid once for the set
+    /// instead of once a row. nil, having written nothing, when SQLite wrote fewer rows than
+    /// it was given (a conflict clause of the schema skipped one).
     func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? {
         guard rows.count > 1, !columns.isEmpty, keyAffinities.allSatisfy({ $0 != nil }) else { return nil }
         let positions = keyColumns.compactMap { columns.firstIndex(of: $0) }
@@ -236,22 +238,19 @@ final class SQLiteTableAccess: TableAccess {
             defer { statement.reset() }
             try statement.bind(Array(rows[chunk].joined()))
             try statement.step()
-            guard database.changes == chunk.count else {
-                throw FerryError(.store, "internal: table \(tableName): \(chunk.count) rows went in together but SQLite counted \(database.changes). Nothing was imported; please report this.")
-            }
+            // A row the schema skipped itself (an ON CONFLICT IGNORE clause Ferry did not
+            // see): the set is not what the rows one by one would be.
+            if database.changes != chunk.count { throw SetDiffers() }
         }
-        if chunks.count == 1 {
-            try run(chunks[0])
-        } else {
-            try database.execute("SAVEPOINT ferry_rows")
-            do {
-                for chunk in chunks { try run(chunk) }
-                try database.execute("RELEASE ferry_rows")
-            } catch {
-                try? database.execute("ROLLBACK TO ferry_rows")
-                try? database.execute("RELEASE ferry_rows")
-                throw error
-            }
+        try database.execute("SAVEPOINT ferry_rows")
+        do {
+            for chunk in chunks { try run(chunk) }
+            try database.execute("RELEASE ferry_rows")
+        } catch {
+            try database.execute("ROLLBACK TO ferry_rows")
+            try database.execute("RELEASE ferry_rows")
+            if error is SetDiffers { return nil } // row by row, as without sets
+            throw error
         }
         store?.rowsInsertedTogether += rows.count
         return keys

@@ -147,10 +147,16 @@ struct ImportSession {
                                          afterBatch: flush) { lineNumber, record, line in
                 // A delete of a row still waiting must find it in.
                 if record.operation == .delete, !queuedLines.isEmpty { try flush() }
-                let outcome = try reconcilers[index].apply(record, line: lineNumber)
+                var outcome = try reconcilers[index].apply(record, line: lineNumber)
+                if case .flushFirst = outcome {
+                    try flush()
+                    outcome = try reconcilers[index].apply(record, line: lineNumber)
+                }
                 if case .queued = outcome {
                     queuedLines.append((lineNumber, line))
                 } else {
+                    // The records waiting come first in the reports and rejects, as in the file.
+                    if !queuedLines.isEmpty { try flush() }
                     try handle(outcome, record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
                 }
                 ticker.advance()
@@ -228,8 +234,8 @@ struct ImportSession {
         case .deferred:
             deferredRecords[tableIndex] += 1
             try deferred.append(tableIndex: tableIndex, lineNumber: lineNumber, line: line)
-        case .queued:
-            preconditionFailure("a queued record is handled when its batch is flushed")
+        case .queued, .flushFirst:
+            preconditionFailure("a queued record is handled when its batch is flushed, after the records before it")
         case .rejected(let rejection):
             results[tableIndex].counts.rejected += 1
             if context.seen != nil { try reconcilers[tableIndex].markRowsStoodFor(record) }

@@ -22,6 +22,10 @@ final class TableReconciler {
         /// Held to be inserted with the rest of its batch (`flushQueued`), which gives its
         /// outcome.
         case queued
+        /// Nothing done: records are held, and this one would be written before them
+        /// (a NULL in its key keeps it from waiting with them). Flush them, then apply it
+        /// again, so the rows meet each other in file order.
+        case flushFirst
     }
 
     let incoming: ManifestTable
@@ -280,6 +284,7 @@ final class TableReconciler {
                 queuedRows.append(row)
                 return .queued
             }
+            if !queued.isEmpty { return .flushFirst }
             if let outcome = try insertFirst(record, row) { return outcome }
         }
 
