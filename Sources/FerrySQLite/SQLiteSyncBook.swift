@@ -307,9 +307,23 @@ package final class SQLiteSyncBook: SyncBook {
     }
 
     package func record(table: String, entry: SyncBookEntry) throws {
-        try stepCounted(upsert, [.integer(try tableId(table, create: true)!), BookPacking.pack(rowKey: entry.rowKey), BookPacking.pack(identity: entry.identity),
-                                 Self.storedHash(entry.hash), .blob(entry.digests.blob), .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions),
-                                 entry.fingerprint.map { .integer($0) } ?? .null, .integer(entry.inTable && !entry.deleted ? 1 : 0)])
+        try stepCounted(upsert, [.integer(try tableId(table, create: true)!)] + Self.packed(entry))
+    }
+
+    /// An entry's values as `upsert` binds them after its table's number.
+    private static func packed(_ entry: SyncBookEntry) -> [Value] {
+        [BookPacking.pack(rowKey: entry.rowKey), BookPacking.pack(identity: entry.identity), storedHash(entry.hash), .blob(entry.digests.blob),
+         .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions), entry.fingerprint.map { .integer($0) } ?? .null,
+         .integer(entry.inTable && !entry.deleted ? 1 : 0)]
+    }
+
+    package var newEntryPacker: (@Sendable (SyncBookEntry) -> PackedBookEntry)? {
+        { PackedBookEntry(values: Self.packed($0)) }
+    }
+
+    package func recordNew(table: String, packed: PackedBookEntry) throws {
+        guard packed.entry == nil else { return try record(table: table, entry: packed.entry!) }
+        try stepCounted(upsert, [.integer(try tableId(table, create: true)!)] + packed.values)
     }
 
     package func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {

@@ -23,6 +23,13 @@ public struct ExportOptions: Sendable {
     /// `--redact`: columns whose values never leave the source as they are.
     public var redaction: Redaction?
 
+    /// Rows a batch holds when the first export of a table into an empty sync book encodes
+    /// on a second thread while the scan goes on; nil: everything on the scanning thread
+    /// (tests compare the two).
+    package var encodingBatchRows: Int? = 256
+    /// Tests: the cloudIds the book gives rows without one come from this seed, not at random.
+    package var cloudIdSeed: UInt64?
+
     /// A ticket's changeset (filtered or redacted) is a snapshot of a case, not a step of
     /// sync: it neither reads nor writes the sync book, and its records carry no hashes or
     /// bases (a base's column digests would let a guess at a redacted value be checked).
@@ -214,7 +221,7 @@ public final class Exporter {
         let portableIndexes = portable.columns.map { columnIndex[$0.name]! }
         // The first export after `prepare` finds the book empty: no lookups per row then.
         let bookKnowsTable = try tracked && book?.hasEntries(table: table.name) == true
-        var generator = CloudIdGenerator()
+        var generator = options.cloudIdSeed.map { CloudIdGenerator(seed: $0) } ?? CloudIdGenerator()
         // A parent the application inserted after `prepare` has its cloudId in this book
         // only (its table was exported first): references to it carry that cloudId, so every
         // store names the parent alike, whatever its ids.
@@ -273,6 +280,15 @@ public final class Exporter {
             } else {
                 try self.store.scan(table, columns: encoder.scanColumns, joining: encoder.joins, body)
             }
+        }
+        // The first export after `prepare` finds no entry of the table: each row's book
+        // entry and record follow from the row alone, and are made on a second thread.
+        if tracked, let book, !bookKnowsTable, let batchRows = options.encodingBatchRows {
+            try shipVanished()
+            rows += try exportFillingBook(table, encoder: encoder, book: book, portable: portable, portableIndexes: portableIndexes, keyIndexes: keyIndexes, shape: shape,
+                                          parentCloudId: parentCloudId, generator: generator, batchRows: batchRows, line: &line, into: file, ticker: &ticker)
+            try line.withBytes { try file.write($0) }
+            return rows
         }
         try scan { cursor in
             if tracked, let book {
@@ -403,6 +419,63 @@ public final class Exporter {
             if try skippedWithNullKey || book.liveEntryCount(table: table.name) != skippedUnchanged { try shipVanished() }
         }
         try line.withBytes { try file.write($0) }
+        return rows
+    }
+
+    /// The first export of a table into an empty sync book: this thread scans, copies each
+    /// row with its key and fingerprint, and writes the book's entries; a second thread
+    /// encodes the portable forms and record lines of the batch before. The lines and
+    /// entries are those of the one-thread path (`ExporterPipelineTests`). Returns the rows written.
+    private func exportFillingBook(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook, portable: PortableRow, portableIndexes: [Int], keyIndexes: [Int],
+                                   shape: UInt64, parentCloudId: RecordEncoder.ParentCloudId?, generator: CloudIdGenerator, batchRows: Int, line: inout JSONBuffer, into file: GzipFileWriter,
+                                   ticker: inout ProgressTicker) throws -> Int {
+        let valueIndexes = Array(Set(encoder.valueIndexes + keyIndexes)).sorted()
+        let batchRows = max(1, batchRows)
+        let width = encoder.scanWidth
+        let worker = BookFillingEncoder(table: table, encoder: encoder, portable: portable, portableIndexes: portableIndexes,
+                                        versions: VersionVector().bumped(book.storeId), packer: book.newEntryPacker, generator: generator, makeBatch: {
+            EncodedBatch(CapturedRows(width: width, valueIndexes: valueIndexes, expectedRows: batchRows), lineCapacity: 512 * batchRows)
+        })
+        var batch = worker.emptyBatch()
+        var pending: EncodedBatch?
+        // A batch on the worker reads only its own rows; it is waited for all the same, so
+        // no thread outlives a failed export.
+        defer { pending?.done.wait() }
+        var rows = 0
+        func settle(_ encoded: EncodedBatch) throws {
+            encoded.done.wait()
+            for entry in encoded.entries { try book.recordNew(table: table.name, packed: entry) }
+            rows += encoded.entries.count
+            encoded.lines.withBytes { line.append(contentsOf: $0) }
+            worker.recycle(encoded)
+            if line.count >= GzipFileWriter.blockSize {
+                let block = FilledBlock(taking: &line)
+                try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
+            }
+        }
+        func submit() throws {
+            worker.submit(batch)
+            let previous = pending
+            pending = batch
+            batch = worker.emptyBatch()
+            if let previous { try settle(previous) }
+        }
+        let scanWidth = encoder.scanWidth
+        var cells = JSONBuffer(capacity: 1024)
+        try store.scan(table, columns: encoder.scanColumns, joining: encoder.joins) { cursor in
+            cells.removeAll()
+            for index in 0..<scanWidth { cursor.appendRaw(at: index, to: &cells) }
+            let fingerprint: Int64? = encoder.pointsAtParentWithoutCloudId(cursor)
+                ? nil : Int64(bitPattern: cells.withBytes { XXHash64.hash(UnsafeRawBufferPointer($0)) } ^ shape)
+            batch.rows.append(cursor, keyIndexes: keyIndexes, fingerprint: fingerprint, replacing: encoder.bookCloudIds(cursor, parentCloudId: parentCloudId))
+            ticker.advance()
+            if batch.rows.count >= batchRows { try submit() }
+        }
+        if batch.rows.count > 0 { try submit() }
+        if let last = pending {
+            pending = nil
+            try settle(last)
+        }
         return rows
     }
 

@@ -89,6 +89,25 @@ struct RecordEncoder: Sendable {
         return key.contains(where: \.isNull) ? nil : parentCloudId(joined.parentTable, key)
     }
 
+    /// The cursor indexes this encoder reads as values rather than as JSON: the row's
+    /// cloudId and identity keys, and each joined parent's cloudId, keys and primary key.
+    var valueIndexes: [Int] {
+        var indexes = keyIndexes + (cloudIdIndex.map { [$0] } ?? [])
+        for joined in references { indexes += (joined.cloudIdIndex.map { [$0] } ?? []) + joined.keys.indexes + joined.parentKeyIndexes }
+        return indexes
+    }
+
+    /// For each parent this row points at whose cloudId only the sync book holds, the
+    /// cursor index of that parent's cloudId and the book's value: a copy of the row that
+    /// shows it there encodes as this row does with `parentCloudId`.
+    func bookCloudIds(_ cursor: RowCursor, parentCloudId: ParentCloudId?) -> [(index: Int, value: Value)] {
+        references.compactMap { joined in
+            guard let index = joined.cloudIdIndex, !cursor.isNull(at: joined.childIndex), cursor.isNull(at: index),
+                  let value = bookCloudId(joined, cursor, parentCloudId) else { return nil }
+            return (index, value)
+        }
+    }
+
     /// How many columns a scan for this encoder reads: the table's, the hidden row key, and
     /// each joined parent's.
     var scanWidth: Int { scanColumns.count + joins.reduce(0) { $0 + $1.parentColumns.count } }

@@ -24,6 +24,13 @@ public protocol SyncBook: AnyObject {
     /// write such entries a set at a time, before its next read or write of the book (one
     /// recorded at that key since is written as `record` writes it).
     func recordNew(table: String, entry: SyncBookEntry) throws
+    /// Makes an entry ready for `recordNew(table:packed:)`, on any thread (nil: the book
+    /// takes entries as they are). The first export of a table into an empty book encodes
+    /// its entries on a second thread, and each store's own form of an entry is made there
+    /// too, off the thread that writes.
+    var newEntryPacker: (@Sendable (SyncBookEntry) -> PackedBookEntry)? { get }
+    /// `recordNew` of an entry `newEntryPacker` made ready.
+    func recordNew(table: String, packed: PackedBookEntry) throws
     /// Whether `record` or `remove` changed the book since it was opened.
     var changed: Bool { get }
     /// Whether this book remembers rows at all (false for a store not prepared for sync).
@@ -85,6 +92,11 @@ public protocol SyncBook: AnyObject {
 
 extension SyncBook {
     public func recordNew(table: String, entry: SyncBookEntry) throws { try record(table: table, entry: entry) }
+    public var newEntryPacker: (@Sendable (SyncBookEntry) -> PackedBookEntry)? { nil }
+    public func recordNew(table: String, packed: PackedBookEntry) throws {
+        guard let entry = packed.entry else { preconditionFailure("an entry packed for another book") }
+        try recordNew(table: table, entry: entry)
+    }
     public var readsAhead: Bool { false }
     public func prefetch(table: TableDefinition, rowKeys: [[UInt8]], identities: [[UInt8]]) throws {}
     /// The first entry with this identity.
@@ -129,5 +141,22 @@ public struct SyncBookEntry: Sendable, Equatable {
         self.digests = digests
         self.deleted = deleted
         self.versions = versions
+    }
+}
+
+/// A new entry as a book writes it: the entry itself, or the values of the store's own
+/// form (`SyncBook.newEntryPacker`).
+public struct PackedBookEntry: @unchecked Sendable {
+    public let entry: SyncBookEntry?
+    public let values: [Value]
+
+    public init(entry: SyncBookEntry) {
+        self.entry = entry
+        values = []
+    }
+
+    public init(values: [Value]) {
+        entry = nil
+        self.values = values
     }
 }
