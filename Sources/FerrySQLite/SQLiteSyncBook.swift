@@ -10,6 +10,9 @@ package final class SQLiteSyncBook: SyncBook {
     private let hashByKey: SQLiteStatement
     private let byIdentity: SQLiteStatement
     private let upsert: SQLiteStatement
+    /// `upsert` for a key the book had no entry at: a plain insert, a third of the upsert's
+    /// work in SQLite (a first export writes one per row).
+    private let insertNew: SQLiteStatement
     private let delete: SQLiteStatement
     private let tombstone: SQLiteStatement
     private let joinVersions: SQLiteStatement
@@ -150,6 +153,10 @@ package final class SQLiteSyncBook: SyncBook {
             WHERE identity IS NOT excluded.identity OR hash IS NOT excluded.hash OR digests IS NOT excluded.digests
                 OR deleted IS NOT excluded.deleted OR versions IS NOT excluded.versions OR inTable IS NOT excluded.inTable
             """) // an unchanged entry is not rewritten, so a replay leaves the file byte-identical
+        insertNew = try database.prepare("""
+            INSERT INTO _ferry_rows (tableId, rowKey, identity, hash, digests, deleted, versions, fingerprint, inTable, seq, changedAt)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)
+            """)
         delete = try database.prepare("DELETE FROM _ferry_rows WHERE tableId = ? AND rowKey = ?")
         // Only a tombstone keeps when it was made (`ferry compact`, `inspect`); a live entry
         // spends no bytes on it.
@@ -311,19 +318,28 @@ package final class SQLiteSyncBook: SyncBook {
     }
 
     /// An entry's values as `upsert` binds them after its table's number.
-    private static func packed(_ entry: SyncBookEntry) -> [Value] {
+    private static func packed(_ entry: SyncBookEntry, versions: Value? = nil) -> [Value] {
         [BookPacking.pack(rowKey: entry.rowKey), BookPacking.pack(identity: entry.identity), storedHash(entry.hash), .blob(entry.digests.blob),
-         .integer(entry.deleted ? 1 : 0), BookPacking.pack(versions: entry.versions), entry.fingerprint.map { .integer($0) } ?? .null,
+         .integer(entry.deleted ? 1 : 0), versions ?? BookPacking.pack(versions: entry.versions), entry.fingerprint.map { .integer($0) } ?? .null,
          .integer(entry.inTable && !entry.deleted ? 1 : 0)]
     }
 
     package var newEntryPacker: (@Sendable (SyncBookEntry) -> PackedBookEntry)? {
-        { PackedBookEntry(values: Self.packed($0)) }
+        // A first export gives every entry the same versions: packed once.
+        let last = LastPackedVersions()
+        return { entry in PackedBookEntry(values: Self.packed(entry, versions: last.packed(entry.versions))) }
     }
 
     package func recordNew(table: String, packed: PackedBookEntry) throws {
         guard packed.entry == nil else { return try record(table: table, entry: packed.entry!) }
-        try stepCounted(upsert, [.integer(try tableId(table, create: true)!)] + packed.values)
+        let values = [.integer(try tableId(table, create: true)!)] + packed.values
+        guard case .integer(0)? = values.dropFirst(5).first else { return try stepCounted(upsert, values) } // a tombstone keeps its time
+        do {
+            try stepCounted(insertNew, values)
+        } catch let error as FerryError where error.storeFailure?.kind == .unique {
+            // Rows with a NULL in their key share one entry: the second finds it there.
+            try stepCounted(upsert, values)
+        }
     }
 
     package func markDeleted(table: String, rowKey: [UInt8], versions: VersionVector?) throws {
@@ -492,5 +508,18 @@ package final class SQLiteSyncBook: SyncBook {
 
     package func setState(_ key: String, _ value: String) throws {
         try Self.setState(database, key, value)
+    }
+}
+
+/// The versions a packer packed last, with their packed form. One packer is called from
+/// one thread at a time (the export's encoding thread).
+private final class LastPackedVersions: @unchecked Sendable {
+    private var last: (versions: VersionVector, packed: Value)?
+
+    func packed(_ versions: VersionVector) -> Value {
+        if let last, last.versions == versions { return last.packed }
+        let packed = BookPacking.pack(versions: versions)
+        last = (versions, packed)
+        return packed
     }
 }

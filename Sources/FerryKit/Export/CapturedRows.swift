@@ -178,7 +178,7 @@ final class BookFillingEncoder: @unchecked Sendable {
         for index in 0..<rows.count {
             let row = rows.row(index)
             let form = portable.encode(isNull: { row.isNull(at: self.portableIndexes[$0]) }, append: { row.appendJSON(at: self.portableIndexes[$0], to: &$1) },
-                                       identity: { self.encoder.parentIdentity($0, row) })
+                                       identity: { self.encoder.parentIdentity($0, row) }, keepingBytes: false)
             // A row the application inserted after `prepare` has no cloudId: the book gives it one.
             var assigned: Value?
             if let cloudId = encoder.cloudIdIndex, row.isNull(at: cloudId) { assigned = .text(generator.next()) }

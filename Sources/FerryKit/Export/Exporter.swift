@@ -322,7 +322,7 @@ public final class Exporter {
                 }
                 try shipVanished()
                 let form = portable.encode(isNull: { cursor.isNull(at: portableIndexes[$0]) }, append: { cursor.appendJSON(at: portableIndexes[$0], to: &$1) },
-                                           identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) })
+                                           identity: { encoder.parentIdentity($0, cursor, parentCloudId: parentCloudId) }, keepingBytes: false)
                 let hash = form.hash
                 // The same portable form, though its cells moved (the fingerprint did not
                 // match): unchanged. (A cloudId rewritten in place is no change of the form

@@ -1,8 +1,10 @@
 /// Writes one table's rows as record lines. Field names are escaped once per table, so a
 /// row costs only its values.
 struct RecordEncoder: Sendable {
-    /// A reference whose parent identity is read by the scan's join.
-    struct JoinedReference: Sendable {
+    /// A reference whose parent identity is read by the scan's join. A class: a row's
+    /// encoding looks its references up several times, and a copy of a struct of eight
+    /// fields retained and released each one.
+    final class JoinedReference: Sendable {
         let reference: Reference
         let parentTable: String
         /// `"roleId":{"table":"roles","cloudId":` — everything up to the parent's cloudId.
@@ -15,6 +17,20 @@ struct RecordEncoder: Sendable {
         let keyNames: [String]
         /// Cursor indexes of the parent's primary key (empty when it has no cloudId column).
         let parentKeyIndexes: [Int]
+        /// The cursor index of each of `keyNames`.
+        let keyIndexes: [Int]
+
+        init(reference: Reference, parentTable: String, prefix: [UInt8], childIndex: Int, cloudIdIndex: Int?, keys: FieldList, keyNames: [String], parentKeyIndexes: [Int]) {
+            self.reference = reference
+            self.parentTable = parentTable
+            self.prefix = prefix
+            self.childIndex = childIndex
+            self.cloudIdIndex = cloudIdIndex
+            self.keys = keys
+            self.keyNames = keyNames
+            self.parentKeyIndexes = parentKeyIndexes
+            keyIndexes = keys.indexes
+        }
     }
 
     let joins: [ReferenceJoin]
@@ -23,6 +39,8 @@ struct RecordEncoder: Sendable {
     private let keyFields: FieldList
     private let keyIndexes: [Int]
     private let identityNames: [String]
+    /// The cursor index of each identity column, by name.
+    private let identityIndex: [String: Int]
     /// Cursor index of the row's cloudId column, when the table has one.
     let cloudIdIndex: Int?
     private let references: [JoinedReference]
@@ -43,6 +61,7 @@ struct RecordEncoder: Sendable {
         let identityColumns = table.identityColumns.filter { names.contains($0) }
         identityNames = identityColumns
         keyIndexes = identityColumns.map { names.firstIndex(of: $0)! }
+        identityIndex = Dictionary(zip(identityColumns, keyIndexes), uniquingKeysWith: { a, _ in a })
         keyFields = FieldList(#","keys":{"#, zip(identityColumns, keyIndexes).map { ($0, $1) })
         cloudIdIndex = table.cloudId.flatMap { names.firstIndex(of: $0) }
 
@@ -131,7 +150,7 @@ struct RecordEncoder: Sendable {
         return Record.ReferenceIdentity(
             table: joined.parentTable,
             cloudId: cloudId,
-            keys: zip(joined.keyNames, joined.keys.indexes).map { ($0, cursor.value(at: $1)) })
+            keys: cloudId.isNull ? zip(joined.keyNames, joined.keyIndexes).map { ($0, cursor.value(at: $1)) } : [])
     }
 
     /// The record's own cloudId (or the one the book gave it) and keys, for the sync book's
@@ -139,9 +158,8 @@ struct RecordEncoder: Sendable {
     func identity(_ cursor: RowCursor, assignedCloudId: Value? = nil, parentCloudId: ParentCloudId? = nil) -> [UInt8] {
         let cloudId = assignedCloudId ?? cloudIdIndex.map { cursor.value(at: $0) } ?? .null
         guard cloudId.isNull else { return PortableRow.identity(cloudId: cloudId, keys: []) }
-        let index = Dictionary(zip(identityNames, keyIndexes), uniquingKeysWith: { a, _ in a })
         return PortableRow.identity(cloudId: .null, cells: PortableRow.identityCells(
-            of: table, columns: identityNames, value: { index[$0].map { cursor.value(at: $0) } }, parent: { parentIdentity($0, cursor, parentCloudId: parentCloudId) }))
+            of: table, columns: identityNames, value: { identityIndex[$0].map { cursor.value(at: $0) } }, parent: { parentIdentity($0, cursor, parentCloudId: parentCloudId) }))
     }
 
     /// `{"op":"upsert","cloudId":…,"keys":{…},"row":{…},"refs":{…},"hash":…,"base":…}\n`;

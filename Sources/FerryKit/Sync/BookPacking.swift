@@ -14,14 +14,26 @@ package enum BookPacking {
     package static func pack(identity: [UInt8]) -> Value {
         let count = identity.count - cloudIdPrefix.count - cloudIdSuffix.count
         guard count == 32 || count == 36, identity.starts(with: cloudIdPrefix), identity.suffix(2).elementsEqual(cloudIdSuffix) else { return .text(identity) }
-        var text = Array(identity[cloudIdPrefix.count..<(cloudIdPrefix.count + count)])
-        if count == 36 {
-            // A UUID: dashes at 8, 13, 18 and 23, hex digits between.
-            guard [8, 13, 18, 23].allSatisfy({ text[$0] == UInt8(ascii: "-") }) else { return .text(identity) }
-            text.removeAll { $0 == UInt8(ascii: "-") }
+        // One pass over the digits (a UUID's dashes at 8, 13, 18 and 23): an entry is packed
+        // per row of a first export.
+        var packed = [UInt8](repeating: count == 32 ? plainHex : uuid, count: 17)
+        var digit = 0
+        for offset in 0..<count {
+            let byte = identity[cloudIdPrefix.count + offset]
+            if count == 36, offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard byte == UInt8(ascii: "-") else { return .text(identity) }
+                continue
+            }
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+            default: return .text(identity) // uppercase or not hex: kept as written
+            }
+            packed[1 + digit / 2] = digit % 2 == 0 ? nibble << 4 : packed[1 + digit / 2] | nibble
+            digit += 1
         }
-        guard text.count == 32, let bytes = text.hexDecoded else { return .text(identity) }
-        return .blob([count == 32 ? plainHex : uuid] + bytes)
+        return .blob(packed)
     }
 
     package static func unpack(identity value: Value) -> [UInt8] {

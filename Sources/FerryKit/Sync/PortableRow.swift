@@ -6,8 +6,12 @@ package struct PortableRow {
     package let table: TableDefinition
     /// Columns in the portable form, and for each whether it starts a foreign key.
     package let columns: [(name: String, reference: Reference?)]
-    /// `"name":` of each column, escaped once: a row then costs only its values.
-    private let keys: [[UInt8]]
+    /// `"name":` of each column, escaped once and laid end to end (`keyEnds`): a row then
+    /// costs only its values.
+    private let keys: [UInt8]
+    private let keyEnds: [Int]
+    /// Whether each column starts a foreign key: tested per cell without copying the column.
+    private let startsReference: [Bool]
 
     package init(table: TableDefinition) {
         self.table = table
@@ -22,12 +26,16 @@ package struct PortableRow {
             }
             return (column.name, nil)
         }
-        keys = columns.map { column in
-            var key = JSONBuffer(capacity: 32)
+        var key = JSONBuffer(capacity: 32 * columns.count)
+        var ends: [Int] = []
+        for column in columns {
             key.appendString(column.name)
             key.append(UInt8(ascii: ":"))
-            return key.bytes
+            ends.append(key.count)
         }
+        keys = key.bytes
+        keyEnds = ends
+        startsReference = columns.map { $0.reference != nil }
     }
 
     /// A row in portable form: its bytes (the hash covers them) and one digest per column
@@ -51,22 +59,26 @@ package struct PortableRow {
 
     /// Encodes a row with each cell written straight into the buffer (`position` indexes
     /// `columns`) and each foreign key as its parent's identity: a scan allocates no value per cell.
+    /// `keepingBytes`: false leaves `Form.bytes` empty (an export needs only the hash and
+    /// digests, and a copy of the form per row cost an allocation).
     package func encode(isNull: (_ position: Int) -> Bool, append: (_ position: Int, inout JSONBuffer) -> Void,
-                identity: (Reference) -> Record.ReferenceIdentity?) -> Form {
+                identity: (Reference) -> Record.ReferenceIdentity?, keepingBytes: Bool = true) -> Form {
         var out = JSONBuffer(capacity: 512)
         var bounds = [Int]()
         bounds.reserveCapacity(columns.count + 1)
         out.append(UInt8(ascii: "{"))
-        for (position, column) in columns.enumerated() {
-            if position > 0 { out.append(UInt8(ascii: ",")) }
-            bounds.append(out.count)
-            out.append(contentsOf: keys[position])
-            if let reference = column.reference, !isNull(position), let parent = identity(reference) {
-                Self.appendReference(parent, to: &out)
-            } else {
-                let start = out.count
-                append(position, &out)
-                out.canonicalizeNumber(from: start)
+        keys.withUnsafeBufferPointer { keys in
+            for position in 0..<keyEnds.count {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                bounds.append(out.count)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: keys[(position == 0 ? 0 : keyEnds[position - 1])..<keyEnds[position]]))
+                if startsReference[position], !isNull(position), let parent = identity(columns[position].reference!) {
+                    Self.appendReference(parent, to: &out)
+                } else {
+                    let start = out.count
+                    append(position, &out)
+                    out.canonicalizeNumber(from: start)
+                }
             }
         }
         bounds.append(out.count)
@@ -77,8 +89,8 @@ package struct PortableRow {
                 return ColumnDigests.digest(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[bounds[position]..<end])))
             }
         }
-        let bytes = out.bytes
-        return Form(bytes: bytes, hash: Self.hash(bytes), digests: ColumnDigests(digests))
+        let hash = out.withBytes { Self.hex(XXHash64.hash(UnsafeRawBufferPointer($0))) }
+        return Form(bytes: keepingBytes ? out.bytes : [], hash: hash, digests: ColumnDigests(digests))
     }
 
     /// The digest of each column of a row of this table as the target holds it now, by
