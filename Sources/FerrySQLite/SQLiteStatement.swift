@@ -61,7 +61,7 @@ public final class SQLiteStatement {
     /// Binds every parameter. Text and blobs are copied once into `arena`, which SQLite then
     /// reads in place (SQLITE_STATIC) until the next bind, instead of a malloc and copy of its
     /// own per value (SQLITE_TRANSIENT): MEASURED.md puts that at 10-20% of an insert.
-    public func bind(_ values: [Value]) throws {
+    public func bind(_ values: [Value], startingAt first: Int = 1) throws {
         sqlite3_reset(handle)
         var needed = 0
         for value in values {
@@ -74,7 +74,7 @@ public final class SQLiteStatement {
         arena.reserve(needed)
         var offset = 0
         for (index, value) in values.enumerated() {
-            let position = Int32(index + 1)
+            let position = Int32(index + first)
             let rc: Int32
             switch value {
             case .text(let bytes):
@@ -93,9 +93,11 @@ public final class SQLiteStatement {
                 throw database.error(rc, while: "binding parameter \(position) of \(sql.prefix(200))")
             }
         }
-        // A parameter left from an earlier bind could point into the arena's old buffer.
-        if Int32(values.count) < parameterCount {
-            for position in Int32(values.count + 1)...parameterCount { sqlite3_bind_null(handle, position) }
+        // A parameter left from an earlier bind could point into the arena's old buffer (those
+        // before `first` are the caller's to bind).
+        let last = Int32(values.count + first - 1)
+        if last < parameterCount {
+            for position in (last + 1)...parameterCount { sqlite3_bind_null(handle, position) }
         }
     }
 

@@ -332,13 +332,22 @@ package final class SQLiteSyncBook: SyncBook {
 
     package func recordNew(table: String, packed: PackedBookEntry) throws {
         guard packed.entry == nil else { return try record(table: table, entry: packed.entry!) }
-        let values = [.integer(try tableId(table, create: true)!)] + packed.values
-        guard case .integer(0)? = values.dropFirst(5).first else { return try stepCounted(upsert, values) } // a tombstone keeps its time
+        let id = try tableId(table, create: true)!
+        // A tombstone keeps its time: the upsert writes it.
+        guard case .integer(0)? = packed.values.dropFirst(4).first else { return try stepCounted(upsert, [.integer(id)] + packed.values) }
         do {
-            try stepCounted(insertNew, values)
+            // Bound around the packed values, without a new array per entry.
+            try insertNew.bind(packed.values, startingAt: 2)
+            try insertNew.bind(.integer(id), at: 1)
+            try insertNew.bind(.integer(sequence + 1), at: Int32(packed.values.count + 2))
+            defer { insertNew.reset() }
+            try insertNew.step()
+            sequence += 1
+            recorded += 1
+            changed = true
         } catch let error as FerryError where error.storeFailure?.kind == .unique {
             // Rows with a NULL in their key share one entry: the second finds it there.
-            try stepCounted(upsert, values)
+            try stepCounted(upsert, [.integer(id)] + packed.values)
         }
     }
 

@@ -121,7 +121,7 @@ final class EncodedBatch: @unchecked Sendable {
 /// reads the book; the scanning thread writes the entries. Batches are encoded in order, one
 /// at a time, so the cloudIds given to rows without one come out in the scan's order.
 final class BookFillingEncoder: @unchecked Sendable {
-    private let table: TableDefinition
+    private let cloudIdIsUnique: Bool
     private let encoder: RecordEncoder
     private let portable: PortableRow
     /// Cursor index of each column of the portable form.
@@ -136,10 +136,10 @@ final class BookFillingEncoder: @unchecked Sendable {
     private var spare: [EncodedBatch] = []
     private let spareLock = NSLock()
 
-    init(table: TableDefinition, encoder: RecordEncoder, portable: PortableRow, portableIndexes: [Int], versions: VersionVector,
+    init(cloudIdIsUnique: Bool, encoder: RecordEncoder, portable: PortableRow, portableIndexes: [Int], versions: VersionVector,
          packer: (@Sendable (SyncBookEntry) -> PackedBookEntry)?, generator: CloudIdGenerator, makeBatch: @escaping () -> EncodedBatch) {
         self.generator = generator
-        self.table = table
+        self.cloudIdIsUnique = cloudIdIsUnique
         self.encoder = encoder
         self.portable = portable
         self.portableIndexes = portableIndexes
@@ -186,7 +186,7 @@ final class BookFillingEncoder: @unchecked Sendable {
             encoder.append(row, to: &batch.lines, sync: (form.hash, nil, versions), assignedCloudId: assigned)
             var entry = SyncBookEntry(rowKey: rows.rowKeys[index], identity: identity, hash: form.hash, digests: form.digests, versions: versions)
             entry.fingerprint = rows.fingerprints[index]
-            entry.inTable = table.cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !row.isNull(at: $0) } == true
+            entry.inTable = cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !row.isNull(at: $0) } == true
             batch.entries.append(packer?(entry) ?? PackedBookEntry(entry: entry))
         }
     }

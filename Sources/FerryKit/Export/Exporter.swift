@@ -196,7 +196,7 @@ public final class Exporter {
         } else if let connections, let positions = try store.scanPositions(of: table) {
             rows = try exportInRanges(table, positions: positions, encoder: encoder, redactor: redactor, connections: connections, into: file, ticker: &ticker)
         } else {
-            rows = try exportInOneScan(table, encoder: encoder, redactor: redactor, book: book, since: watermark, into: file, ticker: &ticker)
+            rows = try exportInOneScan(table, allTables: allTables, encoder: encoder, redactor: redactor, book: book, since: watermark, into: file, ticker: &ticker)
         }
         ticker.finish()
         let (bytes, sha256) = try file.finish()
@@ -209,7 +209,7 @@ public final class Exporter {
 
     /// One scan on this thread: for a store's sync book, which is read and written per row
     /// inside the export's transaction, and for tables that cannot be cut into ranges.
-    private func exportInOneScan(_ table: TableDefinition, encoder: RecordEncoder, redactor: CellRedactor?, book: SyncBook?, since watermark: Int64?, into file: GzipFileWriter,
+    private func exportInOneScan(_ table: TableDefinition, allTables: [TableDefinition], encoder: RecordEncoder, redactor: CellRedactor?, book: SyncBook?, since watermark: Int64?, into file: GzipFileWriter,
                                  ticker: inout ProgressTicker) throws -> Int {
         var line = JSONBuffer(capacity: GzipFileWriter.lineBufferCapacity)
         var rows = 0
@@ -285,7 +285,7 @@ public final class Exporter {
         // entry and record follow from the row alone, and are made on a second thread.
         if tracked, let book, !bookKnowsTable, let batchRows = options.encodingBatchRows {
             try shipVanished()
-            rows += try exportFillingBook(table, encoder: encoder, book: book, portable: portable, portableIndexes: portableIndexes, keyIndexes: keyIndexes, shape: shape,
+            rows += try exportFillingBook(table, allTables: allTables, encoder: encoder, book: book, portable: portable, portableIndexes: portableIndexes, keyIndexes: keyIndexes, shape: shape,
                                           parentCloudId: parentCloudId, generator: generator, batchRows: batchRows, line: &line, into: file, ticker: &ticker)
             try line.withBytes { try file.write($0) }
             return rows
@@ -426,13 +426,16 @@ public final class Exporter {
     /// row with its key and fingerprint, and writes the book's entries; a second thread
     /// encodes the portable forms and record lines of the batch before. The lines and
     /// entries are those of the one-thread path (`ExporterPipelineTests`). Returns the rows written.
-    private func exportFillingBook(_ table: TableDefinition, encoder: RecordEncoder, book: SyncBook, portable: PortableRow, portableIndexes: [Int], keyIndexes: [Int],
+    private func exportFillingBook(_ table: TableDefinition, allTables: [TableDefinition], encoder: RecordEncoder, book: SyncBook, portable: PortableRow, portableIndexes: [Int], keyIndexes: [Int],
                                    shape: UInt64, parentCloudId: RecordEncoder.ParentCloudId?, generator: CloudIdGenerator, batchRows: Int, line: inout JSONBuffer, into file: GzipFileWriter,
                                    ticker: inout ProgressTicker) throws -> Int {
         let valueIndexes = Array(Set(encoder.valueIndexes + keyIndexes)).sorted()
         let batchRows = max(1, batchRows)
         let width = encoder.scanWidth
-        let worker = BookFillingEncoder(table: table, encoder: encoder, portable: portable, portableIndexes: portableIndexes,
+        // The encoding thread gets an encoder and portable form of its own: shared, their
+        // objects' reference counts went back and forth between the cores on every row.
+        let worker = BookFillingEncoder(cloudIdIsUnique: table.cloudIdIsUnique, encoder: RecordEncoder(table: table, tables: allTables, hiddenRowKey: store.hiddenRowKey(of: table)),
+                                        portable: PortableRow(table: table), portableIndexes: portableIndexes.map { $0 },
                                         versions: VersionVector().bumped(book.storeId), packer: book.newEntryPacker, generator: generator, makeBatch: {
             EncodedBatch(CapturedRows(width: width, valueIndexes: valueIndexes, expectedRows: batchRows), lineCapacity: 512 * batchRows)
         })
