@@ -202,6 +202,9 @@ public final class SQLiteDatabase {
     }
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    /// Rows every statement of this connection has changed since it opened, triggers' and
+    /// foreign-key actions' included: a row read earlier is as it was while this is unchanged.
+    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
     public var lastInsertRowid: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// A column's declared collation (BINARY when it declares none); nil when SQLite does

@@ -15,6 +15,8 @@ final class SQLiteTableAccess: TableAccess {
 
     private enum StatementKind: Hashable {
         case keys(limit: Int, nullsEqual: Bool)
+        /// `keys` that also reads the row's `valueColumns` (see `found`).
+        case keysWithValues(limit: Int, nullsEqual: Bool)
         case expressionKeys(limit: Int, templates: [String?])
         case values, insert, insertReturning, update, delete
     }
@@ -94,11 +96,52 @@ final class SQLiteTableAccess: TableAccess {
         }.joined(separator: " AND ")
     }
 
+    /// The row the last lookup found alone, read with `valueColumns`, and SQLite's count of
+    /// changes then. A reconcile reads the row it has just found by its natural key or
+    /// cloudId; answering from here saves that statement (a seek into the key's index and
+    /// one into the table, and a statement's setup) per record. Any write since, to any
+    /// table (a cascade, a trigger, the key map), makes it stale.
+    private var found: (key: [Value], values: [Value], changes: Int64)?
+    /// The columns `values` was asked for at the row a lookup had just found: what a
+    /// lookup reads beside the key. Learnt a few times at most (`learnt`), so callers
+    /// asking for other columns cannot make every lookup prepare a new statement.
+    private var valueColumns: [String]?
+    private var learnt = 0
+    /// How many `values` calls the lookup before answered (tests see the saving happen).
+    private(set) var rowsReadWithTheirLookup = 0
+    private var rowsReadAhead = 0
+
     func keys(where columns: [String], equal values: [Value], limit: Int, nullsEqual: Bool) throws -> [[Value]] {
-        let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
-            "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
+        guard let valueColumns else {
+            let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
+                "SELECT \(keySQL) FROM \(table) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
+            }
+            let keys = try collectKeys(statement, values)
+            // No columns read yet: `values` at this key learns which to read.
+            found = keys.count == 1 ? (keys[0], [], -1) : nil
+            return keys
         }
-        return try collectKeys(statement, values)
+        let statement = try statement(.keysWithValues(limit: limit, nullsEqual: nullsEqual), columns) {
+            "SELECT \(keySQL), \(valueColumns.isEmpty ? "1" : Identifier.quoteList(valueColumns)) FROM \(table) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
+        }
+        defer { statement.reset() }
+        try statement.bind(values)
+        var keys: [[Value]] = []
+        var row: [Value] = []
+        while try statement.step() {
+            keys.append((0..<keyColumns.count).map { statement.value(at: $0) })
+            if keys.count == 1 { row = valueColumns.indices.map { statement.value(at: keyColumns.count + $0) } }
+        }
+        found = keys.count == 1 ? (keys[0], row, database.totalChanges) : nil
+        if keys.count == 1 {
+            rowsReadAhead += 1
+            // Rows read ahead that nobody asks for cost more than they save: stop reading them.
+            if rowsReadAhead == 1_000, rowsReadWithTheirLookup < 500 {
+                self.valueColumns = nil
+                learnt = .max
+            }
+        }
+        return keys
     }
 
     /// Binds `values`, steps through every row, and returns each row's key columns.
@@ -127,6 +170,19 @@ final class SQLiteTableAccess: TableAccess {
     }
 
     func values(_ columns: [String], at key: [Value]) throws -> [Value]? {
+        if let row = found, row.key == key {
+            if let valueColumns, columns == valueColumns, row.changes == database.totalChanges {
+                rowsReadWithTheirLookup += 1
+                return row.values
+            }
+            if learnt < 4, !columns.isEmpty, columns != valueColumns {
+                // The row a lookup just found, asked for with other columns: lookups read these from now on.
+                learnt += 1
+                valueColumns = columns
+                cache = cache.filter { if case .keysWithValues = $0.key.kind { return false } else { return true } }
+                recent = recent.filter { if case .keysWithValues = $0.key { return false } else { return true } }
+            }
+        }
         // A table whose every column is in its key (a join table) has no other column to
         // read: the question is only whether the row exists.
         let statement = try statement(.values, columns) {
