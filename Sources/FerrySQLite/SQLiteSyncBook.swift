@@ -10,8 +10,9 @@ package final class SQLiteSyncBook: SyncBook {
     private let hashByKey: SQLiteStatement
     private let byIdentity: SQLiteStatement
     private let upsert: SQLiteStatement
-    /// `upsert` for a key the book had no entry at: a plain insert, a third of the upsert's
-    /// work in SQLite (a first export writes one per row).
+    /// `upsert` for a key the book had no entry at, as a plain insert (a first export writes
+    /// one per row); the upsert runs only when the key is there after all (rows with a NULL
+    /// in their key share one entry).
     private let insertNew: SQLiteStatement
     private let delete: SQLiteStatement
     private let tombstone: SQLiteStatement

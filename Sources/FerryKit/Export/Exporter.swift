@@ -425,7 +425,7 @@ public final class Exporter {
     /// The first export of a table into an empty sync book: this thread scans, copies each
     /// row with its key and fingerprint, and writes the book's entries; a second thread
     /// encodes the portable forms and record lines of the batch before. The lines and
-    /// entries are those of the one-thread path (`ExporterPipelineTests`). Returns the rows written.
+    /// entries are those of the one-thread path (`FirstExportOnTwoThreadsTests`). Returns the rows written.
     private func exportFillingBook(_ table: TableDefinition, allTables: [TableDefinition], encoder: RecordEncoder, book: SyncBook, portable: PortableRow, portableIndexes: [Int], keyIndexes: [Int],
                                    shape: UInt64, parentCloudId: RecordEncoder.ParentCloudId?, generator: CloudIdGenerator, batchRows: Int, line: inout JSONBuffer, into file: GzipFileWriter,
                                    ticker: inout ProgressTicker) throws -> Int {
