@@ -116,6 +116,8 @@ import Testing
                 _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
                 // Added after `prepare`, so without cloudIds: a customer, its child, its tag.
                 try Self.fill({ try store.database.execute($0) }, rows: 5, from: 41)
+                // Children added after `prepare` of a parent added after it, in the same table.
+                try store.database.execute("UPDATE customers SET parentId = 'c41' WHERE id IN ('c44', 'c45')")
             }
             #expect(try SQLiteStore(path: original, mode: .readOnly).database.scalar("SELECT count(*) FROM customers WHERE cloudId IS NULL") == .integer(5))
             var written: [Written] = []
@@ -137,6 +139,8 @@ import Testing
             }
             let given = String(decoding: bytes, as: UTF8.self)
             #expect(one.lines["customers"]?.contains { $0.contains(#""id":"c41""#) && $0.contains(#""cloudId":"\#(given)""#) } == true)
+            let laterSelfChild = try #require(one.lines["customers"]?.first { $0.contains(#""id":"c44""#) })
+            #expect(laterSelfChild.contains(#""parentId":{"table":"customers","cloudId":"\#(given)""#), "\(laterSelfChild)")
             #expect(batched.firstDifference(from: one) == nil)
         }
     }
