@@ -179,6 +179,7 @@ final class SQLiteTableAccess: TableAccess {
                 // The row a lookup just found, asked for with other columns: lookups read these from now on.
                 learnt += 1
                 valueColumns = columns
+                found = nil // read for the columns learnt before (found by a tester)
                 cache = cache.filter { if case .keysWithValues = $0.key.kind { return false } else { return true } }
                 recent = recent.filter { if case .keysWithValues = $0.key { return false } else { return true } }
             }

@@ -69,6 +69,25 @@ import Testing
         }
     }
 
+    /// Found by a tester: after other columns were asked of the found row, the next read of
+    /// them was answered with the values of the columns read before.
+    @Test func otherColumnsAskedOfTheFoundRowAreTheOnesAnswered() throws {
+        try withTemporaryDirectory { directory in
+            let (_, access) = try store(in: directory)
+            #expect(try findThenRead(access, "bob@x", ["name"]) == [text("Bob")])
+            var keys = try access.keys(where: ["email"], equal: [text("bob@x")], limit: 2, nullsEqual: false)
+            #expect(try access.values(["email", "score"], at: keys[0]) == [text("bob@x"), .null])
+            #expect(try access.values(["email", "score"], at: keys[0]) == [text("bob@x"), .null], "asked again, nothing written between")
+            #expect(try access.values(["name"], at: keys[0]) == [text("Bob")])
+            keys = try access.keys(where: ["email"], equal: [text("ann@x")], limit: 2, nullsEqual: false)
+            for columns in [["name"], ["email", "score"], ["score", "name"], ["email"], ["name"]] {
+                let expected: [Value] = columns.map { ["name": text("Ann"), "email": text("ann@x"), "score": .real(1.5)][$0]! }
+                #expect(try access.values(columns, at: keys[0]) == expected, "\(columns)")
+                #expect(try access.values(columns, at: keys[0]) == expected, "\(columns), again")
+            }
+        }
+    }
+
     @Test func aLookupFindingSeveralRowsRemembersNone() throws {
         try withTemporaryDirectory { directory in
             let (store, access) = try store(in: directory)
