@@ -328,19 +328,23 @@ package final class SQLiteSyncBook: SyncBook {
     package var newEntryPacker: (@Sendable (SyncBookEntry) -> PackedBookEntry)? {
         // A first export gives every entry the same versions: packed once.
         let last = LastPackedVersions()
-        return { entry in PackedBookEntry(values: Self.packed(entry, versions: last.packed(entry.versions))) }
+        return { entry in .values(Self.packed(entry, versions: last.packed(entry.versions))) }
     }
 
     package func recordNew(table: String, packed: PackedBookEntry) throws {
-        guard packed.entry == nil else { return try record(table: table, entry: packed.entry!) }
+        let values: [Value]
+        switch packed {
+        case .entry(let entry): return try record(table: table, entry: entry)
+        case .values(let packed): values = packed
+        }
         let id = try tableId(table, create: true)!
         // A tombstone keeps its time: the upsert writes it.
-        guard case .integer(0)? = packed.values.dropFirst(4).first else { return try stepCounted(upsert, [.integer(id)] + packed.values) }
+        guard case .integer(0)? = values.dropFirst(4).first else { return try stepCounted(upsert, [.integer(id)] + values) }
         do {
             // Bound around the packed values, without a new array per entry.
-            try insertNew.bind(packed.values, startingAt: 2)
+            try insertNew.bind(values, startingAt: 2)
             try insertNew.bind(.integer(id), at: 1)
-            try insertNew.bind(.integer(sequence + 1), at: Int32(packed.values.count + 2))
+            try insertNew.bind(.integer(sequence + 1), at: Int32(values.count + 2))
             defer { insertNew.reset() }
             try insertNew.step()
             sequence += 1
@@ -348,7 +352,7 @@ package final class SQLiteSyncBook: SyncBook {
             changed = true
         } catch let error as FerryError where error.storeFailure?.kind == .unique {
             // Rows with a NULL in their key share one entry: the second finds it there.
-            try stepCounted(upsert, [.integer(id)] + packed.values)
+            try stepCounted(upsert, [.integer(id)] + values)
         }
     }
 

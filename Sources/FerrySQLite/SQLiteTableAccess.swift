@@ -124,14 +124,8 @@ final class SQLiteTableAccess: TableAccess {
         let statement = try statement(.keysWithValues(limit: limit, nullsEqual: nullsEqual), columns) {
             "SELECT \(keySQL), \(valueColumns.isEmpty ? "1" : Identifier.quoteList(valueColumns)) FROM \(table) WHERE \(equality(columns, from: 1, nullsEqual: nullsEqual)) LIMIT \(limit)"
         }
-        defer { statement.reset() }
-        try statement.bind(values)
-        var keys: [[Value]] = []
         var row: [Value] = []
-        while try statement.step() {
-            keys.append((0..<keyColumns.count).map { statement.value(at: $0) })
-            if keys.count == 1 { row = valueColumns.indices.map { statement.value(at: keyColumns.count + $0) } }
-        }
+        let keys = try collectKeys(statement, values) { row = valueColumns.indices.map { statement.value(at: self.keyColumns.count + $0) } }
         found = keys.count == 1 ? (keys[0], row, database.totalChanges) : nil
         if keys.count == 1 {
             rowsReadAhead += 1
@@ -144,13 +138,15 @@ final class SQLiteTableAccess: TableAccess {
         return keys
     }
 
-    /// Binds `values`, steps through every row, and returns each row's key columns.
-    private func collectKeys(_ statement: SQLiteStatement, _ values: [Value]) throws -> [[Value]] {
+    /// Binds `values`, steps through every row, and returns each row's key columns;
+    /// `firstRow` reads the rest of the first row while it is at hand.
+    private func collectKeys(_ statement: SQLiteStatement, _ values: [Value], firstRow: (() -> Void)? = nil) throws -> [[Value]] {
         defer { statement.reset() }
         try statement.bind(values)
         var result: [[Value]] = []
         while try statement.step() {
             result.append((0..<keyColumns.count).map { statement.value(at: $0) })
+            if result.count == 1 { firstRow?() }
         }
         return result
     }

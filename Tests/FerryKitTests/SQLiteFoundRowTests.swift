@@ -88,6 +88,29 @@ import Testing
         }
     }
 
+    /// Rows read ahead that nobody asks for cost a lookup more than they save: after 1,000
+    /// of them with fewer than half answered, lookups read keys alone again, and reads
+    /// still give what the table holds.
+    @Test func lookupsWhoseRowsAreNotAskedForStopReadingThem() throws {
+        try withTemporaryDirectory { directory in
+            let (_, access) = try store(in: directory)
+            let columns = ["email", "name", "score"]
+            _ = try findThenRead(access, "ann@x", columns)
+            _ = try findThenRead(access, "ann@x", columns)
+            let counted = { (access as? SQLiteTableAccess)?.rowsReadWithTheirLookup ?? -1 }
+            #expect(counted() == 1)
+            for _ in 0..<1_000 {
+                _ = try access.keys(where: ["email"], equal: [text("ann@x")], limit: 2, nullsEqual: false)
+                _ = try access.values(columns, at: [text("u2")]) // another row than the one found
+            }
+            for _ in 0..<3 {
+                #expect(try findThenRead(access, "ann@x", columns) == [text("ann@x"), text("Ann"), .real(1.5)])
+                #expect(try findThenRead(access, "bob@x", ["name"]) == [text("Bob")])
+            }
+            #expect(counted() == 1, "no read is answered by its lookup any more, and none is learnt again")
+        }
+    }
+
     @Test func aLookupFindingSeveralRowsRemembersNone() throws {
         try withTemporaryDirectory { directory in
             let (store, access) = try store(in: directory)

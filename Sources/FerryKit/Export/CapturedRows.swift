@@ -174,7 +174,6 @@ final class BookFillingEncoder: @unchecked Sendable {
 
     private func encode(_ batch: EncodedBatch) {
         let rows = batch.rows
-        batch.lines.removeAll()
         for index in 0..<rows.count {
             let row = rows.row(index)
             let form = portable.encode(isNull: { row.isNull(at: self.portableIndexes[$0]) }, append: { row.appendJSON(at: self.portableIndexes[$0], to: &$1) },
@@ -187,7 +186,7 @@ final class BookFillingEncoder: @unchecked Sendable {
             var entry = SyncBookEntry(rowKey: rows.rowKeys[index], identity: identity, hash: form.hash, digests: form.digests, versions: versions)
             entry.fingerprint = rows.fingerprints[index]
             entry.inTable = cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !row.isNull(at: $0) } == true
-            batch.entries.append(packer?(entry) ?? PackedBookEntry(entry: entry))
+            batch.entries.append(packer?(entry) ?? .entry(entry))
         }
     }
 }

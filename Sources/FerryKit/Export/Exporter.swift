@@ -413,11 +413,7 @@ public final class Exporter {
             }
             rows += 1
             ticker.advance()
-            if line.count >= GzipFileWriter.blockSize {
-                // The encoded lines become the next gzip block as they are, without a copy.
-                let block = FilledBlock(taking: &line)
-                try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
-            }
+            try Self.handOverIfFull(&line, to: file)
         }
         if !vanishedShipped, let book {
             if try skippedWithNullKey || book.liveEntryCount(table: table.name) != skippedUnchanged { try shipVanished() }
@@ -455,10 +451,7 @@ public final class Exporter {
             rows += encoded.entries.count
             encoded.lines.withBytes { line.append(contentsOf: $0) }
             worker.recycle(encoded)
-            if line.count >= GzipFileWriter.blockSize {
-                let block = FilledBlock(taking: &line)
-                try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
-            }
+            try Self.handOverIfFull(&line, to: file)
         }
         func submit() throws {
             worker.submit(batch)
@@ -484,6 +477,14 @@ public final class Exporter {
             try settle(last)
         }
         return rows
+    }
+
+    /// A buffer of lines that reached a block's size becomes the next gzip block as it is,
+    /// without a copy; the caller goes on with a fresh buffer.
+    private static func handOverIfFull(_ line: inout JSONBuffer, to file: GzipFileWriter) throws {
+        guard line.count >= GzipFileWriter.blockSize else { return }
+        let block = FilledBlock(taking: &line)
+        try file.write(compressing: { compress in try block.lines.withBytes { try compress(UnsafeRawBufferPointer($0)) } })
     }
 
     /// The rows of a filtered export, read by key.

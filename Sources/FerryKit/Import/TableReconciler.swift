@@ -156,7 +156,6 @@ final class TableReconciler {
                                      nullable: reference.columns.allSatisfy { target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false },
                                      checkedAtCommit: try context.store.checksReferenceAtCommit(reference, of: target.name))
         }
-        for reference in references { reference.parentKeys = ParentKeyCache(references: references.count) }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
         hiddenRowKey = context.store.hiddenRowKey(of: target)
         bookKnewTable = try context.book.hasEntries(table: target.name)
@@ -167,6 +166,7 @@ final class TableReconciler {
         // Whether the store takes sets is asked once its triggers that stamp rows are set aside.
         queuesInserts = insertsFirst && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
+        forgetParentKeys() // sized by how many foreign keys share the budget
     }
 
     func apply(_ record: Record, line: Int) throws -> Outcome {

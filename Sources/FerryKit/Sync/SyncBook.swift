@@ -94,7 +94,7 @@ extension SyncBook {
     public func recordNew(table: String, entry: SyncBookEntry) throws { try record(table: table, entry: entry) }
     public var newEntryPacker: (@Sendable (SyncBookEntry) -> PackedBookEntry)? { nil }
     public func recordNew(table: String, packed: PackedBookEntry) throws {
-        guard let entry = packed.entry else { preconditionFailure("an entry packed for another book") }
+        guard case .entry(let entry) = packed else { preconditionFailure("an entry packed for another book") }
         try recordNew(table: table, entry: entry)
     }
     public var readsAhead: Bool { false }
@@ -146,17 +146,7 @@ public struct SyncBookEntry: Sendable, Equatable {
 
 /// A new entry as a book writes it: the entry itself, or the values of the store's own
 /// form (`SyncBook.newEntryPacker`).
-public struct PackedBookEntry: @unchecked Sendable {
-    public let entry: SyncBookEntry?
-    public let values: [Value]
-
-    public init(entry: SyncBookEntry) {
-        self.entry = entry
-        values = []
-    }
-
-    public init(values: [Value]) {
-        entry = nil
-        self.values = values
-    }
+public enum PackedBookEntry: Sendable {
+    case entry(SyncBookEntry)
+    case values([Value])
 }
