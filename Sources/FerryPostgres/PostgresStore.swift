@@ -89,6 +89,8 @@ public final class PostgresStore: Store {
     package var rowLookupsByKey = 0
     /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
     package var rowsInsertedTogether = 0
+    /// Writes of one statement in a savepoint of their own (`write`), a round trip each, for the tests.
+    package var writesAlone = 0
     /// Entries the book was asked for by key, one round trip each (the scan's join found
     /// none), for the tests.
     package var bookLookupsByKey = 0
@@ -271,6 +273,7 @@ public final class PostgresStore: Store {
     /// rejected, as in SQLite.
     func write(_ statement: PostgresStatement, _ parameters: [Value]) throws -> PostgresResult {
         guard connection.isInTransaction else { return try connection.run(statement, parameters) }
+        writesAlone += 1
         do {
             return try connection.runInSavepoint(statement, parameters)
         } catch {

@@ -833,7 +833,11 @@ final class PostgresTableAccess: TableAccess {
         store.insertedIds.insert(table.name)
         store.rowsInsertedTogether += keys.count
         try store.noteGrowth(of: table.name, sql: name, by: keys.count)
-        for key in keys { store.rememberRow(in: table.name, key) }
+        for (key, row) in zip(keys, rows) {
+            store.rememberRow(in: table.name, key)
+            // A table that was not empty: the batch's answers (and those asked ahead) see the rows.
+            notePrefetchedWrite(at: key, columns, row, inserted: true)
+        }
         return keys
     }
 

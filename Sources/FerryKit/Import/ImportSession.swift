@@ -152,11 +152,17 @@ struct ImportSession {
                     try flush()
                     outcome = try reconcilers[index].apply(record, line: lineNumber)
                 }
-                if case .queued = outcome {
+                switch outcome {
+                case .queued:
                     queuedLines.append((lineNumber, line))
-                } else {
-                    // The records waiting come first in the reports and rejects, as in the file.
+                case .rejected, .deferred:
+                    // The records waiting come first in the rejects and the records deferred,
+                    // as in the file.
                     if !queuedLines.isEmpty { try flush() }
+                    try handle(outcome, record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
+                default:
+                    // Counted only: a record that wrote anything had the records waiting flushed
+                    // before it wrote (`Outcome.flushFirst`).
                     try handle(outcome, record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
                 }
                 ticker.advance()

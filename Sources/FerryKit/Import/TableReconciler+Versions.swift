@@ -72,6 +72,23 @@ extension TableReconciler {
         }
     }
 
+    /// Whether applying `record` to the row it matched at `key` writes nothing: the book
+    /// knows the row at a later version (a stale copy), or, in a store that keeps no book,
+    /// the row holds every value the record brings. Such a record need not wait for the new
+    /// rows held to go in together (`queued`); any other might write into them.
+    func matchWritesNothing(_ record: Record, _ row: [Value], at key: [Value]) throws -> Bool {
+        if case .stale = verdict(record, against: try ownEntry(record, at: key)) { return true }
+        guard !context.book.keepsEntries else { return false }
+        let names = updateColumns.map { columns[$0] }
+        guard let current = try access.values(names, at: key) else { return false }
+        for (position, index) in updateColumns.enumerated() where !row[index].sameStoredValue(current[position]) { return false }
+        if let cloudIdColumn = target.cloudId, !record.cloudId.isNull, let position = names.firstIndex(of: cloudIdColumn),
+           Self.reconciledCloudId(incoming: record.cloudId, here: current[position]) != current[position] {
+            return false
+        }
+        return true
+    }
+
     /// Whether the book knows this record's row, still here, at the incoming version or a
     /// later one: a stale copy, even when a parent it names is gone (deleted here, its
     /// reference set to NULL by ON DELETE SET NULL).

@@ -24,9 +24,12 @@ extension TableReconciler {
         let batch = queued, rows = queuedRows
         queued = []
         queuedRows = []
+        queuedIdentities.removeAll(keepingCapacity: true)
         func flush(_ range: Range<Int>) throws {
             guard !range.isEmpty else { return }
-            guard range.count >= Self.smallestSet else {
+            // A few records are tried as a set once (a record that could not wait flushed
+            // them), not halved again: below `smallestSet`, halves cost more than they save.
+            guard range.count >= Self.smallestSet || range == batch.indices else {
                 for index in range { try settle(index, batch[index], nil) }
                 return
             }
@@ -57,6 +60,30 @@ extension TableReconciler {
         try flush(batch.indices)
     }
     static let smallestSet = 16
+
+    /// What a record could meet a row by, each tagged with which identity it is
+    /// (`queuedIdentities`).
+    func identities(of record: Record, _ row: [Value]) -> [[Value]] {
+        var identities: [[Value]] = []
+        if !record.cloudId.isNull { identities.append([.integer(-1), record.cloudId]) }
+        if let identity = bookIdentity(record) { identities.append([.integer(-2), .blob(identity)]) }
+        for (tag, indexes) in identityPositions {
+            var values: [Value] = [.integer(tag)]
+            for index in indexes where !row[index].isNull { values.append(row[index]) }
+            if values.count == indexes.count + 1 { identities.append(values) }
+        }
+        return identities
+    }
+
+    /// Whether a new row of a table that was not empty may wait to go in with others: it
+    /// goes in as it came, under the full key it brings, and nothing the book keeps under
+    /// that key would be moved aside by its insert (`inserted`).
+    private func mayWait(_ row: [Value]) throws -> Bool {
+        guard queuesInserts, !insertsFirst, !breakingCycles, primaryKeyIndexes.count == target.primaryKey.count,
+              !primaryKeyIndexes.contains(where: { row[$0].isNull }) else { return false }
+        guard bookKnewTable else { return true }
+        return try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(primaryKeyIndexes.map { row[$0] })) == nil
+    }
 
     /// A reference set to NULL to break a cycle, and what it must point at once the parent is in.
     struct CycleFixup {
@@ -98,9 +125,12 @@ extension TableReconciler {
         let keyIndexes = key.compactMap { position[$0] }
         var names = columns
         var values = row
+        var altered = false // the row goes in otherwise than it came
         if !key.isEmpty, keyIndexes.count == key.count {
             let incomingKey = keyIndexes.map { row[$0] }
             if let taken = try access.keys(where: key, equal: incomingKey, limit: 1).first {
+                // Each way on from here may write, or take a fresh key: the rows waiting go in first.
+                if !queued.isEmpty { return .flushFirst }
                 // A text id is globally unique (cuid): the row holding it is this row, copied
                 // before without an identity Ferry could match (no cloudId yet). An integer id
                 // is any store's next one: only a row holding every value this one brings is
@@ -118,7 +148,9 @@ extension TableReconciler {
                 switch try access.freshIntegerKey() {
                 case .free(let fresh):
                     values[keyIndexes[0]] = fresh
+                    altered = true
                 case .handedOut:
+                    altered = true
                     names.remove(at: keyIndexes[0])
                     values.remove(at: keyIndexes[0])
                 case .none:
@@ -136,6 +168,7 @@ extension TableReconciler {
             // next row the application adds gets the number it would have got.
             names.append(rowKey)
             values.append(.integer(rowid))
+            altered = true
         }
         var record = record
         let newAtSource = record.hash != nil && record.base == nil
@@ -143,9 +176,11 @@ extension TableReconciler {
         case .staleCopy?:
             return .unchanged
         case .madeAfterDelete(let versions)?:
+            if !queued.isEmpty { return .flushFirst }
             record.versions = versions
             return try write { try inserted(record, row, at: access.insert(names, values)) }
         case .changedWhileDeleted(let versions, let tombstone)?:
+            if !queued.isEmpty { return .flushFirst }
             if let outcome = try resolveDeletedHere(record, line: line, tombstone: tombstone) { return outcome }
             record.versions = versions // inserted again: a version after the delete, so it wins there too
             return try write { try inserted(record, row, at: access.insert(names, values)) }
@@ -159,8 +194,16 @@ extension TableReconciler {
             // is a stale copy (a full export written before the other side heard of the
             // delete): the delete stands, quietly. A version changed since is a conflict.
             if try isStaleCopy(record) { return .unchanged }
+            if !queued.isEmpty { return .flushFirst }
             if let outcome = try resolveDeletedHere(record, line: line) { return outcome }
         }
+        if !altered, try mayWait(row) {
+            queued.append(record)
+            queuedRows.append(row)
+            queuedIdentities.formUnion(identities(of: record, row))
+            return .queued
+        }
+        if !queued.isEmpty { return .flushFirst }
         return try write { try inserted(record, row, at: access.insert(names, values)) }
     }
 

@@ -102,15 +102,27 @@ final class TableReconciler {
     /// it), not a round trip a new row; a batch after one that inserted nothing does not
     /// (every key would be an index probe more for rows that all match).
     var insertsSinceLookups = 1
-    /// Records of a table filled by inserts first wait here to go in together, a batch at
-    /// a time (`flushQueued`): one statement for the lot instead of one per row, on a store
-    /// that pays a round trip per statement. Off for a table that points at itself (a row
-    /// may point at one still waiting), a table with pins, and in the rounds after the
-    /// first pass.
+    /// New rows wait here to go in together, a batch at a time (`flushQueued`): one
+    /// statement for the lot instead of one per row, on a store that pays a round trip per
+    /// statement. In a table filled by inserts first, every record; in a table that was not
+    /// empty, the records that matched no row and go in under the key they bring. Off for a
+    /// table that points at itself (a row may point at one still waiting), a table with
+    /// pins or `match` composites (no constraint would catch a row that meets a waiting
+    /// one), and in the rounds after the first pass.
     var queuesInserts: Bool
     var queued: [Record] = []
     /// The rows of `queued`, resolved (two arrays: a set's rows are handed on without its records).
     var queuedRows: [[Value]] = []
+    /// In a table that was not empty: every identity of the records in `queued` (cloudId,
+    /// the book's identity, primary key, natural keys, each tagged with which it is). A
+    /// record that shares one waits until they are in (`Outcome.flushFirst`), so it meets
+    /// their rows as it would one by one; one that differs only as a collation or an
+    /// expression sees them as equal is caught by the unique constraint, and the set is
+    /// applied again record by record.
+    var queuedIdentities: Set<[Value]> = []
+    /// The positions in the incoming row of the primary key (tag 0) and of each natural key
+    /// and unique expression's columns (tags 1…), complete ones only.
+    let identityPositions: [(tag: Int64, indexes: [Int])]
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
     let hiddenRowKey: String?
     /// Whether the book had entries for this table when the import began (else no key can
@@ -127,7 +139,7 @@ final class TableReconciler {
     /// constraint guards each of its identities (cloudId, natural keys, primary key). An
     /// insert that succeeds then cannot have matched a row, so records are inserted first
     /// and only those that hit a constraint go through matching. See docs/decisions.md.
-    private var insertsFirst: Bool
+    private(set) var insertsFirst: Bool
 
     init(incoming: ManifestTable, target: TableDefinition, context: ImportContext, policy: ConflictPolicy) throws {
         self.incoming = incoming
@@ -164,7 +176,11 @@ final class TableReconciler {
             && !target.resolvesConflictsItself
         insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
         // Whether the store takes sets is asked once its triggers that stamp rows are set aside.
-        queuesInserts = insertsFirst && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
+        queuesInserts = guarded && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
+        identityPositions = ([target.primaryKey] + target.matchSets + target.expressionKeys.map(\.columns)).enumerated().compactMap { tag, set in
+            let indexes = set.compactMap { position[$0] }
+            return indexes.count == set.count && !set.isEmpty ? (Int64(tag), indexes) : nil
+        }
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
         forgetParentKeys() // sized by how many foreign keys share the budget
     }
@@ -288,6 +304,7 @@ final class TableReconciler {
             if let outcome = try insertFirst(record, row) { return outcome }
         }
 
+        if !queued.isEmpty, !insertsFirst, identities(of: record, row).contains(where: queuedIdentities.contains) { return .flushFirst }
         let match = try matcher.match(cloudId: record.cloudId, checkDrift: true, fromReference: false) { column in
             position[column].map { row[$0] }
         }
@@ -297,6 +314,8 @@ final class TableReconciler {
         case .drift(let cloudIdRow, let keyRow, let set):
             return .rejected(Rejection(reason: .identityDrift, message: "cloudId \(record.cloudId) is target row \(keyDescription(cloudIdRow)) but (\(set.joined(separator: ", "))) is target row \(keyDescription(keyRow)). Decide which row is this record, then fix its cloudId or key."))
         case .found(let key):
+            // A merge that writes waits for the rows waiting, as they came first.
+            if !queued.isEmpty, try !matchWritesNothing(record, row, at: key) { return .flushFirst }
             // A table matched by a guess (a profile's `match` composite): a row an earlier
             // record of this import took is not this record's too (two customers both named
             // Beta in one changeset stay two).
@@ -318,8 +337,12 @@ final class TableReconciler {
             if target.identifiedByWholeRow || (target.primaryKey.isEmpty && record.cloudId.isNull), let key = try equalRow(row) {
                 return try write { try merge(record, row, into: key, line: line) }
             }
-            if let key = try rowKnownByCloudIdInBook(record) { return try mergeVersioned(record, row, into: key, line: line) }
+            if let key = try rowKnownByCloudIdInBook(record) {
+                if !queued.isEmpty { return .flushFirst }
+                return try mergeVersioned(record, row, into: key, line: line)
+            }
             if let key = try rowFormerlyKnownAs(record) {
+                if !queued.isEmpty { return .flushFirst }
                 context.noteFormerKey(record.was, of: target, at: key)
                 // As at the source, the old key stays known as gone (a stale copy of the row
                 // under it stays out).
