@@ -375,8 +375,9 @@ public final class PostgresStore: Store {
     private func scan(_ table: TableDefinition, columns: [String], joining references: [ReferenceJoin], bookTable: Int64?,
                       _ body: (RowCursor) throws -> Void) throws {
         var (select, joins) = ReferenceJoin.scanSQL(columns: columns, joining: references, table: qualified)
+        let types = try columnTypes(of: table.name)
+        for (index, column) in columns.enumerated() { select[index] = PostgresTypes.readExpression(select[index], type: types[column]) }
         if let bookTable, !table.primaryKey.isEmpty {
-            let types = try columnTypes(of: table.name)
             // Characters Ferry's JSON escapes: a key holding one is not spelled here.
             let escaped = "('[' || chr(34) || chr(92) || chr(92) || '[:cntrl:]' || chr(8232) || chr(8233) || ']')"
             let parts = table.primaryKey.map { column -> String in

@@ -420,6 +420,10 @@ final class PostgresTableAccess: TableAccess {
     private(set) var keysFoundByPrefetch: [[Value]] = []
     private var prefetchEpoch = 0
     private lazy var columnNames = table.columnNames
+    /// `columns` as a select list, each read as `PostgresTypes.readExpression` has it.
+    private func selectList(_ columns: [String]) -> String {
+        columns.map { PostgresTypes.readExpression(Identifier.quote($0), type: types[$0]) }.joined(separator: ", ")
+    }
     private lazy var columnPositions = Dictionary(columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
 
     /// What a column is, for prefetching: the array type its lookups are asked with, and
@@ -543,7 +547,7 @@ final class PostgresTableAccess: TableAccess {
     private func ask(_ wanted: [Wanted]) throws {
         for one in wanted {
             let statement = try statement(.prefetch, [one.column]) {
-                "SELECT \(keySQL), \(Identifier.quoteList(columnNames)) FROM \(name) WHERE \(quoted(one.column)) = ANY ($1::\(one.arrayType))"
+                "SELECT \(keySQL), \(selectList(columnNames)) FROM \(name) WHERE \(quoted(one.column)) = ANY ($1::\(one.arrayType))"
             }
             let parameter = Value.text(Self.arrayLiteral(one.values))
             let result: PostgresResult
@@ -566,7 +570,7 @@ final class PostgresTableAccess: TableAccess {
         let columns = wanted.map(\.column)
         let statement = try statement(.prefetchAhead, columns) {
             let conditions = wanted.enumerated().map { "\(quoted($1.column)) = ANY ($\($0 + 1)::\($1.arrayType))" }
-            return "SELECT \(keySQL), \(Identifier.quoteList(columnNames)) FROM \(name) WHERE \(conditions.joined(separator: " OR "))"
+            return "SELECT \(keySQL), \(selectList(columnNames)) FROM \(name) WHERE \(conditions.joined(separator: " OR "))"
         }
         let table = self.table.name
         let answer = Answer()
@@ -764,7 +768,7 @@ final class PostgresTableAccess: TableAccess {
             if cells.count == columns.count { return cells }
         }
         let statement = try statement(.values, columns) {
-            "SELECT \(columns.isEmpty ? "1" : Identifier.quoteList(columns)) FROM \(name) WHERE \(equality(keyColumns, from: 1))"
+            "SELECT \(columns.isEmpty ? "1" : selectList(columns)) FROM \(name) WHERE \(equality(keyColumns, from: 1))"
         }
         guard let result = try lookup(statement, keyColumns, key), result.rowCount > 0 else { return nil }
         if columns.isEmpty { store.rememberRow(in: table.name, key) }

@@ -16,6 +16,10 @@ public enum PostgresTypes {
     static let bool: UInt32 = 16, bytea: UInt32 = 17, int8: UInt32 = 20, int2: UInt32 = 21, int4: UInt32 = 23, oid: UInt32 = 26
     static let float4: UInt32 = 700, float8: UInt32 = 701, numeric: UInt32 = 1700, date: UInt32 = 1082, text: UInt32 = 25, varchar: UInt32 = 1043, bpchar: UInt32 = 1042
     static let timestamp: UInt32 = 1114, timestamptz: UInt32 = 1184, jsonb: UInt32 = 3802, time: UInt32 = 1083, timetz: UInt32 = 1266, uuid: UInt32 = 2950
+    /// Read as its stored text (`readExpression`), not printed: PostgreSQL prints a document
+    /// without a default declaration (`<?xml version="1.0"?>`) that it stores, so a value
+    /// read printed never equals the value written, and a copy of it lost the declaration.
+    static let xml: UInt32 = 142
 
     /// A cell of PostgreSQL's text output (a query result's or a COPY row's), as Ferry reads
     /// it: by the column's type, then by its converting affinity (`nil`: none).
@@ -217,6 +221,13 @@ public enum PostgresTypes {
 /// A `character(n)` or `character varying(n)` column's length: PostgreSQL stores a longer
 /// value cut to it when only spaces are cut (else refuses it), and pads a `character(n)`
 /// value to it. It reads back so.
+extension PostgresTypes {
+    /// How a column of type `type` is read (`cell` is its quoted name or `alias.name`).
+    static func readExpression(_ cell: String, type: UInt32?) -> String {
+        type == xml ? "\(cell)::text" : cell
+    }
+}
+
 struct CharacterLength: Equatable {
     let length: Int
     let padded: Bool
