@@ -622,10 +622,12 @@ public final class PostgresStore: Store {
     }
 
     /// The declared length of each `character(n)` (padded) and `character varying(n)` column
-    /// of `table`, domains followed to their base type.
-    func characterLengths(of table: String) throws -> [String: CharacterLength] {
+    /// of `table`, domains followed to their base type; with `arrays`, of each array of them
+    /// (its elements are stored by the same rules).
+    func characterLengths(of table: String, arrays: Bool = false) throws -> [String: CharacterLength] {
+        let (padded, varying) = arrays ? ("'character[]'", "'character varying[]'") : ("'bpchar'", "'varchar'")
         let result = try connection.query(Self.columnTypeChain + """
-            SELECT attname, typmod::bigint, typid = 'bpchar'::regtype FROM chain WHERE typid IN ('bpchar'::regtype, 'varchar'::regtype) AND typmod >= 5
+            SELECT attname, typmod::bigint, typid = \(padded)::regtype FROM chain WHERE typid IN (\(padded)::regtype, \(varying)::regtype) AND typmod >= 5
             """, [.text(qualified(table))])
         var lengths: [String: CharacterLength] = [:]
         for row in 0..<result.rowCount {

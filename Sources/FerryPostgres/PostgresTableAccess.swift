@@ -43,6 +43,10 @@ final class PostgresTableAccess: TableAccess {
     /// with `'English'` into a character(20) reads back other, and counts as updated again
     /// at every import.
     private let characterLengths: [String: CharacterLength]
+    /// Arrays of `character(n)` or `character varying(n)`: a spelling is learnt by a cast to
+    /// the array type without its length (with it, the cast would cut an element a write
+    /// refuses), then each element is stored by the length's rules here.
+    private let arrayCharacterLengths: [String: CharacterLength]
     /// Columns whose type prints text in a spelling of its own (an interval, jsonb, an array,
     /// a timestamp, a number given as text), each with the type its values are cast to, to
     /// learn that spelling (`PostgresStore.respelledColumns`).
@@ -63,6 +67,7 @@ final class PostgresTableAccess: TableAccess {
         affinities = try store.convertingAffinities(of: table.name)
         (numericScales, numericArrayScales) = try store.numericScales(of: table.name)
         characterLengths = try store.characterLengths(of: table.name)
+        arrayCharacterLengths = try store.characterLengths(of: table.name, arrays: true)
         respelledTypes = try store.respelledColumns(of: table.name)
         temporalElements = try store.temporalElementTypes(of: table.name)
     }
@@ -390,7 +395,15 @@ final class PostgresTableAccess: TableAccess {
         for (position, column) in columns.enumerated() {
             let values = wanted[column]!
             var learnt = spellings[column] ?? [:]
-            for row in 0..<min(result.rowCount, values.count) { learnt[values[row]] = read(result, row: row, column: position, name: column) }
+            let length = arrayCharacterLengths[column]
+            for row in 0..<min(result.rowCount, values.count) {
+                var spelled = read(result, row: row, column: position, name: column)
+                if let length, case .text(let printed) = spelled {
+                    // An element the column refuses: kept as given, for the write to be refused.
+                    spelled = length.storedArray(printed).map { .text($0) } ?? values[row]
+                }
+                learnt[values[row]] = spelled
+            }
             spellings[column] = learnt
         }
     }

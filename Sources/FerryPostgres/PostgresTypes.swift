@@ -232,9 +232,15 @@ struct CharacterLength: Equatable {
     let length: Int
     let padded: Bool
 
-    /// `text` as the column stores it; nil when stored as it is (or refused: left for the
-    /// server to refuse).
-    func stored(_ text: [UInt8]) -> [UInt8]? {
+    enum Storing: Equatable {
+        case asItIs
+        case changed([UInt8])
+        /// Longer than the length by more than spaces: the server refuses it.
+        case refused
+    }
+
+    /// How the column stores `text`.
+    func storing(_ text: [UInt8]) -> Storing {
         // Characters, as PostgreSQL counts them in a UTF-8 database: bytes that begin one.
         var count = 0, end = text.count
         for (index, byte) in text.enumerated() where byte & 0xC0 != 0x80 {
@@ -242,10 +248,78 @@ struct CharacterLength: Equatable {
             count += 1
         }
         if end < text.count {
-            guard text[end...].allSatisfy({ $0 == UInt8(ascii: " ") }) else { return nil }
-            return Array(text[..<end])
+            guard text[end...].allSatisfy({ $0 == UInt8(ascii: " ") }) else { return .refused }
+            return .changed(Array(text[..<end]))
         }
-        guard padded, count < length else { return nil }
-        return text + repeatElement(UInt8(ascii: " "), count: length - count)
+        guard padded, count < length else { return .asItIs }
+        return .changed(text + repeatElement(UInt8(ascii: " "), count: length - count))
+    }
+
+    /// `text` as the column stores it; nil when stored as it is (or refused: left for the
+    /// server to refuse).
+    func stored(_ text: [UInt8]) -> [UInt8]? {
+        if case .changed(let stored) = storing(text) { return stored }
+        return nil
+    }
+
+    /// An array of such elements as printed by PostgreSQL (`{ab,"c d",NULL}`, nested for
+    /// more dimensions, `[0:1]={…}` where the bounds are not 1), each element as the column
+    /// stores it, printed as PostgreSQL prints it; nil when an element would be refused, or
+    /// the text is not an array as PostgreSQL prints one.
+    func storedArray(_ printed: [UInt8]) -> [UInt8]? {
+        guard let open = printed.firstIndex(of: UInt8(ascii: "{")) else { return nil }
+        var output = Array(printed[..<open])
+        var index = open
+        var element: [UInt8] = []
+        func emit(_ element: [UInt8]) -> Bool {
+            var stored = element
+            switch storing(element) {
+            case .refused: return false
+            case .changed(let changed): stored = changed
+            case .asItIs: break
+            }
+            // array_out's rule: quoted when empty, "NULL" in any case, or holding a quote, a
+            // backslash, a brace, the delimiter or white space.
+            let special: Set<UInt8> = [34, 92, 123, 125, 44, 32, 9, 10, 11, 12, 13]
+            let quoted = stored.isEmpty || stored.contains(where: special.contains)
+                || String(decoding: stored, as: UTF8.self).caseInsensitiveCompare("NULL") == .orderedSame
+            guard quoted else { output += stored; return true }
+            output.append(34)
+            for byte in stored {
+                if byte == 34 || byte == 92 { output.append(92) }
+                output.append(byte)
+            }
+            output.append(34)
+            return true
+        }
+        while index < printed.count {
+            let byte = printed[index]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","):
+                output.append(byte)
+                index += 1
+            case UInt8(ascii: "\""):
+                element.removeAll(keepingCapacity: true)
+                index += 1
+                while index < printed.count, printed[index] != UInt8(ascii: "\"") {
+                    if printed[index] == UInt8(ascii: "\\") { index += 1 }
+                    guard index < printed.count else { return nil }
+                    element.append(printed[index])
+                    index += 1
+                }
+                guard index < printed.count else { return nil }
+                index += 1
+                guard emit(element) else { return nil }
+            default:
+                element.removeAll(keepingCapacity: true)
+                while index < printed.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "{")].contains(printed[index]) {
+                    element.append(printed[index])
+                    index += 1
+                }
+                // Unquoted, NULL is no element but the null value.
+                if element == Array("NULL".utf8) { output += element } else if !emit(element) { return nil }
+            }
+        }
+        return output
     }
 }
