@@ -810,6 +810,12 @@ final class PostgresTableAccess: TableAccess {
 
     var insertsRowsTogether: Bool { (try? store.onlyFerryWrites()) ?? false }
 
+    /// A primary key, unique or exclusion constraint declared DEFERRABLE (a transaction may
+    /// defer it, and INITIALLY DEFERRED ones are): asked as if one is, should the catalog not answer.
+    private(set) lazy var defersUniqueChecks: Bool = (try? connection.scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x') AND condeferrable)",
+        [.text(name)])) != .integer(0)
+
     func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? {
         guard rows.count > 1, !columns.isEmpty, !table.primaryKey.isEmpty, connection.isInTransaction else { return nil }
         let positions = keyColumns.compactMap { columns.firstIndex(of: $0) }

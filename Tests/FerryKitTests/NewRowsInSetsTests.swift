@@ -149,6 +149,33 @@ import Testing
         }
     }
 
+    /// Found by a tester: a changeset (hand-made, or two merged) whose record renames a key
+    /// (`was`) away from the key of a new row still waiting. Row by row, the rename finds
+    /// that row; it waits for it now, as any record that renames does.
+    @Test func aRenameOfARowStillWaitingFindsIt() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = directory.appendingPathComponent("renames.ndjson").path
+            try Data("""
+                {"op":"upsert","keys":{"code":"a"},"row":{"id":10,"code":"a","name":"A"},"reject":{"table":"u","line":1,"reason":"constraint","message":"m","changeset":"c"}}
+                {"op":"upsert","keys":{"code":"b"},"row":{"id":11,"code":"b","name":"B"},"was":{"code":"a"},"reject":{"table":"u","line":2,"reason":"constraint","message":"m","changeset":"c"}}
+
+                """.utf8).write(to: URL(fileURLWithPath: changeset))
+            var endings: [Bool: (rows: [[Value]], totals: [Int])] = [:]
+            for inSets in [false, true] {
+                let store = try SQLiteStore(path: directory.appendingPathComponent("\(inSets).db").path, mode: .readWriteCreate)
+                store.insertsInSets = inSets
+                try store.database.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL, name TEXT); INSERT INTO u VALUES (1, 'x', 'X')")
+                let report = try Importer(store: store, changeset: try ChangesetReader(path: changeset, target: store),
+                                          options: ImportOptions(rejectsPath: directory.appendingPathComponent("r\(inSets)").path)).run()
+                endings[inSets] = (try store.database.rows("SELECT * FROM u ORDER BY id"), Self.totals(report))
+            }
+            let alone = try #require(endings[false]), sets = try #require(endings[true])
+            #expect(alone.rows.count == 2, "the rename found the row of the record before it: \(alone.rows)")
+            Self.expectSameRows(sets.rows, alone.rows, "rows")
+            #expect(sets.totals == alone.totals)
+        }
+    }
+
     /// A full export of a prepared store into one that has every row but the new ones, in
     /// key order (a WITHOUT ROWID table scans by key, so new rows come between the others):
     /// the stale copies write nothing, so the new rows between them still go in together.
@@ -314,6 +341,34 @@ import Testing
                 #expect(report.totals.inserted == 600 && report.totals.unchanged == 600, "\(report.totals)")
                 #expect(postgres.rowsInsertedTogether == 600)
                 #expect(postgres.writesAlone == 0, "\(postgres.writesAlone) writes alone")
+            }
+        }
+    }
+
+    /// Found by a tester: a deferrable unique constraint checks a set only at commit, when
+    /// its records can no longer be applied alone; two emails equal under citext then ended
+    /// the import. Such a table takes its new rows one by one, as before.
+    @Test func aDeferrableUniqueConstraintTakesRowsOneByOne() throws {
+        try withTemporaryDirectory { directory in
+            let sourcePath = directory.appendingPathComponent("source.db").path
+            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
+            try source.execute("""
+                CREATE TABLE p (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);
+                INSERT INTO p VALUES (1, 'ann@x', 'Ann'), (2, 'ANN@X', 'Ann again'), (3, 'bob@x', 'Bob');
+                """)
+            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
+            for empty in [false, true] {
+                try PostgresTestServer.withDatabase { uri in
+                    let postgres = try PostgresStore(uri: uri)
+                    try postgres.connection.execute("""
+                        CREATE EXTENSION IF NOT EXISTS citext;
+                        CREATE TABLE p (id bigint PRIMARY KEY, email citext UNIQUE DEFERRABLE INITIALLY DEFERRED, name text);
+                        """ + (empty ? "" : "INSERT INTO p VALUES (100, 'zed@x', 'Zed');"))
+                    let report = try importChangeset(changeset, into: postgres, in: directory)
+                    #expect(report.totals.inserted == 2 && report.totals.conflicts == 1, "\(report.totals)")
+                    #expect(postgres.rowsInsertedTogether == 0)
+                    #expect(try postgres.connection.scalar("SELECT count(*) FROM p") == .integer(empty ? 2 : 3))
+                }
             }
         }
     }

@@ -171,9 +171,10 @@ final class TableReconciler {
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
         hiddenRowKey = context.store.hiddenRowKey(of: target)
         bookKnewTable = try context.book.hasEntries(table: target.name)
-        // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed.
+        // A schema's own ON CONFLICT REPLACE / IGNORE would let a colliding insert succeed, and so
+        // would a unique check deferred to commit.
         let guarded = !target.primaryKey.isEmpty && target.fallbackMatchSets.isEmpty && (target.cloudId == nil || target.cloudIdIsUnique)
-            && !target.resolvesConflictsItself
+            && !target.resolvesConflictsItself && !access.defersUniqueChecks
         insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
         // Whether the store takes sets is asked once its triggers that stamp rows are set aside.
         queuesInserts = guarded && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
@@ -304,7 +305,10 @@ final class TableReconciler {
             if let outcome = try insertFirst(record, row) { return outcome }
         }
 
-        if !queued.isEmpty, !insertsFirst, identities(of: record, row).contains(where: queuedIdentities.contains) { return .flushFirst }
+        // A record that renames a key (`was`) may name a row still waiting by its old key.
+        if !queued.isEmpty, !insertsFirst, !record.was.isEmpty || identities(of: record, row).contains(where: queuedIdentities.contains) {
+            return .flushFirst
+        }
         let match = try matcher.match(cloudId: record.cloudId, checkDrift: true, fromReference: false) { column in
             position[column].map { row[$0] }
         }

@@ -325,6 +325,10 @@ public protocol TableAccess: AnyObject {
     /// aside, false where anything but Ferry's statement would write (a trigger, a rule).
     /// PostgreSQL saves a round trip a row, SQLite a statement's start a row.
     var insertsRowsTogether: Bool { get }
+    /// Whether a unique constraint of the table may be checked only at commit (PostgreSQL's
+    /// DEFERRABLE): an insert that succeeds may then still collide with a row, so the
+    /// importer matches every record before it writes, and never inserts in sets.
+    var defersUniqueChecks: Bool { get }
     /// Inserts `rows` (each the values of `columns`) all or none, and returns their keys in
     /// order: nil, having written nothing, when the store cannot tell them without asking
     /// row by row (the caller then inserts each with `insert`). Throws as `insert` does when
@@ -374,6 +378,7 @@ extension TableAccess {
     public func prefetchKeys(_ keys: [[Value]]) throws {}
     public var keysFoundByPrefetch: [[Value]] { [] }
     public var insertsRowsTogether: Bool { false }
+    public var defersUniqueChecks: Bool { false }
     public func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? { nil }
 
     /// Writes `values` into `columns` of the row at `key` (see `update(at:_:_:previous:)`).
