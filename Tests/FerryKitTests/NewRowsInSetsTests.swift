@@ -372,28 +372,4 @@ import Testing
             }
         }
     }
-
-    /// 1,200 new rows into a table of three: the writes alone are the two the changeset
-    /// changes (a key taken by another row, one row updated), not one a row.
-    @Test func newRowsIntoATableOfThreeTakeNoRoundTripEach() throws {
-        try withTemporaryDirectory { directory in
-            let sourcePath = directory.appendingPathComponent("source.db").path
-            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
-            try source.execute("""
-                CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);
-                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
-                INSERT INTO notes SELECT 'n' || i, 'note ' || i FROM n;
-                """)
-            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
-            try PostgresTestServer.withDatabase { uri in
-                let postgres = try PostgresStore(uri: uri)
-                try postgres.connection.execute("CREATE TABLE notes (id text PRIMARY KEY, body text); INSERT INTO notes VALUES ('old', 'x'), ('n5', 'note 5'), ('n700', 'other')")
-                let report = try importChangeset(changeset, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
-                #expect(report.totals.inserted == 1198 && report.totals.unchanged == 1 && report.totals.updated == 1, "\(report.totals)")
-                #expect(try postgres.connection.scalar("SELECT count(*) FROM notes") == .integer(1201))
-                #expect(postgres.rowsInsertedTogether == 1198)
-                #expect(postgres.writesAlone <= 2, "\(postgres.writesAlone) writes alone")
-            }
-        }
-    }
 }

@@ -259,6 +259,10 @@ import Testing
                 #expect(try postgres.connection.scalar("SELECT body FROM notes WHERE id = 'n700'") == .text("note 700"))
                 #expect(try postgres.connection.scalar("SELECT count(*) FROM notes") == .integer(1201))
                 #expect(postgres.rowLookupsByKey < 10, "\(postgres.rowLookupsByKey) keys asked for one by one")
+                // Nor a round trip a new row to insert it: the new rows go in a set a batch
+                // (`NewRowsInSetsTests`); alone, only the key taken and the row updated.
+                #expect(postgres.rowsInsertedTogether == 1198)
+                #expect(postgres.writesAlone <= 2, "\(postgres.writesAlone) writes alone")
 
                 // The same changeset again: nothing is inserted, so after two batches no key is asked.
                 postgres.rowLookupsByKey = 0
