@@ -809,6 +809,8 @@ final class PostgresTableAccess: TableAccess {
     }
 
     var insertsRowsTogether: Bool { (try? store.onlyFerryWrites()) ?? false }
+    /// Every statement is a round trip: a new row among matched ones waits for a set too.
+    var holdsNewRowsForSets: Bool { true }
 
     /// A primary key, unique or exclusion constraint declared DEFERRABLE (a transaction may
     /// defer it, and INITIALLY DEFERRED ones are): asked as if one is, should the catalog not answer.

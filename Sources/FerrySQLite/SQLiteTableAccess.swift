@@ -252,6 +252,8 @@ final class SQLiteTableAccess: TableAccess {
         return (try? database.rows("SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE", [.text(tableName), .text(tableName)]).isEmpty) ?? false
     }
 
+    var holdsNewRowsForSets: Bool { store?.newRowsInSets ?? false }
+
     /// One `INSERT … VALUES (…), (…)` for the lot (several past SQLite's limit of bound
     /// parameters), in a savepoint, so the set goes in all or none. Each statement costs
     /// SQLite a VDBE program start and a cursor on each B-tree, paid once for the set

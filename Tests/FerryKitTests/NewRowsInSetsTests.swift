@@ -80,6 +80,7 @@ import Testing
             for inSets in [false, true] {
                 let store = try SQLiteStore(path: directory.appendingPathComponent("\(inSets).db").path, mode: .readWriteCreate)
                 store.insertsInSets = inSets
+                store.newRowsInSets = inSets
                 try store.database.execute("""
                     CREATE TABLE people (id TEXT PRIMARY KEY, cloudId TEXT UNIQUE, email TEXT UNIQUE COLLATE NOCASE, code INTEGER UNIQUE,
                                          n INTEGER CHECK (n >= 0), name TEXT);
@@ -137,6 +138,7 @@ import Testing
             for inSets in [false, true] {
                 let store = try SQLiteStore(path: directory.appendingPathComponent("\(inSets).db").path, mode: .readWriteCreate)
                 store.insertsInSets = inSets
+                store.newRowsInSets = inSets
                 try store.database.execute(schema.joined(separator: ";\n") + ";\nINSERT INTO items (id, name) VALUES ('old', 'here before')")
                 let report = try importChangeset(changeset, into: store, in: directory, options: ImportOptions(onConflict: .sourceWins))
                 endings[inSets] = (try store.database.rows("SELECT id, name FROM items ORDER BY id"), Self.totals(report), store.rowsInsertedTogether)
@@ -164,6 +166,7 @@ import Testing
             for inSets in [false, true] {
                 let store = try SQLiteStore(path: directory.appendingPathComponent("\(inSets).db").path, mode: .readWriteCreate)
                 store.insertsInSets = inSets
+                store.newRowsInSets = inSets
                 try store.database.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL, name TEXT); INSERT INTO u VALUES (1, 'x', 'X')")
                 let report = try Importer(store: store, changeset: try ChangesetReader(path: changeset, target: store),
                                           options: ImportOptions(rejectsPath: directory.appendingPathComponent("r\(inSets)").path)).run()
@@ -190,6 +193,7 @@ import Testing
                 WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 599)
                 INSERT INTO notes (id, body) SELECT printf('n%04d', i * 2 + 1), 'new ' || i FROM k;
                 """)
+            pair.b.newRowsInSets = true
             let before = pair.b.rowsInsertedTogether
             let (report, shipped) = try pair.sync(pair.a, pair.b, incremental: false)
             #expect(shipped == 1_200)
@@ -239,6 +243,7 @@ import Testing
                 try pair.b.database.execute("VACUUM INTO '\(path)'")
                 let store = try SQLiteStore(path: path, mode: .readWrite)
                 store.insertsInSets = inSets
+                store.newRowsInSets = inSets
                 let rejectsPath = directory.appendingPathComponent("rejects-\(inSets).ndjson").path
                 let report = try importChangeset(changeset, into: store, in: directory,
                                                  options: ImportOptions(rejectsPath: rejectsPath, onConflict: seed % 2 == 0 ? .sourceWins : .defer))

@@ -79,7 +79,7 @@ extension TableReconciler {
     /// goes in as it came, under the full key it brings, and nothing the book keeps under
     /// that key would be moved aside by its insert (`inserted`).
     private func mayWait(_ row: [Value]) throws -> Bool {
-        guard queuesInserts, !insertsFirst, !breakingCycles, primaryKeyIndexes.count == target.primaryKey.count,
+        guard queuesInserts, !insertsFirst, access.holdsNewRowsForSets, !breakingCycles, primaryKeyIndexes.count == target.primaryKey.count,
               !primaryKeyIndexes.contains(where: { row[$0].isNull }) else { return false }
         guard bookKnewTable else { return true }
         return try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(primaryKeyIndexes.map { row[$0] })) == nil

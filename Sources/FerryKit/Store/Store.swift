@@ -325,6 +325,10 @@ public protocol TableAccess: AnyObject {
     /// aside, false where anything but Ferry's statement would write (a trigger, a rule).
     /// PostgreSQL saves a round trip a row, SQLite a statement's start a row.
     var insertsRowsTogether: Bool { get }
+    /// Whether, in a table that was not empty, a record that matched no row is worth
+    /// holding to go in with others (where `insertsRowsTogether`): true where a statement
+    /// costs a round trip; the holding's own bookkeeping costs more than a statement start.
+    var holdsNewRowsForSets: Bool { get }
     /// Whether a unique constraint of the table may be checked only at commit (PostgreSQL's
     /// DEFERRABLE): an insert that succeeds may then still collide with a row, so the
     /// importer matches every record before it writes, and never inserts in sets.
@@ -379,6 +383,7 @@ extension TableAccess {
     public var keysFoundByPrefetch: [[Value]] { [] }
     public var insertsRowsTogether: Bool { false }
     public var defersUniqueChecks: Bool { false }
+    public var holdsNewRowsForSets: Bool { false }
     public func insert(_ columns: [String], rows: [[Value]]) throws -> [[Value]]? { nil }
 
     /// Writes `values` into `columns` of the row at `key` (see `update(at:_:_:previous:)`).
