@@ -218,9 +218,6 @@ public enum PostgresTypes {
     }
 }
 
-/// A `character(n)` or `character varying(n)` column's length: PostgreSQL stores a longer
-/// value cut to it when only spaces are cut (else refuses it), and pads a `character(n)`
-/// value to it. It reads back so.
 extension PostgresTypes {
     /// How a column of type `type` is read (`cell` is its quoted name or `alias.name`).
     static func readExpression(_ cell: String, type: UInt32?) -> String {
@@ -228,6 +225,9 @@ extension PostgresTypes {
     }
 }
 
+/// A `character(n)` or `character varying(n)` column's length: PostgreSQL stores a longer
+/// value cut to it when only spaces are cut (else refuses it), and pads a `character(n)`
+/// value to it. It reads back so.
 struct CharacterLength: Equatable {
     let length: Int
     let padded: Bool
