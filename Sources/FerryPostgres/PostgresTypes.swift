@@ -266,6 +266,8 @@ struct CharacterLength: Equatable {
     /// more dimensions, `[0:1]={…}` where the bounds are not 1), each element as the column
     /// stores it, printed as PostgreSQL prints it; nil when an element would be refused, or
     /// the text is not an array as PostgreSQL prints one.
+    private static let quotedInArrays: Set<UInt8> = Set("\"\\{}, \t\n\u{0B}\u{0C}\r".utf8)
+
     func storedArray(_ printed: [UInt8]) -> [UInt8]? {
         guard let open = printed.firstIndex(of: UInt8(ascii: "{")) else { return nil }
         var output = Array(printed[..<open])
@@ -280,9 +282,8 @@ struct CharacterLength: Equatable {
             }
             // array_out's rule: quoted when empty, "NULL" in any case, or holding a quote, a
             // backslash, a brace, the delimiter or white space.
-            let special: Set<UInt8> = [34, 92, 123, 125, 44, 32, 9, 10, 11, 12, 13]
-            let quoted = stored.isEmpty || stored.contains(where: special.contains)
-                || String(decoding: stored, as: UTF8.self).caseInsensitiveCompare("NULL") == .orderedSame
+            let quoted = stored.isEmpty || stored.contains(where: Self.quotedInArrays.contains)
+                || stored.count == 4 && String(decoding: stored, as: UTF8.self).uppercased() == "NULL"
             guard quoted else { output += stored; return true }
             output.append(34)
             for byte in stored {

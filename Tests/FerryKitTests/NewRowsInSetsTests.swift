@@ -328,14 +328,11 @@ import Testing
     /// rows already here write nothing, so the new ones go in together.
     @Test func newRowsBetweenRowsAlreadyHereGoInTogether() throws {
         try withTemporaryDirectory { directory in
-            let sourcePath = directory.appendingPathComponent("source.db").path
-            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
-            try source.execute("""
+            let changeset = try exportedSQLite(in: directory, """
                 CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
                 INSERT INTO notes SELECT printf('n%04d', i), 'note ' || i FROM n;
                 """)
-            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
             try PostgresTestServer.withDatabase { uri in
                 let postgres = try PostgresStore(uri: uri)
                 try postgres.connection.execute("""
@@ -355,13 +352,10 @@ import Testing
     /// the import. Such a table takes its new rows one by one, as before.
     @Test func aDeferrableUniqueConstraintTakesRowsOneByOne() throws {
         try withTemporaryDirectory { directory in
-            let sourcePath = directory.appendingPathComponent("source.db").path
-            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
-            try source.execute("""
+            let changeset = try exportedSQLite(in: directory, """
                 CREATE TABLE p (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT);
                 INSERT INTO p VALUES (1, 'ann@x', 'Ann'), (2, 'ANN@X', 'Ann again'), (3, 'bob@x', 'Bob');
                 """)
-            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
             for empty in [false, true] {
                 try PostgresTestServer.withDatabase { uri in
                     let postgres = try PostgresStore(uri: uri)

@@ -210,9 +210,7 @@ import Testing
 @Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresParentPrefetchTests {
     @Test func childrenAskForTheirParentsABatchAtATime() throws {
         try withTemporaryDirectory { directory in
-            let sourcePath = directory.appendingPathComponent("source.db").path
-            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
-            try source.execute("""
+            let changeset = try exportedSQLite(in: directory, """
                 CREATE TABLE owners (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);
                 CREATE TABLE pets (id TEXT PRIMARY KEY, owner TEXT REFERENCES owners (id), name TEXT);
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 399)
@@ -220,7 +218,6 @@ import Testing
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 899)
                 INSERT INTO pets SELECT 'p' || i, CASE WHEN i % 97 = 0 THEN NULL ELSE 'o' || ((i * 7) % 400) END, 'pet ' || i FROM n;
                 """)
-            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
             try PostgresTestServer.withDatabase { uri in
                 let postgres = try PostgresStore(uri: uri)
                 postgres.knownRowLimit = 300
@@ -242,14 +239,11 @@ import Testing
 @Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresNewRowKeyTests {
     @Test func newRowsAskWhetherTheirKeysAreFreeABatchAtATime() throws {
         try withTemporaryDirectory { directory in
-            let sourcePath = directory.appendingPathComponent("source.db").path
-            let source = try SQLiteDatabase(path: sourcePath, mode: .readWriteCreate)
-            try source.execute("""
+            let changeset = try exportedSQLite(in: directory, """
                 CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT);
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
                 INSERT INTO notes SELECT 'n' || i, 'note ' || i FROM n;
                 """)
-            let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
             try PostgresTestServer.withDatabase { uri in
                 let postgres = try PostgresStore(uri: uri)
                 // Not empty: every record is matched, then inserted. Two of its keys are taken.

@@ -187,11 +187,4 @@ import Testing
             CREATE TABLE items (id TEXT PRIMARY KEY, ownerId TEXT REFERENCES owners (id), sku TEXT NOT NULL);
             """, tables: ["owners", "items"])
     }
-
-    private func exportedSQLite(in directory: URL, _ sql: String) throws -> String {
-        let path = directory.appendingPathComponent("source.db").path
-        let source = try SQLiteDatabase(path: path, mode: .readWriteCreate)
-        try source.execute(sql)
-        return try exportStore(try SQLiteStore(path: path, mode: .readOnly), to: directory, name: "changeset")
-    }
 }

@@ -104,3 +104,12 @@ func insertItemsForSetTests(into source: SQLiteDatabase, seed: UInt64, refusals:
         insert.reset()
     }
 }
+
+/// A SQLite database made by `sql` in `directory` (`source.db`), exported to a changeset
+/// there; returns the changeset's path.
+func exportedSQLite(in directory: URL, _ sql: String) throws -> String {
+    let path = directory.appendingPathComponent("source.db").path
+    let source = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+    try source.execute(sql)
+    return try exportStore(try SQLiteStore(path: path, mode: .readOnly), to: directory, name: "changeset")
+}

@@ -152,17 +152,13 @@ struct ImportSession {
                     try flush()
                     outcome = try reconcilers[index].apply(record, line: lineNumber)
                 }
-                switch outcome {
-                case .queued:
+                if case .queued = outcome {
                     queuedLines.append((lineNumber, line))
-                case .rejected, .deferred:
-                    // The records waiting come first in the rejects and the records deferred,
-                    // as in the file.
-                    if !queuedLines.isEmpty { try flush() }
-                    try handle(outcome, record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
-                default:
-                    // Counted only: a record that wrote anything had the records waiting flushed
-                    // before it wrote (`Outcome.flushFirst`).
+                } else {
+                    // The records waiting come first in the rejects and the records deferred, as
+                    // in the file. Other outcomes are counted only: a record that wrote anything
+                    // had the records waiting flushed before it wrote (`Outcome.flushFirst`).
+                    if !queuedLines.isEmpty, outcome.isWrittenInFileOrder { try flush() }
                     try handle(outcome, record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
                 }
                 ticker.advance()

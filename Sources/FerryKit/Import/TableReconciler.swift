@@ -26,6 +26,15 @@ final class TableReconciler {
         /// (a NULL in its key keeps it from waiting with them). Flush them, then apply it
         /// again, so the rows meet each other in file order.
         case flushFirst
+
+        /// A reject (the rejects file) or a record deferred (the rounds after the first pass
+        /// take them in the order they were put aside).
+        var isWrittenInFileOrder: Bool {
+            switch self {
+            case .rejected, .deferred: return true
+            default: return false
+            }
+        }
     }
 
     let incoming: ManifestTable
