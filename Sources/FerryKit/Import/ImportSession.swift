@@ -292,7 +292,6 @@ struct ImportSession {
         for reconciler in reconcilers {
             reconciler.cachesParents = false
             reconciler.forgetParentKeys()
-            reconciler.queuesInserts = false
         }
         var final = false
         var brokeCycles = false
@@ -303,13 +302,45 @@ struct ImportSession {
             if final { context.waitingInLastRound = Set(queue.tableIndexes.map { changeset.manifest.tables[$0].name.lowercased() }) }
             for reconciler in reconcilers { reconciler.breakingCycles = breakCycles }
             var applied = 0
+            // New rows wait for a set here too, as in the first pass (in a tree whose file
+            // order is not the tree's, most rows come back here); the rows of one table at a
+            // time, as the records put aside are in table order. Their lines are copied: the
+            // spill's buffer moves on with each record.
+            var queuedLines: [(number: Int, line: [UInt8])] = []
+            var queuedTable = 0
+            func flush() throws {
+                guard !queuedLines.isEmpty else { return }
+                let index = queuedTable, lines = queuedLines
+                queuedLines = []
+                let queues = reconcilers[index].queuesInserts
+                reconcilers[index].queuesInserts = false
+                defer { reconcilers[index].queuesInserts = queues }
+                try reconcilers[index].flushQueued { position, record, outcome in
+                    let (number, line) = lines[position]
+                    let final = try outcome ?? reconcilers[index].apply(record, line: number)
+                    try line.withUnsafeBufferPointer { try handle(final, record: record, tableIndex: index, lineNumber: number, line: $0, deferred: next) }
+                }
+            }
             try queue.forEach { tableIndex, lineNumber, line in
                 let table = changeset.manifest.tables[tableIndex]
                 let record = try ChangesetReader.decode(line, table: table.name, file: table.file, lineNumber: lineNumber)
-                let outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
+                if tableIndex != queuedTable || record.operation == .delete { try flush() }
+                var outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
+                if case .flushFirst = outcome {
+                    try flush()
+                    outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
+                }
+                // A record waiting is applied: it has its parents, and is never put aside again.
                 if case .deferred = outcome {} else { applied += 1 }
+                if case .queued = outcome {
+                    queuedTable = tableIndex
+                    queuedLines.append((lineNumber, Array(line)))
+                    return
+                }
+                if outcome.isWrittenInFileOrder { try flush() }
                 try handle(outcome, record: record, tableIndex: tableIndex, lineNumber: lineNumber, line: line, deferred: next)
             }
+            try flush()
             if final { break }
             if breakCycles {
                 breakCycles = false
@@ -344,11 +375,25 @@ struct ImportSession {
         let reconciler = reconcilers[tableIndex]
         guard done.insert(reconciler.target.name + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)).inserted else { return }
         let undone = "table \(reconciler.target.name), line \(line): \(rejection.reason.rawValue)"
+        // The row as it was written here (its references as this store's ids), so the
+        // rejects file can be fixed and imported into this store again; read before the rows
+        // pointing at it go, which may clear its own reference (a cycle, below).
+        var written = try reconciler.access.values(reconciler.target.columnNames, at: key)
         for (childIndex, child) in reconcilers.enumerated() {
             for reference in child.target.references where reference.table.lowercased() == reconciler.target.name.lowercased() {
                 guard let values = try reconciler.access.values(reference.to, at: key), !values.contains(where: \.isNull) else { continue }
                 for dependent in try child.access.keys(where: reference.columns, equal: values, limit: Int(Int32.max)) {
                     if childIndex == tableIndex && dependent == key { continue } // a row pointing at itself
+                    if done.contains(child.target.name + "\u{0}" + String(decoding: PortableRow.rowKey(dependent), as: UTF8.self)) {
+                        // A row of this chain still being taken out, further up (a cycle): its
+                        // reference to this row goes first, or a store that checks foreign keys
+                        // at once (PostgreSQL) refuses this row's delete. A NOT NULL one is
+                        // checked at commit (it held a placeholder), when both are gone.
+                        if reference.columns.allSatisfy({ child.target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false }) {
+                            try child.access.update(at: dependent, reference.columns, reference.columns.map { _ in .null })
+                        }
+                        continue
+                    }
                     // Inserted by this import: every row of a table that was empty, else as the key map recorded it.
                     let insertedHere = try emptyAtStart.contains(child.target.name.lowercased()) || context.keyMap.isReassigned(table: child.target.name, key: dependent)
                     guard insertedHere else {
@@ -359,9 +404,6 @@ struct ImportSession {
                 }
             }
         }
-        // The row as it was written here (its references as this store's ids), so the
-        // rejects file can be fixed and imported into this store again.
-        var written = try reconciler.access.values(reconciler.target.columnNames, at: key)
         // The reference the cycle left NULL goes back to what the record said, with its identity.
         var brokenReference: (column: String, identity: Record.ReferenceIdentity)?
         if let fixup, var row = written {

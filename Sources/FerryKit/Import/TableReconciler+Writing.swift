@@ -75,6 +75,40 @@ extension TableReconciler {
         return identities
     }
 
+    /// What a row of this table could be named by from another (`mayNameQueuedRow`): its
+    /// cloudId and the keys its foreign keys into itself point at. Queued in a table
+    /// filled by inserts first, where `identities` are not needed.
+    func namedIdentities(of record: Record, _ row: [Value]) -> [[Value]] {
+        var identities: [[Value]] = []
+        if !record.cloudId.isNull { identities.append([.integer(-1), record.cloudId]) }
+        for (tag, indexes) in selfReferencedPositions {
+            var values: [Value] = [.integer(tag)]
+            for index in indexes where !row[index].isNull { values.append(row[index]) }
+            if values.count == indexes.count + 1 { identities.append(values) }
+        }
+        return identities
+    }
+
+    /// Whether a foreign key of this table into itself may name a row still waiting: by the
+    /// parent's cloudId, by the key it points at, or by a natural key the parent's identity
+    /// carries. Values are compared as given: a parent found only under a collation or after
+    /// its key was translated is missed here, and its child, finding no parent yet, waits
+    /// for the next round as when it comes before its parent in the file.
+    func mayNameQueuedRow(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) -> Bool {
+        if let identity, !identity.cloudId.isNull, queuedIdentities.contains([.integer(-1), identity.cloudId]) { return true }
+        for (tag, set) in identityColumns {
+            if set == resolved.reference.to, queuedIdentities.contains([.integer(tag)] + raw) { return true }
+            guard let identity, !identity.keys.isEmpty else { continue }
+            var values: [Value] = [.integer(tag)]
+            for column in set {
+                guard let value = identity.keys.first(where: { $0.0 == column })?.1, !value.isNull else { break }
+                values.append(value)
+            }
+            if values.count == set.count + 1, queuedIdentities.contains(values) { return true }
+        }
+        return false
+    }
+
     /// Whether a new row of a table that was not empty may wait to go in with others: it
     /// goes in as it came, under the full key it brings, and nothing the book keeps under
     /// that key would be moved aside by its insert (`inserted`).

@@ -27,13 +27,14 @@ final class TableReconciler {
         /// again, so the rows meet each other in file order.
         case flushFirst
 
-        /// A reject (the rejects file) or a record deferred (the rounds after the first pass
-        /// take them in the order they were put aside).
+        /// A reject: the rejects file lists them in file order, so the records waiting, which
+        /// may be refused, go first. A record deferred is put aside without them: one waiting
+        /// has its parents found already and is never deferred when applied again, so the
+        /// records put aside stay in file order (in a table that points at itself, a child
+        /// whose parent comes later would otherwise cut every set short).
         var isWrittenInFileOrder: Bool {
-            switch self {
-            case .rejected, .deferred: return true
-            default: return false
-            }
+            if case .rejected = self { return true }
+            return false
         }
     }
 
@@ -114,10 +115,12 @@ final class TableReconciler {
     /// New rows wait here to go in together, a batch at a time (`flushQueued`): one
     /// statement for the lot instead of one per row, on a store that pays a round trip per
     /// statement. In a table filled by inserts first, every record; in a table that was not
-    /// empty, the records that matched no row and go in under the key they bring. Off for a
-    /// table that points at itself (a row may point at one still waiting), a table with
-    /// pins or `match` composites (no constraint would catch a row that meets a waiting
-    /// one), and in the rounds after the first pass.
+    /// empty, the records that matched no row and go in under the key they bring. A row of
+    /// a table that points at itself and names a row still waiting has them go in first
+    /// (`mayNameQueuedRow`); such a table waits only where the store holds new rows for
+    /// sets (`TableAccess.holdsNewRowsForSets`). Off for a table with pins or `match`
+    /// composites (no constraint would catch a row that meets a waiting one), and in the
+    /// round that breaks cycles (`breakingCycles`).
     var queuesInserts: Bool
     var queued: [Record] = []
     /// The rows of `queued`, resolved (two arrays: a set's rows are handed on without its records).
@@ -132,6 +135,11 @@ final class TableReconciler {
     /// The positions in the incoming row of the primary key (tag 0) and of each natural key
     /// and unique expression's columns (tags 1…), complete ones only.
     let identityPositions: [(tag: Int64, indexes: [Int])]
+    /// The column names of each of `identityPositions`, with its tag.
+    let identityColumns: [(tag: Int64, columns: [String])]
+    /// The identities of `identityPositions` that a foreign key of this table into itself
+    /// points at (a manager's id, a parent category's code); empty when none does.
+    let selfReferencedPositions: [(tag: Int64, indexes: [Int])]
     /// The store's hidden row number of a table without a primary key (SQLite's rowid).
     let hiddenRowKey: String?
     /// Whether the book had entries for this table when the import began (else no key can
@@ -186,11 +194,19 @@ final class TableReconciler {
             && !target.resolvesConflictsItself && !access.defersUniqueChecks
         insertsFirst = try guarded && context.store.isEmpty(target.name) && !context.book.hasEntries(table: target.name)
         // Whether the store takes sets is asked once its triggers that stamp rows are set aside.
-        queuesInserts = guarded && !target.references.contains { $0.table.lowercased() == target.name.lowercased() } && !context.hasPins(table: target.name)
-        identityPositions = ([target.primaryKey] + target.matchSets + target.expressionKeys.map(\.columns)).enumerated().compactMap { tag, set in
+        // A table that points at itself waits only where a statement costs a round trip: on
+        // SQLite, checking each reference against the rows waiting cost more than the sets
+        // saved (see docs/decisions.md).
+        let pointsAtItself = target.references.contains { $0.table.lowercased() == target.name.lowercased() }
+        queuesInserts = guarded && !context.hasPins(table: target.name) && (!pointsAtItself || access.holdsNewRowsForSets)
+        let identitySets = [target.primaryKey] + target.matchSets + target.expressionKeys.map(\.columns)
+        identityPositions = identitySets.enumerated().compactMap { tag, set in
             let indexes = set.compactMap { position[$0] }
             return indexes.count == set.count && !set.isEmpty ? (Int64(tag), indexes) : nil
         }
+        identityColumns = identityPositions.map { ($0.tag, identitySets[Int($0.tag)]) }
+        let selfReferenced = target.references.filter { $0.table.lowercased() == target.name.lowercased() }.map(\.to)
+        selfReferencedPositions = identityPositions.filter { selfReferenced.contains(identitySets[Int($0.tag)]) }
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }
         forgetParentKeys() // sized by how many foreign keys share the budget
     }
@@ -257,6 +273,8 @@ final class TableReconciler {
             if raw.contains(where: \.isNull) { continue }
             let column = resolved.reference.columns[0]
             let identity = record.refs.first(where: { $0.0 == column })?.1
+            // A parent still waiting to go in is not there to be found: it goes in first.
+            if resolved.pointsAtItself, !queued.isEmpty, mayNameQueuedRow(resolved, raw: raw, identity: identity) { return .flushFirst }
             switch try resolve(resolved, raw: raw, identity: identity) {
             case .success(let values):
                 for (index, value) in zip(resolved.indexes, values) { row[index] = value }
@@ -306,6 +324,8 @@ final class TableReconciler {
                     queued.reserveCapacity(RecordPipe.batchSize)
                     queuedRows.reserveCapacity(RecordPipe.batchSize)
                 }
+                // Only a row of this table may name one waiting (`mayNameQueuedRow`).
+                if !selfReferencedPositions.isEmpty { queuedIdentities.formUnion(namedIdentities(of: record, row)) }
                 queued.append(record)
                 queuedRows.append(row)
                 return .queued
