@@ -9,10 +9,10 @@ import Testing
 /// (`TableReconciler.mayNameQueuedRow`), and a row whose parent comes later is put aside
 /// without cutting the set short. The model is the same import with every row alone.
 @Suite struct SelfReferenceSetsTests {
-    /// 700 staff whose managers point at themselves, at each other in pairs, or (a row no
-    /// other points at) at nothing there is; mentors named
-    /// by a unique code; rows matching the target's by id, cloudId or email (in other
-    /// letters); a CHECK the target refuses some rows by.
+    /// 700 staff whose managers point anywhere in the file, at themselves, at each other in
+    /// pairs, or (a row no other points at) at nothing there is; mentors named by a unique
+    /// code; rows matching the target's by id, cloudId or email (in other letters); a CHECK
+    /// the target refuses some rows by.
     static func staff(seed: UInt64, targetHasRows: Bool, into source: SQLiteDatabase) throws {
         var random = SplitMix64(seed: seed)
         func maybe(_ chance: Double) -> Bool { Double.random(in: 0..<1, using: &random) < chance }
