@@ -262,12 +262,13 @@ struct CharacterLength: Equatable {
         return nil
     }
 
+    /// What `array_out` quotes an element for (with an empty one and `NULL` in any case).
+    private static let quotedInArrays: Set<UInt8> = Set("\"\\{}, \t\n\u{0B}\u{0C}\r".utf8)
+
     /// An array of such elements as printed by PostgreSQL (`{ab,"c d",NULL}`, nested for
     /// more dimensions, `[0:1]={…}` where the bounds are not 1), each element as the column
     /// stores it, printed as PostgreSQL prints it; nil when an element would be refused, or
     /// the text is not an array as PostgreSQL prints one.
-    private static let quotedInArrays: Set<UInt8> = Set("\"\\{}, \t\n\u{0B}\u{0C}\r".utf8)
-
     func storedArray(_ printed: [UInt8]) -> [UInt8]? {
         guard let open = printed.firstIndex(of: UInt8(ascii: "{")) else { return nil }
         var output = Array(printed[..<open])
@@ -313,7 +314,7 @@ struct CharacterLength: Equatable {
                 guard emit(element) else { return nil }
             default:
                 element.removeAll(keepingCapacity: true)
-                while index < printed.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "{")].contains(printed[index]) {
+                while index < printed.count, printed[index] != UInt8(ascii: ","), printed[index] != UInt8(ascii: "}"), printed[index] != UInt8(ascii: "{") {
                     element.append(printed[index])
                     index += 1
                 }

@@ -65,6 +65,13 @@ import Testing
         }
     }
 
+    /// The ending in sets is the ending row by row: report, rows, rejects file.
+    static func expectSameEnding(_ sets: Ending, _ alone: Ending, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(sets.totals == alone.totals, "seed \(seed): inserted, updated, merged, unchanged, deleted, conflicts, rejected", sourceLocation: sourceLocation)
+        expectSameRows(sets.rows, alone.rows, "seed \(seed)", sourceLocation: sourceLocation)
+        #expect(sets.rejects == alone.rejects, "seed \(seed)", sourceLocation: sourceLocation)
+    }
+
     private static func totals(_ report: ImportReport) -> [Int] {
         let t = report.totals
         return [t.inserted, t.updated, t.merged, t.unchanged, t.deleted, t.conflicts, t.rejected]
@@ -95,9 +102,7 @@ import Testing
                                    store.rowsInsertedTogether)
             }
             let alone = try #require(endings[false]), sets = try #require(endings[true])
-            #expect(sets.ending.totals == alone.ending.totals, "seed \(seed): inserted, updated, merged, unchanged, deleted, conflicts, rejected")
-            Self.expectSameRows(sets.ending.rows, alone.ending.rows, "seed \(seed)")
-            #expect(sets.ending.rejects == alone.ending.rejects, "seed \(seed)")
+            Self.expectSameEnding(sets.ending, alone.ending, seed: seed)
             // Every kind of record happened, and most new rows went in together.
             let t = alone.ending.totals
             #expect(t[0] > 500 && t[1] + t[2] + t[3] + t[5] > 20 && t[6] > 10, "seed \(seed): \(t)")
@@ -262,9 +267,7 @@ import Testing
                                    store.rowsInsertedTogether)
             }
             let alone = try #require(endings[false]), sets = try #require(endings[true])
-            #expect(sets.ending.totals == alone.ending.totals, "seed \(seed): inserted, updated, merged, unchanged, deleted, conflicts, rejected")
-            Self.expectSameRows(sets.ending.rows, alone.ending.rows, "seed \(seed)")
-            #expect(sets.ending.rejects == alone.ending.rejects, "seed \(seed)")
+            Self.expectSameEnding(sets.ending, alone.ending, seed: seed)
             Self.expectSameRows(sets.ending.book, alone.ending.book, "seed \(seed), book")
             let t = alone.ending.totals
             #expect(t[0] > 400 && t[1] > 0 && t[4] > 0, "seed \(seed): \(t)")
@@ -312,9 +315,7 @@ import Testing
             let changeset = try exportStore(try SQLiteStore(path: sourcePath, mode: .readOnly), to: directory, name: "changeset")
             let alone = try imported(changeset, prefetching: false, seed: seed, in: directory)
             let sets = try imported(changeset, prefetching: true, seed: seed, in: directory)
-            #expect(sets.ending.totals == alone.ending.totals, "seed \(seed): inserted, updated, merged, unchanged, deleted, conflicts, rejected")
-            NewRowsInSetsTests.expectSameRows(sets.ending.rows, alone.ending.rows, "seed \(seed)")
-            #expect(sets.ending.rejects == alone.ending.rejects, "seed \(seed)")
+            NewRowsInSetsTests.expectSameEnding(sets.ending, alone.ending, seed: seed)
             let inserted = alone.ending.totals[0]
             #expect(inserted > 500 && alone.together == 0)
             #expect(sets.together > 300, "seed \(seed): \(sets.together) of \(inserted) new rows in sets")

@@ -131,17 +131,9 @@ struct ImportSession {
             var queuedLines: [(number: Int, line: UnsafeBufferPointer<UInt8>)] = []
             func flush() throws {
                 guard !queuedLines.isEmpty else { return }
-                // Records refused in a set are applied alone (not queued again), in order.
-                let queues = reconcilers[index].queuesInserts
-                reconcilers[index].queuesInserts = false
-                defer { reconcilers[index].queuesInserts = queues }
                 let lines = queuedLines
                 queuedLines = []
-                try reconcilers[index].flushQueued { position, record, outcome in
-                    let (number, line) = lines[position]
-                    let final = try outcome ?? reconcilers[index].apply(record, line: number)
-                    try handle(final, record: record, tableIndex: index, lineNumber: number, line: line, deferred: deferred)
-                }
+                try settleQueued(index, lines: lines, deferred: deferred)
             }
             try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm, beforeBatch: beforeBatch,
                                          afterBatch: flush) { lineNumber, record, line in
@@ -155,9 +147,9 @@ struct ImportSession {
                 if case .queued = outcome {
                     queuedLines.append((lineNumber, line))
                 } else {
-                    // The records waiting come first in the rejects and the records deferred, as
-                    // in the file. Other outcomes are counted only: a record that wrote anything
-                    // had the records waiting flushed before it wrote (`Outcome.flushFirst`).
+                    // The records waiting come first in the rejects, as in the file. Other outcomes
+                    // are counted or put aside only: a record that wrote anything had the records
+                    // waiting flushed before it wrote (`Outcome.flushFirst`).
                     if !queuedLines.isEmpty, outcome.isWrittenInFileOrder { try flush() }
                     try handle(outcome, record: record, tableIndex: index, lineNumber: lineNumber, line: line, deferred: deferred)
                 }
@@ -223,6 +215,20 @@ struct ImportSession {
             }
         }
         return created
+    }
+
+    /// Inserts the records table `index`'s reconciler holds, a set at a time, and handles
+    /// each in file order (`lines[i]` is the line of the i-th held); a record refused in a
+    /// set is applied alone, not queued again.
+    private mutating func settleQueued(_ index: Int, lines: [(number: Int, line: UnsafeBufferPointer<UInt8>)], deferred: SpillFile) throws {
+        let queues = reconcilers[index].queuesInserts
+        reconcilers[index].queuesInserts = false
+        defer { reconcilers[index].queuesInserts = queues }
+        try reconcilers[index].flushQueued { position, record, outcome in
+            let (number, line) = lines[position]
+            let final = try outcome ?? reconcilers[index].apply(record, line: number)
+            try handle(final, record: record, tableIndex: index, lineNumber: number, line: line, deferred: deferred)
+        }
     }
 
     private mutating func handle(_ outcome: TableReconciler.Outcome, record: Record, tableIndex: Int, lineNumber: Int, line: UnsafeBufferPointer<UInt8>, deferred: SpillFile) throws {
@@ -304,21 +310,18 @@ struct ImportSession {
             var applied = 0
             // New rows wait for a set here too, as in the first pass (in a tree whose file
             // order is not the tree's, most rows come back here); the rows of one table at a
-            // time, as the records put aside are in table order. Their lines are copied: the
-            // spill's buffer moves on with each record.
-            var queuedLines: [(number: Int, line: [UInt8])] = []
+            // time, as the records put aside are in table order. Their lines are copied (the
+            // spill's buffer moves on with each record), one after another into `queuedBytes`.
+            var queuedBytes: [UInt8] = []
+            var queuedLines: [(number: Int, range: Range<Int>)] = []
             var queuedTable = 0
             func flush() throws {
                 guard !queuedLines.isEmpty else { return }
-                let index = queuedTable, lines = queuedLines
-                queuedLines = []
-                let queues = reconcilers[index].queuesInserts
-                reconcilers[index].queuesInserts = false
-                defer { reconcilers[index].queuesInserts = queues }
-                try reconcilers[index].flushQueued { position, record, outcome in
-                    let (number, line) = lines[position]
-                    let final = try outcome ?? reconcilers[index].apply(record, line: number)
-                    try line.withUnsafeBufferPointer { try handle(final, record: record, tableIndex: index, lineNumber: number, line: $0, deferred: next) }
+                let bytes = queuedBytes, lines = queuedLines
+                queuedBytes.removeAll(keepingCapacity: true)
+                queuedLines.removeAll(keepingCapacity: true)
+                try bytes.withUnsafeBufferPointer { all in
+                    try settleQueued(queuedTable, lines: lines.map { ($0.number, UnsafeBufferPointer(rebasing: all[$0.range])) }, deferred: next)
                 }
             }
             try queue.forEach { tableIndex, lineNumber, line in
@@ -334,7 +337,8 @@ struct ImportSession {
                 if case .deferred = outcome {} else { applied += 1 }
                 if case .queued = outcome {
                     queuedTable = tableIndex
-                    queuedLines.append((lineNumber, Array(line)))
+                    queuedLines.append((lineNumber, queuedBytes.count..<(queuedBytes.count + line.count)))
+                    queuedBytes.append(contentsOf: line)
                     return
                 }
                 if outcome.isWrittenInFileOrder { try flush() }
@@ -373,7 +377,8 @@ struct ImportSession {
     private mutating func takeOut(_ tableIndex: Int, key: [Value], line: Int, rejection: Rejection, fixup: TableReconciler.CycleFixup? = nil,
                                   done: inout Set<String>) throws {
         let reconciler = reconcilers[tableIndex]
-        guard done.insert(reconciler.target.name + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)).inserted else { return }
+        func mark(_ table: TableDefinition, _ key: [Value]) -> String { table.name + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self) }
+        guard done.insert(mark(reconciler.target, key)).inserted else { return }
         let undone = "table \(reconciler.target.name), line \(line): \(rejection.reason.rawValue)"
         // The row as it was written here (its references as this store's ids), so the
         // rejects file can be fixed and imported into this store again; read before the rows
@@ -384,12 +389,12 @@ struct ImportSession {
                 guard let values = try reconciler.access.values(reference.to, at: key), !values.contains(where: \.isNull) else { continue }
                 for dependent in try child.access.keys(where: reference.columns, equal: values, limit: Int(Int32.max)) {
                     if childIndex == tableIndex && dependent == key { continue } // a row pointing at itself
-                    if done.contains(child.target.name + "\u{0}" + String(decoding: PortableRow.rowKey(dependent), as: UTF8.self)) {
+                    if done.contains(mark(child.target, dependent)) {
                         // A row of this chain still being taken out, further up (a cycle): its
                         // reference to this row goes first, or a store that checks foreign keys
                         // at once (PostgreSQL) refuses this row's delete. A NOT NULL one is
                         // checked at commit (it held a placeholder), when both are gone.
-                        if reference.columns.allSatisfy({ child.target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false }) {
+                        if child.target.allowsNull(reference.columns) {
                             try child.access.update(at: dependent, reference.columns, reference.columns.map { _ in .null })
                         }
                         continue

@@ -64,24 +64,22 @@ extension TableReconciler {
     /// What a record could meet a row by, each tagged with which identity it is
     /// (`queuedIdentities`).
     func identities(of record: Record, _ row: [Value]) -> [[Value]] {
-        var identities: [[Value]] = []
-        if !record.cloudId.isNull { identities.append([.integer(-1), record.cloudId]) }
-        if let identity = bookIdentity(record) { identities.append([.integer(-2), .blob(identity)]) }
-        for (tag, indexes) in identityPositions {
-            var values: [Value] = [.integer(tag)]
-            for index in indexes where !row[index].isNull { values.append(row[index]) }
-            if values.count == indexes.count + 1 { identities.append(values) }
-        }
-        return identities
+        identities(of: record, row, keys: identityPositions, book: true)
     }
 
     /// What a row of this table could be named by from another (`mayNameQueuedRow`): its
     /// cloudId and the keys its foreign keys into itself point at. Queued in a table
     /// filled by inserts first, where `identities` are not needed.
     func namedIdentities(of record: Record, _ row: [Value]) -> [[Value]] {
+        identities(of: record, row, keys: selfReferencedPositions, book: false)
+    }
+
+    /// The record's cloudId, with `book` the book's identity, and each of `keys` the row holds whole.
+    private func identities(of record: Record, _ row: [Value], keys: [(tag: Int64, indexes: [Int])], book: Bool) -> [[Value]] {
         var identities: [[Value]] = []
         if !record.cloudId.isNull { identities.append([.integer(-1), record.cloudId]) }
-        for (tag, indexes) in selfReferencedPositions {
+        if book, let identity = bookIdentity(record) { identities.append([.integer(-2), .blob(identity)]) }
+        for (tag, indexes) in keys {
             var values: [Value] = [.integer(tag)]
             for index in indexes where !row[index].isNull { values.append(row[index]) }
             if values.count == indexes.count + 1 { identities.append(values) }
@@ -96,7 +94,8 @@ extension TableReconciler {
     /// for the next round as when it comes before its parent in the file.
     func mayNameQueuedRow(_ resolved: ResolvedReference, raw: [Value], identity: Record.ReferenceIdentity?) -> Bool {
         if let identity, !identity.cloudId.isNull, queuedIdentities.contains([.integer(-1), identity.cloudId]) { return true }
-        for (tag, set) in identityColumns {
+        for (tag, _) in identityPositions {
+            let set = identitySets[Int(tag)]
             if set == resolved.reference.to, queuedIdentities.contains([.integer(tag)] + raw) { return true }
             guard let identity, !identity.keys.isEmpty else { continue }
             var values: [Value] = [.integer(tag)]

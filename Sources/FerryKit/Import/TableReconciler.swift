@@ -135,8 +135,9 @@ final class TableReconciler {
     /// The positions in the incoming row of the primary key (tag 0) and of each natural key
     /// and unique expression's columns (tags 1…), complete ones only.
     let identityPositions: [(tag: Int64, indexes: [Int])]
-    /// The column names of each of `identityPositions`, with its tag.
-    let identityColumns: [(tag: Int64, columns: [String])]
+    /// The columns of the primary key, each natural key and unique expression: a tag of
+    /// `identityPositions` is the index of its columns here.
+    let identitySets: [[String]]
     /// The identities of `identityPositions` that a foreign key of this table into itself
     /// points at (a manager's id, a parent category's code); empty when none does.
     let selfReferencedPositions: [(tag: Int64, indexes: [Int])]
@@ -182,7 +183,7 @@ final class TableReconciler {
             return ResolvedReference(reference: reference, indexes: indexes, parent: parent, pointsAtParentKey: parent?.primaryKey == reference.to,
                                      parentName: parent?.name.lowercased() ?? reference.table.lowercased(),
                                      pointsAtItself: reference.table.lowercased() == target.name.lowercased(),
-                                     nullable: reference.columns.allSatisfy { target.column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false },
+                                     nullable: target.allowsNull(reference.columns),
                                      checkedAtCommit: try context.store.checksReferenceAtCommit(reference, of: target.name))
         }
         primaryKeyIndexes = target.primaryKey.compactMap { position[$0] }
@@ -200,11 +201,11 @@ final class TableReconciler {
         let pointsAtItself = target.references.contains { $0.table.lowercased() == target.name.lowercased() }
         queuesInserts = guarded && !context.hasPins(table: target.name) && (!pointsAtItself || access.holdsNewRowsForSets)
         let identitySets = [target.primaryKey] + target.matchSets + target.expressionKeys.map(\.columns)
+        self.identitySets = identitySets
         identityPositions = identitySets.enumerated().compactMap { tag, set in
             let indexes = set.compactMap { position[$0] }
             return indexes.count == set.count && !set.isEmpty ? (Int64(tag), indexes) : nil
         }
-        identityColumns = identityPositions.map { ($0.tag, identitySets[Int($0.tag)]) }
         let selfReferenced = target.references.filter { $0.table.lowercased() == target.name.lowercased() }.map(\.to)
         selfReferencedPositions = identityPositions.filter { selfReferenced.contains(identitySets[Int($0.tag)]) }
         if insertsFirst { context.keysKept.insert(target.name.lowercased()) }

@@ -211,4 +211,9 @@ public struct TableDefinition: Sendable, Equatable {
     public func column(named name: String) -> ColumnDefinition? {
         columns.first { $0.name == name }
     }
+
+    /// Whether every one of `columns` may hold NULL (none NOT NULL, none in the primary key).
+    func allowsNull(_ columns: [String]) -> Bool {
+        columns.allSatisfy { column(named: $0).map { !$0.notNull && $0.primaryKey == 0 } ?? false }
+    }
 }
