@@ -594,6 +594,31 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A row whose text id is the target's, but whose `lower(email)` is not: another logical
+    /// row, a pk_collision as on SQLite. It was taken for the target's row (a conflict, or
+    /// with source-wins an overwrite of someone else's row): the check for "another row"
+    /// read natural keys of plain columns only. Found by a fixture run on both stores.
+    @Test func aTakenIdWhoseLowerEmailDiffersIsACollision() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE people (id text PRIMARY KEY, email text NOT NULL, name text);
+                    CREATE UNIQUE INDEX people_email_lower ON people (lower(email));
+                    INSERT INTO people VALUES ('p1', 'ann@x.com', 'Ann'), ('p2', 'bo@x.com', 'Bo');
+                    """)
+                let (report, _) = try carry("""
+                    CREATE TABLE people (id TEXT PRIMARY KEY, email TEXT NOT NULL, name TEXT);
+                    CREATE UNIQUE INDEX people_email_lower ON people (lower(email));
+                    INSERT INTO people VALUES ('p1', 'cy@x.com', 'Cy'), ('p2', 'BO@x.com', 'Bo B.');
+                    """, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                #expect(report.totals.rejected == 1 && report.totals.updated == 1, "\(report.totals)")
+                #expect(try postgres.connection.scalar("SELECT name FROM people WHERE id = 'p1'") == .text("Ann"), "another's row left alone")
+                #expect(try postgres.connection.scalar("SELECT name FROM people WHERE id = 'p2'") == .text("Bo B."), "the same row under the same id still merges")
+            }
+        }
+    }
+
     /// A Prisma pair: the SQLite side keeps DateTime as INTEGER milliseconds (Prisma's native
     /// connector), the PostgreSQL side as timestamp(3). Every row was refused before.
     @Test func prismaDateTimeMillisecondsLandInATimestampColumn() throws {

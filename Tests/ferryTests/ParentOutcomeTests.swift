@@ -216,6 +216,45 @@ import Testing
 }
 
 extension KeylessTableTests {
+    /// A text id taken by a row whose unique `lower(email)` differs is another logical row:
+    /// a pk_collision, never a merge into that row (source-wins overwrote it before).
+    @Test func aTakenIdWhoseExpressionKeyDiffersIsACollision() throws {
+        try withTemporaryDirectory { directory in
+            let schema = "CREATE TABLE person (id TEXT PRIMARY KEY, email TEXT NOT NULL, name TEXT); CREATE UNIQUE INDEX person_email ON person (lower(email));"
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: "INSERT INTO person VALUES ('p1', 'cy@x', 'Cy'), ('p2', 'BO@x', 'Bo B.');",
+                target: "INSERT INTO person VALUES ('p1', 'ann@x', 'Ann'), ('p2', 'bo@x', 'Bo');")
+            let changeset = try exportChangeset(source, in: directory)
+            let rejects = directory.appendingPathComponent("rejects.ndjson")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins", "--rejects", rejects.path, "--quiet"])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            #expect(try String(contentsOf: rejects, encoding: .utf8).contains(#""reason":"pk_collision""#))
+            #expect(try scalar(target, "SELECT name FROM person WHERE id = 'p1'") == .text("Ann"))
+            #expect(try scalar(target, "SELECT name FROM person WHERE id = 'p2'") == .text("Bo B."))
+        }
+    }
+
+    /// --prune keeps a row that a rejected record stands for by its unique `lower(email)`:
+    /// the record was refused before it matched (a parent nowhere), and the row it would
+    /// have updated was deleted as absent from the changeset.
+    @Test func pruneKeepsARowARejectedRecordNamesByItsExpressionKey() throws {
+        try withTemporaryDirectory { directory in
+            let schema = """
+                PRAGMA foreign_keys = OFF;
+                CREATE TABLE team (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                CREATE TABLE person (id TEXT PRIMARY KEY, email TEXT NOT NULL, teamId TEXT REFERENCES team (id));
+                CREATE UNIQUE INDEX person_email ON person (lower(email));
+                """
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: "INSERT INTO person VALUES ('p1', 'Ann@x', 'nowhere'), ('p2', 'bo@x', NULL);",
+                target: "INSERT INTO person VALUES ('q1', 'ann@X', NULL), ('q2', 'cy@x', NULL), ('q3', 'di@x', NULL), ('q4', 'ed@x', NULL), ('q5', 'fa@x', NULL);")
+            let changeset = try exportChangeset(source, in: directory)
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--prune", "--yes", "--quiet"])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            #expect(try scalar(target, "SELECT group_concat(id, ',') FROM (SELECT id FROM person ORDER BY id)") == .text("p2,q1"))
+        }
+    }
+
     /// `CREATE UNIQUE INDEX … ON x(k COLLATE NOCASE)` over a column that compares as BINARY:
     /// the index's collation decides what is the same key.
     @Test func anIndexCollationDecidesTheMatch() throws {

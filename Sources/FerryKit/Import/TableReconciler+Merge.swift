@@ -152,11 +152,17 @@ extension TableReconciler {
             let keys = try access.keys(where: set, equal: values, limit: 2)
             if keys.count == 1 { return keys[0] }
         }
+        for key in target.expressionKeys where key.columns.allSatisfy({ target.reference(for: $0) == nil }) {
+            let values = key.columns.compactMap { column in record.was.first { $0.0 == column }?.1 }
+            guard values.count == key.columns.count, !values.contains(where: \.isNull) else { continue }
+            let keys = try access.keys(where: key, equal: values, limit: 2)
+            if keys.count == 1 { return keys[0] }
+        }
         return nil
     }
 
     /// With `--prune`: marks every target row this record may stand for (by cloudId, natural
-    /// key, fallback composite or its own key), so that a row whose replacement was rejected
+    /// key, unique expression, fallback composite or its own key), so that a row whose replacement was rejected
     /// is never pruned. Sets with a foreign key are skipped: the raw id is the source's.
     func markRowsStoodFor(_ record: Record) throws {
         func value(_ column: String) -> Value? { record.value(of: column) ?? record.keys.first { $0.0 == column }?.1 }
@@ -168,6 +174,11 @@ extension TableReconciler {
             let values = set.compactMap(value)
             guard values.count == set.count else { continue }
             for key in try access.keys(where: set, equal: values, limit: 10_000, nullsEqual: true) { try context.markSeen(target, key) }
+        }
+        for expressionKey in target.expressionKeys where !expressionKey.columns.contains(where: { target.reference(for: $0) != nil }) {
+            let values = expressionKey.columns.compactMap(value)
+            guard values.count == expressionKey.columns.count else { continue }
+            for key in try access.keys(where: expressionKey, equal: values, limit: 1) { try context.markSeen(target, key) }
         }
     }
 

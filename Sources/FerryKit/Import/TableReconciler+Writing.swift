@@ -258,6 +258,15 @@ extension TableReconciler {
             let incoming = indexes.map { row[$0] }
             if !incoming.contains(where: \.isNull) && !holder.contains(where: \.isNull) && incoming != holder { return true }
         }
+        // A key over expressions (`lower(email)`) compares under them: the store says
+        // whether the holder is the row the incoming values name.
+        for expressionKey in target.expressionKeys {
+            let indexes = expressionKey.columns.compactMap { position[$0] }
+            guard indexes.count == expressionKey.columns.count, let holder = try access.values(expressionKey.columns, at: key) else { continue }
+            let incoming = indexes.map { row[$0] }
+            if incoming.contains(where: \.isNull) || holder.contains(where: \.isNull) { continue }
+            if try access.keys(where: expressionKey, equal: incoming, limit: 1).first != key { return true }
+        }
         return false
     }
 
