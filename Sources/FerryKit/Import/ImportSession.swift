@@ -374,12 +374,14 @@ struct ImportSession {
 
     /// Takes out a row this import inserted, and first every row it inserted that points at
     /// it, each counted and written as a reject.
+    /// `cause`: the rejected record the chain started at, which a row taken out with it
+    /// names (its own line is not known here: 0 in the rejects file).
     private mutating func takeOut(_ tableIndex: Int, key: [Value], line: Int, rejection: Rejection, fixup: TableReconciler.CycleFixup? = nil,
-                                  done: inout Set<String>) throws {
+                                  cause: String? = nil, done: inout Set<String>) throws {
         let reconciler = reconcilers[tableIndex]
         func mark(_ table: TableDefinition, _ key: [Value]) -> String { table.name + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self) }
         guard done.insert(mark(reconciler.target, key)).inserted else { return }
-        let undone = "table \(reconciler.target.name), line \(line): \(rejection.reason.rawValue)"
+        let undone = cause ?? "table \(reconciler.target.name), line \(line): \(rejection.reason.rawValue)"
         // The row as it was written here (its references as this store's ids), so the
         // rejects file can be fixed and imported into this store again; read before the rows
         // pointing at it go, which may clear its own reference (a cycle, below).
@@ -405,7 +407,8 @@ struct ImportSession {
                         throw FerryError(.data, "a row of \(child.target.name) that was here before now points at a row of a cycle that had to be taken out because its partner in the cycle was rejected (\(undone)). Nothing was imported. Fix the record named (its line in that table's file, and why it was refused), then import again.")
                     }
                     try takeOut(childIndex, key: dependent, line: 0, rejection: Rejection(reason: .missingParent,
-                        message: "it points at a row of \(reconciler.target.name) that was taken out (\(undone)); import it again once that record is fixed"), done: &done)
+                        message: "it points at a row of \(reconciler.target.name) that was taken out with the record rejected at \(undone); import it again once that record is fixed"),
+                        cause: undone, done: &done)
                 }
             }
         }
