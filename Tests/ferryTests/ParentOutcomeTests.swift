@@ -44,6 +44,24 @@ import Testing
             #expect(pet.contains("points at the row of owners on line 1 of this changeset, which was itself rejected (constraint)"), "\(pet)")
         }
     }
+
+    /// A source whose foreign key dangles (checks off, the owner deleted): the record carries
+    /// an identity of NULLs, and the reject says the source lacked the row, by the key it
+    /// names, not "points at owners email null".
+    @Test func aReferenceDanglingAtTheSourceSaysSo() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("a.db")
+            let target = directory.appendingPathComponent("b.db")
+            try database(source, Self.schema + "PRAGMA foreign_keys = OFF; INSERT INTO pets VALUES ('p1', 'rex', 'o-gone');")
+            try database(target, Self.schema)
+            let changeset = try exportChangeset(source, in: directory)
+            let rejects = directory.appendingPathComponent("rejects.ndjson")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--rejects", rejects.path, "--quiet"])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            let pet = String(decoding: try fileBytes(rejects), as: UTF8.self)
+            #expect(pet.contains(#"= \"o-gone\" points at a row of owners that the source did not hold either"#), "\(pet)")
+        }
+    }
 }
 
 /// Issue 14, "Settling ambiguity once": a person pins which target row a source row is.
