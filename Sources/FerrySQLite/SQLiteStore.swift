@@ -14,6 +14,8 @@ public final class SQLiteStore: Store {
     package var newRowsInSets = false
     /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
     package var rowsInsertedTogether = 0
+    /// Scratch indexes an import added (`addLookupIndex`), for tests.
+    package var lookupIndexesAdded = 0
     public let database: SQLiteDatabase
     public var kind: String { "sqlite" }
     public var displayName: String { (database.path as NSString).lastPathComponent }
@@ -164,8 +166,11 @@ public final class SQLiteStore: Store {
         if try hasIndex(on: table, startingWith: columns) { return nil }
         let name = "_ferry_lookup_" + UUID().uuidString.prefix(8).lowercased()
         try database.execute("CREATE INDEX \(Identifier.quote(name)) ON \(Identifier.quote(table)) (\(Identifier.quoteList(columns)))")
+        lookupIndexesAdded += 1
         return name
     }
+
+    public var addsLookupIndexesWhileImporting: Bool { true }
 
     public func dropLookupIndex(_ name: String) throws {
         try database.execute("DROP INDEX \(Identifier.quote(name))")

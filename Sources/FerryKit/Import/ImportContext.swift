@@ -28,6 +28,10 @@ final class ImportContext {
     var emptyAtStart = Set<String>()
     /// Tables (lowercased) whose rows may still arrive in this import.
     var pending = Set<String>()
+    /// Deleted rows' children looked up so far, by child table and columns
+    /// (`lookingUpChildren`), and the scratch indexes that made for them, dropped before commit.
+    var childLookups: [String: Int] = [:]
+    var scratchIndexes: [String] = []
     /// In the last round: tables (lowercased) with records still waiting for a parent. A
     /// child of one waits in a cycle that could not be broken, not for a row that is absent.
     var waitingInLastRound = Set<String>()

@@ -181,7 +181,7 @@ struct ImportSession {
         for table in tables where emptyAtStart.contains(table.name.lowercased()) || continuesSource {
             if let sequence = table.sequence { try store.raiseAutoincrementSequence(of: table.name, to: sequence) }
         }
-        for name in lookupIndexes { try store.dropLookupIndex(name) }
+        for name in lookupIndexes + context.scratchIndexes { try store.dropLookupIndex(name) }
         try store.restoreTriggers()
         if identityIndexDeferred { try context.book.buildIdentityIndex() }
         try context.book.saveSequence()

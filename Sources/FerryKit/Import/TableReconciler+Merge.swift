@@ -452,6 +452,21 @@ extension Value {
 }
 
 extension ImportContext {
+    /// Before a deleted row's children are looked up by `columns` of `child`: after
+    /// `childLookupsBeforeIndex` such lookups in one import, where the store allows it, a
+    /// scratch index on them (when none serves), dropped before commit. A foreign key
+    /// nothing indexes (Prisma's are not) was a scan of the child table per deleted
+    /// parent, by Ferry and again by SQLite's own check.
+    func lookingUpChildren(of child: TableDefinition, by columns: [String]) throws {
+        let name = child.name.lowercased() + "\u{0}" + columns.joined(separator: "\u{0}")
+        childLookups[name, default: 0] += 1
+        guard childLookups[name] == Self.testChildLookupsBeforeIndex ?? Self.childLookupsBeforeIndex, store.addsLookupIndexesWhileImporting else { return }
+        if let index = try store.addLookupIndex(on: child.name, columns: columns) { scratchIndexes.append(index) }
+    }
+    static let childLookupsBeforeIndex = 32
+    /// Tests compare the ending without the index (`Int.max`).
+    nonisolated(unsafe) static var testChildLookupsBeforeIndex: Int?
+
     /// Deletes a row, honouring foreign keys as the schema declares them: CASCADE deletes
     /// the children too, SET NULL clears their reference, anything else with children left
     /// is a reject that names them.
@@ -472,6 +487,7 @@ extension ImportContext {
             for reference in child.references where reference.table.lowercased() == table.name.lowercased()
                 && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
                 guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
+                try lookingUpChildren(of: child, by: reference.columns)
                 // A row pointing at itself does not keep itself alive.
                 let children = try self.access(child).keys(where: reference.columns, equal: parentValues, limit: 100_000)
                     .filter { child.name.lowercased() != table.name.lowercased() || $0 != key }
@@ -481,25 +497,25 @@ extension ImportContext {
             }
         }
         for child in targets.values {
-            for reference in child.references where reference.table.lowercased() == table.name.lowercased() {
+            // Children by any other reference would have refused the delete above.
+            for reference in child.references where reference.table.lowercased() == table.name.lowercased()
+                && ["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
                 guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
+                try lookingUpChildren(of: child, by: reference.columns)
                 let childAccess = try self.access(child)
                 let children = try childAccess.keys(where: reference.columns, equal: parentValues, limit: 100_000)
                     .filter { child.name.lowercased() != table.name.lowercased() || $0 != key }
                 if children.isEmpty { continue }
-                switch reference.onDelete?.uppercased() {
-                case "CASCADE":
+                if reference.onDelete?.uppercased() == "CASCADE" {
                     for childKey in children {
                         if let rejection = try deleteRow(of: child, at: childKey) { return rejection }
                     }
-                case "SET NULL":
+                } else {
                     for childKey in children {
                         try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
                         nulledBySetNull[child.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(childKey), as: UTF8.self), default: []]
                             .formUnion(reference.columns)
                     }
-                default:
-                    return Rejection(reason: .constraint, message: "the row is still referenced by \(counted(children.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
                 }
             }
         }

@@ -156,6 +156,12 @@ public protocol StoreWriter: AnyObject {
     /// (for `dropLookupIndex`), or nil when an index already serves.
     func addLookupIndex(on table: String, columns: [String]) throws -> String?
     func dropLookupIndex(_ name: String) throws
+    /// Whether an import may add a scratch index once it finds it looks a table up by
+    /// unindexed columns again and again (a deleted parent's children, by a foreign key
+    /// nothing indexes): true where the import keeps every other writer out anyway
+    /// (SQLite's write lock), false where the index's lock would hold the application's
+    /// writes to that table until commit (PostgreSQL).
+    var addsLookupIndexesWhileImporting: Bool { get }
     /// Caps every value and row this connection builds at `bytes`, so no expression of a
     /// stranger's schema can make one larger.
     func limitValueLength(to bytes: Int)
@@ -186,6 +192,7 @@ extension StoreWriter {
     public func restoreTriggers() throws {}
     public func addLookupIndex(on table: String, columns: [String]) throws -> String? { nil }
     public func dropLookupIndex(_ name: String) throws {}
+    public var addsLookupIndexesWhileImporting: Bool { false }
     public func limitValueLength(to bytes: Int) {}
     public func raiseAutoincrementSequence(of table: String, to value: Int64) throws {}
 }
