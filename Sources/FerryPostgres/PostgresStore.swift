@@ -117,6 +117,27 @@ public final class PostgresStore: Store {
     }
     private var cascading: [String: Set<String>] = [:]
 
+    /// Whether deleting a row of `table` changes no other row: every foreign key into it
+    /// is of a table of this schema (whose children an import deletes or clears itself
+    /// before the parent, `ImportContext.deleteRow`), and no trigger or rule writes
+    /// (`onlyFerryWrites`). Then a delete forgets that one row, not every table's.
+    func deleteTouchesOnlyItsRow(in table: String) throws -> Bool {
+        if let known = deletesAlone[table] { return known }
+        let outside = try connection.scalar("""
+            SELECT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE k.contype = 'f' AND k.confrelid = $1::regclass AND n.nspname <> $2)
+            """, [.text(qualified(table)), .text(schema)]) == .integer(1)
+        let alone = try !outside && onlyFerryWrites()
+        if connection.isInTransaction { deletesAlone[table] = alone }
+        return alone
+    }
+    private var deletesAlone: [String: Bool] = [:]
+
+    /// Forgets one row of `table` the cache knew.
+    func forgetRow(in table: String, _ key: [Value]) {
+        knownRows.remove(Self.rowHash(table, key))
+    }
+
     /// Tables this transaction inserted into: their identity and serial sequences move
     /// past the largest id before it commits (PostgreSQL never advances one for an explicit id).
     var insertedIds: Set<String> = []

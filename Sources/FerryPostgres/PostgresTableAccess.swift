@@ -716,6 +716,18 @@ final class PostgresTableAccess: TableAccess {
         answeredKeys[key] = standing.isEmpty ? nil : standing
     }
 
+    /// Keeps this batch's answers true after this access deleted the row at `key`: the
+    /// values that found it find nothing now.
+    private func notePrefetchedDelete(at key: [Value]) {
+        lookahead?.writes.append((key, [], [], false))
+        guard prefetchCurrent else { return }
+        prefetchedRows[key] = nil
+        for (column, value) in answeredKeys.removeValue(forKey: key) ?? [:] {
+            let left = answers[column]?[value]?.filter { $0 != key }
+            answers[column]?[value] = left
+        }
+    }
+
     private func forgetAnswers(of column: String) {
         guard let dropped = answers.removeValue(forKey: column) else { return }
         for keys in dropped.values {
@@ -1035,8 +1047,13 @@ final class PostgresTableAccess: TableAccess {
 
     func delete(at key: [Value]) throws {
         let statement = try statement(.delete, []) { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
-        // A delete may cascade into other tables: what any table knew is forgotten.
-        store.forgetRows()
+        if try !table.primaryKey.isEmpty && store.deleteTouchesOnlyItsRow(in: table.name) {
+            store.forgetRow(in: table.name, key)
+            notePrefetchedDelete(at: key)
+        } else {
+            // A delete may cascade into other tables: what any table knew is forgotten.
+            store.forgetRows()
+        }
         _ = try store.write(statement, key)
     }
 }

@@ -464,6 +464,14 @@ extension ImportContext {
         if let index = try store.addLookupIndex(on: child.name, columns: columns) { scratchIndexes.append(index) }
     }
     static let childLookupsBeforeIndex = 32
+
+    /// The values of the row at `key` a reference into its table points at: the key itself
+    /// when it points at the primary key (no read), nil when one is NULL.
+    private func referencedValues(_ reference: Reference, of table: TableDefinition, at key: [Value], _ access: TableAccess) throws -> [Value]? {
+        let values = reference.to == table.primaryKey ? key : try access.values(reference.to, at: key)
+        guard let values, !values.contains(where: \.isNull) else { return nil }
+        return values
+    }
     /// Tests compare the ending without the index (`Int.max`).
     nonisolated(unsafe) static var testChildLookupsBeforeIndex: Int?
 
@@ -486,7 +494,7 @@ extension ImportContext {
         for child in targets.values {
             for reference in child.references where reference.table.lowercased() == table.name.lowercased()
                 && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
-                guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
+                guard let parentValues = try referencedValues(reference, of: table, at: key, access) else { continue }
                 try lookingUpChildren(of: child, by: reference.columns)
                 // A row pointing at itself does not keep itself alive.
                 let children = try self.access(child).keys(where: reference.columns, equal: parentValues, limit: 100_000)
@@ -500,7 +508,7 @@ extension ImportContext {
             // Children by any other reference would have refused the delete above.
             for reference in child.references where reference.table.lowercased() == table.name.lowercased()
                 && ["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
-                guard let parentValues = try access.values(reference.to, at: key), !parentValues.contains(where: \.isNull) else { continue }
+                guard let parentValues = try referencedValues(reference, of: table, at: key, access) else { continue }
                 try lookingUpChildren(of: child, by: reference.columns)
                 let childAccess = try self.access(child)
                 let children = try childAccess.keys(where: reference.columns, equal: parentValues, limit: 100_000)

@@ -431,11 +431,14 @@ final class TableReconciler {
         let naturalKeys = target.matchSets.compactMap { $0.count == 1 && target.reference(for: $0[0]) == nil ? $0[0] : nil }
         let keyColumn = asksKeys && target.primaryKey.count == 1 && target.reference(for: target.primaryKey[0]) == nil
             && target.primaryKey[0] != target.cloudId && !naturalKeys.contains(target.primaryKey[0]) ? target.primaryKey[0] : nil
-        for record in records where record.operation == .upsert {
+        for record in records {
             if let column = target.cloudId, !record.cloudId.isNull { lookups[column, default: []].append(record.cloudId) }
+            // A delete is matched by the keys its tombstone carries.
+            let values = record.operation == .upsert ? record.row : record.keys
             for column in naturalKeys {
-                if let value = record.row.first(where: { $0.0 == column })?.1, !value.isNull { lookups[column, default: []].append(value) }
+                if let value = values.first(where: { $0.0 == column })?.1, !value.isNull { lookups[column, default: []].append(value) }
             }
+            guard record.operation == .upsert else { continue }
             if let keyColumn, let value = record.value(of: keyColumn), !value.isNull { lookups[keyColumn, default: []].append(value) }
         }
         return lookups.sorted { $0.key < $1.key }.map { (column: $0.key, values: $0.value) }
