@@ -109,8 +109,16 @@ struct PostgresCatalog {
         }
         let definition = TableDefinition(name: name, columns: columns, primaryKey: columns.filter { $0.primaryKey > 0 }.sorted { $0.primaryKey < $1.primaryKey }.map(\.name),
                                          cloudId: nil, matchSets: uniqueKeys, references: references, create: "", indexes: [])
+        // The unique expressions both stores write alike travel as index statements, so a
+        // store that creates the table from the changeset has the same natural keys.
+        let portableIndexes = expressionKeys.enumerated().compactMap { position, key -> String? in
+            let templates = key.templates.map { $0.map(PortableIndexes.portable) }
+            guard templates.allSatisfy({ $0.map(PortableIndexes.templates.contains) ?? true }) else { return nil }
+            let portable = ExpressionKey(columns: key.columns, templates: templates)
+            return "CREATE UNIQUE INDEX \(Identifier.quote("\(name)_ferry_key\(position + 1)")) ON \(Identifier.quote(name)) (\(Self.indexParts(portable)))"
+        }
         return CatalogTable(name: name, columns: columns, uniqueKeys: uniqueKeys, expressionKeys: expressionKeys, references: references,
-                            create: Self.portableCreate(definition), indexes: [])
+                            create: Self.portableCreate(definition), indexes: portableIndexes)
     }
 
     private func columnNames(of table: String) throws -> [Int64: String] {
@@ -183,7 +191,7 @@ struct PostgresCatalog {
     /// others are left to `foreignKeyStatement` once their parent is made (two tables that
     /// point at each other, pagila's store and staff, cannot both be made first).
     static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool,
-                                parentExists: (String) throws -> Bool = { _ in true }) throws -> (sql: String, postponed: [Reference]) {
+                                parentExists: (String) throws -> Bool = { _ in true }) throws -> (sql: String, postponed: [Reference], notCarried: [String]) {
         try checkNames(table)
         let integerKey = table.primaryKey.count == 1 && (table.column(named: table.primaryKey[0]).map { $0.type.uppercased().contains("INT") } ?? false)
         var parts: [String] = []
@@ -202,7 +210,8 @@ struct PostgresCatalog {
             parts.append(text)
         }
         if !table.primaryKey.isEmpty { parts.append("PRIMARY KEY (\(Identifier.quoteList(table.primaryKey)))") }
-        var unique = table.matchSets
+        let portable = PortableIndexes(table)
+        var unique = table.matchSets.filter { !portable.caseInsensitiveSets.contains($0) }
         if let cloudId = table.cloudId, !unique.contains([cloudId]) { unique.append([cloudId]) }
         for key in unique { parts.append("UNIQUE (\(Identifier.quoteList(key)))") }
         var postponed: [Reference] = []
@@ -213,9 +222,21 @@ struct PostgresCatalog {
             }
             parts.append(foreignKeyClause(reference, in: schema))
         }
-        let sql = (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + comments)
+        // Unique keys over lower/upper/trim of a column (and a column SQLite compared
+        // without case): PostgreSQL names each index itself.
+        let indexes = portable.unique.map { key in
+            "CREATE UNIQUE INDEX ON \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\(Self.indexParts(key)))"
+        }
+        let sql = (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + indexes + comments)
             .joined(separator: ";\n")
-        return (sql, postponed)
+        return (sql, postponed, portable.notCarried)
+    }
+
+    /// `lower("email"), "code"`: an expression key's parts, each column quoted.
+    static func indexParts(_ key: ExpressionKey) -> String {
+        zip(key.columns, key.templates).map { column, template in
+            template.map { ExpressionKey.fill($0, with: Identifier.quote(column)) } ?? Identifier.quote(column)
+        }.joined(separator: ", ")
     }
 
     /// `ALTER TABLE … ADD FOREIGN KEY`, for a reference `createStatement` postponed.

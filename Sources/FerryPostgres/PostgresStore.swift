@@ -456,10 +456,11 @@ public final class PostgresStore: Store {
 
     // MARK: Writing
 
-    public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws {
+    @discardableResult
+    public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws -> [String] {
         // The DDL is written here from the definition's names and types, never taken from
         // the changeset's `create` text: a stranger's changeset runs no SQL of its own.
-        let (sql, postponed) = try PostgresCatalog.createStatement(for: definition, in: schema, known: { type in
+        let (sql, postponed, notCarried) = try PostgresCatalog.createStatement(for: definition, in: schema, known: { type in
             // to_regtype raises on some names (`int(11)`) instead of saying no: asked in a savepoint.
             (try? isolated { try connection.scalar("SELECT to_regtype($1) IS NOT NULL", [.text(type)]) }) == .integer(1)
         }, parentExists: { try tableExists($0) })
@@ -470,6 +471,7 @@ public final class PostgresStore: Store {
             throw error.rephrased("table \(definition.name) could not be created in \(displayName): \(error.clause). Create it yourself, then import again.", kind: .schema)
         }
         postponedForeignKeys += postponed.map { (definition.name, $0) }
+        return notCarried
     }
 
     /// A stamp on PostgreSQL is a BEFORE ROW trigger on INSERT or UPDATE whose function only

@@ -8,7 +8,8 @@ extension SQLiteStore {
     /// attach, write rows or create triggers through its `create` text. Unless
     /// `trustSchema`, its expressions (DEFAULT, CHECK, generated columns, index expressions)
     /// may call only the functions of `SchemaFunctions.allowed`.
-    public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws {
+    @discardableResult
+    public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws -> [String] {
         let table = definition.name
         try runSchemaStatement(definition.create, table: table, what: "its CREATE statement", trustSchema: trustSchema)
         guard try tableExists(table) else {
@@ -23,6 +24,7 @@ extension SQLiteStore {
         guard try database.scalar(otherIndexes, [.text(table)]) == before else {
             throw FerryError(.unsafe, "the manifest's index statements for table \(table) create indexes on other tables. The changeset is damaged or forged: ask its sender for a new export.")
         }
+        return []
     }
 
     /// Caps every string, BLOB and row this connection builds at `bytes` (SQLITE_LIMIT_LENGTH),

@@ -619,6 +619,59 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A table PostgreSQL creates from a SQLite changeset keeps its natural keys: an email
+    /// unique without case (`COLLATE NOCASE`, and a Rails-style index on `lower(email)`)
+    /// becomes a unique index on `lower(…)`, so a later `ANN@X` finds ann's row instead of
+    /// a case-duplicate going in beside it, or another row being taken for hers. What
+    /// cannot be carried (a partial index, a CHECK) is said in the report. Found by a
+    /// tester: the table was created with its primary key alone, and rows were matched by id.
+    @Test func aCreatedTableKeepsItsCaseInsensitiveKeysAndSaysWhatItLacks() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                let schema = """
+                    CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, handle TEXT NOT NULL,
+                                        qty INTEGER CHECK (qty >= 0), deleted INTEGER);
+                    CREATE UNIQUE INDEX users_handle ON users (lower(handle));
+                    CREATE UNIQUE INDEX users_live ON users (qty) WHERE deleted IS NULL;
+                    """
+                let (first, _) = try carry(schema + "INSERT INTO users VALUES (1, 'ann@x', 'Ann', 1, NULL);", into: postgres, in: directory, name: "first")
+                #expect(first.warnings.contains { $0.contains("table users was created") && $0.contains("CHECK constraints") && $0.contains("partial unique index") },
+                        "\(first.warnings)")
+                let indexes = try postgres.connection.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY indexdef")
+                let definitions = (0..<indexes.rowCount).compactMap { indexes.string(row: $0, column: 0) }
+                #expect(definitions.filter { $0.contains("UNIQUE") && $0.contains("lower(") }.count == 2, "\(definitions)")
+                // Another store's rows: ann under another id and other letters, bob under ann's id.
+                let (second, _) = try carry(schema + "INSERT INTO users VALUES (1, 'bob@x', 'Bob', 1, NULL), (2, 'ANN@X', 'ANN', 2, NULL);",
+                                            into: postgres, in: directory, name: "second", options: ImportOptions(onConflict: .sourceWins))
+                #expect(second.totals.inserted == 1 && second.totals.updated == 1 && second.totals.rejected == 0, "\(second.table())")
+                let rows = try postgres.connection.query("SELECT id, email, qty FROM users ORDER BY id")
+                #expect((0..<rows.rowCount).map { "\(rows.string(row: $0, column: 0) ?? "") \(rows.string(row: $0, column: 1) ?? "") \(rows.string(row: $0, column: 2) ?? "")" }
+                        == ["1 ANN@X 2", "2 bob@x 1"], "ann's row took her new letters; bob came in beside her")
+            }
+        }
+    }
+
+    /// The other way: a unique `lower(email)` of a PostgreSQL table travels as an index
+    /// statement both stores read, so SQLite creates it with the table.
+    @Test func aLowerEmailIndexTravelsToATableSQLiteCreates() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE people (id bigserial PRIMARY KEY, email varchar(80) NOT NULL, name text);
+                    CREATE UNIQUE INDEX people_email ON people (lower(email));
+                    INSERT INTO people (email, name) VALUES ('Ann@x', 'Ann');
+                    """)
+                let changeset = try exportStore(postgres, to: directory, name: "cloud")
+                let sqlite = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
+                try importChangeset(changeset, into: sqlite, in: directory)
+                #expect(try sqlite.database.rows("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql LIKE '%UNIQUE%lower(\"email\")%'").count == 1)
+                #expect(try sqlite.tables(profile: .empty).first { $0.name == "people" }?.expressionKeys.map(\.columns) == [["email"]])
+            }
+        }
+    }
+
     /// A Prisma pair: the SQLite side keeps DateTime as INTEGER milliseconds (Prisma's native
     /// connector), the PostgreSQL side as timestamp(3). Every row was refused before.
     @Test func prismaDateTimeMillisecondsLandInATimestampColumn() throws {

@@ -86,7 +86,7 @@ import Testing
         try store.database.execute("CREATE TABLE keep (id INTEGER PRIMARY KEY); INSERT INTO keep VALUES (1)")
         let definition = TableDefinition(name: "roles", columns: [], primaryKey: [], cloudId: nil, matchSets: [], references: [], create: create, indexes: indexes)
         do {
-            try store.withTransaction { try store.createTable(definition) }
+            try store.withTransaction { _ = try store.createTable(definition) }
             return (nil, store)
         } catch let error as FerryError {
             return (error, store)

@@ -22,7 +22,7 @@ enum StoreContract {
         indexes: [])
 
     static func createdTablesReadBackWithTheirKeys(_ store: Store) throws {
-        try store.withTransaction { try store.createTable(people) }
+        try store.withTransaction { _ = try store.createTable(people) }
         let table = try #require(try store.tables(profile: .empty).first { $0.name == "people" })
         #expect(table.columnNames == ["id", "email", "manager", "score"])
         #expect(table.primaryKey == ["id"])
@@ -33,7 +33,7 @@ enum StoreContract {
     }
 
     static func rowsAreFoundWrittenAndDeletedByKey(_ store: Store) throws {
-        try store.withTransaction { try store.createTable(people) }
+        try store.withTransaction { _ = try store.createTable(people) }
         let table = try #require(try store.tables(profile: .empty).first { $0.name == "people" })
         try store.withTransaction {
             let access = try store.makeTableAccess(table)
@@ -67,7 +67,7 @@ enum StoreContract {
     }
 
     static func aCollisionIsAUniqueFailureNamingItsColumns(_ store: Store) throws {
-        try store.withTransaction { try store.createTable(people) }
+        try store.withTransaction { _ = try store.createTable(people) }
         let table = try #require(try store.tables(profile: .empty).first { $0.name == "people" })
         try store.withTransaction {
             let access = try store.makeTableAccess(table)
@@ -83,7 +83,7 @@ enum StoreContract {
     }
 
     static func aTransactionThatThrowsLeavesNothing(_ store: Store) throws {
-        try store.withTransaction { try store.createTable(people) }
+        try store.withTransaction { _ = try store.createTable(people) }
         let table = try #require(try store.tables(profile: .empty).first { $0.name == "people" })
         struct Stop: Error {}
         #expect(throws: Stop.self) {
@@ -96,7 +96,7 @@ enum StoreContract {
     }
 
     static func scansReadRowsWithTheirParentsColumns(_ store: Store) throws {
-        try store.withTransaction { try store.createTable(people) }
+        try store.withTransaction { _ = try store.createTable(people) }
         let table = try #require(try store.tables(profile: .empty).first { $0.name == "people" })
         try store.withTransaction {
             let access = try store.makeTableAccess(table)

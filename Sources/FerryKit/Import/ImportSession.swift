@@ -52,7 +52,10 @@ struct ImportSession {
                 if try store.isEmpty(table.name) { emptyAtStart.insert(table.name.lowercased()) }
             } else {
                 emptyAtStart.insert(table.name.lowercased())
-                try store.createTable(table.definition, trustSchema: trustSchema)
+                let lacking = try store.createTable(table.definition, trustSchema: trustSchema)
+                if !lacking.isEmpty {
+                    warnings.append("table \(table.name) was created in \(store.displayName) without \(lacking.joined(separator: ", ")): Ferry writes that store's DDL from the changeset's names and types, and runs no SQL a changeset brings. Add them to the table yourself if the target must hold them.")
+                }
                 createdTables = true
             }
         }

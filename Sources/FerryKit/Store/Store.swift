@@ -127,8 +127,10 @@ public protocol StoreWriter: AnyObject {
     /// Creates a table and its indexes from a changeset's definition. A stranger's changeset
     /// must not run SQL of its own: SQLite runs only CREATE TABLE and CREATE INDEX for that
     /// one table, whose expressions may call only bounded functions unless `trustSchema`;
-    /// PostgreSQL writes its own DDL from the names and types.
-    func createTable(_ definition: TableDefinition, trustSchema: Bool) throws
+    /// PostgreSQL writes its own DDL from the names and types. Returns what the created
+    /// table lacks of the definition, in words (empty: nothing).
+    @discardableResult
+    func createTable(_ definition: TableDefinition, trustSchema: Bool) throws -> [String]
     /// Row access to one table of this store, for matching and writing.
     func makeTableAccess(_ table: TableDefinition) throws -> TableAccess
     /// Foreign-key violations in `table`, as readable lines (empty when none, or when the
@@ -215,7 +217,8 @@ extension StoreBookkeeping {
 
 extension Store {
     /// `createTable(_:trustSchema:)` for a changeset from a stranger: only bounded functions.
-    public func createTable(_ definition: TableDefinition) throws {
+    @discardableResult
+    public func createTable(_ definition: TableDefinition) throws -> [String] {
         try createTable(definition, trustSchema: false)
     }
 }
