@@ -274,6 +274,7 @@ extension TableReconciler {
     /// even while its data is a deferred conflict, so later syncs match it without the pin.
     func merge(_ record: Record, _ row: [Value], into key: [Value], line: Int, own: SyncBookEntry? = nil, descends: Bool = false,
                concurrent: Bool = false, pinned: Bool = false) throws -> Outcome {
+        let row = pointingAtItself(row, key: key)
         try context.markSeen(target, key)
         let names = updateColumns.map { columns[$0] }
         guard let current = try access.values(names, at: key) else { return .unchanged }

@@ -133,6 +133,16 @@ extension TableReconciler {
         try context.book.remove(table: target.name, rowKey: PortableRow.rowKey(key))
     }
 
+    /// Inserts a row; one that points at itself by a key it did not keep (a fresh id, or
+    /// one handed out) is then pointed at the key it got.
+    private func insertRow(_ names: [String], _ values: [Value]) throws -> [Value] {
+        let key = try access.insert(names, values)
+        for indexes in pointsAtOwnKey where indexes.map({ values.indices.contains($0) ? values[$0] : .null }) != key || names != columns {
+            try access.update(at: key, indexes.map { columns[$0] }, key)
+        }
+        return key
+    }
+
     /// Bookkeeping of a row just inserted: prune set, key map, sync book.
     func inserted(_ record: Record, _ row: [Value], at key: [Value]) throws -> Outcome {
         lastInsertedKey = key
@@ -211,12 +221,12 @@ extension TableReconciler {
         case .madeAfterDelete(let versions)?:
             if !queued.isEmpty { return .flushFirst }
             record.versions = versions
-            return try write { try inserted(record, row, at: access.insert(names, values)) }
+            return try write { try inserted(record, row, at: insertRow(names, values)) }
         case .changedWhileDeleted(let versions, let tombstone)?:
             if !queued.isEmpty { return .flushFirst }
             if let outcome = try resolveDeletedHere(record, line: line, tombstone: tombstone) { return outcome }
             record.versions = versions // inserted again: a version after the delete, so it wins there too
-            return try write { try inserted(record, row, at: access.insert(names, values)) }
+            return try write { try inserted(record, row, at: insertRow(names, values)) }
         case nil:
             break
         }
@@ -237,7 +247,7 @@ extension TableReconciler {
             return .queued
         }
         if !queued.isEmpty { return .flushFirst }
-        return try write { try inserted(record, row, at: access.insert(names, values)) }
+        return try write { try inserted(record, row, at: insertRow(names, values)) }
     }
 
     /// A row with no identity at all (no cloudId, no non-NULL key: a log line, a key of

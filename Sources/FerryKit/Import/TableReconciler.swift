@@ -148,6 +148,9 @@ final class TableReconciler {
     let bookKnewTable: Bool
     var cycleFixups: [CycleFixup] = []
     var lastInsertedKey: [Value]?
+    /// The record being applied points at itself through these references into the
+    /// primary key (positions in its row): they take the key its row ends under.
+    var pointsAtOwnKey: [[Int]] = []
     /// Whether rows of this table are referenced by the changeset, so their keys are mapped.
     let mapsKeys: Bool
     let primaryKeyIndexes: [Int]
@@ -264,14 +267,42 @@ final class TableReconciler {
         return try apply(record, consume row, line: line)
     }
 
+    /// The row's values of `columns`, when it has every one.
+    private func ownValues(_ columns: [String], in row: [Value]) -> [Value]? {
+        var values: [Value] = []
+        for column in columns {
+            guard let index = position[column] else { return nil }
+            values.append(row[index])
+        }
+        return values
+    }
+
+    /// `row` pointing at `key` wherever the record points at its own key.
+    func pointingAtItself(_ row: [Value], key: [Value]) -> [Value] {
+        guard !pointsAtOwnKey.isEmpty else { return row }
+        var row = row
+        for indexes in pointsAtOwnKey {
+            for (index, value) in zip(indexes, key) { row[index] = value }
+        }
+        return row
+    }
+
     /// A record whose row is in the manifest's column order, as this store writes it.
     private func apply(_ record: Record, _ row: consuming [Value], line: Int) throws -> Outcome {
         // References first: a match set may contain a foreign key, compared by the target's id.
         var broken: [CycleFixup] = []
+        pointsAtOwnKey = []
         for (referenceIndex, resolved) in references.enumerated() {
             let raw = resolved.indexes.map { row[$0] }
             // SQL's MATCH SIMPLE: a foreign key with any NULL column points at nothing.
             if raw.contains(where: \.isNull) { continue }
+            // A row that points at itself (a root that is its own parent) points at itself
+            // here too: at its own values, or at the key its row ends under. Not a cycle to
+            // break: a store that checks the key at once takes the row whole.
+            if resolved.pointsAtItself, let own = ownValues(resolved.reference.to, in: row), own == raw {
+                if resolved.reference.to == target.primaryKey { pointsAtOwnKey.append(resolved.indexes) }
+                continue
+            }
             let column = resolved.reference.columns[0]
             let identity = record.refs.first(where: { $0.0 == column })?.1
             // A parent still waiting to go in is not there to be found: it goes in first.
