@@ -34,10 +34,13 @@ public final class PostgresConnection {
         let host = String(cString: PQhost(connection))
         displayName = host.hasPrefix("/") ? database : "\(database) on \(host)"
         // Values cross as text; these settings make that text exact and the same every run:
-        // UTF-8, ISO dates in UTC, floats with every digit, no statement timeout.
+        // UTF-8, ISO dates in UTC, floats with every digit, no statement timeout. A lock
+        // another session holds is waited for as long as --busy-timeout says, as on SQLite
+        // (PostgreSQL's own default waits for ever; 0 would mean that too).
         try execute("""
             SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601';
-            SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_min_messages = 'warning'
+            SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_min_messages = 'warning';
+            SET lock_timeout = \(max(1, LockHolder.busyTimeoutMilliseconds))
             """)
     }
 
@@ -410,7 +413,8 @@ public final class PostgresConnection {
         case .unique, .constraint, .datatype, .tooBig:
             message = where_.isEmpty ? primary : "\(where_): \(primary)"
         case .busy:
-            message = "PostgreSQL could not take a lock (\(primary)); another session holds it. Run again when it is done."
+            let waited = Double(max(1, LockHolder.busyTimeoutMilliseconds)) / 1000
+            message = "PostgreSQL could not take a lock (\(primary)): another session holds it, and Ferry waited \(waited.formatted()) s. Nothing was written. Run again when that session is done, or wait longer with --busy-timeout SECONDS."
         case .notAuthorized:
             message = "PostgreSQL refused: \(primary). Connect as a user with the rights Ferry needs on this schema (CREATE, INSERT, UPDATE, DELETE)."
         case .other:

@@ -504,9 +504,8 @@ public final class PostgresStore: Store {
                 guard kind == .stamp else { continue }
                 do {
                     try isolated {
-                        try connection.execute("SET LOCAL lock_timeout = \(LockHolder.busyTimeoutMilliseconds)")
+                        // Waits for the table's lock as long as the session's lock_timeout (--busy-timeout).
                         try connection.execute("ALTER TABLE ONLY \(relation) DISABLE TRIGGER \(Identifier.quote(name))")
-                        try connection.execute("SET LOCAL lock_timeout = DEFAULT")
                     }
                 } catch let error as FerryError {
                     let why = error.storeFailure?.kind == .notAuthorized ? "only the table's owner may set it aside"

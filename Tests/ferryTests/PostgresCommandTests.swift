@@ -48,6 +48,25 @@ let postgresEnabled: Bool = {
         }
     }
 
+    /// Another session holds the table: the import waits --busy-timeout, as on SQLite, then
+    /// stops with nothing written (PostgreSQL's own default waited for ever; found by a tester).
+    @Test func aLockedTableIsWaitedForAsLongAsBusyTimeoutSays() throws {
+        try withTemporaryDirectory { directory in
+            try withPostgresDatabase { uri in
+                let changeset = try exportSample(in: directory)
+                #expect(try ferry(["import", changeset.path, "--db", uri, "-q"]).status == 0)
+                let holder = try PostgresConnection(uri: uri)
+                // The holder goes after 30 s, so a Ferry that waits for ever fails here instead of hanging.
+                try holder.execute("SET idle_in_transaction_session_timeout = '30s'; BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
+                defer { try? holder.execute("ROLLBACK") }
+                let started = Date()
+                let result = try ferry(["import", changeset.path, "--db", uri, "--busy-timeout", "0.5", "--on-conflict", "source-wins"])
+                #expect(Date().timeIntervalSince(started) < 20, "the wait ends")
+                expectCleanRefusal(result, mentions: ["another session holds it", "waited 0.5 s", "Nothing was written", "--busy-timeout"])
+            }
+        }
+    }
+
     @Test func exportImportAndInspectTakeAConnectionURI() throws {
         try withTemporaryDirectory { directory in
             try withPostgresDatabase { uri in
