@@ -100,7 +100,9 @@ public enum PostgresTypes {
             while shortest.last == UInt8(ascii: "0") { shortest.removeLast() }
             var mine = significant
             while mine.last == UInt8(ascii: "0") { mine.removeLast() }
-            guard mine == shortest, !"\(real)".contains("e") else { return .text(text) }
+            // A whole number past 64 bits is a REAL in SQLite's NUMERIC too (1e20 printed
+            // as 100000000000000000000): its shortest form may have an exponent.
+            guard mine == shortest, !"\(real)".contains("e") || !digits.contains(UInt8(ascii: ".")) else { return .text(text) }
         }
         if real.rounded() == real, abs(real) < 9.2e18 { return .integer(Int64(real)) } // 12.00 is SQLite's 12
         return .real(real)
