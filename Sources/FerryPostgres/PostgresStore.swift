@@ -170,6 +170,15 @@ public final class PostgresStore: Store {
                               [.text(schema), .text(name)]) != nil
     }
 
+    public func tableName(matching name: String) throws -> String? {
+        if try tableExists(name) { return name }
+        let result = try connection.query("""
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND lower(c.relname) = lower($2) AND c.relkind IN ('r', 'p') LIMIT 2
+            """, [.text(schema), .text(name)])
+        return result.rowCount == 1 ? result.string(row: 0, column: 0) : nil
+    }
+
     public func rowCount(_ table: String) throws -> Int {
         guard case .integer(let count)? = try connection.scalar("SELECT count(*) FROM \(qualified(table))") else { return 0 }
         return Int(count)

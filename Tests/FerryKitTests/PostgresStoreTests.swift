@@ -672,6 +672,32 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// One hand-written schema run on both stores unquoted: SQLite keeps `Users` and `Id`,
+    /// PostgreSQL folds them to `users` and `id`. The changeset's names are taken in the
+    /// target's spelling: rows, keys, references and the parent identities they carry. Before,
+    /// PostgreSQL made a second, quoted "Users" table and refused every row (found by a tester).
+    @Test func namesThatDifferOnlyInCaseMeetTheTablesPostgresFolded() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                let schema = """
+                    CREATE TABLE Teams (Id INTEGER PRIMARY KEY, Name TEXT NOT NULL UNIQUE);
+                    CREATE TABLE Users (Id INTEGER PRIMARY KEY, Email TEXT NOT NULL UNIQUE, TeamId INTEGER REFERENCES Teams (Id), Nick TEXT);
+                    """
+                try postgres.connection.execute(schema + "INSERT INTO Teams VALUES (5, 'blue'); INSERT INTO Users VALUES (9, 'ann@x', 5, 'old');")
+                let (report, _) = try carry(schema + """
+                    INSERT INTO Teams VALUES (1, 'blue'), (2, 'red');
+                    INSERT INTO Users VALUES (1, 'ann@x', 2, 'Annie'), (2, 'bo@x', 1, NULL);
+                    """, into: postgres, in: directory, options: ImportOptions(onConflict: .sourceWins))
+                #expect(report.totals.rejected == 0 && report.totals.inserted == 2 && report.totals.updated == 1, "\(report.table())")
+                #expect(try postgres.connection.scalar("SELECT count(*) FROM pg_class WHERE relname IN ('Users', 'Teams')") == .integer(0), "no second table")
+                let rows = try postgres.connection.query("SELECT u.email, t.name, coalesce(u.nick, '-') FROM users u JOIN teams t ON t.id = u.teamid ORDER BY u.email")
+                #expect((0..<rows.rowCount).map { row in (0..<3).map { rows.string(row: row, column: $0) ?? "" }.joined(separator: " ") }
+                        == ["ann@x red Annie", "bo@x blue -"])
+            }
+        }
+    }
+
     /// A Prisma pair: the SQLite side keeps DateTime as INTEGER milliseconds (Prisma's native
     /// connector), the PostgreSQL side as timestamp(3). Every row was refused before.
     @Test func prismaDateTimeMillisecondsLandInATimestampColumn() throws {

@@ -4,6 +4,10 @@ import Foundation
 /// order, retries records that waited for a parent, and collects the figures.
 struct ImportSession {
     private let changeset: ChangesetReader
+    /// The changeset's tables under the target's names (`TargetSpellings`); the reader's
+    /// manifest keeps the names its lines are written with.
+    private let tables: [ManifestTable]
+    private let spellings: TargetSpellings
     private let profile: Profile
     private let policy: ConflictPolicy?
     private let rejects: RejectsWriter
@@ -46,10 +50,12 @@ struct ImportSession {
         self.policy = policy
         self.rejects = rejects
         self.observer = observer
-        let tables = changeset.manifest.tables
-        for table in tables {
-            if try store.tableExists(table.name) {
-                if try store.isEmpty(table.name) { emptyAtStart.insert(table.name.lowercased()) }
+        let fileTables = changeset.manifest.tables
+        var tableNames: [String: String] = [:]
+        for table in fileTables {
+            if let existing = try TargetSpellings.table(table.name, in: store) {
+                if existing != table.name { tableNames[table.name] = existing }
+                if try store.isEmpty(existing) { emptyAtStart.insert(table.name.lowercased()) }
             } else {
                 emptyAtStart.insert(table.name.lowercased())
                 let lacking = try store.createTable(table.definition, trustSchema: trustSchema)
@@ -64,6 +70,9 @@ struct ImportSession {
         for definition in try store.tables(profile: profile) {
             targets[definition.name.lowercased()] = definition
         }
+        spellings = TargetSpellings(tables: fileTables, tableNames: tableNames, targets: targets)
+        let tables = fileTables.map(spellings.renamed)
+        self.tables = tables
         try UnicodeNames.refuseLookalikeColumns(in: tables.compactMap { targets[$0.name.lowercased()] }, place: store.displayName)
         for table in tables {
             guard let target = targets[table.name.lowercased()] else { continue }
@@ -91,7 +100,7 @@ struct ImportSession {
     }
 
     mutating func run() throws -> [ImportReport.Table] {
-        let tables = changeset.manifest.tables
+        let tables = self.tables
         let store = context.store
         for table in tables {
             guard let target = context.targets[table.name.lowercased()] else {
@@ -138,7 +147,7 @@ struct ImportSession {
                 queuedLines = []
                 try settleQueued(index, lines: lines, deferred: deferred)
             }
-            try RecordPipe.forEachRecord(of: changeset, in: table, prepare: reconcilers[index].precomputePortableForm, beforeBatch: beforeBatch,
+            try RecordPipe.forEachRecord(of: changeset, in: changeset.manifest.tables[index], prepare: prepare(index), beforeBatch: beforeBatch,
                                          afterBatch: flush) { lineNumber, record, line in
                 // A delete of a row still waiting must find it in.
                 if record.operation == .delete, !queuedLines.isEmpty { try flush() }
@@ -198,7 +207,7 @@ struct ImportSession {
     /// scans cost less than building an index over the whole table.
     private func addLookupIndexes() throws -> [String] {
         var lookups: [String: (table: TableDefinition, records: Int)] = [:]
-        for table in changeset.manifest.tables {
+        for table in tables {
             for name in [table.name] + table.definition.references.map(\.table) {
                 guard let target = context.targets[name.lowercased()] else { continue }
                 // Manifest row counts are a stranger's numbers: the sum saturates instead of trapping.
@@ -252,15 +261,27 @@ struct ImportSession {
             if context.seen != nil { try reconcilers[tableIndex].markRowsStoodFor(record) }
             context.noteRejected(table: reconcilers[tableIndex].target.name, sourceKey: reconcilers[tableIndex].sourceKey(of: record),
                                  cloudId: record.cloudId, line: lineNumber, reason: rejection.reason)
-            let table = changeset.manifest.tables[tableIndex]
+            let table = tables[tableIndex]
             try rejects.write(line: line, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: lineNumber, rejection: rejection)
+        }
+    }
+
+    /// What the reading thread does to each record of table `index` before it is applied:
+    /// its names as the target spells them, then its portable form.
+    private func prepare(_ index: Int) -> (@Sendable (inout Record) -> Void)? {
+        let portable = reconcilers[index].precomputePortableForm
+        let name = changeset.manifest.tables[index].name
+        guard spellings.renames(table: name) else { return portable }
+        let spellings = spellings
+        return { record in
+            spellings.rename(&record, table: name)
+            portable?(&record)
         }
     }
 
     /// Mirror mode: deletes every target row of the changeset's tables that the (full)
     /// changeset did not name, children's tables first.
     private mutating func prune() throws {
-        let tables = changeset.manifest.tables
         for index in tables.indices.reversed() {
             let target = reconcilers[index].target
             guard !target.primaryKey.isEmpty, let seen = context.seen else { continue }
@@ -307,8 +328,8 @@ struct ImportSession {
         var breakCycles = false
         while queue.count > 0 {
             let next = try SpillFile()
-            context.pending = final ? [] : Set(changeset.manifest.tables.map { $0.name.lowercased() })
-            if final { context.waitingInLastRound = Set(queue.tableIndexes.map { changeset.manifest.tables[$0].name.lowercased() }) }
+            context.pending = final ? [] : Set(tables.map { $0.name.lowercased() })
+            if final { context.waitingInLastRound = Set(queue.tableIndexes.map { tables[$0].name.lowercased() }) }
             for reconciler in reconcilers { reconciler.breakingCycles = breakCycles }
             var applied = 0
             // New rows wait for a set here too, as in the first pass (in a tree whose file
@@ -329,7 +350,8 @@ struct ImportSession {
             }
             try queue.forEach { tableIndex, lineNumber, line in
                 let table = changeset.manifest.tables[tableIndex]
-                let record = try ChangesetReader.decode(line, table: table.name, file: table.file, lineNumber: lineNumber)
+                var record = try ChangesetReader.decode(line, table: table.name, file: table.file, lineNumber: lineNumber)
+                if spellings.renames(table: table.name) { spellings.rename(&record, table: table.name) }
                 if tableIndex != queuedTable || record.operation == .delete { try flush() }
                 var outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
                 if case .flushFirst = outcome {
@@ -435,7 +457,7 @@ struct ImportSession {
         undoneCycleRows.append(undone)
         results[tableIndex].counts.inserted -= 1
         results[tableIndex].counts.rejected += 1
-        let table = changeset.manifest.tables[tableIndex]
+        let table = tables[tableIndex]
         var rejected = JSONBuffer()
         rejected.append(raw: #"{"op":"upsert","keys":"#)
         rejected.appendObject(zip(reconciler.target.primaryKey, key).map { ($0, $1) })

@@ -22,6 +22,10 @@ public protocol StoreCatalog: AnyObject {
     /// `tables(profile:)` applies a profile.
     func catalog() throws -> [CatalogTable]
     func tableExists(_ name: String) throws -> Bool
+    /// The table `name` means here: itself, or where the store's names are case-sensitive
+    /// (PostgreSQL, which folds an unquoted name to lower case) the one table whose name
+    /// differs from it only in case; nil when there is none.
+    func tableName(matching name: String) throws -> String?
     func rowCount(_ table: String) throws -> Int
     /// Whether `table` has no rows (without counting them).
     func isEmpty(_ table: String) throws -> Bool
@@ -37,6 +41,7 @@ public protocol StoreCatalog: AnyObject {
 
 extension StoreCatalog {
     public func isEmpty(_ table: String) throws -> Bool { try rowCount(table) == 0 }
+    public func tableName(matching name: String) throws -> String? { try tableExists(name) ? name : nil }
     public func hiddenRowKey(of table: TableDefinition) -> String? { nil }
     public func autoincrementSequence(of table: String) throws -> Int64? { nil }
 }
