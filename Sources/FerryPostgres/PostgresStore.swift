@@ -652,6 +652,24 @@ public final class PostgresStore: Store {
         return (scales, arrays)
     }
 
+    /// The fractional digits of a second each timestamp, timestamptz, time and timetz
+    /// column of `table` keeps (`timestamp(0)`: none; 6 where none is declared), domains
+    /// followed to their base type.
+    func secondsPrecisions(of table: String) throws -> [String: Int] {
+        let result = try connection.query(Self.columnTypeChain + """
+            SELECT attname, typmod::bigint FROM chain
+            WHERE typid IN ('timestamp'::regtype, 'timestamptz'::regtype, 'time'::regtype, 'timetz'::regtype)
+            """, [.text(qualified(table))])
+        var precisions: [String: Int] = [:]
+        for row in 0..<result.rowCount {
+            // typmod = the precision; -1 when none was declared (microseconds).
+            if let name = result.string(row: row, column: 0), case .integer(let typmod) = result.value(row: row, column: 1) {
+                precisions[name] = typmod >= 0 ? Int(typmod) : 6
+            }
+        }
+        return precisions
+    }
+
     /// The declared length of each `character(n)` (padded) and `character varying(n)` column
     /// of `table`, domains followed to their base type; with `arrays`, of each array of them
     /// (its elements are stored by the same rules).

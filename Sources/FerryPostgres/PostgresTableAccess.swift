@@ -38,6 +38,9 @@ final class PostgresTableAccess: TableAccess {
     private let numericScales: [String: Int]
     /// The same, for arrays of `numeric(p,s)`: their elements are rounded alike.
     private let numericArrayScales: [String: Int]
+    /// The fractional digits of a second each moment or time column keeps: PostgreSQL
+    /// rounds a finer value to them without a word (`timestamp(0)` takes 05.7 as 06).
+    private let secondsPrecisions: [String: Int]
     /// character(n) and varchar(n) columns: a value compares, is looked up and is booked
     /// as the column will hold it (padded; spaces beyond the length cut), or a row written
     /// with `'English'` into a character(20) reads back other, and counts as updated again
@@ -66,6 +69,7 @@ final class PostgresTableAccess: TableAccess {
         types = try store.columnTypes(of: table.name)
         affinities = try store.convertingAffinities(of: table.name)
         (numericScales, numericArrayScales) = try store.numericScales(of: table.name)
+        secondsPrecisions = try store.secondsPrecisions(of: table.name)
         characterLengths = try store.characterLengths(of: table.name)
         arrayCharacterLengths = try store.characterLengths(of: table.name, arrays: true)
         respelledTypes = try store.respelledColumns(of: table.name)
@@ -127,8 +131,11 @@ final class PostgresTableAccess: TableAccess {
              (.text(let bytes), PostgresTypes.time), (.text(let bytes), PostgresTypes.timetz):
             // 'now', 'today' and the like are read as the moment of the import (and 'epoch'
             // as 1970): a value other than the one the record carries, stored without a word.
-            guard let word = Self.specialTimeWord(bytes) else { return nil }
-            return "column \(column) holds moments, and PostgreSQL reads '\(word)' as a moment of its own choosing, not the value the record carries"
+            if let word = Self.specialTimeWord(bytes) {
+                return "column \(column) holds moments, and PostgreSQL reads '\(word)' as a moment of its own choosing, not the value the record carries"
+            }
+            guard let precision = secondsPrecisions[column], let digits = Self.fractionalSecondDigits(bytes), digits > precision else { return nil }
+            return "column \(column) keeps \(precision) fractional digit\(precision == 1 ? "" : "s") of a second, and this value has \(digits): PostgreSQL would round it"
         case (.integer(0), PostgresTypes.bool), (.integer(1), PostgresTypes.bool): return nil
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):
@@ -146,6 +153,20 @@ final class PostgresTableAccess: TableAccess {
             return "column \(column) keeps \(scale) decimal place\(scale == 1 ? "" : "s") (numeric with scale \(scale)), and this value (\(value.description)) has \(places): PostgreSQL would round it"
         default: return nil
         }
+    }
+
+    /// The digits of a second's fraction in a moment or time written as text (`…03:04:05.70`
+    /// → 1: trailing zeros say nothing), nil when it has none.
+    static func fractionalSecondDigits(_ bytes: [UInt8]) -> Int? {
+        // The seconds follow the second colon; their fraction is the digits after the point.
+        guard let first = bytes.firstIndex(of: UInt8(ascii: ":")),
+              let second = bytes[(first + 1)...].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        var index = second + 1
+        while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ".") else { return nil }
+        var digits = bytes[(index + 1)...].prefix { (48...57).contains($0) }
+        while digits.last == UInt8(ascii: "0") { digits = digits.dropLast() }
+        return digits.isEmpty ? nil : digits.count
     }
 
     /// The decimal places a number written as `value` has (`1.5550` → 3, `1e-5` → 5, `12` → 0),

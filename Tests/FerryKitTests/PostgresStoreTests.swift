@@ -508,6 +508,31 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A moment finer than the column keeps (`timestamp(0)` given 05.7, a plain timestamp
+    /// given 7 digits of a second) was rounded without a word; it is the record's reject now,
+    /// as a number finer than a `numeric(p,s)`. Zeros past the last digit say nothing.
+    @Test func momentsFinerThanTheColumnKeepsAreRejected() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("CREATE TABLE ticks (id bigint PRIMARY KEY, whole timestamp(0), milli timestamptz(3), fine timestamp, clock time(2))")
+                let rejects = directory.appendingPathComponent("rejects.ndjson").path
+                let (report, _) = try carry("""
+                    CREATE TABLE ticks (id INTEGER PRIMARY KEY, whole TEXT, milli TEXT, fine TEXT, clock TEXT);
+                    INSERT INTO ticks VALUES (1, '2024-01-02 03:04:05.7', NULL, NULL, NULL), (2, NULL, '2024-01-02T03:04:05.1234Z', NULL, NULL),
+                                             (3, NULL, NULL, '2024-01-02 03:04:05.1234567', NULL), (4, NULL, NULL, NULL, '10:00:00.125'),
+                                             (5, '2024-01-02 03:04:05.000', '2024-01-02 03:04:05.120+02:00', '2024-01-02 03:04:05.123456', '10:00:00.10');
+                    """, into: postgres, in: directory, options: ImportOptions(rejectsPath: rejects))
+                #expect(report.totals.inserted == 1 && report.totals.rejected == 4, "\(report.table())")
+                let text = try String(contentsOfFile: rejects, encoding: .utf8)
+                #expect(text.contains("column whole keeps 0 fractional digits of a second, and this value has 1: PostgreSQL would round it"))
+                #expect(text.contains("column fine keeps 6 fractional digits of a second, and this value has 7"))
+            }
+        }
+        #expect(PostgresTableAccess.fractionalSecondDigits(Array("2024-01-02 03:04:05.70+05:30".utf8)) == 1)
+        #expect(PostgresTableAccess.fractionalSecondDigits(Array("2024.01.02 03:04".utf8)) == nil)
+    }
+
     @Test func generatedAlwaysIdentityAndCompositeSerialKeysTakeCarriedIds() throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { uri in
