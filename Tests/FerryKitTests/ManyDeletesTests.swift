@@ -63,3 +63,61 @@ import Testing
         }
     }
 }
+
+/// A delete and the rows its schema takes with it (ON DELETE CASCADE, SET NULL): all or
+/// nothing, and counted in the report, target-only rows included.
+@Suite struct CascadeTests {
+    static let schema = """
+        CREATE TABLE p (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE c (id TEXT PRIMARY KEY, pid TEXT REFERENCES p (id) ON DELETE CASCADE, tag TEXT NOT NULL UNIQUE);
+        CREATE TABLE n (id TEXT PRIMARY KEY, pid TEXT REFERENCES p (id) ON DELETE SET NULL, body TEXT NOT NULL UNIQUE);
+        CREATE TABLE g (id TEXT PRIMARY KEY, cid TEXT REFERENCES c (id), pid TEXT REFERENCES p (id) ON DELETE CASCADE, label TEXT NOT NULL UNIQUE);
+        """
+
+    /// The source deletes p1 (and its c1, c2, n1's reference); `target` adds rows first.
+    func deleteP1(into target: String, in directory: URL) throws -> (ImportReport, SQLiteStore) {
+        let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+        // The source's own cascades run (the target's connection leaves foreign keys to Ferry, as the CLI's does).
+        try source.database.execute("PRAGMA foreign_keys = ON;" + Self.schema + "INSERT INTO p VALUES ('p1', 'P'); INSERT INTO c VALUES ('c1', 'p1', 'C1'), ('c2', 'p1', 'C2'); INSERT INTO n VALUES ('n1', 'p1', 'N1');")
+        _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+        let full = try exportStore(source, to: directory, name: "full")
+        try source.database.execute("DELETE FROM p")
+        let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+        let store = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+        try store.database.execute(Self.schema)
+        try importChangeset(full, into: store, in: directory)
+        try store.database.execute(target)
+        return (try importChangeset(deletes, into: store, in: directory, options: ImportOptions(rejectsPath: directory.appendingPathComponent("rejects").path)), store)
+    }
+
+    /// g1 (target only) holds c9, a child only the target has, which p1's delete would
+    /// cascade to: p1's delete is refused, and c0, another (met before c9), stays with it. Before, the cascade
+    /// deleted the children it met before the one that refused, and kept them deleted.
+    @Test func aDeleteRefusedDeepInItsCascadeLeavesEveryRowOfIt() throws {
+        try withTemporaryDirectory { directory in
+            let (report, store) = try deleteP1(into: "INSERT INTO c VALUES ('c0', 'p1', 'C0'), ('c9', 'p1', 'C9'); INSERT INTO g VALUES ('g1', 'c9', NULL, 'G');", in: directory)
+            #expect(try store.database.rows("SELECT id FROM c ORDER BY id").map { $0[0].string ?? "" } == ["c0", "c9"], "c1 and c2 went by their own tombstones")
+            #expect(try store.database.rows("SELECT id FROM p").count == 1)
+            let rejects = try String(contentsOfFile: directory.appendingPathComponent("rejects").path, encoding: .utf8)
+            #expect(rejects.contains("its delete cascades to a row of c, and that row is still referenced by 1 row of g (cid)"), "\(rejects)")
+            #expect(try store.database.rows("SELECT id FROM p").count == 1)
+            #expect(report.cascaded.isEmpty, "nothing went with a refused delete")
+        }
+    }
+
+    /// g2 holds c2 by a reference that refuses deletes, but goes itself with p1 (its own
+    /// cascade): nothing outside the delete holds it, and it goes through. The rows taken
+    /// with it, c3 and g2 only the target had, are counted by table.
+    @Test func rowsTheCascadeTakesAreCountedAndHoldNothing() throws {
+        try withTemporaryDirectory { directory in
+            let (report, store) = try deleteP1(into: "INSERT INTO c VALUES ('c3', 'p1', 'C3'); INSERT INTO g VALUES ('g2', 'c2', 'p1', 'G2');", in: directory)
+            #expect(report.totals.rejected == 0, "\(report.table())")
+            #expect(try store.database.rows("SELECT (SELECT count(*) FROM p) + (SELECT count(*) FROM c) + (SELECT count(*) FROM g)")[0][0] == .integer(0))
+            #expect(try store.database.rows("SELECT id, pid FROM n")[0][1] == .null)
+            let byTable = Dictionary(report.cascaded.map { ($0.table, [$0.deleted, $0.cleared]) }, uniquingKeysWith: { a, _ in a })
+            #expect(byTable == ["c": [3, 0], "g": [1, 0], "n": [0, 1]], "\(report.cascaded)")
+            #expect(report.json().contains(#""cascaded": ["#))
+            #expect(report.table().contains("c: 3 rows deleted with their parent (ON DELETE CASCADE)"), "\(report.table())")
+        }
+    }
+}

@@ -49,6 +49,17 @@ public struct ImportReport: Sendable, Equatable {
     /// The target's triggers ("table.trigger") set aside while the import wrote
     /// (`Store.suspendRowStampingTriggers`), in place again after it.
     public var triggersSetAside: [String] = []
+    /// Rows the schema's ON DELETE actions changed with a deleted parent, by table: rows
+    /// the changeset did not name (one only the target had) are changed too, and counted here.
+    public var cascaded: [Cascade] = []
+
+    public struct Cascade: Sendable, Equatable {
+        public var table: String
+        /// Deleted with their parent (ON DELETE CASCADE).
+        public var deleted = 0
+        /// Their reference cleared (ON DELETE SET NULL).
+        public var cleared = 0
+    }
 
     public enum SyncBookNote: Sendable, Equatable {
         /// The target is prepared for sync (or `--track`): the book remembers what crossed.
@@ -102,6 +113,15 @@ public struct ImportReport: Sendable, Equatable {
             case .notKept: out.append(raw: ",\n  \"syncBook\": {\"kept\": false, \"entries\": 0}")
             }
         }
+        if !cascaded.isEmpty {
+            out.append(raw: ",\n  \"cascaded\": [")
+            for (index, cascade) in cascaded.enumerated() {
+                out.append(raw: index == 0 ? "{\"table\": " : ", {\"table\": ")
+                out.appendString(cascade.table)
+                out.append(utf8: ", \"deleted\": \(cascade.deleted), \"cleared\": \(cascade.cleared)}")
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         for (name, strings) in [("triggersSetAside", triggersSetAside), ("warnings", warnings)] where !strings.isEmpty {
             out.append(utf8: ",\n  \"\(name)\": [")
             for (index, string) in strings.enumerated() {
@@ -130,6 +150,11 @@ public struct ImportReport: Sendable, Equatable {
         var lines = [format(headers)]
         lines += rows.map(format)
         if let syncBook { lines.append(syncBook.text) }
+        for cascade in cascaded {
+            let what = [cascade.deleted > 0 ? "\(counted(cascade.deleted, "row")) deleted with their parent (ON DELETE CASCADE)" : nil,
+                        cascade.cleared > 0 ? "\(counted(cascade.cleared, "row")) whose parent was deleted now point at nothing (ON DELETE SET NULL)" : nil]
+            lines.append("\(cascade.table): \(what.compactMap { $0 }.joined(separator: "; "))")
+        }
         if !triggersSetAside.isEmpty {
             lines.append("triggers set aside while rows were written (they stamp rows with the current time; the changeset carries the source's stamps): \(triggersSetAside.joined(separator: ", "))")
         }

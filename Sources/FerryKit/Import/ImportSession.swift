@@ -33,6 +33,9 @@ struct ImportSession {
     /// Whether changesets of this same source were applied here before.
     private let continuesSource: Bool
 
+    /// Rows the schema's ON DELETE actions changed with a deleted parent.
+    var cascaded: [ImportReport.Cascade] { context.cascaded }
+
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }
 

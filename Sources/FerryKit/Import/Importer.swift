@@ -135,6 +135,7 @@ public final class Importer {
                 try store.sendHeldWrites()
                 report.warnings = session.warnings
                 report.triggersSetAside = session.triggersSetAside
+                report.cascaded = session.cascaded
                 report.syncBook = session.bookNote
                 if rejects.hasFile { report.rejectsFile = URL(fileURLWithPath: rejects.path).standardizedFileURL.path }
                 if conflicts.hasFile { report.conflictsFile = URL(fileURLWithPath: conflicts.path).standardizedFileURL.path }

@@ -466,6 +466,47 @@ extension ImportContext {
     }
     static let childLookupsBeforeIndex = 32
 
+    /// Why deleting the row at `key` of `table` must be refused: a row that is not deleted
+    /// with it (through ON DELETE CASCADE, at any depth) still points at it, or at a row of
+    /// its cascade, by a reference that neither cascades nor clears. nil when it may go.
+    private func refusalToDelete(_ table: TableDefinition, at key: [Value]) throws -> Rejection? {
+        func mark(_ table: TableDefinition, _ key: [Value]) -> String {
+            table.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)
+        }
+        // The rows the cascade reaches, in the order found; then every other reference into them.
+        var going: [(table: TableDefinition, key: [Value])] = [(table, key)]
+        var marks: Set<String> = [mark(table, key)]
+        var index = 0
+        while index < going.count {
+            let (parent, parentKey) = going[index]
+            index += 1
+            for child in targets.values {
+                for reference in child.references where reference.table.lowercased() == parent.name.lowercased() && reference.onDelete?.uppercased() == "CASCADE" {
+                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                    try lookingUpChildren(of: child, by: reference.columns)
+                    for childKey in try access(child).keys(where: reference.columns, equal: values, limit: 100_000) where marks.insert(mark(child, childKey)).inserted {
+                        going.append((child, childKey))
+                    }
+                }
+            }
+        }
+        for (parent, parentKey) in going {
+            for child in targets.values {
+                for reference in child.references where reference.table.lowercased() == parent.name.lowercased()
+                    && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
+                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                    try lookingUpChildren(of: child, by: reference.columns)
+                    // A row pointing at itself, or going with the delete, does not keep it alive.
+                    let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000).filter { !marks.contains(mark(child, $0)) }
+                    guard !holding.isEmpty else { continue }
+                    let through = parent.name.lowercased() == table.name.lowercased() && parentKey == key ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
+                    return Rejection(reason: .constraint, message: "\(through) is still referenced by \(counted(holding.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
+                }
+            }
+        }
+        return nil
+    }
+
     /// The values of the row at `key` a reference into its table points at: the key itself
     /// when it points at the primary key (no read), nil when one is NULL.
     private func referencedValues(_ reference: Reference, of table: TableDefinition, at key: [Value], _ access: TableAccess) throws -> [Value]? {
@@ -490,23 +531,13 @@ extension ImportContext {
         rowsBeingDeleted.insert(deleting)
         defer { rowsBeingDeleted.remove(deleting) }
         let access = try self.access(table)
-        // Children that block the delete are found before any cascade runs, so a refused
-        // delete leaves every child as it was.
+        // The rows the delete takes with it (ON DELETE CASCADE, at any depth) are found, and
+        // any row outside them still pointing at one refuses the delete, before anything is
+        // deleted: a refused delete leaves every row as it was, the rows of its cascade too.
+        if rowsBeingDeleted.count == 1, let refusal = try refusalToDelete(table, at: key) { return refusal }
         for child in targets.values {
-            for reference in child.references where reference.table.lowercased() == table.name.lowercased()
-                && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
-                guard let parentValues = try referencedValues(reference, of: table, at: key, access) else { continue }
-                try lookingUpChildren(of: child, by: reference.columns)
-                // A row pointing at itself does not keep itself alive.
-                let children = try self.access(child).keys(where: reference.columns, equal: parentValues, limit: 100_000)
-                    .filter { child.name.lowercased() != table.name.lowercased() || $0 != key }
-                if !children.isEmpty {
-                    return Rejection(reason: .constraint, message: "the row is still referenced by \(counted(children.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
-                }
-            }
-        }
-        for child in targets.values {
-            // Children by any other reference would have refused the delete above.
+            // Children by any other reference would have refused the delete above (or go
+            // with it, through another reference).
             for reference in child.references where reference.table.lowercased() == table.name.lowercased()
                 && ["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
                 guard let parentValues = try referencedValues(reference, of: table, at: key, access) else { continue }
@@ -519,7 +550,9 @@ extension ImportContext {
                     for childKey in children {
                         if let rejection = try deleteRow(of: child, at: childKey) { return rejection }
                     }
+                    noteCascade(child.name, deleted: children.count)
                 } else {
+                    noteCascade(child.name, cleared: children.count)
                     for childKey in children {
                         try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
                         nulledBySetNull[child.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(childKey), as: UTF8.self), default: []]
