@@ -252,6 +252,26 @@ extension KeylessTableTests {
         }
     }
 
+    /// A record whose two natural keys name two target rows: written to the one its first
+    /// key found, it collides on the other. The reject says so, as the identity drift it
+    /// is, instead of asking for a `match` line on a column that is a natural key already.
+    @Test func twoNaturalKeysOnTwoTargetRowsAreAnIdentityDrift() throws {
+        try withTemporaryDirectory { directory in
+            let schema = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, amail TEXT UNIQUE NOT NULL, name TEXT);"
+            let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
+                source: "INSERT INTO users VALUES (9, 'a@x', 'b@x', 'Src');",
+                target: "INSERT INTO users VALUES (1, 'a@x', 'z@x', 'T1'), (2, 'q@x', 'b@x', 'T2');")
+            let changeset = try exportChangeset(source, in: directory)
+            let rejects = directory.appendingPathComponent("rejects.ndjson")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins", "--rejects", rejects.path, "--quiet"])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            let text = try String(contentsOf: rejects, encoding: .utf8)
+            #expect(text.contains(#""reason":"identity_drift""#) && text.contains("Two target rows hold this record's identities"), "\(text)")
+            #expect(!text.contains("\"match\""), "no match line for a natural key")
+            #expect(try scalar(target, "SELECT group_concat(name) FROM (SELECT name FROM users ORDER BY id)") == .text("T1,T2"))
+        }
+    }
+
     /// --prune keeps a row that a rejected record stands for by its unique `lower(email)`:
     /// the record was refused before it matched (a parent nowhere), and the row it would
     /// have updated was deleted as absent from the changeset.
