@@ -211,7 +211,9 @@ struct PostgresCatalog {
         }
         if !table.primaryKey.isEmpty { parts.append("PRIMARY KEY (\(Identifier.quoteList(table.primaryKey)))") }
         let portable = PortableIndexes(table)
-        var unique = table.matchSets.filter { !portable.caseInsensitiveSets.contains($0) }
+        // A key compared without case keeps its plain UNIQUE too: implied by the index on
+        // lower(…), and what a foreign key into those columns needs.
+        var unique = table.matchSets
         if let cloudId = table.cloudId, !unique.contains([cloudId]) { unique.append([cloudId]) }
         for key in unique { parts.append("UNIQUE (\(Identifier.quoteList(key)))") }
         var postponed: [Reference] = []

@@ -414,7 +414,9 @@ public final class PostgresConnection {
             message = where_.isEmpty ? primary : "\(where_): \(primary)"
         case .busy:
             let waited = Double(max(1, LockHolder.busyTimeoutMilliseconds)) / 1000
-            message = "PostgreSQL could not take a lock (\(primary)): another session holds it, and Ferry waited \(waited.formatted()) s. Nothing was written. Run again when that session is done, or wait longer with --busy-timeout SECONDS."
+            message = state == "55P03"
+                ? "PostgreSQL could not take a lock (\(primary)): another session holds it, and Ferry waited \(waited.formatted()) s. Nothing was written. Run again when that session is done, or wait longer with --busy-timeout SECONDS."
+                : "PostgreSQL stopped the transaction (\(primary)): another session wrote the same rows at the same time. Nothing was written. Run again."
         case .notAuthorized:
             message = "PostgreSQL refused: \(primary). Connect as a user with the rights Ferry needs on this schema (CREATE, INSERT, UPDATE, DELETE)."
         case .other:

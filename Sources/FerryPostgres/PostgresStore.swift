@@ -225,12 +225,14 @@ public final class PostgresStore: Store {
             growth = [:]
             forgetRows()
             onlyFerryWritesHere = nil
+            deletesAlone = [:]
             return result
         } catch {
             insertedIds = []
             growth = [:]
             forgetRows()
             onlyFerryWritesHere = nil
+            deletesAlone = [:]
             suspendedTriggers = [] // the roll-back enabled them again
             postponedForeignKeys = []
             declaredCache = [:] // tables this transaction made are gone

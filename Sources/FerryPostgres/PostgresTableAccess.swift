@@ -538,7 +538,7 @@ final class PostgresTableAccess: TableAccess {
         let id: Int
         let epoch: Int
         let answer: Answer
-        var writes: [(key: [Value], columns: [String], values: [Value], inserted: Bool)] = []
+        var writes: [(key: [Value], columns: [String], values: [Value], inserted: Bool, deleted: Bool)] = []
     }
     /// Where a lookahead's result lands when the connection reads it (a lookahead dropped
     /// meanwhile is read into nothing anyone looks at).
@@ -564,7 +564,13 @@ final class PostgresTableAccess: TableAccess {
             if let result = ahead.answer.result {
                 store.batchesAnsweredAhead += 1
                 fill(from: result, ahead.wanted)
-                for write in ahead.writes { notePrefetchedWrite(at: write.key, write.columns, write.values, inserted: write.inserted) }
+                for write in ahead.writes {
+                    if write.deleted {
+                        notePrefetchedDelete(at: write.key)
+                    } else {
+                        notePrefetchedWrite(at: write.key, write.columns, write.values, inserted: write.inserted)
+                    }
+                }
                 try ask(ahead.failing)
                 answered = true
             }
@@ -712,7 +718,7 @@ final class PostgresTableAccess: TableAccess {
     /// Keeps this batch's answers true after this access wrote `values` into `columns` of
     /// the row at `key` (inserted, or updated).
     private func notePrefetchedWrite(at key: [Value], _ columns: [String], _ values: [Value], inserted: Bool) {
-        lookahead?.writes.append((key, columns, values, inserted))
+        lookahead?.writes.append((key, columns, values, inserted, false))
         guard prefetchCurrent else { return }
         // Read again when asked: the row as stored may be written otherwise than sent.
         prefetchedRows[key] = nil
@@ -740,7 +746,7 @@ final class PostgresTableAccess: TableAccess {
     /// Keeps this batch's answers true after this access deleted the row at `key`: the
     /// values that found it find nothing now.
     private func notePrefetchedDelete(at key: [Value]) {
-        lookahead?.writes.append((key, [], [], false))
+        lookahead?.writes.append((key, [], [], false, true))
         guard prefetchCurrent else { return }
         prefetchedRows[key] = nil
         for (column, value) in answeredKeys.removeValue(forKey: key) ?? [:] {

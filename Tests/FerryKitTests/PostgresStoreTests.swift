@@ -659,8 +659,12 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                                         qty INTEGER CHECK (qty >= 0), deleted INTEGER);
                     CREATE UNIQUE INDEX users_handle ON users (lower(handle));
                     CREATE UNIQUE INDEX users_live ON users (qty) WHERE deleted IS NULL;
+                    CREATE TABLE invites (id INTEGER PRIMARY KEY, inviter TEXT REFERENCES users (email));
                     """
-                let (first, _) = try carry(schema + "INSERT INTO users VALUES (1, 'ann@x', 'Ann', 1, NULL);", into: postgres, in: directory, name: "first")
+                // A foreign key into the email needs its plain UNIQUE as well as lower(email).
+                let (first, _) = try carry(schema + "INSERT INTO users VALUES (1, 'ann@x', 'Ann', 1, NULL), (50, 'cy@x', 'Cy', 3, NULL); INSERT INTO invites VALUES (1, 'cy@x');",
+                                           into: postgres, in: directory, name: "first")
+                #expect(first.totals.inserted == 3 && first.totals.rejected == 0, "\(first.table())")
                 #expect(first.warnings.contains { $0.contains("table users was created") && $0.contains("CHECK constraints") && $0.contains("partial unique index") },
                         "\(first.warnings)")
                 let indexes = try postgres.connection.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY indexdef")
@@ -672,7 +676,7 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                 #expect(second.totals.inserted == 1 && second.totals.updated == 1 && second.totals.rejected == 0, "\(second.table())")
                 let rows = try postgres.connection.query("SELECT id, email, qty FROM users ORDER BY id")
                 #expect((0..<rows.rowCount).map { "\(rows.string(row: $0, column: 0) ?? "") \(rows.string(row: $0, column: 1) ?? "") \(rows.string(row: $0, column: 2) ?? "")" }
-                        == ["1 ANN@X 2", "2 bob@x 1"], "ann's row took her new letters; bob came in beside her")
+                        == ["1 ANN@X 2", "50 cy@x 3", "51 bob@x 1"], "ann's row took her new letters; bob came in beside her")
             }
         }
     }

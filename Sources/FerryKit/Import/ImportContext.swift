@@ -266,6 +266,13 @@ final class ImportContext {
 
     func access(_ table: TableDefinition) throws -> TableAccess {
         if let access = accesses[table.name] { return access }
+        return try makeAccess(table)
+    }
+
+    /// A new access to `table`, the one every later `access(table)` answers with: a store's
+    /// caches of a table (a batch's rows read ahead) live in its access, and a write through
+    /// another would leave them stale.
+    func makeAccess(_ table: TableDefinition) throws -> TableAccess {
         let access = try store.makeTableAccess(table)
         accesses[table.name] = access
         return access

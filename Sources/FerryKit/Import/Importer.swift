@@ -230,7 +230,9 @@ public final class Importer {
         if onlyRedacted { return }
         // Any table with rows, not only the redacted ones: a customer whose owner's email is a
         // pseudonym would be attached to a new, pseudonymous owner beside the real one.
-        for table in changeset.manifest.tables where try table.rows > 0 && store.tableExists(table.name) && !store.isEmpty(table.name) {
+        for table in changeset.manifest.tables where try table.rows > 0 {
+            // The table the import will write: its name as the target spells it.
+            guard let name = try store.tableName(matching: table.name), try !store.isEmpty(name) else { continue }
             let redacted = redaction.columns.prefix(3).map { "\($0.table).\($0.column)=\($0.rule.rawValue)" }.joined(separator: ", ")
             throw FerryError(.usage, "\(changeset.path) is redacted (\(redacted)\(redaction.columns.count > 3 ? ", …" : "")), and \(table.name) in \(store.displayName) holds real rows: pseudonyms match none of them and would sit beside them as new rows. Import it into a separate support database, or pass --allow-redacted if that is what you want.")
         }

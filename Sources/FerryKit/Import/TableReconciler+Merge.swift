@@ -550,7 +550,6 @@ extension ImportContext {
                     for childKey in children {
                         if let rejection = try deleteRow(of: child, at: childKey) { return rejection }
                     }
-                    noteCascade(child.name, deleted: children.count)
                 } else {
                     noteCascade(child.name, cleared: children.count)
                     for childKey in children {
@@ -562,6 +561,7 @@ extension ImportContext {
             }
         }
         try access.delete(at: key)
+        if rowsBeingDeleted.count > 1 { noteCascade(table.name, deleted: 1) } // taken with a parent
         // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
         if !table.primaryKey.isEmpty { try book.markDeleted(table: table.name, rowKey: PortableRow.rowKey(key), versions: versions) }
         return nil

@@ -52,8 +52,10 @@ extension TableReconciler {
                 return .success(values)
             case .ambiguous(let detail):
                 return .failure(Rejection(reason: .ambiguousMatch, message: "reference \(columns): \(detail). Say which row the parent is with --pin '\(Pin(table: reference.table, source: raw.map(Pin.text(of:)), target: ["TARGET-KEY"]).text)' (its own reject lists the candidates), or give the parent rows cloudIds (ferry prepare)."))
-            case .unresolved where identity.cloudId.isNull && identity.keys.allSatisfy({ $0.1.isNull }):
-                // The export found no row at that key: the source's own reference dangles.
+            case .unresolved where identity.cloudId.isNull && !identity.keys.isEmpty && identity.keys.allSatisfy({ $0.1.isNull })
+                    && (resolved.parent?.hasCompleteNaturalKey ?? false):
+                // A parent's key of NOT NULL columns is NULL only when the export found no
+                // row at that key: the source's own reference dangles.
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) = \(raw.map(\.description).joined(separator: ", ")) points at a row of \(reference.table) that the source did not hold either (its export found no row with that key, so the reference carries no identity). Fix the reference at the source, or add the row it means there, then export again."))
             case .unresolved:
                 return .failure(Rejection(reason: .missingParent, message: "\(columns) points at \(describe(identity)), which is neither in the target nor in the changeset. Export the parent too, or fix the reference."))

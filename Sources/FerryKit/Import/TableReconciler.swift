@@ -168,7 +168,7 @@ final class TableReconciler {
         self.context = context
         self.policy = policy
         mapsKeys = context.referenced.contains(target.name.lowercased()) && !target.primaryKey.isEmpty
-        access = try context.store.makeTableAccess(target)
+        access = try context.makeAccess(target)
         matcher = IdentityMatcher(table: target, access: access)
         portable = PortableRow(table: target)
         columns = incoming.columns.map(\.name)
