@@ -41,10 +41,9 @@ struct TargetSpellings {
         columns[table]?[name] ?? columns.first { $0.key.lowercased() == table.lowercased() }?.value[name] ?? name
     }
 
-    /// Whether records of `table` (the changeset's name) must be renamed.
-    func renames(table: String) -> Bool {
-        !isEmpty && (columns[table] != nil || tables[table] != nil || !tables.isEmpty)
-    }
+    /// Whether records of `table` (the changeset's name) must be renamed: any of them may,
+    /// once one name differs (its references carry the parents' names and keys).
+    func renames(table: String) -> Bool { !isEmpty }
 
     /// The manifest's table under the target's names: its own, its columns', and those of
     /// the tables and columns its references point at.
