@@ -230,7 +230,7 @@ public final class Importer {
         if onlyRedacted { return }
         // Any table with rows, not only the redacted ones: a customer whose owner's email is a
         // pseudonym would be attached to a new, pseudonymous owner beside the real one.
-        for table in changeset.manifest.tables where try table.rows > 0 {
+        for table in changeset.manifest.tables where table.rows > 0 {
             // The table the import will write: its name as the target spells it.
             guard let name = try store.tableName(matching: table.name), try !store.isEmpty(name) else { continue }
             let redacted = redaction.columns.prefix(3).map { "\($0.table).\($0.column)=\($0.rule.rawValue)" }.joined(separator: ", ")
