@@ -92,11 +92,13 @@ struct PostgresCatalog {
         // UNIQUE indexes over expressions of one column each (`lower(email)`), read from the
         // index's own definition as PostgreSQL prints it.
         let expressionIndexes = try connection.query("""
-            SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+            SELECT pg_get_indexdef(i.indexrelid), ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
             WHERE i.indrelid = $1::oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NOT NULL ORDER BY i.indexrelid
             """, [oid])
-        let expressionKeys = (0..<expressionIndexes.rowCount).compactMap { row in
-            expressionIndexes.string(row: row, column: 0).flatMap { IndexExpressions.key(fromCreateIndex: $0, columns: columns.map(\.name)) }
+        let expressionKeys = (0..<expressionIndexes.rowCount).compactMap { row -> ExpressionKey? in
+            guard var key = expressionIndexes.string(row: row, column: 0).flatMap({ IndexExpressions.key(fromCreateIndex: $0, columns: columns.map(\.name)) }) else { return nil }
+            key.index = expressionIndexes.string(row: row, column: 1)
+            return key
         }
         // A table's single integer key is made an identity wherever Ferry creates the table;
         // any other column whose values a sequence hands out (a serial inside a composite

@@ -108,12 +108,13 @@ extension SQLiteStore {
             guard let name = row[0].string else { continue }
             let parts = try database.rows("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]).map { $0[0].string }
             if !parts.isEmpty, parts.allSatisfy({ $0 != nil }), let templates = try collatedParts(ofIndex: name, table: table) {
-                keys.append(ExpressionKey(columns: parts.map { $0! }, templates: templates))
+                keys.append(ExpressionKey(columns: parts.map { $0! }, templates: templates, index: name))
                 continue
             }
             guard parts.contains(where: { $0 == nil }),
                   let sql = try database.scalar("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?", [.text(name)])?.string,
-                  let key = IndexExpressions.key(fromCreateIndex: sql, columns: columns), key.columns.count == parts.count else { continue }
+                  var key = IndexExpressions.key(fromCreateIndex: sql, columns: columns), key.columns.count == parts.count else { continue }
+            key.index = name
             keys.append(key)
         }
         return keys

@@ -701,6 +701,31 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A record whose email names one target row and whose `lower(handle)` another: the
+    /// collision at the write is an identity drift, named by the index, as SQLite's
+    /// `COLLATE NOCASE` column is (a review found the stores wording it apart).
+    @Test func twoKeysOnTwoRowsAreAnIdentityDriftThroughAnExpressionIndexToo() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE users (id bigint PRIMARY KEY, email text UNIQUE NOT NULL, handle text NOT NULL, name text);
+                    CREATE UNIQUE INDEX users_handle ON users (lower(handle));
+                    INSERT INTO users VALUES (1, 'a@x', 'zed', 'T1'), (2, 'q@x', 'Bee', 'T2');
+                    """)
+                let rejects = directory.appendingPathComponent("rejects.ndjson").path
+                let (report, _) = try carry("""
+                    CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, handle TEXT NOT NULL, name TEXT);
+                    CREATE UNIQUE INDEX users_handle ON users (lower(handle));
+                    INSERT INTO users VALUES (9, 'a@x', 'BEE', 'Src');
+                    """, into: postgres, in: directory, options: ImportOptions(rejectsPath: rejects, onConflict: .sourceWins))
+                #expect(report.totals.rejected == 1, "\(report.table())")
+                let text = try String(contentsOfFile: rejects, encoding: .utf8)
+                #expect(text.contains(#""reason":"identity_drift""#) && text.contains("(handle) is a natural key"), "\(text)")
+            }
+        }
+    }
+
     /// One hand-written schema run on both stores unquoted: SQLite keeps `Users` and `Id`,
     /// PostgreSQL folds them to `users` and `id`. The changeset's names are taken in the
     /// target's spelling: rows, keys, references and the parent identities they carry. Before,

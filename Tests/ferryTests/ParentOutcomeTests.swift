@@ -255,9 +255,11 @@ extension KeylessTableTests {
     /// A record whose two natural keys name two target rows: written to the one its first
     /// key found, it collides on the other. The reject says so, as the identity drift it
     /// is, instead of asking for a `match` line on a column that is a natural key already.
-    @Test func twoNaturalKeysOnTwoTargetRowsAreAnIdentityDrift() throws {
+    /// The second key as a plain UNIQUE column, and as a unique index on `lower(amail)`.
+    @Test(arguments: ["amail TEXT UNIQUE NOT NULL, name TEXT);", "amail TEXT NOT NULL, name TEXT); CREATE UNIQUE INDEX users_amail ON users (lower(amail));"])
+    func twoNaturalKeysOnTwoTargetRowsAreAnIdentityDrift(secondKey: String) throws {
         try withTemporaryDirectory { directory in
-            let schema = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, amail TEXT UNIQUE NOT NULL, name TEXT);"
+            let schema = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, " + secondKey
             let (source, target) = try sourceAndTarget(in: directory, "s.db", "t.db", schema: schema,
                 source: "INSERT INTO users VALUES (9, 'a@x', 'b@x', 'Src');",
                 target: "INSERT INTO users VALUES (1, 'a@x', 'z@x', 'T1'), (2, 'q@x', 'b@x', 'T2');")

@@ -295,7 +295,10 @@ extension TableReconciler {
             guard let failure = error.storeFailure, failure.rejectsRecord else { throw error }
             // A natural key the write collided on: another target row holds one of this
             // record's identities, while its others named the row it was written to.
-            if failure.kind == .unique, let columns = failure.columns, target.matchSets.contains(where: { Set($0) == Set(columns) }) {
+            // A key over expressions (`lower(email)`) is named by its index.
+            let naturalKey = failure.columns.flatMap { columns in target.matchSets.first { Set($0) == Set(columns) } }
+                ?? failure.constraint.flatMap { name in target.expressionKeys.first { $0.index == name }?.columns }
+            if failure.kind == .unique, let columns = naturalKey {
                 return .rejected(Rejection(reason: .identityDrift, message: "\(error.message): (\(columns.joined(separator: ", "))) is a natural key, and another target row holds this record's value of it, while the record's other keys named the row it was written to. Two target rows hold this record's identities: decide which one it is (edit the key on one side), then import again."))
             }
             return .rejected(Rejection(reason: failure.kind == .datatype ? .schema : .constraint, message: Self.advice(for: error.message, failure)))

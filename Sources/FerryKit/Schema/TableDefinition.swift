@@ -71,6 +71,8 @@ public struct Reference: Codable, Sendable, Equatable {
 public struct ExpressionKey: Sendable, Equatable {
     public var columns: [String]
     public var templates: [String?]
+    /// The index's name in its store, when read from one: a collision names it.
+    public var index: String?
 
     /// A control character no SQL text contains outside a literal it was not typed into.
     public static let placeholder = "\u{1}"
@@ -80,9 +82,10 @@ public struct ExpressionKey: Sendable, Equatable {
         template.replacingOccurrences(of: placeholder, with: text)
     }
 
-    public init(columns: [String], templates: [String?]) {
+    public init(columns: [String], templates: [String?], index: String? = nil) {
         self.columns = columns
         self.templates = templates
+        self.index = index
     }
 }
 
