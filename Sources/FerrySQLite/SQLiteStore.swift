@@ -38,6 +38,12 @@ public final class SQLiteStore: Store {
         try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", [.text(name)]) != nil
     }
 
+    /// SQLite finds a table by its name in any case (`roles` is `Roles`): the name as the file spells it.
+    public func tableName(matching name: String) throws -> String? {
+        try database.scalar("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE ORDER BY name = ? DESC LIMIT 1",
+                            [.text(name), .text(name)])?.string
+    }
+
     public func rowCount(_ table: String) throws -> Int {
         guard case .integer(let count)? = try database.scalar("SELECT count(*) FROM \(Identifier.quote(table))") else { return 0 }
         return Int(count)

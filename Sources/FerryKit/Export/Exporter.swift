@@ -129,6 +129,13 @@ public final class Exporter {
             }
             let tables = try self.selectedTables(from: all)
             try UnicodeNames.refuseLookalikeColumns(in: tables, place: self.store.displayName)
+            // PostgreSQL's "Users" beside users: a changeset names each once in any case (its
+            // files too, on a file system that ignores case), and no import could tell them apart.
+            for (index, table) in tables.enumerated() {
+                if let twin = tables[..<index].first(where: { $0.name.lowercased() == table.name.lowercased() }) {
+                    throw FerryError(.schema, "\(self.store.displayName) has tables \"\(twin.name)\" and \"\(table.name)\", whose names differ only in case: a changeset names tables in any case, so no import could tell them apart. Export them apart (--tables), or rename one.")
+                }
+            }
             let selection = self.options.filters.isEmpty ? nil
                 : try RowSelection.build(store: self.store, tables: all, filters: self.options.filters, withChildren: self.options.withChildren)
             warnings += selection?.warnings ?? []

@@ -70,8 +70,14 @@ struct ImportSession {
         }
         try store.finishCreatingTables()
         var targets: [String: TableDefinition] = [:]
+        var twins: [String: [String]] = [:] // tables whose names differ only in case (PostgreSQL's "Users" and users)
         for definition in try store.tables(profile: profile) {
+            if let other = targets[definition.name.lowercased()] { twins[definition.name.lowercased(), default: [other.name]].append(definition.name) }
             targets[definition.name.lowercased()] = definition
+        }
+        for table in fileTables {
+            guard let names = twins[table.name.lowercased()] else { continue }
+            throw FerryError(.schema, "\(store.displayName) holds tables \(names.map { "\"\($0)\"" }.joined(separator: " and ")) whose names differ only in case, and Ferry matches table names in any case: it cannot tell which one table \(table.name) of the changeset means. Rename one of them, then import again. Nothing was applied.")
         }
         spellings = TargetSpellings(tables: fileTables, tableNames: tableNames, targets: targets)
         let tables = fileTables.map(spellings.renamed)
