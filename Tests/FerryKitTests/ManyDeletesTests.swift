@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FerryKit
 @testable import FerrySQLite
+@testable import FerryPostgres
 
 /// Deletes of parents whose children are found by a foreign key nothing indexes (as
 /// Prisma declares them): after a few such lookups the import indexes that key for
@@ -118,6 +119,48 @@ import Testing
             #expect(byTable == ["c": [3, 0], "g": [1, 0], "n": [0, 1]], "\(report.cascaded)")
             #expect(report.json().contains(#""cascaded": ["#))
             #expect(report.table().contains("c: 3 rows deleted with their parent (ON DELETE CASCADE)"), "\(report.table())")
+        }
+    }
+
+    /// Two paths from one parent (a row reached by a cascade and pointing by a clearing or
+    /// refusing reference at another row going too): the rows go children first, and each
+    /// row is counted once, by what became of it. PostgreSQL refused the whole import at a
+    /// RESTRICT met in the wrong order, and the counts took a cleared-then-deleted row twice.
+    @Test(arguments: ["SET NULL", "RESTRICT"]) func aRowReachedTwiceIsCountedOnceAndGoesFirst(action: String) throws {
+        try withTemporaryDirectory { directory in
+            let schema = """
+                CREATE TABLE a (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                CREATE TABLE b (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, aid TEXT REFERENCES a (id) ON DELETE CASCADE);
+                CREATE TABLE c (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, aid TEXT REFERENCES a (id) ON DELETE CASCADE);
+                CREATE TABLE g (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, bid TEXT REFERENCES b (id) ON DELETE CASCADE, cid TEXT REFERENCES c (id) ON DELETE \(action));
+                """
+            let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+            try source.database.execute("PRAGMA foreign_keys = ON;" + schema + "INSERT INTO a VALUES ('a1', 'A1'); INSERT INTO b VALUES ('b1', 'B1', 'a1'); INSERT INTO c VALUES ('c1', 'C1', 'a1');")
+            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+            let full = try exportStore(source, to: directory, name: "full")
+            try source.database.execute("DELETE FROM a")
+            let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+            let targetRows = "INSERT INTO g VALUES ('g1', 'G1', 'b1', 'c1');" + (action == "SET NULL" ? "INSERT INTO b VALUES ('b2', 'B2', NULL); INSERT INTO g VALUES ('g2', 'G2', 'b2', 'c1');" : "")
+            let sqlite = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            try sqlite.database.execute(schema)
+            try importChangeset(full, into: sqlite, in: directory)
+            try sqlite.database.execute(targetRows)
+            let report = try importChangeset(deletes, into: sqlite, in: directory)
+            #expect(report.totals.rejected == 0, "\(report.table())")
+            let expected = action == "SET NULL"
+                ? [ImportReport.Cascade(table: "b", deleted: 1), ImportReport.Cascade(table: "c", deleted: 1), ImportReport.Cascade(table: "g", deleted: 1, cleared: 1)]
+                : [ImportReport.Cascade(table: "b", deleted: 1), ImportReport.Cascade(table: "c", deleted: 1), ImportReport.Cascade(table: "g", deleted: 1)]
+            #expect(report.cascaded == expected)
+            guard PostgresTestServer.enabled else { return }
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                // Declared as applications do: checked at each statement, not DEFERRABLE.
+                try postgres.connection.execute(schema.replacingOccurrences(of: "TEXT", with: "text"))
+                try importChangeset(full, into: postgres, in: directory)
+                try postgres.connection.execute(targetRows)
+                let onPostgres = try importChangeset(deletes, into: postgres, in: directory)
+                #expect(onPostgres.totals.rejected == 0 && onPostgres.cascaded == expected, "\(onPostgres.table())")
+            }
         }
     }
 }

@@ -55,8 +55,6 @@ final class ImportContext {
     /// the delete's doing, not an edit here, so a later record of the row does not meet
     /// them as changed on both sides.
     var nulledBySetNull: [String: Set<String>] = [:]
-    /// Rows ("table\0rowKey") whose delete is running, for a cascade that cycles back.
-    var rowsBeingDeleted = Set<String>()
 
     func nulledColumns(of table: TableDefinition, at key: [Value]) -> Set<String> {
         guard !nulledBySetNull.isEmpty else { return [] }

@@ -113,7 +113,7 @@ public struct ImportReport: Sendable, Equatable {
             case .notKept: out.append(raw: ",\n  \"syncBook\": {\"kept\": false, \"entries\": 0}")
             }
         }
-        if !cascaded.isEmpty {
+        do {
             out.append(raw: ",\n  \"cascaded\": [")
             for (index, cascade) in cascaded.enumerated() {
                 out.append(raw: index == 0 ? "{\"table\": " : ", {\"table\": ")

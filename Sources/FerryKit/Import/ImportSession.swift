@@ -34,7 +34,7 @@ struct ImportSession {
     private let continuesSource: Bool
 
     /// Rows the schema's ON DELETE actions changed with a deleted parent.
-    var cascaded: [ImportReport.Cascade] { context.cascaded }
+    var cascaded: [ImportReport.Cascade] { context.cascaded.sorted { $0.table < $1.table } }
 
     /// Whether the sync book changed (rows that matched unchanged can still be new to it).
     var wroteBook: Bool { context.book.changed }

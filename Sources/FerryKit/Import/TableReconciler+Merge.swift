@@ -466,16 +466,16 @@ extension ImportContext {
     }
     static let childLookupsBeforeIndex = 32
 
-    /// Why deleting the row at `key` of `table` must be refused: a row that is not deleted
-    /// with it (through ON DELETE CASCADE, at any depth) still points at it, or at a row of
-    /// its cascade, by a reference that neither cascades nor clears. nil when it may go.
-    private func refusalToDelete(_ table: TableDefinition, at key: [Value]) throws -> Rejection? {
-        func mark(_ table: TableDefinition, _ key: [Value]) -> String {
-            table.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)
-        }
-        // The rows the cascade reaches, in the order found; then every other reference into them.
+    /// A row, as the delete's bookkeeping names it.
+    private func rowMark(_ table: TableDefinition, _ key: [Value]) -> String {
+        table.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)
+    }
+
+    /// The row at `key` and every row an ON DELETE CASCADE takes with it, at any depth, in
+    /// the order found (a row before the rows it takes), with their marks.
+    private func cascadeClosure(_ table: TableDefinition, at key: [Value]) throws -> (rows: [(table: TableDefinition, key: [Value])], marks: Set<String>) {
         var going: [(table: TableDefinition, key: [Value])] = [(table, key)]
-        var marks: Set<String> = [mark(table, key)]
+        var marks: Set<String> = [rowMark(table, key)]
         var index = 0
         while index < going.count {
             let (parent, parentKey) = going[index]
@@ -484,22 +484,29 @@ extension ImportContext {
                 for reference in child.references where reference.table.lowercased() == parent.name.lowercased() && reference.onDelete?.uppercased() == "CASCADE" {
                     guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
                     try lookingUpChildren(of: child, by: reference.columns)
-                    for childKey in try access(child).keys(where: reference.columns, equal: values, limit: 100_000) where marks.insert(mark(child, childKey)).inserted {
+                    for childKey in try access(child).keys(where: reference.columns, equal: values, limit: 100_000) where marks.insert(rowMark(child, childKey)).inserted {
                         going.append((child, childKey))
                     }
                 }
             }
         }
-        for (parent, parentKey) in going {
+        return (going, marks)
+    }
+
+    /// Why the delete of `going` (a row and its cascade) must be refused: a row outside it
+    /// still points at one of them by a reference that neither cascades nor clears. nil
+    /// when it may go.
+    private func refusalToDelete(_ going: [(table: TableDefinition, key: [Value])], marks: Set<String>) throws -> Rejection? {
+        for (position, (parent, parentKey)) in going.enumerated() {
             for child in targets.values {
                 for reference in child.references where reference.table.lowercased() == parent.name.lowercased()
                     && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
                     guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
                     try lookingUpChildren(of: child, by: reference.columns)
                     // A row pointing at itself, or going with the delete, does not keep it alive.
-                    let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000).filter { !marks.contains(mark(child, $0)) }
+                    let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000).filter { !marks.contains(rowMark(child, $0)) }
                     guard !holding.isEmpty else { continue }
-                    let through = parent.name.lowercased() == table.name.lowercased() && parentKey == key ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
+                    let through = position == 0 ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
                     return Rejection(reason: .constraint, message: "\(through) is still referenced by \(counted(holding.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
                 }
             }
@@ -523,47 +530,41 @@ extension ImportContext {
     /// `versions`: the delete's, kept with the row's tombstone (nil: the row's last
     /// versions, as for a child deleted by ON DELETE CASCADE).
     func deleteRow(of table: TableDefinition, at key: [Value], versions: VersionVector? = nil) throws -> Rejection? {
-        // A cascade that comes back to a row already being deleted (a row that is its own
-        // manager, two rows pointing at each other) stops there: that row goes when its
-        // own delete finishes, instead of recursing until the stack overflows.
-        let deleting = table.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)
-        guard !rowsBeingDeleted.contains(deleting) else { return nil }
-        rowsBeingDeleted.insert(deleting)
-        defer { rowsBeingDeleted.remove(deleting) }
-        let access = try self.access(table)
         // The rows the delete takes with it (ON DELETE CASCADE, at any depth) are found, and
         // any row outside them still pointing at one refuses the delete, before anything is
         // deleted: a refused delete leaves every row as it was, the rows of its cascade too.
-        if rowsBeingDeleted.count == 1, let refusal = try refusalToDelete(table, at: key) { return refusal }
-        for child in targets.values {
-            // Children by any other reference would have refused the delete above (or go
-            // with it, through another reference).
-            for reference in child.references where reference.table.lowercased() == table.name.lowercased()
-                && ["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
-                guard let parentValues = try referencedValues(reference, of: table, at: key, access) else { continue }
-                try lookingUpChildren(of: child, by: reference.columns)
-                let childAccess = try self.access(child)
-                let children = try childAccess.keys(where: reference.columns, equal: parentValues, limit: 100_000)
-                    .filter { child.name.lowercased() != table.name.lowercased() || $0 != key }
-                if children.isEmpty { continue }
-                if reference.onDelete?.uppercased() == "CASCADE" {
-                    for childKey in children {
-                        if let rejection = try deleteRow(of: child, at: childKey) { return rejection }
-                    }
-                } else {
-                    noteCascade(child.name, cleared: children.count)
-                    for childKey in children {
+        // A cascade that comes back to a row already going (a row that is its own manager,
+        // two rows pointing at each other) stops there.
+        let (going, marks) = try cascadeClosure(table, at: key)
+        if let refusal = try refusalToDelete(going, marks: marks) { return refusal }
+        // Rows that stay and point at one going by a reference that clears: NULL, each row
+        // counted once however many of its references cleared.
+        var cleared: [String: Set<String>] = [:]
+        for (parent, parentKey) in going {
+            for child in targets.values {
+                for reference in child.references where reference.table.lowercased() == parent.name.lowercased() && reference.onDelete?.uppercased() == "SET NULL" {
+                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                    try lookingUpChildren(of: child, by: reference.columns)
+                    let childAccess = try access(child)
+                    for childKey in try childAccess.keys(where: reference.columns, equal: values, limit: 100_000) where !marks.contains(rowMark(child, childKey)) {
                         try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
-                        nulledBySetNull[child.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(childKey), as: UTF8.self), default: []]
-                            .formUnion(reference.columns)
+                        nulledBySetNull[rowMark(child, childKey), default: []].formUnion(reference.columns)
+                        cleared[child.name, default: []].insert(rowMark(child, childKey))
                     }
                 }
             }
         }
-        try access.delete(at: key)
-        if rowsBeingDeleted.count > 1 { noteCascade(table.name, deleted: 1) } // taken with a parent
-        // Kept as a tombstone: a stale copy of the row arriving later is not brought back.
-        if !table.primaryKey.isEmpty { try book.markDeleted(table: table.name, rowKey: PortableRow.rowKey(key), versions: versions) }
+        // Each row after the rows it took with it, so no key checked at once (PostgreSQL's
+        // RESTRICT) meets a row about to go; each kept as a tombstone, so a stale copy
+        // arriving later is not brought back.
+        for (position, (row, rowKey)) in going.enumerated().reversed() {
+            try access(row).delete(at: rowKey)
+            if !row.primaryKey.isEmpty {
+                try book.markDeleted(table: row.name, rowKey: PortableRow.rowKey(rowKey), versions: position == 0 ? versions : nil)
+            }
+            if position > 0 { noteCascade(row.name, deleted: 1) }
+        }
+        for (name, rows) in cleared { noteCascade(name, cleared: rows.count) }
         return nil
     }
 }
