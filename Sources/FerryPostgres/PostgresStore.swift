@@ -170,6 +170,19 @@ public final class PostgresStore: Store {
                               [.text(schema), .text(name)]) != nil
     }
 
+    /// The changeset carries columns, keys, references and the unique keys both stores
+    /// write alike (`PortableIndexes`): a CHECK or a partial unique index stays behind.
+    public func schemaNotCarried(of table: String) throws -> [String] {
+        let result = try connection.query("""
+            SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'),
+                   (SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass AND indisunique AND indpred IS NOT NULL)
+            """, [.text(qualified(table))])
+        var lacking: [String] = []
+        if case .integer(let checks) = result.value(row: 0, column: 0), checks > 0 { lacking.append(counted(Int(checks), "CHECK constraint")) }
+        if case .integer(let partial) = result.value(row: 0, column: 1), partial > 0 { lacking.append(counted(Int(partial), "partial unique index", "partial unique indexes")) }
+        return lacking
+    }
+
     public func tableName(matching name: String) throws -> String? {
         if try tableExists(name) { return name }
         let result = try connection.query("""

@@ -681,6 +681,26 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// What a PostgreSQL table's changeset cannot carry (its CHECKs, a partial unique index)
+    /// is said at export: a SQLite store creating the table from it lacked them silently
+    /// (found by a second tester's round).
+    @Test func anExportSaysWhatOfTheSchemaItDoesNotCarry() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE acct (id int PRIMARY KEY, name text CHECK (length(name) > 0), tag text, gone bool);
+                    CREATE UNIQUE INDEX acct_tag ON acct (tag) WHERE NOT gone;
+                    CREATE TABLE plain (id int PRIMARY KEY);
+                    """)
+                let summary = try Exporter(store: postgres, options: ExportOptions()).export(to: directory.appendingPathComponent("cs").path)
+                let warnings = summary.manifest.warnings ?? []
+                #expect(warnings.contains { $0.hasPrefix("table acct has 1 CHECK constraint and 1 partial unique index that the changeset does not carry") }, "\(warnings)")
+                #expect(!warnings.contains { $0.contains("table plain") })
+            }
+        }
+    }
+
     /// The other way: a unique `lower(email)` of a PostgreSQL table travels as an index
     /// statement both stores read, so SQLite creates it with the table.
     @Test func aLowerEmailIndexTravelsToATableSQLiteCreates() throws {

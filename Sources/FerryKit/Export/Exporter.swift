@@ -143,6 +143,12 @@ public final class Exporter {
             // The first export after `prepare` fills an empty book: its identity index is
             // built once at the end instead of growing by a random insert per row.
             let deferredIndex = try book?.deferIdentityIndexIfEmpty() ?? false
+            for table in tables {
+                let lacking = try self.store.schemaNotCarried(of: table.name)
+                if !lacking.isEmpty {
+                    warnings.append("table \(table.name) has \(lacking.joined(separator: " and ")) that the changeset does not carry: a store that creates the table from it will lack them. Add them there by hand if the copy must refuse what this table refuses.")
+                }
+            }
             for table in ForeignKeyOrder.sorted(tables) {
                 entries.append(try self.export(table, into: writer, allTables: all, book: book, since: watermark, connections: connections, selection: selection,
                                                redactor: redaction.flatMap { plan in { plan.cellRules(for: $0, table: table.name) } }))

@@ -27,6 +27,10 @@ public protocol StoreCatalog: AnyObject {
     /// differs from it only in case; nil when there is none.
     func tableName(matching name: String) throws -> String?
     func rowCount(_ table: String) throws -> Int
+    /// What of `table`'s schema a changeset does not carry, in words (a store whose
+    /// changesets carry a CREATE statement other stores rewrite: PostgreSQL's CHECKs and
+    /// partial unique indexes); empty when it carries all.
+    func schemaNotCarried(of table: String) throws -> [String]
     /// Whether `table` has no rows (without counting them).
     func isEmpty(_ table: String) throws -> Bool
     /// How many rows of `table` have NULL in `column`.
@@ -42,6 +46,7 @@ public protocol StoreCatalog: AnyObject {
 extension StoreCatalog {
     public func isEmpty(_ table: String) throws -> Bool { try rowCount(table) == 0 }
     public func tableName(matching name: String) throws -> String? { try tableExists(name) ? name : nil }
+    public func schemaNotCarried(of table: String) throws -> [String] { [] }
     public func hiddenRowKey(of table: TableDefinition) -> String? { nil }
     public func autoincrementSequence(of table: String) throws -> Int64? { nil }
 }
