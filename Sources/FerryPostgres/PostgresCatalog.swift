@@ -114,9 +114,7 @@ struct PostgresCatalog {
         // The unique expressions both stores write alike travel as index statements, so a
         // store that creates the table from the changeset has the same natural keys.
         let portableIndexes = expressionKeys.enumerated().compactMap { position, key -> String? in
-            let templates = key.templates.map { $0.map(PortableIndexes.portable) }
-            guard templates.allSatisfy({ $0.map(PortableIndexes.templates.contains) ?? true }) else { return nil }
-            let portable = ExpressionKey(columns: key.columns, templates: templates)
+            guard let portable = PortableIndexes.portable(key) else { return nil }
             return "CREATE UNIQUE INDEX \(Identifier.quote("\(name)_ferry_key\(position + 1)")) ON \(Identifier.quote(name)) (\(Self.indexParts(portable)))"
         }
         return CatalogTable(name: name, columns: columns, uniqueKeys: uniqueKeys, expressionKeys: expressionKeys, references: references,

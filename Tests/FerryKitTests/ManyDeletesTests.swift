@@ -45,7 +45,7 @@ import Testing
             for (name, indexes) in [("indexed", true), ("scanned", false)] {
                 let target = try SQLiteStore(path: directory.appendingPathComponent("\(name).db").path, mode: .readWriteCreate)
                 try target.database.execute(Self.schema.components(separatedBy: "WITH RECURSIVE")[0])
-                try importChangeset(full, into: target, in: directory)
+                _ = try importChangeset(full, into: target, in: directory)
                 try target.database.execute("INSERT INTO invoices VALUES ('i1', 'c004', 'N1'), ('i2', 'c008', 'N2')")
                 let indexesBefore = try target.database.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
                 // Without it: every lookup a scan, as before.
@@ -86,7 +86,7 @@ import Testing
         let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
         let store = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
         try store.database.execute(Self.schema)
-        try importChangeset(full, into: store, in: directory)
+        _ = try importChangeset(full, into: store, in: directory)
         try store.database.execute(target)
         return (try importChangeset(deletes, into: store, in: directory, options: ImportOptions(rejectsPath: directory.appendingPathComponent("rejects").path)), store)
     }
@@ -143,7 +143,7 @@ import Testing
             let targetRows = "INSERT INTO g VALUES ('g1', 'G1', 'b1', 'c1');" + (action == "SET NULL" ? "INSERT INTO b VALUES ('b2', 'B2', NULL); INSERT INTO g VALUES ('g2', 'G2', 'b2', 'c1');" : "")
             let sqlite = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
             try sqlite.database.execute(schema)
-            try importChangeset(full, into: sqlite, in: directory)
+            _ = try importChangeset(full, into: sqlite, in: directory)
             try sqlite.database.execute(targetRows)
             let report = try importChangeset(deletes, into: sqlite, in: directory)
             #expect(report.totals.rejected == 0, "\(report.table())")
@@ -156,7 +156,7 @@ import Testing
                 let postgres = try PostgresStore(uri: uri)
                 // Declared as applications do: checked at each statement, not DEFERRABLE.
                 try postgres.connection.execute(schema.replacingOccurrences(of: "TEXT", with: "text"))
-                try importChangeset(full, into: postgres, in: directory)
+                _ = try importChangeset(full, into: postgres, in: directory)
                 try postgres.connection.execute(targetRows)
                 let onPostgres = try importChangeset(deletes, into: postgres, in: directory)
                 #expect(onPostgres.totals.rejected == 0 && onPostgres.cascaded == expected, "\(onPostgres.table())")

@@ -714,7 +714,7 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                     """)
                 let changeset = try exportStore(postgres, to: directory, name: "cloud")
                 let sqlite = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
-                try importChangeset(changeset, into: sqlite, in: directory)
+                _ = try importChangeset(changeset, into: sqlite, in: directory)
                 #expect(try sqlite.database.rows("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql LIKE '%UNIQUE%lower(\"email\")%'").count == 1)
                 #expect(try sqlite.tables(profile: .empty).first { $0.name == "people" }?.expressionKeys.map(\.columns) == [["email"]])
             }
@@ -1002,7 +1002,7 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         // prints it) is that REAL, as SQLite's NUMERIC would keep the text: a replay of it
         // was a conflict on every run (found by a tester).
         #expect(PostgresTypes.numericValue("100000000000000000000") == .real(1e20))
-        #expect(PostgresTypes.numericValue("-12345678901234567000") == .real(-12345678901234567000))
+        #expect(PostgresTypes.numericValue("-12345678901234567000") == .real(-1.2345678901234567e19))
         #expect(PostgresTypes.numericValue("1" + String(repeating: "0", count: 300)) == .real(1e300))
         #expect(PostgresTypes.numericValue("100000000000000000001") == .text("100000000000000000001"))
     }

@@ -31,6 +31,7 @@ final class ImportContext {
     /// Deleted rows' children looked up so far, by child table and columns
     /// (`lookingUpChildren`), and the scratch indexes that made for them, dropped before commit.
     var childLookups: [String: Int] = [:]
+    var scratchIndexes: [String] = []
     /// Rows the schema's ON DELETE actions deleted or cleared, by table, in the order met.
     var cascaded: [ImportReport.Cascade] = []
 
@@ -42,7 +43,6 @@ final class ImportContext {
             cascaded.append(ImportReport.Cascade(table: table, deleted: deleted, cleared: cleared))
         }
     }
-    var scratchIndexes: [String] = []
     /// In the last round: tables (lowercased) with records still waiting for a parent. A
     /// child of one waits in a cycle that could not be broken, not for a row that is absent.
     var waitingInLastRound = Set<String>()

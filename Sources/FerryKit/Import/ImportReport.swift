@@ -113,15 +113,13 @@ public struct ImportReport: Sendable, Equatable {
             case .notKept: out.append(raw: ",\n  \"syncBook\": {\"kept\": false, \"entries\": 0}")
             }
         }
-        do {
-            out.append(raw: ",\n  \"cascaded\": [")
-            for (index, cascade) in cascaded.enumerated() {
-                out.append(raw: index == 0 ? "{\"table\": " : ", {\"table\": ")
-                out.appendString(cascade.table)
-                out.append(utf8: ", \"deleted\": \(cascade.deleted), \"cleared\": \(cascade.cleared)}")
-            }
-            out.append(UInt8(ascii: "]"))
+        out.append(raw: ",\n  \"cascaded\": [")
+        for (index, cascade) in cascaded.enumerated() {
+            out.append(raw: index == 0 ? "{\"table\": " : ", {\"table\": ")
+            out.appendString(cascade.table)
+            out.append(utf8: ", \"deleted\": \(cascade.deleted), \"cleared\": \(cascade.cleared)}")
         }
+        out.append(UInt8(ascii: "]"))
         for (name, strings) in [("triggersSetAside", triggersSetAside), ("warnings", warnings)] where !strings.isEmpty {
             out.append(utf8: ",\n  \"\(name)\": [")
             for (index, string) in strings.enumerated() {

@@ -56,7 +56,7 @@ struct ImportSession {
         let fileTables = changeset.manifest.tables
         var tableNames: [String: String] = [:]
         for table in fileTables {
-            if let existing = try TargetSpellings.table(table.name, in: store) {
+            if let existing = try store.tableName(matching: table.name) {
                 if existing != table.name { tableNames[table.name] = existing }
                 if try store.isEmpty(existing) { emptyAtStart.insert(table.name.lowercased()) }
             } else {
@@ -280,7 +280,7 @@ struct ImportSession {
     private func prepare(_ index: Int) -> (@Sendable (inout Record) -> Void)? {
         let portable = reconcilers[index].precomputePortableForm
         let name = changeset.manifest.tables[index].name
-        guard spellings.renames(table: name) else { return portable }
+        guard spellings.renamesRecords else { return portable }
         let spellings = spellings
         return { record in
             spellings.rename(&record, table: name)
@@ -360,7 +360,7 @@ struct ImportSession {
             try queue.forEach { tableIndex, lineNumber, line in
                 let table = changeset.manifest.tables[tableIndex]
                 var record = try ChangesetReader.decode(line, table: table.name, file: table.file, lineNumber: lineNumber)
-                if spellings.renames(table: table.name) { spellings.rename(&record, table: table.name) }
+                if spellings.renamesRecords { spellings.rename(&record, table: table.name) }
                 if tableIndex != queuedTable || record.operation == .delete { try flush() }
                 var outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
                 if case .flushFirst = outcome {

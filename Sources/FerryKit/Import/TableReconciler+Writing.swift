@@ -137,7 +137,8 @@ extension TableReconciler {
     /// one handed out) is then pointed at the key it got.
     private func insertRow(_ names: [String], _ values: [Value]) throws -> [Value] {
         let key = try access.insert(names, values)
-        for indexes in pointsAtOwnKey where indexes.map({ values.indices.contains($0) ? values[$0] : .null }) != key || names != columns {
+        // `values` holds the row's columns as given only while `names` is every column.
+        for indexes in pointsAtOwnKey where names != columns || indexes.map({ values[$0] }) != key {
             try access.update(at: key, indexes.map { columns[$0] }, key)
         }
         return key

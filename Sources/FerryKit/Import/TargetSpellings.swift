@@ -11,12 +11,9 @@ struct TargetSpellings {
     /// The changeset's table name → its column names → the target's, where they differ.
     private var columns: [String: [String: String]] = [:]
 
-    var isEmpty: Bool { tables.isEmpty && columns.isEmpty }
-
-    /// `name` as `store` spells it: itself, or the one table that differs only in case.
-    static func table(_ name: String, in store: Store) throws -> String? {
-        try store.tableName(matching: name)
-    }
+    /// Whether records must be renamed: any record, once one name differs (a record's
+    /// references carry its parents' names and keys).
+    var renamesRecords: Bool { !tables.isEmpty || !columns.isEmpty }
 
     /// `tableNames`: the changeset's table names that the target spells otherwise.
     init(tables: [ManifestTable], tableNames: [String: String], targets: [String: TableDefinition]) {
@@ -41,14 +38,10 @@ struct TargetSpellings {
         columns[table]?[name] ?? columns.first { $0.key.lowercased() == table.lowercased() }?.value[name] ?? name
     }
 
-    /// Whether records of `table` (the changeset's name) must be renamed: any of them may,
-    /// once one name differs (its references carry the parents' names and keys).
-    func renames(table: String) -> Bool { !isEmpty }
-
     /// The manifest's table under the target's names: its own, its columns', and those of
     /// the tables and columns its references point at.
     func renamed(_ manifestTable: ManifestTable) -> ManifestTable {
-        guard !isEmpty else { return manifestTable }
+        guard renamesRecords else { return manifestTable }
         var result = manifestTable
         let own = manifestTable.name
         var definition = manifestTable.definition

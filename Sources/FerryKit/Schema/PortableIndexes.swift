@@ -35,15 +35,21 @@ package struct PortableIndexes {
             }
             guard let key = IndexExpressions.key(fromCreateIndex: statement, columns: columns),
                   key.templates.contains(where: { $0 != nil }) else { continue } // plain columns: a natural key already
-            let templates: [String?] = key.templates.map { $0.map(Self.portable) }
-            guard templates.allSatisfy({ $0.map(Self.templates.contains) ?? true }) else {
+            guard let expression = Self.portable(key) else {
                 notCarried.append("the unique index \(shown) (only lower, upper and trim of a column are carried)")
                 continue
             }
-            let expression = ExpressionKey(columns: key.columns, templates: templates)
             if !unique.contains(expression) { unique.append(expression) }
         }
         if Self.hasKeyword("CHECK", in: table.create) { notCarried.append("its CHECK constraints") }
+    }
+
+    /// `key` with each template in the spelling both stores write, or nil when one is not
+    /// among `templates`.
+    package static func portable(_ key: ExpressionKey) -> ExpressionKey? {
+        let templates: [String?] = key.templates.map { $0.map(portable) }
+        guard templates.allSatisfy({ $0.map(Self.templates.contains) ?? true }) else { return nil }
+        return ExpressionKey(columns: key.columns, templates: templates)
     }
 
     /// `lower((•)::text)` (as PostgreSQL prints it), `LOWER( • )`, `• COLLATE NOCASE`: the
