@@ -249,7 +249,7 @@ public final class PostgresStore: Store {
             suspendedTriggers = [] // the roll-back enabled them again
             postponedForeignKeys = []
             declaredCache = [:] // tables this transaction made are gone
-            held = HeldUpdates()
+            held = HeldWrites()
             refusal = nil
             if connection.isInTransaction { try? connection.rollBack() }
             throw error
@@ -263,7 +263,7 @@ public final class PostgresStore: Store {
     public private(set) var holdsWrites = true
     public func sendEachWriteAlone() { holdsWrites = false }
     public func sendHeldWrites() throws { try connection.sendHeldWork() }
-    private var held = HeldUpdates()
+    private var held = HeldWrites()
     /// A held set the server refused: every later statement of the transaction fails with it,
     /// so nothing can commit what followed it (a `try?` that swallows it changes nothing).
     private var refusal: HeldWritesRefused?
@@ -280,8 +280,23 @@ public final class PostgresStore: Store {
         if held.mustSendFirst(update) { try sendHeld() }
         held.add(update)
         connection.beforeNextStatement = { [unowned self] in try self.sendHeld() }
-        if held.count >= HeldUpdates.limit { try sendHeld(waiting: false) }
+        if held.count >= HeldWrites.limit { try sendHeld(waiting: false) }
     }
+
+    /// Holds a delete the caller made sure touches only its row (`deleteTouchesOnlyItsRow`,
+    /// its children gone or cleared before it), to go out with the others of its table.
+    /// Deletes of an incremental changeset were two round trips a parent.
+    func hold(_ delete: HeldDelete) throws {
+        if let refusal { throw refusal }
+        held.add(delete)
+        rowsDeletedTogether += 1
+        connection.beforeNextStatement = { [unowned self] in try self.sendHeld() }
+        if held.count >= HeldWrites.limit { try sendHeld(waiting: false) }
+    }
+    /// Rows deleted a set at a time, and parents whose children were asked with their
+    /// batch's, for the tests.
+    package var rowsDeletedTogether = 0
+    package var childLookupsTogether = 0
 
     /// `waiting` false: the last set goes out while the import goes on (the server's time
     /// and Ferry's overlap); its result is read before the next statement.

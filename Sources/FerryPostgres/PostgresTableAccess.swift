@@ -23,6 +23,8 @@ final class PostgresTableAccess: TableAccess {
             case values, insert, update, delete
             case insertRows(Int)
             case updateRows(Int)
+            case deleteRows(Int)
+            case children
             case respell
         }
         let kind: Kind
@@ -474,12 +476,19 @@ final class PostgresTableAccess: TableAccess {
     private var prefetchableColumns: [String: Prefetchable]?
     private func prefetchable() throws -> [String: Prefetchable] {
         if let prefetchableColumns { return prefetchableColumns }
+        prefetchableColumns = try columnKinds(uniqueAlone: true)
+        return prefetchableColumns!
+    }
+
+    /// How each column's values compare (`Prefetchable`): every column of a type whose
+    /// lookups a set can answer, or (`uniqueAlone`) only those with a UNIQUE index of their own.
+    private func columnKinds(uniqueAlone: Bool) throws -> [String: Prefetchable] {
         let result = try connection.query("""
             SELECT a.attname, coalesce(co.collisdeterministic, true) FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation
             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
-              AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnatts = 1
-                          AND i.indkey[0] = a.attnum AND i.indpred IS NULL AND i.indexprs IS NULL)
-            """, [.text(name)])
+              AND (NOT $2 OR EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnatts = 1
+                                     AND i.indkey[0] = a.attnum AND i.indpred IS NULL AND i.indexprs IS NULL))
+            """, [.text(name), .text(uniqueAlone ? "true" : "false")])
         var columns: [String: Prefetchable] = [:]
         for row in 0..<result.rowCount {
             guard let column = result.string(row: row, column: 0), let type = types[column] else { continue }
@@ -491,7 +500,6 @@ final class PostgresTableAccess: TableAccess {
             default: break
             }
         }
-        prefetchableColumns = columns
         return columns
     }
 
@@ -649,6 +657,99 @@ final class PostgresTableAccess: TableAccess {
         }
     }
 
+    // MARK: Children of a batch's deletes
+
+    /// Rows of this table by the value of a foreign-key column, for the parents a batch
+    /// deletes (`prefetchChildren`): a value asked and absent holds an empty list. Kept exact
+    /// through this access's writes; dropped when a write elsewhere may have cascaded here.
+    private var childRows: [String: [Value: [[Value]]]] = [:]
+    /// Where each of those rows stands: column, then key, then its value.
+    private var childStanding: [String: [[Value]: Value]] = [:]
+    private var childRowsEpoch = 0
+    private var childColumnKinds: [String: Prefetchable]?
+    /// Rows one query may bring: past it, each parent's children are asked alone.
+    static let childRowsLimit = 100_000
+
+    func prefetchChildren(by column: String, of values: [Value]) throws -> [[Value]]? {
+        childRows[column] = nil
+        childStanding[column] = nil
+        guard connection.isInTransaction, !table.primaryKey.isEmpty, keyColumns == table.primaryKey else { return nil }
+        if childColumnKinds == nil { childColumnKinds = try columnKinds(uniqueAlone: false) }
+        guard let kind = childColumnKinds?[column] else { return nil }
+        var wanted: [Value] = [], seen = Set<Value>()
+        for value in adapted(values, for: Array(repeating: column, count: values.count))
+        where Self.isExact(value, kind) && !Self.holdsNUL([value]) && seen.insert(value).inserted {
+            wanted.append(value)
+        }
+        guard !wanted.isEmpty else { return nil }
+        let statement = try statement(.children, [column]) {
+            "SELECT \(keySQL), \(quoted(column)) FROM \(name) WHERE \(quoted(column)) = ANY ($1::\(kind.arrayType)) LIMIT \(Self.childRowsLimit + 1)"
+        }
+        let result = try connection.run(statement, [.text(Self.arrayLiteral(wanted))])
+        guard result.rowCount <= Self.childRowsLimit else { return nil }
+        if childRowsEpoch != store.rowsEpoch {
+            childRows.removeAll()
+            childStanding.removeAll()
+            childRowsEpoch = store.rowsEpoch
+        }
+        var found: [Value: [[Value]]] = [:], standing: [[Value]: Value] = [:], keys: [[Value]] = []
+        for row in 0..<result.rowCount {
+            let key = keyColumns.indices.map { read(result, row: row, column: $0, name: keyColumns[$0]) }
+            let value = read(result, row: row, column: keyColumns.count, name: column)
+            found[value, default: []].append(key)
+            standing[key] = value
+            keys.append(key)
+        }
+        for value in wanted where found[value] == nil { found[value] = [] }
+        childRows[column] = found
+        childStanding[column] = standing
+        store.childLookupsTogether += wanted.count
+        return keys
+    }
+
+    /// The rows whose `column` holds `value`, when a batch asked for them.
+    private func children(where column: String, equal value: Value) -> [[Value]]? {
+        guard !childRows.isEmpty else { return nil }
+        if childRowsEpoch != store.rowsEpoch {
+            childRows.removeAll()
+            childStanding.removeAll()
+            return nil
+        }
+        return childRows[column]?[value]
+    }
+
+    private func noteChildGone(at key: [Value]) {
+        for column in Array(childStanding.keys) {
+            guard let value = childStanding[column]?.removeValue(forKey: key) else { continue }
+            childRows[column]?[value]?.removeAll { $0 == key }
+        }
+    }
+
+    private func noteChildWrite(at key: [Value], _ columns: [String], _ values: [Value], inserted: Bool) {
+        for column in Array(childRows.keys) {
+            guard let index = columns.firstIndex(of: column) else {
+                // A default filled it: which rows hold a value is not known here now.
+                if inserted {
+                    childRows[column] = nil
+                    childStanding[column] = nil
+                }
+                continue
+            }
+            if let old = childStanding[column]?.removeValue(forKey: key) { childRows[column]?[old]?.removeAll { $0 == key } }
+            let value = values[index]
+            guard !value.isNull else { continue }
+            guard let kind = childColumnKinds?[column], Self.isExact(value, kind) else {
+                childRows[column] = nil
+                childStanding[column] = nil
+                continue
+            }
+            if childRows[column]?[value] != nil {
+                childRows[column]?[value]?.append(key)
+                childStanding[column]?[key] = value
+            }
+        }
+    }
+
     /// Asks which of `keys` are rows of the table, with one query, and remembers those
     /// that are (`PostgresStore.rememberRow`): a child's parent found then needs no round
     /// trip. Only for a key of one text or integer column.
@@ -718,6 +819,7 @@ final class PostgresTableAccess: TableAccess {
     /// Keeps this batch's answers true after this access wrote `values` into `columns` of
     /// the row at `key` (inserted, or updated).
     private func notePrefetchedWrite(at key: [Value], _ columns: [String], _ values: [Value], inserted: Bool) {
+        noteChildWrite(at: key, columns, values, inserted: inserted)
         lookahead?.writes.append((key, columns, values, inserted, false))
         guard prefetchCurrent else { return }
         // Read again when asked: the row as stored may be written otherwise than sent.
@@ -746,6 +848,7 @@ final class PostgresTableAccess: TableAccess {
     /// Keeps this batch's answers true after this access deleted the row at `key`: the
     /// values that found it find nothing now.
     private func notePrefetchedDelete(at key: [Value]) {
+        noteChildGone(at: key)
         lookahead?.writes.append((key, [], [], false, true))
         guard prefetchCurrent else { return }
         prefetchedRows[key] = nil
@@ -777,6 +880,9 @@ final class PostgresTableAccess: TableAccess {
         let byPrimaryKey = !table.primaryKey.isEmpty && columns == table.primaryKey && limit >= 1
         if byPrimaryKey, store.rowsKnown(in: table.name, values) { return [values] }
         if columns.count == 1, !nullsEqual, limit >= 1, prefetchCurrent, let known = answers[columns[0]]?[values[0]] {
+            return Array(known.prefix(limit))
+        }
+        if columns.count == 1, !nullsEqual, limit >= 1, let known = children(where: columns[0], equal: values[0]) {
             return Array(known.prefix(limit))
         }
         let statement = try statement(.keys(limit: limit, nullsEqual: nullsEqual), columns) {
@@ -1073,14 +1179,57 @@ final class PostgresTableAccess: TableAccess {
     }
 
     func delete(at key: [Value]) throws {
-        let statement = try statement(.delete, []) { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
+        let statement = try deleteStatement()
         if try !table.primaryKey.isEmpty && store.deleteTouchesOnlyItsRow(in: table.name) {
             store.forgetRow(in: table.name, key)
             notePrefetchedDelete(at: key)
+            if store.holdsWrites, connection.isInTransaction {
+                try store.hold(HeldDelete(access: self, table: table.name, key: key))
+                return
+            }
         } else {
             // A delete may cascade into other tables: what any table knew is forgotten.
             store.forgetRows()
         }
         _ = try store.write(statement, key)
+    }
+
+    private func deleteStatement() throws -> PostgresStatement {
+        try statement(.delete, []) { "DELETE FROM \(name) WHERE \(equality(keyColumns, from: 1))" }
+    }
+
+    /// The table's name as the import's definitions spell it.
+    var tableName: String { table.name }
+
+    /// Whether a foreign key of this table points at `table` (lowercased).
+    func pointsAt(_ table: String) -> Bool {
+        self.table.references.contains { $0.table.lowercased() == table }
+    }
+
+    /// Deletes the rows at `keys`, held by `PostgresStore.hold(_:)`, in sets.
+    func sendHeldDeletes(_ keys: [[Value]], lastUnawaited failure: ((Error) -> Error)? = nil) throws {
+        var start = 0
+        while start < keys.count {
+            let size = Self.heldSetSizes.first { $0 <= keys.count - start }!
+            let chunk = keys[start..<start + size]
+            start += size
+            let statement: PostgresStatement
+            if size == 1 {
+                statement = try deleteStatement()
+            } else {
+                let width = keyColumns.count
+                statement = try self.statement(.deleteRows(size), [], types: (0..<size).flatMap { _ in keyColumns.map { types[$0] ?? 0 } }) {
+                    let tuples = (0..<size).map { row in "(" + (0..<width).map { "$\(row * width + $0 + 1)" }.joined(separator: ", ") + ")" }
+                    let names = keyColumns.indices.map { "k\($0)" }
+                    let match = keyColumns.enumerated().map { "t.\(Identifier.quote($1)) = v.k\($0)" }.joined(separator: " AND ")
+                    return "DELETE FROM \(name) AS t USING (VALUES \(tuples.joined(separator: ", "))) AS v(\(names.joined(separator: ", "))) WHERE \(match)"
+                }
+            }
+            if start == keys.count, let failure {
+                try connection.sendWithoutWaiting(statement, Array(chunk.joined()), failure: failure)
+            } else {
+                try connection.run(statement, Array(chunk.joined()))
+            }
+        }
     }
 }

@@ -32,6 +32,9 @@ final class ImportContext {
     /// (`lookingUpChildren`), and the scratch indexes that made for them, dropped before commit.
     var childLookups: [String: Int] = [:]
     var scratchIndexes: [String] = []
+    /// The child tables' columns a batch asked for at once (`prefetchChildren`), whose
+    /// answers the next batch drops.
+    var childrenPrefetched: [(access: TableAccess, column: String)] = []
     /// Rows the schema's ON DELETE actions deleted or cleared, by table, in the order met.
     var cascaded: [ImportReport.Cascade] = []
 

@@ -180,6 +180,7 @@ struct ImportSession {
             // A table with records still waiting may yet get rows: its children wait too
             // (a two-table cycle: departments wait for their heads, staff for departments).
             if deferredRecords[index] == 0 { context.pending.remove(table.name.lowercased()) }
+            try context.forgetPrefetchedChildren()
             results[index].seconds = Date().timeIntervalSince(started)
         }
         try retryDeferred(deferred)

@@ -466,6 +466,41 @@ extension ImportContext {
     }
     static let childLookupsBeforeIndex = 32
 
+    /// Before a batch of deletes in `table`: the rows pointing at the rows at `keys` by a
+    /// foreign key into the primary key, and below those where a cascade goes on, asked a
+    /// table at a time where the store can answer lookups from such sets
+    /// (`TableAccess.prefetchChildren`). A column is asked once: a table pointing at itself
+    /// asks its deeper rows as they come. The answers serve this batch alone
+    /// (`forgetPrefetchedChildren`): kept exact through the writes between, but not asked
+    /// to outlive them.
+    func prefetchChildren(of table: TableDefinition, at keys: [[Value]]) throws {
+        var level: [(parent: TableDefinition, keys: [[Value]])] = [(table, keys)]
+        var asked: Set<String> = []
+        while !level.isEmpty {
+            var next: [(parent: TableDefinition, keys: [[Value]])] = []
+            for (parent, parentKeys) in level where parent.primaryKey.count == 1 {
+                for child in targets.values {
+                    for reference in child.references where reference.table.lowercased() == parent.name.lowercased()
+                        && reference.columns.count == 1 && reference.to == parent.primaryKey {
+                        guard asked.insert(child.name.lowercased() + "\u{0}" + reference.columns[0]).inserted else { continue }
+                        let childAccess = try access(child)
+                        guard childAccess.prefetches else { continue }
+                        childrenPrefetched.append((childAccess, reference.columns[0]))
+                        guard let found = try childAccess.prefetchChildren(by: reference.columns[0], of: parentKeys.map { $0[0] }) else { continue }
+                        if reference.onDelete?.uppercased() == "CASCADE", !found.isEmpty { next.append((child, found)) }
+                    }
+                }
+            }
+            level = next
+        }
+    }
+
+    /// Drops the answers of the last `prefetchChildren`.
+    func forgetPrefetchedChildren() throws {
+        for (access, column) in childrenPrefetched { _ = try access.prefetchChildren(by: column, of: []) }
+        childrenPrefetched.removeAll()
+    }
+
     /// A row, as the delete's bookkeeping names it.
     private func rowMark(_ table: TableDefinition, _ key: [Value]) -> String {
         table.name.lowercased() + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self)

@@ -426,6 +426,7 @@ final class TableReconciler {
     /// keys of one column), so a store that pays a round trip per lookup fetches them at
     /// once (`TableAccess.prefetch`). A table filled by inserts first looks nothing up.
     func prefetch(_ records: [Record], next: [Record]?) throws {
+        try context.forgetPrefetchedChildren()
         try prefetchParents(records)
         guard !insertsFirst else { return }
         // The batch named as `next` last time is this one (RecordPipe's order): its
@@ -435,7 +436,30 @@ final class TableReconciler {
         let lookups = nextLookups.flatMap { $0.count == records.count ? $0.lookups : nil } ?? self.lookups(records, keys: asksKeys)
         nextLookups = next.map { (count: $0.count, lookups: self.lookups($0, keys: asksKeys)) }
         if !lookups.isEmpty { try access.prefetch(lookups, next: nextLookups?.lookups) }
+        try prefetchChildren(records)
         try prefetchBookEntries(records)
+    }
+
+    /// Before a batch with deletes, in a store that pays a round trip per lookup: the rows
+    /// below the rows they will delete, asked at once (a parent's delete asked for its
+    /// children alone before). The rows are those the batch's lookups found by a
+    /// tombstone's cloudId or one-column key; a delete that finds its row otherwise asks alone.
+    private func prefetchChildren(_ records: [Record]) throws {
+        guard access.prefetches, target.primaryKey.count == 1, records.contains(where: { $0.operation == .delete }) else { return }
+        let naturalKeys = target.matchSets.compactMap { $0.count == 1 ? $0[0] : nil }
+        var parents: [[Value]] = [], seen = Set<[Value]>()
+        for record in records where record.operation == .delete {
+            var found: [Value]?
+            if let column = target.cloudId, !record.cloudId.isNull {
+                found = try access.keys(where: [column], equal: [record.cloudId], limit: 1).first
+            }
+            for column in naturalKeys where found == nil {
+                guard let value = record.keys.first(where: { $0.0 == column })?.1, !value.isNull else { continue }
+                found = try access.keys(where: [column], equal: [value], limit: 1).first
+            }
+            if let found, seen.insert(found).inserted { parents.append(found) }
+        }
+        if !parents.isEmpty { try context.prefetchChildren(of: target, at: parents) }
     }
 
     /// Before a batch, in a book that pays a round trip per read (`SyncBook.readsAhead`):

@@ -338,6 +338,11 @@ public protocol TableAccess: AnyObject {
     /// A hint before a batch of child records: each of `keys` (primary-key values) will be
     /// asked whether its row exists (`keys(where:)` on the key). The store may ask at once.
     func prefetchKeys(_ keys: [[Value]]) throws
+    /// A hint before a batch of deletes: the rows whose `column` (a foreign key) equals one
+    /// of `values` will be asked for (`keys(where:)` on that column). The store may ask at
+    /// once; what it answers from then must stay exact through every write. Returns the keys
+    /// of the rows found (their own children may be asked next), nil when it asked nothing.
+    func prefetchChildren(by column: String, of values: [Value]) throws -> [[Value]]?
     /// The keys of the rows the last `prefetch` found (so a batch's book entries can be
     /// read at once too); empty when it fetched none.
     var keysFoundByPrefetch: [[Value]] { get }
@@ -400,6 +405,7 @@ extension TableAccess {
     public var prefetches: Bool { false }
     public func prefetch(_ lookups: [(column: String, values: [Value])], next: [(column: String, values: [Value])]?) throws {}
     public func prefetchKeys(_ keys: [[Value]]) throws {}
+    public func prefetchChildren(by column: String, of values: [Value]) throws -> [[Value]]? { nil }
     public var keysFoundByPrefetch: [[Value]] { [] }
     public var insertsRowsTogether: Bool { false }
     public var defersUniqueChecks: Bool { false }
