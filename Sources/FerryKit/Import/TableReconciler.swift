@@ -437,7 +437,29 @@ final class TableReconciler {
         nextLookups = next.map { (count: $0.count, lookups: self.lookups($0, keys: asksKeys)) }
         if !lookups.isEmpty { try access.prefetch(lookups, next: nextLookups?.lookups) }
         try prefetchChildren(records)
+        try prefetchParentRows(records)
         try prefetchBookEntries(records)
+    }
+
+    /// Before a batch whose records carry a base (or delete), in a store that pays a round
+    /// trip per read: the parents the rows it found point at, read at once. A merge digests a
+    /// foreign key as its parent's identity (`ImportContext.parentIdentity`), which read the
+    /// parent alone for each row: two round trips a child's delete.
+    private func prefetchParentRows(_ records: [Record]) throws {
+        guard access.prefetches, records.contains(where: { $0.operation == .delete || $0.base != nil }) else { return }
+        let found = access.keysFoundByPrefetch
+        guard !found.isEmpty else { return }
+        for reference in target.references where reference.columns.count == 1 && reference.table.lowercased() != target.name.lowercased() {
+            guard let parent = context.targets[reference.table.lowercased()], parent.primaryKey == reference.to else { continue }
+            let parentAccess = try context.access(parent)
+            guard parentAccess.prefetches else { continue }
+            var values: [Value] = [], seen = Set<Value>()
+            for key in found {
+                guard let value = try access.values(reference.columns, at: key)?.first, !value.isNull, seen.insert(value).inserted else { continue }
+                values.append(value)
+            }
+            if !values.isEmpty { try parentAccess.prefetch([(column: reference.to[0], values: values)], next: nil) }
+        }
     }
 
     /// Before a batch with deletes, in a store that pays a round trip per lookup: the rows
