@@ -7,3 +7,8 @@ static inline sqlite3_destructor_type ferry_sqlite_transient(void) { return SQLI
 static inline int ferry_sqlite_config_statement_journal_spill(int bytes) {
     return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, bytes);
 }
+
+static inline int ferry_sqlite_config_memory_statistics(int on) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, on);
+}
+

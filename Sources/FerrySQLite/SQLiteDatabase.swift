@@ -20,8 +20,13 @@ public final class SQLiteDatabase {
     /// memory; only bulk statements (prepare's batches) still spill. The setting is global
     /// and only takes before SQLite's first use in the process: a host app that opened
     /// SQLite already keeps its own (SQLITE_MISUSE, ignored), and Ferry is merely slower.
+    /// The same holds for the memory statistics below.
     private static let configured: Void = {
         _ = ferry_sqlite_config_statement_journal_spill(4 << 20)
+        // SQLite counts every allocation under a global mutex by default (for
+        // sqlite3_memory_used and the soft heap limit, which Ferry does not use): an import
+        // took that mutex twice per malloc, about 50 times a row (docs/decisions.md).
+        _ = ferry_sqlite_config_memory_statistics(0)
     }()
 
     /// The page cache, in `PRAGMA cache_size` terms (negative: KiB).

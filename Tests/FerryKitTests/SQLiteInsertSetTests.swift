@@ -188,3 +188,17 @@ import Testing
             """, tables: ["owners", "items"])
     }
 }
+
+/// SQLite counts every allocation under a global mutex unless told not to, and the
+/// platform's build (Debian's: no lookaside) allocates for most values a statement reads:
+/// Ferry turns the count off before SQLite's first use, so the count stays at nothing.
+@Suite struct SQLiteSettingsTests {
+    @Test func sqliteKeepsNoMemoryStatistics() throws {
+        try withTemporaryDirectory { directory in
+            let database = try SQLiteDatabase(path: directory.appendingPathComponent("t.db").path, mode: .readWriteCreate)
+            try database.execute("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT); INSERT INTO t VALUES ('a', printf('%.500c', 'x'));")
+            _ = try database.rows("SELECT * FROM t")
+            #expect(sqlite3_memory_used() == 0)
+        }
+    }
+}
