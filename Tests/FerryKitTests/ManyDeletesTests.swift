@@ -164,3 +164,78 @@ import Testing
         }
     }
 }
+
+/// A table the profile leaves out of the import is not written, but its rows may point at
+/// a row a delete takes. Before, the delete did not see them: SQLite left them pointing at
+/// nothing, and PostgreSQL cascaded into them (rows the import was told not to touch) or
+/// refused the delete after its children had gone. Now such a delete is refused, and
+/// only it: the row, its cascade and the left-out rows stay.
+@Suite struct LeftOutTableDeleteTests {
+    static let schema = """
+        CREATE TABLE customers (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+        CREATE TABLE orders (id TEXT PRIMARY KEY, customerId TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE, ref TEXT NOT NULL UNIQUE);
+        """
+    static let audits = "CREATE TABLE audits (id TEXT PRIMARY KEY, customerId TEXT REFERENCES customers (id) ON DELETE CASCADE, note TEXT);"
+
+    /// The source deletes c1 and c2; the target's left-out audits point at c2.
+    private func changesets(in directory: URL) throws -> (full: String, deletes: String) {
+        let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+        try source.database.execute("PRAGMA foreign_keys = ON;" + Self.schema + """
+            INSERT INTO customers VALUES ('c1', 'a@x'), ('c2', 'b@x'), ('c3', 'c@x');
+            INSERT INTO orders VALUES ('o1', 'c1', 'R1'), ('o2', 'c2', 'R2'), ('o3', 'c3', 'R3');
+            """)
+        _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+        let full = try exportStore(source, to: directory, name: "full")
+        try source.database.execute("PRAGMA foreign_keys = ON; DELETE FROM customers WHERE id IN ('c1', 'c2')")
+        let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+        return (full, deletes)
+    }
+
+    private func expectOnlyTheHeldDeleteRefused(_ report: ImportReport, rows: String, rejects: String, _ store: String) {
+        // c1 goes (o1 with it), c2 stays; o2 goes by its own tombstone.
+        #expect(report.totals.deleted == 2 && report.totals.rejected == 1, "\(store): \(report.totals)")
+        #expect(rows == "c2,c3|o3|au1:c2", "\(store)")
+        #expect(rejects.contains("audits") && rejects.contains("leaves out"), "\(store): \(rejects)")
+    }
+
+    @Test func aDeleteReachingALeftOutTableIsRefusedOnSQLite() throws {
+        try withTemporaryDirectory { directory in
+            let (full, deletes) = try changesets(in: directory)
+            let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
+            try target.database.execute(Self.schema + Self.audits)
+            _ = try importChangeset(full, into: target, in: directory)
+            try target.database.execute("INSERT INTO audits VALUES ('au1', 'c2', 'kept')")
+            let rejectsPath = directory.appendingPathComponent("rejects.ndjson").path
+            let report = try importChangeset(deletes, into: target, in: directory,
+                                             options: ImportOptions(profile: Profile(exclude: ["audits"]), rejectsPath: rejectsPath))
+            let rows = try target.database.rows("""
+                SELECT (SELECT group_concat(id) FROM (SELECT id FROM customers ORDER BY id)) || '|' || (SELECT group_concat(id) FROM (SELECT id FROM orders ORDER BY id))
+                       || '|' || (SELECT group_concat(id || ':' || customerId) FROM audits)
+                """)[0][0].string ?? ""
+            expectOnlyTheHeldDeleteRefused(report, rows: rows, rejects: (try? String(contentsOfFile: rejectsPath, encoding: .utf8)) ?? "", "SQLite")
+        }
+    }
+
+    @Test(.enabled(if: PostgresTestServer.enabled)) func aDeleteReachingALeftOutTableIsRefusedOnPostgres() throws {
+        try withTemporaryDirectory { directory in
+            let (full, deletes) = try changesets(in: directory)
+            try PostgresTestServer.withDatabase { uri in
+                let target = try PostgresStore(uri: uri)
+                try target.connection.execute((Self.schema + Self.audits).replacingOccurrences(of: "customerId", with: "\"customerId\"")
+                    .replacingOccurrences(of: "(id TEXT PRIMARY KEY,", with: "(id TEXT PRIMARY KEY, \"cloudId\" text UNIQUE,"))
+                _ = try importChangeset(full, into: target, in: directory)
+                try target.connection.execute("INSERT INTO audits (id, \"customerId\", note) VALUES ('au1', 'c2', 'kept')")
+                let rejectsPath = directory.appendingPathComponent("rejects.ndjson").path
+                let report = try importChangeset(deletes, into: target, in: directory,
+                                                 options: ImportOptions(profile: Profile(exclude: ["audits"]), rejectsPath: rejectsPath))
+                let rows = try target.connection.scalar("""
+                    SELECT concat_ws('|', (SELECT string_agg(id, ',' ORDER BY id) FROM customers), (SELECT string_agg(id, ',' ORDER BY id) FROM orders),
+                                     coalesce((SELECT string_agg(id || ':' || "customerId", ',') FROM audits), ''))
+                    """)
+                guard case .text(let bytes)? = rows else { Issue.record("no rows"); return }
+                expectOnlyTheHeldDeleteRefused(report, rows: String(decoding: bytes, as: UTF8.self),
+                                               rejects: (try? String(contentsOfFile: rejectsPath, encoding: .utf8)) ?? "", "PostgreSQL")
+            }
+        }
+    }
+}

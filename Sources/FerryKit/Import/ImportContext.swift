@@ -32,6 +32,9 @@ final class ImportContext {
     /// (`lookingUpChildren`), and the scratch indexes that made for them, dropped before commit.
     var childLookups: [String: Int] = [:]
     var scratchIndexes: [String] = []
+    /// Tables of the store the profile leaves out, whose foreign keys into the imported
+    /// tables a delete must still honour (`refusalToDelete`).
+    var leftOut: [TableDefinition] = []
     /// The child tables' columns a batch asked for at once (`prefetchChildren`), whose
     /// answers the next batch drops.
     var childrenPrefetched: [(access: TableAccess, column: String)] = []

@@ -90,6 +90,12 @@ struct ImportSession {
         context = ImportContext(
             store: store, book: try store.syncBook(create: track) ?? UntrackedBook(), keyMap: try store.makeKeyMap(), conflicts: conflicts,
             targets: targets, referenced: Set(tables.flatMap { $0.definition.references.map { $0.table.lowercased() } }))
+        // A table the profile leaves out is not written, but its rows may point at rows a
+        // delete takes: the delete must see them (a table that cannot be read as a
+        // definition has no foreign key Ferry could honour either).
+        context.leftOut = try store.catalog().filter { profile.excludes($0.name) && targets[$0.name.lowercased()] == nil }
+            .compactMap { try? $0.definition(profile: .empty) }
+            .filter { !$0.references.isEmpty }
         if prune { context.seen = try store.makeKeySet(purpose: .seen) }
         context.alreadyApplied = alreadyApplied
         context.tablesInChangeset = Set(tables.map { $0.name.lowercased() })

@@ -545,6 +545,18 @@ extension ImportContext {
                     return Rejection(reason: .constraint, message: "\(through) is still referenced by \(counted(holding.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
                 }
             }
+            // A table the profile leaves out: whatever its foreign key does on delete (the
+            // store would cascade into rows the import does not see, or refuse at commit),
+            // the delete would reach rows Ferry was told not to touch.
+            for child in leftOut {
+                for reference in child.references where reference.table.lowercased() == parent.name.lowercased() {
+                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                    let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000)
+                    guard !holding.isEmpty else { continue }
+                    let through = position == 0 ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
+                    return Rejection(reason: .constraint, message: "\(through) is referenced by \(counted(holding.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))), a table the profile leaves out of the import: deleting it would reach rows Ferry does not import. Delete or re-point them yourself, or include \(child.name) in the import, then import again.")
+                }
+            }
         }
         return nil
     }
