@@ -117,6 +117,33 @@ private func exportedChangeset(in directory: URL, _ sql: String) throws -> Strin
             """)
     }
 
+    /// The reading thread fills spent batches again (their arrays' room kept), except one
+    /// that held a huge line: every record still reaches the caller with its own line and
+    /// number, across a dozen batches, one of them cut short by a 5 MiB line.
+    @Test func refilledBatchesHandOverEveryLineAsItIs() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportedChangeset(in: directory, """
+                CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, title TEXT);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                INSERT INTO items SELECT i, 'SKU-' || i, CASE i WHEN 1500 THEN printf('%.5242880c', 'x') ELSE 'item ' || i END FROM n;
+                """)
+            var lines: [String] = []
+            try editTable(changeset, "items") { lines = $0; return $0 }
+            let reader = try ChangesetReader(path: changeset)
+            let table = try #require(reader.manifest.tables.first { $0.name == "items" })
+            var seen = 0
+            try RecordPipe.forEachRecord(of: reader, in: table) { lineNumber, record, line in
+                seen += 1
+                guard lineNumber == seen, record.value(of: "id") == .integer(Int64(seen)) else {
+                    Issue.record("record \(seen) arrived as line \(lineNumber), id \(String(describing: record.value(of: "id")))")
+                    return
+                }
+                if String(decoding: line, as: UTF8.self) != lines[seen - 1] { Issue.record("line \(seen) arrived otherwise") }
+            }
+            #expect(seen == 3000)
+        }
+    }
+
     @Test func aBrokenLineDeepInATableIsReportedAtItsLineAndNothingIsApplied() throws {
         try withTemporaryDirectory { directory in
             let changeset = try thousandRowChangeset(in: directory)
