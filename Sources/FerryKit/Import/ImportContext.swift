@@ -7,6 +7,9 @@ final class ImportContext {
     let conflicts: ConflictsWriter
     /// Target definitions by lowercased name.
     let targets: [String: TableDefinition]
+    /// The same tables by name: what a delete meets first (the row its reject names, the
+    /// order rows go) is then the same in every run, where a dictionary's order is not.
+    let targetsInOrder: [TableDefinition]
     /// Tables some changeset table points at: their source → target keys are mapped.
     let referenced: Set<String>
     /// With `--prune`: every target row the changeset named, so the others can be deleted.
@@ -101,6 +104,7 @@ final class ImportContext {
         self.keyMap = keyMap
         self.conflicts = conflicts
         self.targets = targets
+        targetsInOrder = targets.sorted { $0.key < $1.key }.map(\.value)
         self.referenced = referenced
     }
 

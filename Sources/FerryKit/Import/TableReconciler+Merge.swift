@@ -479,7 +479,7 @@ extension ImportContext {
         while !level.isEmpty {
             var next: [(parent: TableDefinition, keys: [[Value]])] = []
             for (parent, parentKeys) in level where parent.primaryKey.count == 1 {
-                for child in targets.values {
+                for child in targetsInOrder {
                     for reference in child.references where reference.table.lowercased() == parent.name.lowercased()
                         && reference.columns.count == 1 && reference.to == parent.primaryKey {
                         guard asked.insert(child.name.lowercased() + "\u{0}" + reference.columns[0]).inserted else { continue }
@@ -515,7 +515,7 @@ extension ImportContext {
         while index < going.count {
             let (parent, parentKey) = going[index]
             index += 1
-            for child in targets.values {
+            for child in targetsInOrder {
                 for reference in child.references where reference.table.lowercased() == parent.name.lowercased() && reference.onDelete?.uppercased() == "CASCADE" {
                     guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
                     try lookingUpChildren(of: child, by: reference.columns)
@@ -533,7 +533,7 @@ extension ImportContext {
     /// when it may go.
     private func refusalToDelete(_ going: [(table: TableDefinition, key: [Value])], marks: Set<String>) throws -> Rejection? {
         for (position, (parent, parentKey)) in going.enumerated() {
-            for child in targets.values {
+            for child in targetsInOrder {
                 for reference in child.references where reference.table.lowercased() == parent.name.lowercased()
                     && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
                     guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
@@ -588,7 +588,7 @@ extension ImportContext {
         // counted once however many of its references cleared.
         var cleared: [String: Set<String>] = [:]
         for (parent, parentKey) in going {
-            for child in targets.values {
+            for child in targetsInOrder {
                 for reference in child.references where reference.table.lowercased() == parent.name.lowercased() && reference.onDelete?.uppercased() == "SET NULL" {
                     guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
                     try lookingUpChildren(of: child, by: reference.columns)
