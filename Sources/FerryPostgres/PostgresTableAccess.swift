@@ -1139,32 +1139,45 @@ final class PostgresTableAccess: TableAccess {
 
     /// Writes held updates of `columns` (each row: the values, then the key), in sets.
     func sendHeld(_ columns: [String], _ rows: [[Value]], lastUnawaited failure: ((Error) -> Error)? = nil) throws {
+        let width = columns.count + keyColumns.count
+        try sendInSets(rows, lastUnawaited: failure) { size in
+            if size == 1 { return try updateStatement(columns) }
+            // Each parameter typed as its column (a domain as its base type, which the
+            // assignment then checks): VALUES would read an untyped one as text.
+            return try statement(.updateRows(size), columns, types: (0..<size).flatMap { _ in (columns + keyColumns).map { types[$0] ?? 0 } }) {
+                let names = columns.indices.map { "c\($0)" } + keyColumns.indices.map { "k\($0)" }
+                let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = v.c\($0)" }.joined(separator: ", ")
+                return "UPDATE \(name) AS t SET \(assignments) FROM (VALUES \(Self.tuples(size, width))) AS v(\(names.joined(separator: ", "))) WHERE \(keysMatch)"
+            }
+        }
+        store.rowsUpdatedTogether += rows.count
+    }
+
+    /// Sends `rows` in sets of `heldSetSizes`, each set one statement (`statement(size)`)
+    /// over the rows' values end to end; with `failure`, the last goes out unawaited.
+    private func sendInSets(_ rows: [[Value]], lastUnawaited failure: ((Error) -> Error)?, _ statement: (Int) throws -> PostgresStatement) throws {
         var start = 0
         while start < rows.count {
             let size = Self.heldSetSizes.first { $0 <= rows.count - start }!
             let chunk = rows[start..<start + size]
             start += size
-            if size == 1 {
-                try connection.run(try updateStatement(columns), chunk[chunk.startIndex])
-                continue
-            }
-            let width = columns.count + keyColumns.count
-            // Each parameter typed as its column (a domain as its base type, which the
-            // assignment then checks): VALUES would read an untyped one as text.
-            let statement = try statement(.updateRows(size), columns, types: (0..<size).flatMap { _ in (columns + keyColumns).map { types[$0] ?? 0 } }) {
-                let tuples = (0..<size).map { row in "(" + (0..<width).map { "$\(row * width + $0 + 1)" }.joined(separator: ", ") + ")" }
-                let names = columns.indices.map { "c\($0)" } + keyColumns.indices.map { "k\($0)" }
-                let assignments = columns.enumerated().map { "\(Identifier.quote($1)) = v.c\($0)" }.joined(separator: ", ")
-                let match = keyColumns.enumerated().map { "t.\(Identifier.quote($1)) = v.k\($0)" }.joined(separator: " AND ")
-                return "UPDATE \(name) AS t SET \(assignments) FROM (VALUES \(tuples.joined(separator: ", "))) AS v(\(names.joined(separator: ", "))) WHERE \(match)"
-            }
+            let statement = try statement(size)
             if start == rows.count, let failure {
                 try connection.sendWithoutWaiting(statement, Array(chunk.joined()), failure: failure)
             } else {
                 try connection.run(statement, Array(chunk.joined()))
             }
         }
-        store.rowsUpdatedTogether += rows.count
+    }
+
+    /// `($1, $2), ($3, $4)`: `size` rows of `width` parameters.
+    private static func tuples(_ size: Int, _ width: Int) -> String {
+        (0..<size).map { row in "(" + (0..<width).map { "$\(row * width + $0 + 1)" }.joined(separator: ", ") + ")" }.joined(separator: ", ")
+    }
+
+    /// The table's key equal to the VALUES list's `k0`, `k1`, ….
+    private var keysMatch: String {
+        keyColumns.enumerated().map { "t.\(Identifier.quote($1)) = v.k\($0)" }.joined(separator: " AND ")
     }
 
     /// One past the largest id (or, past the type's range, the first free one), never the
@@ -1208,27 +1221,11 @@ final class PostgresTableAccess: TableAccess {
 
     /// Deletes the rows at `keys`, held by `PostgresStore.hold(_:)`, in sets.
     func sendHeldDeletes(_ keys: [[Value]], lastUnawaited failure: ((Error) -> Error)? = nil) throws {
-        var start = 0
-        while start < keys.count {
-            let size = Self.heldSetSizes.first { $0 <= keys.count - start }!
-            let chunk = keys[start..<start + size]
-            start += size
-            let statement: PostgresStatement
-            if size == 1 {
-                statement = try deleteStatement()
-            } else {
-                let width = keyColumns.count
-                statement = try self.statement(.deleteRows(size), [], types: (0..<size).flatMap { _ in keyColumns.map { types[$0] ?? 0 } }) {
-                    let tuples = (0..<size).map { row in "(" + (0..<width).map { "$\(row * width + $0 + 1)" }.joined(separator: ", ") + ")" }
-                    let names = keyColumns.indices.map { "k\($0)" }
-                    let match = keyColumns.enumerated().map { "t.\(Identifier.quote($1)) = v.k\($0)" }.joined(separator: " AND ")
-                    return "DELETE FROM \(name) AS t USING (VALUES \(tuples.joined(separator: ", "))) AS v(\(names.joined(separator: ", "))) WHERE \(match)"
-                }
-            }
-            if start == keys.count, let failure {
-                try connection.sendWithoutWaiting(statement, Array(chunk.joined()), failure: failure)
-            } else {
-                try connection.run(statement, Array(chunk.joined()))
+        try sendInSets(keys, lastUnawaited: failure) { size in
+            if size == 1 { return try deleteStatement() }
+            return try statement(.deleteRows(size), [], types: (0..<size).flatMap { _ in keyColumns.map { types[$0] ?? 0 } }) {
+                let names = keyColumns.indices.map { "k\($0)" }
+                return "DELETE FROM \(name) AS t USING (VALUES \(Self.tuples(size, keyColumns.count))) AS v(\(names.joined(separator: ", "))) WHERE \(keysMatch)"
             }
         }
     }
