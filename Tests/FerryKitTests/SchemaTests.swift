@@ -206,3 +206,15 @@ extension LookalikeNameTests {
         }
     }
 }
+
+/// Found by a tester: a profile's `exclude` of `x` let a table named `X` through, where
+/// SQLite and Ferry's table matching take the two for one name.
+@Suite struct ProfileExcludeTests {
+    @Test func anExcludedNameLeavesOutTheTableInAnyCase() {
+        let profile = Profile(exclude: ["x", "Audit_Log"])
+        #expect(profile.excludes("X") && profile.excludes("x") && profile.excludes("audit_log") && profile.excludes("AUDIT_LOG"))
+        #expect(!profile.excludes("y") && !profile.excludes("xx"))
+        // Bookkeeping tables stay out unless included, in any case too.
+        #expect(Profile().excludes("Django_Migrations") && !Profile(include: ["DJANGO_MIGRATIONS"]).excludes("django_migrations"))
+    }
+}

@@ -48,9 +48,11 @@ public struct Profile: Codable, Sendable, Equatable {
         self.onConflict = onConflict
     }
 
-    /// Whether `table` is left out: excluded by name, or bookkeeping not included.
+    /// Whether `table` is left out: excluded by name, or bookkeeping not included. Names
+    /// match in any case, as Ferry matches table names everywhere else (SQLite's `X` is
+    /// `x`; an exclude of `x` let `X` through).
     public func excludes(_ table: String) -> Bool {
-        exclude.contains(table) || (Self.bookkeepingTables.contains(table.lowercased()) && !include.contains { $0.lowercased() == table.lowercased() })
+        exclude.contains { $0.lowercased() == table.lowercased() } || (Self.bookkeepingTables.contains(table.lowercased()) && !include.contains { $0.lowercased() == table.lowercased() })
     }
 
     public init(from decoder: Decoder) throws {
