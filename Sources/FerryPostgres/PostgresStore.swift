@@ -278,9 +278,7 @@ public final class PostgresStore: Store {
     func hold(_ update: HeldUpdate) throws {
         if let refusal { throw refusal }
         if held.mustSendFirst(update) { try sendHeld() }
-        held.add(update)
-        connection.beforeNextStatement = { [unowned self] in try self.sendHeld() }
-        if held.count >= HeldWrites.limit { try sendHeld(waiting: false) }
+        try holding { $0.add(update) }
     }
 
     /// Holds a delete the caller made sure touches only its row (`deleteTouchesOnlyItsRow`,
@@ -288,8 +286,14 @@ public final class PostgresStore: Store {
     /// Deletes of an incremental changeset were two round trips a parent.
     func hold(_ delete: HeldDelete) throws {
         if let refusal { throw refusal }
-        held.add(delete)
+        try holding { $0.add(delete) }
         rowsDeletedTogether += 1
+    }
+
+    /// Adds a write to the held ones, to go before the connection's next statement, or now
+    /// once a set is full.
+    private func holding(_ add: (inout HeldWrites) -> Void) throws {
+        add(&held)
         connection.beforeNextStatement = { [unowned self] in try self.sendHeld() }
         if held.count >= HeldWrites.limit { try sendHeld(waiting: false) }
     }

@@ -671,8 +671,7 @@ final class PostgresTableAccess: TableAccess {
     static let childRowsLimit = 100_000
 
     func prefetchChildren(by column: String, of values: [Value]) throws -> [[Value]]? {
-        childRows[column] = nil
-        childStanding[column] = nil
+        forgetChildren(by: column)
         guard connection.isInTransaction, !table.primaryKey.isEmpty, keyColumns == table.primaryKey else { return nil }
         if childColumnKinds == nil { childColumnKinds = try columnKinds(uniqueAlone: false) }
         guard let kind = childColumnKinds?[column] else { return nil }
@@ -688,8 +687,7 @@ final class PostgresTableAccess: TableAccess {
         let result = try connection.run(statement, [.text(Self.arrayLiteral(wanted))])
         guard result.rowCount <= Self.childRowsLimit else { return nil }
         if childRowsEpoch != store.rowsEpoch {
-            childRows.removeAll()
-            childStanding.removeAll()
+            forgetChildren()
             childRowsEpoch = store.rowsEpoch
         }
         var found: [Value: [[Value]]] = [:], standing: [[Value]: Value] = [:], keys: [[Value]] = []
@@ -711,11 +709,21 @@ final class PostgresTableAccess: TableAccess {
     private func children(where column: String, equal value: Value) -> [[Value]]? {
         guard !childRows.isEmpty else { return nil }
         if childRowsEpoch != store.rowsEpoch {
-            childRows.removeAll()
-            childStanding.removeAll()
+            forgetChildren()
             return nil
         }
         return childRows[column]?[value]
+    }
+
+    /// Drops the answers for `column`, or (nil) for every column.
+    private func forgetChildren(by column: String? = nil) {
+        guard let column else {
+            childRows.removeAll()
+            childStanding.removeAll()
+            return
+        }
+        childRows[column] = nil
+        childStanding[column] = nil
     }
 
     private func noteChildGone(at key: [Value]) {
@@ -729,18 +737,14 @@ final class PostgresTableAccess: TableAccess {
         for column in Array(childRows.keys) {
             guard let index = columns.firstIndex(of: column) else {
                 // A default filled it: which rows hold a value is not known here now.
-                if inserted {
-                    childRows[column] = nil
-                    childStanding[column] = nil
-                }
+                if inserted { forgetChildren(by: column) }
                 continue
             }
             if let old = childStanding[column]?.removeValue(forKey: key) { childRows[column]?[old]?.removeAll { $0 == key } }
             let value = values[index]
             guard !value.isNull else { continue }
             guard let kind = childColumnKinds?[column], Self.isExact(value, kind) else {
-                childRows[column] = nil
-                childStanding[column] = nil
+                forgetChildren(by: column)
                 continue
             }
             if childRows[column]?[value] != nil {
@@ -1192,7 +1196,6 @@ final class PostgresTableAccess: TableAccess {
     }
 
     func delete(at key: [Value]) throws {
-        let statement = try deleteStatement()
         if try !table.primaryKey.isEmpty && store.deleteTouchesOnlyItsRow(in: table.name) {
             store.forgetRow(in: table.name, key)
             notePrefetchedDelete(at: key)
@@ -1204,7 +1207,7 @@ final class PostgresTableAccess: TableAccess {
             // A delete may cascade into other tables: what any table knew is forgotten.
             store.forgetRows()
         }
-        _ = try store.write(statement, key)
+        _ = try store.write(try deleteStatement(), key)
     }
 
     private func deleteStatement() throws -> PostgresStatement {

@@ -137,9 +137,11 @@ public final class SQLiteDatabase {
         default: kind = .other
         }
         var failure = StoreFailure(kind, code: "SQLite error \(code)")
-        if kind == .unique, let named = text.components(separatedBy: "failed: ").last, named.hasPrefix("index '") {
+        // "UNIQUE constraint failed: t.a, t.b", or "…failed: index 'name'" for a key over expressions.
+        guard kind == .unique, let named = text.components(separatedBy: "failed: ").last else { return failure }
+        if named.hasPrefix("index '") {
             failure.constraint = String(named.dropFirst("index '".count).prefix { $0 != "'" })
-        } else if kind == .unique, let named = text.components(separatedBy: "failed: ").last {
+        } else {
             let parts = named.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             failure.columns = parts.map { $0.split(separator: ".", maxSplits: 1).last.map(String.init) ?? $0 }
             failure.table = parts.first?.split(separator: ".", maxSplits: 1).first.map(String.init)

@@ -4,6 +4,18 @@ import Testing
 @testable import FerrySQLite
 @testable import FerryPostgres
 
+/// A prepared SQLite source made by `setup`, its full changeset, then `change` made to it
+/// and the incremental changeset that carries it (its deletes as tombstones).
+func fullAndIncremental(in directory: URL, _ setup: String, then change: (SQLiteDatabase) throws -> Void) throws -> (full: String, incremental: String) {
+    let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+    try source.database.execute(setup)
+    _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+    let full = try exportStore(source, to: directory, name: "full")
+    try change(source.database)
+    let incremental = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+    return (full, incremental)
+}
+
 /// Deletes of parents whose children are found by a foreign key nothing indexes (as
 /// Prisma declares them): after a few such lookups the import indexes that key for
 /// itself on SQLite (a scan of the child table per deleted parent before, by Ferry and
@@ -34,12 +46,7 @@ import Testing
         try withTemporaryDirectory { directory in
             // The source deletes every fourth customer; the target, a copy, also has
             // invoices for two of them, which refuse those two deletes.
-            let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
-            try source.database.execute(Self.schema)
-            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
-            let full = try exportStore(source, to: directory, name: "full")
-            try source.database.execute("DELETE FROM customers WHERE rowid % 4 = 0")
-            let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+            let (full, deletes) = try fullAndIncremental(in: directory, Self.schema) { try $0.execute("DELETE FROM customers WHERE rowid % 4 = 0") }
 
             var endings: [String] = []
             for (name, indexes) in [("indexed", true), ("scanned", false)] {
@@ -77,13 +84,8 @@ import Testing
 
     /// The source deletes p1 (and its c1, c2, n1's reference); `target` adds rows first.
     func deleteP1(into target: String, in directory: URL) throws -> (ImportReport, SQLiteStore) {
-        let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
         // The source's own cascades run (the target's connection leaves foreign keys to Ferry, as the CLI's does).
-        try source.database.execute("PRAGMA foreign_keys = ON;" + Self.schema + "INSERT INTO p VALUES ('p1', 'P'); INSERT INTO c VALUES ('c1', 'p1', 'C1'), ('c2', 'p1', 'C2'); INSERT INTO n VALUES ('n1', 'p1', 'N1');")
-        _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
-        let full = try exportStore(source, to: directory, name: "full")
-        try source.database.execute("DELETE FROM p")
-        let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+        let (full, deletes) = try fullAndIncremental(in: directory, "PRAGMA foreign_keys = ON;" + Self.schema + "INSERT INTO p VALUES ('p1', 'P'); INSERT INTO c VALUES ('c1', 'p1', 'C1'), ('c2', 'p1', 'C2'); INSERT INTO n VALUES ('n1', 'p1', 'N1');") { try $0.execute("DELETE FROM p") }
         let store = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
         try store.database.execute(Self.schema)
         _ = try importChangeset(full, into: store, in: directory)
@@ -134,12 +136,7 @@ import Testing
                 CREATE TABLE c (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, aid TEXT REFERENCES a (id) ON DELETE CASCADE);
                 CREATE TABLE g (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, bid TEXT REFERENCES b (id) ON DELETE CASCADE, cid TEXT REFERENCES c (id) ON DELETE \(action));
                 """
-            let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
-            try source.database.execute("PRAGMA foreign_keys = ON;" + schema + "INSERT INTO a VALUES ('a1', 'A1'); INSERT INTO b VALUES ('b1', 'B1', 'a1'); INSERT INTO c VALUES ('c1', 'C1', 'a1');")
-            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
-            let full = try exportStore(source, to: directory, name: "full")
-            try source.database.execute("DELETE FROM a")
-            let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+            let (full, deletes) = try fullAndIncremental(in: directory, "PRAGMA foreign_keys = ON;" + schema + "INSERT INTO a VALUES ('a1', 'A1'); INSERT INTO b VALUES ('b1', 'B1', 'a1'); INSERT INTO c VALUES ('c1', 'C1', 'a1');") { try $0.execute("DELETE FROM a") }
             let targetRows = "INSERT INTO g VALUES ('g1', 'G1', 'b1', 'c1');" + (action == "SET NULL" ? "INSERT INTO b VALUES ('b2', 'B2', NULL); INSERT INTO g VALUES ('g2', 'G2', 'b2', 'c1');" : "")
             let sqlite = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
             try sqlite.database.execute(schema)
@@ -178,17 +175,11 @@ import Testing
     static let audits = "CREATE TABLE audits (id TEXT PRIMARY KEY, customerId TEXT REFERENCES customers (id) ON DELETE CASCADE, note TEXT);"
 
     /// The source deletes c1 and c2; the target's left-out audits point at c2.
-    private func changesets(in directory: URL) throws -> (full: String, deletes: String) {
-        let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
-        try source.database.execute("PRAGMA foreign_keys = ON;" + Self.schema + """
+    private func changesets(in directory: URL) throws -> (full: String, incremental: String) {
+        try fullAndIncremental(in: directory, "PRAGMA foreign_keys = ON;" + Self.schema + """
             INSERT INTO customers VALUES ('c1', 'a@x'), ('c2', 'b@x'), ('c3', 'c@x');
             INSERT INTO orders VALUES ('o1', 'c1', 'R1'), ('o2', 'c2', 'R2'), ('o3', 'c3', 'R3');
-            """)
-        _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
-        let full = try exportStore(source, to: directory, name: "full")
-        try source.database.execute("PRAGMA foreign_keys = ON; DELETE FROM customers WHERE id IN ('c1', 'c2')")
-        let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
-        return (full, deletes)
+            """) { try $0.execute("PRAGMA foreign_keys = ON; DELETE FROM customers WHERE id IN ('c1', 'c2')") }
     }
 
     private func expectOnlyTheHeldDeleteRefused(_ report: ImportReport, rows: String, rejects: String, _ store: String) {
@@ -251,12 +242,7 @@ import Testing
                 CREATE TABLE c (id TEXT PRIMARY KEY, pId TEXT REFERENCES p (id) ON DELETE CASCADE, sib TEXT REFERENCES c (id) ON DELETE RESTRICT, code TEXT NOT NULL UNIQUE);
                 CREATE TABLE g (id TEXT PRIMARY KEY, cId TEXT REFERENCES c (id) ON DELETE RESTRICT, code TEXT NOT NULL UNIQUE);
                 """
-            let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
-            try source.database.execute("PRAGMA foreign_keys = ON;" + schema + "INSERT INTO p VALUES ('p1', 'one'); INSERT INTO c VALUES ('c1', 'p1', NULL, 'C1');")
-            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
-            let full = try exportStore(source, to: directory, name: "full")
-            try source.database.execute("PRAGMA foreign_keys = ON; DELETE FROM p")
-            let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
+            let (full, deletes) = try fullAndIncremental(in: directory, "PRAGMA foreign_keys = ON;" + schema + "INSERT INTO p VALUES ('p1', 'one'); INSERT INTO c VALUES ('c1', 'p1', NULL, 'C1');") { try $0.execute("PRAGMA foreign_keys = ON; DELETE FROM p") }
             let target = try SQLiteStore(path: directory.appendingPathComponent("target.db").path, mode: .readWriteCreate)
             try target.database.execute(schema)
             _ = try importChangeset(full, into: target, in: directory)

@@ -33,11 +33,10 @@ import Testing
         CREATE TABLE audits (id text PRIMARY KEY, "orderId" text NOT NULL REFERENCES orders (id), note text);
         """
 
-    private func changesets(seed: UInt64, in directory: URL) throws -> (full: String, deletes: String) {
+    private func changesets(seed: UInt64, in directory: URL) throws -> (full: String, incremental: String) {
         var random = SplitMix64(seed: seed)
         func maybe(_ chance: Double) -> Bool { Double.random(in: 0..<1, using: &random) < chance }
-        let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
-        try source.database.execute(Self.sqliteSchema + """
+        return try fullAndIncremental(in: directory, Self.sqliteSchema + """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
             INSERT INTO customers SELECT printf('c%03d', i), printf('u%d@x', i), 'name ' || i FROM n;
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900)
@@ -48,27 +47,24 @@ import Testing
             INSERT INTO notes SELECT printf('n%03d', i), printf('c%03d', 1 + (i * 11) % 300), 'note ' || i FROM n;
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
             INSERT INTO employees SELECT printf('e%03d', i), CASE WHEN i > 5 THEN printf('e%03d', 1 + (i * 3) % (i - 1)) END, 'B' || i FROM n;
-            """)
-        _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
-        let full = try exportStore(source, to: directory, name: "full")
-        // Deletes of every kind, then rows kept taking the unique values of rows deleted.
-        var deletedEmails: [String] = []
-        for index in 1...300 where maybe(0.3) {
-            try source.database.execute("DELETE FROM customers WHERE id = '\(String(format: "c%03d", index))'")
-            deletedEmails.append("u\(index)@x")
+            """) { source in
+            // Deletes of every kind, then rows kept taking the unique values of rows deleted.
+            var deletedEmails: [String] = []
+            for index in 1...300 where maybe(0.3) {
+                try source.execute("DELETE FROM customers WHERE id = '\(String(format: "c%03d", index))'")
+                deletedEmails.append("u\(index)@x")
+            }
+            for index in 1...900 where maybe(0.1) {
+                try source.execute("DELETE FROM orders WHERE id = '\(String(format: "o%03d", index))'")
+            }
+            for index in 1...200 where maybe(0.08) {
+                try source.execute("DELETE FROM employees WHERE id = '\(String(format: "e%03d", index))'")
+            }
+            for (offset, email) in deletedEmails.enumerated() where offset % 3 == 0 {
+                try source.execute("UPDATE customers SET email = '\(email)' WHERE rowid = (SELECT max(rowid) FROM customers WHERE email LIKE 'u%@x' AND id NOT IN (SELECT id FROM customers WHERE email IN (\(deletedEmails.map { "'\($0)'" }.joined(separator: ", ")))))")
+            }
+            try source.execute("INSERT INTO customers VALUES ('c900', 'new@x', 'new')")
         }
-        for index in 1...900 where maybe(0.1) {
-            try source.database.execute("DELETE FROM orders WHERE id = '\(String(format: "o%03d", index))'")
-        }
-        for index in 1...200 where maybe(0.08) {
-            try source.database.execute("DELETE FROM employees WHERE id = '\(String(format: "e%03d", index))'")
-        }
-        for (offset, email) in deletedEmails.enumerated() where offset % 3 == 0 {
-            try source.database.execute("UPDATE customers SET email = '\(email)' WHERE rowid = (SELECT max(rowid) FROM customers WHERE email LIKE 'u%@x' AND id NOT IN (SELECT id FROM customers WHERE email IN (\(deletedEmails.map { "'\($0)'" }.joined(separator: ", ")))))")
-        }
-        try source.database.execute("INSERT INTO customers VALUES ('c900', 'new@x', 'new')")
-        let deletes = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("deletes").path).path
-        return (full, deletes)
     }
 
     private struct Outcome: Equatable {
@@ -78,7 +74,7 @@ import Testing
         var rejects: [String]
     }
 
-    private func run(_ changesets: (full: String, deletes: String), holding: Bool, in directory: URL) throws -> (Outcome, deletedTogether: Int, asked: Int, ranAgain: Bool, parentsAlone: Int) {
+    private func run(_ changesets: (full: String, incremental: String), holding: Bool, in directory: URL) throws -> (Outcome, deletedTogether: Int, asked: Int, ranAgain: Bool, parentsAlone: Int) {
         try PostgresTestServer.withDatabase { uri in
             let postgres = try PostgresStore(uri: uri)
             try postgres.connection.execute(Self.postgresSchema)
@@ -98,7 +94,7 @@ import Testing
                 store.prefetching = false
             }
             let rejectsPath = directory.appendingPathComponent("rejects-\(holding).ndjson").path
-            let report = try importChangeset(changesets.deletes, into: store, in: directory, options: ImportOptions(rejectsPath: rejectsPath, onConflict: .sourceWins))
+            let report = try importChangeset(changesets.incremental, into: store, in: directory, options: ImportOptions(rejectsPath: rejectsPath, onConflict: .sourceWins))
             var rows: [String] = []
             for table in ["customers", "orders", "items", "notes", "employees", "invoices", "audits"] {
                 let result = try store.connection.query("SELECT t::text FROM \(table) AS t ORDER BY id COLLATE \"C\"")

@@ -7,9 +7,19 @@ final class ImportContext {
     let conflicts: ConflictsWriter
     /// Target definitions by lowercased name.
     let targets: [String: TableDefinition]
-    /// The same tables by name: what a delete meets first (the row its reject names, the
-    /// order rows go) is then the same in every run, where a dictionary's order is not.
-    let targetsInOrder: [TableDefinition]
+    /// The foreign keys into each table (lowercased name), with the table holding each,
+    /// tables taken by name: what a delete meets first (the row its reject names, the order
+    /// rows go) is then the same in every run, where a dictionary's order is not.
+    let referencesInto: [String: [ChildReference]]
+    typealias ChildReference = (child: TableDefinition, reference: Reference)
+
+    static func referencesInto(_ tables: [TableDefinition]) -> [String: [ChildReference]] {
+        var into: [String: [ChildReference]] = [:]
+        for child in tables.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+            for reference in child.references { into[reference.table.lowercased(), default: []].append((child, reference)) }
+        }
+        return into
+    }
     /// Tables some changeset table points at: their source → target keys are mapped.
     let referenced: Set<String>
     /// With `--prune`: every target row the changeset named, so the others can be deleted.
@@ -35,9 +45,9 @@ final class ImportContext {
     /// (`lookingUpChildren`), and the scratch indexes that made for them, dropped before commit.
     var childLookups: [String: Int] = [:]
     var scratchIndexes: [String] = []
-    /// Tables of the store the profile leaves out, whose foreign keys into the imported
-    /// tables a delete must still honour (`refusalToDelete`).
-    var leftOut: [TableDefinition] = []
+    /// The foreign keys into the imported tables from tables of the store the profile
+    /// leaves out, which a delete must still honour (`refusalToDelete`).
+    var leftOutReferencesInto: [String: [ChildReference]] = [:]
     /// The child tables' columns a batch asked for at once (`prefetchChildren`), whose
     /// answers the next batch drops.
     var childrenPrefetched: [(access: TableAccess, column: String)] = []
@@ -104,7 +114,7 @@ final class ImportContext {
         self.keyMap = keyMap
         self.conflicts = conflicts
         self.targets = targets
-        targetsInOrder = targets.sorted { $0.key < $1.key }.map(\.value)
+        referencesInto = Self.referencesInto(Array(targets.values))
         self.referenced = referenced
     }
 

@@ -93,9 +93,9 @@ struct ImportSession {
         // A table the profile leaves out is not written, but its rows may point at rows a
         // delete takes: the delete must see them (a table that cannot be read as a
         // definition has no foreign key Ferry could honour either).
-        context.leftOut = try store.catalog().filter { profile.excludes($0.name) && targets[$0.name.lowercased()] == nil }
-            .compactMap { try? $0.definition(profile: .empty) }
-            .filter { !$0.references.isEmpty }
+        context.leftOutReferencesInto = ImportContext.referencesInto(try store.catalog()
+            .filter { profile.excludes($0.name) && targets[$0.name.lowercased()] == nil }
+            .compactMap { try? $0.definition(profile: .empty) })
         if prune { context.seen = try store.makeKeySet(purpose: .seen) }
         context.alreadyApplied = alreadyApplied
         context.tablesInChangeset = Set(tables.map { $0.name.lowercased() })

@@ -100,10 +100,7 @@ extension TableReconciler {
         if let rejection = try context.deleteRow(of: target, at: key, versions: versions) {
             // Children that still hold the row may be deleted by records of this changeset
             // still to come (parents' files come first): the delete waits for them.
-            let name = target.name.lowercased()
-            if context.targets.values.contains(where: { child in
-                context.pending.contains(child.name.lowercased()) && child.references.contains { $0.table.lowercased() == name }
-            }) {
+            if (context.referencesInto[target.name.lowercased()] ?? []).contains(where: { context.pending.contains($0.child.name.lowercased()) }) {
                 return .deferred
             }
             return .rejected(rejection)

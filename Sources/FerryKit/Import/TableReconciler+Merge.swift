@@ -479,16 +479,14 @@ extension ImportContext {
         while !level.isEmpty {
             var next: [(parent: TableDefinition, keys: [[Value]])] = []
             for (parent, parentKeys) in level where parent.primaryKey.count == 1 {
-                for child in targetsInOrder {
-                    for reference in child.references where reference.table.lowercased() == parent.name.lowercased()
-                        && reference.columns.count == 1 && reference.to == parent.primaryKey {
-                        guard asked.insert(child.name.lowercased() + "\u{0}" + reference.columns[0]).inserted else { continue }
-                        let childAccess = try access(child)
-                        guard childAccess.prefetches else { continue }
-                        childrenPrefetched.append((childAccess, reference.columns[0]))
-                        guard let found = try childAccess.prefetchChildren(by: reference.columns[0], of: parentKeys.map { $0[0] }) else { continue }
-                        if reference.onDelete?.uppercased() == "CASCADE", !found.isEmpty { next.append((child, found)) }
-                    }
+                for (child, reference) in referencesInto[parent.name.lowercased()] ?? []
+                where reference.columns.count == 1 && reference.to == parent.primaryKey {
+                    guard asked.insert(child.name.lowercased() + "\u{0}" + reference.columns[0]).inserted else { continue }
+                    let childAccess = try access(child)
+                    guard childAccess.prefetches else { continue }
+                    childrenPrefetched.append((childAccess, reference.columns[0]))
+                    guard let found = try childAccess.prefetchChildren(by: reference.columns[0], of: parentKeys.map { $0[0] }) else { continue }
+                    if reference.onDelete?.uppercased() == "CASCADE", !found.isEmpty { next.append((child, found)) }
                 }
             }
             level = next
@@ -515,13 +513,11 @@ extension ImportContext {
         while index < going.count {
             let (parent, parentKey) = going[index]
             index += 1
-            for child in targetsInOrder {
-                for reference in child.references where reference.table.lowercased() == parent.name.lowercased() && reference.onDelete?.uppercased() == "CASCADE" {
-                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
-                    try lookingUpChildren(of: child, by: reference.columns)
-                    for childKey in try access(child).keys(where: reference.columns, equal: values, limit: 100_000) where marks.insert(rowMark(child, childKey)).inserted {
-                        going.append((child, childKey))
-                    }
+            for (child, reference) in referencesInto[parent.name.lowercased()] ?? [] where reference.onDelete?.uppercased() == "CASCADE" {
+                guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                try lookingUpChildren(of: child, by: reference.columns)
+                for childKey in try access(child).keys(where: reference.columns, equal: values, limit: 100_000) where marks.insert(rowMark(child, childKey)).inserted {
+                    going.append((child, childKey))
                 }
             }
         }
@@ -529,33 +525,25 @@ extension ImportContext {
     }
 
     /// Why the delete of `going` (a row and its cascade) must be refused: a row outside it
-    /// still points at one of them by a reference that neither cascades nor clears. nil
-    /// when it may go.
+    /// still points at one of them by a reference that neither cascades nor clears, or by
+    /// any reference from a table the profile leaves out (whatever its ON DELETE would do:
+    /// the store would cascade into rows the import does not see, or refuse at commit).
+    /// nil when it may go.
     private func refusalToDelete(_ going: [(table: TableDefinition, key: [Value])], marks: Set<String>) throws -> Rejection? {
         for (position, (parent, parentKey)) in going.enumerated() {
-            for child in targetsInOrder {
-                for reference in child.references where reference.table.lowercased() == parent.name.lowercased()
-                    && !["CASCADE", "SET NULL"].contains(reference.onDelete?.uppercased() ?? "") {
-                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
-                    try lookingUpChildren(of: child, by: reference.columns)
-                    // A row pointing at itself, or going with the delete, does not keep it alive.
-                    let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000).filter { !marks.contains(rowMark(child, $0)) }
-                    guard !holding.isEmpty else { continue }
-                    let through = position == 0 ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
-                    return Rejection(reason: .constraint, message: "\(through) is still referenced by \(counted(holding.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))); delete or re-point them first, then import again.")
-                }
-            }
-            // A table the profile leaves out: whatever its foreign key does on delete (the
-            // store would cascade into rows the import does not see, or refuse at commit),
-            // the delete would reach rows Ferry was told not to touch.
-            for child in leftOut {
-                for reference in child.references where reference.table.lowercased() == parent.name.lowercased() {
-                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
-                    let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000)
-                    guard !holding.isEmpty else { continue }
-                    let through = position == 0 ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
-                    return Rejection(reason: .constraint, message: "\(through) is referenced by \(counted(holding.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", "))), a table the profile leaves out of the import: deleting it would reach rows Ferry does not import. Delete or re-point them yourself, or include \(child.name) in the import, then import again.")
-                }
+            let name = parent.name.lowercased()
+            let kept = (referencesInto[name] ?? []).filter { !["CASCADE", "SET NULL"].contains($0.reference.onDelete?.uppercased() ?? "") }
+            for (child, reference, leftOut) in kept.map({ ($0.child, $0.reference, false) }) + (leftOutReferencesInto[name] ?? []).map({ ($0.child, $0.reference, true) }) {
+                guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                if !leftOut { try lookingUpChildren(of: child, by: reference.columns) }
+                // A row pointing at itself, or going with the delete, does not keep it alive.
+                let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000).filter { !marks.contains(rowMark(child, $0)) }
+                guard !holding.isEmpty else { continue }
+                let through = position == 0 ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
+                let rows = "\(counted(holding.count, "row")) of \(child.name) (\(reference.columns.joined(separator: ", ")))"
+                return Rejection(reason: .constraint, message: leftOut
+                    ? "\(through) is referenced by \(rows), a table the profile leaves out of the import: deleting it would reach rows Ferry does not import. Delete or re-point them yourself, or include \(child.name) in the import, then import again."
+                    : "\(through) is still referenced by \(rows); delete or re-point them first, then import again.")
             }
         }
         return nil
@@ -588,16 +576,14 @@ extension ImportContext {
         // counted once however many of its references cleared.
         var cleared: [String: Set<String>] = [:]
         for (parent, parentKey) in going {
-            for child in targetsInOrder {
-                for reference in child.references where reference.table.lowercased() == parent.name.lowercased() && reference.onDelete?.uppercased() == "SET NULL" {
-                    guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
-                    try lookingUpChildren(of: child, by: reference.columns)
-                    let childAccess = try access(child)
-                    for childKey in try childAccess.keys(where: reference.columns, equal: values, limit: 100_000) where !marks.contains(rowMark(child, childKey)) {
-                        try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
-                        nulledBySetNull[rowMark(child, childKey), default: []].formUnion(reference.columns)
-                        cleared[child.name, default: []].insert(rowMark(child, childKey))
-                    }
+            for (child, reference) in referencesInto[parent.name.lowercased()] ?? [] where reference.onDelete?.uppercased() == "SET NULL" {
+                guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                try lookingUpChildren(of: child, by: reference.columns)
+                let childAccess = try access(child)
+                for childKey in try childAccess.keys(where: reference.columns, equal: values, limit: 100_000) where !marks.contains(rowMark(child, childKey)) {
+                    try childAccess.update(at: childKey, reference.columns, reference.columns.map { _ in .null })
+                    nulledBySetNull[rowMark(child, childKey), default: []].formUnion(reference.columns)
+                    cleared[child.name, default: []].insert(rowMark(child, childKey))
                 }
             }
         }

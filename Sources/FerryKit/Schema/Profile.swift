@@ -52,7 +52,8 @@ public struct Profile: Codable, Sendable, Equatable {
     /// match in any case, as Ferry matches table names everywhere else (SQLite's `X` is
     /// `x`; an exclude of `x` let `X` through).
     public func excludes(_ table: String) -> Bool {
-        exclude.contains { $0.lowercased() == table.lowercased() } || (Self.bookkeepingTables.contains(table.lowercased()) && !include.contains { $0.lowercased() == table.lowercased() })
+        let name = table.lowercased()
+        return exclude.contains { $0.lowercased() == name } || (Self.bookkeepingTables.contains(name) && !include.contains { $0.lowercased() == name })
     }
 
     public init(from decoder: Decoder) throws {
