@@ -182,16 +182,14 @@ public final class SQLiteStore: Store {
         try database.execute("DROP INDEX \(Identifier.quote(name))")
     }
 
-    public func foreignKeyViolations(in table: String) throws -> [String] {
+    public func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations {
         let statement = try database.prepare("SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check(?)")
         try statement.bind([.text(table)])
-        var lines: [String] = []
-        while try statement.step(), lines.count < 20 {
-            let parent = statement.value(at: 2).string ?? "?"
-            let rowid = statement.value(at: 1)
-            lines.append("row \(rowid) of \(table) points at a missing row of \(parent)")
+        var violations = ForeignKeyViolations()
+        while try statement.step() {
+            violations.add("row \(statement.value(at: 1)) of \(table) points at a missing row of \(statement.value(at: 2).string ?? "?")")
         }
-        return lines
+        return violations
     }
 
     /// SQLite enforces no foreign key on a connection that did not ask (Ferry never does):

@@ -37,7 +37,7 @@ public enum Demo {
         let first = try Importer(store: cloud, changeset: toCloud, options: ImportOptions(), observer: observer).run(targetPath: cloudPath)
         log(indented(first.table()))
         let cloudCounts = try expectTheLocalRows(in: cloud, after: first)
-        let dangling = try SampleCRM.tables.flatMap { try cloud.foreignKeyViolations(in: $0) }
+        let dangling = try SampleCRM.tables.flatMap { try cloud.foreignKeyViolations(in: $0).examples }
         guard dangling.isEmpty else { throw FerryError(.data, "demo: dangling foreign keys in the cloud: \(dangling[0])") }
         log("   cloud now: \(describe(cloudCounts)); no duplicates, no dangling foreign keys")
 

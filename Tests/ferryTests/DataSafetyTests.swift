@@ -262,6 +262,35 @@ import Testing
         }
     }
 
+    /// The check after an import counts every row that points at nothing, against the count
+    /// before: a target that already had 20 such rows (the most a message shows) let the
+    /// import's own dangling rows through unseen.
+    @Test(arguments: [0, 20, 45])
+    func aDanglingRowTheImportMadeFailsItWhateverTheTargetHadBefore(danglingBefore: Int) throws {
+        try withTemporaryDirectory { directory in
+            let schema = """
+                CREATE TABLE owners (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+                CREATE TABLE items (id TEXT PRIMARY KEY, sku TEXT NOT NULL UNIQUE, ownerId TEXT REFERENCES owners(id));
+                """
+            let orphans = (0..<danglingBefore).map { "('x\($0)', 'orphan-\($0)', 'nobody')" }
+            let (source, target) = try sourceAndTarget(in: directory, "source.db", "target.db", schema: schema, source: """
+                INSERT INTO owners VALUES ('s-o1', 'ann@example.com');
+                INSERT INTO items VALUES ('s-i1', 'boom', 's-o1');
+                """, target: """
+                INSERT INTO owners VALUES ('t-o1', 'ann@example.com');
+                \(orphans.isEmpty ? "" : "INSERT INTO items VALUES \(orphans.joined(separator: ", "));")
+                -- Something Ferry cannot see: inserting this item takes its owner away.
+                CREATE TRIGGER takes_the_owner AFTER INSERT ON items WHEN NEW.sku = 'boom' BEGIN DELETE FROM owners WHERE id = NEW.ownerId; END;
+                """)
+            let before = try Data(contentsOf: target)
+            let result = try ferry(["import", try exportChangeset(source, in: directory).path, "--db", target.path])
+            #expect(result.status != 0, "the item the import wrote points at nothing: \(result.stdout)")
+            #expect(result.stderr.contains("point at missing parents"), "\(result.stderr)")
+            #expect(result.stderr.contains(danglingBefore == 0 ? "1 row " : "\(danglingBefore + 1) rows (\(danglingBefore) before"), "the message counts them: \(result.stderr)")
+            #expect(try Data(contentsOf: target) == before, "nothing was imported")
+        }
+    }
+
     @Test func aPruneOfMostOfATableNeedsYes() throws {
         try withTemporaryDirectory { directory in
             let schema = "CREATE TABLE tags (id TEXT PRIMARY KEY, label TEXT NOT NULL UNIQUE);"

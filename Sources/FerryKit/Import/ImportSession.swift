@@ -196,10 +196,11 @@ struct ImportSession {
         for (table, before) in zip(tables, violationsBefore) {
             let violations = try store.foreignKeyViolations(in: table.name)
             if violations.count > before {
+                let shown = "\(counted(violations.count, "row")) \(before == 0 ? "" : "(\(before) before the import) ")such as " + violations.examples.prefix(3).joined(separator: "; ")
                 if !undoneCycleRows.isEmpty {
-                    throw FerryError(.data, "after import, rows of table \(table.name) point at rows of a cycle that were taken out because their partner in the cycle was rejected (\(undoneCycleRows.prefix(3).joined(separator: "; "))): \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Fix the record named first (its line in that table's file, and why it was refused), then import again.")
+                    throw FerryError(.data, "after import, rows of table \(table.name) point at rows of a cycle that were taken out because their partner in the cycle was rejected (\(undoneCycleRows.prefix(3).joined(separator: "; "))): \(shown). Nothing was imported. Fix the record named first (its line in that table's file, and why it was refused), then import again.")
                 }
-                throw FerryError(.data, "after import, rows of table \(table.name) point at missing parents: \(violations.prefix(3).joined(separator: "; ")). Nothing was imported. Export the parent tables too, or import into a target that has them.")
+                throw FerryError(.data, "after import, rows of table \(table.name) point at missing parents: \(shown). Nothing was imported. Export the parent tables too, or import into a target that has them.")
             }
         }
         // The source's AUTOINCREMENT counters: into a table that was empty, or one this

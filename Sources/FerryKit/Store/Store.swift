@@ -143,9 +143,9 @@ public protocol StoreWriter: AnyObject {
     func createTable(_ definition: TableDefinition, trustSchema: Bool) throws -> [String]
     /// Row access to one table of this store, for matching and writing.
     func makeTableAccess(_ table: TableDefinition) throws -> TableAccess
-    /// Foreign-key violations in `table`, as readable lines (empty when none, or when the
-    /// store checks every foreign key itself).
-    func foreignKeyViolations(in table: String) throws -> [String]
+    /// Foreign-key violations in `table`: every one counted, the first few as readable lines
+    /// (none when the store checks every foreign key itself).
+    func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations
     /// Whether a row of `table` may point through `reference` at a row that is not there
     /// yet, until the transaction ends (SQLite: foreign keys checked by Ferry after the
     /// import; PostgreSQL: a DEFERRABLE constraint). A cycle of NOT NULL references
@@ -197,7 +197,7 @@ extension StoreWriter {
     public var holdsWrites: Bool { false }
     public func sendEachWriteAlone() {}
     public func sendHeldWrites() throws {}
-    public func foreignKeyViolations(in table: String) throws -> [String] { [] }
+    public func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations { ForeignKeyViolations() }
     public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool { false }
     public func finishCreatingTables() throws {}
     public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension { TriggerSuspension() }
@@ -441,4 +441,22 @@ public enum KeySetPurpose: String, Sendable {
 public protocol KeySet: AnyObject {
     func insert(table: String, key: [Value]) throws
     func contains(table: String, key: [Value]) throws -> Bool
+}
+
+/// The rows of a table that point at a missing parent: how many, and the first few in words.
+/// The import compares the counts before and after it, so every row counts: a target that
+/// already had as many as a message shows must not hide the import's own.
+public struct ForeignKeyViolations: Sendable {
+    public static let shown = 20
+    public private(set) var count = 0
+    public private(set) var examples: [String] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    public mutating func add(_ example: @autoclosure () -> String) {
+        count += 1
+        if examples.count < Self.shown { examples.append(example()) }
+    }
 }
