@@ -118,7 +118,30 @@ struct PostgresCatalog {
             return "CREATE UNIQUE INDEX \(Identifier.quote("\(name)_ferry_key\(position + 1)")) ON \(Identifier.quote(name)) (\(Self.indexParts(portable)))"
         }
         return CatalogTable(name: name, columns: columns, uniqueKeys: uniqueKeys, expressionKeys: expressionKeys, references: references,
-                            create: Self.portableCreate(definition), indexes: portableIndexes)
+                            create: Self.portableCreate(definition, checks: try checks(oid: oid, columns: columns).portable), indexes: portableIndexes)
+    }
+
+    /// The table's CHECK constraints, as PostgreSQL prints them, read into the form both
+    /// stores judge alike (`PortableCheck`), and the text of each that has none.
+    func checks(oid: Value, columns: [ColumnDefinition]) throws -> (portable: [PortableCheck], notPortable: [String]) {
+        let result = try connection.query("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'c' ORDER BY conname", [oid])
+        var portable: [PortableCheck] = [], notPortable: [String] = []
+        for row in 0..<result.rowCount {
+            let definition = result.string(row: row, column: 0) ?? ""
+            if let check = PortableCheck.fromPostgres(definition, columns: columns) {
+                if !portable.contains(check) { portable.append(check) }
+            } else {
+                notPortable.append(definition)
+            }
+        }
+        return (portable, notPortable)
+    }
+
+    /// The CHECKs of `table` no changeset carries (`checks`).
+    func checksNotCarried(of table: String) throws -> [String] {
+        guard let oid = try connection.scalar("SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                                              [.text(schema), .text(table)]) else { return [] }
+        return try checks(oid: oid, columns: self.table(oid: oid, name: table).columns).notPortable
     }
 
     private func columnNames(of table: String) throws -> [Int64: String] {
@@ -165,7 +188,7 @@ struct PostgresCatalog {
     /// CREATE TABLE text both SQLite and PostgreSQL read: every name and type quoted, keys
     /// and references as table constraints, only constant defaults. It goes into a
     /// changeset made from PostgreSQL, so a SQLite target can create the table.
-    static func portableCreate(_ table: TableDefinition) -> String {
+    static func portableCreate(_ table: TableDefinition, checks: [PortableCheck] = []) -> String {
         var parts = table.columns.map { column -> String in
             var text = "\(Identifier.quote(column.name)) \(Identifier.quote(column.type))"
             if column.notNull { text += " NOT NULL" }
@@ -180,6 +203,7 @@ struct PostgresCatalog {
             if let action = reference.onUpdate { text += " ON UPDATE \(action)" }
             parts.append(text)
         }
+        for check in checks { parts.append("CHECK (\(check.expression))") }
         return "CREATE TABLE \(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"
     }
 
@@ -191,7 +215,7 @@ struct PostgresCatalog {
     /// others are left to `foreignKeyStatement` once their parent is made (two tables that
     /// point at each other, pagila's store and staff, cannot both be made first).
     static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool,
-                                parentExists: (String) throws -> Bool = { _ in true }) throws -> (sql: String, postponed: [Reference], notCarried: [String]) {
+                                parentExists: (String) throws -> Bool = { _ in true }) throws -> (sql: String, postponed: [Reference], checks: [String], notCarried: [String]) {
         try checkNames(table)
         let integerKey = table.primaryKey.count == 1 && (table.column(named: table.primaryKey[0]).map { $0.type.uppercased().contains("INT") } ?? false)
         var parts: [String] = []
@@ -231,7 +255,8 @@ struct PostgresCatalog {
         }
         let sql = (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + indexes + comments)
             .joined(separator: ";\n")
-        return (sql, postponed, portable.notCarried)
+        let checks = portable.checks.map { "ALTER TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) ADD CHECK (\($0.expression))" }
+        return (sql, postponed, checks, portable.notCarried)
     }
 
     /// `lower("email"), "code"`: an expression key's parts, each column quoted.

@@ -170,16 +170,16 @@ public final class PostgresStore: Store {
                               [.text(schema), .text(name)]) != nil
     }
 
-    /// The changeset carries columns, keys, references and the unique keys both stores
-    /// write alike (`PortableIndexes`): a CHECK or a partial unique index stays behind.
+    /// The changeset carries columns, keys, references, the unique keys both stores write
+    /// alike (`PortableIndexes`) and the CHECKs both judge alike (`PortableCheck`): another
+    /// CHECK or a partial unique index stays behind.
     public func schemaNotCarried(of table: String) throws -> [String] {
-        let result = try connection.query("""
-            SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'),
-                   (SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass AND indisunique AND indpred IS NOT NULL)
-            """, [.text(qualified(table))])
+        let partial = try connection.scalar("SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass AND indisunique AND indpred IS NOT NULL",
+                                            [.text(qualified(table))])
         var lacking: [String] = []
-        if case .integer(let checks) = result.value(row: 0, column: 0), checks > 0 { lacking.append(counted(Int(checks), "CHECK constraint")) }
-        if case .integer(let partial) = result.value(row: 0, column: 1), partial > 0 { lacking.append(counted(Int(partial), "partial unique index", "partial unique indexes")) }
+        let checks = try PostgresCatalog(connection: connection, schema: schema).checksNotCarried(of: table)
+        if !checks.isEmpty { lacking.append("\(counted(checks.count, "CHECK constraint")) (\(checks.joined(separator: ", ")))") }
+        if case .integer(let count)? = partial, count > 0 { lacking.append(counted(Int(count), "partial unique index", "partial unique indexes")) }
         return lacking
     }
 
@@ -503,7 +503,7 @@ public final class PostgresStore: Store {
     public func createTable(_ definition: TableDefinition, trustSchema: Bool) throws -> [String] {
         // The DDL is written here from the definition's names and types, never taken from
         // the changeset's `create` text: a stranger's changeset runs no SQL of its own.
-        let (sql, postponed, notCarried) = try PostgresCatalog.createStatement(for: definition, in: schema, known: { type in
+        var (sql, postponed, checks, notCarried) = try PostgresCatalog.createStatement(for: definition, in: schema, known: { type in
             // to_regtype raises on some names (`int(11)`) instead of saying no: asked in a savepoint.
             (try? isolated { try connection.scalar("SELECT to_regtype($1) IS NOT NULL", [.text(type)]) }) == .integer(1)
         }, parentExists: { try tableExists($0) })
@@ -514,6 +514,15 @@ public final class PostgresStore: Store {
             throw error.rephrased("table \(definition.name) could not be created in \(displayName): \(error.clause). Create it yourself, then import again.", kind: .schema)
         }
         postponedForeignKeys += postponed.map { (definition.name, $0) }
+        // Each CHECK on its own: one PostgreSQL refuses (`flag IN (0, 1)` on what is a
+        // boolean here) stays behind, said, and the table keeps the others.
+        for (check, statement) in zip(PortableIndexes(definition).checks, checks) {
+            do {
+                try isolated { try connection.execute(statement) }
+            } catch let error as FerryError {
+                notCarried.append("CHECK (\(check.original)) (PostgreSQL refused it: \(error.clause))")
+            }
+        }
         return notCarried
     }
 

@@ -32,8 +32,8 @@ import Testing
         ]))
         #expect(portable.unique == [ExpressionKey(columns: ["email"], templates: ["lower(\u{1})"])])
         #expect(portable.notCarried.count == 3, "\(portable.notCarried)")
-        #expect(portable.notCarried.contains("its CHECK constraints"))
-        #expect(!PortableIndexes(table("CREATE TABLE t (id TEXT PRIMARY KEY, name TEXT DEFAULT 'CHECK (x)')")).notCarried.contains("its CHECK constraints"),
+        #expect(portable.notCarried.contains { $0.hasPrefix("CHECK (qty > 0) (only comparisons") }, "text ordered: the stores' collations differ")
+        #expect(PortableIndexes(table("CREATE TABLE t (id TEXT PRIMARY KEY, name TEXT DEFAULT 'CHECK (x)')")).notCarried.isEmpty,
                 "CHECK inside a string is no constraint")
     }
 }

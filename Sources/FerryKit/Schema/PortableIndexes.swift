@@ -14,6 +14,8 @@ package struct PortableIndexes {
     /// Natural keys (`TableDefinition.matchSets`) made `unique` above, as a column of them
     /// compares without case: no plain UNIQUE for them.
     package var caseInsensitiveSets: [[String]] = []
+    /// CHECK constraints both stores read and judge alike (`PortableCheck`).
+    package var checks: [PortableCheck] = []
     /// What the created table lacks, in words for the report.
     package var notCarried: [String] = []
 
@@ -41,7 +43,9 @@ package struct PortableIndexes {
             }
             if !unique.contains(expression) { unique.append(expression) }
         }
-        if Self.hasKeyword("CHECK", in: table.create) { notCarried.append("its CHECK constraints") }
+        let found = PortableCheck.checks(inCreateTable: table.create, columns: table.columns)
+        checks = found.portable
+        notCarried += found.notPortable.map { "\($0) (only comparisons, arithmetic, IN, BETWEEN, IS NULL and length, abs, trim of its columns are carried)" }
     }
 
     /// `key` with each template in the spelling both stores write, or nil when one is not
