@@ -62,6 +62,12 @@ public final class SQLiteStatement {
     /// reads in place (SQLITE_STATIC) until the next bind, instead of a malloc and copy of its
     /// own per value (SQLITE_TRANSIENT): MEASURED.md puts that at 10-20% of an insert.
     public func bind(_ values: [Value], startingAt first: Int = 1) throws {
+        try bind(all: values, startingAt: first)
+    }
+
+    /// `bind(_:startingAt:)` for any collection: the rows of a set, joined without an array
+    /// of their own.
+    func bind<Values: Collection<Value>>(all values: Values, startingAt first: Int = 1) throws {
         sqlite3_reset(handle)
         var needed = 0
         for value in values {

@@ -14,6 +14,8 @@ public final class SQLiteStore: Store {
     package var newRowsInSets = false
     /// Rows inserted a set at a time (`TableAccess.insert(_:rows:)`), for the tests.
     package var rowsInsertedTogether = 0
+    /// Tables `foreignKeyViolations` scanned (tests: which checks an import ran).
+    package var foreignKeyChecks = 0
     /// Scratch indexes an import added (`addLookupIndex`), for tests.
     package var lookupIndexesAdded = 0
     public let database: SQLiteDatabase
@@ -183,6 +185,7 @@ public final class SQLiteStore: Store {
     }
 
     public func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations {
+        foreignKeyChecks += 1
         let statement = try database.prepare("SELECT \"table\", rowid, parent, fkid FROM pragma_foreign_key_check(?)")
         try statement.bind([.text(table)])
         var violations = ForeignKeyViolations()
@@ -190,6 +193,11 @@ public final class SQLiteStore: Store {
             violations.add("row \(statement.value(at: 1)) of \(table) points at a missing row of \(statement.value(at: 2).string ?? "?")")
         }
         return violations
+    }
+
+    public func firesTriggers(on tables: [String]) throws -> Bool {
+        let names = Set(tables.map { $0.lowercased() })
+        return try database.rows("SELECT lower(tbl_name) FROM sqlite_schema WHERE type = 'trigger'").contains { names.contains($0[0].string ?? "") }
     }
 
     /// SQLite enforces no foreign key on a connection that did not ask (Ferry never does):

@@ -291,7 +291,7 @@ final class SQLiteTableAccess: TableAccess {
                 rowSets[chunk.count] = (columns, statement)
             }
             defer { statement.reset() }
-            try statement.bind(Array(rows[chunk].joined()))
+            try statement.bind(all: rows[chunk].joined())
             try statement.step()
             // A row the schema skipped itself (an ON CONFLICT IGNORE clause Ferry did not
             // see): the set is not what the rows one by one would be.
@@ -347,7 +347,9 @@ final class SQLiteTableAccess: TableAccess {
     /// with the unit of each, worked out once per column list (the reconciler passes the
     /// same lists for every record of a table).
     private func momentPositions(_ columns: [String], _ sourceTypes: [String]) throws -> [(Int, Int64)] {
-        if let last = lastMomentPositions, last.columns == columns, last.sourceTypes == sourceTypes { return last.positions }
+        // Compared in place: the lists are the reconciler's own (the same buffers each
+        // record), where a copy of the cached tuple retained and released three arrays a row.
+        if lastMomentPositions?.columns == columns, lastMomentPositions?.sourceTypes == sourceTypes, let positions = lastMomentPositions?.positions { return positions }
         var positions: [(Int, Int64)] = []
         for (index, column) in columns.enumerated() where index < sourceTypes.count {
             guard let source = Self.postgresType(sourceTypes[index]), source.hasPrefix("timestamp") else { continue }

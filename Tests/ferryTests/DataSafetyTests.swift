@@ -225,7 +225,7 @@ import Testing
     @Test func sideFilesAppearWhenTheImportCommits() throws {
         try withTemporaryDirectory { directory in
             let (changeset, target) = try changesetWithARejectAndAConflict(in: directory)
-            let result = try ferry(["import", changeset.path, "--db", target.path])
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins"])
             #expect(result.status == 3, "stderr: \(result.stderr)")
             let files = try sideFiles(in: directory)
             #expect(files.contains { $0.contains("rejects") } && files.contains { $0.contains("conflicts") }, "\(files)")
@@ -288,6 +288,30 @@ import Testing
             #expect(result.stderr.contains("point at missing parents"), "\(result.stderr)")
             #expect(result.stderr.contains(danglingBefore == 0 ? "1 row " : "\(danglingBefore + 1) rows (\(danglingBefore) before"), "the message counts them: \(result.stderr)")
             #expect(try Data(contentsOf: target) == before, "nothing was imported")
+        }
+    }
+
+    /// An import into a new file that renames a key other rows point at (`was`): the rows
+    /// already in point at a key that is gone. Into empty tables too, the check after the
+    /// import runs whenever a row was changed, not only added.
+    @Test func aKeyRenamedUnderItsChildrenIsCaughtInANewFileToo() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("source.db")
+            try database(source, """
+                CREATE TABLE employees (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, manager TEXT REFERENCES employees(email));
+                INSERT INTO employees VALUES ('e1', 'b@x', NULL), ('e2', 'w@x', 'b@x');
+                """)
+            let changeset = try exportChangeset(source, in: directory)
+            let lines = try tableLines(changeset, "employees")
+            try writeTableLines(changeset, "employees", lines + [#"{"op":"upsert","keys":{"email":"b2@x"},"was":{"email":"b@x"},"row":{"id":"e1","email":"b2@x","manager":null}}"#])
+            let target = directory.appendingPathComponent("new.db")
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins"])
+            if result.status == 0 || result.status == 3 {
+                #expect(try sqlite3(target, "PRAGMA foreign_key_check").isEmpty, "\(result.stdout)")
+            } else {
+                #expect(result.stderr.contains("point at missing parents"), "\(result.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: target.path), "the new file is taken away again")
+            }
         }
     }
 
@@ -386,7 +410,7 @@ import Testing
             let profile = directory.appendingPathComponent("profile.json")
             try Data(#"{"tables": {"content": {"match": [["title", "type"]]}}}"#.utf8).write(to: profile)
             let changeset = try exportChangeset(source, in: directory, profile: profile)
-            let result = try ferry(["import", changeset.path, "--db", target.path])
+            let result = try ferry(["import", changeset.path, "--db", target.path, "--on-conflict", "source-wins"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(try scalar(target, "SELECT count(*) FROM content") == .integer(2), "matched x9, no duplicate")
         }

@@ -37,6 +37,7 @@ public struct Record: Sendable {
         @exclusivity(unchecked) var wasRefs: [(String, ReferenceIdentity)]
         @exclusivity(unchecked) var rowid: Int64?
         @exclusivity(unchecked) var portable: PortableRow.Form?
+        @exclusivity(unchecked) var values: [Value]?
 
         init(operation: Operation, cloudId: Value, keys: [(String, Value)], keyRefs: [(String, ReferenceIdentity)], row: [(String, Value)], refs: [(String, ReferenceIdentity)], hash: String?, base: ColumnDigests?, legacyBase: JSONValue?, versions: VersionVector?, was: [(String, Value)], wasRefs: [(String, ReferenceIdentity)], rowid: Int64?, portable: PortableRow.Form?) {
             self.operation = operation
@@ -55,7 +56,11 @@ public struct Record: Sendable {
             self.portable = portable
         }
 
-        func copy() -> Storage { Storage(operation: operation, cloudId: cloudId, keys: keys, keyRefs: keyRefs, row: row, refs: refs, hash: hash, base: base, legacyBase: legacyBase, versions: versions, was: was, wasRefs: wasRefs, rowid: rowid, portable: portable) }
+        func copy() -> Storage {
+            let copy = Storage(operation: operation, cloudId: cloudId, keys: keys, keyRefs: keyRefs, row: row, refs: refs, hash: hash, base: base, legacyBase: legacyBase, versions: versions, was: was, wasRefs: wasRefs, rowid: rowid, portable: portable)
+            copy.values = values
+            return copy
+        }
     }
 
     private var storage: Storage
@@ -90,7 +95,20 @@ public struct Record: Sendable {
     /// Column → value, in file order; empty for a delete.
     public var row: [(String, Value)] {
         _read { yield storage.row }
-        _modify { ownStorage(); yield &storage.row }
+        _modify { ownStorage(); storage.values = nil; yield &storage.row }
+    }
+    /// The row's values alone, when the reading thread found its columns to be `columns`
+    /// (`takeValues(inOrder:)`); nil once the row changes. The applying thread then takes
+    /// one array that the reading thread made and frees, where it built its own (an
+    /// allocation, and a retain and a release a cell, on objects the other core wrote).
+    var values: [Value]? { storage.values }
+
+    /// Keeps the row's values apart when its columns are `columns`, in that order.
+    mutating func takeValues(inOrder columns: [String]) {
+        let row = storage.row
+        guard row.count == columns.count, row.indices.allSatisfy({ row[$0].0 == columns[$0] }) else { return }
+        ownStorage()
+        storage.values = row.map(\.1)
     }
     public var refs: [(String, ReferenceIdentity)] {
         _read { yield storage.refs }

@@ -233,7 +233,9 @@ final class TableReconciler {
         var row: [Value]
         // A record names the columns in the manifest's order (Ferry writes them so): taken as
         // they are, without a lookup a cell.
-        if record.row.count == columns.count, record.row.indices.allSatisfy({ record.row[$0].0 == columns[$0] }) {
+        if let values = record.values {
+            row = values
+        } else if record.row.count == columns.count, record.row.indices.allSatisfy({ record.row[$0].0 == columns[$0] }) {
             row = record.row.map(\.1)
         } else {
             row = [Value](repeating: .null, count: columns.count)
@@ -309,7 +311,9 @@ final class TableReconciler {
             if resolved.pointsAtItself, !queued.isEmpty, mayNameQueuedRow(resolved, raw: raw, identity: identity) { return .flushFirst }
             switch try resolve(resolved, raw: raw, identity: identity) {
             case .success(let values):
-                for (index, value) in zip(resolved.indexes, values) { row[index] = value }
+                // Written only where the target's id differs: the row may still share its
+                // buffer with the record, and a replay keeps its ids.
+                for (index, value) in zip(resolved.indexes, values) where row[index] != value { row[index] = value }
             case .failure(let rejection):
                 // The child of a row deleted here, in a stale copy: it was deleted with its parent.
                 if rejection.reason == .missingParent && !context.pending.contains(resolved.parentName),

@@ -146,6 +146,9 @@ public protocol StoreWriter: AnyObject {
     /// Foreign-key violations in `table`: every one counted, the first few as readable lines
     /// (none when the store checks every foreign key itself).
     func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations
+    /// Whether a write to any of `tables` may fire a trigger (true when unsure): a trigger
+    /// can write what the import cannot see.
+    func firesTriggers(on tables: [String]) throws -> Bool
     /// Whether a row of `table` may point through `reference` at a row that is not there
     /// yet, until the transaction ends (SQLite: foreign keys checked by Ferry after the
     /// import; PostgreSQL: a DEFERRABLE constraint). A cycle of NOT NULL references
@@ -198,6 +201,7 @@ extension StoreWriter {
     public func sendEachWriteAlone() {}
     public func sendHeldWrites() throws {}
     public func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations { ForeignKeyViolations() }
+    public func firesTriggers(on tables: [String]) throws -> Bool { true }
     public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool { false }
     public func finishCreatingTables() throws {}
     public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension { TriggerSuspension() }
