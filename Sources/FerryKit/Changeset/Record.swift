@@ -103,11 +103,13 @@ public struct Record: Sendable {
     /// allocation, and a retain and a release a cell, on objects the other core wrote).
     var values: [Value]? { storage.values }
 
-    /// Keeps the row's values apart when its columns are `columns`, in that order.
-    mutating func takeValues(inOrder columns: [String]) {
+    /// Keeps the row's values apart when its columns are `columns`, in that order. Set on
+    /// the storage even when another copy shares it (the reader's own, on this thread): the
+    /// values follow from the row they share, where a storage of its own cost a copy of
+    /// every field.
+    func takeValues(inOrder columns: [String]) {
         let row = storage.row
-        guard row.count == columns.count, row.indices.allSatisfy({ row[$0].0 == columns[$0] }) else { return }
-        ownStorage()
+        guard storage.values == nil, row.count == columns.count, row.indices.allSatisfy({ row[$0].0 == columns[$0] }) else { return }
         storage.values = row.map(\.1)
     }
     public var refs: [(String, ReferenceIdentity)] {
