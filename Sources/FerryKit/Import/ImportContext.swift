@@ -48,6 +48,9 @@ final class ImportContext {
     /// The foreign keys into the imported tables from tables of the store the profile
     /// leaves out, which a delete must still honour (`refusalToDelete`).
     var leftOutReferencesInto: [String: [ChildReference]] = [:]
+    /// Foreign keys into each table from outside the store's catalog (another schema), by
+    /// lowercased name, as a delete first asked.
+    var outsideReferences: [String: [OutsideReference]] = [:]
     /// The child tables' columns a batch asked for at once (`prefetchChildren`), whose
     /// answers the next batch drops.
     var childrenPrefetched: [(access: TableAccess, column: String)] = []

@@ -545,8 +545,25 @@ extension ImportContext {
                     ? "\(through) is referenced by \(rows), a table the profile leaves out of the import: deleting it would reach rows Ferry does not import. Delete or re-point them yourself, or include \(child.name) in the import, then import again."
                     : "\(through) is still referenced by \(rows); delete or re-point them first, then import again.")
             }
+            for reference in try referencesFromOutside(into: parent) {
+                let values: [Value]?
+                if reference.to == parent.primaryKey { values = parentKey } else { values = try access(parent).values(reference.to, at: parentKey) }
+                guard let values, !values.contains(where: \.isNull) else { continue }
+                let holding = try store.rowsHolding(reference, values: values)
+                guard holding > 0 else { continue }
+                let through = position == 0 ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
+                return Rejection(reason: .constraint, message: "\(through) is referenced by \(counted(holding, "row")) of \(reference.table) (\(reference.columns.joined(separator: ", "))), a table outside the schema the import writes: deleting it would reach rows Ferry does not import. Delete or re-point them yourself, then import again.")
+            }
         }
         return nil
+    }
+
+    /// The store's foreign keys into `table` from outside its catalog, asked once a table.
+    private func referencesFromOutside(into table: TableDefinition) throws -> [OutsideReference] {
+        if let known = outsideReferences[table.name.lowercased()] { return known }
+        let found = try store.referencesFromOutside(into: table.name)
+        outsideReferences[table.name.lowercased()] = found
+        return found
     }
 
     /// The values of the row at `key` a reference into its table points at: the key itself

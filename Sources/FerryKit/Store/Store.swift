@@ -149,6 +149,11 @@ public protocol StoreWriter: AnyObject {
     /// Whether a write to any of `tables` may fire a trigger (true when unsure): a trigger
     /// can write what the import cannot see.
     func firesTriggers(on tables: [String]) throws -> Bool
+    /// Foreign keys into `table` from tables the store's catalog does not list (PostgreSQL:
+    /// another schema). A delete must see their rows, as it sees a left-out table's.
+    func referencesFromOutside(into table: String) throws -> [OutsideReference]
+    /// How many rows of `reference`'s table point at `values` (the referenced columns).
+    func rowsHolding(_ reference: OutsideReference, values: [Value]) throws -> Int
     /// Whether a row of `table` may point through `reference` at a row that is not there
     /// yet, until the transaction ends (SQLite: foreign keys checked by Ferry after the
     /// import; PostgreSQL: a DEFERRABLE constraint). A cycle of NOT NULL references
@@ -202,6 +207,8 @@ extension StoreWriter {
     public func sendHeldWrites() throws {}
     public func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations { ForeignKeyViolations() }
     public func firesTriggers(on tables: [String]) throws -> Bool { true }
+    public func referencesFromOutside(into table: String) throws -> [OutsideReference] { [] }
+    public func rowsHolding(_ reference: OutsideReference, values: [Value]) throws -> Int { 0 }
     public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool { false }
     public func finishCreatingTables() throws {}
     public func suspendRowStampingTriggers(on tables: [String]) throws -> TriggerSuspension { TriggerSuspension() }
@@ -462,5 +469,20 @@ public struct ForeignKeyViolations: Sendable {
     public mutating func add(_ example: @autoclosure () -> String) {
         count += 1
         if examples.count < Self.shown { examples.append(example()) }
+    }
+}
+
+/// A foreign key into a table from a table outside the store's catalog.
+public struct OutsideReference: Sendable, Equatable {
+    /// The holding table, as the user names it (`audit.log`).
+    public var table: String
+    public var columns: [String]
+    /// The columns of the referenced table it points at.
+    public var to: [String]
+
+    public init(table: String, columns: [String], to: [String]) {
+        self.table = table
+        self.columns = columns
+        self.to = to
     }
 }
