@@ -194,22 +194,25 @@ package struct PortableCheck: Equatable, Sendable {
             return true
         }
 
-        private mutating func or() -> Written? {
-            guard var left = and() else { return nil }
-            while take(word: "OR") {
-                guard let right = and() else { return nil }
-                left = Written(sql: "(\(left.sql) OR \(right.sql))", mayBeText: false)
+        private mutating func or() -> Written? { chain(words: ["OR"]) { $0.and() } }
+        private mutating func and() -> Written? { chain(words: ["AND"]) { $0.not() } }
+
+        /// One level of left-associative operators, `next (operator next)*`, each pair in
+        /// parentheses: `words` spelt as keywords, `symbols` as they are.
+        private mutating func chain(words: [String] = [], symbols: [String] = [], text: Bool = false, _ next: (inout Parser) -> Written?) -> Written? {
+            guard var left = next(&self) else { return nil }
+            while let spelled = operatorHere(words: words, symbols: symbols) {
+                position += 1
+                guard let right = next(&self) else { return nil }
+                left = Written(sql: "(\(left.sql) \(spelled) \(right.sql))", mayBeText: text)
             }
             return left
         }
 
-        private mutating func and() -> Written? {
-            guard var left = not() else { return nil }
-            while take(word: "AND") {
-                guard let right = not() else { return nil }
-                left = Written(sql: "(\(left.sql) AND \(right.sql))", mayBeText: false)
-            }
-            return left
+        private func operatorHere(words: [String], symbols: [String]) -> String? {
+            if let word = words.first(where: { isWord($0) }) { return word }
+            if case .symbol(let symbol)? = current?.kind, symbols.contains(symbol) { return symbol }
+            return nil
         }
 
         private mutating func not() -> Written? {
@@ -299,34 +302,9 @@ package struct PortableCheck: Equatable, Sendable {
             return items.joined(separator: ", ")
         }
 
-        private mutating func additive() -> Written? {
-            guard var left = multiplicative() else { return nil }
-            while case .symbol(let symbol)? = current?.kind, symbol == "+" || symbol == "-" {
-                position += 1
-                guard let right = multiplicative() else { return nil }
-                left = Written(sql: "(\(left.sql) \(symbol) \(right.sql))", mayBeText: false)
-            }
-            return left
-        }
-
-        private mutating func multiplicative() -> Written? {
-            guard var left = concatenation() else { return nil }
-            while case .symbol(let symbol)? = current?.kind, ["*", "/", "%"].contains(symbol) {
-                position += 1
-                guard let right = concatenation() else { return nil }
-                left = Written(sql: "(\(left.sql) \(symbol) \(right.sql))", mayBeText: false)
-            }
-            return left
-        }
-
-        private mutating func concatenation() -> Written? {
-            guard var left = unary() else { return nil }
-            while take(symbol: "||") {
-                guard let right = unary() else { return nil }
-                left = Written(sql: "(\(left.sql) || \(right.sql))", mayBeText: true)
-            }
-            return left
-        }
+        private mutating func additive() -> Written? { chain(symbols: ["+", "-"]) { $0.multiplicative() } }
+        private mutating func multiplicative() -> Written? { chain(symbols: ["*", "/", "%"]) { $0.concatenation() } }
+        private mutating func concatenation() -> Written? { chain(symbols: ["||"], text: true) { $0.unary() } }
 
         private mutating func unary() -> Written? {
             if case .symbol(let symbol)? = current?.kind, symbol == "-" || symbol == "+" {
