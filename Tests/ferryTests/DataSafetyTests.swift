@@ -315,6 +315,42 @@ import Testing
         }
     }
 
+    /// A row `--prune` could not delete is a reject that names the row as an export would
+    /// (its natural key, a foreign key as its parent's identity), so the rejects file, once
+    /// what held the row is gone, deletes it. Before, it named the row by this store's own
+    /// id, which matched nothing, and the re-import counted the row unchanged.
+    @Test func aPruneRejectImportedAgainDeletesTheRow() throws {
+        try withTemporaryDirectory { directory in
+            let schema = """
+                CREATE TABLE authors (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+                CREATE TABLE follows (authorId TEXT NOT NULL REFERENCES authors(id), topic TEXT NOT NULL, PRIMARY KEY (authorId, topic));
+                """
+            let (source, target) = try sourceAndTarget(in: directory, "source.db", "target.db", schema: schema, source: """
+                INSERT INTO authors VALUES ('a1', 'ann@x');
+                """, target: """
+                INSERT INTO authors VALUES ('t1', 'ann@x'), ('t2', 'zed@x');
+                INSERT INTO follows VALUES ('t2', 'news');
+                CREATE TABLE notes (id TEXT PRIMARY KEY, authorId TEXT REFERENCES authors(id));
+                INSERT INTO notes VALUES ('n1', 't2');
+                CREATE TABLE marks (id TEXT PRIMARY KEY, authorId TEXT, topic TEXT, FOREIGN KEY (authorId, topic) REFERENCES follows (authorId, topic));
+                INSERT INTO marks VALUES ('m1', 't2', 'news');
+                """)
+            let rejects = directory.appendingPathComponent("rejects.ndjson")
+            let result = try ferry(["import", try exportChangeset(source, in: directory).path, "--db", target.path, "--prune", "--yes", "--rejects", rejects.path])
+            #expect(result.status == 3, "zed is held by a note, zed's follow by a mark: \(result.stderr)")
+            let lines = try String(contentsOf: rejects, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(lines.count == 2 && lines.allSatisfy { $0.contains(#""op":"delete""#) }, "zed's follow, then zed: \(lines)")
+            #expect(lines.contains { $0.contains(#""keys":{"email":"zed@x"}"#) }, "\(lines)")
+            #expect(lines.contains { $0.contains(#""keys":{"authorId":{"$ref":{"keys":{"email":"zed@x"}}},"topic":"news"}"#) }, "\(lines)")
+            try database(target, "DELETE FROM notes; DELETE FROM marks")
+            // A delete of a row that never crossed is a conflict (the row may be an edit here).
+            let again = try ferry(["import", rejects.path, "--db", target.path, "--on-conflict", "source-wins"])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(try sqlite3(target, "SELECT group_concat(email) FROM authors") == "ann@x\n", "\(again.stdout)")
+            #expect(try sqlite3(target, "SELECT count(*) FROM follows") == "0\n")
+        }
+    }
+
     @Test func aPruneOfMostOfATableNeedsYes() throws {
         try withTemporaryDirectory { directory in
             let schema = "CREATE TABLE tags (id TEXT PRIMARY KEY, label TEXT NOT NULL UNIQUE);"

@@ -331,20 +331,54 @@ struct ImportSession {
             }
             for key in absent {
                 if try context.access(target).values(target.primaryKey, at: key) == nil { continue } // cascaded already
+                // The record, read before the delete is tried: the row's identity as an export
+                // writes it, so the rejects file, once what holds the row is gone, deletes it.
+                let line = try pruneRecord(target, at: key)
                 if let rejection = try context.deleteRow(of: target, at: key) {
                     results[index].counts.rejected += 1
-                    var line = JSONBuffer()
-                    line.append(raw: #"{"op":"delete","keys":"#)
-                    line.appendObject(zip(target.primaryKey, key).map { ($0, $1) })
-                    line.append(UInt8(ascii: "}"))
                     try line.withBytes {
-                        try rejects.write(line: $0, table: target.name, match: [], lineNumber: 0, rejection: rejection)
+                        try rejects.write(line: $0, table: target.name, match: target.fallbackMatchSets, lineNumber: 0, rejection: rejection)
                     }
                 } else {
                     results[index].counts.deleted += 1
                 }
             }
         }
+    }
+
+    /// A delete record of the target row at `key`, as an export of this store would write
+    /// it: its cloudId and the values of its identity columns (a foreign key as its parent's
+    /// identity, `{"$ref":…}`), the primary key for a table with no other identity.
+    private func pruneRecord(_ target: TableDefinition, at key: [Value]) throws -> JSONBuffer {
+        let access = try context.access(target)
+        let identity = target.identityColumns
+        let cloudIdColumns = target.cloudId.map { [$0] } ?? []
+        let read = try access.values(cloudIdColumns + identity, at: key) ?? []
+        var line = JSONBuffer()
+        line.append(raw: #"{"op":"delete""#)
+        if !cloudIdColumns.isEmpty, let cloudId = read.first, !cloudId.isNull {
+            line.append(raw: #","cloudId":"#)
+            line.appendValue(cloudId)
+        }
+        line.append(raw: #","keys":{"#)
+        let values = read.count == cloudIdColumns.count + identity.count ? Array(read.dropFirst(cloudIdColumns.count)) : identity.map { _ in Value.null }
+        var written = Set<String>()
+        for (position, (column, value)) in zip(identity, values).enumerated() {
+            if position > 0 { line.append(UInt8(ascii: ",")) }
+            line.appendString(column)
+            line.append(UInt8(ascii: ":"))
+            if let reference = target.reference(for: column), !written.contains(column),
+               let parent = try context.parentIdentity(reference, values: reference.columns.map { name in
+                   identity.firstIndex(of: name).map { values[$0] } ?? .null
+               }) {
+                PortableRow.appendReference(parent, to: &line)
+                written.insert(column)
+            } else {
+                line.appendValue(value)
+            }
+        }
+        line.append(raw: "}}")
+        return line
     }
 
     /// Records whose parent had not arrived yet (self references, cycles, children listed
