@@ -34,11 +34,14 @@ public final class PostgresConnection {
         let host = String(cString: PQhost(connection))
         displayName = host.hasPrefix("/") ? database : "\(database) on \(host)"
         // Values cross as text; these settings make that text exact and the same every run:
-        // UTF-8, ISO dates in UTC, floats with every digit, no statement timeout. A lock
+        // UTF-8, ISO dates in UTC, floats with every digit, no statement timeout. String
+        // literals Ferry writes (a CHECK's, a comment's, a default's) double their quotes
+        // and nothing else: a database that reads a backslash in them as an escape
+        // (`standard_conforming_strings` off) would let one end the literal early. A lock
         // another session holds is waited for as long as --busy-timeout says, as on SQLite
         // (PostgreSQL's own default waits for ever; 0 would mean that too).
         try execute("""
-            SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601';
+            SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601';
             SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_min_messages = 'warning';
             SET lock_timeout = \(max(1, LockHolder.busyTimeoutMilliseconds))
             """)

@@ -554,7 +554,8 @@ public final class PostgresStore: Store {
         // boolean here) stays behind, said, and the table keeps the others.
         for (check, statement) in zip(PortableIndexes(definition).checks, checks) {
             do {
-                try isolated { try connection.execute(statement) }
+                // One statement only (the extended protocol refuses more), whatever a literal holds.
+                try isolated { _ = try connection.query(statement) }
             } catch let error as FerryError {
                 notCarried.append("CHECK (\(check.original)) (PostgreSQL refused it: \(error.clause))")
             }

@@ -732,6 +732,28 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A database that reads a backslash in a string literal as an escape
+    /// (`standard_conforming_strings` off) must not let a carried CHECK's literal end early
+    /// and run the rest of a stranger's text (found by a tester: it created a table).
+    @Test func aBackslashInACarriedLiteralStaysInTheLiteral() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let first = try PostgresStore(uri: uri)
+                guard case .text(let name)? = try first.connection.scalar("SELECT current_database()") else { Issue.record("no database name"); return }
+                try first.connection.execute("ALTER DATABASE \(Identifier.quote(String(decoding: name, as: UTF8.self))) SET standard_conforming_strings = off")
+                let postgres = try PostgresStore(uri: uri)
+                let (report, _) = try carry(#"""
+                    CREATE TABLE v (id INTEGER PRIMARY KEY, name TEXT, CHECK (name <> '\' OR name <> ' ))); CREATE TABLE pwned (x int); --'));
+                    INSERT INTO v VALUES (1, 'ok');
+                    """#, into: postgres, in: directory)
+                #expect(report.totals.inserted == 1, "\(report.table())")
+                #expect(try postgres.connection.scalar("SELECT to_regclass('pwned') IS NULL") == .integer(1), "no SQL of the changeset ran")
+                let definition = try postgres.connection.scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'v'::regclass AND contype = 'c'")
+                #expect(definition?.string?.contains("CREATE TABLE pwned") == true, "the rest of the text stays a literal: \(String(describing: definition))")
+            }
+        }
+    }
+
     /// The CHECKs of a PostgreSQL table travel to a table SQLite creates, in the form both
     /// stores read (PostgreSQL prints `status::text = ANY (ARRAY[…])`; it arrives as an IN
     /// list), so the local copy refuses what the cloud refuses. A CHECK with a regular
