@@ -184,15 +184,16 @@ public final class PostgresStore: Store {
     }
 
     /// Foreign keys into `table` from tables of other schemas, which `catalog()` does not
-    /// list: one row per column pair, in the key's order.
+    /// list: one row per column pair, in the key's order. A partition's copy of its parent
+    /// table's key (`conparentid`) is its parent's, which the parent's own row stands for.
     public func referencesFromOutside(into table: String) throws -> [OutsideReference] {
         let result = try connection.query("""
-            SELECT con.oid, cn.nspname, cc.relname, a.attname, fa.attname
+            SELECT con.oid, cn.nspname, cc.relname, a.attname, fa.attname, format_type(fa.atttypid, fa.atttypmod)
             FROM pg_constraint con JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
             CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(own, parent, position)
             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.own
             JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.parent
-            WHERE con.contype = 'f' AND con.confrelid = $1::regclass AND cn.nspname <> $2
+            WHERE con.contype = 'f' AND con.confrelid = $1::regclass AND cn.nspname <> $2 AND con.conparentid = 0
             ORDER BY cn.nspname, cc.relname, con.oid, k.position
             """, [.text(qualified(table)), .text(schema)])
         var references: [OutsideReference] = []
@@ -200,23 +201,35 @@ public final class PostgresStore: Store {
         for row in 0..<result.rowCount {
             let constraint = result.value(row: row, column: 0)
             guard let space = result.string(row: row, column: 1), let relation = result.string(row: row, column: 2),
-                  let column = result.string(row: row, column: 3), let to = result.string(row: row, column: 4) else { continue }
+                  let column = result.string(row: row, column: 3), let to = result.string(row: row, column: 4),
+                  let type = result.string(row: row, column: 5) else { continue }
             if constraint != last {
                 references.append(OutsideReference(table: Identifier.quote(space) + "." + Identifier.quote(relation), columns: [], to: []))
                 last = constraint
             }
             references[references.count - 1].columns.append(column)
             references[references.count - 1].to.append(to)
+            references[references.count - 1].types.append(type)
         }
         return references
     }
 
     public func rowsHolding(_ reference: OutsideReference, values: [Value]) throws -> Int {
-        // `table` is quoted already (`referencesFromOutside`); each value is read as its
-        // column's type (parameters go as text of no stated type).
-        let condition = reference.columns.enumerated().map { "\(Identifier.quote($1)) = $\($0 + 1)" }.joined(separator: " AND ")
-        guard case .integer(let count)? = try connection.scalar("SELECT count(*) FROM \(reference.table) WHERE \(condition)", values) else { return 0 }
-        return Int(count)
+        // `table` is quoted already and the types are the catalog's own words
+        // (`referencesFromOutside`). Each value is read as the type of the column it came
+        // from: the holding column may be narrower (an int pointing at a bigint), and a
+        // value it cannot hold is no row of it.
+        let condition = zip(reference.columns, reference.types).enumerated().map { position, pair in
+            "\(Identifier.quote(pair.0)) = $\(position + 1)::\(pair.1)"
+        }.joined(separator: " AND ")
+        do {
+            guard case .integer(let count)? = try isolated({ try connection.scalar("SELECT count(*) FROM \(reference.table) WHERE \(condition)", values) }) else { return 0 }
+            return Int(count)
+        } catch let error as FerryError where error.storeFailure?.kind == .notAuthorized {
+            // A table this user may not read: the server's own check (run as the table's
+            // owner) decides at the delete, as before Ferry looked.
+            return 0
+        }
     }
 
     public func tableName(matching name: String) throws -> String? {

@@ -265,6 +265,91 @@ func fullAndIncremental(in directory: URL, _ setup: String, then change: (SQLite
             }
         }
     }
+
+    /// Integer keys: customers 1, 2 and 5000000000; the source deletes 2 and 5000000000.
+    private func integerChangesets(in directory: URL) throws -> (full: String, incremental: String) {
+        try fullAndIncremental(in: directory, """
+            CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+            INSERT INTO customers VALUES (1, 'a@x'), (2, 'b@x'), (5000000000, 'c@x');
+            """) { try $0.execute("DELETE FROM customers WHERE id IN (2, 5000000000)") }
+    }
+
+    private func importIntoPostgres(_ changesets: (full: String, incremental: String), in directory: URL, uri: String,
+                                    before: (PostgresStore) throws -> Void, user: String? = nil) throws -> (ImportReport, Value?) {
+        let owner = try PostgresStore(uri: uri)
+        try owner.connection.execute(#"CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, "cloudId" text UNIQUE)"#)
+        _ = try importChangeset(changesets.full, into: owner, in: directory)
+        try before(owner)
+        let target = try PostgresStore(uri: user.map { uri.replacingOccurrences(of: "user=ferry", with: "user=\($0)") } ?? uri)
+        let report = try importChangeset(changesets.incremental, into: target, in: directory)
+        return (report, try owner.connection.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM customers"))
+    }
+
+    /// The holding column is narrower than the key it points at (an int into a bigint): a
+    /// key it cannot hold is no row of it. The tester saw the count's "out of range" end
+    /// the whole import.
+    @Test func aNarrowerColumnElsewhereHoldsOnlyKeysItCanHold() throws {
+        try withTemporaryDirectory { directory in
+            let changesets = try integerChangesets(in: directory)
+            try PostgresTestServer.withDatabase { uri in
+                let (report, rows) = try importIntoPostgres(changesets, in: directory, uri: uri) { owner in
+                    try owner.connection.execute("""
+                        CREATE SCHEMA other; CREATE TABLE other.audits (id int PRIMARY KEY, customer int REFERENCES public.customers (id));
+                        INSERT INTO other.audits VALUES (1, 2);
+                        """)
+                }
+                #expect(report.totals.deleted == 1 && report.totals.rejected == 1, "\(report.table())")
+                #expect(rows == .text("1,2"))
+            }
+        }
+    }
+
+    /// A partition in another schema of a table in this one carries its parent's foreign
+    /// key: the parent's ON DELETE CASCADE decides, as the store does (the tester saw the
+    /// partition's copy of the key refuse the delete).
+    @Test func aPartitionElsewhereOfATableHereCascadesAsItsParentSays() throws {
+        try withTemporaryDirectory { directory in
+            let changesets = try integerChangesets(in: directory)
+            try PostgresTestServer.withDatabase { uri in
+                let (report, rows) = try importIntoPostgres(changesets, in: directory, uri: uri) { owner in
+                    try owner.connection.execute("""
+                        CREATE SCHEMA other;
+                        CREATE TABLE public.events (id int, kind text, customer bigint REFERENCES public.customers (id) ON DELETE CASCADE, PRIMARY KEY (id, kind)) PARTITION BY LIST (kind);
+                        CREATE TABLE public.events_a PARTITION OF public.events FOR VALUES IN ('a');
+                        CREATE TABLE other.events_b PARTITION OF public.events FOR VALUES IN ('b');
+                        INSERT INTO events VALUES (1, 'a', 2), (2, 'b', 2), (3, 'b', 1);
+                        """)
+                }
+                #expect(report.totals.deleted == 2 && report.totals.rejected == 0, "\(report.table())")
+                #expect(rows == .text("1"))
+            }
+        }
+    }
+
+    /// A user who may not read the other schema: the server's own check (run as the table's
+    /// owner) decides at the delete, as it did before Ferry looked; nothing there points at
+    /// the deleted rows, so both deletes go (the tester saw "permission denied" end the import).
+    @Test func aSchemaTheUserMayNotReadIsLeftToTheServersOwnCheck() throws {
+        try withTemporaryDirectory { directory in
+            let changesets = try integerChangesets(in: directory)
+            let role = "imp_\(UUID().uuidString.prefix(8).lowercased())"
+            try PostgresTestServer.withDatabase { uri in
+                let (report, rows) = try importIntoPostgres(changesets, in: directory, uri: uri, before: { owner in
+                    try owner.connection.execute("""
+                        CREATE ROLE \(role) LOGIN;
+                        GRANT ALL ON ALL TABLES IN SCHEMA public TO \(role); GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO \(role);
+                        GRANT CREATE, USAGE ON SCHEMA public TO \(role);
+                        CREATE SCHEMA other; CREATE TABLE other.audits (id int PRIMARY KEY, customer bigint REFERENCES public.customers (id));
+                        INSERT INTO other.audits VALUES (1, 1);
+                        """)
+                }, user: role)
+                #expect(report.totals.deleted == 2 && report.totals.rejected == 0, "\(report.table())")
+                #expect(rows == .text("1"))
+            }
+            let admin = try PostgresConnection(uri: try #require(PostgresTestServer.uri))
+            try admin.execute("DROP ROLE IF EXISTS \(role)")
+        }
+    }
 }
 
 /// Found by a tester: a delete held by rows of two tables named either in its reject, from

@@ -479,10 +479,13 @@ public struct OutsideReference: Sendable, Equatable {
     public var columns: [String]
     /// The columns of the referenced table it points at.
     public var to: [String]
+    /// The store's types of the `to` columns, in the store's own words.
+    public var types: [String]
 
-    public init(table: String, columns: [String], to: [String]) {
+    public init(table: String, columns: [String], to: [String], types: [String] = []) {
         self.table = table
         self.columns = columns
         self.to = to
+        self.types = types
     }
 }
