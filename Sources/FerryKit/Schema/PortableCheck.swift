@@ -25,6 +25,7 @@ package struct PortableCheck: Equatable, Sendable {
             return ([], PortableIndexes.hasKeyword("CHECK", in: sql) ? ["its CHECK constraints (the table's text could not be read)"] : [])
         }
         var portable: [PortableCheck] = [], notPortable: [String] = []
+        let collated = PortableIndexes.columnsWithCollation(inCreateTable: sql, columns: columns.map(\.name))
         var index = 0
         while index < tokens.count {
             defer { index += 1 }
@@ -38,7 +39,7 @@ package struct PortableCheck: Equatable, Sendable {
             guard end < tokens.count else { break }
             let inner = Array(tokens[(index + 2)..<end])
             let text = inner.isEmpty ? "" : String(sql[inner.first!.range.lowerBound..<inner.last!.range.upperBound])
-            if let check = translate(inner, original: text, columns: columns) {
+            if let check = translate(inner, original: text, columns: columns, collated: collated) {
                 if !portable.contains(check) { portable.append(check) }
             } else {
                 notPortable.append("CHECK (\(text.count > 100 ? text.prefix(97) + "…" : Substring(text)))")
@@ -57,8 +58,8 @@ package struct PortableCheck: Equatable, Sendable {
         return translate(inner, original: String(definition[inner.first!.range.lowerBound..<inner.last!.range.upperBound]), columns: columns)
     }
 
-    private static func translate(_ tokens: [Token], original: String, columns: [ColumnDefinition]) -> PortableCheck? {
-        var parser = Parser(tokens: tokens, columns: columns)
+    private static func translate(_ tokens: [Token], original: String, columns: [ColumnDefinition], collated: Set<String> = []) -> PortableCheck? {
+        var parser = Parser(tokens: tokens, columns: columns, collated: collated)
         guard let expression = parser.parseWhole() else { return nil }
         return PortableCheck(expression: expression.sql, original: original)
     }
@@ -155,26 +156,38 @@ package struct PortableCheck: Equatable, Sendable {
 
     // MARK: Grammar
 
-    /// An expression written for both stores, and whether it may be text (ordering text is
-    /// a matter of collation, which the two stores do not share).
+    /// What an expression is, as both stores would judge it. Only values whose comparisons
+    /// mean the same in both cross: numbers (SQLite's INTEGER and REAL columns, PostgreSQL's
+    /// number types), text compared for equality, and booleans.
+    enum Kind: Equatable {
+        case number, text, boolean, null
+        /// A column whose values the stores compare apart: only IS [NOT] NULL takes it.
+        case other
+    }
+
+    /// An expression written for both stores, and its kind.
     struct Written {
         var sql: String
-        var mayBeText: Bool
-        var isStringLiteral = false
+        var kind: Kind
+        var isLiteral = false
     }
 
     struct Parser {
         let tokens: [Token]
         let columns: [ColumnDefinition]
+        /// Columns compared under a collation of their own (SQLite's NOCASE, RTRIM), which
+        /// the other store would not apply: such a column's comparisons stay behind.
+        let collated: Set<String>
         var position = 0
 
-        init(tokens: [Token], columns: [ColumnDefinition]) {
+        init(tokens: [Token], columns: [ColumnDefinition], collated: Set<String>) {
             self.tokens = tokens
             self.columns = columns
+            self.collated = collated
         }
 
         mutating func parseWhole() -> Written? {
-            guard let expression = or(), position == tokens.count else { return nil }
+            guard let expression = or(), position == tokens.count, expression.kind == .boolean else { return nil }
             return expression
         }
 
@@ -194,148 +207,145 @@ package struct PortableCheck: Equatable, Sendable {
             return true
         }
 
-        private mutating func or() -> Written? { chain(words: ["OR"]) { $0.and() } }
-        private mutating func and() -> Written? { chain(words: ["AND"]) { $0.not() } }
+        private mutating func or() -> Written? { logical("OR") { $0.and() } }
+        private mutating func and() -> Written? { logical("AND") { $0.not() } }
 
-        /// One level of left-associative operators, `next (operator next)*`, each pair in
-        /// parentheses: `words` spelt as keywords, `symbols` as they are.
-        private mutating func chain(words: [String] = [], symbols: [String] = [], text: Bool = false, _ next: (inout Parser) -> Written?) -> Written? {
+        /// `next (word next)*` over booleans, each pair in parentheses.
+        private mutating func logical(_ word: String, _ next: (inout Parser) -> Written?) -> Written? {
             guard var left = next(&self) else { return nil }
-            while let spelled = operatorHere(words: words, symbols: symbols) {
-                position += 1
-                guard let right = next(&self) else { return nil }
-                left = Written(sql: "(\(left.sql) \(spelled) \(right.sql))", mayBeText: text)
+            while take(word: word) {
+                guard let right = next(&self), left.kind == .boolean, right.kind == .boolean else { return nil }
+                left = Written(sql: "(\(left.sql) \(word) \(right.sql))", kind: .boolean)
             }
             return left
         }
 
-        private func operatorHere(words: [String], symbols: [String]) -> String? {
-            if let word = words.first(where: { isWord($0) }) { return word }
-            if case .symbol(let symbol)? = current?.kind, symbols.contains(symbol) { return symbol }
-            return nil
-        }
-
         private mutating func not() -> Written? {
             if take(word: "NOT") {
-                guard let operand = not() else { return nil }
-                return Written(sql: "(NOT \(operand.sql))", mayBeText: false)
+                guard let operand = not(), operand.kind == .boolean else { return nil }
+                return Written(sql: "(NOT \(operand.sql))", kind: .boolean)
             }
             return predicate()
         }
 
+        /// Whether `a` and `b` compare alike in both stores: two of one kind (NULL is of
+        /// every kind), and for ordering, numbers. Text orders by collation, and a number
+        /// meets text by each store's own conversions.
+        private static func comparable(_ a: Written, _ b: Written, ordering: Bool) -> Bool {
+            if a.kind == .other || b.kind == .other { return false }
+            if a.kind == .null || b.kind == .null { return true }
+            guard a.kind == b.kind else { return false }
+            return !ordering || a.kind == .number
+        }
+
         private mutating func predicate() -> Written? {
-            guard let left = additive() else { return nil }
+            guard let left = operand() else { return nil }
             if case .symbol(let symbol)? = current?.kind, ["=", "==", "!=", "<>", "<", "<=", ">", ">="].contains(symbol) {
                 position += 1
                 // PostgreSQL's `x = ANY (ARRAY[…])` and `x <> ALL (ARRAY[…])`: an IN list.
                 if (symbol == "=" && isWord("ANY")) || (symbol == "<>" && isWord("ALL")) {
                     position += 1
-                    guard let list = array() else { return nil }
-                    return Written(sql: "(\(left.sql) \(symbol == "=" ? "IN" : "NOT IN") (\(list)))", mayBeText: false)
+                    guard let list = array(), list.allSatisfy({ Self.comparable(left, $0, ordering: false) }) else { return nil }
+                    return Written(sql: "(\(left.sql) \(symbol == "=" ? "IN" : "NOT IN") (\(list.map(\.sql).joined(separator: ", "))))", kind: .boolean)
                 }
-                guard let right = additive() else { return nil }
-                let ordering = ["<", "<=", ">", ">="].contains(symbol)
-                if ordering && (left.mayBeText || right.mayBeText) { return nil }
+                guard let right = operand(), Self.comparable(left, right, ordering: ["<", "<=", ">", ">="].contains(symbol)) else { return nil }
                 let spelled = symbol == "==" ? "=" : symbol == "!=" ? "<>" : symbol
-                return Written(sql: "(\(left.sql) \(spelled) \(right.sql))", mayBeText: false)
+                return Written(sql: "(\(left.sql) \(spelled) \(right.sql))", kind: .boolean)
             }
-            if take(word: "ISNULL") { return Written(sql: "(\(left.sql) IS NULL)", mayBeText: false) }
-            if take(word: "NOTNULL") { return Written(sql: "(\(left.sql) IS NOT NULL)", mayBeText: false) }
+            if take(word: "ISNULL") { return Written(sql: "(\(left.sql) IS NULL)", kind: .boolean) }
+            if take(word: "NOTNULL") { return Written(sql: "(\(left.sql) IS NOT NULL)", kind: .boolean) }
             if isWord("IS") {
                 // Only IS [NOT] NULL: SQLite's `a IS b` is PostgreSQL's IS NOT DISTINCT FROM.
                 let negated = isWord("NOT", at: 1)
                 guard isWord("NULL", at: negated ? 2 : 1) else { return nil }
                 position += negated ? 3 : 2
-                return Written(sql: "(\(left.sql) IS \(negated ? "NOT " : "")NULL)", mayBeText: false)
+                return Written(sql: "(\(left.sql) IS \(negated ? "NOT " : "")NULL)", kind: .boolean)
             }
             let negated = isWord("NOT") && (isWord("IN", at: 1) || isWord("BETWEEN", at: 1) || isWord("NULL", at: 1))
             if negated { position += 1 }
             if take(word: "NULL") {
                 guard negated else { return nil }
-                return Written(sql: "(\(left.sql) IS NOT NULL)", mayBeText: false)
+                return Written(sql: "(\(left.sql) IS NOT NULL)", kind: .boolean)
             }
             if take(word: "IN") {
-                guard let list = list(open: "(", close: ")") else { return nil }
-                return Written(sql: "(\(left.sql) \(negated ? "NOT IN" : "IN") (\(list)))", mayBeText: false)
+                guard take(symbol: "("), let list = list(close: ")"), list.allSatisfy({ Self.comparable(left, $0, ordering: false) }) else { return nil }
+                return Written(sql: "(\(left.sql) \(negated ? "NOT IN" : "IN") (\(list.map(\.sql).joined(separator: ", "))))", kind: .boolean)
             }
             if take(word: "BETWEEN") {
-                guard let low = additive(), take(word: "AND"), let high = additive(),
-                      !(left.mayBeText || low.mayBeText || high.mayBeText) else { return nil }
-                return Written(sql: "(\(left.sql) \(negated ? "NOT BETWEEN" : "BETWEEN") \(low.sql) AND \(high.sql))", mayBeText: false)
+                guard let low = operand(), take(word: "AND"), let high = operand(),
+                      Self.comparable(left, low, ordering: true), Self.comparable(left, high, ordering: true) else { return nil }
+                return Written(sql: "(\(left.sql) \(negated ? "NOT BETWEEN" : "BETWEEN") \(low.sql) AND \(high.sql))", kind: .boolean)
             }
             if negated { return nil }
             return left
         }
 
         /// `ARRAY[a, b]` as PostgreSQL prints it after ANY or ALL: in parentheses, cast to an
-        /// array of text (`(ARRAY['a'::character varying])::text[]`). Its items, joined.
-        private mutating func array() -> String? {
-            let items: String
+        /// array of text (`(ARRAY['a'::character varying])::text[]`).
+        private mutating func array() -> [Written]? {
+            let items: [Written]
             if take(symbol: "(") {
                 guard let inner = array(), take(symbol: ")") else { return nil }
                 items = inner
             } else {
-                guard take(word: "ARRAY"), let list = list(open: "[", close: "]") else { return nil }
+                guard take(word: "ARRAY"), take(symbol: "["), let list = list(close: "]") else { return nil }
                 items = list
             }
             if take(symbol: "::") {
-                var words: [String] = []
-                while case .word(let word)? = current?.kind { words.append(word.lowercased()); position += 1 }
-                guard Self.textTypes.contains(words.joined(separator: " ")) || Self.numberTypes.contains(words.joined(separator: " ")),
-                      take(symbol: "["), take(symbol: "]") else { return nil }
+                let type = typeName()
+                guard take(symbol: "["), take(symbol: "]"), let kind = Self.castKinds[type], items.allSatisfy({ $0.kind == kind || $0.kind == .null }) else { return nil }
             }
             return items
         }
 
-        static let textTypes: Set<String> = ["text", "character varying", "varchar", "character", "bpchar", "char"]
-        static let numberTypes: Set<String> = ["integer", "bigint", "smallint", "numeric", "real", "double precision"]
-
-        /// `( a, b, … )` or `[ a, b, … ]`, its items written and joined.
-        private mutating func list(open: String, close: String) -> String? {
-            guard take(symbol: open) else { return nil }
-            var items: [String] = []
+        /// `a, b, …` up to `close`.
+        private mutating func list(close: String) -> [Written]? {
+            var items: [Written] = []
             repeat {
-                guard let item = additive() else { return nil }
-                items.append(item.sql)
+                guard let item = operand() else { return nil }
+                items.append(item)
             } while take(symbol: ",")
             guard take(symbol: close), !items.isEmpty else { return nil }
-            return items.joined(separator: ", ")
+            return items
         }
 
-        private mutating func additive() -> Written? { chain(symbols: ["+", "-"]) { $0.multiplicative() } }
-        private mutating func multiplicative() -> Written? { chain(symbols: ["*", "/", "%"]) { $0.concatenation() } }
-        private mutating func concatenation() -> Written? { chain(symbols: ["||"], text: true) { $0.unary() } }
-
-        private mutating func unary() -> Written? {
-            if case .symbol(let symbol)? = current?.kind, symbol == "-" || symbol == "+" {
+        /// A value: no arithmetic (SQLite's integers overflow into reals and divide by zero
+        /// into NULL, where PostgreSQL raises; its decimals add exactly, SQLite's do not).
+        private mutating func operand() -> Written? {
+            if isSymbol("-") || isSymbol("+") {
+                let sign = isSymbol("-") ? "-" : ""
                 position += 1
-                guard let operand = unary(), !operand.mayBeText else { return nil }
-                return Written(sql: "(\(symbol)\(operand.sql))", mayBeText: false)
+                // Only a number's sign: `-5` is the same constant in both stores.
+                guard case .number? = current?.kind, let number = primary() else { return nil }
+                return Written(sql: sign + number.sql, kind: .number, isLiteral: true)
             }
             return cast()
         }
 
-        /// PostgreSQL prints casts it added (`(name)::text`, `(0)::numeric`): one to a text
-        /// type is the value itself in both stores, as is a number cast to a number type.
-        /// Any other cast changes what the value is, and stays behind.
+        private mutating func typeName() -> String {
+            var words: [String] = []
+            while case .word(let word)? = current?.kind { words.append(word.lowercased()); position += 1 }
+            return words.joined(separator: " ")
+        }
+
+        /// The casts PostgreSQL prints that leave a value as it was: to a text type, of a
+        /// value that is text; to a number type, of a number written out.
+        static let castKinds: [String: Kind] = [
+            "text": .text, "character varying": .text, "varchar": .text,
+            "integer": .number, "bigint": .number, "smallint": .number, "numeric": .number, "real": .number, "double precision": .number,
+        ]
+
         private mutating func cast() -> Written? {
             guard var value = primary() else { return nil }
             while take(symbol: "::") {
-                var words: [String] = []
-                while case .word(let word)? = current?.kind { words.append(word.lowercased()); position += 1 }
+                let type = typeName()
                 if take(symbol: "(") {
                     guard case .number? = current?.kind else { return nil }
                     position += 1
                     guard take(symbol: ")") else { return nil }
                 }
-                let type = words.joined(separator: " ")
-                if Self.textTypes.contains(type) {
-                    value.mayBeText = true
-                } else if Self.numberTypes.contains(type), value.sql.first.map({ $0.isNumber || $0 == "(" }) == true, Double(value.sql.filter { $0 != "(" && $0 != ")" }) != nil {
-                    continue
-                } else {
-                    return nil
-                }
+                guard let kind = Self.castKinds[type], value.kind == kind, kind == .text || value.isLiteral else { return nil }
+                value.isLiteral = value.isLiteral && kind == .number
             }
             return value
         }
@@ -348,16 +358,16 @@ package struct PortableCheck: Equatable, Sendable {
                 // Decimal digits, a point and an exponent: both stores read those alike.
                 guard text.first?.isNumber == true || text.first == ".", Double(text) != nil,
                       text.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }) else { return nil }
-                return Written(sql: text, mayBeText: false)
+                return Written(sql: text, kind: .number, isLiteral: true)
             case .string(let text):
                 guard !text.contains("\u{0}") else { return nil }
-                return Written(sql: "'" + text.replacingOccurrences(of: "'", with: "''") + "'", mayBeText: true, isStringLiteral: true)
+                return Written(sql: "'" + text.replacingOccurrences(of: "'", with: "''") + "'", kind: .text, isLiteral: true)
             case .name(let name):
                 return column(name)
             case .word(let word):
                 switch word.uppercased() {
-                case "NULL": return Written(sql: "NULL", mayBeText: false)
-                case "TRUE", "FALSE": return Written(sql: word.uppercased(), mayBeText: false)
+                case "NULL": return Written(sql: "NULL", kind: .null, isLiteral: true)
+                case "TRUE", "FALSE": return Written(sql: word.uppercased(), kind: .boolean, isLiteral: true)
                 default: break
                 }
                 if isSymbol("(") { return function(word) }
@@ -372,32 +382,41 @@ package struct PortableCheck: Equatable, Sendable {
 
         private func column(_ name: String) -> Written? {
             guard let column = columns.first(where: { $0.name == name }) ?? columns.first(where: { $0.name.lowercased() == name.lowercased() }) else { return nil }
-            // A column that is not a number may hold text, which the two stores order
-            // differently: by SQLite's affinity, or by PostgreSQL's type as Ferry names it
-            // (`pg:numeric(10,2)`; a `pg:date` has numeric affinity but is no number).
-            let type = column.type.lowercased()
-            let mayBeText: Bool
-            if type.hasPrefix("pg:") {
-                let numbers = ["smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean"]
-                mayBeText = !numbers.contains { type.dropFirst(3).hasPrefix($0) }
-            } else {
-                mayBeText = column.affinity == .text || column.affinity == .blob
-            }
-            return Written(sql: Identifier.quote(column.name), mayBeText: mayBeText)
+            return Written(sql: Identifier.quote(column.name), kind: collated.contains(column.name) ? .other : Self.kind(of: column) ?? .other)
         }
 
-        /// The functions both stores define alike for the values a CHECK sees: length in
-        /// characters (PostgreSQL's char_length), abs, trim of spaces.
+        /// What a column's values are in both stores, nil when they differ: a SQLite column
+        /// of NUMERIC affinity (DECIMAL, DATE, BOOLEAN) is text or a boolean in the table
+        /// PostgreSQL creates for it; PostgreSQL's character(n) pads, and its citext ignores
+        /// case, where SQLite's copy does neither.
+        static func kind(of column: ColumnDefinition) -> Kind? {
+            let type = column.type.lowercased()
+            guard type.hasPrefix("pg:") else {
+                switch column.affinity {
+                case .integer, .real: return .number
+                case .text: return .text
+                case .numeric, .blob: return nil
+                }
+            }
+            let named = type.dropFirst(3)
+            if ["smallint", "integer", "bigint", "numeric", "real", "double precision"].contains(where: { named.hasPrefix($0) }) { return .number }
+            if named.hasPrefix("text") || named.hasPrefix("character varying") { return .text }
+            if named.hasPrefix("boolean") { return .boolean }
+            return nil
+        }
+
+        /// The functions both stores define alike for the values a CHECK sees: length of
+        /// text in characters (PostgreSQL's char_length), abs of a number, trim of spaces.
         private mutating func function(_ name: String) -> Written? {
-            let spelled: String
+            let spelled: String, takes: Kind, gives: Kind
             switch name.lowercased() {
-            case "length", "char_length", "character_length": spelled = "length"
-            case "abs": spelled = "abs"
-            case "trim", "btrim": spelled = "trim"
+            case "length", "char_length", "character_length": (spelled, takes, gives) = ("length", .text, .number)
+            case "abs": (spelled, takes, gives) = ("abs", .number, .number)
+            case "trim", "btrim": (spelled, takes, gives) = ("trim", .text, .text)
             default: return nil
             }
-            guard take(symbol: "("), let argument = or(), take(symbol: ")") else { return nil }
-            return Written(sql: "\(spelled)(\(argument.sql))", mayBeText: spelled == "trim")
+            guard take(symbol: "("), let argument = operand(), argument.kind == takes, take(symbol: ")") else { return nil }
+            return Written(sql: "\(spelled)(\(argument.sql))", kind: gives)
         }
     }
 }

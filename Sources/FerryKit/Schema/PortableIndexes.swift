@@ -82,6 +82,22 @@ package struct PortableIndexes {
         return result
     }
 
+    /// Columns of a CREATE TABLE whose definition names a collation other than BINARY
+    /// (NOCASE, RTRIM, one of an extension): they compare by rules the other store lacks.
+    static func columnsWithCollation(inCreateTable sql: String, columns: [String]) -> Set<String> {
+        guard let open = sql.firstIndex(of: "("), let close = sql.lastIndex(of: ")"), open < close else { return [] }
+        let lowered = Dictionary(columns.map { ($0.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        var result = Set<String>()
+        for part in topLevelParts(of: sql[sql.index(after: open)..<close]) where hasKeyword("COLLATE", in: String(part)) {
+            let spaced = part.uppercased().replacingOccurrences(of: "\"", with: "").split(whereSeparator: \.isWhitespace)
+            guard let at = spaced.firstIndex(of: "COLLATE"), at + 1 < spaced.count, spaced[at + 1] != "BINARY",
+                  let first = part.split(whereSeparator: \.isWhitespace).first else { continue }
+            let name = first.trimmingCharacters(in: CharacterSet(charactersIn: "\"`[]")).lowercased()
+            if let column = lowered[name] { result.insert(column) }
+        }
+        return result
+    }
+
     /// A CREATE TABLE's definitions, split at the commas outside parentheses and quotes.
     private static func topLevelParts(of text: Substring) -> [Substring] {
         var parts: [Substring] = [], depth = 0, quote: Character?, start = text.startIndex
