@@ -772,6 +772,7 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                 let sqlite = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
                 let report = try importChangeset(directory.appendingPathComponent("cloud").path, into: sqlite, in: directory)
                 #expect(report.totals.inserted == 1, "\(report.table())")
+                #expect(report.warnings.contains { $0.hasPrefix("the changeset says: table orders has 1 CHECK constraint") }, "the import that creates the table says what it lacks: \(report.warnings)")
                 for bad in ["(9, 0, 1, 'open', 'a', 'x')", "(9, 1, -1, 'open', 'a', 'x')", "(9, 1, 1, 'lost', 'a', 'x')", "(9, 1, 1, 'open', 'toolong', 'x')"] {
                     #expect(throws: (any Error).self, "\(bad) is refused as PostgreSQL refuses it") {
                         try sqlite.database.execute("INSERT INTO orders VALUES \(bad)")

@@ -67,6 +67,12 @@ struct ImportSession {
                 if !lacking.isEmpty {
                     warnings.append("table \(table.name) was created in \(store.displayName) without \(lacking.joined(separator: ", ")): Ferry writes that store's DDL from the changeset's names and types, and runs no SQL a changeset brings. Add them to the table yourself if the target must hold them.")
                 }
+                // What the source said its changeset does not carry of this table (a
+                // PostgreSQL CHECK no grammar both stores share can hold): the table made
+                // here lacks it too.
+                for said in changeset.manifest.warnings ?? [] where said.hasPrefix("table \(table.name) has ") {
+                    warnings.append("the changeset says: \(said)")
+                }
                 createdTables = true
             }
         }
