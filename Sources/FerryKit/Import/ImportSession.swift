@@ -29,6 +29,8 @@ struct ImportSession {
     private var undoneCycleRows: [String] = []
     /// Some rows went in with a reference left NULL or holding a placeholder, set later.
     private var brokeCycles = false
+    /// The lines of the records whose rows went in with a reference left open (a cycle's).
+    private var cycleLines: SpillFile?
     /// Per table: records of the first pass that wait for a parent.
     private var deferredRecords: [Int] = []
     static let scratchIndexMinimum = 100
@@ -431,10 +433,17 @@ struct ImportSession {
                 var record = try ChangesetReader.decode(line, table: table.name, file: table.file, lineNumber: lineNumber)
                 if spellings.renamesRecords { spellings.rename(&record, table: table.name) }
                 if tableIndex != queuedTable || record.operation == .delete { try flush() }
+                let fixupsBefore = reconcilers[tableIndex].cycleFixups.count
                 var outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
                 if case .flushFirst = outcome {
                     try flush()
                     outcome = try reconcilers[tableIndex].apply(record, line: lineNumber)
+                }
+                // A row that went in with a reference left open: its line, in case its parent
+                // never comes and the record is rejected as it was written.
+                if reconcilers[tableIndex].cycleFixups.count > fixupsBefore {
+                    if cycleLines == nil { cycleLines = try SpillFile() }
+                    try cycleLines?.append(tableIndex: tableIndex, lineNumber: lineNumber, line: line)
                 }
                 // A record waiting is applied: it has its parents, and is never put aside again.
                 if case .deferred = outcome {} else { applied += 1 }
@@ -469,18 +478,33 @@ struct ImportSession {
         context.pending = []
         var takenOut = Set<String>()
         for (tableIndex, reconciler) in reconcilers.enumerated() {
-            for (fixup, rejection) in try reconciler.resolveCycleFixups() {
-                try takeOut(tableIndex, key: fixup.key, line: fixup.line, rejection: rejection, fixup: fixup, done: &takenOut)
+            let failed = try reconciler.resolveCycleFixups()
+            guard !failed.isEmpty else { continue }
+            let originals = try originalLines(of: tableIndex, numbers: Set(failed.map(\.0.line)))
+            for (fixup, rejection) in failed {
+                try takeOut(tableIndex, key: fixup.key, line: fixup.line, rejection: rejection, fixup: fixup, original: originals[fixup.line], done: &takenOut)
             }
         }
+    }
+
+    /// The lines, as the changeset has them, of the records of table `tableIndex` numbered
+    /// `numbers` whose rows went in with a reference left open.
+    private func originalLines(of tableIndex: Int, numbers: Set<Int>) throws -> [Int: [UInt8]] {
+        var found: [Int: [UInt8]] = [:]
+        try cycleLines?.forEach { table, number, line in
+            if table == tableIndex, numbers.contains(number) { found[number] = Array(line) }
+        }
+        return found
     }
 
     /// Takes out a row this import inserted, and first every row it inserted that points at
     /// it, each counted and written as a reject.
     /// `cause`: the rejected record the chain started at, which a row taken out with it
     /// names (its own line is not known here: 0 in the rejects file).
+    /// `original`: the record's own line, when it is known (a row that broke a cycle): the
+    /// reject is that line, as the changeset had it, keys, versions and all.
     private mutating func takeOut(_ tableIndex: Int, key: [Value], line: Int, rejection: Rejection, fixup: TableReconciler.CycleFixup? = nil,
-                                  cause: String? = nil, done: inout Set<String>) throws {
+                                  original: [UInt8]? = nil, cause: String? = nil, done: inout Set<String>) throws {
         let reconciler = reconcilers[tableIndex]
         func mark(_ table: TableDefinition, _ key: [Value]) -> String { table.name + "\u{0}" + String(decoding: PortableRow.rowKey(key), as: UTF8.self) }
         guard done.insert(mark(reconciler.target, key)).inserted else { return }
@@ -536,6 +560,12 @@ struct ImportSession {
         results[tableIndex].counts.inserted -= 1
         results[tableIndex].counts.rejected += 1
         let table = tables[tableIndex]
+        if let original {
+            try original.withUnsafeBufferPointer {
+                try rejects.write(line: $0, table: table.name, match: table.definition.fallbackMatchSets, lineNumber: line, rejection: rejection)
+            }
+            return
+        }
         var rejected = JSONBuffer()
         rejected.append(raw: #"{"op":"upsert","keys":"#)
         rejected.appendObject(zip(reconciler.target.primaryKey, key).map { ($0, $1) })
