@@ -300,17 +300,23 @@ import Testing
          "CREATE TABLE c (id INTEGER PRIMARY KEY, label TEXT UNIQUE NOT NULL, owner_id INTEGER NOT NULL DEFAULT 1 REFERENCES p (id));"),
         ("CREATE TABLE c (id INTEGER PRIMARY KEY, raw INTEGER, pid INTEGER GENERATED ALWAYS AS (raw) REFERENCES p (id), label TEXT UNIQUE NOT NULL);",
          "CREATE TABLE c (id INTEGER PRIMARY KEY, raw INTEGER, pid INTEGER GENERATED ALWAYS AS (raw) REFERENCES p (id), label TEXT UNIQUE NOT NULL);"),
+        // The second tester: a key into a TEXT column, stored in an INTEGER column here,
+        // where '007' becomes 7 and names no parent.
+        ("CREATE TABLE c (id INTEGER PRIMARY KEY, label TEXT UNIQUE NOT NULL, pcode TEXT REFERENCES p (name));",
+         "CREATE TABLE c (id INTEGER PRIMARY KEY, label TEXT UNIQUE NOT NULL, pcode INTEGER REFERENCES p (name));"),
     ])
     func aForeignKeyTheStoreFillsItselfIsStillChecked(source sourceTable: String, target targetTable: String) throws {
         try withTemporaryDirectory { directory in
             let source = directory.appendingPathComponent("source.db")
             try database(source, "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);" + sourceTable + """
-                INSERT INTO p VALUES (1, 'a'), (2, 'b');
+                INSERT INTO p VALUES (1, '007'), (2, 'b');
                 INSERT INTO c (id, label\(sourceTable.contains("raw") ? ", raw" : "")) VALUES (1, 'x'\(sourceTable.contains("raw") ? ", 1" : "")), (2, 'y'\(sourceTable.contains("raw") ? ", 2" : ""));
+                \(sourceTable.contains("pcode") ? "UPDATE c SET pcode = '007';" : "")
                 """)
             let target = directory.appendingPathComponent("target.db")
             // The parents are there under other ids; c is empty.
-            try database(target, "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);" + targetTable + "INSERT INTO p VALUES (10, 'a'), (20, 'b');")
+            try database(target, "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);" + targetTable
+                         + (targetTable.contains("pcode") ? "" : "INSERT INTO p VALUES (10, '007'), (20, 'b');"))
             let result = try ferry(["import", try exportChangeset(source, in: directory).path, "--db", target.path])
             #expect(try sqlite3(target, "PRAGMA foreign_key_check").isEmpty, "no row may point at nothing: \(result.stdout) \(result.stderr)")
             #expect(result.status != 0, "\(result.stdout)")

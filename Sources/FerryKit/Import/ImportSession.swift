@@ -205,11 +205,7 @@ struct ImportSession {
 
         let onlyInserted = try referencesHoldByConstruction()
         for (index, (table, before)) in zip(tables, violationsBefore).enumerated() {
-            // Every foreign key of the table must be one Ferry wrote: a column the changeset
-            // lacks is filled by the store itself (a DEFAULT, a generated column), which no
-            // record's parent stands for.
-            let reconciler = reconcilers[index]
-            if onlyInserted, emptyAtStart.contains(table.name.lowercased()), reconciler.references.count == reconciler.target.references.count { continue }
+            if onlyInserted, emptyAtStart.contains(table.name.lowercased()), writesReferencesAsTheirParents(reconcilers[index]) { continue }
             let violations = try store.foreignKeyViolations(in: table.name)
             if violations.count > before {
                 let shown = "\(counted(violations.count, "row")) \(before == 0 ? "" : "(\(before) before the import) ")such as " + violations.examples.prefix(3).joined(separator: "; ")
@@ -324,6 +320,23 @@ struct ImportSession {
         guard totals.updated == 0, totals.merged == 0, totals.deleted == 0, context.cascaded.isEmpty,
               !brokeCycles, undoneCycleRows.isEmpty, !reconcilers.contains(where: \.target.resolvesConflictsItself) else { return false }
         return try !context.store.firesTriggers(on: tables.map(\.name))
+    }
+
+    /// Whether every foreign key of the reconciler's table is stored as the value of the
+    /// parent row it was resolved to: each column one the import wrote (a column the
+    /// changeset lacks is filled by the store itself, a DEFAULT or a generated column, which
+    /// no record's parent stands for), of the affinity of the parent column it points at
+    /// (SQLite converts a value to its column's affinity as it stores it: `'007'` becomes
+    /// 7 in an INTEGER column, which names no parent).
+    private func writesReferencesAsTheirParents(_ reconciler: TableReconciler) -> Bool {
+        guard reconciler.references.count == reconciler.target.references.count else { return false }
+        return reconciler.target.references.allSatisfy { reference in
+            guard let parent = context.targets[reference.table.lowercased()], reference.columns.count == reference.to.count else { return false }
+            return zip(reference.columns, reference.to).allSatisfy { column, to in
+                guard let own = reconciler.target.column(named: column), let theirs = parent.column(named: to) else { return false }
+                return own.affinity == theirs.affinity
+            }
+        }
     }
 
     /// Mirror mode: deletes every target row of the changeset's tables that the (full)
