@@ -125,10 +125,18 @@ struct PostgresCatalog {
     /// stores judge alike (`PortableCheck`), and the text of each that has none.
     func checks(oid: Value, columns: [ColumnDefinition]) throws -> (portable: [PortableCheck], notPortable: [String]) {
         let result = try connection.query("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::oid AND contype = 'c' ORDER BY conname", [oid])
+        guard result.rowCount > 0 else { return ([], []) }
+        // A column equal without case (a nondeterministic collation) compares apart from
+        // SQLite's copy of it.
+        let collation = try connection.query("""
+            SELECT a.attname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT c.collisdeterministic
+            """, [oid])
+        let collated = Set((0..<collation.rowCount).compactMap { collation.string(row: $0, column: 0) })
         var portable: [PortableCheck] = [], notPortable: [String] = []
         for row in 0..<result.rowCount {
             let definition = result.string(row: row, column: 0) ?? ""
-            if let check = PortableCheck.fromPostgres(definition, columns: columns) {
+            if let check = PortableCheck.fromPostgres(definition, columns: columns, collated: collated) {
                 if !portable.contains(check) { portable.append(check) }
             } else {
                 notPortable.append(definition)

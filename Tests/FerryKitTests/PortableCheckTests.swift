@@ -61,6 +61,10 @@ import Testing
         "CHECK (status || 'x' = 'ax')",
         "CHECK (qty = '5')",                         // a number meets text by each store's conversions
         "CHECK (qty)",                               // not a truth value in PostgreSQL
+        "CHECK (qty <> price)",                      // INTEGER and REAL: PostgreSQL compares them as doubles
+        "CHECK (price < 9007199254740993)",          // past a double's digits
+        "CHECK (abs(price) >= 1)",                   // SQLite keeps a NaN in a REAL column as text
+        #"CHECK (code = "ÉTAT")"#,                   // SQLite matches names without case in ASCII only
     ])
     func aCheckTheStoresWouldJudgeApartStaysBehindAndIsNamed(definition: String) {
         let found = checks(definition)
@@ -97,13 +101,25 @@ import Testing
         ("CHECK (((active)::text <> 'false'::text))", nil),        // a boolean as text: SQLite's copy holds 0 and 1
         ("CHECK (((subtotal + tax) = total))", nil),
         ("CHECK ((length(fixed) = 3))", nil),                      // character(3) pads in PostgreSQL only
+        // The second tester's, each judged apart by the two stores:
+        ("CHECK ((total > (0)::numeric))", nil),                   // numeric is exact in PostgreSQL only
+        ("CHECK (((short)::text <> 'ab '::text))", nil),           // varchar(3) drops trailing spaces past 3
+        ("CHECK ((ratio > (0.1)::double precision))", nil),        // a float4, widened to compare
+        ("CHECK ((qty = (1.5)::integer))", nil),                   // the cast rounds
+        ("CHECK ((((Code)::character varying(3))::text = 'abc'::text))", nil), // the cast cuts
+        ("CHECK ((price < (0.1)::real))", nil),
+        ("CHECK ((active = true))", nil),                          // SQLite reads true as the column "true"
+        ("CHECK ((abs(price) >= (1)::double precision))", nil),    // abs of a NaN SQLite holds as text is 0
+        ("CHECK ((qty < 9007199254740993.0))", nil),               // past a double's digits
+        ("CHECK ((qty <> price))", nil),                           // an integer and a double: compared as doubles in PostgreSQL
     ] as [(String, String?)])
     func aPostgresCheckIsReadAsItPrintsIt(definition: String, expression: String?) {
         let columns = self.columns.map { column -> ColumnDefinition in
             var column = column
-            column.type = ["qty": "pg:integer", "price": "pg:numeric(10,2)", "status": "pg:character varying(10)", "Code": "pg:text"][column.name] ?? column.type
+            column.type = ["qty": "pg:integer", "price": "pg:double precision", "status": "pg:character varying", "Code": "pg:text"][column.name] ?? column.type
             return column
-        } + ["active": "pg:boolean", "subtotal": "pg:numeric", "tax": "pg:numeric", "total": "pg:numeric", "fixed": "pg:character(3)"].map {
+        } + ["active": "pg:boolean", "subtotal": "pg:numeric", "tax": "pg:numeric", "total": "pg:numeric(10,2)", "fixed": "pg:character(3)",
+             "short": "pg:character varying(3)", "ratio": "pg:real", "true": "pg:boolean"].map {
             ColumnDefinition(name: $0.key, type: $0.value, notNull: false, primaryKey: 0, default: nil)
         }
         #expect(PortableCheck.fromPostgres(definition, columns: columns)?.expression == expression)

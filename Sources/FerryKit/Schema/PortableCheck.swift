@@ -50,12 +50,13 @@ package struct PortableCheck: Equatable, Sendable {
     }
 
     /// `pg_get_constraintdef`'s `CHECK ((qty >= 0))`, as PostgreSQL prints it, or nil.
-    package static func fromPostgres(_ definition: String, columns: [ColumnDefinition]) -> PortableCheck? {
+    /// `collated`: columns under a nondeterministic collation (equal without case, say).
+    package static func fromPostgres(_ definition: String, columns: [ColumnDefinition], collated: Set<String> = []) -> PortableCheck? {
         guard let tokens = try? Tokenizer(definition, bracketsQuoteNames: false).tokens(), tokens.count >= 3, tokens[0].isWord("CHECK"),
               tokens[1].kind == .symbol("("), tokens.last?.kind == .symbol(")") else { return nil }
         let inner = Array(tokens[2..<(tokens.count - 1)])
         guard !inner.isEmpty else { return nil }
-        return translate(inner, original: String(definition[inner.first!.range.lowerBound..<inner.last!.range.upperBound]), columns: columns)
+        return translate(inner, original: String(definition[inner.first!.range.lowerBound..<inner.last!.range.upperBound]), columns: columns, collated: collated)
     }
 
     private static func translate(_ tokens: [Token], original: String, columns: [ColumnDefinition], collated: Set<String> = []) -> PortableCheck? {
@@ -160,7 +161,9 @@ package struct PortableCheck: Equatable, Sendable {
     /// mean the same in both cross: numbers (SQLite's INTEGER and REAL columns, PostgreSQL's
     /// number types), text compared for equality, and booleans.
     enum Kind: Equatable {
-        case number, text, boolean, null
+        /// Integers and reals apart: PostgreSQL compares a bigint with a double as doubles,
+        /// SQLite exactly. A number written out (`number`) meets either.
+        case integer, real, number, text, boolean, null
         /// A column whose values the stores compare apart: only IS [NOT] NULL takes it.
         case other
     }
@@ -234,8 +237,9 @@ package struct PortableCheck: Equatable, Sendable {
         private static func comparable(_ a: Written, _ b: Written, ordering: Bool) -> Bool {
             if a.kind == .other || b.kind == .other { return false }
             if a.kind == .null || b.kind == .null { return true }
-            guard a.kind == b.kind else { return false }
-            return !ordering || a.kind == .number
+            let numbers: Set<Kind> = [.integer, .real, .number]
+            if numbers.contains(a.kind) && numbers.contains(b.kind) { return a.kind == b.kind || a.kind == .number || b.kind == .number }
+            return a.kind == b.kind && !ordering
         }
 
         private mutating func predicate() -> Written? {
@@ -293,7 +297,7 @@ package struct PortableCheck: Equatable, Sendable {
             }
             if take(symbol: "::") {
                 let type = typeName()
-                guard take(symbol: "["), take(symbol: "]"), let kind = Self.castKinds[type], items.allSatisfy({ $0.kind == kind || $0.kind == .null }) else { return nil }
+                guard take(symbol: "["), take(symbol: "]"), Self.castKinds[type] == .text, items.allSatisfy({ $0.kind == .text || $0.kind == .null }) else { return nil }
             }
             return items
         }
@@ -329,23 +333,24 @@ package struct PortableCheck: Equatable, Sendable {
         }
 
         /// The casts PostgreSQL prints that leave a value as it was: to a text type, of a
-        /// value that is text; to a number type, of a number written out.
+        /// value that is text; to an integer type, of an integer written out; to numeric or
+        /// double precision, of a number written out. Never with a length or a scale
+        /// (`varchar(3)` cuts, `numeric(5,1)` rounds), never to real (a float4 rounds).
         static let castKinds: [String: Kind] = [
             "text": .text, "character varying": .text, "varchar": .text,
-            "integer": .number, "bigint": .number, "smallint": .number, "numeric": .number, "real": .number, "double precision": .number,
+            "integer": .integer, "bigint": .integer, "smallint": .integer, "numeric": .number, "double precision": .number,
         ]
 
         private mutating func cast() -> Written? {
             guard var value = primary() else { return nil }
             while take(symbol: "::") {
                 let type = typeName()
-                if take(symbol: "(") {
-                    guard case .number? = current?.kind else { return nil }
-                    position += 1
-                    guard take(symbol: ")") else { return nil }
+                guard !isSymbol("("), let kind = Self.castKinds[type] else { return nil }
+                switch kind {
+                case .text: guard value.kind == .text else { return nil }
+                case .integer: guard value.isLiteral, value.kind == .number, !value.sql.contains(where: { ".eE".contains($0) }) else { return nil }
+                default: guard value.isLiteral, value.kind == .number else { return nil }
                 }
-                guard let kind = Self.castKinds[type], value.kind == kind, kind == .text || value.isLiteral else { return nil }
-                value.isLiteral = value.isLiteral && kind == .number
             }
             return value
         }
@@ -356,8 +361,11 @@ package struct PortableCheck: Equatable, Sendable {
             switch token.kind {
             case .number(let text):
                 // Decimal digits, a point and an exponent: both stores read those alike.
+                // At most 15 significant digits: a double holds such a number closely enough
+                // that SQLite's comparison and PostgreSQL's exact one agree.
                 guard text.first?.isNumber == true || text.first == ".", Double(text) != nil,
-                      text.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }) else { return nil }
+                      text.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }),
+                      Self.significantDigits(text) <= 15 else { return nil }
                 return Written(sql: text, kind: .number, isLiteral: true)
             case .string(let text):
                 guard !text.contains("\u{0}") else { return nil }
@@ -367,7 +375,11 @@ package struct PortableCheck: Equatable, Sendable {
             case .word(let word):
                 switch word.uppercased() {
                 case "NULL": return Written(sql: "NULL", kind: .null, isLiteral: true)
-                case "TRUE", "FALSE": return Written(sql: word.uppercased(), kind: .boolean, isLiteral: true)
+                case "TRUE", "FALSE":
+                    // SQLite reads a bare TRUE as a column of that name where there is one,
+                    // PostgreSQL as the literal: the two stores would read it apart.
+                    guard !columns.contains(where: { Self.asciiLowercased($0.name) == Self.asciiLowercased(word) }) else { return nil }
+                    return Written(sql: word.uppercased(), kind: .boolean, isLiteral: true)
                 default: break
                 }
                 if isSymbol("(") { return function(word) }
@@ -381,7 +393,8 @@ package struct PortableCheck: Equatable, Sendable {
         }
 
         private func column(_ name: String) -> Written? {
-            guard let column = columns.first(where: { $0.name == name }) ?? columns.first(where: { $0.name.lowercased() == name.lowercased() }) else { return nil }
+            // Names match without case as SQLite matches them: ASCII letters only.
+            guard let column = columns.first(where: { $0.name == name }) ?? columns.first(where: { Self.asciiLowercased($0.name) == Self.asciiLowercased(name) }) else { return nil }
             return Written(sql: Identifier.quote(column.name), kind: collated.contains(column.name) ? .other : Self.kind(of: column) ?? .other)
         }
 
@@ -393,16 +406,32 @@ package struct PortableCheck: Equatable, Sendable {
             let type = column.type.lowercased()
             guard type.hasPrefix("pg:") else {
                 switch column.affinity {
-                case .integer, .real: return .number
+                case .integer: return .integer
+                case .real: return .real
                 case .text: return .text
                 case .numeric, .blob: return nil
                 }
             }
-            let named = type.dropFirst(3)
-            if ["smallint", "integer", "bigint", "numeric", "real", "double precision"].contains(where: { named.hasPrefix($0) }) { return .number }
-            if named.hasPrefix("text") || named.hasPrefix("character varying") { return .text }
-            if named.hasPrefix("boolean") { return .boolean }
-            return nil
+            // numeric is exact in PostgreSQL and a double in SQLite; real is a float4, which
+            // PostgreSQL widens to compare; varchar(n) drops trailing spaces past n.
+            switch type.dropFirst(3).prefix(while: { $0 != "(" && $0 != "[" }) {
+            case "smallint", "integer", "bigint": return type.contains("[") ? nil : .integer
+            case "double precision": return type.contains("[") ? nil : .real
+            case "text": return type.contains("[") ? nil : .text
+            case "character varying": return type.contains("(") || type.contains("[") ? nil : .text
+            case "boolean": return type.contains("[") ? nil : .boolean
+            default: return nil
+            }
+        }
+
+        static func asciiLowercased(_ text: String) -> String {
+            String(text.unicodeScalars.map { $0.isASCII ? Character($0).lowercased() : String($0) }.joined())
+        }
+
+        /// Digits of a number written out, without leading zeros and the exponent.
+        static func significantDigits(_ text: String) -> Int {
+            let mantissa = text.prefix(while: { $0 != "e" && $0 != "E" }).filter(\.isNumber)
+            return max(1, mantissa.drop(while: { $0 == "0" }).count)
         }
 
         /// The functions both stores define alike for the values a CHECK sees: length of
@@ -411,11 +440,13 @@ package struct PortableCheck: Equatable, Sendable {
             let spelled: String, takes: Kind, gives: Kind
             switch name.lowercased() {
             case "length", "char_length", "character_length": (spelled, takes, gives) = ("length", .text, .number)
-            case "abs": (spelled, takes, gives) = ("abs", .number, .number)
+            // abs of an integer only: SQLite holds a real's NaN as text, whose abs is 0.
+            case "abs": (spelled, takes, gives) = ("abs", .integer, .integer)
             case "trim", "btrim": (spelled, takes, gives) = ("trim", .text, .text)
             default: return nil
             }
-            guard take(symbol: "("), let argument = operand(), argument.kind == takes, take(symbol: ")") else { return nil }
+            guard take(symbol: "("), let argument = operand(), argument.kind == takes || (takes == .integer && argument.kind == .number && !argument.sql.contains(where: { ".eE".contains($0) })),
+                  take(symbol: ")") else { return nil }
             return Written(sql: "\(spelled)(\(argument.sql))", kind: gives)
         }
     }
