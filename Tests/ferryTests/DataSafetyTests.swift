@@ -383,6 +383,30 @@ import Testing
         }
     }
 
+    /// A row with no identity another import could find (a NULL natural key, no cloudId) is
+    /// still rejected, and its reject says the rejects file cannot delete it (the second
+    /// tester saw such a re-import do nothing and exit 0 without a word). A row added
+    /// after `prepare` and never exported is named by nothing either.
+    @Test func aPruneRejectOfARowWithNoIdentitySaysSo() throws {
+        try withTemporaryDirectory { directory in
+            let (source, target) = try sourceAndTarget(in: directory, "source.db", "target.db",
+                schema: "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE, v TEXT);",
+                source: "INSERT INTO parent VALUES (1, 'a', 'x');",
+                target: """
+                    INSERT INTO parent VALUES (5, 'a', 'x'), (6, 'b', 'y'), (7, NULL, 'z');
+                    CREATE TABLE h (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent (id));
+                    INSERT INTO h VALUES (1, 6), (2, 7);
+                    """)
+            let rejects = directory.appendingPathComponent("rejects.ndjson")
+            let result = try ferry(["import", try exportChangeset(source, in: directory).path, "--db", target.path, "--prune", "--yes", "--rejects", rejects.path])
+            #expect(result.status == 3, "\(result.stderr)")
+            let lines = try String(contentsOf: rejects, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(lines.count == 2, "\(lines)")
+            #expect(lines.contains { $0.contains(#""keys":{"code":"b"}"#) && !$0.contains("no identity") }, "\(lines)")
+            #expect(lines.contains { $0.contains(#""keys":{"code":null}"#) && $0.contains("will not delete it") }, "\(lines)")
+        }
+    }
+
     @Test func aPruneOfMostOfATableNeedsYes() throws {
         try withTemporaryDirectory { directory in
             let schema = "CREATE TABLE tags (id TEXT PRIMARY KEY, label TEXT NOT NULL UNIQUE);"

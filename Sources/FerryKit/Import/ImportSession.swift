@@ -357,12 +357,14 @@ struct ImportSession {
             }
             for key in absent {
                 if try context.access(target).values(target.primaryKey, at: key) == nil { continue } // cascaded already
-                // The record, read before the delete is tried: the row's identity as an export
-                // writes it, so the rejects file, once what holds the row is gone, deletes it.
-                let line = try pruneRecord(target, at: key)
-                if let rejection = try context.deleteRow(of: target, at: key) {
+                if let refused = try context.deleteRow(of: target, at: key) {
+                    // The row stays (a refused delete takes nothing): named as an export names
+                    // it, so the rejects file, once what holds the row is gone, deletes it.
+                    let (line, identified) = try pruneRecord(target, at: key)
+                    let rejection = identified ? refused : Rejection(reason: refused.reason, message: refused.message
+                        + " The row has no identity an import could find it by (no cloudId, and a natural key that is NULL or none), so importing the rejects file will not delete it: delete it by hand once what holds it is gone.")
                     results[index].counts.rejected += 1
-                    try line.withBytes {
+                    try line.withUnsafeBufferPointer {
                         try rejects.write(line: $0, table: target.name, match: target.fallbackMatchSets, lineNumber: 0, rejection: rejection)
                     }
                 } else {
@@ -375,14 +377,22 @@ struct ImportSession {
     /// A delete record of the target row at `key`, as an export of this store would write
     /// it: its cloudId and the values of its identity columns (a foreign key as its parent's
     /// identity, `{"$ref":…}`), the primary key for a table with no other identity.
-    private func pruneRecord(_ target: TableDefinition, at key: [Value]) throws -> JSONBuffer {
+    /// `identified`: whether the record names the row at all (a cloudId, here or in the
+    /// book, or a natural key without NULL).
+    private func pruneRecord(_ target: TableDefinition, at key: [Value]) throws -> (line: [UInt8], identified: Bool) {
         let access = try context.access(target)
         let identity = target.identityColumns
         let cloudIdColumns = target.cloudId.map { [$0] } ?? []
         let read = try access.values(cloudIdColumns + identity, at: key) ?? []
         var line = JSONBuffer()
         line.append(raw: #"{"op":"delete""#)
-        if !cloudIdColumns.isEmpty, let cloudId = read.first, !cloudId.isNull {
+        // A row added after `prepare` has no cloudId in its column until an export gives it
+        // one; the book may hold it already.
+        var cloudId = cloudIdColumns.isEmpty ? Value.null : read.first ?? .null
+        if cloudId.isNull, !cloudIdColumns.isEmpty, let entry = try context.book.entry(table: target.name, rowKey: PortableRow.rowKey(key)), !entry.deleted {
+            cloudId = PortableRow.cloudId(inIdentity: entry.identity) ?? .null
+        }
+        if !cloudId.isNull {
             line.append(raw: #","cloudId":"#)
             line.appendValue(cloudId)
         }
@@ -404,7 +414,8 @@ struct ImportSession {
             }
         }
         line.append(raw: "}}")
-        return line
+        let identified = !cloudId.isNull || (!identity.isEmpty && !values.contains(where: \.isNull))
+        return (line.withBytes { Array($0) }, identified)
     }
 
     /// Records whose parent had not arrived yet (self references, cycles, children listed
