@@ -785,6 +785,27 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A column under a nondeterministic collation (equal without case) compares apart from
+    /// SQLite's copy of it: its CHECK stays behind, and the copy holds the cloud's row (the
+    /// second tester saw `'A'` refused under `code IN ('a', 'b')`).
+    @Test func aCheckOnAColumnEqualWithoutCaseStaysBehind() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+                    CREATE TABLE codes (id int PRIMARY KEY, code text COLLATE ci CHECK (code IN ('a', 'b')));
+                    INSERT INTO codes VALUES (1, 'A');
+                    """)
+                let changeset = try exportStore(postgres, to: directory, name: "cloud")
+                let sqlite = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
+                let report = try importChangeset(changeset, into: sqlite, in: directory)
+                #expect(report.totals.inserted == 1 && report.totals.rejected == 0, "\(report.table())")
+                #expect(report.warnings.contains { $0.contains("table codes has 1 CHECK constraint") }, "\(report.warnings)")
+            }
+        }
+    }
+
     /// The other way: a unique `lower(email)` of a PostgreSQL table travels as an index
     /// statement both stores read, so SQLite creates it with the table.
     @Test func aLowerEmailIndexTravelsToATableSQLiteCreates() throws {
