@@ -342,7 +342,7 @@ package struct PortableCheck: Equatable, Sendable {
         ]
 
         private mutating func cast() -> Written? {
-            guard var value = primary() else { return nil }
+            guard let value = primary() else { return nil }
             while take(symbol: "::") {
                 let type = typeName()
                 guard !isSymbol("("), let kind = Self.castKinds[type] else { return nil }
