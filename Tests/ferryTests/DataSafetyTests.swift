@@ -323,6 +323,53 @@ import Testing
         }
     }
 
+    /// A third tester's round: a parent key `'007'` stored as 7 by a child column whose type
+    /// converts otherwise than its name says (ANY beside a STRICT parent, an empty quoted
+    /// type, a type name with a letter beyond ASCII), a foreign key naming its parent in a
+    /// case SQLite does not fold, and a trigger on Ferry's own book. Each committed a row
+    /// pointing at nothing while the check after the import was left out.
+    @Test(arguments: [
+        ("CREATE TABLE p (code ANY PRIMARY KEY) STRICT; CREATE TABLE c (id INTEGER PRIMARY KEY, pcode ANY REFERENCES p (code));", ""),
+        (#"CREATE TABLE p (code PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, pcode "" REFERENCES p (code));"#, ""),
+        (#"CREATE TABLE p (code "ıntext" PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, pcode INTEGER REFERENCES p (code));"#, ""),
+    ])
+    func aKeyStoredOtherwiseThanItsParentIsStillChecked(target schema: String, _ unused: String) throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("source.db")
+            try database(source, "CREATE TABLE p (code TEXT PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, pcode TEXT REFERENCES p (code)); INSERT INTO p VALUES ('007'); INSERT INTO c VALUES (1, '007');")
+            let target = directory.appendingPathComponent("target.db")
+            try database(target, schema)
+            let result = try ferry(["import", try exportChangeset(source, in: directory).path, "--db", target.path])
+            #expect(try sqlite3(target, "PRAGMA foreign_key_check").isEmpty, "\(result.stdout) \(result.stderr)")
+        }
+    }
+
+    @Test func aParentNamedInACaseSQLiteDoesNotFoldIsStillChecked() throws {
+        try withTemporaryDirectory { directory in
+            let source = directory.appendingPathComponent("source.db")
+            try database(source, #"CREATE TABLE "é" (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES "é" (id)); INSERT INTO "é" VALUES (1, 'a'); INSERT INTO c VALUES (1, 1);"#)
+            let target = directory.appendingPathComponent("target.db")
+            try database(target, #"CREATE TABLE "é" (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES "É" (id));"#)
+            let result = try ferry(["import", try exportChangeset(source, in: directory).path, "--db", target.path])
+            #expect(try sqlite3(target, "PRAGMA foreign_key_check").isEmpty, "\(result.stdout) \(result.stderr)")
+        }
+    }
+
+    @Test func aTriggerOnTheBookIsATriggerToo() throws {
+        try withTemporaryDirectory { directory in
+            let schema = "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE); CREATE TABLE c (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, pid INTEGER REFERENCES p (id));"
+            let (source, target) = try sourceAndTarget(in: directory, "source.db", "target.db", schema: schema,
+                                                       source: "INSERT INTO p VALUES (1, 'a'), (2, 'b'); INSERT INTO c VALUES (1, 'c1', 1), (2, 'c2', 2);",
+                                                       target: "INSERT INTO p VALUES (1, 'a'), (2, 'b');")
+            let changeset = directory.appendingPathComponent("cs")
+            #expect(try ferry(["export", "--db", source.path, "--out", changeset.path, "--tables", "c", "-q"]).status == 0)
+            #expect(try ferry(["prepare", "--db", target.path, "-q"]).status == 0)
+            try database(target, "CREATE TRIGGER zap AFTER INSERT ON _ferry_rows BEGIN DELETE FROM p; END;")
+            let result = try ferry(["import", changeset.path, "--db", target.path])
+            #expect(try sqlite3(target, "PRAGMA foreign_key_check").isEmpty, "\(result.stdout) \(result.stderr)")
+        }
+    }
+
     /// An import into a new file that renames a key other rows point at (`was`): the rows
     /// already in point at a key that is gone. Into empty tables too, the check after the
     /// import runs whenever a row was changed, not only added.

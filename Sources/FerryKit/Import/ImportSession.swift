@@ -325,18 +325,31 @@ struct ImportSession {
     /// Whether every foreign key of the reconciler's table is stored as the value of the
     /// parent row it was resolved to: each column one the import wrote (a column the
     /// changeset lacks is filled by the store itself, a DEFAULT or a generated column, which
-    /// no record's parent stands for), of the affinity of the parent column it points at
-    /// (SQLite converts a value to its column's affinity as it stores it: `'007'` becomes
-    /// 7 in an INTEGER column, which names no parent).
+    /// no record's parent stands for), declared with exactly the parent column's type, a
+    /// plain one whose conversion SQLite's rules leave no doubt about (a column converts a
+    /// value as it stores it: `'007'` becomes 7 in an INTEGER column, which names no TEXT
+    /// key; an empty or blank type, `ANY` in a STRICT table, a name with letters beyond
+    /// ASCII each convert otherwise than their name says), into a parent named exactly as
+    /// SQLite finds it (ASCII case only).
     private func writesReferencesAsTheirParents(_ reconciler: TableReconciler) -> Bool {
-        guard reconciler.references.count == reconciler.target.references.count else { return false }
+        guard reconciler.references.count == reconciler.target.references.count,
+              !PortableIndexes.hasKeyword("STRICT", in: reconciler.target.create) else { return false }
         return reconciler.target.references.allSatisfy { reference in
-            guard let parent = context.targets[reference.table.lowercased()], reference.columns.count == reference.to.count else { return false }
+            guard let parent = context.targets[reference.table.lowercased()], Identifier.asciiLowercased(parent.name) == Identifier.asciiLowercased(reference.table),
+                  !PortableIndexes.hasKeyword("STRICT", in: parent.create), reference.columns.count == reference.to.count else { return false }
             return zip(reference.columns, reference.to).allSatisfy { column, to in
                 guard let own = reconciler.target.column(named: column), let theirs = parent.column(named: to) else { return false }
-                return own.affinity == theirs.affinity
+                return own.type == theirs.type && Self.isPlainType(own.type)
             }
         }
+    }
+
+    /// A declared type of ASCII letters, digits, spaces, parentheses and commas that names
+    /// INTEGER or TEXT affinity by SQLite's rules (INT; CHAR, CLOB, TEXT).
+    private static func isPlainType(_ type: String) -> Bool {
+        guard type.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || " (),".unicodeScalars.contains($0)) }) else { return false }
+        let upper = type.uppercased()
+        return ["INT", "CHAR", "CLOB", "TEXT"].contains { upper.contains($0) }
     }
 
     /// Mirror mode: deletes every target row of the changeset's tables that the (full)

@@ -378,7 +378,7 @@ package struct PortableCheck: Equatable, Sendable {
                 case "TRUE", "FALSE":
                     // SQLite reads a bare TRUE as a column of that name where there is one,
                     // PostgreSQL as the literal: the two stores would read it apart.
-                    guard !columns.contains(where: { Self.asciiLowercased($0.name) == Self.asciiLowercased(word) }) else { return nil }
+                    guard !columns.contains(where: { Identifier.asciiLowercased($0.name) == Identifier.asciiLowercased(word) }) else { return nil }
                     return Written(sql: word.uppercased(), kind: .boolean, isLiteral: true)
                 default: break
                 }
@@ -394,7 +394,7 @@ package struct PortableCheck: Equatable, Sendable {
 
         private func column(_ name: String) -> Written? {
             // Names match without case as SQLite matches them: ASCII letters only.
-            guard let column = columns.first(where: { $0.name == name }) ?? columns.first(where: { Self.asciiLowercased($0.name) == Self.asciiLowercased(name) }) else { return nil }
+            guard let column = columns.first(where: { $0.name == name }) ?? columns.first(where: { Identifier.asciiLowercased($0.name) == Identifier.asciiLowercased(name) }) else { return nil }
             return Written(sql: Identifier.quote(column.name), kind: collated.contains(column.name) ? .other : Self.kind(of: column) ?? .other)
         }
 
@@ -422,10 +422,6 @@ package struct PortableCheck: Equatable, Sendable {
             case "boolean": return type.contains("[") ? nil : .boolean
             default: return nil
             }
-        }
-
-        static func asciiLowercased(_ text: String) -> String {
-            String(text.unicodeScalars.map { $0.isASCII ? Character($0).lowercased() : String($0) }.joined())
         }
 
         /// Digits of a number written out, without leading zeros and the exponent.
