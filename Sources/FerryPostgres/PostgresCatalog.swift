@@ -223,7 +223,7 @@ struct PostgresCatalog {
     /// others are left to `foreignKeyStatement` once their parent is made (two tables that
     /// point at each other, pagila's store and staff, cannot both be made first).
     static func createStatement(for table: TableDefinition, in schema: String, known: (String) throws -> Bool,
-                                parentExists: (String) throws -> Bool = { _ in true }) throws -> (sql: String, postponed: [Reference], checks: [String], notCarried: [String]) {
+                                parentExists: (String) throws -> Bool = { _ in true }) throws -> (sql: String, postponed: [Reference], checks: [(check: PortableCheck, statement: String)], notCarried: [String]) {
         try checkNames(table)
         let integerKey = table.primaryKey.count == 1 && (table.column(named: table.primaryKey[0]).map { $0.type.uppercased().contains("INT") } ?? false)
         var parts: [String] = []
@@ -263,7 +263,7 @@ struct PostgresCatalog {
         }
         let sql = (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + indexes + comments)
             .joined(separator: ";\n")
-        let checks = portable.checks.map { "ALTER TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) ADD CHECK (\($0.expression))" }
+        let checks = portable.checks.map { ($0, "ALTER TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) ADD CHECK (\($0.expression))") }
         return (sql, postponed, checks, portable.notCarried)
     }
 

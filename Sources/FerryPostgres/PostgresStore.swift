@@ -565,7 +565,7 @@ public final class PostgresStore: Store {
         postponedForeignKeys += postponed.map { (definition.name, $0) }
         // Each CHECK on its own: one PostgreSQL refuses (`flag IN (0, 1)` on what is a
         // boolean here) stays behind, said, and the table keeps the others.
-        for (check, statement) in zip(PortableIndexes(definition).checks, checks) {
+        for (check, statement) in checks {
             do {
                 // One statement only (the extended protocol refuses more), whatever a literal holds.
                 try isolated { _ = try connection.query(statement) }

@@ -197,7 +197,7 @@ public final class SQLiteStore: Store {
 
     /// Any trigger at all: the import writes Ferry's own tables too (the book), and a trigger
     /// there fires as well (found by a tester).
-    public func firesTriggers(on tables: [String]) throws -> Bool {
+    public func hasTriggers() throws -> Bool {
         try database.scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'") != .integer(0)
     }
 

@@ -319,7 +319,7 @@ struct ImportSession {
         let totals = results.reduce(ImportReport.Counts()) { $0 + $1.counts }
         guard totals.updated == 0, totals.merged == 0, totals.deleted == 0, context.cascaded.isEmpty,
               !brokeCycles, undoneCycleRows.isEmpty, !reconcilers.contains(where: \.target.resolvesConflictsItself) else { return false }
-        return try !context.store.firesTriggers(on: tables.map(\.name))
+        return try !context.store.hasTriggers()
     }
 
     /// Whether every foreign key of the reconciler's table is stored as the value of the
@@ -411,17 +411,15 @@ struct ImportSession {
         }
         line.append(raw: #","keys":{"#)
         let values = read.count == cloudIdColumns.count + identity.count ? Array(read.dropFirst(cloudIdColumns.count)) : identity.map { _ in Value.null }
-        var written = Set<String>()
         for (position, (column, value)) in zip(identity, values).enumerated() {
             if position > 0 { line.append(UInt8(ascii: ",")) }
             line.appendString(column)
             line.append(UInt8(ascii: ":"))
-            if let reference = target.reference(for: column), !written.contains(column),
+            if let reference = target.reference(for: column),
                let parent = try context.parentIdentity(reference, values: reference.columns.map { name in
                    identity.firstIndex(of: name).map { values[$0] } ?? .null
                }) {
                 PortableRow.appendReference(parent, to: &line)
-                written.insert(column)
             } else {
                 line.appendValue(value)
             }

@@ -514,7 +514,7 @@ extension ImportContext {
             let (parent, parentKey) = going[index]
             index += 1
             for (child, reference) in referencesInto[parent.name.lowercased()] ?? [] where reference.onDelete?.uppercased() == "CASCADE" {
-                guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                guard let values = try referencedValues(reference.to, of: parent, at: parentKey, access(parent)) else { continue }
                 try lookingUpChildren(of: child, by: reference.columns)
                 for childKey in try access(child).keys(where: reference.columns, equal: values, limit: 100_000) where marks.insert(rowMark(child, childKey)).inserted {
                     going.append((child, childKey))
@@ -534,7 +534,7 @@ extension ImportContext {
             let name = parent.name.lowercased()
             let kept = (referencesInto[name] ?? []).filter { !["CASCADE", "SET NULL"].contains($0.reference.onDelete?.uppercased() ?? "") }
             for (child, reference, leftOut) in kept.map({ ($0.child, $0.reference, false) }) + (leftOutReferencesInto[name] ?? []).map({ ($0.child, $0.reference, true) }) {
-                guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                guard let values = try referencedValues(reference.to, of: parent, at: parentKey, access(parent)) else { continue }
                 if !leftOut { try lookingUpChildren(of: child, by: reference.columns) }
                 // A row pointing at itself, or going with the delete, does not keep it alive.
                 let holding = try access(child).keys(where: reference.columns, equal: values, limit: 100_000).filter { !marks.contains(rowMark(child, $0)) }
@@ -546,9 +546,7 @@ extension ImportContext {
                     : "\(through) is still referenced by \(rows); delete or re-point them first, then import again.")
             }
             for reference in try referencesFromOutside(into: parent) {
-                let values: [Value]?
-                if reference.to == parent.primaryKey { values = parentKey } else { values = try access(parent).values(reference.to, at: parentKey) }
-                guard let values, !values.contains(where: \.isNull) else { continue }
+                guard let values = try referencedValues(reference.to, of: parent, at: parentKey, access(parent)) else { continue }
                 let holding = try store.rowsHolding(reference, values: values)
                 guard holding > 0 else { continue }
                 let through = position == 0 ? "the row" : "its delete cascades to a row of \(parent.name), and that row"
@@ -568,8 +566,8 @@ extension ImportContext {
 
     /// The values of the row at `key` a reference into its table points at: the key itself
     /// when it points at the primary key (no read), nil when one is NULL.
-    private func referencedValues(_ reference: Reference, of table: TableDefinition, at key: [Value], _ access: TableAccess) throws -> [Value]? {
-        let values = reference.to == table.primaryKey ? key : try access.values(reference.to, at: key)
+    private func referencedValues(_ to: [String], of table: TableDefinition, at key: [Value], _ access: TableAccess) throws -> [Value]? {
+        let values = to == table.primaryKey ? key : try access.values(to, at: key)
         guard let values, !values.contains(where: \.isNull) else { return nil }
         return values
     }
@@ -594,7 +592,7 @@ extension ImportContext {
         var cleared: [String: Set<String>] = [:]
         for (parent, parentKey) in going {
             for (child, reference) in referencesInto[parent.name.lowercased()] ?? [] where reference.onDelete?.uppercased() == "SET NULL" {
-                guard let values = try referencedValues(reference, of: parent, at: parentKey, access(parent)) else { continue }
+                guard let values = try referencedValues(reference.to, of: parent, at: parentKey, access(parent)) else { continue }
                 try lookingUpChildren(of: child, by: reference.columns)
                 let childAccess = try access(child)
                 for childKey in try childAccess.keys(where: reference.columns, equal: values, limit: 100_000) where !marks.contains(rowMark(child, childKey)) {

@@ -146,9 +146,9 @@ public protocol StoreWriter: AnyObject {
     /// Foreign-key violations in `table`: every one counted, the first few as readable lines
     /// (none when the store checks every foreign key itself).
     func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations
-    /// Whether a write to any of `tables` may fire a trigger (true when unsure): a trigger
-    /// can write what the import cannot see.
-    func firesTriggers(on tables: [String]) throws -> Bool
+    /// Whether the store holds any trigger an import's writes could fire (true when unsure):
+    /// a trigger can write what the import cannot see.
+    func hasTriggers() throws -> Bool
     /// Foreign keys into `table` from tables the store's catalog does not list (PostgreSQL:
     /// another schema). A delete must see their rows, as it sees a left-out table's.
     func referencesFromOutside(into table: String) throws -> [OutsideReference]
@@ -206,7 +206,7 @@ extension StoreWriter {
     public func sendEachWriteAlone() {}
     public func sendHeldWrites() throws {}
     public func foreignKeyViolations(in table: String) throws -> ForeignKeyViolations { ForeignKeyViolations() }
-    public func firesTriggers(on tables: [String]) throws -> Bool { true }
+    public func hasTriggers() throws -> Bool { true }
     public func referencesFromOutside(into table: String) throws -> [OutsideReference] { [] }
     public func rowsHolding(_ reference: OutsideReference, values: [Value]) throws -> Int { 0 }
     public func checksReferenceAtCommit(_ reference: Reference, of table: String) throws -> Bool { false }
