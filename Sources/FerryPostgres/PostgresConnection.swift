@@ -380,7 +380,10 @@ public final class PostgresConnection {
         switch state {
         // A name a reg* value gives that names nothing here (regclass 'gone', regtype,
         // regproc, regnamespace): that value's failure when a parameter's cast raised it.
-        case "42P01", "42704", "42883", "3F000" where parameter != nil: kind = .datatype
+        // (Each code with its own `where`: a `where` binds only the pattern before it, and
+        // a missing table in Ferry's own SQL is no record's fault.)
+        case "42P01" where parameter != nil, "42704" where parameter != nil, "42883" where parameter != nil, "3F000" where parameter != nil:
+            kind = .datatype
         case "23505": kind = .unique
         case let s where s.hasPrefix("23"): kind = .constraint
         case "P0001": kind = .constraint // RAISE EXCEPTION in a trigger or check function: the target's own rule refused the row

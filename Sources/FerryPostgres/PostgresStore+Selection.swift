@@ -69,7 +69,7 @@ extension PostgresStore {
         let statement = try connection.prepare("SELECT \(select.joined(separator: ", ")) FROM \(qualified(table.name)) AS t\(joins) WHERE \(filter)")
         for key in keys {
             let result = try connection.run(statement, key)
-            var cursor = PostgresRowCursor(result: result, row: 0, affinities: affinities)
+            let cursor = PostgresRowCursor(result: result, row: 0, affinities: affinities)
             for row in 0..<result.rowCount {
                 cursor.row = row
                 try body(cursor)

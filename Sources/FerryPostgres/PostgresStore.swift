@@ -521,7 +521,7 @@ public final class PostgresStore: Store {
             // An export's read-only snapshot: its scans only read rows (no lookups while a
             // scan runs), so the rows stream with COPY, one at a time in memory.
             let shape = try connection.query("\(sql) LIMIT 0")
-            var cursor = PostgresCopyRowCursor(types: (0..<shape.columnCount).map { shape.type(of: $0) },
+            let cursor = PostgresCopyRowCursor(types: (0..<shape.columnCount).map { shape.type(of: $0) },
                                                modifiers: (0..<shape.columnCount).map { shape.modifier(of: $0) }, affinities: affinities)
             try connection.copyOut("COPY (\(sql)) TO STDOUT") { line in
                 try cursor.read(line)
@@ -538,7 +538,7 @@ public final class PostgresStore: Store {
         while true {
             let batch = try connection.query("FETCH 5000 FROM ferry_scan")
             if batch.rowCount == 0 { break }
-            var cursor = PostgresRowCursor(result: batch, row: 0, affinities: affinities)
+            let cursor = PostgresRowCursor(result: batch, row: 0, affinities: affinities)
             for row in 0..<batch.rowCount {
                 cursor.row = row
                 try body(cursor)
@@ -991,12 +991,19 @@ public final class PostgresStore: Store {
     }
 }
 
-/// A row of a PostgreSQL scan: one row of the current fetched batch.
-struct PostgresRowCursor: RowCursor {
+/// A row of a PostgreSQL scan: one row of the current fetched batch. A class, as
+/// `PostgresCopyRowCursor` is: handed on as a `RowCursor` several times a row.
+final class PostgresRowCursor: RowCursor {
     let result: PostgresResult
     var row: Int
     /// The converting SQLite affinity of each column, by position (`convertingAffinities`).
     let affinities: [PostgresTypes.Affinity?]
+
+    init(result: PostgresResult, row: Int, affinities: [PostgresTypes.Affinity?]) {
+        self.result = result
+        self.row = row
+        self.affinities = affinities
+    }
 
     private func affinity(_ index: Int) -> PostgresTypes.Affinity? { index < affinities.count ? affinities[index] : nil }
 

@@ -565,7 +565,9 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
                   (1, E'tab\there\nnew line\\back\\slash', '\x00ff5c4e09'::bytea, ARRAY['a\tb', 'c"d', NULL, E'e\\f'], '{"k": "v\\n", "x": [1, 2.5]}', 12.50, 0.1, '2024-02-29', '2024-02-29 12:00:00+02', true, NULL),
                   (2, '\N', ''::bytea, '{}', 'null', -0.000001, 'NaN', 'infinity', '-infinity', false, 1),
                   (3, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 2),
-                  (4, NULL, '\x5c5c'::bytea, ARRAY[E'\r\u000b\f\b'], '"\u00e9\ud83d\ude00"', 1e20, -1.5e-300, '0044-03-15 BC', '1999-12-31 23:59:59.999999+00', NULL, 4);
+                  (4, NULL, '\x5c5c'::bytea, ARRAY[E'\r\u000b\f\b'], '"\u00e9\ud83d\ude00"', 1e20, -1.5e-300, '0044-03-15 BC', '1999-12-31 23:59:59.999999+00', NULL, 4),
+                  (5, repeat(E'a\tb\\c', 3000), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1),
+                  (6, 'after the long one', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 5);
                 """#)
             let table = try #require(try postgres.tables(profile: .empty).first { $0.name == "odd" })
             let joins = [ReferenceJoin(reference: table.references[0], parentColumns: ["t", "b"])]
@@ -584,12 +586,15 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
             }
             let fetched = try scan()
             let streamed = try postgres.withReadSnapshot { try scan() }
-            #expect(fetched.count == 4)
+            #expect(fetched.count == 6)
             #expect(streamed.count == fetched.count)
             for (a, b) in zip(streamed, fetched) { #expect(a == b) }
             #expect(streamed.first?[1] == .text(Array("tab\there\nnew line\\back\\slash".utf8)))
             #expect(streamed.dropFirst().first?[1] == .text(Array("\\N".utf8)))
             #expect(streamed.dropFirst(2).first?[2] == .null)
+            // A row longer than the COPY cursor's first buffer, escapes in it, and one after.
+            #expect(streamed.dropFirst(4).first?[1] == .text(Array(String(repeating: "a\tb\\c", count: 3000).utf8)))
+            #expect(streamed.dropFirst(5).first?[1] == .text(Array("after the long one".utf8)))
         }
     }
 

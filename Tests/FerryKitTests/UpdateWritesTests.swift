@@ -506,6 +506,29 @@ import Testing
         }
     }
 
+    /// Only a name a parameter's value gave (`$1::regclass`) is a record's failure: a table,
+    /// type or function missing from a statement itself ends the command, as any other
+    /// fault of the statement does, instead of rejecting record after record.
+    @Test func aNameMissingFromTheStatementItselfIsNoRecordsFault() throws {
+        try PostgresTestServer.withDatabase { uri in
+            let cloud = try PostgresStore(uri: uri)
+            func kind(_ sql: String, _ parameters: [Value] = []) -> StoreFailure.Kind? {
+                do {
+                    _ = try cloud.connection.query(sql, parameters)
+                    return nil
+                } catch {
+                    return (error as? FerryError)?.storeFailure?.kind
+                }
+            }
+            #expect(kind("SELECT $1::regclass", [.text("gone")]) == .datatype)
+            #expect(kind("SELECT $1::regtype", [.text("nosuchtype")]) == .datatype)
+            #expect(kind("SELECT * FROM gone") == .other)
+            #expect(kind("SELECT 1::nosuchtype") == .other)
+            #expect(kind("SELECT nosuchfn()") == .other)
+            #expect(kind("SET search_path = public; SELECT pg_catalog.set_config('search_path', 'nosuchschema', false); CREATE TABLE t (id int)") == .other)
+        }
+    }
+
     @Test(arguments: [
         ("{now}", PostgresTypes.timestamp, false), (#"{"2024-01-05 10:00", NULL}"#, PostgresTypes.timestamp, true),
         ("[epoch,infinity)", PostgresTypes.timestamptz, false), ("{2024-01-05,-infinity}", PostgresTypes.date, true),
