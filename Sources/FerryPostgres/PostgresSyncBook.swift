@@ -212,10 +212,13 @@ final class PostgresSyncBook: SyncBook {
     /// BLOB, a REAL written `1.0`) finds no row; callers check such entries one by one.
     /// A character(n) key's text drops the padding its JSON keeps (`'D'` against `"D   "`,
     /// which PostgreSQL calls equal): its element is compared without trailing spaces.
+    /// An entry moved aside (`asideKey`, `["\u0000retired",…]`) is no row's key, and jsonb
+    /// refuses `\u0000` ("unsupported Unicode escape sequence"): its element is NULL, which
+    /// equals no row, as SQLite's json_extract of it does.
     private func rowOfEntry(_ table: TableDefinition) throws -> String {
         let types = try store.columnTypes(of: table.name)
         return table.primaryKey.enumerated().map { index, column in
-            let element = "(convert_from(b.rowKey, 'UTF8')::jsonb ->> \(index))"
+            let element = "(CASE WHEN position('\\x5c7530303030'::bytea IN b.rowKey) > 0 THEN NULL ELSE convert_from(b.rowKey, 'UTF8')::jsonb ->> \(index) END)"
             return "t.\(Identifier.quote(column))::text = \(types[column] == PostgresTypes.bpchar ? "rtrim(\(element), ' ')" : element)"
         }.joined(separator: " AND ")
     }
