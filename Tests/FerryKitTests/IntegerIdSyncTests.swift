@@ -218,7 +218,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let a = try OverlappingEditsTests.Peer("a", in: directory)
             let b = try OverlappingEditsTests.Peer("b", in: directory)
-            try b.store.database.execute("INSERT INTO accounts VALUES ('k1', 'k@x', 'first', 10)")
+            try b.execute("INSERT INTO accounts VALUES ('k1', 'k@x', 'first', 10)")
             try a.take(try b.export(), .newerWins)
             try a.set("k@x", name: "from a", at: 20)
             try b.set("k@x", name: "from b", at: 21)

@@ -15,14 +15,31 @@ import Testing
 
     final class Peer {
         let name: String
-        let store: SQLiteStore
+        let store: Store
         let directory: URL
+        /// The application's SQL, which both stores take as written.
+        let execute: (String) throws -> Void
+        let query: (String) throws -> [[Value]]
 
-        init(_ name: String, in directory: URL) throws {
+        /// A SQLite file in `directory`, or the PostgreSQL database at `postgres`.
+        init(_ name: String, in directory: URL, postgres: String? = nil) throws {
             self.name = name
             self.directory = directory
-            store = try SQLiteStore(path: directory.appendingPathComponent("\(name).db").path, mode: .readWriteCreate)
-            try store.database.execute(OverlappingEditsTests.schema)
+            if let postgres {
+                let cloud = try PostgresStore(uri: postgres)
+                store = cloud
+                execute = { try cloud.connection.execute($0) }
+                query = { sql in
+                    let result = try cloud.connection.query(sql)
+                    return (0..<result.rowCount).map { row in (0..<result.columnCount).map { result.value(row: row, column: $0) } }
+                }
+            } else {
+                let local = try SQLiteStore(path: directory.appendingPathComponent("\(name).db").path, mode: .readWriteCreate)
+                store = local
+                execute = { try local.database.execute($0) }
+                query = { try local.database.rows($0) }
+            }
+            try execute(OverlappingEditsTests.schema)
             _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
         }
 
@@ -43,27 +60,28 @@ import Testing
         }
 
         func set(_ email: String, name: String, at time: Int) throws {
-            try store.database.execute("UPDATE accounts SET name = '\(name)', updated_at = \(time) WHERE email = '\(email)'")
+            try execute("UPDATE accounts SET name = '\(name)', updated_at = \(time) WHERE email = '\(email)'")
         }
 
         func delete(_ email: String) throws {
-            try store.database.execute("DELETE FROM accounts WHERE email = '\(email)'")
+            try execute("DELETE FROM accounts WHERE email = '\(email)'")
         }
 
         func name(_ email: String) throws -> String? {
-            try store.database.scalar("SELECT name FROM accounts WHERE email = ?", [.text(Array(email.utf8))])?.string
+            try query("SELECT name FROM accounts WHERE email = '\(email)'").first?.first?.string
         }
 
         func rows() throws -> [String] {
-            try store.database.rows("SELECT email, name, updated_at FROM accounts ORDER BY email").map { $0.map(\.description).joined(separator: " ") }
+            try query("SELECT email, name, updated_at FROM accounts ORDER BY email").map { $0.map(\.description).joined(separator: " ") }
         }
     }
 
     /// Two prepared stores holding the same account, as after one exchange.
-    static func pair(in directory: URL) throws -> (Peer, Peer) {
+    /// `b` is the PostgreSQL database at `cloud` when one is given.
+    static func pair(in directory: URL, cloud: String? = nil) throws -> (Peer, Peer) {
         let a = try Peer("a", in: directory)
-        let b = try Peer("b", in: directory)
-        try a.store.database.execute("INSERT INTO accounts VALUES ('a1', 'ann@x', 'Ann', 1)")
+        let b = try Peer("b", in: directory, postgres: cloud)
+        try a.execute("INSERT INTO accounts VALUES ('a1', 'ann@x', 'Ann', 1)")
         try b.take(try a.export(), .defer)
         return (a, b)
     }
@@ -164,16 +182,21 @@ import Testing
     /// and one more exchange raises no conflict. Two peers, and a hub with three spokes.
     @Test(arguments: [2, 4])
     func newerWinsConvergesOnTheLatestEditOnRandomSchedules(peers count: Int) throws {
+        try Self.newerWinsConverges(peers: count, seedBase: 0x0E4E_0000, defaultCount: 60)
+    }
+
+    /// The schedules above; the hub is the PostgreSQL database at `cloud` when one is given.
+    static func newerWinsConverges(peers count: Int, seedBase: UInt64, defaultCount: Int, cloud: (() throws -> String)? = nil) throws {
         let environment = ProcessInfo.processInfo.environment
-        let schedules = environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init).map { max(1, $0 / 5) } ?? 60
-        for seed in (0..<UInt64(schedules)).map({ 0x0E4E_0000 + $0 * 7 + UInt64(count) }) {
+        let schedules = environment["FERRY_CONVERGENCE_SCHEDULES"].flatMap(Int.init).map { max(1, $0 / 5) } ?? defaultCount
+        for seed in (0..<UInt64(schedules)).map({ seedBase + $0 * 7 + UInt64(count) }) {
             try withTemporaryDirectory { directory in
                 var random = SplitMix64(seed: seed)
-                let peers = try (0..<count).map { try Peer("s\($0)", in: directory) }
+                let peers = try (0..<count).map { try Peer("s\($0)", in: directory, postgres: $0 == 0 ? cloud?() : nil) }
                 let hub = peers[0]
                 let emails = (0..<4).map { "u\($0)@x" }
                 for (index, email) in emails.enumerated() {
-                    try hub.store.database.execute("INSERT INTO accounts VALUES ('u\(index)', '\(email)', 'first', 0)")
+                    try hub.execute("INSERT INTO accounts VALUES ('u\(index)', '\(email)', 'first', 0)")
                 }
                 for spoke in peers.dropFirst() { try spoke.take(try hub.export(), .newerWins) }
                 var latest = Dictionary(uniqueKeysWithValues: emails.map { ($0, "first") })
@@ -217,6 +240,44 @@ import Testing
                     }
                 }
             }
+        }
+    }
+}
+
+/// The same overlapping edits with the cloud on PostgreSQL: b (of two) or the hub.
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct PostgresOverlappingEditsTests {
+    @Test(arguments: [ConflictPolicy.sourceWins, .targetWins, .newerWins])
+    func crossingEditsSettleAndConvergeWithTheCloudOnPostgres(policy: ConflictPolicy) throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let (a, b) = try OverlappingEditsTests.pair(in: directory, cloud: uri)
+                try a.set("ann@x", name: "Ann from A", at: 2)
+                try b.set("ann@x", name: "Ann from B", at: 3)
+                let (fromA, fromB) = (try a.export(), try b.export())
+                #expect(try b.take(fromA, policy).count == 1)
+                #expect(try a.take(fromB, policy).count == 1)
+                let (nextA, nextB) = (try a.export(), try b.export())
+                #expect(try b.take(nextA, policy).isEmpty, "settled: not raised again")
+                #expect(try a.take(nextB, policy).isEmpty, "settled: not raised again")
+                #expect(try a.rows() == b.rows(), "converged")
+                // An update against a delete, across the two stores.
+                try a.set("ann@x", name: "Ann again", at: 4)
+                try b.delete("ann@x")
+                #expect(try b.take(try a.export(), policy).first?["kind"]?.stringValue == "deleted-here")
+                #expect(try a.take(try b.export(), policy).isEmpty)
+                #expect(try b.take(try a.export(), policy).isEmpty)
+                #expect(try a.rows() == b.rows())
+            }
+        }
+    }
+
+    @Test(arguments: [2, 4])
+    func newerWinsConvergesWithAPostgresHub(peers count: Int) throws {
+        // A database per schedule: the hub's tables are made anew each time.
+        var databases: [() -> Void] = []
+        defer { databases.forEach { $0() } }
+        try OverlappingEditsTests.newerWinsConverges(peers: count, seedBase: 0x9E4E_0000, defaultCount: 25) {
+            try PostgresTestServer.newDatabase(dropping: &databases)
         }
     }
 }

@@ -21,11 +21,18 @@ enum PostgresTestServer {
 
     /// A new, empty database on the server for `body` (its URI), dropped afterwards.
     static func withDatabase<T>(_ body: (String) throws -> T) throws -> T {
+        var drops: [() -> Void] = []
+        defer { drops.forEach { $0() } }
+        return try body(try newDatabase(dropping: &drops))
+    }
+
+    /// A new, empty database's URI; `drops` gets what drops it, to run once the caller is done.
+    static func newDatabase(dropping drops: inout [() -> Void]) throws -> String {
         let server = try #require(uri, "CI=true: the PostgreSQL tests must run, and no server is at hand")
         let name = "ferry_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         let admin = try PostgresConnection(uri: server)
         try admin.execute("CREATE DATABASE \(Identifier.quote(name))")
-        defer { try? admin.execute("DROP DATABASE IF EXISTS \(Identifier.quote(name)) WITH (FORCE)") }
-        return try body(server.replacingOccurrences(of: "///postgres?", with: "///\(name)?"))
+        drops.append { try? admin.execute("DROP DATABASE IF EXISTS \(Identifier.quote(name)) WITH (FORCE)") }
+        return server.replacingOccurrences(of: "///postgres?", with: "///\(name)?")
     }
 }

@@ -74,7 +74,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let a = try OverlappingEditsTests.Peer("a", in: directory)
             let b = try OverlappingEditsTests.Peer("b", in: directory)
-            try a.store.database.execute("INSERT INTO accounts VALUES ('a1', 'ann@x', 'Ann', 1)")
+            try a.execute("INSERT INTO accounts VALUES ('a1', 'ann@x', 'Ann', 1)")
             let first = try a.export()
             if cell.book != .never { try b.take(first, .defer) }
 
@@ -97,9 +97,9 @@ import Testing
             case (.present, .tombstone):
                 try b.delete("ann@x")
                 _ = try b.export()
-                try b.store.database.execute("INSERT INTO accounts VALUES ('b9', 'ann@x', 'Ann', 1)")
+                try b.execute("INSERT INTO accounts VALUES ('b9', 'ann@x', 'Ann', 1)")
             case (.present, .never):
-                try b.store.database.execute("INSERT INTO accounts VALUES ('b9', 'ann@x', 'Ann', 1)")
+                try b.execute("INSERT INTO accounts VALUES ('b9', 'ann@x', 'Ann', 1)")
             }
 
             let conflicts = directory.appendingPathComponent("conflicts.ndjson").path
