@@ -381,20 +381,20 @@ final class SQLiteTableAccess: TableAccess {
     /// For a column declared as a date or time whose rows all hold integers: the count's
     /// unit in milliseconds (1: milliseconds, as Prisma keeps a DateTime; 1000: Unix
     /// seconds), told by the largest count (from 10^10, milliseconds: as seconds that would
-    /// be past 2286). nil when the column is no such column, is empty, or mixes integers
-    /// with text: then nothing is converted, so no row is rewritten into another form.
+    /// be past 2286). nil when the column is no such column, or mixes integers with text:
+    /// then nothing is converted, so no row is rewritten into another form. An empty column
+    /// says nothing itself: it takes the form the database's other date-time columns agree
+    /// on (`databaseEpochUnit`). A Prisma database's new table got the cloud's moments as
+    /// text, and its own rows then mixed with them, so every later row crossed as a change.
     private func epochUnit(_ column: String) throws -> Int64? {
         if let known = epochUnits[column] { return known == 0 ? nil : known }
         var unit: Int64?
         let type = try declaredType(column)
         if type.contains("DATE") || type.contains("TIME") {
-            let name = Identifier.quote(column)
-            let row = try database.rows("""
-                SELECT count(*) FILTER (WHERE typeof(\(name)) = 'integer'), count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')),
-                       max(abs(\(name))) FILTER (WHERE typeof(\(name)) = 'integer') FROM \(table)
-                """).first ?? []
-            if row.count == 3, case .integer(let integers) = row[0], integers > 0, row[1] == .integer(0), case .integer(let largest) = row[2] {
-                unit = largest >= 10_000_000_000 ? 1 : 1000
+            switch try Self.integerMoments(in: column, of: table, database: database) {
+            case .units(let found)?: unit = found
+            case nil: unit = try databaseEpochUnit()
+            case .mixed?: unit = nil
             }
         }
         epochUnits[column] = unit ?? 0
@@ -402,6 +402,57 @@ final class SQLiteTableAccess: TableAccess {
     }
     /// Each column's `epochUnit`, 0 for none.
     private var epochUnits: [String: Int64] = [:]
+
+    private enum MomentForm {
+        case units(Int64)
+        case mixed
+    }
+
+    /// How a date-time column's values (the first `limit`, or all) are kept: integer counts
+    /// in one unit, or otherwise; nil when it holds none.
+    private static func integerMoments(in column: String, of table: String, database: SQLiteDatabase, limit: Int? = nil) throws -> MomentForm? {
+        let name = Identifier.quote(column)
+        let rows = limit.map { "(SELECT \(name) FROM \(table) WHERE \(name) IS NOT NULL LIMIT \($0))" } ?? table
+        let row = try database.rows("""
+            SELECT count(*) FILTER (WHERE typeof(\(name)) = 'integer'), count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')),
+                   max(abs(\(name))) FILTER (WHERE typeof(\(name)) = 'integer') FROM \(rows)
+            """).first ?? []
+        guard row.count == 3, case .integer(let integers) = row[0], case .integer(let others) = row[1] else { return nil }
+        if others > 0 { return .mixed }
+        guard integers > 0, case .integer(let largest) = row[2] else { return nil }
+        return .units(largest >= 10_000_000_000 ? 1 : 1000)
+    }
+
+    /// The unit every date-time column of the database that holds values keeps its moments
+    /// in (up to a thousand values each are read), when they agree on integers of one unit;
+    /// nil when any holds text or they disagree. Tables whose names begin with `_` are
+    /// bookkeeping (`_prisma_migrations` keeps text, Ferry's own) and are not asked; nor
+    /// are columns declared with PostgreSQL's types, which keep its text. When no column
+    /// holds a moment yet, a database Prisma migrates (`_prisma_migrations`) keeps them as
+    /// its native connector writes a DateTime, in milliseconds; any other keeps what comes.
+    private func databaseEpochUnit() throws -> Int64? {
+        if let known = databaseEpochUnitFound { return known == 0 ? nil : known }
+        var units = Set<Int64>(), mixed = false
+        let columns = try database.rows(#"""
+            SELECT m.name, p.name, upper(p.type) FROM sqlite_schema AS m JOIN pragma_table_xinfo(m.name) AS p
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_%' ESCAPE '\'
+            """#)
+        for row in columns {
+            guard let tableName = row[0].string, let column = row[1].string, let type = row[2].string,
+                  type.contains("DATE") || type.contains("TIME"), !type.hasPrefix("PG:"), !type.hasPrefix("PGBLOB:") else { continue }
+            switch try Self.integerMoments(in: column, of: Identifier.quote(tableName), database: database, limit: 1000) {
+            case .units(let unit)?: units.insert(unit)
+            case .mixed?: mixed = true
+            case nil: break
+            }
+        }
+        var unit = !mixed && units.count == 1 ? units.first : nil
+        if !mixed, units.isEmpty,
+           try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_prisma_migrations'") != nil { unit = 1 }
+        databaseEpochUnitFound = unit ?? 0
+        return unit
+    }
+    private var databaseEpochUnitFound: Int64?
 
     func freshIntegerKey() throws -> FreshIntegerKey {
         // An INTEGER key of a table with a rowid is the rowid: SQLite hands one out, keeping
