@@ -180,6 +180,13 @@ public final class PostgresStore: Store {
         let checks = try PostgresCatalog(connection: connection, schema: schema).checksNotCarried(of: table)
         if !checks.isEmpty { lacking.append("\(counted(checks.count, "CHECK constraint")) (\(checks.joined(separator: ", ")))") }
         if case .integer(let count)? = partial, count > 0 { lacking.append(counted(Int(count), "partial unique index", "partial unique indexes")) }
+        // Computed by the server from other columns: never written, so never carried.
+        let generated = try connection.query("SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated <> '' ORDER BY attnum",
+                                             [.text(qualified(table))])
+        if generated.rowCount > 0 {
+            let names = (0..<generated.rowCount).compactMap { generated.string(row: $0, column: 0) }
+            lacking.append("\(counted(names.count, "generated column")) (\(names.joined(separator: ", ")))")
+        }
         return lacking
     }
 

@@ -790,6 +790,27 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         }
     }
 
+    /// A generated column is computed by each store from other columns and never written:
+    /// the export says the changeset does not carry it, and the import that makes the table
+    /// from the changeset repeats it, so nobody learns of the loss from a missing column.
+    @Test func aGeneratedColumnStaysBehindAndIsSaid() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let postgres = try PostgresStore(uri: uri)
+                try postgres.connection.execute("""
+                    CREATE TABLE item (id bigint PRIMARY KEY, price int NOT NULL, qty int NOT NULL, total int GENERATED ALWAYS AS (price * qty) STORED);
+                    INSERT INTO item (id, price, qty) VALUES (1, 5, 2);
+                    """)
+                let summary = try Exporter(store: postgres, options: ExportOptions()).export(to: directory.appendingPathComponent("cloud").path)
+                #expect((summary.manifest.warnings ?? []).contains { $0.hasPrefix("table item has 1 generated column (total)") }, "\(summary.manifest.warnings ?? [])")
+                let sqlite = try SQLiteStore(path: directory.appendingPathComponent("local.db").path, mode: .readWriteCreate)
+                let report = try importChangeset(directory.appendingPathComponent("cloud").path, into: sqlite, in: directory)
+                #expect(report.totals.inserted == 1)
+                #expect(report.warnings.contains { $0.hasPrefix("the changeset says: table item has 1 generated column (total)") }, "\(report.warnings)")
+            }
+        }
+    }
+
     /// A column under a nondeterministic collation (equal without case) compares apart from
     /// SQLite's copy of it: its CHECK stays behind, and the copy holds the cloud's row (the
     /// second tester saw `'A'` refused under `code IN ('a', 'b')`).

@@ -45,7 +45,28 @@ package struct PortableIndexes {
         }
         let found = PortableCheck.checks(inCreateTable: table.create, columns: table.columns)
         checks = found.portable
-        notCarried += found.notPortable.map { "\($0) (only comparisons, arithmetic, IN, BETWEEN, IS NULL and length, abs, trim of its columns are carried)" }
+        notCarried += found.notPortable.map { "\($0) (only comparisons, IN, BETWEEN, IS NULL and length, abs, trim of its columns are carried)" }
+        let generated = Self.generatedColumns(inCreateTable: table.create, columns: columns)
+        if !generated.isEmpty {
+            notCarried.append("the generated column\(generated.count == 1 ? "" : "s") \(generated.joined(separator: ", ")) (computed from other columns by an expression of the source's SQL; its values are not data a changeset carries)")
+        }
+    }
+
+    /// The columns of a CREATE TABLE that are not among `columns` (a definition lists only
+    /// the columns rows are written to) and are computed (`GENERATED ALWAYS AS (…)`, or
+    /// SQLite's shorter `AS (…)`), in the table's order.
+    static func generatedColumns(inCreateTable sql: String, columns: [String]) -> [String] {
+        guard let open = sql.firstIndex(of: "("), let close = sql.lastIndex(of: ")"), open < close else { return [] }
+        let known = Set(columns.map { $0.lowercased() })
+        let constraints: Set<String> = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
+        var result: [String] = []
+        for part in topLevelParts(of: sql[sql.index(after: open)..<close]) {
+            guard let first = part.split(whereSeparator: \.isWhitespace).first, !constraints.contains(first.uppercased()),
+                  hasKeyword("AS", in: String(part)) else { continue }
+            let name = first.trimmingCharacters(in: CharacterSet(charactersIn: "\"`[]"))
+            if !known.contains(name.lowercased()) { result.append(name) }
+        }
+        return result
     }
 
     /// `key` with each template in the spelling both stores write, or nil when one is not
