@@ -272,13 +272,17 @@ final class PostgresTableAccess: TableAccess {
     /// columns take no number, so every such row of a Prisma pair was refused. An integer
     /// bound for a timestamp column is that instant: milliseconds when its size says so
     /// (from 10^11, 1973 in milliseconds and year 5138 in seconds), else seconds, in UTC.
-    private func adapted(_ values: [Value], for columns: [String]) -> [Value] {
+    /// `units`: the changeset's unit of each column's counts (`ColumnDefinition.epochUnit`),
+    /// told from the whole column at the source, which a count's size alone cannot tell
+    /// for moments near 1970; empty when unknown.
+    private func adapted(_ values: [Value], for columns: [String], units: [Int64?] = []) -> [Value] {
         guard adaptsValues else { return values }
         var values = values
         for (index, adaptation) in adaptations(in: columns) {
             switch (adaptation, values[index]) {
             case (.timestamp(let withZone), .integer(let number)):
-                if let text = PostgresTypes.timestampText(epoch: number, withZone: withZone) { values[index] = .text(text) }
+                let unit = index < units.count ? units[index] : nil
+                if let text = PostgresTypes.timestampText(epoch: number, withZone: withZone, unit: unit) { values[index] = .text(text) }
             case (.characters(let length), .text(let text)):
                 if let stored = length.stored(text) { values[index] = .text(stored) }
             default:
@@ -315,8 +319,8 @@ final class PostgresTableAccess: TableAccess {
     /// so an untouched row of a Prisma pair compares equal; text bound for a column that
     /// spells values its own way in that spelling (learnt for the batch, `learnSpellings`,
     /// or asked now), so an import of the same changeset again finds the row unchanged.
-    func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] {
-        var values = adapted(row, for: columns)
+    func adapted(_ row: [Value], columns: [String], sourceTypes: [String], sourceUnits: [Int64?]) throws -> [Value] {
+        var values = adapted(row, for: columns, units: sourceUnits)
         guard !respelledTypes.isEmpty else { return values }
         var unknown: [String: [Value]] = [:]
         for (index, column) in columns.enumerated() where respelledTypes[column] != nil {

@@ -175,11 +175,14 @@ public enum PostgresTypes {
 
     /// An epoch count as PostgreSQL prints a `timestamp` (`timestamptz` with `+00`) in a UTC
     /// session: `YYYY-MM-DD HH:MM:SS`, a fraction only when there is one, its trailing zeros
-    /// cut. Milliseconds from 10^10 up (1970-04-26; as seconds that would be past 2286),
-    /// seconds below, where Unix times of today lie; a count of milliseconds within 115
-    /// days of 1970 is read as seconds. nil before year 1.
-    static func timestampText(epoch number: Int64, withZone: Bool) -> String? {
-        let milliseconds = abs(number) >= 10_000_000_000 ? number : number.multipliedReportingOverflow(by: 1000).partialValue
+    /// cut. In `unit` (milliseconds a count, 1 or 1000) when the changeset says it for the
+    /// column; else milliseconds from 10^10 up (1970-04-26; as seconds that would be past
+    /// 2286), seconds below, where Unix times of today lie, so that a count of milliseconds
+    /// within 115 days of 1970 is read as seconds. nil before year 1, or past Int64.
+    static func timestampText(epoch number: Int64, withZone: Bool, unit: Int64? = nil) -> String? {
+        let unit = unit ?? (abs(number) >= 10_000_000_000 ? 1 : 1000)
+        let (milliseconds, overflow) = number.multipliedReportingOverflow(by: unit)
+        guard !overflow else { return nil }
         var seconds = milliseconds / 1000
         var fraction = milliseconds % 1000
         if fraction < 0 { fraction += 1000; seconds -= 1 }

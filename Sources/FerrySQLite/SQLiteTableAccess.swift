@@ -333,7 +333,7 @@ final class SQLiteTableAccess: TableAccess {
     /// type is PostgreSQL's (`pg:`) bound for one that is not, so a SQLite value, or
     /// PostgreSQL text kept exactly in SQLite, crosses as it is. (jsonb's spacing needs no
     /// adapting here: PostgreSQL reads jsonb without it, `PostgresTypes.value`.)
-    func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] {
+    func adapted(_ row: [Value], columns: [String], sourceTypes: [String], sourceUnits: [Int64?]) throws -> [Value] {
         var row = row
         for (index, unit) in try momentPositions(columns, sourceTypes) {
             guard case .text(let bytes) = row[index], let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)),
@@ -389,8 +389,7 @@ final class SQLiteTableAccess: TableAccess {
     private func epochUnit(_ column: String) throws -> Int64? {
         if let known = epochUnits[column] { return known == 0 ? nil : known }
         var unit: Int64?
-        let type = try declaredType(column)
-        if type.contains("DATE") || type.contains("TIME") {
+        if SQLiteMoments.isMomentType(try declaredType(column)) {
             switch try Self.integerMoments(in: column, of: table, database: database) {
             case .units(let found)?: unit = found
             case nil: unit = try databaseEpochUnit()
@@ -420,7 +419,7 @@ final class SQLiteTableAccess: TableAccess {
         guard row.count == 3, case .integer(let integers) = row[0], case .integer(let others) = row[1] else { return nil }
         if others > 0 { return .mixed }
         guard integers > 0, case .integer(let largest) = row[2] else { return nil }
-        return .units(largest >= 10_000_000_000 ? 1 : 1000)
+        return .units(try SQLiteMoments.unit(largest: largest, database: database))
     }
 
     /// The unit every date-time column of the database that holds values keeps its moments
@@ -439,7 +438,7 @@ final class SQLiteTableAccess: TableAccess {
             """#)
         for row in columns {
             guard let tableName = row[0].string, let column = row[1].string, let type = row[2].string,
-                  type.contains("DATE") || type.contains("TIME"), !type.hasPrefix("PG:"), !type.hasPrefix("PGBLOB:") else { continue }
+                  SQLiteMoments.isMomentType(type) else { continue }
             switch try Self.integerMoments(in: column, of: Identifier.quote(tableName), database: database, limit: 1000) {
             case .units(let unit)?: units.insert(unit)
             case .mixed?: mixed = true
@@ -447,8 +446,7 @@ final class SQLiteTableAccess: TableAccess {
             }
         }
         var unit = !mixed && units.count == 1 ? units.first : nil
-        if !mixed, units.isEmpty,
-           try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_prisma_migrations'") != nil { unit = 1 }
+        if !mixed, units.isEmpty, try SQLiteMoments.isMigratedByPrisma(database) { unit = 1 }
         databaseEpochUnitFound = unit ?? 0
         return unit
     }

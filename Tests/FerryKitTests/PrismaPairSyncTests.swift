@@ -356,6 +356,38 @@ import Testing
         }
     }
 
+    /// A count's size cannot tell milliseconds near 1970 from seconds: the export tells each
+    /// column's unit from the whole column (in a database Prisma migrates, milliseconds),
+    /// and PostgreSQL reads every count of it so. A birthday in February 1970 became one
+    /// in 2099 (found by the schedules below).
+    @Test func momentsNear1970CrossInTheirColumnsUnit() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let cloud = try Side("c", postgres: uri)
+                try cloud.execute(#"CREATE TABLE "Log" ("id" TEXT PRIMARY KEY, "ms" TIMESTAMP(3), "secs" TIMESTAMP(3))"#)
+                // A Prisma laptop: milliseconds, however small.
+                let laptop = try Side("l", sqlite: directory.appendingPathComponent("laptop.db").path)
+                try laptop.execute(#"INSERT INTO "Post" (id, slug, "createdAt", published, views) VALUES ('l1', 'l-1', 4101623367, 1, 5)"#)
+                // Another application's database: its units told by each column's largest count.
+                let other = try SQLiteStore(path: directory.appendingPathComponent("other.db").path, mode: .readWriteCreate)
+                try other.database.execute("""
+                    CREATE TABLE "Log" ("id" TEXT PRIMARY KEY, "ms" DATETIME, "secs" DATETIME);
+                    INSERT INTO "Log" VALUES ('a', 4101623367, 1704450600), ('b', 1704450600123, 1704450601);
+                    """)
+                let fromLaptop = try Exporter(store: laptop.store, options: ExportOptions()).export(to: directory.appendingPathComponent("laptop").path)
+                #expect(fromLaptop.manifest.tables.first { $0.name == "Post" }?.definition.columns.first { $0.name == "createdAt" }?.epochUnit == 1)
+                let fromOther = try Exporter(store: other, options: ExportOptions()).export(to: directory.appendingPathComponent("other").path)
+                let logColumns = fromOther.manifest.tables.first { $0.name == "Log" }?.definition.columns
+                #expect(logColumns?.map(\.epochUnit) == [nil, 1, 1000])
+                #expect(try importChangeset(fromLaptop.path, into: cloud.store, in: directory).totals.inserted == 1)
+                #expect(try importChangeset(fromOther.path, into: cloud.store, in: directory).totals.inserted == 2)
+                #expect(try cloud.query(#"SELECT "createdAt"::text FROM "Post""#).first == [.text("1970-02-17 11:20:23.367")])
+                #expect(try cloud.query(#"SELECT "ms"::text || ' ' || "secs"::text FROM "Log" ORDER BY id"#).map { $0[0] }
+                            == [.text("1970-02-17 11:20:23.367 2024-01-05 10:30:00"), .text("2024-01-05 10:30:00.123 2024-01-05 10:30:01")])
+            }
+        }
+    }
+
     @Test func aPrismaModelOnSQLiteAndPostgreSQLConvergesOnRandomSchedules() throws {
         for seed in ConvergenceTests.seeds(base: 0x9415_0000, defaultCount: 30) {
             try withTemporaryDirectory { directory in

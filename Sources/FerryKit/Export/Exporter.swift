@@ -213,7 +213,12 @@ public final class Exporter {
         }
         ticker.finish()
         let (bytes, sha256) = try file.finish()
-        var entry = ManifestTable(definition: table, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
+        // How the source keeps its moments, where it keeps them as counts: a store that
+        // keeps them otherwise reads each count in the column's unit.
+        var definition = table
+        let units = try store.epochUnits(of: table)
+        for index in definition.columns.indices { definition.columns[index].epochUnit = units[definition.columns[index].name] }
+        var entry = ManifestTable(definition: definition, file: fileName, rows: rows, bytes: bytes, sha256: sha256)
         // The counter is the largest id handed out: a value of the key, which a redacted key must not show.
         let keyRedacted = table.primaryKey.contains { redactor?.covers(column: $0, in: encoder) == true }
         entry.sequence = keyRedacted ? nil : try store.autoincrementSequence(of: table.name)

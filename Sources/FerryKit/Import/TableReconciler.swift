@@ -41,6 +41,8 @@ final class TableReconciler {
     let incoming: ManifestTable
     /// The changeset's declared type of each column (`TableAccess.adapted`).
     let sourceTypes: [String]
+    /// The changeset's unit of each column of integer moments (`ColumnDefinition.epochUnit`).
+    let sourceUnits: [Int64?]
     let target: TableDefinition
     let context: ImportContext
     let access: TableAccess
@@ -173,6 +175,7 @@ final class TableReconciler {
         portable = PortableRow(table: target)
         columns = incoming.columns.map(\.name)
         sourceTypes = incoming.columns.map(\.type)
+        sourceUnits = incoming.columns.map(\.epochUnit)
         missingColumns = columns.filter { target.column(named: $0) == nil }
         let position = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         self.position = position
@@ -251,7 +254,7 @@ final class TableReconciler {
                 return .rejected(Rejection(reason: .schema, message: "the row lacks column \"\(columns[absent])\"."))
             }
         }
-        let adapted = try access.adapted(row, columns: columns, sourceTypes: sourceTypes)
+        let adapted = try access.adapted(row, columns: columns, sourceTypes: sourceTypes, sourceUnits: sourceUnits)
         if adapted != row {
             // The record as this store writes it: its book entry then holds the version the
             // row has here, and the next export finds the row unchanged (booked under the

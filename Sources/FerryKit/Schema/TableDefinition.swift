@@ -8,13 +8,20 @@ public struct ColumnDefinition: Codable, Sendable, Equatable {
     public var primaryKey: Int
     /// The default's SQL text, or nil.
     public var `default`: String?
+    /// For a date-time column whose values at the source are integer counts since 1970: the
+    /// count's unit in milliseconds (1: milliseconds, as Prisma keeps a DateTime; 1000: Unix
+    /// seconds), told from the whole column at export. nil for any other column. A store
+    /// that keeps moments otherwise (PostgreSQL's timestamp) reads each count by it; alone,
+    /// a count's size cannot tell a 1970 moment in milliseconds from one in seconds.
+    public var epochUnit: Int64?
 
-    public init(name: String, type: String, notNull: Bool, primaryKey: Int, default: String?) {
+    public init(name: String, type: String, notNull: Bool, primaryKey: Int, default: String?, epochUnit: Int64? = nil) {
         self.name = name
         self.type = type
         self.notNull = notNull
         self.primaryKey = primaryKey
         self.default = `default`
+        self.epochUnit = epochUnit
     }
 
     public var affinity: SQLiteAffinity { SQLiteAffinity(declared: type) }
@@ -28,6 +35,7 @@ public struct ColumnDefinition: Codable, Sendable, Equatable {
         try container.encode(notNull, forKey: .notNull)
         try container.encode(primaryKey, forKey: .primaryKey)
         try container.encode(self.default, forKey: .default) // null, not absent
+        try container.encodeIfPresent(epochUnit, forKey: .epochUnit)
     }
 }
 

@@ -41,6 +41,9 @@ public protocol StoreCatalog: AnyObject {
     func hiddenRowKey(of table: TableDefinition) -> String?
     /// The table's autoincrement counter (the last id handed out), nil when it has none.
     func autoincrementSequence(of table: String) throws -> Int64?
+    /// The unit of each date-time column whose values are integer counts since 1970
+    /// (`ColumnDefinition.epochUnit`), by column name; read at export.
+    func epochUnits(of table: TableDefinition) throws -> [String: Int64]
 }
 
 extension StoreCatalog {
@@ -49,6 +52,7 @@ extension StoreCatalog {
     public func schemaNotCarried(of table: String) throws -> [String] { [] }
     public func hiddenRowKey(of table: TableDefinition) -> String? { nil }
     public func autoincrementSequence(of table: String) throws -> Int64? { nil }
+    public func epochUnits(of table: TableDefinition) throws -> [String: Int64] { [:] }
 }
 
 /// Rows out of a store, from one snapshot.
@@ -330,7 +334,7 @@ public protocol TableAccess: AnyObject {
     /// PostgreSQL prints as text and Prisma keeps in SQLite as integer milliseconds. Called
     /// before matching and comparing, so an untouched row compares equal. The default keeps
     /// the row as it is.
-    func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value]
+    func adapted(_ row: [Value], columns: [String], sourceTypes: [String], sourceUnits: [Int64?]) throws -> [Value]
     /// Whether `adapted` may rewrite text in a spelling the store learns from itself (an
     /// interval's, jsonb's), so that `learnSpellings` is worth calling before each batch.
     var respellsValues: Bool { get }
@@ -410,7 +414,7 @@ extension FreshIntegerKey {
 }
 
 extension TableAccess {
-    public func adapted(_ row: [Value], columns: [String], sourceTypes: [String]) throws -> [Value] { row }
+    public func adapted(_ row: [Value], columns: [String], sourceTypes: [String], sourceUnits: [Int64?]) throws -> [Value] { row }
     public var respellsValues: Bool { false }
     public func learnSpellings(of records: [Record]) throws {}
     public var prefetches: Bool { false }
