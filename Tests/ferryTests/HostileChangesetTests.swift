@@ -50,6 +50,22 @@ extension BadInputTests {
         }
     }
 
+    /// A column's `epochUnit` multiplies every integer moment of it: a forged 0 (or 7) would
+    /// store each one as some other instant. Only 1 and 1000 are read.
+    @Test(arguments: [0, 7, -1000])
+    func anEpochUnitOtherThanMillisecondsOrSecondsIsRefused(unit: Int) throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportSample(in: directory)
+            try editManifestTable(changeset, "users") { table in
+                var columns = try #require(table["columns"] as? [[String: Any]])
+                columns[0]["epochUnit"] = unit
+                table["columns"] = columns
+            }
+            expectCleanRefusal(try ferry(["verify", changeset.path], in: directory), "verify", mentions: ["epochUnit", "unreadable value", "ask for a new export"])
+            try expectImportRefused(changeset, in: directory, mentions: ["epochUnit", "unreadable value", "ask for a new export"])
+        }
+    }
+
     @Test func aDigestThatIsNotLowercaseHexIsRefused() throws {
         try withTemporaryDirectory { directory in
             let changeset = try exportSample(in: directory)

@@ -28,6 +28,25 @@ public struct ColumnDefinition: Codable, Sendable, Equatable {
     public var hasIntegerAffinity: Bool { affinity == .integer }
     public var hasTextAffinity: Bool { affinity == .text }
 
+    private enum CodingKeys: String, CodingKey {
+        case name, type, notNull, primaryKey, `default`, epochUnit
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        type = try container.decode(String.self, forKey: .type)
+        notNull = try container.decode(Bool.self, forKey: .notNull)
+        primaryKey = try container.decode(Int.self, forKey: .primaryKey)
+        self.default = try container.decodeIfPresent(String.self, forKey: .default)
+        epochUnit = try container.decodeIfPresent(Int64.self, forKey: .epochUnit)
+        // A stranger's unit of 0 would turn every moment of the column into 1970.
+        if let epochUnit, epochUnit != 1, epochUnit != 1000 {
+            throw DecodingError.dataCorruptedError(forKey: .epochUnit, in: container,
+                                                   debugDescription: "column \(name): epochUnit is \(epochUnit); a changeset says 1 (milliseconds) or 1000 (seconds), or nothing")
+        }
+    }
+
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
