@@ -333,34 +333,68 @@ final class SQLiteTableAccess: TableAccess {
     /// type is PostgreSQL's (`pg:`) bound for one that is not, so a SQLite value, or
     /// PostgreSQL text kept exactly in SQLite, crosses as it is. (jsonb's spacing needs no
     /// adapting here: PostgreSQL reads jsonb without it, `PostgresTypes.value`.)
+    /// A column whose rows spell moments as text (Django, Rails) gets the moment in that
+    /// spelling instead (`MomentSpelling`), so `2023-12-01 09:00:00+00` from PostgreSQL
+    /// equals Django's `2023-12-01 09:00:00`.
     func adapted(_ row: [Value], columns: [String], sourceTypes: [String], sourceUnits: [Int64?]) throws -> [Value] {
         var row = row
-        for (index, unit) in try momentPositions(columns, sourceTypes) {
-            guard case .text(let bytes) = row[index], let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)),
-                  unit == 1 || milliseconds % 1000 == 0 else { continue } // a fraction a count of seconds cannot hold
-            row[index] = .integer(milliseconds / unit)
+        for (index, form) in try momentPositions(columns, sourceTypes) {
+            guard case .text(let bytes) = row[index] else { continue }
+            let text = String(decoding: bytes, as: UTF8.self)
+            switch form {
+            case .count(let unit):
+                guard let milliseconds = EpochMilliseconds.parse(text), unit == 1 || milliseconds % 1000 == 0 else { continue } // a fraction a count of seconds cannot hold
+                row[index] = .integer(milliseconds / unit)
+            case .text(let spelling):
+                guard let moment = MomentSpelling.parse(text)?.moment, let spelled = spelling.spell(moment) else { continue }
+                row[index] = .text(Array(spelled.utf8))
+            }
         }
         return row
+    }
+
+    /// How a date-time column here keeps moments: counts in a unit, or text in a spelling.
+    enum MomentKeeping {
+        case count(Int64)
+        case text(MomentSpelling)
     }
 
     /// The positions of PostgreSQL timestamps bound for date-time columns of integers here,
     /// with the unit of each, worked out once per column list (the reconciler passes the
     /// same lists for every record of a table).
-    private func momentPositions(_ columns: [String], _ sourceTypes: [String]) throws -> [(Int, Int64)] {
+    private func momentPositions(_ columns: [String], _ sourceTypes: [String]) throws -> [(Int, MomentKeeping)] {
         // Compared in place: the lists are the reconciler's own (the same buffers each
         // record), where a copy of the cached tuple retained and released three arrays a row.
         if lastMomentPositions?.columns == columns, lastMomentPositions?.sourceTypes == sourceTypes, let positions = lastMomentPositions?.positions { return positions }
-        var positions: [(Int, Int64)] = []
+        var positions: [(Int, MomentKeeping)] = []
         for (index, column) in columns.enumerated() where index < sourceTypes.count {
             guard let source = Self.postgresType(sourceTypes[index]), source.hasPrefix("timestamp") else { continue }
             let here = try declaredType(column)
-            guard !here.hasPrefix("PG:"), !here.hasPrefix("PGBLOB:"), let unit = try epochUnit(column) else { continue }
-            positions.append((index, unit))
+            guard !here.hasPrefix("PG:"), !here.hasPrefix("PGBLOB:") else { continue }
+            if let unit = try epochUnit(column) {
+                positions.append((index, .count(unit)))
+            } else if let spelling = try momentSpelling(column) {
+                positions.append((index, .text(spelling)))
+            }
         }
         lastMomentPositions = (columns, sourceTypes, positions)
         return positions
     }
-    private var lastMomentPositions: (columns: [String], sourceTypes: [String], positions: [(Int, Int64)])?
+    private var lastMomentPositions: (columns: [String], sourceTypes: [String], positions: [(Int, MomentKeeping)])?
+
+    /// The spelling the text of a date-time column's rows share (up to 200 are read), nil
+    /// when they do not share one, hold anything but text, or there are none.
+    private func momentSpelling(_ column: String) throws -> MomentSpelling? {
+        guard SQLiteMoments.isMomentType(try declaredType(column)) else { return nil }
+        let name = Identifier.quote(column)
+        let rows = try database.rows("SELECT \(name) FROM \(table) WHERE \(name) IS NOT NULL LIMIT 200")
+        var samples: [String] = []
+        for row in rows {
+            guard case .text(let bytes) = row[0] else { return nil }
+            samples.append(String(decoding: bytes, as: UTF8.self))
+        }
+        return samples.isEmpty ? nil : MomentSpelling.learn(samples)
+    }
 
     /// The PostgreSQL type of a changeset's `pg:` / `pgblob:` column type, lowercased (the
     /// marks FerryPostgres gives its own types: `PostgresTypes.sqliteDeclaredType`).
