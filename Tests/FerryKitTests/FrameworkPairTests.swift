@@ -108,3 +108,56 @@ INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0001_initial
         #expect(MomentSpelling.learn(["2023-12-01T09:00:00.000Z"])?.spell(MomentSpelling.parse("2024-03-01 12:00:00.1234")!.moment) == nil)
     }
 }
+
+/// The same for a Rails project: `datetime(6)` text with six digits always in SQLite,
+/// `timestamp(6) without time zone` and `bigserial` ids in PostgreSQL, foreign keys by
+/// Rails' names, users by a unique index on email, posts by slug.
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct RailsPairTests {
+    static let laptopSchema = #"""
+CREATE TABLE IF NOT EXISTS "schema_migrations" ("version" varchar NOT NULL PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS "ar_internal_metadata" ("key" varchar NOT NULL PRIMARY KEY, "value" varchar, "created_at" datetime(6) NOT NULL, "updated_at" datetime(6) NOT NULL);
+CREATE TABLE IF NOT EXISTS "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "email" varchar NOT NULL, "admin" boolean DEFAULT 0 NOT NULL, "balance" decimal(10,2), "created_at" datetime(6) NOT NULL, "updated_at" datetime(6) NOT NULL);
+CREATE UNIQUE INDEX "index_users_on_email" ON "users" ("email");
+CREATE TABLE IF NOT EXISTS "posts" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "slug" varchar NOT NULL, "body" text, "published_at" datetime(6), "created_at" datetime(6) NOT NULL, "updated_at" datetime(6) NOT NULL, CONSTRAINT "fk_rails_5b5ddfd518" FOREIGN KEY ("user_id") REFERENCES "users" ("id"));
+CREATE INDEX "index_posts_on_user_id" ON "posts" ("user_id");
+CREATE UNIQUE INDEX "index_posts_on_slug" ON "posts" ("slug");
+INSERT INTO schema_migrations VALUES ('20240101000000');
+INSERT INTO users (email, admin, balance, created_at, updated_at) VALUES ('ann@x', 1, 12.5, '2024-01-05 10:30:00.123456', '2024-01-05 10:30:00.123456'), ('bob@x', 0, NULL, '2024-01-06 08:00:00.000000', '2024-01-06 08:00:00.000000');
+INSERT INTO posts (user_id, slug, body, published_at, created_at, updated_at) VALUES (1, 'hello', 'Hi', '2024-01-07 00:00:00.000000', '2024-01-07 00:00:00.000000', '2024-01-07 00:00:00.000000'), (2, 'bye', NULL, NULL, '2024-01-08 12:00:00.500000', '2024-01-08 12:00:00.500000');
+"""#
+    static let cloudSchema = #"""
+CREATE TABLE schema_migrations (version character varying NOT NULL PRIMARY KEY);
+CREATE TABLE ar_internal_metadata (key character varying NOT NULL PRIMARY KEY, value character varying, created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);
+CREATE TABLE users (id bigserial PRIMARY KEY, email character varying NOT NULL, admin boolean DEFAULT false NOT NULL, balance numeric(10,2), created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);
+CREATE UNIQUE INDEX index_users_on_email ON users USING btree (email);
+CREATE TABLE posts (id bigserial PRIMARY KEY, user_id bigint NOT NULL, slug character varying NOT NULL, body text, published_at timestamp(6) without time zone, created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);
+CREATE INDEX index_posts_on_user_id ON posts USING btree (user_id);
+CREATE UNIQUE INDEX index_posts_on_slug ON posts USING btree (slug);
+ALTER TABLE ONLY posts ADD CONSTRAINT fk_rails_5b5ddfd518 FOREIGN KEY (user_id) REFERENCES users(id);
+INSERT INTO users (email, admin, balance, created_at, updated_at) VALUES ('bob@x', false, NULL, '2024-01-06 08:00:00', '2024-01-06 08:00:00'), ('ann@x', true, 12.50, '2024-01-05 10:30:00.123456', '2024-01-05 10:30:00.123456');
+INSERT INTO posts (user_id, slug, body, published_at, created_at, updated_at) VALUES (2, 'hello', 'Hi', '2024-01-07 00:00:00', '2024-01-07 00:00:00', '2024-01-07 00:00:00'), (1, 'bye', NULL, NULL, '2024-01-08 12:00:00.5', '2024-01-08 12:00:00.5');
+"""#
+
+    @Test func aRailsPairSyncsAndKeepsRailsMoments() throws {
+        try withTemporaryDirectory { directory in
+            try PostgresTestServer.withDatabase { uri in
+                let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
+                try laptop.database.execute(Self.laptopSchema)
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute(Self.cloudSchema)
+                let up = try importChangeset(try exportStore(laptop, to: directory, name: "up"), into: cloud, in: directory)
+                #expect(up.totals.unchanged == 4 && up.totals.inserted + up.totals.updated + up.totals.conflicts + up.totals.rejected == 0, "\(up.table())")
+                try cloud.connection.execute("""
+                    UPDATE posts SET body = 'Hello!' WHERE slug = 'hello';
+                    INSERT INTO posts (user_id, slug, created_at, updated_at) VALUES (1, 'new', '2024-02-01 00:00:00.25', '2024-02-01 00:00:00.25');
+                    """)
+                let down = try importChangeset(try exportStore(cloud, to: directory, name: "down"), into: laptop, in: directory,
+                                               options: ImportOptions(onConflict: .sourceWins))
+                #expect(down.totals.updated == 1 && down.totals.inserted == 1 && down.totals.unchanged == 3, "\(down.table())")
+                let posts = try laptop.database.rows("SELECT p.slug, u.email, p.created_at FROM posts p JOIN users u ON u.id = p.user_id ORDER BY p.slug").map { $0.map { $0.string ?? "" }.joined(separator: " ") }
+                // The cloud's user 1 is bob: the new post points at the laptop's bob.
+                #expect(posts == ["bye bob@x 2024-01-08 12:00:00.500000", "hello ann@x 2024-01-07 00:00:00.000000", "new bob@x 2024-02-01 00:00:00.250000"])
+            }
+        }
+    }
+}
