@@ -247,6 +247,13 @@ struct PostgresCatalog {
         // lower(…), and what a foreign key into those columns needs.
         var unique = table.matchSets
         if let cloudId = table.cloudId, !unique.contains([cloudId]) { unique.append([cloudId]) }
+        // A key over a column the table is made without (a generated one) stays behind with it.
+        let written = Set(table.columnNames)
+        var notCarried = portable.notCarried
+        for key in unique where !key.allSatisfy(written.contains) {
+            notCarried.append("the unique key (\(key.joined(separator: ", "))) over a column the table is made without")
+        }
+        unique = unique.filter { $0.allSatisfy(written.contains) }
         for key in unique { parts.append("UNIQUE (\(Identifier.quoteList(key)))") }
         var postponed: [Reference] = []
         for reference in table.references where !reference.to.contains("") {
@@ -258,13 +265,13 @@ struct PostgresCatalog {
         }
         // Unique keys over lower/upper/trim of a column (and a column SQLite compared
         // without case): PostgreSQL names each index itself.
-        let indexes = portable.unique.map { key in
+        let indexes = portable.unique.filter { $0.columns.allSatisfy(written.contains) }.map { key in
             "CREATE UNIQUE INDEX ON \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\(Self.indexParts(key)))"
         }
         let sql = (["CREATE TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) (\n  \(parts.joined(separator: ",\n  "))\n)"] + indexes + comments)
             .joined(separator: ";\n")
         let checks = portable.checks.map { ($0, "ALTER TABLE \(Identifier.quote(schema)).\(Identifier.quote(table.name)) ADD CHECK (\($0.expression))") }
-        return (sql, postponed, checks, portable.notCarried)
+        return (sql, postponed, checks, notCarried)
     }
 
     /// `lower("email"), "code"`: an expression key's parts, each column quoted.

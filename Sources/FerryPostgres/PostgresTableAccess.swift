@@ -142,6 +142,9 @@ final class PostgresTableAccess: TableAccess {
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):
             return Self.isPlainDate(String(decoding: bytes, as: UTF8.self)) ? nil : "column \(column) is a date and takes YYYY-MM-DD, which this value is not"
+        case (.integer, PostgresTypes.date), (.real, PostgresTypes.date):
+            // What `adapted` did not turn into a day: PostgreSQL would read the digits as a date.
+            return "column \(column) is a date and takes YYYY-MM-DD or a count since 1970 of a whole day, which this number (\(value.description)) is not"
         case (.text(let bytes), _) where !numericArrayScales.isEmpty && numericArrayScales[column] != nil:
             let scale = numericArrayScales[column]!
             // `{1.555,2}`, nested or not: the elements are what lies between braces and commas.
@@ -283,6 +286,13 @@ final class PostgresTableAccess: TableAccess {
             case (.timestamp(let withZone), .integer(let number)):
                 let unit = index < units.count ? units[index] : nil
                 if let text = PostgresTypes.timestampText(epoch: number, withZone: withZone, unit: unit) { values[index] = .text(text) }
+            case (.date, .integer(let number)):
+                // A whole day only: PostgreSQL would read the digits themselves as a date
+                // (20230101 is 2023-01-01), and cut a time off (`refusal` refuses the rest).
+                let unit = index < units.count ? units[index] : nil
+                if let text = PostgresTypes.timestampText(epoch: number, withZone: false, unit: unit), text.utf8.count == 19, text.hasSuffix(" 00:00:00") {
+                    values[index] = .text(String(text.prefix(10)))
+                }
             case (.characters(let length), .text(let text)):
                 if let stored = length.stored(text) { values[index] = .text(stored) }
             default:
@@ -294,6 +304,7 @@ final class PostgresTableAccess: TableAccess {
 
     private enum Adaptation {
         case timestamp(withZone: Bool)
+        case date
         case characters(CharacterLength)
     }
 
@@ -303,6 +314,7 @@ final class PostgresTableAccess: TableAccess {
         if let last = lastAdaptations, last.columns == columns { return last.positions }
         let positions = columns.enumerated().compactMap { index, column -> (Int, Adaptation)? in
             if let length = characterLengths[column] { return (index, .characters(length)) }
+            if types[column] == PostgresTypes.date { return (index, .date) }
             guard let type = types[column], type == PostgresTypes.timestamp || type == PostgresTypes.timestamptz else { return nil }
             return (index, .timestamp(withZone: type == PostgresTypes.timestamptz))
         }
@@ -313,7 +325,7 @@ final class PostgresTableAccess: TableAccess {
     /// Most tables have no such column, and then nothing is adapted (the lists' comparison
     /// was a fiftieth of a reconcile, lookups, updates and prefetches each passing its own).
     private lazy var adaptsValues = !characterLengths.isEmpty
-        || types.values.contains { $0 == PostgresTypes.timestamp || $0 == PostgresTypes.timestamptz }
+        || types.values.contains { $0 == PostgresTypes.timestamp || $0 == PostgresTypes.timestamptz || $0 == PostgresTypes.date }
 
     /// Before matching and comparing, in the text this table reads back (see `adapted(_:for:)`),
     /// so an untouched row of a Prisma pair compares equal; text bound for a column that

@@ -56,8 +56,9 @@ struct MomentSpelling: Equatable {
     }
 
     /// The one spelling every sample shares, or nil when they are not all moments spelled
-    /// one way (then nothing is respelled).
-    static func learn(_ samples: [String]) -> MomentSpelling? {
+    /// one way (then nothing is respelled). `django`: the database is Django's, whose six
+    /// digits are left out when zero; samples that all have six cannot tell it from Rails.
+    static func learn(_ samples: [String], django: Bool = false) -> MomentSpelling? {
         var separators = Set<UInt8>(), zones = Set<String>(), counts = Set<Int>()
         for sample in samples {
             guard let parsed = parse(sample) else { return nil }
@@ -67,7 +68,7 @@ struct MomentSpelling: Equatable {
         }
         guard separators.count == 1, zones.count == 1, let separator = separators.first, let zone = zones.first else { return nil }
         let fraction: Fraction
-        if counts.contains(0), counts.isSubset(of: [0, 6]), separator == 32, zone.isEmpty {
+        if counts.contains(0) || django, counts.isSubset(of: [0, 6]), separator == 32, zone.isEmpty {
             fraction = .sixUnlessZero // Django: none when zero, else six
         } else if counts.count == 1, let count = counts.first, count > 0 {
             fraction = .fixed(count)

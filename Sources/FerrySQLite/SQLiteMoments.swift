@@ -11,11 +11,31 @@ enum SQLiteMoments {
         try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_prisma_migrations'") != nil
     }
 
-    /// The unit of a column of integer moments whose largest count (absolute) is
-    /// `largest`: milliseconds in a Prisma database; else milliseconds from 10^10 (as
-    /// seconds that would be past 2286), seconds below.
-    static func unit(largest: Int64, database: SQLiteDatabase) throws -> Int64 {
-        try isMigratedByPrisma(database) || largest >= 10_000_000_000 ? 1 : 1000
+    /// A database Django migrates: it writes a moment's six digits of fraction only when
+    /// they are not all zero.
+    static func isMigratedByDjango(_ database: SQLiteDatabase) throws -> Bool {
+        try database.scalar("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'django_migrations'") != nil
+    }
+
+    /// The unit of a column of integer moments, `large` of whose counts are 10^10 or more
+    /// (as seconds, past 2286; as milliseconds, after April 1970) and `small` below:
+    /// milliseconds in a Prisma database; else milliseconds when at least half the counts
+    /// are large, seconds otherwise. Half, not the largest: one far-off placeholder
+    /// (9999-12-31 in seconds) in a column of seconds turned the whole column into 1970
+    /// (a tester).
+    static func unit(large: Int64, small: Int64, database: SQLiteDatabase) throws -> Int64 {
+        try isMigratedByPrisma(database) || large >= small ? 1 : 1000
+    }
+
+    /// SQL counting, over `rows`, the integer counts of column `name` that are not
+    /// integers, that are large (10^10 or more either way) and that are small. No `abs`:
+    /// SQLite's overflows on the smallest 64-bit integer and fails the statement.
+    static func countsSQL(_ name: String, from rows: String) -> String {
+        """
+        SELECT count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')),
+               count(*) FILTER (WHERE typeof(\(name)) = 'integer' AND (\(name) >= 10000000000 OR \(name) <= -10000000000)),
+               count(*) FILTER (WHERE typeof(\(name)) = 'integer' AND \(name) > -10000000000 AND \(name) < 10000000000) FROM \(rows)
+        """
     }
 
     /// Whether a declared type names a date or time, as SQLite applications declare them
@@ -36,11 +56,9 @@ extension SQLiteStore {
         for column in table.columns where SQLiteMoments.isMomentType(column.type) {
             let name = Identifier.quote(column.name)
             guard try database.scalar("SELECT typeof(\(name)) FROM \(quotedTable) WHERE \(name) IS NOT NULL LIMIT 1") == .text("integer") else { continue }
-            let row = try database.rows("""
-                SELECT count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')), max(abs(\(name))) FILTER (WHERE typeof(\(name)) = 'integer') FROM \(quotedTable)
-                """).first ?? []
-            guard row.count == 2, row[0] == .integer(0), case .integer(let largest) = row[1] else { continue }
-            units[column.name] = try SQLiteMoments.unit(largest: largest, database: database)
+            let row = try database.rows(SQLiteMoments.countsSQL(name, from: quotedTable)).first ?? []
+            guard row.count == 3, row[0] == .integer(0), case .integer(let large) = row[1], case .integer(let small) = row[2], large + small > 0 else { continue }
+            units[column.name] = try SQLiteMoments.unit(large: large, small: small, database: database)
         }
         return units
     }

@@ -384,17 +384,46 @@ final class SQLiteTableAccess: TableAccess {
 
     /// The spelling the text of a date-time column's rows share (up to 200 are read), nil
     /// when they do not share one, hold anything but text, or there are none.
+    /// An empty column takes the spelling the database's other date-time columns of text
+    /// share (`databaseMomentSpelling`): Django's own `django_migrations.applied` says it.
     private func momentSpelling(_ column: String) throws -> MomentSpelling? {
         guard SQLiteMoments.isMomentType(try declaredType(column)) else { return nil }
+        guard let samples = try Self.textMoments(in: column, of: table, database: database, limit: 200) else { return nil }
+        return samples.isEmpty ? try databaseMomentSpelling() : MomentSpelling.learn(samples, django: try SQLiteMoments.isMigratedByDjango(database))
+    }
+
+    /// Up to `limit` values of a column, nil when one of them is not text.
+    private static func textMoments(in column: String, of table: String, database: SQLiteDatabase, limit: Int) throws -> [String]? {
         let name = Identifier.quote(column)
-        let rows = try database.rows("SELECT \(name) FROM \(table) WHERE \(name) IS NOT NULL LIMIT 200")
         var samples: [String] = []
-        for row in rows {
+        for row in try database.rows("SELECT \(name) FROM \(table) WHERE \(name) IS NOT NULL LIMIT \(limit)") {
             guard case .text(let bytes) = row[0] else { return nil }
             samples.append(String(decoding: bytes, as: UTF8.self))
         }
-        return samples.isEmpty ? nil : MomentSpelling.learn(samples)
+        return samples
     }
+
+    /// The spelling every date-time column of text in the database shares (up to fifty
+    /// values of each), as `databaseEpochUnit` asks: tables named `_…` and columns of
+    /// PostgreSQL's types are left out; nil when a column holds anything but text, or
+    /// they spell moments apart.
+    private func databaseMomentSpelling() throws -> MomentSpelling? {
+        if let known = databaseMomentSpellingFound { return known }
+        var samples: [String] = [], consistent = true
+        let columns = try database.rows(#"""
+            SELECT m.name, p.name, upper(p.type) FROM sqlite_schema AS m JOIN pragma_table_xinfo(m.name) AS p
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_%' ESCAPE '\'
+            """#)
+        for row in columns {
+            guard let tableName = row[0].string, let column = row[1].string, let type = row[2].string, SQLiteMoments.isMomentType(type) else { continue }
+            guard let found = try Self.textMoments(in: column, of: Identifier.quote(tableName), database: database, limit: 50) else { consistent = false; break }
+            samples += found
+        }
+        let spelling = consistent && !samples.isEmpty ? MomentSpelling.learn(samples, django: try SQLiteMoments.isMigratedByDjango(database)) : nil
+        databaseMomentSpellingFound = .some(spelling)
+        return spelling
+    }
+    private var databaseMomentSpellingFound: MomentSpelling??
 
     /// The PostgreSQL type of a changeset's `pg:` / `pgblob:` column type, lowercased (the
     /// marks FerryPostgres gives its own types: `PostgresTypes.sqliteDeclaredType`).
@@ -446,14 +475,11 @@ final class SQLiteTableAccess: TableAccess {
     private static func integerMoments(in column: String, of table: String, database: SQLiteDatabase, limit: Int? = nil) throws -> MomentForm? {
         let name = Identifier.quote(column)
         let rows = limit.map { "(SELECT \(name) FROM \(table) WHERE \(name) IS NOT NULL LIMIT \($0))" } ?? table
-        let row = try database.rows("""
-            SELECT count(*) FILTER (WHERE typeof(\(name)) = 'integer'), count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')),
-                   max(abs(\(name))) FILTER (WHERE typeof(\(name)) = 'integer') FROM \(rows)
-            """).first ?? []
-        guard row.count == 3, case .integer(let integers) = row[0], case .integer(let others) = row[1] else { return nil }
+        let row = try database.rows(SQLiteMoments.countsSQL(name, from: rows)).first ?? []
+        guard row.count == 3, case .integer(let others) = row[0], case .integer(let large) = row[1], case .integer(let small) = row[2] else { return nil }
         if others > 0 { return .mixed }
-        guard integers > 0, case .integer(let largest) = row[2] else { return nil }
-        return .units(try SQLiteMoments.unit(largest: largest, database: database))
+        guard large + small > 0 else { return nil }
+        return .units(try SQLiteMoments.unit(large: large, small: small, database: database))
     }
 
     /// The unit every date-time column of the database that holds values keeps its moments

@@ -342,3 +342,26 @@ enum CatalogueSupport {
         }
     }
 }
+
+/// The generated columns a CREATE TABLE names, found by a tester with quoted names.
+@Suite struct GeneratedColumnNamesTests {
+    @Test func quotedNamesAreUnquoted() {
+        let sql = #"CREATE TABLE h (id INTEGER PRIMARY KEY, b INT, "e f" INT AS (b + 1), "q""uote" TEXT GENERATED ALWAYS AS ('x') STORED, [brack et] INT AS (b), `back tick` INT AS (2), "as" INT, c TEXT CHECK (c <> 'AS'), CONSTRAINT k CHECK (b > 0))"#
+        #expect(PortableIndexes.generatedColumns(inCreateTable: sql, columns: ["id", "b", "as", "c"]) == ["e f", #"q"uote"#, "brack et", "back tick"])
+    }
+}
+
+/// A unique key over a generated column: PostgreSQL's table is made without both, and says
+/// so (the CREATE failed, naming a column it lacks, and nothing was imported).
+@Suite(.enabled(if: PostgresTestServer.enabled)) struct GeneratedKeyTests {
+    @Test func aUniqueGeneratedColumnStaysBehindWithItsKey() throws {
+        try withTemporaryDirectory { directory in
+            let changeset = try exportedSQLite(in: directory, "CREATE TABLE k (id INTEGER PRIMARY KEY, b INT, g INT AS (b + 1) STORED UNIQUE); INSERT INTO k (id, b) VALUES (1, 1);")
+            try PostgresTestServer.withDatabase { uri in
+                let report = try importChangeset(changeset, into: try PostgresStore(uri: uri), in: directory)
+                #expect(report.totals.inserted == 1)
+                #expect(report.warnings.contains { $0.contains("the generated column g") && $0.contains("the unique key (g)") }, "\(report.warnings)")
+            }
+        }
+    }
+}

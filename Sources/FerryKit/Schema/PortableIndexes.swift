@@ -61,12 +61,31 @@ package struct PortableIndexes {
         let constraints: Set<String> = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
         var result: [String] = []
         for part in topLevelParts(of: sql[sql.index(after: open)..<close]) {
-            guard let first = part.split(whereSeparator: \.isWhitespace).first, !constraints.contains(first.uppercased()),
-                  hasKeyword("AS", in: String(part)) else { continue }
-            let name = first.trimmingCharacters(in: CharacterSet(charactersIn: "\"`[]"))
+            guard let name = leadingName(of: part), !constraints.contains(name.uppercased()), hasKeyword("AS", in: String(part)) else { continue }
             if !known.contains(name.lowercased()) { result.append(name) }
         }
         return result
+    }
+
+    /// The name a column definition begins with, its quotes undone: `"e f"`, `"q""uote"`,
+    /// `[brack et]`, `` `back tick` `` or a bare word.
+    static func leadingName(of part: Substring) -> String? {
+        let text = part.drop(while: \.isWhitespace)
+        guard let first = text.first else { return nil }
+        let close: Character? = first == "\"" ? "\"" : first == "`" ? "`" : first == "[" ? "]" : nil
+        guard let close else { return text.split(whereSeparator: \.isWhitespace).first.map(String.init) }
+        var name = "", index = text.index(after: text.startIndex)
+        while index < text.endIndex {
+            let c = text[index]
+            index = text.index(after: index)
+            if c == close {
+                // A doubled quote inside a quoted name is one quote (not in brackets).
+                if close != "]", index < text.endIndex, text[index] == close { name.append(c); index = text.index(after: index); continue }
+                return name
+            }
+            name.append(c)
+        }
+        return nil
     }
 
     /// `key` with each template in the spelling both stores write, or nil when one is not
