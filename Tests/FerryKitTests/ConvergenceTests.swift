@@ -28,6 +28,8 @@ import Testing
         CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, stars INTEGER NOT NULL);
         """
 
+    /// Set per test: an edit may swap the ids of two rows.
+    @TaskLocal static var swapsKeys = false
     /// Set per test: whether peers use `integerIdSchema`.
     @TaskLocal static var integerIds = false
     /// Set per test: the hub (or, of two peers, b) is a PostgreSQL database, as the cloud of
@@ -128,7 +130,7 @@ import Testing
     /// One random edit by `peer` to a row it owns (emails and refs carry the owner's name).
     static func edit(_ peer: Peer, model: inout Model, random: inout SplitMix64) throws {
         let mine = model.customers.keys.filter { $0.hasPrefix(peer.name + "-") }.sorted()
-        var choice = Int.random(in: 0..<9, using: &random)
+        var choice = Int.random(in: 0..<(swapsKeys ? 10 : 9), using: &random)
         let myNotes = model.notes.keys.filter { $0.hasPrefix(peer.name + "-") }.sorted()
         if choice == 1 && mine.isEmpty { choice = 0 }
         switch choice {
@@ -180,10 +182,19 @@ import Testing
             let stars = Int64.random(in: 1...5, using: &random)
             try peer.execute("UPDATE notes SET stars = \(stars) WHERE body = '\(body)'")
             model.notes[body] = stars
-        default:
+        case 8:
             guard let body = myNotes.randomElement(using: &random) else { return }
             try peer.execute("DELETE FROM notes WHERE body = '\(body)'")
             model.notes[body] = nil
+        default:
+            // Two notes swap their ids (an application renumbering rows): each row is the
+            // same, under the other's key.
+            guard myNotes.count >= 2 else { return }
+            let pair = Array(myNotes.shuffled(using: &random).prefix(2))
+            let (x, y) = ("(SELECT id FROM notes WHERE body = '\(pair[0])')", "(SELECT id FROM notes WHERE body = '\(pair[1])')")
+            let ids = try peer.rows("SELECT \(x), \(y)")[0]
+            guard case .integer(let a) = ids[0], case .integer(let b) = ids[1] else { return }
+            try peer.execute("UPDATE notes SET id = -1 WHERE id = \(a); UPDATE notes SET id = \(a) WHERE id = \(b); UPDATE notes SET id = \(b) WHERE id = -1")
         }
     }
 
@@ -364,6 +375,16 @@ import Testing
             try Self.$idsFromOne.withValue(true) {
                 try Self.check(base: hub ? 0x1D1E_0000 : 0x1D01_0000, defaultCount: hub ? 100 : 200, hub ? Self.runHub : Self.run)
             }
+        }
+    }
+
+    /// Rows that swap their ids keep their identities (cloudIds): each is the same row under
+    /// the other's key, and neither may be lost (a tester saw `delete A, upsert B, delete B,
+    /// upsert A` ship, and B vanish from the copy for good).
+    @Test(arguments: [false, true])
+    func rowsThatSwapKeysConverge(hub: Bool) throws {
+        try Self.$swapsKeys.withValue(true) {
+            try Self.check(base: hub ? 0x5A4B_0000 : 0x5A4A_0000, defaultCount: hub ? 60 : 100, hub ? Self.runHub : Self.run)
         }
     }
 

@@ -383,22 +383,41 @@ public final class Exporter {
                 // two different cloudIds say so: a row whose natural key was edited changes its
                 // key identity too, and is the same row, which a delete would take from the
                 // other side with its children (ON DELETE CASCADE).
-                if let old = entry, old.identity != identity, PortableRow.cloudId(inIdentity: old.identity) != nil,
+                if let old = entry, old.identity != identity, let oldCloudId = PortableRow.cloudId(inIdentity: old.identity),
                    PortableRow.cloudId(inIdentity: identity) != nil {
-                    var gone = old
-                    gone.versions = old.versions.bumped(book.storeId)
-                    try Self.appendTombstone(gone, to: &line)
-                    rows += 1
-                    try book.markDeleted(table: table.name, rowKey: rowKey, versions: gone.versions)
-                    try book.retire(table: table.name, rowKey: rowKey, unless: identity, shipped: true)
+                    if try rowHolds(cloudId: oldCloudId, in: table) {
+                        // The old row is still here, under another key (two rows swapped
+                        // their ids): it moved, and nothing was deleted. Its entry waits
+                        // aside, alive, for its row to be met under the new key; a delete
+                        // shipped here took that row from the other side for good.
+                        try book.retire(table: table.name, rowKey: rowKey, unless: identity, shipped: false)
+                    } else {
+                        var gone = old
+                        gone.versions = old.versions.bumped(book.storeId)
+                        try Self.appendTombstone(gone, to: &line)
+                        rows += 1
+                        try book.markDeleted(table: table.name, rowKey: rowKey, versions: gone.versions)
+                        try book.retire(table: table.name, rowKey: rowKey, unless: identity, shipped: true)
+                    }
                     entry = nil
                 }
                 // A new row, or a version the book has not seen: a change made here. A new row
                 // under the identity of a deleted one (an order entered again under its
                 // number) comes after that delete, so its versions start from the tombstone's.
+                // A row that moved here from another key (its entry still there, or aside)
+                // goes on from that entry, which then goes.
                 var versions = entry?.versions ?? VersionVector()
+                var movedFrom: [UInt8]?
                 if entry == nil, bookKnowsTable {
-                    for gone in try book.entries(table: table, identity: identity) where gone.deleted { versions = versions.joined(gone.versions) }
+                    for other in try book.entries(table: table, identity: identity) {
+                        if other.deleted {
+                            versions = versions.joined(other.versions)
+                        } else if other.rowKey != rowKey, PortableRow.cloudId(inIdentity: identity) != nil, movedFrom == nil {
+                            versions = versions.joined(other.versions)
+                            entry = other
+                            movedFrom = other.rowKey
+                        }
+                    }
                 }
                 if entry?.hash != hash { versions = versions.bumped(book.storeId) }
                 // The row's natural key is no longer the one the book knew at its key: the key
@@ -417,12 +436,13 @@ public final class Exporter {
                 // The row holds its identity's cloudId: the table's index finds it, the book's
                 // identity index need not (an entry whose row lost it must go back there).
                 let inTable = table.cloudIdIsUnique && assigned == nil && encoder.cloudIdIndex.map { !cursor.isNull(at: $0) } == true
-                if entry?.hash != hash || entry?.identity != identity || (entry?.inTable == true && !inTable) { // an unchanged row's entry stays as it is
+                if entry?.hash != hash || entry?.identity != identity || (entry?.inTable == true && !inTable) || movedFrom != nil { // an unchanged row's entry stays as it is
                     var recorded = SyncBookEntry(rowKey: rowKey, identity: identity, hash: hash, digests: form.digests, versions: versions)
                     recorded.fingerprint = fingerprint
                     recorded.inTable = inTable
                     // The first export after `prepare` finds no entry at any key.
                     if bookKnowsTable { try book.record(table: table.name, entry: recorded) } else { try book.recordNew(table: table.name, entry: recorded) }
+                    if let movedFrom, movedFrom != rowKey { try book.remove(table: table.name, rowKey: movedFrom) }
                 } else if let fingerprint, entry?.fingerprint != fingerprint {
                     try book.setFingerprint(table: table.name, rowKey: rowKey, fingerprint)
                 }
@@ -537,6 +557,19 @@ public final class Exporter {
         RecordEncoder.appendSync(hash: entry.hash, base: entry.digests, versions: entry.versions, to: &line)
         line.append(raw: "}\n")
     }
+
+    /// Whether a row of `table` holds `cloudId` in the table's cloudId column (false for a
+    /// table that keeps its cloudIds in the book alone: there is nothing to ask).
+    private func rowHolds(cloudId: Value, in table: TableDefinition) throws -> Bool {
+        guard let column = table.cloudId else { return false }
+        let access: TableAccess
+        if let known = cloudIdLookups[table.name] { access = known } else {
+            access = try store.makeTableAccess(table)
+            cloudIdLookups[table.name] = access
+        }
+        return try !access.keys(where: [column], equal: [cloudId], limit: 1, nullsEqual: false).isEmpty
+    }
+    private var cloudIdLookups: [String: TableAccess] = [:]
 
     /// Cuts the table into position ranges, each scanned, encoded and deflated by one job on
     /// a worker; members land in the file in range order, so the file is the same as one
