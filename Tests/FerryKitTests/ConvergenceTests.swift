@@ -94,10 +94,7 @@ import Testing
             let postgres = try PostgresStore(uri: uri)
             store = postgres
             execute = { try postgres.connection.execute($0) }
-            rows = { sql in
-                let result = try postgres.connection.query(sql)
-                return (0..<result.rowCount).map { row in (0..<result.columnCount).map { result.value(row: row, column: $0) } }
-            }
+            rows = { try postgres.connection.rows($0) }
             try execute(ConvergenceTests.postgresSchema)
             if ConvergenceTests.integerIds {
                 let offset = Int(name.unicodeScalars.first!.value) * 1000

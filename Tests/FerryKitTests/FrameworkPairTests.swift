@@ -12,6 +12,15 @@ import Testing
 /// there is one) and PostgreSQL prints it as `2023-12-01 09:00:00+00`: bringing the cloud's
 /// changeset back must change only the row edited there, and leave every moment as Django
 /// spelled it.
+/// A laptop file made by `laptopSchema` and the cloud database at `uri` made by `cloudSchema`.
+func frameworkPair(_ laptopSchema: String, _ cloudSchema: String, in directory: URL, uri: String) throws -> (SQLiteStore, PostgresStore) {
+    let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
+    try laptop.database.execute(laptopSchema)
+    let cloud = try PostgresStore(uri: uri)
+    try cloud.connection.execute(cloudSchema)
+    return (laptop, cloud)
+}
+
 @Suite(.enabled(if: PostgresTestServer.enabled)) struct DjangoPairTests {
     static let laptopSchema = #"""
 CREATE TABLE "django_content_type" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app_label" varchar(100) NOT NULL, "model" varchar(100) NOT NULL);
@@ -57,10 +66,7 @@ INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0001_initial
     @Test func aDjangoPairSyncsThroughItsNaturalKeysAndKeepsDjangosMoments() throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { uri in
-                let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
-                try laptop.database.execute(Self.laptopSchema)
-                let cloud = try PostgresStore(uri: uri)
-                try cloud.connection.execute(Self.cloudSchema)
+                let (laptop, cloud) = try frameworkPair(Self.laptopSchema, Self.cloudSchema, in: directory, uri: uri)
 
                 let up = try importChangeset(try exportStore(laptop, to: directory, name: "up"), into: cloud, in: directory)
                 #expect(up.totals.inserted == 2 && up.totals.updated == 0 && up.totals.conflicts == 0 && up.totals.rejected == 0, "\(up.table())")
@@ -141,10 +147,7 @@ INSERT INTO posts (user_id, slug, body, published_at, created_at, updated_at) VA
     @Test func aRailsPairSyncsAndKeepsRailsMoments() throws {
         try withTemporaryDirectory { directory in
             try PostgresTestServer.withDatabase { uri in
-                let laptop = try SQLiteStore(path: directory.appendingPathComponent("laptop.db").path, mode: .readWriteCreate)
-                try laptop.database.execute(Self.laptopSchema)
-                let cloud = try PostgresStore(uri: uri)
-                try cloud.connection.execute(Self.cloudSchema)
+                let (laptop, cloud) = try frameworkPair(Self.laptopSchema, Self.cloudSchema, in: directory, uri: uri)
                 let up = try importChangeset(try exportStore(laptop, to: directory, name: "up"), into: cloud, in: directory)
                 #expect(up.totals.unchanged == 4 && up.totals.inserted + up.totals.updated + up.totals.conflicts + up.totals.rejected == 0, "\(up.table())")
                 try cloud.connection.execute("""

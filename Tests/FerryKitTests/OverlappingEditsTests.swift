@@ -29,10 +29,7 @@ import Testing
                 let cloud = try PostgresStore(uri: postgres)
                 store = cloud
                 execute = { try cloud.connection.execute($0) }
-                query = { sql in
-                    let result = try cloud.connection.query(sql)
-                    return (0..<result.rowCount).map { row in (0..<result.columnCount).map { result.value(row: row, column: $0) } }
-                }
+                query = { try cloud.connection.rows($0) }
             } else {
                 let local = try SQLiteStore(path: directory.appendingPathComponent("\(name).db").path, mode: .readWriteCreate)
                 store = local

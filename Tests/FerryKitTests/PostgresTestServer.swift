@@ -9,6 +9,14 @@ import Testing
 /// and stops (`scripts/pg-server`), named by `FERRY_TEST_POSTGRES`. A server started from
 /// inside a test process could outlive it when the run is killed, so `swift test` run
 /// directly skips the PostgreSQL tests, loudly; on CI (`CI=true`) they fail instead.
+extension PostgresConnection {
+    /// Every row of `sql`'s result, each value as the store reads it.
+    func rows(_ sql: String) throws -> [[Value]] {
+        let result = try query(sql)
+        return (0..<result.rowCount).map { row in (0..<result.columnCount).map { result.value(row: row, column: $0) } }
+    }
+}
+
 enum PostgresTestServer {
     static let uri: String? = {
         if let given = ProcessInfo.processInfo.environment["FERRY_TEST_POSTGRES"], !given.isEmpty { return given }

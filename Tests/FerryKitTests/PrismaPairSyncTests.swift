@@ -95,10 +95,7 @@ import Testing
             let cloud = try PostgresStore(uri: uri)
             (self.name, store, isPostgres) = (name, cloud, true)
             execute = { try cloud.connection.execute($0) }
-            query = { sql in
-                let result = try cloud.connection.query(sql)
-                return (0..<result.rowCount).map { row in (0..<result.columnCount).map { result.value(row: row, column: $0) } }
-            }
+            query = { try cloud.connection.rows($0) }
             try execute(PrismaPairSyncTests.postgresSchema)
             _ = try Preparer.prepare(store: store, tables: nil, profile: .empty)
         }
@@ -326,16 +323,23 @@ import Testing
         return failures.isEmpty ? nil : (failures + log).joined(separator: "\n")
     }
 
+    /// A laptop holding one post, and the cloud, for `body` (with a log for its messages).
+    static func withPair(in directory: URL, _ body: (Side, Side, inout [String]) throws -> Void) throws {
+        try PostgresTestServer.withDatabase { uri in
+            let laptop = try Side("l", sqlite: directory.appendingPathComponent("laptop.db").path)
+            let cloud = try Side("c", postgres: uri)
+            try laptop.execute(#"INSERT INTO "Post" (id, slug, "createdAt", published, views) VALUES ('l1', 'l-1', 1704450600123, 1, 5)"#)
+            var log: [String] = []
+            try body(laptop, cloud, &log)
+        }
+    }
+
     /// A post made in the cloud lands on the laptop in the laptop's form (milliseconds); the
     /// laptop relays it once (it cannot know who takes its next changeset), the cloud finds
     /// it unchanged, and then nothing ships.
     @Test func aRowMadeInTheCloudLandsInTheLaptopsFormAndGoesQuiet() throws {
         try withTemporaryDirectory { directory in
-            try PostgresTestServer.withDatabase { uri in
-                let laptop = try Side("l", sqlite: directory.appendingPathComponent("laptop.db").path)
-                let cloud = try Side("c", postgres: uri)
-                try laptop.execute(#"INSERT INTO "Post" (id, slug, "createdAt", published, views) VALUES ('l1', 'l-1', 1704450600123, 1, 5)"#)
-                var log: [String] = []
+            try Self.withPair(in: directory) { laptop, cloud, log in
                 _ = try Self.carry(laptop, to: cloud, incremental: false, in: directory, log: &log)
                 _ = try Self.carry(cloud, to: laptop, incremental: false, in: directory, log: &log)
                 try cloud.execute(#"INSERT INTO "Post" (id, slug, "createdAt", published, views) VALUES ('c1', 'c-1', '2022-07-27 10:31:21', true, 7)"#)
@@ -355,11 +359,7 @@ import Testing
     /// cloud's text, which its own rows would then have mixed with for good.
     @Test func anEmptyDateTimeColumnKeepsMomentsAsTheRestOfTheDatabase() throws {
         try withTemporaryDirectory { directory in
-            try PostgresTestServer.withDatabase { uri in
-                let laptop = try Side("l", sqlite: directory.appendingPathComponent("laptop.db").path)
-                let cloud = try Side("c", postgres: uri)
-                try laptop.execute(#"INSERT INTO "Post" (id, slug, "createdAt", published, views) VALUES ('l1', 'l-1', 1704450600123, 1, 5)"#)
-                var log: [String] = []
+            try Self.withPair(in: directory) { laptop, cloud, log in
                 _ = try Self.carry(laptop, to: cloud, incremental: false, in: directory, log: &log)
                 try cloud.execute(#"INSERT INTO "Comment" (id, "postId", body, "at") VALUES ('k1', 'l1', 'first', '2024-01-06 08:00:00.250')"#)
                 _ = try Self.carry(cloud, to: laptop, incremental: false, in: directory, log: &log)
