@@ -281,16 +281,24 @@ final class PostgresTableAccess: TableAccess {
     private func adapted(_ values: [Value], for columns: [String], units: [Int64?] = []) -> [Value] {
         guard adaptsValues else { return values }
         var values = values
+        // The changeset's unit, remembered for the writes that adapt a row again without it:
+        // a count left as it was (not a whole day in its unit) was read by its size then,
+        // and 86400 milliseconds went in as the day 1970-01-02 (a tester).
+        func unit(_ index: Int) -> Int64? {
+            if index < units.count, let given = units[index] {
+                changesetUnits[columns[index]] = given
+                return given
+            }
+            return changesetUnits[columns[index]]
+        }
         for (index, adaptation) in adaptations(in: columns) {
             switch (adaptation, values[index]) {
             case (.timestamp(let withZone), .integer(let number)):
-                let unit = index < units.count ? units[index] : nil
-                if let text = PostgresTypes.timestampText(epoch: number, withZone: withZone, unit: unit) { values[index] = .text(text) }
+                if let text = PostgresTypes.timestampText(epoch: number, withZone: withZone, unit: unit(index)) { values[index] = .text(text) }
             case (.date, .integer(let number)):
                 // A whole day only: PostgreSQL would read the digits themselves as a date
                 // (20230101 is 2023-01-01), and cut a time off (`refusal` refuses the rest).
-                let unit = index < units.count ? units[index] : nil
-                if let text = PostgresTypes.timestampText(epoch: number, withZone: false, unit: unit), text.utf8.count == 19, text.hasSuffix(" 00:00:00") {
+                if let text = PostgresTypes.timestampText(epoch: number, withZone: false, unit: unit(index)), text.utf8.count == 19, text.hasSuffix(" 00:00:00") {
                     values[index] = .text(String(text.prefix(10)))
                 }
             case (.characters(let length), .text(let text)):
@@ -301,6 +309,9 @@ final class PostgresTableAccess: TableAccess {
         }
         return values
     }
+
+    /// The unit the changeset gave each column of counts (`ColumnDefinition.epochUnit`).
+    private var changesetUnits: [String: Int64] = [:]
 
     private enum Adaptation {
         case timestamp(withZone: Bool)

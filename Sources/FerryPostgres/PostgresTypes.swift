@@ -180,7 +180,8 @@ public enum PostgresTypes {
     /// 2286), seconds below, where Unix times of today lie, so that a count of milliseconds
     /// within 115 days of 1970 is read as seconds. nil before year 1, or past Int64.
     static func timestampText(epoch number: Int64, withZone: Bool, unit: Int64? = nil) -> String? {
-        let unit = unit ?? (abs(number) >= 10_000_000_000 ? 1 : 1000)
+        // No `abs`: it traps on the smallest 64-bit integer.
+        let unit = unit ?? (number >= 10_000_000_000 || number <= -10_000_000_000 ? 1 : 1000)
         let (milliseconds, overflow) = number.multipliedReportingOverflow(by: unit)
         guard !overflow else { return nil }
         var seconds = milliseconds / 1000

@@ -61,6 +61,9 @@ struct MomentSpelling: Equatable {
     static func learn(_ samples: [String], django: Bool = false) -> MomentSpelling? {
         var separators = Set<UInt8>(), zones = Set<String>(), counts = Set<Int>()
         for sample in samples {
+            // PostgreSQL's infinity and BC moments, kept as they came: no spelling of this
+            // column's own, and no reason to learn none.
+            if ["infinity", "-infinity"].contains(sample) || sample.hasSuffix(" BC") { continue }
             guard let parsed = parse(sample) else { return nil }
             separators.insert(parsed.separator)
             zones.insert(parsed.zone)

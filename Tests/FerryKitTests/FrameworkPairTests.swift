@@ -110,6 +110,8 @@ INSERT INTO django_migrations (app, name, applied) VALUES ('auth', '0001_initial
         #expect(MomentSpelling.parse("2024-03-01 12:00:00.1234567") == nil)
         #expect(MomentSpelling.learn(["2023-12-01 09:00:00", "2023-12-01T09:00:00"]) == nil, "two spellings: none is learnt")
         #expect(MomentSpelling.learn(["2023-12-01 09:00:00", "soon"]) == nil)
+        // PostgreSQL's infinity and BC moments, kept as they came, say nothing of the spelling.
+        #expect(MomentSpelling.learn(["infinity", "2023-12-01 09:00:00.100000", "0044-03-15 12:00:00+00 BC"], django: true)?.fraction == .sixUnlessZero)
         // Rails' six digits cannot hold a finer value: left as it came.
         #expect(MomentSpelling.learn(["2023-12-01T09:00:00.000Z"])?.spell(MomentSpelling.parse("2024-03-01 12:00:00.1234")!.moment) == nil)
     }

@@ -454,6 +454,28 @@ import Testing
         }
     }
 
+    /// A PostgreSQL `date` reads each count in the unit the changeset gives its column, also
+    /// where a write adapts the row again (86400 milliseconds went in as 1970-01-02), and
+    /// the smallest 64-bit integer is a reject, not a crash (a second tester).
+    @Test func aDateColumnReadsCountsInTheChangesetsUnit() throws {
+        try withTemporaryDirectory { directory in
+            let local = try SQLiteStore(path: directory.appendingPathComponent("u.db").path, mode: .readWriteCreate)
+            try local.database.execute("""
+                CREATE TABLE ev (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, d DATE);
+                INSERT INTO ev VALUES (1, 'a', 1704412800000), (2, 'ms86400', 86400), (3, 's1704412800', 1704412800), (4, 'smallest', -9223372036854775808);
+                """)
+            let summary = try Exporter(store: local, options: ExportOptions()).export(to: directory.appendingPathComponent("u").path)
+            #expect(summary.manifest.tables.first?.definition.columns.last?.epochUnit == 1)
+            try PostgresTestServer.withDatabase { uri in
+                let cloud = try PostgresStore(uri: uri)
+                try cloud.connection.execute("CREATE TABLE ev (id bigserial PRIMARY KEY, name text UNIQUE NOT NULL, d date)")
+                let report = try importChangeset(summary.path, into: cloud, in: directory)
+                #expect(report.totals.inserted == 1 && report.totals.rejected == 3, "\(report.table())")
+                #expect(try cloud.connection.rows("SELECT name || ' ' || d::text FROM ev") == [[.text("a 2024-01-05")]])
+            }
+        }
+    }
+
     @Test func aPrismaModelOnSQLiteAndPostgreSQLConvergesOnRandomSchedules() throws {
         try Self.converges(base: 0x9415_0000, defaultCount: 30)
     }

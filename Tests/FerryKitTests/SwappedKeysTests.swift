@@ -39,6 +39,42 @@ import Testing
         try source.withTransaction { _ = try source.syncBook(create: false).map { book in try book.vanished(from: try source.tables(profile: .empty)[0]) { entry in Issue.record("an entry is gone: \(entry)") } } }
     }
 
+    /// A row moved to a key nobody held (id 1 became 10): the export's search for rows gone
+    /// called it deleted and shipped its delete, and copies lost its children with it
+    /// (ON DELETE CASCADE; a second tester).
+    @Test func aRowMovedToAFreeKeyLosesNoChild() throws {
+        try withTemporaryDirectory { directory in
+            let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)
+            try source.database.execute("""
+                PRAGMA foreign_keys = ON;
+                CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
+                CREATE TABLE c (id INTEGER PRIMARY KEY, t_id INTEGER REFERENCES t (id) ON UPDATE CASCADE ON DELETE CASCADE, note TEXT);
+                INSERT INTO t VALUES (1, 'a'), (2, 'b'); INSERT INTO c VALUES (1, 1, 'x1'), (2, 1, 'x2');
+                """)
+            _ = try Preparer.prepare(store: source, tables: nil, profile: .empty)
+            let full = try Exporter(store: source, options: ExportOptions()).export(to: directory.appendingPathComponent("full").path)
+            let copy = try SQLiteStore(path: directory.appendingPathComponent("copy.db").path, mode: .readWriteCreate)
+            _ = try importChangeset(full.path, into: copy, in: directory)
+            try source.database.execute("UPDATE t SET id = 10 WHERE id = 1")
+            let next = try Exporter(store: source, options: ExportOptions(incremental: true)).export(to: directory.appendingPathComponent("next").path)
+            var operations: [String] = []
+            let reader = try ChangesetReader(path: next.path)
+            for table in reader.manifest.tables where table.name == "t" {
+                try reader.forEachRecord(in: table) { _, record, _ in operations.append(record.operation == .delete ? "delete" : "upsert") }
+            }
+            #expect(operations == ["upsert"], "\(operations)")
+            _ = try importChangeset(next.path, into: copy, in: directory)
+            #expect(try copy.database.rows("SELECT count(*) FROM c").first?.first == .integer(2))
+            let again = try Exporter(store: source, options: ExportOptions(since: full.manifest.changesetId)).export(to: directory.appendingPathComponent("again").path)
+            var deletes = 0
+            let againReader = try ChangesetReader(path: again.path)
+            for table in againReader.manifest.tables {
+                try againReader.forEachRecord(in: table) { _, record, _ in if record.operation == .delete { deletes += 1 } }
+            }
+            #expect(deletes == 0, "the book keeps no delete of a row that moved")
+        }
+    }
+
     @Test func swappedKeysOnSQLiteLoseNoRow() throws {
         try withTemporaryDirectory { directory in
             let source = try SQLiteStore(path: directory.appendingPathComponent("source.db").path, mode: .readWriteCreate)

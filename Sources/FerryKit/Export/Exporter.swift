@@ -268,6 +268,9 @@ public final class Exporter {
             guard !vanishedShipped, let book else { return }
             vanishedShipped = true
             try book.vanished(from: table) { entry in
+                // Its row moved to a key the book does not know yet (id 1 became 10): not gone;
+                // the row met there goes on from this entry.
+                if let cloudId = PortableRow.cloudId(inIdentity: entry.identity), try self.rowHolds(cloudId: cloudId, in: table) { return }
                 var gone = entry
                 gone.versions = entry.versions.bumped(book.storeId)
                 try Self.appendTombstone(gone, to: &line)
