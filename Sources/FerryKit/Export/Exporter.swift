@@ -415,7 +415,9 @@ public final class Exporter {
                     for other in try book.entries(table: table, identity: identity) {
                         if other.deleted {
                             versions = versions.joined(other.versions)
-                        } else if other.rowKey != rowKey, PortableRow.cloudId(inIdentity: identity) != nil, movedFrom == nil {
+                        } else if other.rowKey != rowKey, table.cloudIdIsUnique, PortableRow.cloudId(inIdentity: identity) != nil, movedFrom == nil {
+                            // (Only where one row can hold a cloudId: two rows sharing one
+                            // would take each other's entries in turn.)
                             versions = versions.joined(other.versions)
                             entry = other
                             movedFrom = other.rowKey
