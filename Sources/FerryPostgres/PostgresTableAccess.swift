@@ -1056,7 +1056,7 @@ final class PostgresTableAccess: TableAccess {
         if columns.contains(where: table.primaryKey.contains) { store.forgetRows() }
         // A foreign key with ON UPDATE CASCADE carries the change into other tables.
         if try columns.contains(where: store.cascadingColumns(of: table.name).contains) { store.forgetRows() }
-        if try naming(columns) { try store.write(statement, values + key) }.affectedRows > 0 {
+        if try naming(columns, { try store.write(statement, values + key) }).affectedRows > 0 {
             notePrefetchedWrite(at: key, columns, values, inserted: false)
         }
     }

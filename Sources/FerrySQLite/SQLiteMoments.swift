@@ -38,6 +38,19 @@ enum SQLiteMoments {
         """
     }
 
+    /// The date-time columns of the database's tables, as (quoted table, column): tables
+    /// whose names begin with `_` are bookkeeping (`_prisma_migrations` keeps text, Ferry's
+    /// own) and are left out; so are columns of PostgreSQL's types, which keep its text.
+    static func columns(of database: SQLiteDatabase) throws -> [(table: String, column: String)] {
+        try database.rows(#"""
+            SELECT m.name, p.name, p.type FROM sqlite_schema AS m JOIN pragma_table_xinfo(m.name) AS p
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_%' ESCAPE '\'
+            """#).compactMap { row in
+            guard let table = row[0].string, let column = row[1].string, let type = row[2].string, isMomentType(type) else { return nil }
+            return (Identifier.quote(table), column)
+        }
+    }
+
     /// Whether a declared type names a date or time, as SQLite applications declare them
     /// (`DATETIME`, `DATE`, `TIMESTAMP`), and not one of PostgreSQL's kept as its text.
     static func isMomentType(_ declared: String) -> Bool {

@@ -359,9 +359,9 @@ final class SQLiteTableAccess: TableAccess {
         case text(MomentSpelling)
     }
 
-    /// The positions of PostgreSQL timestamps bound for date-time columns of integers here,
-    /// with the unit of each, worked out once per column list (the reconciler passes the
-    /// same lists for every record of a table).
+    /// The positions of PostgreSQL timestamps bound for date-time columns here, with how
+    /// each keeps moments (counts in a unit, or text in a spelling), worked out once per
+    /// column list (the reconciler passes the same lists for every record of a table).
     private func momentPositions(_ columns: [String], _ sourceTypes: [String]) throws -> [(Int, MomentKeeping)] {
         // Compared in place: the lists are the reconciler's own (the same buffers each
         // record), where a copy of the cached tuple retained and released three arrays a row.
@@ -410,13 +410,8 @@ final class SQLiteTableAccess: TableAccess {
     private func databaseMomentSpelling() throws -> MomentSpelling? {
         if let known = databaseMomentSpellingFound { return known }
         var samples: [String] = [], consistent = true
-        let columns = try database.rows(#"""
-            SELECT m.name, p.name, upper(p.type) FROM sqlite_schema AS m JOIN pragma_table_xinfo(m.name) AS p
-            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_%' ESCAPE '\'
-            """#)
-        for row in columns {
-            guard let tableName = row[0].string, let column = row[1].string, let type = row[2].string, SQLiteMoments.isMomentType(type) else { continue }
-            guard let found = try Self.textMoments(in: column, of: Identifier.quote(tableName), database: database, limit: 50) else { consistent = false; break }
+        for (table, column) in try SQLiteMoments.columns(of: database) {
+            guard let found = try Self.textMoments(in: column, of: table, database: database, limit: 50) else { consistent = false; break }
             samples += found
         }
         let spelling = consistent && !samples.isEmpty ? MomentSpelling.learn(samples, django: try SQLiteMoments.isMigratedByDjango(database)) : nil
@@ -443,8 +438,8 @@ final class SQLiteTableAccess: TableAccess {
 
     /// For a column declared as a date or time whose rows all hold integers: the count's
     /// unit in milliseconds (1: milliseconds, as Prisma keeps a DateTime; 1000: Unix
-    /// seconds), told by the largest count (from 10^10, milliseconds: as seconds that would
-    /// be past 2286). nil when the column is no such column, or mixes integers with text:
+    /// seconds), as `SQLiteMoments.unit` tells it from the counts. nil when the column is
+    /// no such column, or mixes integers with text:
     /// then nothing is converted, so no row is rewritten into another form. An empty column
     /// says nothing itself: it takes the form the database's other date-time columns agree
     /// on (`databaseEpochUnit`). A Prisma database's new table got the cloud's moments as
@@ -492,14 +487,8 @@ final class SQLiteTableAccess: TableAccess {
     private func databaseEpochUnit() throws -> Int64? {
         if let known = databaseEpochUnitFound { return known == 0 ? nil : known }
         var units = Set<Int64>(), mixed = false
-        let columns = try database.rows(#"""
-            SELECT m.name, p.name, upper(p.type) FROM sqlite_schema AS m JOIN pragma_table_xinfo(m.name) AS p
-            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND m.name NOT LIKE '\_%' ESCAPE '\'
-            """#)
-        for row in columns {
-            guard let tableName = row[0].string, let column = row[1].string, let type = row[2].string,
-                  SQLiteMoments.isMomentType(type) else { continue }
-            switch try Self.integerMoments(in: column, of: Identifier.quote(tableName), database: database, limit: 1000) {
+        for (table, column) in try SQLiteMoments.columns(of: database) {
+            switch try Self.integerMoments(in: column, of: table, database: database, limit: 1000) {
             case .units(let unit)?: units.insert(unit)
             case .mixed?: mixed = true
             case nil: break
