@@ -138,6 +138,12 @@ final class PostgresTableAccess: TableAccess {
             }
             guard let precision = secondsPrecisions[column], let digits = Self.fractionalSecondDigits(bytes), digits > precision else { return nil }
             return "column \(column) keeps \(precision) fractional digit\(precision == 1 ? "" : "s") of a second, and this value has \(digits): PostgreSQL would round it"
+        case (.integer(let number), PostgresTypes.timestamp), (.integer(let number), PostgresTypes.timestamptz):
+            // What `adapted` could not turn into a moment: before year 1, or past 64 bits in
+            // milliseconds. PostgreSQL's own words for it ("time zone displacement out of
+            // range") say nothing of the value.
+            guard PostgresTypes.timestampText(epoch: number, withZone: false, unit: changesetUnits[column]) == nil else { return nil }
+            return "column \(column) holds moments, and this count since 1970 (\(number)) falls before year 1 or past what 64 bits of milliseconds hold: Ferry writes no such moment from a count"
         case (.integer(0), PostgresTypes.bool), (.integer(1), PostgresTypes.bool): return nil
         case (_, PostgresTypes.bool): return "column \(column) is boolean and takes 1 or 0, which this value is not"
         case (.text(let bytes), PostgresTypes.date):

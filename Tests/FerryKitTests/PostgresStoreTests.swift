@@ -1009,6 +1009,11 @@ func importChangeset(_ path: String, into store: Store, in directory: URL, optio
         #expect(EpochMilliseconds.parse("2024-01-05 10:30:00.123000") == 1_704_450_600_123)
         #expect(EpochMilliseconds.parse("2024-01-05") == nil)
         #expect(EpochMilliseconds.parse("soon") == nil)
+        // Past 9999, as PostgreSQL prints it, and back (a tester's year 10000 came back as text).
+        #expect(EpochMilliseconds.parse("10000-01-01 00:00:00") == 253_402_300_800_000)
+        #expect(PostgresTypes.timestampText(epoch: 253_402_300_800_000, withZone: false, unit: 1) == "10000-01-01 00:00:00")
+        #expect(EpochMilliseconds.parse("1000000-01-01 00:00:00") == nil)
+        #expect(EpochMilliseconds.parse("999-01-01 00:00:00") == nil)
         // And back, as PostgreSQL prints a timestamp: years padded, a fraction only when there is one.
         #expect(PostgresTypes.timestampText(epoch: -62_135_596_800_000, withZone: false) == "0001-01-01 00:00:00")
         #expect(PostgresTypes.timestampText(epoch: 13_046_400_000, withZone: false) == "1970-06-01 00:00:00") // milliseconds from 10^10

@@ -476,6 +476,31 @@ import Testing
         }
     }
 
+    /// A moment past 9999 crosses into PostgreSQL and comes back the same count (it came
+    /// back as text); one before year 1 is rejected saying so, not in PostgreSQL's words
+    /// ("time zone displacement out of range"). Both found by the first tester.
+    @Test func momentsPastNineThousandNineHundredNinetyNineComeBackAndBeforeYearOneAreRefusedClearly() throws {
+        try withTemporaryDirectory { directory in
+            try Self.withPair(in: directory) { laptop, cloud, log in
+                try laptop.execute(#"INSERT INTO "Post" (id, slug, "createdAt", published, views) VALUES ('l2', 'far', 253402300800000, 1, 5), ('l3', 'bc', -62198755200000, 1, 5)"#)
+                let up = try Self.carryAllowingRejects(laptop, to: cloud, in: directory)
+                #expect(up.totals.inserted == 2 && up.totals.rejected == 1, "\(up.table())")
+                #expect(try String(contentsOfFile: up.rejectsFile ?? "", encoding: .utf8).contains("falls before year 1"))
+                #expect(try cloud.query(#"SELECT "createdAt"::text FROM "Post" WHERE slug = 'far'"#).first == [.text("10000-01-01 00:00:00")])
+                let down = try Self.carryAllowingRejects(cloud, to: laptop, in: directory)
+                #expect(down.totals.unchanged == 2 && down.totals.updated == 0 && down.totals.conflicts == 0, "\(down.table())")
+                #expect(try laptop.query(#"SELECT "createdAt" FROM "Post" WHERE slug = 'far'"#).first == [.integer(253_402_300_800_000)])
+                _ = log
+            }
+        }
+    }
+
+    /// A full export of `from` imported into `into`, its report whatever it holds.
+    static func carryAllowingRejects(_ from: Side, to into: Side, in directory: URL) throws -> ImportReport {
+        let summary = try Exporter(store: from.store, options: ExportOptions()).export(to: directory.appendingPathComponent("\(from.name)-\(UUID().uuidString.prefix(8))").path)
+        return try importChangeset(summary.path, into: into.store, in: directory)
+    }
+
     @Test func aPrismaModelOnSQLiteAndPostgreSQLConvergesOnRandomSchedules() throws {
         try Self.converges(base: 0x9415_0000, defaultCount: 30)
     }

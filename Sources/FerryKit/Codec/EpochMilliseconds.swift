@@ -6,7 +6,13 @@ import Foundation
 /// UTC). Anything else, a date alone included, is no moment: nil.
 package enum EpochMilliseconds {
     package static func parse(_ text: String) -> Int64? {
-        let scalars = Array(text.utf8)
+        var scalars = Array(text.utf8)
+        // Past 9999 PostgreSQL prints the year with more digits (`10000-01-01 00:00:00`):
+        // read them whole, then the rest as usual.
+        let yearDigits = scalars.prefix { (48...57).contains($0) }.count
+        guard (4...6).contains(yearDigits) else { return nil }
+        let longYear = yearDigits > 4 ? scalars[0..<yearDigits].reduce(0) { $0 * 10 + Int($1 - 48) } : nil
+        if yearDigits > 4 { scalars.removeFirst(yearDigits - 4) }
         guard scalars.count >= 19 else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= scalars.count, range.allSatisfy({ (48...57).contains(scalars[$0]) }) else { return nil }
@@ -50,7 +56,7 @@ package enum EpochMilliseconds {
         }
         guard index == scalars.count else { return nil }
         var parts = tm()
-        parts.tm_year = Int32(year - 1900)
+        parts.tm_year = Int32((longYear ?? year) - 1900)
         parts.tm_mon = Int32(month - 1)
         parts.tm_mday = Int32(day)
         parts.tm_hour = Int32(hour)
