@@ -279,8 +279,8 @@ final class PostgresTableAccess: TableAccess {
     /// A value as this table's column takes it. Prisma keeps a DateTime in SQLite as the
     /// INTEGER milliseconds since 1970 (its native connector); PostgreSQL's timestamp
     /// columns take no number, so every such row of a Prisma pair was refused. An integer
-    /// bound for a timestamp column is that instant: milliseconds when its size says so
-    /// (from 10^11, 1973 in milliseconds and year 5138 in seconds), else seconds, in UTC.
+    /// bound for a timestamp column is that instant, in UTC, read in the unit
+    /// `PostgresTypes.timestampText` takes; one bound for a date is that day.
     /// `units`: the changeset's unit of each column's counts (`ColumnDefinition.epochUnit`),
     /// told from the whole column at the source, which a count's size alone cannot tell
     /// for moments near 1970; empty when unknown.
@@ -289,14 +289,13 @@ final class PostgresTableAccess: TableAccess {
         var values = values
         // The changeset's unit, remembered for the writes that adapt a row again without it:
         // a count left as it was (not a whole day in its unit) was read by its size then,
-        // and 86400 milliseconds went in as the day 1970-01-02 (a tester).
-        func unit(_ index: Int) -> Int64? {
-            if index < units.count, let given = units[index] {
-                changesetUnits[columns[index]] = given
-                return given
-            }
-            return changesetUnits[columns[index]]
+        // and 86400 milliseconds went in as the day 1970-01-02 (a tester). Noted once per
+        // column list (the reconciler passes the same one every row).
+        if !units.isEmpty, notedUnitColumns != columns {
+            for (index, unit) in units.enumerated() where index < columns.count { changesetUnits[columns[index]] = unit }
+            notedUnitColumns = columns
         }
+        func unit(_ index: Int) -> Int64? { index < units.count ? units[index] : changesetUnits[columns[index]] }
         for (index, adaptation) in adaptations(in: columns) {
             switch (adaptation, values[index]) {
             case (.timestamp(let withZone), .integer(let number)):
@@ -318,6 +317,7 @@ final class PostgresTableAccess: TableAccess {
 
     /// The unit the changeset gave each column of counts (`ColumnDefinition.epochUnit`).
     private var changesetUnits: [String: Int64] = [:]
+    private var notedUnitColumns: [String]?
 
     private enum Adaptation {
         case timestamp(withZone: Bool)

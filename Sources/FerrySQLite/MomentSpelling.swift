@@ -23,15 +23,17 @@ struct MomentSpelling: Equatable {
 
     /// A moment as PostgreSQL prints a `timestamp` or `timestamptz` in a UTC session.
     struct Moment: Equatable {
-        var date: Substring  // YYYY-MM-DD
-        var time: Substring  // HH:MM:SS
+        var date: String  // YYYY-MM-DD
+        var time: String  // HH:MM:SS
         var micros: Int
     }
 
     /// `text` as a moment, with how it was spelled; nil when it is no plain moment of UTC
     /// (another offset, BC, infinity, a date alone).
-    static func parse(_ text: String) -> (moment: Moment, separator: UInt8, digits: Int, zone: String)? {
-        let bytes = Array(text.utf8)
+    static func parse(_ text: String) -> (moment: Moment, separator: UInt8, digits: Int, zone: String)? { parse(Array(text.utf8)) }
+
+    /// `parse` of a value's bytes as the table holds them.
+    static func parse(_ bytes: [UInt8]) -> (moment: Moment, separator: UInt8, digits: Int, zone: String)? {
         guard bytes.count >= 19 else { return nil }
         func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { bytes[$0] >= 48 && bytes[$0] <= 57 } }
         guard digits(0..<4), bytes[4] == 45, digits(5..<7), bytes[7] == 45, digits(8..<10), bytes[10] == 32 || bytes[10] == 84,
@@ -50,8 +52,8 @@ struct MomentSpelling: Equatable {
         }
         let zone = String(decoding: bytes[index...], as: UTF8.self)
         guard ["", "Z", "+00:00", " +00:00", "+00"].contains(zone) else { return nil }
-        let characters = Array(text)
-        return (Moment(date: Substring(String(characters[0..<10])), time: Substring(String(characters[11..<19])), micros: micros),
+        // ASCII digits and separators, checked above.
+        return (Moment(date: String(decoding: bytes[0..<10], as: UTF8.self), time: String(decoding: bytes[11..<19], as: UTF8.self), micros: micros),
                 bytes[10], count, zone)
     }
 
@@ -83,7 +85,7 @@ struct MomentSpelling: Equatable {
 
     /// `moment` as this column writes it; nil when its fraction would not fit.
     func spell(_ moment: Moment) -> String? {
-        var text = String(moment.date) + String(UnicodeScalar(separator)) + String(moment.time)
+        var text = moment.date + String(UnicodeScalar(separator)) + moment.time
         let six = String(moment.micros + 1_000_000).dropFirst()
         switch fraction {
         case .fixed(let count):

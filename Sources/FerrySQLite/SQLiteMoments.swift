@@ -27,15 +27,29 @@ enum SQLiteMoments {
         try isMigratedByPrisma(database) || large >= small ? 1 : 1000
     }
 
-    /// SQL counting, over `rows`, the integer counts of column `name` that are not
-    /// integers, that are large (10^10 or more either way) and that are small. No `abs`:
-    /// SQLite's overflows on the smallest 64-bit integer and fails the statement.
-    static func countsSQL(_ name: String, from rows: String) -> String {
-        """
-        SELECT count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')),
-               count(*) FILTER (WHERE typeof(\(name)) = 'integer' AND (\(name) >= 10000000000 OR \(name) <= -10000000000)),
-               count(*) FILTER (WHERE typeof(\(name)) = 'integer' AND \(name) > -10000000000 AND \(name) < 10000000000) FROM \(rows)
-        """
+    enum Form {
+        /// Integer counts alone, in this unit.
+        case units(Int64)
+        /// Something besides integers.
+        case mixed
+    }
+
+    /// How a date-time column's values (the first `limit`, or all) are kept; nil when it
+    /// holds none. `table` is quoted. The counts are told large (10^10 or more either way)
+    /// or small without `abs`: SQLite's overflows on the smallest 64-bit integer and fails
+    /// the statement.
+    static func form(of column: String, in table: String, database: SQLiteDatabase, limit: Int? = nil) throws -> Form? {
+        let name = Identifier.quote(column)
+        let rows = limit.map { "(SELECT \(name) FROM \(table) WHERE \(name) IS NOT NULL LIMIT \($0))" } ?? table
+        let row = try database.rows("""
+            SELECT count(*) FILTER (WHERE typeof(\(name)) NOT IN ('integer', 'null')),
+                   count(*) FILTER (WHERE typeof(\(name)) = 'integer' AND (\(name) >= 10000000000 OR \(name) <= -10000000000)),
+                   count(*) FILTER (WHERE typeof(\(name)) = 'integer' AND \(name) > -10000000000 AND \(name) < 10000000000) FROM \(rows)
+            """).first ?? []
+        guard row.count == 3, case .integer(let others) = row[0], case .integer(let large) = row[1], case .integer(let small) = row[2] else { return nil }
+        if others > 0 { return .mixed }
+        guard large + small > 0 else { return nil }
+        return .units(try unit(large: large, small: small, database: database))
     }
 
     /// The date-time columns of the database's tables, as (quoted table, column): tables
@@ -68,10 +82,9 @@ extension SQLiteStore {
         let quotedTable = Identifier.quote(table.name)
         for column in table.columns where SQLiteMoments.isMomentType(column.type) {
             let name = Identifier.quote(column.name)
-            guard try database.scalar("SELECT typeof(\(name)) FROM \(quotedTable) WHERE \(name) IS NOT NULL LIMIT 1") == .text("integer") else { continue }
-            let row = try database.rows(SQLiteMoments.countsSQL(name, from: quotedTable)).first ?? []
-            guard row.count == 3, row[0] == .integer(0), case .integer(let large) = row[1], case .integer(let small) = row[2], large + small > 0 else { continue }
-            units[column.name] = try SQLiteMoments.unit(large: large, small: small, database: database)
+            guard try database.scalar("SELECT typeof(\(name)) FROM \(quotedTable) WHERE \(name) IS NOT NULL LIMIT 1") == .text("integer"),
+                  case .units(let unit)? = try SQLiteMoments.form(of: column.name, in: quotedTable, database: database) else { continue }
+            units[column.name] = unit
         }
         return units
     }

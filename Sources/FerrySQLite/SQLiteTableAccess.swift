@@ -340,13 +340,12 @@ final class SQLiteTableAccess: TableAccess {
         var row = row
         for (index, form) in try momentPositions(columns, sourceTypes) {
             guard case .text(let bytes) = row[index] else { continue }
-            let text = String(decoding: bytes, as: UTF8.self)
             switch form {
             case .count(let unit):
-                guard let milliseconds = EpochMilliseconds.parse(text), unit == 1 || milliseconds % 1000 == 0 else { continue } // a fraction a count of seconds cannot hold
+                guard let milliseconds = EpochMilliseconds.parse(String(decoding: bytes, as: UTF8.self)), unit == 1 || milliseconds % 1000 == 0 else { continue } // a fraction a count of seconds cannot hold
                 row[index] = .integer(milliseconds / unit)
             case .text(let spelling):
-                guard let moment = MomentSpelling.parse(text)?.moment, let spelled = spelling.spell(moment) else { continue }
+                guard let moment = MomentSpelling.parse(bytes)?.moment, let spelled = spelling.spell(moment) else { continue }
                 row[index] = .text(Array(spelled.utf8))
             }
         }
@@ -448,7 +447,7 @@ final class SQLiteTableAccess: TableAccess {
         if let known = epochUnits[column] { return known == 0 ? nil : known }
         var unit: Int64?
         if SQLiteMoments.isMomentType(try declaredType(column)) {
-            switch try Self.integerMoments(in: column, of: table, database: database) {
+            switch try SQLiteMoments.form(of: column, in: table, database: database) {
             case .units(let found)?: unit = found
             case nil: unit = try databaseEpochUnit()
             case .mixed?: unit = nil
@@ -459,23 +458,6 @@ final class SQLiteTableAccess: TableAccess {
     }
     /// Each column's `epochUnit`, 0 for none.
     private var epochUnits: [String: Int64] = [:]
-
-    private enum MomentForm {
-        case units(Int64)
-        case mixed
-    }
-
-    /// How a date-time column's values (the first `limit`, or all) are kept: integer counts
-    /// in one unit, or otherwise; nil when it holds none.
-    private static func integerMoments(in column: String, of table: String, database: SQLiteDatabase, limit: Int? = nil) throws -> MomentForm? {
-        let name = Identifier.quote(column)
-        let rows = limit.map { "(SELECT \(name) FROM \(table) WHERE \(name) IS NOT NULL LIMIT \($0))" } ?? table
-        let row = try database.rows(SQLiteMoments.countsSQL(name, from: rows)).first ?? []
-        guard row.count == 3, case .integer(let others) = row[0], case .integer(let large) = row[1], case .integer(let small) = row[2] else { return nil }
-        if others > 0 { return .mixed }
-        guard large + small > 0 else { return nil }
-        return .units(try SQLiteMoments.unit(large: large, small: small, database: database))
-    }
 
     /// The unit every date-time column of the database that holds values keeps its moments
     /// in (up to a thousand values each are read), when they agree on integers of one unit;
@@ -488,7 +470,7 @@ final class SQLiteTableAccess: TableAccess {
         if let known = databaseEpochUnitFound { return known == 0 ? nil : known }
         var units = Set<Int64>(), mixed = false
         for (table, column) in try SQLiteMoments.columns(of: database) {
-            switch try Self.integerMoments(in: column, of: table, database: database, limit: 1000) {
+            switch try SQLiteMoments.form(of: column, in: table, database: database, limit: 1000) {
             case .units(let unit)?: units.insert(unit)
             case .mixed?: mixed = true
             case nil: break
